@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores on CI: one worker per core, no more.
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
   },
 });

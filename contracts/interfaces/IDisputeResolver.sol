@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IDisputeResolver
+/// @notice What the TaskMarket needs from a dispute game. The market opens one game per challenged result
+/// element and later polls its outcome; the game alone decides who was right (Verity: by bisecting the trace
+/// to one element of one op and re-executing it on-chain). The resolver never moves market funds: the market
+/// settles stake, bonds, fee and reputation itself once `outcome` is final.
+/// @dev Implementations must make `outcome` final: once it returns ClaimantWon or ChallengerWon it never changes.
+/// `open` is called only by a TaskMarket; implementations should restrict callers to the markets they serve.
+interface IDisputeResolver {
+    /// @notice Result of a game. Pending until the game is decided.
+    enum Outcome {
+        Pending,
+        ClaimantWon,
+        ChallengerWon
+    }
+
+    /// @notice Opens a game about one result element.
+    /// @param taskKey keccak256(abi.encode(chainid, market, taskId, index)): identifies the challenged element.
+    /// @param claimant The worker that committed the result (defends `claimedRoot`).
+    /// @param challenger The account that disputes it.
+    /// @param claimedRoot The claimant's Merkle trace root for this element.
+    /// @param modelRoot Root of the registered model the task runs (ModelRegistry).
+    /// @param inputHash keccak256 of the element's input bytes (proven against the task's input root).
+    /// @param outputHash keccak256 of the claimed output bytes (proven against the committed result root).
+    /// @return gameId Resolver-local id, passed back to {outcome}.
+    function open(
+        bytes32 taskKey,
+        address claimant,
+        address challenger,
+        bytes32 claimedRoot,
+        bytes32 modelRoot,
+        bytes32 inputHash,
+        bytes32 outputHash
+    ) external returns (uint256 gameId);
+
+    /// @notice Current outcome of a game.
+    /// @param gameId The id returned by {open}.
+    /// @return The outcome (Pending while undecided).
+    function outcome(uint256 gameId) external view returns (Outcome);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {WordsProof} from "../interfaces/IOneStepVerifier.sol";
+
+/// @notice Tensor metadata in a node header (docs/protocol.md §Node header).
+struct TensorMeta { uint8 dtype; uint8 layout; int32 zeroPoint; uint32[] shape; }
+/// @notice Param metadata in a node header; params are sorted by name.
+struct ParamMeta { bytes32 name; uint8 dtype; uint32[] shape; }
+/// @notice The committed node header: `header = abi.encode(NodeHeader)`.
+struct NodeHeader {
+    uint8 op;
+    uint32[] inputs;
+    uint32 output;
+    TensorMeta[] inputMeta;
+    TensorMeta outputMeta;
+    bytes32[] attrKeys;
+    int256[] attrsFlat;
+    ParamMeta[] params;
+}
+
+/// @notice Which kind of operand an error is about: a tensor input of the node or one of its params.
+enum Operand { Input, Param }
+
+/// @notice The node's index is not below the model's node count.
+error VerifierNodeIndexOutOfRange(uint256 index, uint256 count);
+/// @notice The node count is 0 or does not fit in a uint32.
+error VerifierInvalidNodeCount(uint256 count);
+/// @notice The node proof does not have exactly `expected` (= tree depth) siblings.
+error VerifierNodeSiblingCount(uint256 expected, uint256 got);
+/// @notice The node proof (header, param roots, siblings) does not hash to the modelRoot.
+error VerifierNodeNotInModel(bytes32 computed, bytes32 modelRoot);
+/// @notice The node proof carries a different number of param roots than the header lists params.
+error VerifierParamRootCount(uint256 expected, uint256 got);
+/// @notice The number of input tensorRoots or input proofs differs from the header's inputs.
+error VerifierInputCount(uint256 expected, uint256 roots, uint256 proofs);
+/// @notice The number of param proofs differs from the header's params.
+error VerifierParamProofCount(uint256 expected, uint256 got);
+/// @notice A multiproof's leafCount differs from the one its tensor's dtype and shape give.
+error VerifierLeafCount(Operand operand, uint256 which, uint256 expected, uint256 got);
+/// @notice A multiproof has a different number of words than indices.
+error VerifierWordCount(Operand operand, uint256 which, uint256 indices, uint256 words);
+/// @notice A multiproof index is out of range or not strictly increasing (at `position`).
+error VerifierProofIndex(Operand operand, uint256 which, uint256 position, uint256 index);
+/// @notice A multiproof has too few or too many siblings (`used` is how many the algorithm consumed).
+error VerifierProofSiblings(Operand operand, uint256 which, uint256 used, uint256 given);
+/// @notice A multiproof does not hash to the expected tensorRoot (input root or param root).
+error VerifierTensorRootMismatch(Operand operand, uint256 which, bytes32 computed, bytes32 expected);
+/// @notice A tensor has more elements than a uint32 holds.
+error VerifierTensorTooLarge(Operand operand, uint256 which);
+/// @notice The op needs element `element` of an operand, but its word is not in the (verified) proof.
+error VerifierElementNotProven(Operand operand, uint256 which, uint256 element);
+/// @notice The output index is not below the output's element count.
+error VerifierOutputIndexOutOfRange(uint256 outputIndex, uint256 numElements);
+/// @notice The op code has no verifier.
+error VerifierUnsupportedOp(uint8 op);
+/// @notice The header lacks a param the op requires.
+error VerifierMissingParam(bytes32 name);
+/// @notice The header lacks an attr the op requires.
+error VerifierMissingAttr(bytes32 key);
+/// @notice An attr, param value or tensor shape is outside what the op accepts (docs/ops.md).
+error VerifierInvalidAttr(bytes32 key);
+/// @notice A Gather index (from the proven indices tensor) is outside [-dim, dim).
+error VerifierGatherIndexOutOfRange(int256 index, uint256 dim);
+
+/// @title IOpFamily
+/// @notice A contract computing one output element for a family of ops, from a header and proofs the
+/// router has already verified. Pure computation: it trusts nothing but its arguments.
+interface IOpFamily {
+    /// @notice Output element `outputIndex` of the node described by `h`.
+    /// @param h The decoded node header.
+    /// @param inputs The (verified) multiproofs of the input tensors' words, one per header input.
+    /// @param params The (verified) multiproofs of the params' words, one per header param.
+    /// @param outputIndex Row-major index of the element in the output's stored shape.
+    /// @return value The element's integer value.
+    function compute(NodeHeader calldata h, WordsProof[] calldata inputs, WordsProof[] calldata params, uint256 outputIndex)
+        external
+        view
+        returns (int256 value);
+}

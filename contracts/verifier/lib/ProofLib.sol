@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {WordsProof} from "../../interfaces/IOneStepVerifier.sol";
+import {
+    Operand,
+    VerifierLeafCount,
+    VerifierWordCount,
+    VerifierProofIndex,
+    VerifierProofSiblings,
+    VerifierTensorTooLarge
+} from "../VerifierTypes.sol";
+
+/// @title ProofLib
+/// @notice keccak256 Merkle trees, multiproofs and tensorRoots exactly as docs/protocol.md §Commitments.
+library ProofLib {
+    /// @notice Z[0] = keccak256(0x00 ‖ 0^32): the leaf hash of an all-zero (padding) word.
+    bytes32 internal constant ZERO_LEAF = 0xf39a869f62e75cf5f0bf914688a6b289caf2049435d8e68c5c5e6d05e44913f3;
+
+    /// @notice keccak256(0x00 ‖ word).
+    function leafHash(bytes32 word) internal pure returns (bytes32 r) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0)
+            mstore(add(p, 1), word)
+            r := keccak256(p, 33)
+        }
+    }
+
+    /// @notice keccak256(0x01 ‖ l ‖ r).
+    function nodeHash(bytes32 l, bytes32 r) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 1)
+            mstore(add(p, 1), l)
+            mstore(add(p, 33), r)
+            h := keccak256(p, 65)
+        }
+    }
+
+    /// @notice ceil(log2(leafCount)) (0 for one leaf).
+    function depthOf(uint256 leafCount) internal pure returns (uint256 d) {
+        while ((uint256(1) << d) < leafCount) ++d;
+    }
+
+    /// @notice Merkle root of a short list of 32-byte words (the param roots of a node), level by
+    /// level, pairing an odd last node with the zero-subtree hash of its level; empty list → Z[0].
+    function listMerkleRoot(bytes32[] calldata words) internal pure returns (bytes32) {
+        uint256 n = words.length;
+        if (n == 0) return ZERO_LEAF;
+        bytes32[] memory h = new bytes32[](n);
+        for (uint256 i; i < n; ++i) h[i] = leafHash(words[i]);
+        bytes32 z = ZERO_LEAF;
+        while (n > 1) {
+            uint256 m = (n + 1) >> 1;
+            for (uint256 i; i < m; ++i) {
+                uint256 a = 2 * i;
+                h[i] = nodeHash(h[a], a + 1 < n ? h[a + 1] : z);
+            }
+            n = m;
+            z = nodeHash(z, z);
+        }
+        return h[0];
+    }
+
+    /// @notice Merkle root of a single-leaf proof: exactly depth(count) siblings, bottom-up.
+    function singleRoot(bytes32 leaf, uint256 index, bytes32[] calldata siblings) internal pure returns (bytes32 h) {
+        h = leaf;
+        for (uint256 k; k < siblings.length; ++k) {
+            h = (index >> k) & 1 == 0 ? nodeHash(h, siblings[k]) : nodeHash(siblings[k], h);
+        }
+    }
+
+    /// @notice Number of leaves of a tensor's tree: max(1, ceil(n·es/32)).
+    function leafCountOf(uint256 numElements, uint8 dtype) internal pure returns (uint256 c) {
+        c = (numElements * (dtype == 3 ? 4 : 1) + 31) >> 5;
+        if (c == 0) c = 1;
+    }
+
+    /// @notice Product of the dims (1 for a scalar); reverts if it does not fit in a uint32.
+    function numElements(uint32[] memory shape, Operand operand, uint256 which) internal pure returns (uint256 n) {
+        n = 1;
+        for (uint256 i; i < shape.length; ++i) {
+            n *= shape[i];
+            if (n > type(uint32).max) revert VerifierTensorTooLarge(operand, which);
+        }
+    }
+
+    /// @notice The root a multiproof hashes to (docs/protocol.md `multiRoot`), with `leafCount` taken
+    /// from the tensor's header (the proof's own leafCount must equal it). Works in place in memory.
+    function multiRoot(WordsProof calldata p, uint256 leafCount, Operand operand, uint256 which)
+        internal
+        pure
+        returns (bytes32)
+    {
+        if (p.leafCount != leafCount) revert VerifierLeafCount(operand, which, leafCount, p.leafCount);
+        uint256 n = p.indices.length;
+        if (n == 0 || p.words.length != n) revert VerifierWordCount(operand, which, n, p.words.length);
+        uint256[] memory idx = new uint256[](n);
+        bytes32[] memory h = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 j = p.indices[i];
+            if (j >= leafCount || (i > 0 && j <= idx[i - 1])) revert VerifierProofIndex(operand, which, i, j);
+            idx[i] = j;
+            h[i] = leafHash(p.words[i]);
+        }
+        uint256 depth = depthOf(leafCount);
+        uint256 s;
+        uint256 ns = p.siblings.length;
+        for (uint256 level; level < depth; ++level) {
+            uint256 m;
+            uint256 i;
+            while (i < n) {
+                uint256 j = idx[i];
+                bytes32 q;
+                if (j & 1 == 0 && i + 1 < n && idx[i + 1] == j + 1) {
+                    q = nodeHash(h[i], h[i + 1]);
+                    i += 2;
+                } else {
+                    if (s >= ns) revert VerifierProofSiblings(operand, which, s + 1, ns);
+                    q = j & 1 == 0 ? nodeHash(h[i], p.siblings[s]) : nodeHash(p.siblings[s], h[i]);
+                    ++s;
+                    ++i;
+                }
+                idx[m] = j >> 1;
+                h[m] = q;
+                ++m;
+            }
+            n = m;
+        }
+        if (s != ns) revert VerifierProofSiblings(operand, which, s, ns);
+        return h[0];
+    }
+
+    /// @notice keccak256(0x02 ‖ dtype ‖ uint32 n ‖ uint8 rank ‖ uint32 dims… ‖ dataRoot), all big-endian.
+    function tensorRoot(uint8 dtype, uint32[] memory shape, uint256 n, bytes32 dataRoot) internal pure returns (bytes32 r) {
+        uint256 rank = shape.length;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 2)
+            mstore8(add(p, 1), dtype)
+            mstore(add(p, 2), shl(224, n))
+            mstore8(add(p, 6), rank)
+            let src := add(shape, 32)
+            for { let k := 0 } lt(k, rank) { k := add(k, 1) } {
+                mstore(add(add(p, 7), mul(k, 4)), shl(224, mload(add(src, mul(k, 32)))))
+            }
+            let end := add(add(p, 7), mul(rank, 4))
+            mstore(end, dataRoot)
+            r := keccak256(p, add(39, mul(rank, 4)))
+        }
+    }
+}

@@ -1,0 +1,147 @@
+/** `verity model import|run|info`: the engine from the command line. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
+import { encodeModel, decodeModel } from '../engine/format.js';
+import { prepareModel, runModel } from '../engine/run.js';
+import { progressBar } from './progress.js';
+import { BaseError } from '../errors.js';
+import { traceRootHex, modelRootHex } from '../commit/index.js';
+
+export class CliInputError extends BaseError {
+  override name = 'CliInputError';
+}
+
+const calibrationFile = z.object({
+  shape: z.array(z.number().int().positive()).optional(),
+  calibration: z.array(z.array(z.number())).optional(),
+  x: z.array(z.array(z.number())).optional(),
+});
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliInputError(`Cannot read ${what}`, { details: `${path}: ${(e as Error).message}` });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CliInputError(`${what} is not valid JSON`, { details: `${path}: ${(e as Error).message}` });
+  }
+}
+
+/** Rows from a JSON value: [..numbers..] is one row, [[..], [..]] many, {x: [[..]]} a data file. */
+export function rowsFrom(v: unknown, where: string): number[][] {
+  const parsed = z
+    .union([z.array(z.number()), z.array(z.array(z.number())), z.object({ x: z.array(z.array(z.number())) }), z.object({ input: z.array(z.number()) })])
+    .safeParse(v);
+  if (!parsed.success) {
+    throw new CliInputError('Input must be a row of numbers, a list of rows, or {"x": rows}', {
+      details: `${where}: ${parsed.error.issues[0]?.message ?? 'unrecognized'} at ${parsed.error.issues[0]?.path.join('.') || 'top level'}`,
+    });
+  }
+  const d = parsed.data;
+  if (Array.isArray(d)) return d.length > 0 && Array.isArray(d[0]) ? (d as number[][]) : [d as number[]];
+  if ('x' in d) return d.x;
+  return [d.input];
+}
+
+export function registerModelCommands(program: Command): void {
+  const model = program.command('model').description('import, inspect and run quantized models');
+
+  model
+    .command('import <onnx>')
+    .description('quantize an ONNX model with calibration data into a Verity model file')
+    .requiredOption('--calibration <json>', 'JSON with "calibration" (or "x") rows and optionally "shape"')
+    .requiredOption('--out <file>', 'where to write the quantized model (.vqm)')
+    .option('--name <name>', 'model name (default: the file name)')
+    .option('--shape <dims>', 'non-batch input dims, comma-separated (default: from the calibration file or the model)')
+    .option('--json', 'print a JSON summary')
+    .action((onnxPath: string, o: { calibration: string; out: string; name?: string; shape?: string; json?: boolean }) => {
+      const cal = calibrationFile.safeParse(readJson(o.calibration, 'calibration file'));
+      if (!cal.success) {
+        throw new CliInputError('Calibration file has the wrong form', { details: `${o.calibration}: ${cal.error.issues[0]?.message} at ${cal.error.issues[0]?.path.join('.')}` });
+      }
+      const rows = cal.data.calibration ?? cal.data.x;
+      if (!rows) throw new CliInputError('Calibration file has no rows', { details: `${o.calibration} needs a "calibration" or "x" field` });
+      const shape = o.shape ? o.shape.split(',').map((s) => Number(s.trim())) : cal.data.shape;
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(onnxPath);
+      } catch (e) {
+        throw new CliInputError('Cannot read the ONNX file', { details: `${onnxPath}: ${(e as Error).message}` });
+      }
+      const name = o.name ?? onnxPath.replace(/^.*\//, '').replace(/\.onnx$/, '');
+      const started = Date.now();
+      const q = importOnnx(bytes, { name, inputShape: shape, calibration: rows, onProgress: progressBar('calibrating') });
+      const file = encodeModel(q);
+      writeFileSync(o.out, file);
+      const summary = {
+        name,
+        out: o.out,
+        bytes: file.length,
+        nodes: q.nodes.length,
+        tensors: q.tensors.length,
+        ops: [...new Set(q.nodes.map((n) => n.op))],
+        modelRoot: modelRootHex(q),
+        seconds: (Date.now() - started) / 1000,
+      };
+      if (o.json) console.log(JSON.stringify(summary));
+      else {
+        console.log(`wrote ${o.out}: ${summary.nodes} integer ops (${summary.ops.join(', ')}), ${file.length} bytes`);
+        console.log(`model root ${summary.modelRoot}`);
+      }
+    });
+
+  model
+    .command('run <file>')
+    .description('run a quantized model on input rows and print outputs and trace roots')
+    .requiredOption('--input <json>', 'a JSON file (or inline JSON): one row, a list of rows, or {"x": rows}')
+    .option('--json', 'print JSON')
+    .action((file: string, o: { input: string; json?: boolean }) => {
+      const q = decodeModel(readFileSync(file));
+      const p = prepareModel(q);
+      const raw = o.input.trim().startsWith('[') || o.input.trim().startsWith('{') ? safeParse(o.input) : readJson(o.input, 'input file');
+      const rows = rowsFrom(raw, o.input);
+      const results = rows.map((row, r) => {
+        let input;
+        try {
+          input = quantizeInput(q, row);
+        } catch (e) {
+          if (e instanceof BaseError) throw new CliInputError(`Row ${r}: ${e.shortMessage}`, { details: e.details, hint: e.hint });
+          throw e;
+        }
+        const trace = runModel(p, [input]);
+        const out = trace[q.outputs[0]];
+        const values = Array.from(dequantizeOutput(q, out));
+        return { output: Array.from(out.data), values, argmax: argmax(out.data), traceRoot: traceRootHex(trace) };
+      });
+      if (o.json) console.log(JSON.stringify({ model: q.name, modelRoot: modelRootHex(q), results }));
+      else for (const [i, r] of results.entries()) console.log(`row ${i}: argmax ${r.argmax}  trace root ${r.traceRoot}`);
+    });
+
+  model
+    .command('info <file>')
+    .description('print a quantized model\'s graph')
+    .option('--json', 'print JSON')
+    .action((file: string, o: { json?: boolean }) => {
+      const q = decodeModel(readFileSync(file));
+      const nodes = q.nodes.map((n, i) => ({ i, op: n.op, name: n.name, inputs: n.inputs, output: n.output, shape: q.tensors[n.output].shape }));
+      if (o.json) console.log(JSON.stringify({ name: q.name, modelRoot: modelRootHex(q), nodes }));
+      else {
+        console.log(`${q.name}: ${q.nodes.length} ops, model root ${modelRootHex(q)}`);
+        for (const n of nodes) console.log(`${String(n.i).padStart(4)} ${n.op.padEnd(18)} [${n.shape}] ${n.name}`);
+      }
+    });
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch (e) {
+    throw new CliInputError('Inline input is not valid JSON', { details: (e as Error).message });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * LayerNorm over the last axis of length N ≤ 1024 (docs/ops.md §LayerNorm):
+ *   d_i = x_i − xZero;  T = Σ d_i;  c_i = N·d_i − T;  V = floor(Σ c_i² / N) + eps;  R = max(isqrt(V), 1)
+ *   t_i = roundDiv(gamma_i·c_i, R);  y_i = clamp(yZero + rshr(t_i + beta_i, shift), output dtype range)
+ */
+import { floorDiv, isqrt, roundDiv, rshr } from '../fixedpoint.js';
+import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
+import { shiftAttr, zeroAttr } from './quant.js';
+
+export const LAYERNORM_MAX_AXIS = 1024;
+export const LAYERNORM_MAX_EPS = 2 ** 52 - 2 ** 40;
+export const LAYERNORM_GAMMA_LIMIT = 32768; // |gamma| < 2^15
+
+export function prepare(ctx: NodeContext): Kernel {
+  ctx.arity(1);
+  ctx.onlyParams(['gamma', 'beta']);
+  const xd = ctx.inDtype(0, ['i8', 'u8']);
+  const yd = ctx.outDtype(['i8', 'u8']);
+  const xs = ctx.inputs[0].shape;
+  if (xs.length < 1) ctx.fail('input must have rank ≥ 1');
+  ctx.outShape(xs);
+  const N = xs[xs.length - 1];
+  if (N > LAYERNORM_MAX_AXIS) ctx.fail(`normalized axis length ${N} exceeds ${LAYERNORM_MAX_AXIS}`);
+  const gammaP = ctx.param('gamma', ['i32'], { shape: [N] });
+  ctx.paramRange('gamma', gammaP, -(LAYERNORM_GAMMA_LIMIT - 1), LAYERNORM_GAMMA_LIMIT - 1);
+  const betaP = ctx.param('beta', ['i32'], { shape: [N] });
+  const xZero = zeroAttr(ctx, 'xZero', xd);
+  const yZero = zeroAttr(ctx, 'yZero', yd);
+  const eps = ctx.int('eps', 0, LAYERNORM_MAX_EPS);
+  const shift = shiftAttr(ctx);
+  const lo = DTYPE_MIN[yd];
+  const hi = DTYPE_MAX[yd];
+  const gamma = Float64Array.from(gammaP.data);
+  const beta = Float64Array.from(betaP.data);
+  const c = new Float64Array(N);
+  return (ins, out) => {
+    const x = ins[0].data;
+    const y = out.data;
+    const rows = x.length / N;
+    for (let r = 0; r < rows; r++) {
+      const o = r * N;
+      let T = 0;
+      for (let i = 0; i < N; i++) T += x[o + i];
+      T -= N * xZero;
+      let Q = 0;
+      for (let i = 0; i < N; i++) {
+        const ci = N * (x[o + i] - xZero) - T;
+        c[i] = ci;
+        Q += ci * ci;
+      }
+      const V = floorDiv(Q, N) + eps;
+      let R = isqrt(V);
+      if (R < 1) R = 1;
+      for (let i = 0; i < N; i++) {
+        const t = roundDiv(gamma[i] * c[i], R);
+        const v = yZero + rshr(t + beta[i], shift);
+        y[o + i] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * MatMul (docs/ops.md §MatMul): acc = Σ_k (a − aZero)(b − bZero) with numpy batch broadcasting
+ * (b's last two axes are [N,K] when transB = 1); y = clamp(yZero + requant(acc, mult, shift), lo, hi).
+ */
+import { requant } from '../fixedpoint.js';
+import { type Kernel, NodeContext } from './common.js';
+import { makeMatMulCore, planMatMul } from './matmulcore.js';
+import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
+
+export function prepare(ctx: NodeContext): Kernel {
+  ctx.arity(2);
+  ctx.onlyParams([]);
+  const ad = ctx.inDtype(0, ['i8', 'u8']);
+  const bd = ctx.inDtype(1, ['i8', 'u8']);
+  const transB = ctx.int('transB', 0, 1, 0) === 1;
+  const plan = planMatMul(ctx, ctx.inputs[0].shape, ctx.inputs[1].shape, transB);
+  const yd = ctx.outDtype(['i8', 'u8', 'i32']);
+  ctx.outShape(plan.outShape);
+  const aZero = zeroAttr(ctx, 'aZero', ad);
+  const bZero = zeroAttr(ctx, 'bZero', bd);
+  const yZero = zeroAttr(ctx, 'yZero', yd);
+  const mult = multAttr(ctx);
+  const shift = shiftAttr(ctx);
+  const { lo, hi } = outRange(ctx, yd);
+  const core = makeMatMulCore(plan, transB, new Float64Array(plan.M).fill(aZero), new Float64Array(plan.N).fill(bZero));
+  const acc = core.acc;
+  const n = acc.length;
+  return (ins, out) => {
+    core.run(ins[0].data, ins[1].data);
+    const y = out.data;
+    for (let i = 0; i < n; i++) {
+      const v = yZero + requant(acc[i], mult, shift);
+      y[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Softmax over the last axis (docs/ops.md §Softmax), x i8, output i8 with scale 1/256, zero −128:
+ *   mx = max_i x_i;  e_i = 0 if masked = 1 and x_i = −128 and mx ≠ −128, else exp[mx − x_i];
+ *   S = Σ e_i;  y_i = clamp(−128 + roundDiv(e_i·256, S), −128, 127).
+ */
+import { roundDiv } from '../fixedpoint.js';
+import { type Kernel, NodeContext } from './common.js';
+
+export const SOFTMAX_MAX_AXIS = 1 << 20;
+
+export function prepare(ctx: NodeContext): Kernel {
+  ctx.arity(1);
+  ctx.onlyParams(['exp']);
+  ctx.inDtype(0, ['i8']);
+  ctx.outDtype(['i8']);
+  const xs = ctx.inputs[0].shape;
+  if (xs.length < 1) ctx.fail('input must have rank ≥ 1');
+  ctx.outShape(xs);
+  const L = xs[xs.length - 1];
+  if (L > SOFTMAX_MAX_AXIS) ctx.fail(`softmax axis length ${L} exceeds ${SOFTMAX_MAX_AXIS}`);
+  const expP = ctx.param('exp', ['i32'], { size: 256 });
+  ctx.paramRange('exp', expP, 0, 2147483647);
+  if (expP.data[0] < 1) ctx.fail(`param 'exp'[0] must be ≥ 1 (the maximum's weight), got ${expP.data[0]}`);
+  const masked = ctx.int('masked', 0, 1, 0) === 1;
+  const table = Float64Array.from(expP.data);
+  const e = new Float64Array(L);
+  return (ins, out) => {
+    const x = ins[0].data;
+    const y = out.data;
+    const rows = x.length / L;
+    for (let r = 0; r < rows; r++) {
+      const o = r * L;
+      let mx = -128;
+      for (let i = 0; i < L; i++) if (x[o + i] > mx) mx = x[o + i];
+      const mask = masked && mx !== -128;
+      let S = 0;
+      for (let i = 0; i < L; i++) {
+        const xi = x[o + i];
+        const v = mask && xi === -128 ? 0 : table[mx - xi];
+        e[i] = v;
+        S += v;
+      }
+      for (let i = 0; i < L; i++) {
+        const v = -128 + roundDiv(e[i] * 256, S);
+        y[o + i] = v > 127 ? 127 : v;
+      }
+    }
+  };
+}

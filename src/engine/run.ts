@@ -1,0 +1,237 @@
+/**
+ * Model preparation and execution.
+ *
+ * prepareModel validates a QModel once (structure, tensor numbering, every node's dtypes, shapes,
+ * attrs and params) and precomputes each node's constants; runModel then only validates the inputs
+ * and runs the kernels, returning the full trace.
+ *
+ * Tensor numbering (docs/ops.md §Conventions): tensor ids are canonical — the k graph inputs are
+ * tensors 0..k−1 in order, node i writes tensor k + i, and there are no other tensors. So the
+ * trace (trace[id] = tensor id) is the inputs followed by the node outputs in node order, and a node
+ * can only read tensors defined before it.
+ */
+import type { DType, IntArray, OpType, QModel, QNode, TensorData, TensorInfo, Trace } from './ir.js';
+import { allocate, OP_TYPES, sizeOf } from './ir.js';
+import { EngineInputError, EngineModelError } from './errors.js';
+import { checkParamIntegrity, fmtShape, isShape, type Kernel, NodeContext } from './ops/common.js';
+import * as Linear from './ops/linear.js';
+import * as Conv from './ops/conv.js';
+import * as MatMul from './ops/matmul.js';
+import * as Add from './ops/add.js';
+import * as Mul from './ops/mul.js';
+import * as Lut from './ops/lut.js';
+import * as MaxPool from './ops/maxpool.js';
+import * as AveragePool from './ops/averagepool.js';
+import * as GlobalAveragePool from './ops/globalaveragepool.js';
+import * as Softmax from './ops/softmax.js';
+import * as LayerNorm from './ops/layernorm.js';
+import * as Gather from './ops/gather.js';
+import * as Reshape from './ops/reshape.js';
+import * as Transpose from './ops/transpose.js';
+import * as Concat from './ops/concat.js';
+import * as Slice from './ops/slice.js';
+import * as Requantize from './ops/requantize.js';
+import * as MatMulInteger from './ops/matmulinteger.js';
+import * as ConvInteger from './ops/convinteger.js';
+import * as QLinearMatMul from './ops/qlinearmatmul.js';
+import * as QLinearConv from './ops/qlinearconv.js';
+
+const PREPARE: Record<OpType, (ctx: NodeContext) => Kernel> = {
+  Linear: Linear.prepare,
+  Conv: Conv.prepare,
+  MatMul: MatMul.prepare,
+  Add: Add.prepare,
+  Mul: Mul.prepare,
+  Lut: Lut.prepare,
+  MaxPool: MaxPool.prepare,
+  AveragePool: AveragePool.prepare,
+  GlobalAveragePool: GlobalAveragePool.prepare,
+  Softmax: Softmax.prepare,
+  LayerNorm: LayerNorm.prepare,
+  Gather: Gather.prepare,
+  Reshape: Reshape.prepare,
+  Transpose: Transpose.prepare,
+  Concat: Concat.prepare,
+  Slice: Slice.prepare,
+  Requantize: Requantize.prepare,
+  MatMulInteger: MatMulInteger.prepare,
+  ConvInteger: ConvInteger.prepare,
+  QLinearMatMul: QLinearMatMul.prepare,
+  QLinearConv: QLinearConv.prepare,
+};
+
+interface Step {
+  readonly index: number;
+  readonly node: QNode;
+  readonly inputs: readonly number[];
+  readonly output: number;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly kernel: Kernel;
+}
+
+/** A validated model with per-node constants precomputed; run it with runModel. */
+export interface PreparedModel {
+  readonly model: QModel;
+  /** Internal: one step per node, in order. */
+  readonly steps: readonly Step[];
+}
+
+const DTYPES: readonly DType[] = ['i8', 'u8', 'i32'];
+
+function modelError(what: string, hint?: string): never {
+  throw new EngineModelError({ what, hint });
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkTensor(t: TensorInfo, i: number): void {
+  if (!isObj(t)) modelError(`tensors[${i}] is not an object`);
+  if (t.id !== i) modelError(`tensors[${i}].id is ${String(t.id)}; ids must equal positions`);
+  if (typeof t.name !== 'string') modelError(`tensors[${i}].name is not a string`);
+  if (!DTYPES.includes(t.dtype)) modelError(`tensors[${i}] (${t.name}) has invalid dtype ${JSON.stringify(t.dtype)}`);
+  if (!isShape(t.shape)) {
+    modelError(`tensors[${i}] (${t.name}) has invalid shape ${JSON.stringify(t.shape)} (dims must be integers ≥ 1)`);
+  }
+  if (t.layout !== 'plain' && t.layout !== 'nhwc') modelError(`tensors[${i}] (${t.name}) has invalid layout ${JSON.stringify(t.layout)}`);
+  if (typeof t.scale !== 'number' || !Number.isFinite(t.scale)) modelError(`tensors[${i}] (${t.name}) has a non-finite scale`);
+  if (!Number.isInteger(t.zeroPoint)) modelError(`tensors[${i}] (${t.name}) has a non-integer zeroPoint`);
+}
+
+/** Validates a QModel and precomputes every node's constants. Throws EngineModelError. */
+export function prepareModel(m: QModel): PreparedModel {
+  if (!isObj(m)) modelError('model is not an object');
+  if (m.format !== 'verity-qmodel') modelError(`format is ${JSON.stringify(m.format)}; expected 'verity-qmodel'`);
+  if (m.version !== 1) modelError(`version is ${JSON.stringify(m.version)}; expected 1`);
+  if (!Array.isArray(m.tensors) || !Array.isArray(m.nodes) || !Array.isArray(m.inputs) || !Array.isArray(m.outputs)) {
+    modelError('tensors, nodes, inputs and outputs must be arrays');
+  }
+  m.tensors.forEach(checkTensor);
+  const k = m.inputs.length;
+  m.inputs.forEach((id, i) => {
+    if (id !== i) {
+      modelError(`inputs[${i}] is tensor ${id}; graph inputs must be tensors 0..${k - 1} in order`);
+    }
+  });
+  if (m.tensors.length !== k + m.nodes.length) {
+    modelError(
+      `${m.tensors.length} tensors for ${k} inputs and ${m.nodes.length} nodes; expected ${k + m.nodes.length} (inputs, then one output per node)`,
+    );
+  }
+  m.outputs.forEach((id, i) => {
+    if (!Number.isInteger(id) || id < 0 || id >= m.tensors.length) modelError(`outputs[${i}] = ${id} is not a tensor id`);
+  });
+  const steps: Step[] = [];
+  m.nodes.forEach((node, index) => {
+    const fail = (what: string): never => {
+      throw new EngineModelError({ nodeIndex: index, nodeName: isObj(node) ? String(node.name) : undefined, what });
+    };
+    if (!isObj(node)) fail('node is not an object');
+    if (!OP_TYPES.includes(node.op)) fail(`unknown op ${JSON.stringify(node.op)}`);
+    if (typeof node.name !== 'string') fail('name is not a string');
+    const outId = k + index;
+    if (node.output !== outId) fail(`writes tensor ${node.output}; node ${index} must write tensor ${outId}`);
+    if (!Array.isArray(node.inputs)) fail('inputs is not an array');
+    node.inputs.forEach((id, j) => {
+      if (!Number.isInteger(id) || id < 0 || id >= outId) {
+        fail(`inputs[${j}] = ${id} is not a tensor defined before this node (ids 0..${outId - 1})`);
+      }
+    });
+    if (!isObj(node.attrs)) fail('attrs is not an object');
+    if (!isObj(node.params)) fail('params is not an object');
+    const ctx = new NodeContext(
+      node,
+      index,
+      node.inputs.map((id) => m.tensors[id]),
+      m.tensors[outId],
+    );
+    for (const [name, p] of Object.entries(node.params)) checkParamIntegrity(ctx, name, p);
+    for (const [name, v] of Object.entries(node.attrs)) {
+      const ok = typeof v === 'number' ? Number.isInteger(v) : Array.isArray(v) && v.every((e) => Number.isInteger(e));
+      if (!ok) ctx.fail(`attr '${name}' must be an integer or an integer array, got ${JSON.stringify(v)}`);
+    }
+    const kernel = PREPARE[node.op](ctx);
+    const out = m.tensors[outId];
+    steps.push({
+      index,
+      node,
+      inputs: node.inputs.slice(),
+      output: outId,
+      dtype: out.dtype,
+      shape: out.shape.slice(),
+      size: sizeOf(out.shape),
+      kernel,
+    });
+  });
+  return { model: m, steps };
+}
+
+const CTOR = { i8: Int8Array, u8: Uint8Array, i32: Int32Array } as const;
+
+function describe(t: unknown): string {
+  if (!isObj(t)) return typeof t;
+  const d = t as Partial<TensorData>;
+  const data = d.data as unknown;
+  const kind = data && typeof data === 'object' ? (data as object).constructor?.name : typeof data;
+  const len = data && typeof data === 'object' && 'length' in (data as object) ? (data as IntArray).length : '?';
+  return `dtype ${String(d.dtype)}, shape ${Array.isArray(d.shape) ? fmtShape(d.shape) : String(d.shape)}, data ${kind}(${len})`;
+}
+
+/**
+ * Runs one prepared model on its inputs (one TensorData per graph input, in order). Returns the
+ * trace: trace[id] for every tensor id — the inputs (copied) followed by the node outputs.
+ * Throws EngineInputError for a wrong input count, dtype, shape or data length, or a value out of
+ * range for an op (e.g. a Gather index).
+ */
+export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace {
+  const m = p.model;
+  if (!Array.isArray(inputs) || inputs.length !== m.inputs.length) {
+    throw new EngineInputError({
+      input: 'inputs',
+      expected: `${m.inputs.length} tensor(s) (${m.inputs.map((id) => m.tensors[id].name).join(', ')})`,
+      got: Array.isArray(inputs) ? `${inputs.length}` : typeof inputs,
+    });
+  }
+  const trace: TensorData[] = new Array(m.tensors.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const info = m.tensors[m.inputs[i]];
+    const t = inputs[i];
+    const ok =
+      typeof t === 'object' &&
+      t !== null &&
+      t.dtype === info.dtype &&
+      Array.isArray(t.shape) &&
+      t.shape.length === info.shape.length &&
+      t.shape.every((d: number, a: number) => d === info.shape[a]) &&
+      t.data instanceof CTOR[info.dtype] &&
+      t.data.length === sizeOf(info.shape);
+    if (!ok) {
+      throw new EngineInputError({
+        input: `'${info.name}' (input ${i})`,
+        expected: `dtype ${info.dtype}, shape ${fmtShape(info.shape)}, data ${CTOR[info.dtype].name}(${sizeOf(info.shape)})`,
+        got: describe(t),
+      });
+    }
+    const data = allocate(info.dtype, t.data.length);
+    (data as Int32Array).set(t.data as Int32Array);
+    trace[info.id] = { dtype: info.dtype, shape: info.shape.slice(), data };
+  }
+  const steps = p.steps;
+  for (let s = 0; s < steps.length; s++) {
+    const st = steps[s];
+    const ins = new Array<TensorData>(st.inputs.length);
+    for (let j = 0; j < ins.length; j++) ins[j] = trace[st.inputs[j]];
+    const out: TensorData = { dtype: st.dtype, shape: st.shape.slice(), data: allocate(st.dtype, st.size) };
+    st.kernel(ins, out);
+    trace[st.output] = out;
+  }
+  return trace;
+}
+
+/** The graph outputs of a trace, in QModel.outputs order. */
+export function outputsOf(p: PreparedModel, trace: Trace): TensorData[] {
+  return p.model.outputs.map((id) => trace[id]);
+}

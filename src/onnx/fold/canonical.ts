@@ -1,0 +1,82 @@
+/**
+ * The canonical op set a folded graph may contain, and the check that it does. This is the
+ * contract with the quantizer: whatever passes here has one of the forms documented below.
+ */
+import { OnnxGraphError, OnnxMissingTensorError, OnnxUnsupportedOpError } from '../errors.js';
+import type { FloatGraph, FNode } from '../graph.js';
+
+/** Canonical float ops plus ONNX's quantized ops (passed through unchanged). */
+export const CANONICAL_OPS: readonly string[] = [
+  'Linear', 'MatMul', 'Conv', 'Add', 'Mul', 'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Pow',
+  'Div', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'LayerNormalization', 'Reshape', 'Transpose',
+  'Concat', 'Slice', 'Gather',
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger', 'ConvInteger',
+];
+
+const CANON = new Set(CANONICAL_OPS);
+
+/** Why a node of a canonical op type is not in canonical form, or undefined when it is. */
+function formProblem(n: FNode, isConst: (t: string) => boolean): string | undefined {
+  const [a, b, c] = n.inputs;
+  const dyn = (t: string | undefined) => t !== undefined && t !== '' && !isConst(t);
+  switch (n.op) {
+    case 'Linear':
+      return isConst(b) && isConst(c) ? undefined : 'Linear needs constant W and b';
+    case 'Conv':
+      return isConst(b) && (!c || isConst(c)) ? undefined : 'a computed (non-constant) weight or bias';
+    case 'MatMul':
+      return dyn(a) && dyn(b) ? undefined : 'a constant operand that is not a 2-D right-hand weight';
+    case 'Add':
+    case 'Mul':
+      return dyn(a) ? undefined : 'two constant operands';
+    case 'Div':
+      return dyn(b) ? undefined : 'a constant divisor of a non-float type';
+    case 'Pow':
+      return isConst(b) ? undefined : 'a computed (non-constant) exponent';
+    case 'Reshape':
+      return isConst(b) ? undefined : 'a computed shape';
+    case 'Slice':
+      return n.inputs.length === 1 ? undefined : 'computed starts/ends';
+    case 'Clip':
+      return n.inputs.length === 1 ? undefined : 'computed min/max';
+    case 'LayerNormalization':
+      return isConst(b) && isConst(c) ? undefined : 'a computed Scale or B';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Throws OnnxUnsupportedOpError for a node outside the canonical set or form (naming op, node and
+ * its index in the folded graph), OnnxMissingTensorError for a read of an undefined tensor, and
+ * OnnxGraphError for a graph input no output depends on.
+ */
+export function checkCanonical(g: FloatGraph): void {
+  const defined = new Set<string>([...g.consts.keys(), ...g.inputs.map((i) => i.name)]);
+  const isConst = (t: string) => t !== '' && g.consts.has(t);
+  g.nodes.forEach((n, index) => {
+    for (const t of n.inputs) if (t && !defined.has(t)) throw new OnnxMissingTensorError({ tensor: t, node: n.name });
+    const reason = CANON.has(n.op) ? formProblem(n, isConst) : undefined;
+    if (!CANON.has(n.op) || reason) {
+      throw new OnnxUnsupportedOpError({
+        opType: n.op,
+        nodeName: n.name,
+        nodeIndex: index,
+        supported: CANONICAL_OPS,
+        reason: reason ?? 'it remains after constant folding (its inputs are computed at run time), and the integer engine has no such op',
+      });
+    }
+    for (const o of n.outputs) if (o) defined.add(o);
+  });
+  for (const o of g.outputs) if (!defined.has(o)) throw new OnnxMissingTensorError({ tensor: o, node: '<graph output>' });
+  const read = new Set<string>();
+  for (const n of g.nodes) for (const t of n.inputs) read.add(t);
+  for (const inp of g.inputs) {
+    if (!read.has(inp.name) && !g.outputs.includes(inp.name)) {
+      throw new OnnxGraphError(`Graph input "${inp.name}" does not reach any output`, {
+        details: 'after constant folding no node reads it (for example, only its shape was used)',
+        hint: 'Remove the input from the model, or check that the right outputs were exported.',
+      });
+    }
+  }
+}

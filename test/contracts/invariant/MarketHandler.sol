@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Test} from "../utils/Test.sol";
+import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
+import {TestDisputeResolver} from "../mocks/TestDisputeResolver.sol";
+import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
+import {Staking} from "../../../contracts/staking/Staking.sol";
+import {IdentityRegistry} from "../../../contracts/registry/IdentityRegistry.sol";
+import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
+import {PositionalMerkle} from "../../../contracts/libraries/PositionalMerkle.sol";
+
+/// @notice Drives random sequences of every market/staking action for the invariant suite.
+contract MarketHandler is Test {
+    uint32 internal constant BATCH = 4;
+
+    IERC20 public immutable token;
+    TaskMarket public immutable market;
+    Staking public immutable staking;
+    TestDisputeResolver public immutable resolver;
+    uint256 public immutable modelId;
+
+    address[] public actors;
+    mapping(address => uint256) public agentOf;
+    uint256[] public taskIds;
+    mapping(uint256 => bool) public isBatch;
+    mapping(uint256 => uint256) public finalizeSuccesses;
+    uint256 public ghostDoublePay;
+    uint256 public calls;
+
+    constructor(
+        IERC20 token_,
+        TaskMarket market_,
+        Staking staking_,
+        TestDisputeResolver resolver_,
+        uint256 modelId_,
+        address[] memory actors_,
+        uint256[] memory agents_
+    ) {
+        token = token_;
+        market = market_;
+        staking = staking_;
+        resolver = resolver_;
+        modelId = modelId_;
+        actors = actors_;
+        for (uint256 i; i < actors_.length; ++i) agentOf[actors_[i]] = agents_[i];
+    }
+
+    function actorCount() external view returns (uint256) {
+        return actors.length;
+    }
+
+    function taskCount() external view returns (uint256) {
+        return taskIds.length;
+    }
+
+    function _actor(uint256 seed) internal view returns (address) {
+        return actors[seed % actors.length];
+    }
+
+    function _task(uint256 seed) internal view returns (uint256) {
+        if (taskIds.length == 0) return 0;
+        return taskIds[seed % taskIds.length];
+    }
+
+    // ------------------------------------------------------------ staking
+
+    function stake(uint256 actorSeed, uint256 amount) external {
+        ++calls;
+        address a = _actor(actorSeed);
+        amount = bound(amount, 1, 300e18);
+        vm.prank(a);
+        try staking.stake(amount) {} catch {}
+    }
+
+    function requestUnbond(uint256 actorSeed, uint256 amount) external {
+        ++calls;
+        address a = _actor(actorSeed);
+        uint256 free = staking.freeStakeOf(a);
+        if (free == 0) return;
+        amount = bound(amount, 1, free);
+        vm.prank(a);
+        staking.requestUnbond(amount);
+    }
+
+    function withdrawUnbonded(uint256 actorSeed) external {
+        ++calls;
+        vm.prank(_actor(actorSeed));
+        try staking.withdrawUnbonded() {} catch {}
+    }
+
+    // ------------------------------------------------------------ market
+
+    function post(uint256 actorSeed, uint256 fee, bool batch) external {
+        ++calls;
+        address a = _actor(actorSeed);
+        fee = bound(fee, 1, 50e18);
+        uint64 deadline = uint64(block.timestamp + 6 hours);
+        vm.prank(a);
+        uint256 id;
+        if (batch) {
+            try market.postBatchTask(modelId, MerkleBuilder.root(_inputLeaves()), BATCH, fee, deadline) returns (
+                uint256 x
+            ) {
+                id = x;
+            } catch {
+                return;
+            }
+        } else {
+            try market.postTask(modelId, hex"c0ffee", fee, deadline) returns (uint256 x) {
+                id = x;
+            } catch {
+                return;
+            }
+        }
+        taskIds.push(id);
+        isBatch[id] = batch;
+    }
+
+    function claim(uint256 taskSeed, uint256 actorSeed) external {
+        ++calls;
+        uint256 id = _task(taskSeed);
+        if (id == 0) return;
+        address a = _actor(actorSeed);
+        vm.prank(a);
+        try market.claim(id, agentOf[a]) {} catch {}
+    }
+
+    function commit(uint256 taskSeed) external {
+        ++calls;
+        uint256 id = _task(taskSeed);
+        if (id == 0) return;
+        address w = market.getTask(id).worker;
+        if (w == address(0)) return;
+        vm.prank(w);
+        if (isBatch[id]) {
+            try market.commitBatch(id, MerkleBuilder.root(_resultLeaves())) {} catch {}
+        } else {
+            try market.commit(id, hex"beef", keccak256("trace")) {} catch {}
+        }
+    }
+
+    function challenge(uint256 taskSeed, uint256 actorSeed, uint256 indexSeed) external {
+        ++calls;
+        uint256 id = _task(taskSeed);
+        if (id == 0) return;
+        address c = _actor(actorSeed);
+        vm.prank(c);
+        if (isBatch[id]) {
+            uint32 i = uint32(indexSeed % BATCH);
+            try market.challenge(
+                id,
+                i,
+                keccak256(abi.encode("in", uint256(i))),
+                MerkleBuilder.proof(_inputLeaves(), i),
+                keccak256(abi.encode("out", uint256(i))),
+                keccak256(abi.encode("tr", uint256(i))),
+                MerkleBuilder.proof(_resultLeaves(), i)
+            ) {} catch {}
+        } else {
+            bytes32[] memory none = new bytes32[](0);
+            try market.challenge(id, 0, keccak256(hex"c0ffee"), none, keccak256(hex"beef"), keccak256("trace"), none)
+            {} catch {}
+        }
+    }
+
+    function decide(uint256 gameSeed, bool challengerWins) external {
+        ++calls;
+        uint256 n = resolver.gameCount();
+        if (n == 0) return;
+        uint256 g = gameSeed % n + 1;
+        try resolver.decide(
+            g, challengerWins ? IDisputeResolver.Outcome.ChallengerWon : IDisputeResolver.Outcome.ClaimantWon
+        ) {} catch {}
+    }
+
+    function resolve(uint256 disputeSeed) external {
+        ++calls;
+        (, uint256 n) = market.counts();
+        if (n == 0) return;
+        try market.resolve(disputeSeed % n + 1) {} catch {}
+    }
+
+    function finalize(uint256 taskSeed) external {
+        ++calls;
+        uint256 id = _task(taskSeed);
+        if (id == 0) return;
+        bool wasFinalized = market.getTask(id).status == TaskMarket.TaskStatus.Finalized;
+        try market.finalize(id) {
+            finalizeSuccesses[id] += 1;
+            if (wasFinalized) ghostDoublePay += 1;
+        } catch {}
+    }
+
+    function cancel(uint256 taskSeed, uint256 actorSeed) external {
+        ++calls;
+        uint256 id = _task(taskSeed);
+        if (id == 0) return;
+        vm.prank(_actor(actorSeed));
+        try market.cancel(id) {} catch {}
+    }
+
+    function withdraw(uint256 actorSeed) external {
+        ++calls;
+        vm.prank(_actor(actorSeed));
+        try market.withdraw() {} catch {}
+    }
+
+    function warp(uint256 secs) external {
+        ++calls;
+        vm.warp(block.timestamp + bound(secs, 0, 2 days));
+        vm.roll(block.number + 1);
+    }
+
+    // ------------------------------------------------------------ leaves
+
+    function _inputLeaves() internal pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](BATCH);
+        for (uint256 i; i < BATCH; ++i) leaves[i] = PositionalMerkle.inputLeaf(i, keccak256(abi.encode("in", i)));
+    }
+
+    function _resultLeaves() internal pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](BATCH);
+        for (uint256 i; i < BATCH; ++i) {
+            leaves[i] = PositionalMerkle.resultLeaf(i, keccak256(abi.encode("out", i)), keccak256(abi.encode("tr", i)));
+        }
+    }
+}

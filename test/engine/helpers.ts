@@ -1,0 +1,111 @@
+/** Test helpers: one-node models, random tensors, and the engine-vs-reference check. */
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import type { AttrValue, DType, IntArray, OpType, Param, QModel, TensorData } from '../../src/engine/ir.js';
+import { allocate } from '../../src/engine/ir.js';
+import { prepareModel, runModel } from '../../src/engine/run.js';
+import { RANGE, reference, size } from './reference.js';
+
+export const RUNS = 200;
+
+export interface Case {
+  op: OpType;
+  inputs: TensorData[];
+  attrs: Record<string, AttrValue>;
+  params: Record<string, Param>;
+  out: { dtype: DType; shape: number[] };
+}
+
+export function fromArray(dtype: DType, shape: number[], values: readonly number[]): TensorData {
+  const data = allocate(dtype, values.length);
+  for (let i = 0; i < values.length; i++) data[i] = values[i];
+  return { dtype, shape, data };
+}
+
+export function param(dtype: DType, shape: number[], values: readonly number[]): Param {
+  return fromArray(dtype, shape, values) as Param;
+}
+
+export function modelOf(c: Case): QModel {
+  const k = c.inputs.length;
+  return {
+    format: 'verity-qmodel',
+    version: 1,
+    name: `test-${c.op}`,
+    inputs: c.inputs.map((_, i) => i),
+    outputs: [k],
+    tensors: [
+      ...c.inputs.map((t, i) => ({ id: i, name: `in${i}`, dtype: t.dtype, shape: t.shape, scale: 1, zeroPoint: 0, layout: 'plain' as const })),
+      { id: k, name: 'out', dtype: c.out.dtype, shape: c.out.shape, scale: 1, zeroPoint: 0, layout: 'plain' as const },
+    ],
+    nodes: [{ op: c.op, name: `${c.op}_0`, inputs: c.inputs.map((_, i) => i), output: k, attrs: c.attrs, params: c.params }],
+    source: { onnxSha256: '', opset: 0, producer: 'test' },
+  };
+}
+
+export function runCase(c: Case): IntArray {
+  const m = modelOf(c);
+  const p = prepareModel(m);
+  return runModel(p, c.inputs)[c.inputs.length].data;
+}
+
+/** Runs the engine and the BigInt reference on a case and expects identical outputs. */
+export function checkCase(c: Case): void {
+  const got = Array.from(runCase(c), (v) => BigInt(v));
+  const want = reference(modelOf(c).nodes[0], c.inputs, c.out);
+  expect(got.length).toBe(size(c.out.shape));
+  if (got.some((v, i) => v !== want[i])) {
+    const i = got.findIndex((v, j) => v !== want[j]);
+    throw new Error(`mismatch at ${i}: engine ${got[i]}, reference ${want[i]}\ncase: ${JSON.stringify(c, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v))}`);
+  }
+}
+
+export const value = (dt: DType): fc.Arbitrary<number> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: RANGE[dt][0], max: RANGE[dt][1] }) },
+    { weight: 1, arbitrary: fc.constantFrom(RANGE[dt][0], RANGE[dt][1]) },
+  );
+
+export const values = (dt: DType, n: number): fc.Arbitrary<number[]> => fc.array(value(dt), { minLength: n, maxLength: n });
+
+export const tensor = (dt: DType, shape: number[]): fc.Arbitrary<TensorData> => values(dt, size(shape)).map((v) => fromArray(dt, shape, v));
+
+export const qdtype = fc.constantFrom<DType>('i8', 'u8');
+
+/** A zero point of a dtype (biased to the extremes and to 0). */
+export const zero = (dt: DType): fc.Arbitrary<number> => value(dt);
+
+/** A multiplier/shift pair: small shifts (saturation, ties) and realistic ones. */
+export const multShift = fc.oneof(
+  fc.record({ mult: fc.integer({ min: 0, max: 32767 }), shift: fc.integer({ min: 1, max: 46 }) }),
+  fc.record({ mult: fc.integer({ min: 16384, max: 32767 }), shift: fc.integer({ min: 14, max: 24 }) }),
+  fc.record({ mult: fc.constantFrom(1, 2, 3, 16384, 32767), shift: fc.integer({ min: 1, max: 4 }) }),
+);
+
+/** lo..hi within a dtype (often the full range). */
+export const loHi = (dt: DType): fc.Arbitrary<{ lo: number; hi: number }> =>
+  fc.oneof(
+    fc.constant({ lo: RANGE[dt][0], hi: RANGE[dt][1] }),
+    fc.tuple(value(dt), value(dt)).map(([a, b]) => ({ lo: Math.min(a, b), hi: Math.max(a, b) })),
+  );
+
+export const dim = (max: number): fc.Arbitrary<number> => fc.integer({ min: 1, max });
+export const shapeArb = (rank: [number, number], maxDim: number): fc.Arbitrary<number[]> =>
+  fc.integer({ min: rank[0], max: rank[1] }).chain((r) => fc.array(dim(maxDim), { minLength: r, maxLength: r }));
+
+/** A shape that broadcasts against `s`: a suffix of s with some dims replaced by 1. */
+export const broadcastable = (s: number[]): fc.Arbitrary<number[]> =>
+  fc.integer({ min: 0, max: s.length }).chain((drop) =>
+    fc.array(fc.boolean(), { minLength: s.length - drop, maxLength: s.length - drop }).map((ones) => s.slice(drop).map((d, i) => (ones[i] ? 1 : d))),
+  );
+
+export function broadcastShape(a: number[], b: number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[i - (n - a.length)] ?? 1;
+    const db = b[i - (n - b.length)] ?? 1;
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
