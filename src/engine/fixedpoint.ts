@@ -31,7 +31,7 @@ export function rshr(v: number, s: number): number {
 export function requant(acc: number, m: number, s: number): number {
   const p = acc * m;
   if (p < FAST && p > -FAST) {
-    return Math.floor((p + POW2[s - 1] - 1) / POW2[s]);
+    return Math.floor((p + POW2[s - 1]) / POW2[s]);
   }
   return Number((BigInt(acc) * BigInt(m) + (1n << BigInt(s - 1))) >> BigInt(s));
 }

@@ -5,7 +5,7 @@
  */
 import { sha256 } from 'viem';
 import type { QModel, TensorData } from '../engine/ir.js';
-import { loadOnnx } from './load.js';
+import { loadOnnx, type OnnxModel } from './load.js';
 import { foldGraph } from './fold.js';
 import { calibrate, type CalibrationProgress } from './calibrate.js';
 import { quantizeGraph } from './quantize.js';
@@ -24,14 +24,21 @@ export interface ImportOptions {
 }
 
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions): QModel {
-  const model = loadOnnx(bytes, opts.name);
+  return importLoaded(loadOnnx(bytes, opts.name), opts, sha256(bytes));
+}
+
+/** The same from an already loaded model (tests use it to turn extra inputs into constants first). */
+export function importLoaded(model: OnnxModel, opts: ImportOptions, onnxSha256: string): QModel {
   const inputs = model.graph.inputs;
   if (inputs.length !== 1) {
     throw new CalibrationError('Only single-input models can be imported', {
       details: `the graph has ${inputs.length} inputs: ${inputs.map((i) => i.name).join(', ')}`,
+      hint: 'make the other inputs initializers (constants) in the ONNX file',
     });
   }
   const input = inputs[0];
+  // The batch dimension: the model's own when it is fixed, else 1 (a batch is a loop of rows).
+  const batch = typeof input.shape[0] === 'number' ? input.shape[0] : 1;
   const staticDims = input.shape.slice(1);
   const dims = opts.inputShape ?? staticDims.map((d) => {
     if (typeof d !== 'number') {
@@ -42,6 +49,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions): QModel {
     }
     return d;
   });
+  if (dims.length !== staticDims.length) {
+    throw new CalibrationError('Input rank does not match the model', {
+      details: `input "${input.name}" has shape [${input.shape.join(', ')}]; ${dims.length} non-batch dims given ([${dims.join(', ')}])`,
+    });
+  }
   staticDims.forEach((d, i) => {
     if (typeof d === 'number' && d !== dims[i]) {
       throw new CalibrationError('Input shape does not match the model', {
@@ -49,16 +61,16 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions): QModel {
       });
     }
   });
-  const shape = [1, ...dims];
+  const shape = [batch, ...dims];
   if (opts.calibration.length === 0) {
     throw new CalibrationError('No calibration rows', { hint: 'give at least one representative input row (a few dozen is better)' });
   }
   const folded = foldGraph(model, { [input.name]: shape });
-  const size = dims.reduce((a, b) => a * b, 1);
+  const size = shape.reduce((a, b) => a * b, 1);
   const feeds = opts.calibration.map((row, r) => {
     if (!Array.isArray(row) || row.length !== size) {
       throw new CalibrationError('Calibration row has the wrong length', {
-        details: `row ${r} has ${Array.isArray(row) ? row.length : typeof row} values, the input [${dims.join(', ')}] needs ${size}`,
+        details: `row ${r} has ${Array.isArray(row) ? row.length : typeof row} values, the input [${shape.join(', ')}] needs ${size}`,
       });
     }
     const bad = row.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
@@ -72,7 +84,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions): QModel {
   const ranges = calibrate(folded, feeds, opts.onProgress);
   return quantizeGraph(folded, ranges, {
     name: opts.name,
-    onnxSha256: sha256(bytes),
+    onnxSha256,
     opset: model.opset,
     producer: model.producer,
   });
@@ -83,15 +95,17 @@ export function quantizeInput(model: QModel, row: readonly number[], which = 0):
   const t = model.tensors[model.inputs[which]];
   const n = t.shape.reduce((a, b) => a * b, 1);
   if (!Array.isArray(row) || row.length !== n) {
-    throw new EngineInputError(`Input "${t.name}" needs ${n} values`, {
-      details: `got ${Array.isArray(row) ? row.length : typeof row} for shape [${t.shape.join(', ')}]`,
+    throw new EngineInputError({
+      input: `"${t.name}"`,
+      expected: `${n} values (shape [${t.shape.join(', ')}])`,
+      got: Array.isArray(row) ? `${row.length} values` : typeof row,
     });
   }
   if (t.dtype === 'i32') {
     const data = new Int32Array(n);
     row.forEach((v, i) => {
       if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-        throw new EngineInputError(`Input "${t.name}" must be integer ids`, { details: `value ${i} is ${v}` });
+        throw new EngineInputError({ input: `"${t.name}" value ${i}`, expected: 'an integer id', got: String(v) });
       }
       data[i] = v;
     });
@@ -100,7 +114,7 @@ export function quantizeInput(model: QModel, row: readonly number[], which = 0):
   const data = new Int8Array(n);
   row.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new EngineInputError(`Input "${t.name}" must be finite numbers`, { details: `value ${i} is ${v}` });
+      throw new EngineInputError({ input: `"${t.name}" value ${i}`, expected: 'a finite number', got: String(v) });
     }
     // Round half away from zero, then saturate: the requester's rule, fixed so inputs commit identically.
     const q = Math.sign(v / t.scale) * Math.round(Math.abs(v / t.scale)) + t.zeroPoint;

@@ -215,7 +215,9 @@ export function toTensorProto(name: string, t: FTensor): P.TensorProto {
         dv.setFloat32(4 * i, v, true);
         break;
       case 'int64':
-        dv.setBigInt64(8 * i, BigInt(Math.max(-(2 ** 63), Math.min(2 ** 63 - 1024, Math.trunc(v)))), true);
+        // Clamped into int64 (2^63 − 1024 is the largest double below 2^63); NaN cannot occur in
+        // integer tensors but must not throw in BigInt().
+        dv.setBigInt64(8 * i, Number.isNaN(v) ? 0n : BigInt(Math.max(-(2 ** 63), Math.min(2 ** 63 - 1024, Math.trunc(v)))), true);
         break;
       case 'int32':
         dv.setInt32(4 * i, v, true);

@@ -109,3 +109,9 @@ export function broadcastShape(a: number[], b: number[]): number[] {
   }
   return out;
 }
+
+/**
+ * fast-check options for every property: RUNS cases; no shrinking (fc.gen shrinking of these
+ * multi-draw cases can exhaust memory) — a failure prints the full case and the seed instead.
+ */
+export const FC = { numRuns: RUNS, endOnFailure: true } as const;

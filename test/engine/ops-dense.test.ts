@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { DType } from '../../src/engine/ir.js';
-import { broadcastShape, type Case, checkCase, loHi, multShift, param, qdtype, RUNS, tensor, values, value, zero } from './helpers.js';
+import { broadcastShape, type Case, checkCase, FC, loHi, multShift, param, qdtype, RUNS, tensor, values, value, zero } from './helpers.js';
 import { size } from './reference.js';
 
 type G = fc.GeneratorValue;
@@ -42,7 +42,7 @@ describe('Linear', () => {
         };
         checkCase(c);
       }),
-      { numRuns: RUNS },
+      FC,
     );
   });
 });
@@ -84,7 +84,7 @@ describe('Conv (NHWC)', () => {
         };
         checkCase(c);
       }),
-      { numRuns: RUNS },
+      FC,
     );
   });
 });
@@ -121,7 +121,7 @@ describe('MatMul', () => {
         if (outShape.length === 0) return; // a·b of two vectors is a scalar: covered by shape [] below
         checkCase(c);
       }),
-      { numRuns: RUNS },
+      FC,
     );
   });
   it('vector·vector gives a scalar (shape [])', () => {
@@ -137,7 +137,7 @@ describe('MatMul', () => {
           out: { dtype: 'i8', shape: [] },
         });
       }),
-      { numRuns: 50 },
+      { ...FC, numRuns: 50 },
     );
   });
 });

@@ -121,7 +121,9 @@ export function mutateStructure(src: Uint8Array, rand: () => number): { bytes: U
   const int = (n: number) => Math.floor(rand() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   const m = onnx.ModelProto.decode(src);
-  const g = m.graph!;
+  // Decoded messages are class instances whose repeated fields are always arrays.
+  const g = m.graph as P.GraphProto;
+  const inits = g.initializer as P.TensorProto[];
   const steps: string[] = [];
   const count = 1 + int(3);
   for (let k = 0; k < count; k++) {
@@ -130,7 +132,7 @@ export function mutateStructure(src: Uint8Array, rand: () => number): { bytes: U
     switch (int(9)) {
       case 0: {
         // an attribute's int(s) get a nasty value
-        const a = node?.attribute.length ? pick(node.attribute) : undefined;
+        const a = node?.attribute.length ? (pick(node.attribute) as P.AttributeProto) : undefined;
         if (!a) break;
         const v = pick(NASTY);
         if (a.ints.length) a.ints[int(a.ints.length)] = v;
@@ -141,7 +143,7 @@ export function mutateStructure(src: Uint8Array, rand: () => number): { bytes: U
       }
       case 1: {
         // an initializer dim changes (its data no longer matches)
-        const t = g.initializer.length ? pick(g.initializer) : undefined;
+        const t = inits.length ? pick(inits) : undefined;
         if (!t || !t.dims.length) break;
         const v = pick(NASTY);
         t.dims[int(t.dims.length)] = v;
@@ -149,7 +151,7 @@ export function mutateStructure(src: Uint8Array, rand: () => number): { bytes: U
         break;
       }
       case 2: {
-        const t = g.initializer.length ? pick(g.initializer) : undefined;
+        const t = inits.length ? pick(inits) : undefined;
         if (!t) break;
         t.dataType = int(17);
         steps.push(`dtype ${t.name}=${t.dataType}`);
@@ -164,7 +166,7 @@ export function mutateStructure(src: Uint8Array, rand: () => number): { bytes: U
       case 4: {
         // rewire an input to another tensor of the graph (may create cycles, type clashes)
         if (!node || !node.input.length) break;
-        const names = [...g.initializer.map((t) => t.name), ...nodes.flatMap((n) => n.output), ...g.input.map((i) => i.name), 'nowhere'];
+        const names = [...inits.map((t) => t.name), ...nodes.flatMap((n) => n.output), ...g.input.map((i) => i.name ?? ''), 'nowhere'];
         const i = int(node.input.length);
         node.input[i] = pick(names);
         steps.push(`wire ${node.name}[${i}]=${node.input[i]}`);
@@ -182,8 +184,9 @@ export function mutateStructure(src: Uint8Array, rand: () => number): { bytes: U
         if (!dims?.length) break;
         const d = dims[int(dims.length)];
         const v = pick(NASTY);
+        // dim_value/dim_param are a oneof: drop the param so the value is what gets encoded.
+        delete (d as { dimParam?: string }).dimParam;
         d.dimValue = v;
-        d.dimParam = '';
         steps.push(`input dim=${v}`);
         break;
       }

@@ -78,11 +78,31 @@ library OpLib {
         return uint256(v);
     }
 
+    /// @notice Scalar attr `key` as a uint256 that must be ≥ `min`; `def` when absent.
+    function uAttr(NodeHeader calldata h, bytes32 key, int256 def, int256 min) internal pure returns (uint256) {
+        int256 v = attr(h, key, def);
+        if (v < min) revert VerifierInvalidAttr(key);
+        return uint256(v);
+    }
+
     /// @notice Output clamp bounds: attrs lo/hi, defaulting to the output dtype's range.
     function outRange(NodeHeader calldata h) internal pure returns (int256 lo, int256 hi) {
         uint8 dt = h.outputMeta.dtype;
         lo = attr(h, "lo", dmin(dt));
         hi = attr(h, "hi", dmax(dt));
+    }
+
+    /// @notice clamp(yZero + v, lo, hi) with yZero, lo, hi from the attrs.
+    function outAttrs(NodeHeader calldata h, int256 v) internal pure returns (int256) {
+        (int256 lo, int256 hi) = outRange(h);
+        return clamp(attrReq(h, "yZero") + v, lo, hi);
+    }
+
+    /// @notice clamp(yZero + requant(acc, mult, shift), lo, hi) with all four from the attrs.
+    function requantAttrs(NodeHeader calldata h, int256 acc) internal pure returns (int256) {
+        int256 v = attrReq(h, "yZero") + requant(acc, attrReq(h, "mult"), attrReq(h, "shift"));
+        (int256 lo, int256 hi) = outRange(h);
+        return clamp(v, lo, hi);
     }
 
     // ---------------------------------------------------------------------------------------- params

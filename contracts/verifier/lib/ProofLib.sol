@@ -106,30 +106,39 @@ library ProofLib {
         }
         uint256 depth = depthOf(leafCount);
         uint256 s;
-        uint256 ns = p.siblings.length;
         for (uint256 level; level < depth; ++level) {
-            uint256 m;
-            uint256 i;
-            while (i < n) {
-                uint256 j = idx[i];
-                bytes32 q;
-                if (j & 1 == 0 && i + 1 < n && idx[i + 1] == j + 1) {
-                    q = nodeHash(h[i], h[i + 1]);
-                    i += 2;
-                } else {
-                    if (s >= ns) revert VerifierProofSiblings(operand, which, s + 1, ns);
-                    q = j & 1 == 0 ? nodeHash(h[i], p.siblings[s]) : nodeHash(p.siblings[s], h[i]);
-                    ++s;
-                    ++i;
-                }
-                idx[m] = j >> 1;
-                h[m] = q;
-                ++m;
-            }
-            n = m;
+            (n, s) = _level(idx, h, n, p.siblings, s);
+            if (s == type(uint256).max) revert VerifierProofSiblings(operand, which, p.siblings.length + 1, p.siblings.length);
         }
-        if (s != ns) revert VerifierProofSiblings(operand, which, s, ns);
+        if (s != p.siblings.length) revert VerifierProofSiblings(operand, which, s, p.siblings.length);
         return h[0];
+    }
+
+    /// @dev One level of the multiproof traversal, in place; returns the new node count and sibling
+    /// cursor (type(uint256).max when the siblings run out).
+    function _level(uint256[] memory idx, bytes32[] memory h, uint256 n, bytes32[] calldata sib, uint256 s)
+        private
+        pure
+        returns (uint256 m, uint256)
+    {
+        uint256 i;
+        while (i < n) {
+            uint256 j = idx[i];
+            bytes32 q;
+            if (j & 1 == 0 && i + 1 < n && idx[i + 1] == j + 1) {
+                q = nodeHash(h[i], h[i + 1]);
+                i += 2;
+            } else {
+                if (s >= sib.length) return (0, type(uint256).max);
+                q = j & 1 == 0 ? nodeHash(h[i], sib[s]) : nodeHash(sib[s], h[i]);
+                ++s;
+                ++i;
+            }
+            idx[m] = j >> 1;
+            h[m] = q;
+            ++m;
+        }
+        return (m, s);
     }
 
     /// @notice keccak256(0x02 ‖ dtype ‖ uint32 n ‖ uint8 rank ‖ uint32 dims… ‖ dataRoot), all big-endian.

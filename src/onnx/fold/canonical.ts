@@ -1,6 +1,37 @@
 /**
  * The canonical op set a folded graph may contain, and the check that it does. This is the
- * contract with the quantizer: whatever passes here has one of the forms documented below.
+ * contract with the quantizer: whatever passes here has one of these forms ("const" = a tensor
+ * in graph.consts, "dyn" = computed at run time; attribute names are ONNX's):
+ *
+ *  Linear      [x dyn [..., K], W const f32 [N][K], b const f32 [N]] -> [..., N]; attrs {}.
+ *              y = x·Wᵀ + b over the last axis, any rank. Always has b (zeros if the source had none).
+ *  Conv        [x dyn NCHW (or NCW), W const [M][C/group][kH][kW], B const [M]]; attrs kernel_shape,
+ *              strides, dilations, pads (begin..., end...; auto_pad resolved), group. Always has B.
+ *  MatMul      [a dyn, b dyn] numpy matmul (batched, broadcast); attrs {}.
+ *  Add, Mul    [a dyn, b dyn|const] (a constant operand is always second), numpy broadcasting.
+ *  Div         [a dyn|const, b dyn] (a constant float divisor became Mul by its reciprocal).
+ *  Pow         [x dyn, exponent const].
+ *  Relu, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg   [x dyn].
+ *  Clip        [x dyn]; attrs min, max (numbers; an absent bound is ±3.4028234663852886e38).
+ *  MaxPool     [x dyn]; attrs kernel_shape, strides, pads, dilations. ceil_mode/auto_pad resolved
+ *              into pads (extra end padding, which never wins a max).
+ *  AveragePool [x dyn]; attrs kernel_shape, strides, pads, dilations, count_include_pad (0|1).
+ *  GlobalAveragePool [x dyn].
+ *  Softmax     [x dyn]; attrs { axis: -1 } — always the last axis.
+ *  LayerNormalization [x dyn, scale const f32 [D], bias const f32 [D]]; attrs { axis: -1, epsilon }
+ *              — always the last axis (D = last dim); bias always present.
+ *  Reshape     [x dyn, shape const int64] — the full output shape, no 0/-1 (attr allowzero=1 only
+ *              when a dim is genuinely 0).
+ *  Transpose   [x dyn]; attrs perm (explicit, never identity).
+ *  Concat      inputs dyn or const; attrs axis (non-negative).
+ *  Slice       [x dyn]; attrs starts, ends, axes, steps: axes ascending and distinct, only axes
+ *              actually sliced, starts in [0, dim) (or dim), ends clamped to [0, dim] for
+ *              positive steps and [-1, dim-1] for negative ones (-1 = through index 0).
+ *  Gather      [data, indices] each dyn or const; attrs axis (non-negative); constant indices
+ *              are non-negative.
+ *  QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, QLinearMatMul, QLinearConv,
+ *  MatMulInteger, ConvInteger: as in ONNX, passed through (when fed by constants only, they were
+ *  constant-folded like any other op).
  */
 import { OnnxGraphError, OnnxMissingTensorError, OnnxUnsupportedOpError } from '../errors.js';
 import type { FloatGraph, FNode } from '../graph.js';

@@ -3,55 +3,21 @@
  * zero or more canonical nodes, reading the shapes the zero run established. Fusions across nodes
  * (bias adds, BatchNormalization) come after, in fuse.ts.
  */
-import { attrFloat, attrInt, hasAttr, type AttrValue, type FNode } from '../graph.js';
+import { attrInt, hasAttr, type FNode } from '../graph.js';
+import { convGeometry } from '../ops/conv.js';
 import { clipBounds } from '../ops/elementwise.js';
 import { checkSliceSpec, sliceArgs } from '../ops/select.js';
-import { geometry } from '../ops/spatial.js';
-import { convGeometry } from '../ops/conv.js';
-import { dtypeFromOnnx, sizeOf, tensorFrom, zeros, type FTensor } from '../tensor.js';
+import { dtypeFromOnnx, zeros, type FTensor } from '../tensor.js';
+import { constOrUndefined, emitCommutative, emitReshape, node, requireOnlyFirstOutput, sameDims } from './emit.js';
+import { rewriteGemm } from './rewrite-gemm.js';
+import { rewriteLayerNorm, rewriteSoftmax } from './rewrite-lastaxis.js';
+import { rewritePool } from './rewrite-pool.js';
 import type { FoldState } from './state.js';
-import { broadcastTo, transpose2d } from './tensors.js';
+import { transpose2d } from './tensors.js';
 
 type Handler = (s: FoldState, n: FNode, index: number) => void;
 
 const f32 = Math.fround;
-
-/** Copies `n` with new fields (keeps the name, so errors and the IR point at the source node). */
-function node(n: FNode, op: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, suffix = ''): FNode {
-  return { op, name: suffix ? `${n.name}${suffix}` : n.name, inputs, outputs, attrs };
-}
-
-/** Add/Mul with the constant operand (if any) second, which is the canonical position. */
-function emitCommutative(s: FoldState, n: FNode, op: 'Add' | 'Mul', a: string, b: string, out: string, suffix = ''): void {
-  const [x, y] = s.isConst(a) && !s.isConst(b) ? [b, a] : [a, b];
-  s.emit(node(n, op, [x, y], [out], {}, suffix));
-}
-
-/** Reshape to a fully resolved constant shape, or an alias when the shape does not change. */
-function emitReshape(s: FoldState, n: FNode, x: string, out: string, outShape: number[], suffix = ''): void {
-  const inShape = s.shape(x);
-  if (sameDims(inShape, outShape)) {
-    s.setAlias(out, x);
-    return;
-  }
-  const shapeConst = s.constInt64(`${out}::shape`, outShape);
-  // allowzero=1 keeps a genuine 0 dim from meaning "copy the input dim".
-  const attrs: Record<string, AttrValue> = outShape.includes(0) ? { allowzero: 1 } : {};
-  s.emit(node(n, 'Reshape', [x, shapeConst], [out], attrs, suffix), outShape, s.dtype(x));
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function constOrUndefined(s: FoldState, n: FNode): (FTensor | undefined)[] {
-  return n.inputs.map((i) => (i ? s.consts.get(i) : undefined));
-}
-
-/** Outputs other than the first must be unused (optional statistics outputs and the like). */
-function requireOnlyFirstOutput(s: FoldState, n: FNode, index: number, what: string): void {
-  if (n.outputs.slice(1).some((o) => o !== '' && s.consumed.has(o))) s.ctx(n, index).unsupported(`using the ${what} output`);
-}
 
 const passThrough: Handler = (s, n) => s.emit(n);
 
@@ -252,170 +218,6 @@ const handlers: Record<string, Handler> = {
     s.emit(node(n, 'Clip', [n.inputs[0]], [n.outputs[0]], { min, max }));
   },
 };
-
-/** Gemm: with constant B it becomes Linear (W = αB in [N][K] layout, bias βC when C is a vector,
- *  else an Add of βC); with dynamic B it becomes MatMul (plus Mul by α and Add of βC). transA is
- *  a Transpose of the input. */
-function rewriteGemm(s: FoldState, n: FNode, index: number): void {
-  const ctx = s.ctx(n, index);
-  const [a0, b, c] = n.inputs;
-  const alpha = attrFloat(n, 'alpha', 1);
-  const beta = attrFloat(n, 'beta', 1);
-  const transA = attrInt(n, 'transA', 0) !== 0;
-  const transB = attrInt(n, 'transB', 0) !== 0;
-  const out = n.outputs[0];
-  const [M, N] = s.shape(out);
-  if (s.isConst(a0)) ctx.unsupported('a constant A with a computed B');
-  let a = a0;
-  if (transA) {
-    const [r, k] = s.shape(a0);
-    a = s.fresh(`${a0}::T`);
-    s.emit(node(n, 'Transpose', [a0], [a], { perm: [1, 0] }, '::transA'), [k, r], 'float32');
-  }
-  const C = c ? s.consts.get(c) : undefined;
-  const cIsVector = C !== undefined && C.data.length > 0 && (C.data.length === 1 || (C.data.length === N && C.shape[C.shape.length - 1] === N));
-  const needsAdd = c !== '' && c !== undefined && !cIsVector;
-  const mainOut = needsAdd ? s.fresh(`${out}::ab`) : out;
-
-  const B = s.consts.get(b);
-  if (B) {
-    const w = transB ? B : transpose2d(B);
-    const W = s.addConst(`${b}::W`, { dtype: 'float32', shape: [...w.shape], data: w.data.map((v) => f32(alpha * v)) });
-    const bias = cIsVector ? broadcastTo(C!, [N]).data.map((v) => f32(beta * v)) : new Float32Array(N);
-    const bName = s.addConst(`${out}::bias`, tensorFrom('float32', [N], bias));
-    s.emit(node(n, 'Linear', [a, W, bName], [mainOut]), [M, N], 'float32');
-  } else {
-    let bb = b;
-    if (transB) {
-      const [r, k] = s.shape(b);
-      bb = s.fresh(`${b}::T`);
-      s.emit(node(n, 'Transpose', [b], [bb], { perm: [1, 0] }, '::transB'), [k, r], 'float32');
-    }
-    const scaled = alpha !== 1 || cIsVector;
-    const mm = scaled ? s.fresh(`${out}::mm`) : mainOut;
-    s.emit(node(n, 'MatMul', [a, bb], [mm], {}, scaled ? '::mm' : ''), [M, N], 'float32');
-    let cur = mm;
-    if (alpha !== 1) {
-      const o = cIsVector ? s.fresh(`${out}::alpha`) : mainOut;
-      s.emit(node(n, 'Mul', [cur, s.addConst(`${out}::alpha`, tensorFrom('float32', [], [alpha]))], [o], {}, '::alpha'), [M, N], 'float32');
-      cur = o;
-    }
-    if (cIsVector) {
-      const bias = broadcastTo(C!, [N]).data.map((v) => f32(beta * v));
-      s.emit(node(n, 'Add', [cur, s.addConst(`${out}::bias`, tensorFrom('float32', [N], bias))], [mainOut], {}, '::bias'), [M, N], 'float32');
-    }
-  }
-  if (!needsAdd) return;
-  // C that is not a vector: a separate Add of βC (constant) or of C·β (computed).
-  if (C) {
-    const scaledC = s.addConst(`${c}::beta`, { dtype: 'float32', shape: [...C.shape], data: C.data.map((v) => f32(beta * v)) });
-    s.emit(node(n, 'Add', [mainOut, scaledC], [out], {}, '::C'), [M, N], 'float32');
-    return;
-  }
-  let cc = c;
-  if (beta !== 1) {
-    cc = s.fresh(`${c}::beta`);
-    s.emit(node(n, 'Mul', [c, s.addConst(`${c}::betaConst`, tensorFrom('float32', [], [beta]))], [cc], {}, '::beta'), s.shape(c), 'float32');
-  }
-  s.emit(node(n, 'Add', [mainOut, cc], [out], {}, '::C'), [M, N], 'float32');
-}
-
-/**
- * MaxPool/AveragePool with explicit geometry. ceil_mode becomes extra end padding (same output
- * size by construction); that is exact for MaxPool and for AveragePool without count_include_pad,
- * whose divisor ignores padding. With count_include_pad the divisor would change, so that case is
- * unsupported when ceil_mode actually adds a window.
- */
-function rewritePool(s: FoldState, n: FNode, index: number): void {
-  const ctx = s.ctx(n, index);
-  requireOnlyFirstOutput(s, n, index, 'Indices');
-  const x = n.inputs[0];
-  const inShape = s.shape(x);
-  const inSp = inShape.slice(2);
-  const geo = geometry(ctx, inSp, ctx.ints('kernel_shape'), { pool: true });
-  const includePad = n.op === 'AveragePool' && attrInt(n, 'count_include_pad', 0) !== 0;
-  const padsEnd = geo.padsEnd.map((pe, i) => {
-    const dk = (geo.kernel[i] - 1) * geo.dilations[i] + 1;
-    const covered = inSp[i] + geo.padsBegin[i] + pe;
-    const extra = Math.max(0, (geo.out[i] - 1) * geo.strides[i] + dk - covered);
-    if (extra > 0 && includePad) ctx.unsupported('ceil_mode=1 with count_include_pad=1 where the last window overhangs the padding');
-    return pe + extra;
-  });
-  const attrs: Record<string, AttrValue> = {
-    kernel_shape: geo.kernel,
-    strides: geo.strides,
-    pads: [...geo.padsBegin, ...padsEnd],
-    dilations: geo.dilations,
-  };
-  if (n.op === 'AveragePool') attrs.count_include_pad = includePad ? 1 : 0;
-  s.emit(node(n, n.op, [x], [n.outputs[0]], attrs));
-}
-
-/** LayerNormalization over the last axis only, with constant [D] scale and bias: an earlier axis
- *  is handled by reshaping the normalized dims into one. */
-function rewriteLayerNorm(s: FoldState, n: FNode, index: number): void {
-  const ctx = s.ctx(n, index);
-  requireOnlyFirstOutput(s, n, index, 'Mean/InvStdDev');
-  const [x, scale, bias] = n.inputs;
-  const shape = s.shape(x);
-  const r = shape.length;
-  const axis = ctx.axis(attrInt(n, 'axis', -1), r);
-  const epsilon = attrFloat(n, 'epsilon', 1e-5);
-  const normShape = shape.slice(axis);
-  const D = sizeOf(normShape);
-  const B = bias ? s.consts.get(bias) : undefined;
-  if (bias && !B) ctx.unsupported('a computed (non-constant) B');
-  const S = s.consts.get(scale) ?? ctx.unsupported('a computed (non-constant) Scale');
-  const flat = (t: FTensor | undefined, what: string) =>
-    t ? s.addConst(`${what}::flat`, tensorFrom('float32', [D], broadcastTo(t, normShape).data)) : s.addConst(`${n.outputs[0]}::B`, zeros('float32', [D]));
-  const sc = S.shape.length === 1 && S.shape[0] === D ? scale : flat(S, scale);
-  const bi = B && B.shape.length === 1 && B.shape[0] === D ? bias : flat(B, bias || 'B');
-  const attrs = { axis: -1, epsilon };
-  if (axis === r - 1) {
-    s.emit(node(n, 'LayerNormalization', [x, sc, bi], [n.outputs[0]], attrs));
-    return;
-  }
-  const flatShape = [...shape.slice(0, axis), D];
-  const x2 = s.fresh(`${x}::rows`);
-  emitReshape(s, n, x, x2, flatShape, '::in');
-  const y2 = s.fresh(`${n.outputs[0]}::rows`);
-  s.emit(node(n, 'LayerNormalization', [s.resolve(x2), sc, bi], [y2], attrs), flatShape, 'float32');
-  emitReshape(s, n, y2, n.outputs[0], shape, '::out');
-}
-
-/** Softmax over the last axis only. Opset < 13 semantics (normalize over the flattened dims from
- *  `axis` on) become Reshape → Softmax → Reshape; a single inner axis becomes Transpose → Softmax →
- *  Transpose (the swap of that axis with the last is its own inverse). */
-function rewriteSoftmax(s: FoldState, n: FNode, index: number): void {
-  const ctx = s.ctx(n, index);
-  const x = n.inputs[0];
-  const out = n.outputs[0];
-  const shape = s.shape(x);
-  const r = shape.length;
-  const legacy = s.opset < 13;
-  const axis = ctx.axis(attrInt(n, 'axis', legacy ? 1 : -1), r);
-  if (axis === r - 1) {
-    s.emit(node(n, 'Softmax', [x], [out], { axis: -1 }));
-    return;
-  }
-  if (legacy) {
-    const flatShape = [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis))];
-    const x2 = s.fresh(`${x}::rows`);
-    emitReshape(s, n, x, x2, flatShape, '::in');
-    const y2 = s.fresh(`${out}::rows`);
-    s.emit(node(n, 'Softmax', [s.resolve(x2)], [y2], { axis: -1 }), flatShape, 'float32');
-    emitReshape(s, n, y2, out, shape, '::out');
-    return;
-  }
-  const perm = Array.from({ length: r }, (_, i) => i);
-  [perm[axis], perm[r - 1]] = [perm[r - 1], perm[axis]];
-  const tShape = perm.map((p) => shape[p]);
-  const xt = s.fresh(`${x}::last`);
-  s.emit(node(n, 'Transpose', [x], [xt], { perm }, '::in'), tShape, 'float32');
-  const yt = s.fresh(`${out}::last`);
-  s.emit(node(n, 'Softmax', [xt], [yt], { axis: -1 }), tShape, 'float32');
-  s.emit(node(n, 'Transpose', [yt], [out], { perm: [...perm] }, '::out'), shape, 'float32');
-}
 
 /** Runs the first rewrite pass over the dynamic nodes (in topological order). */
 export function canonicalizeNodes(s: FoldState, dynamic: readonly { node: FNode; index: number }[]): void {

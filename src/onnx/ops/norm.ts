@@ -1,7 +1,7 @@
 /** Normalizations: BatchNormalization (inference), LayerNormalization, Softmax. */
 import { shapeStr, sizeOf, type FTensor } from '../tensor.js';
 import { broadcastOffsets } from './broadcast.js';
-import type { OpCtx, OpImpl } from './context.js';
+import type { OpImpl } from './context.js';
 
 const f32 = Math.fround;
 

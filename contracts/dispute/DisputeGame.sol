@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Governed} from "../common/Governed.sol";
+import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
+import {IOneStepVerifier, OneStep, NodeProof} from "../interfaces/IOneStepVerifier.sol";
+import {DisputeCommitments as C} from "./DisputeCommitments.sol";
+
+/// @title DisputeGame
+/// @notice Verity's dispute game (docs/protocol.md §Dispute game). A claimant committed `traceRoot`, the Merkle root of
+/// every tensor of one run of the model `modelRoot`; a challenger says it is wrong. The game works when the claimant
+/// withholds all off-chain data: the claimant reveals its tensor roots, the challenger names the first tensor it
+/// disagrees with, the claimant opens that tensor and the two bisect its word tree (the claimant reveals 2^s children
+/// per move, the challenger picks one) down to one word; the challenger then has the one-step verifier recompute one
+/// element of the node that wrote the tensor from the claimant's own inputs. Different value: challenger wins; equal:
+/// claimant wins. Each side plays on its own chess clock; whoever lets its clock run out loses.
+/// Both sides post `bond` in the bond token; the winner is credited both bonds (pull payment, {claimCredit}).
+/// @dev Move order (phase → mover → move): AwaitRoots → claimant → {revealRoots}; AwaitTensor → challenger →
+/// {disputeTensor}; AwaitTensorData → claimant → {revealTensor}; AwaitPick → challenger → {pick};
+/// AwaitChildren → claimant → {bisect}; AwaitOneStep → challenger → {oneStep}; any unresolved phase → anyone →
+/// {timeout} once the mover's clock has run out.
+contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice Where a game stands; the phase says whose move it is.
+    enum Phase {
+        None, // no such game
+        AwaitRoots, // claimant: reveal all tensor roots (and post its bond)
+        AwaitTensor, // challenger: name the disputed tensor
+        AwaitTensorData, // claimant: open the tensor (meta, data root, first children)
+        AwaitPick, // challenger: pick one revealed child
+        AwaitChildren, // claimant: reveal the picked node's children
+        AwaitOneStep, // challenger: re-execute one element of the revealed leaf words
+        Resolved
+    }
+
+    /// @notice Why a game was decided.
+    enum Reason {
+        Timeout, // the mover's clock ran out
+        TraceLength, // the claimant's trace count is not numInputs + nodeCount of the model
+        Padding, // a word the claimant revealed has non-zero bytes past the tensor's data
+        OneStep // the one-step re-execution decided
+    }
+
+    /// @notice One game. Solidity packs the fields into slots as drawn (bit 0 = least significant):
+    /// ```
+    /// slot 0  | claimant address (0..159) | lastMoveAt uint64 (160..223) | phase (224..231) | outcome (232..239) | claimantBonded (240..247) |
+    /// slot 1  | challenger address (0..159) | claimantTimeLeft uint64 (160..223) | count uint32 (224..255) |
+    /// slot 2  | bond uint96 (0..95) | challengerTimeLeft uint64 (96..159) | numInputs uint32 (160..191) | tensorId uint32 (192..223) | nodeIndex uint32 (224..255) |
+    /// slot 3  | dtype (0..7) | levelsLeft (8..15) | pendingLevels (16..23) | numElements uint32 (24..55) | position uint32 (56..87) |
+    /// slot 4  traceRoot   slot 5  modelRoot   slot 6  check   slot 7  node
+    /// ```
+    struct Game {
+        address claimant;
+        uint64 lastMoveAt; // timestamp of the last move (or of open): the mover's clock runs from here
+        Phase phase;
+        Outcome outcome;
+        bool claimantBonded; // the claimant posted its bond (with revealRoots)
+        address challenger;
+        uint64 claimantTimeLeft; // seconds left on the claimant's clock at lastMoveAt
+        uint32 count; // number of trace tensors (from revealRoots)
+        uint96 bond; // each side's bond, fixed at open
+        uint64 challengerTimeLeft;
+        uint32 numInputs; // from revealRoots (bound by inputHash)
+        uint32 tensorId; // the disputed tensor (from disputeTensor)
+        uint32 nodeIndex; // the node writing it
+        uint8 dtype; // dtype code of the disputed tensor (from the model's node header)
+        uint8 levelsLeft; // height of the current bisection node above the leaves
+        uint8 pendingLevels; // levels spanned by the children revealed last (children are 2^pendingLevels)
+        uint32 numElements; // element count of the disputed tensor
+        uint32 position; // index of the current bisection node within its level
+        bytes32 traceRoot;
+        bytes32 modelRoot;
+        // AwaitRoots: keccak256(abi.encode(inputHash, outputHash)); from AwaitTensorData on:
+        // keccak256(abi.encode(dtype, shape)) of the disputed tensor's meta in the model.
+        bytes32 check;
+        // AwaitTensorData: the claimant's tensorRoot of the disputed tensor; AwaitChildren: the current node's hash;
+        // AwaitPick / AwaitOneStep: keccak256(abi.encodePacked(revealed children)).
+        bytes32 node;
+    }
+
+    /// @notice The leaf words the claimant revealed last, re-supplied by the challenger, with its choice.
+    struct LeafChoice {
+        bytes32[] words; // exactly the words of the last ChildrenRevealed event
+        uint256 pick; // which of them
+        uint256 elementInWord; // which element of that word (< 32 / elementSize)
+    }
+
+    /// @notice The claimant's roots of the node's input tensors, in header order, each with its traceRoot proof.
+    struct InputRoots {
+        bytes32[] roots;
+        bytes32[][] siblings; // siblings[k]: bottom-up proof of roots[k] at id header.inputs[k] in the trace tree
+    }
+
+    // Codes of DisputeBadProof.which:
+    /// @notice revealRoots: the roots do not hash to traceRoot.
+    uint8 public constant PROOF_TRACE_ROOTS = 1;
+    /// @notice revealRoots: the input / output roots do not hash to the committed inputHash / outputHash.
+    uint8 public constant PROOF_IO = 2;
+    /// @notice disputeTensor: the node proof does not hash to modelRoot.
+    uint8 public constant PROOF_NODE = 3;
+    /// @notice disputeTensor: the tensor root is not at that id in traceRoot.
+    uint8 public constant PROOF_TENSOR_IN_TRACE = 4;
+    /// @notice revealTensor: the meta is not the model's or the tensorRoot does not match.
+    uint8 public constant PROOF_TENSOR_ROOT = 5;
+    /// @notice revealTensor / bisect: the children do not hash to the current node.
+    uint8 public constant PROOF_CHILDREN = 6;
+    /// @notice pick / oneStep: the re-supplied children are not the revealed ones.
+    uint8 public constant PROOF_REVEALED = 7;
+    /// @notice oneStep: an input root is not at its id in traceRoot.
+    uint8 public constant PROOF_INPUT_ROOT = 8;
+    /// @notice oneStep: the node proof is for another node, or the verifier's output id is not the disputed tensor.
+    uint8 public constant PROOF_ONE_STEP_NODE = 9;
+
+    /// @notice Token both sides post their bonds in.
+    IERC20 public immutable bondToken;
+    /// @notice The one-step verifier (fixed: a new verifier means a new game contract).
+    IOneStepVerifier public immutable verifier;
+    /// @notice Tree levels the claimant opens per bisection move (the claimant reveals 2^levelsPerMove children).
+    uint8 public immutable levelsPerMove;
+    /// @notice Most tensor roots a trace may have (one revealRoots transaction must fit in a block).
+    uint256 public constant MAX_TRACE_TENSORS = 4096;
+
+    /// @notice Bond each side posts (governed; fixed per game at open). Should cover the other side's move costs.
+    uint96 public bond;
+    /// @notice Total time budget of each side's chess clock, in seconds (governed; fixed per game at open).
+    uint64 public clock;
+    /// @notice Markets allowed to open games on behalf of a challenger.
+    mapping(address market => bool) public isMarket;
+    /// @notice Tokens credited to an account (won bonds), withdrawn with {claimCredit}.
+    mapping(address account => uint256) public credit;
+
+    uint256 private _lastGameId;
+    mapping(uint256 gameId => Game) private _games;
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice A market was allowed or disallowed to open games.
+    event MarketSet(address indexed market, bool allowed);
+    /// @notice The bond for new games changed.
+    event BondSet(uint96 bond);
+    /// @notice The clock budget for new games changed.
+    event ClockSet(uint64 clock);
+    /// @notice Game `gameId` was opened and the challenger's bond taken.
+    event GameOpened(
+        uint256 indexed gameId,
+        bytes32 indexed taskKey,
+        address indexed claimant,
+        address challenger,
+        address opener,
+        bytes32 traceRoot,
+        bytes32 modelRoot,
+        bytes32 inputHash,
+        bytes32 outputHash,
+        uint96 bond,
+        uint64 clock
+    );
+    /// @notice The claimant revealed all its tensor roots (checked against traceRoot, inputHash and outputHash) and
+    /// posted its bond.
+    event RootsRevealed(uint256 indexed gameId, bytes32[] roots, uint32 numInputs, uint32 numOutputs);
+    /// @notice The challenger disputed tensor `tensorId`, written by node `nodeIndex`; its word tree has `depth` levels.
+    event TensorDisputed(
+        uint256 indexed gameId, uint32 tensorId, uint32 nodeIndex, uint8 dtype, uint32 numElements, uint8 depth
+    );
+    /// @notice The claimant opened the disputed tensor: its data root (checked against the tensor's root).
+    event TensorRevealed(uint256 indexed gameId, bytes32 dataRoot);
+    /// @notice The claimant revealed the 2^levels descendants of node `position` at height `height`; `leaves` says
+    /// they are leaf words (not hashes).
+    event ChildrenRevealed(
+        uint256 indexed gameId, uint8 height, uint32 position, uint8 levels, bool leaves, bytes32[] children
+    );
+    /// @notice The challenger picked child `index`; the bisection is now at node `position` of height `height`.
+    event ChildPicked(uint256 indexed gameId, uint256 index, uint8 height, uint32 position);
+    /// @notice The one-step verifier recomputed element `elementIndex` of the disputed tensor.
+    event ElementChecked(uint256 indexed gameId, uint32 tensorId, uint256 elementIndex, int256 claimed, int256 computed);
+    /// @notice The game was decided; `pot` (both bonds, or the challenger's alone if the claimant never posted) was
+    /// credited to `winner`.
+    event GameResolved(uint256 indexed gameId, Outcome outcome, Reason reason, address winner, uint256 pot);
+    /// @notice `account` withdrew its credit.
+    event CreditClaimed(address indexed account, uint256 amount);
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice The game does not exist.
+    error DisputeUnknownGame(uint256 gameId);
+    /// @notice The game is already decided.
+    error DisputeAlreadyResolved(uint256 gameId);
+    /// @notice `mover` may not make this move now (not its side, or the other side's turn).
+    error DisputeNotYourTurn(uint256 gameId, address mover);
+    /// @notice It is the caller's turn, but the game expects another move (`phase`).
+    error DisputeWrongMove(uint256 gameId, Phase phase);
+    /// @notice The mover's clock ran out at `deadline`; the opponent may call {timeout}.
+    error DisputeClockExpired(uint256 gameId, address mover, uint256 deadline);
+    /// @notice {timeout} before the mover's clock ran out (it runs out after `deadline`).
+    error DisputeClockNotExpired(uint256 gameId, uint256 deadline);
+    /// @notice A proof or revealed value did not check (`which`: one of the PROOF_* codes).
+    error DisputeBadProof(uint256 gameId, uint8 which);
+    /// @notice An index or count argument is out of range: `index` must be < `limit` (or ≤ for counts).
+    error DisputeBadIndex(uint256 gameId, uint256 index, uint256 limit);
+    /// @notice The caller may not open games (not a market, not the challenger itself).
+    error DisputeUnauthorizedOpener(address caller);
+    /// @notice Claimant or challenger is zero, or they are the same account.
+    error DisputeBadParties(address claimant, address challenger);
+    /// @notice The account has no credit.
+    error DisputeNothingToClaim(address account);
+    /// @notice A governed parameter or constructor argument is out of range.
+    error DisputeBadParameter();
+
+    /// @param governance_ The governance timelock (owns bond, clock and the market list).
+    /// @param bondToken_ Token the bonds are posted in.
+    /// @param verifier_ The one-step verifier.
+    /// @param bond_ Initial bond per side.
+    /// @param clock_ Initial per-side clock budget (seconds).
+    /// @param levelsPerMove_ Tree levels opened per bisection move, 1..4 (2^levelsPerMove children per move).
+    constructor(
+        address governance_,
+        IERC20 bondToken_,
+        IOneStepVerifier verifier_,
+        uint96 bond_,
+        uint64 clock_,
+        uint8 levelsPerMove_
+    ) Governed(governance_) {
+        if (
+            address(bondToken_) == address(0) || address(verifier_) == address(0) || bond_ == 0 || clock_ == 0
+                || levelsPerMove_ == 0 || levelsPerMove_ > 4
+        ) revert DisputeBadParameter();
+        bondToken = bondToken_;
+        verifier = verifier_;
+        levelsPerMove = levelsPerMove_;
+        bond = bond_;
+        clock = clock_;
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Allows or disallows a market to open games (governance only).
+    /// @param market The TaskMarket.
+    /// @param allowed Whether it may open games.
+    function setMarket(address market, bool allowed) external onlyGovernance {
+        if (market == address(0)) revert DisputeBadParameter();
+        isMarket[market] = allowed;
+        emit MarketSet(market, allowed);
+    }
+
+    /// @notice Sets the bond of new games (governance only). Open games keep theirs.
+    /// @param bond_ Bond per side, > 0.
+    function setBond(uint96 bond_) external onlyGovernance {
+        if (bond_ == 0) revert DisputeBadParameter();
+        bond = bond_;
+        emit BondSet(bond_);
+    }
+
+    /// @notice Sets the per-side clock budget of new games (governance only). Open games keep theirs.
+    /// @param clock_ Seconds, > 0.
+    function setClock(uint64 clock_) external onlyGovernance {
+        if (clock_ == 0) revert DisputeBadParameter();
+        clock = clock_;
+        emit ClockSet(clock_);
+    }
+
+    // ------------------------------------------------------------------ open
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Callable by an allowed market or by the challenger itself. Takes the challenger's bond with
+    /// transferFrom (the challenger approves this contract). For the game, `inputHash` must be
+    /// keccak256(0x06 ‖ uint32 numInputs ‖ tensorRoot of each input) and `outputHash`
+    /// keccak256(0x07 ‖ uint32 numOutputs ‖ tensorRoot of each output, the last numOutputs trace tensors).
+    function open(
+        bytes32 taskKey,
+        address claimant,
+        address challenger,
+        bytes32 claimedRoot,
+        bytes32 modelRoot,
+        bytes32 inputHash,
+        bytes32 outputHash
+    ) external nonReentrant returns (uint256 gameId) {
+        // INVARIANT: only a governance-allowed market, or the challenger for itself, can make a challenger pay.
+        if (!isMarket[msg.sender] && msg.sender != challenger) revert DisputeUnauthorizedOpener(msg.sender);
+        // INVARIANT: the two sides are distinct real accounts (a game always has exactly one winner to pay).
+        if (claimant == address(0) || challenger == address(0) || claimant == challenger) {
+            revert DisputeBadParties(claimant, challenger);
+        }
+        gameId = ++_lastGameId;
+        Game storage g = _games[gameId];
+        uint96 b = bond;
+        uint64 c = clock;
+        g.claimant = claimant;
+        g.lastMoveAt = uint64(block.timestamp);
+        g.phase = Phase.AwaitRoots;
+        g.challenger = challenger;
+        g.claimantTimeLeft = c;
+        g.bond = b;
+        g.challengerTimeLeft = c;
+        g.traceRoot = claimedRoot;
+        g.modelRoot = modelRoot;
+        g.check = keccak256(abi.encode(inputHash, outputHash));
+        emit GameOpened(
+            gameId, taskKey, claimant, challenger, msg.sender, claimedRoot, modelRoot, inputHash, outputHash, b, c
+        );
+        bondToken.safeTransferFrom(challenger, address(this), b);
+    }
+
+    // ------------------------------------------------------------------ moves
+
+    /// @notice Claimant, first move: reveals the tensorRoot of every trace tensor and posts the claimant's bond
+    /// (transferFrom: approve this contract first). The roots are emitted, not stored.
+    /// @param gameId The game.
+    /// @param roots tensorRoot(trace[id]) for every id, in id order (inputs first).
+    /// @param numInputs How many leading tensors are the model inputs (hashed into inputHash).
+    /// @param numOutputs How many trailing tensors are the model outputs (hashed into outputHash).
+    function revealRoots(uint256 gameId, bytes32[] calldata roots, uint32 numInputs, uint32 numOutputs)
+        external
+        nonReentrant
+    {
+        Game storage g = _startMove(gameId, Phase.AwaitRoots);
+        uint256 count = roots.length;
+        // INVARIANT: the trace is non-empty and small enough to reveal in one transaction.
+        if (count == 0 || count > MAX_TRACE_TENSORS) revert DisputeBadIndex(gameId, count, MAX_TRACE_TENSORS);
+        // INVARIANT: inputs and outputs are disjoint runs of the trace, at least one node output in between or at
+        // the end (a trace with no node output has nothing to dispute).
+        if (numInputs == 0 || numOutputs == 0 || uint256(numInputs) + numOutputs > count) {
+            revert DisputeBadIndex(gameId, uint256(numInputs) + numOutputs, count);
+        }
+        // INVARIANT: the revealed roots are exactly the claimant's committed trace (count bound in traceRoot).
+        if (C.listRoot(C.PREFIX_TRACE, count, C.rootOfWords(roots)) != g.traceRoot) {
+            revert DisputeBadProof(gameId, PROOF_TRACE_ROOTS);
+        }
+        // INVARIANT: the trace's inputs are the task's committed inputs and its outputs the claimed outputs, so
+        // no input tensor is ever disputed and a correct trace with a wrong claimed output cannot be defended.
+        bytes32 inDigest = keccak256(abi.encodePacked(C.PREFIX_INPUTS, numInputs, roots[:numInputs]));
+        bytes32 outDigest = keccak256(abi.encodePacked(C.PREFIX_OUTPUTS, numOutputs, roots[count - numOutputs:]));
+        if (keccak256(abi.encode(inDigest, outDigest)) != g.check) revert DisputeBadProof(gameId, PROOF_IO);
+
+        g.count = uint32(count);
+        g.numInputs = numInputs;
+        g.claimantBonded = true;
+        g.phase = Phase.AwaitTensor;
+        emit RootsRevealed(gameId, roots, numInputs, numOutputs);
+        bondToken.safeTransferFrom(msg.sender, address(this), g.bond);
+    }
+
+    /// @notice Challenger: names the disputed tensor (the first node output it disagrees with), proves the
+    /// claimant's root of it in traceRoot, and proves the node that writes it in modelRoot. If the node proof shows
+    /// the claimant's trace does not have numInputs + nodeCount tensors, the challenger wins at once.
+    /// @param gameId The game.
+    /// @param tensorId The disputed tensor id (numInputs ≤ tensorId < count).
+    /// @param tensorRoot_ The claimant's tensorRoot of it (from RootsRevealed).
+    /// @param siblings Bottom-up proof of tensorRoot_ at tensorId in the trace tree.
+    /// @param node Proof of node tensorId − numInputs in modelRoot (header, param roots, siblings).
+    function disputeTensor(
+        uint256 gameId,
+        uint256 tensorId,
+        bytes32 tensorRoot_,
+        bytes32[] calldata siblings,
+        NodeProof calldata node
+    ) external {
+        Game storage g = _startMove(gameId, Phase.AwaitTensor);
+        C.NodeHeader memory h = _checkNode(gameId, g.modelRoot, node);
+        uint256 count = g.count;
+        uint256 numInputs = g.numInputs;
+        // INVARIANT: a trace holds exactly one tensor per model input and per node; the claimant committed to
+        // numInputs, and a proven node proof fixes nodeCount, so any other count is the claimant's fault.
+        if (numInputs + node.count != count) {
+            _resolve(gameId, g, Outcome.ChallengerWon, Reason.TraceLength);
+            return;
+        }
+        // INVARIANT: only node outputs are disputed (inputs were checked against inputHash in revealRoots).
+        if (tensorId < numInputs || tensorId >= count) revert DisputeBadIndex(gameId, tensorId, count);
+        // INVARIANT: the node is the one writing the disputed tensor (trace id = numInputs + node index).
+        if (h.output != tensorId || node.index + numInputs != tensorId) {
+            revert DisputeBadProof(gameId, PROOF_NODE);
+        }
+        // INVARIANT: the disputed root is the claimant's committed root of that tensor.
+        if (!C.isTraceTensor(g.traceRoot, count, tensorId, tensorRoot_, siblings)) {
+            revert DisputeBadProof(gameId, PROOF_TENSOR_IN_TRACE);
+        }
+        uint8 dtype = h.outputMeta.dtype;
+        uint256 es = C.elementSize(dtype);
+        // INVARIANT: the model's output meta is well formed (a committed header of a registered model).
+        if (es == 0) revert DisputeBadProof(gameId, PROOF_NODE);
+        (, uint256 n) = C.tensorPrefix(dtype, h.outputMeta.shape);
+        uint256 d = C.depth(C.leafCountOf(n, es));
+
+        g.tensorId = uint32(tensorId);
+        g.nodeIndex = uint32(node.index);
+        g.dtype = dtype;
+        g.numElements = uint32(n);
+        g.levelsLeft = uint8(d);
+        g.position = 0;
+        g.check = keccak256(abi.encode(dtype, h.outputMeta.shape));
+        g.node = tensorRoot_;
+        g.phase = Phase.AwaitTensorData;
+        emit TensorDisputed(gameId, uint32(tensorId), uint32(node.index), dtype, uint32(n), uint8(d));
+    }
+
+    /// @notice Claimant: opens the disputed tensor — its meta (must be the model's), its data root (must give the
+    /// committed tensorRoot) — and reveals the first 2^s descendants of the data root (s = min(levelsPerMove,
+    /// depth)); at the last level they are the leaf words themselves.
+    /// @param gameId The game.
+    /// @param dtype Dtype code of the tensor.
+    /// @param shape Stored shape of the tensor.
+    /// @param dataRoot Merkle root of the tensor's element words.
+    /// @param children The 2^s descendants of dataRoot, left to right (words if they are leaves).
+    function revealTensor(
+        uint256 gameId,
+        uint8 dtype,
+        uint32[] calldata shape,
+        bytes32 dataRoot,
+        bytes32[] calldata children
+    ) external {
+        Game storage g = _startMove(gameId, Phase.AwaitTensorData);
+        // INVARIANT: the opened meta is the model's meta for the tensor and, with dataRoot, hashes to the
+        // claimant's committed tensorRoot (a root with any other meta can never be opened).
+        if (keccak256(abi.encode(dtype, shape)) != g.check || C.tensorRoot(dtype, shape, dataRoot) != g.node) {
+            revert DisputeBadProof(gameId, PROOF_TENSOR_ROOT);
+        }
+        emit TensorRevealed(gameId, dataRoot);
+        _acceptChildren(gameId, g, dataRoot, children);
+    }
+
+    /// @notice Challenger: picks one of the children the claimant revealed last (not leaf words: use {oneStep}).
+    /// @param gameId The game.
+    /// @param children Exactly the children of the last ChildrenRevealed event.
+    /// @param index Which child to descend into.
+    function pick(uint256 gameId, bytes32[] calldata children, uint256 index) external {
+        Game storage g = _startMove(gameId, Phase.AwaitPick);
+        // INVARIANT: the challenger picks among the hashes the claimant committed to.
+        if (keccak256(abi.encodePacked(children)) != g.node) revert DisputeBadProof(gameId, PROOF_REVEALED);
+        // INVARIANT: the pick is one of the revealed children.
+        if (index >= children.length) revert DisputeBadIndex(gameId, index, children.length);
+        uint8 levels = g.pendingLevels;
+        uint8 height = g.levelsLeft - levels;
+        uint32 position = uint32((uint256(g.position) << levels) | index);
+        g.node = children[index];
+        g.levelsLeft = height;
+        g.position = position;
+        g.phase = Phase.AwaitChildren;
+        emit ChildPicked(gameId, index, height, position);
+    }
+
+    /// @notice Claimant: reveals the next 2^s descendants of the picked node (words at the last level).
+    /// @param gameId The game.
+    /// @param children The descendants, left to right.
+    function bisect(uint256 gameId, bytes32[] calldata children) external {
+        Game storage g = _startMove(gameId, Phase.AwaitChildren);
+        _acceptChildren(gameId, g, g.node, children);
+    }
+
+    /// @notice Challenger, last move: picks one revealed leaf word and one element in it, and has the one-step
+    /// verifier recompute that element of the disputed tensor from the node's committed header and params and the
+    /// claimant's own input tensors. Different from the claimant's element: challenger wins; equal: claimant wins.
+    /// @param gameId The game.
+    /// @param leaf The revealed words, the chosen word and the element in it.
+    /// @param step The one-step proof (node proof, input and param multiproofs, outputIndex = the element index).
+    /// @param inputs The claimant's roots of the node's input tensors with their traceRoot proofs.
+    function oneStep(uint256 gameId, LeafChoice calldata leaf, OneStep calldata step, InputRoots calldata inputs)
+        external
+    {
+        Game storage g = _startMove(gameId, Phase.AwaitOneStep);
+        (uint256 e, int256 claimed) = _chosenElement(gameId, g, leaf);
+        // INVARIANT: the step is about the disputed element of the node that writes the disputed tensor.
+        if (step.outputIndex != e) revert DisputeBadIndex(gameId, step.outputIndex, e + 1);
+        if (step.node.index != g.nodeIndex) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
+        // Static call: the verifier checks the node header and params in modelRoot and the input elements against
+        // inputs.roots; it cannot change state. Its result is used only after the checks below.
+        (uint256 outputTensorId, int256 computed) = verifier.computeElement(g.modelRoot, inputs.roots, step);
+        // INVARIANT: the verifier recomputed the disputed tensor.
+        if (outputTensorId != g.tensorId) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
+        _checkInputRoots(gameId, g, step.node.header, inputs);
+
+        emit ElementChecked(gameId, g.tensorId, e, claimed, computed);
+        _resolve(gameId, g, computed == claimed ? Outcome.ClaimantWon : Outcome.ChallengerWon, Reason.OneStep);
+    }
+
+    /// @notice Decides a game whose mover let its clock run out: the other side wins. Callable by anyone.
+    /// @param gameId The game.
+    function timeout(uint256 gameId) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        // INVARIANT: only existing, undecided games time out.
+        if (phase == Phase.None) revert DisputeUnknownGame(gameId);
+        if (phase == Phase.Resolved) revert DisputeAlreadyResolved(gameId);
+        bool claimantToMove = _claimantMoves(phase);
+        uint256 deadline = uint256(g.lastMoveAt) + (claimantToMove ? g.claimantTimeLeft : g.challengerTimeLeft);
+        // INVARIANT: a side loses on time only strictly after its deadline (a move at the deadline is allowed).
+        if (block.timestamp <= deadline) revert DisputeClockNotExpired(gameId, deadline);
+        _resolve(gameId, g, claimantToMove ? Outcome.ChallengerWon : Outcome.ClaimantWon, Reason.Timeout);
+    }
+
+    /// @notice Withdraws the caller's credit (bonds won).
+    function claimCredit() external nonReentrant {
+        uint256 amount = credit[msg.sender];
+        // INVARIANT: nothing to pay out means no transfer.
+        if (amount == 0) revert DisputeNothingToClaim(msg.sender);
+        credit[msg.sender] = 0;
+        emit CreditClaimed(msg.sender, amount);
+        bondToken.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IDisputeResolver
+    function outcome(uint256 gameId) external view returns (Outcome) {
+        Game storage g = _games[gameId];
+        if (g.phase == Phase.None) revert DisputeUnknownGame(gameId);
+        return g.outcome;
+    }
+
+    /// @notice The full state of a game.
+    /// @param gameId The game.
+    /// @return The game (phase None if it does not exist).
+    function game(uint256 gameId) external view returns (Game memory) {
+        return _games[gameId];
+    }
+
+    /// @notice Number of games opened so far (ids are 1..gameCount).
+    /// @return The count.
+    function gameCount() external view returns (uint256) {
+        return _lastGameId;
+    }
+
+    /// @notice Who must move next and until when (inclusive) its clock allows it.
+    /// @param gameId The game.
+    /// @return mover The side to move (zero if the game is decided or unknown).
+    /// @return deadline Last timestamp at which the mover may still move.
+    function turn(uint256 gameId) external view returns (address mover, uint256 deadline) {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (phase == Phase.None || phase == Phase.Resolved) return (address(0), 0);
+        bool c = _claimantMoves(phase);
+        mover = c ? g.claimant : g.challenger;
+        deadline = uint256(g.lastMoveAt) + (c ? g.claimantTimeLeft : g.challengerTimeLeft);
+    }
+
+    /// @notice Bonds the game currently holds (0 once decided: they were credited to the winner).
+    /// @param gameId The game.
+    /// @return The amount.
+    function bondsHeld(uint256 gameId) external view returns (uint256) {
+        Game storage g = _games[gameId];
+        if (g.phase == Phase.None || g.phase == Phase.Resolved) return 0;
+        return g.claimantBonded ? 2 * uint256(g.bond) : g.bond;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _claimantMoves(Phase phase) private pure returns (bool) {
+        return phase == Phase.AwaitRoots || phase == Phase.AwaitTensorData || phase == Phase.AwaitChildren;
+    }
+
+    /// @dev Checks that `msg.sender` may make the move of phase `expected` now, and charges the mover's clock.
+    function _startMove(uint256 gameId, Phase expected) private returns (Game storage g) {
+        g = _games[gameId];
+        Phase phase = g.phase;
+        // INVARIANT: moves are made only in existing, undecided games.
+        if (phase == Phase.None) revert DisputeUnknownGame(gameId);
+        if (phase == Phase.Resolved) revert DisputeAlreadyResolved(gameId);
+        bool claimantMove = _claimantMoves(expected);
+        // INVARIANT: each move belongs to one side, and only that side makes it, only on its turn.
+        if (msg.sender != (claimantMove ? g.claimant : g.challenger) || _claimantMoves(phase) != claimantMove) {
+            revert DisputeNotYourTurn(gameId, msg.sender);
+        }
+        // INVARIANT: the mover makes the move the phase expects.
+        if (phase != expected) revert DisputeWrongMove(gameId, phase);
+        uint256 last = g.lastMoveAt;
+        uint256 left = claimantMove ? g.claimantTimeLeft : g.challengerTimeLeft;
+        // INVARIANT: a side may move only while its clock has not run out (at the deadline itself is still in time).
+        if (block.timestamp > last + left) revert DisputeClockExpired(gameId, msg.sender, last + left);
+        uint64 remaining = uint64(left - (block.timestamp - last));
+        if (claimantMove) g.claimantTimeLeft = remaining;
+        else g.challengerTimeLeft = remaining;
+        g.lastMoveAt = uint64(block.timestamp);
+    }
+
+    /// @dev Verifies a node proof against modelRoot and returns the decoded header.
+    function _checkNode(uint256 gameId, bytes32 modelRoot, NodeProof calldata node)
+        private
+        pure
+        returns (C.NodeHeader memory h)
+    {
+        h = abi.decode(node.header, (C.NodeHeader));
+        // INVARIANT: a node proof carries exactly one param root per param the header lists.
+        if (node.paramRoots.length != h.params.length) revert DisputeBadProof(gameId, PROOF_NODE);
+        bytes32 leaf = C.nodeCommitment(node.header, node.paramRoots);
+        bytes32 mr = C.rootOfMember(node.count, node.index, leaf, node.siblings);
+        // INVARIANT: the header and params are node `index` of the `count` nodes committed by modelRoot.
+        if (mr == bytes32(0) || C.listRoot(C.PREFIX_MODEL, node.count, mr) != modelRoot) {
+            revert DisputeBadProof(gameId, PROOF_NODE);
+        }
+    }
+
+    /// @dev Checks that `children` are the 2^s descendants of `parent` (s = min(levelsPerMove, levelsLeft); leaf
+    /// words at the last level) and moves the game to the challenger's pick, to its one-step, or — if a revealed
+    /// word has non-zero padding — decides it for the challenger.
+    function _acceptChildren(uint256 gameId, Game storage g, bytes32 parent, bytes32[] calldata children) private {
+        uint8 height = g.levelsLeft;
+        uint8 levels = height < levelsPerMove ? height : levelsPerMove;
+        uint256 k = uint256(1) << levels;
+        // INVARIANT: the claimant reveals exactly the 2^s descendants s levels down.
+        if (children.length != k) revert DisputeBadIndex(gameId, children.length, k);
+        bool leaves = levels == height;
+        bytes32[] memory h = new bytes32[](k);
+        for (uint256 i; i < k; ++i) {
+            h[i] = leaves ? C.leafHash(children[i]) : children[i];
+        }
+        for (uint256 n = k; n > 1; n >>= 1) {
+            for (uint256 i; i < n >> 1; ++i) {
+                h[i] = C.nodeHash(h[2 * i], h[2 * i + 1]);
+            }
+        }
+        // INVARIANT: the revealed descendants hash up to the node the claimant is committed to.
+        if (h[0] != parent) revert DisputeBadProof(gameId, PROOF_CHILDREN);
+
+        g.pendingLevels = levels;
+        g.node = keccak256(abi.encodePacked(children));
+        uint32 position = g.position;
+        emit ChildrenRevealed(gameId, height, position, levels, leaves, children);
+        if (!leaves) {
+            g.phase = Phase.AwaitPick;
+            return;
+        }
+        uint256 byteLength = uint256(g.numElements) * C.elementSize(g.dtype);
+        uint256 first = uint256(position) << levels;
+        for (uint256 i; i < k; ++i) {
+            // INVARIANT: bytes past the tensor's data are zero; the claimant's own words prove otherwise.
+            if (!C.paddingIsZero(children[i], first + i, byteLength)) {
+                _resolve(gameId, g, Outcome.ChallengerWon, Reason.Padding);
+                return;
+            }
+        }
+        g.phase = Phase.AwaitOneStep;
+    }
+
+    /// @dev The element index the challenger chose and the claimant's value of it.
+    function _chosenElement(uint256 gameId, Game storage g, LeafChoice calldata leaf)
+        private
+        view
+        returns (uint256 e, int256 claimed)
+    {
+        // INVARIANT: the word comes from the leaf words the claimant revealed.
+        if (keccak256(abi.encodePacked(leaf.words)) != g.node) revert DisputeBadProof(gameId, PROOF_REVEALED);
+        if (leaf.pick >= leaf.words.length) revert DisputeBadIndex(gameId, leaf.pick, leaf.words.length);
+        uint8 dtype = g.dtype;
+        uint256 perWord = 32 / C.elementSize(dtype);
+        // INVARIANT: the element lies in the word.
+        if (leaf.elementInWord >= perWord) revert DisputeBadIndex(gameId, leaf.elementInWord, perWord);
+        uint256 w = (uint256(g.position) << g.pendingLevels) | leaf.pick;
+        e = w * perWord + leaf.elementInWord;
+        // INVARIANT: the element exists (padding words were already checked to be zero).
+        if (e >= g.numElements) revert DisputeBadIndex(gameId, e, g.numElements);
+        claimed = C.decodeElement(leaf.words[leaf.pick], dtype, leaf.elementInWord);
+    }
+
+    /// @dev Checks that inputs.roots are the claimant's roots of the node's input tensors. Runs after the verifier
+    /// proved the header in modelRoot, so the loop is bounded by a verified count.
+    function _checkInputRoots(uint256 gameId, Game storage g, bytes calldata header, InputRoots calldata inputs)
+        private
+        view
+    {
+        C.NodeHeader memory h = abi.decode(header, (C.NodeHeader));
+        uint256 n = h.inputs.length;
+        // INVARIANT: one proven root per input the node reads, in header order.
+        if (inputs.roots.length != n || inputs.siblings.length != n) {
+            revert DisputeBadIndex(gameId, inputs.roots.length, n);
+        }
+        bytes32 traceRoot = g.traceRoot;
+        uint256 count = g.count;
+        for (uint256 k; k < n; ++k) {
+            // INVARIANT: every input root the verifier used is the claimant's committed root of that input id.
+            if (!C.isTraceTensor(traceRoot, count, h.inputs[k], inputs.roots[k], inputs.siblings[k])) {
+                revert DisputeBadProof(gameId, PROOF_INPUT_ROOT);
+            }
+        }
+    }
+
+    /// @dev Decides the game and credits the whole pot to the winner (effects only; no transfer).
+    function _resolve(uint256 gameId, Game storage g, Outcome o, Reason reason) private {
+        uint256 pot = g.claimantBonded ? 2 * uint256(g.bond) : g.bond;
+        address winner = o == Outcome.ClaimantWon ? g.claimant : g.challenger;
+        g.phase = Phase.Resolved;
+        g.outcome = o;
+        credit[winner] += pot;
+        emit GameResolved(gameId, o, reason, winner, pot);
+    }
+}
