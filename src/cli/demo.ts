@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
 import { prepareModel, runModel } from '../engine/run.js';
-import { modelRootHex, traceRootHex } from '../commit/index.js';
+import { keccakReady, modelRootHex, traceRootHex } from '../commit/index.js';
 import { progressBar } from './progress.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,10 +26,11 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('import the shipped models, run their held-out data on the integer engine and commit every trace')
-    .action(() => runDemo());
+    .action(async () => runDemo());
 }
 
-export function runDemo(): void {
+export async function runDemo(): Promise<void> {
+  await keccakReady;
   const rows: string[][] = [['model', 'int ops', 'quantized', 'float', 'rows', 'ms/row', 'model root', 'trace root (row 0)']];
   for (const name of ['wine-mlp', 'digits-convnet', 'tiny-gpt']) {
     const data = JSON.parse(readFileSync(join(ROOT, 'models', `${name}.data.json`), 'utf8')) as DataFile;

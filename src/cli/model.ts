@@ -7,7 +7,7 @@ import { encodeModel, decodeModel } from '../engine/format.js';
 import { prepareModel, runModel } from '../engine/run.js';
 import { progressBar } from './progress.js';
 import { BaseError } from '../errors.js';
-import { traceRootHex, modelRootHex } from '../commit/index.js';
+import { keccakReady, traceRootHex, modelRootHex } from '../commit/index.js';
 
 export class CliInputError extends BaseError {
   override name = 'CliInputError';
@@ -101,7 +101,8 @@ export function registerModelCommands(program: Command): void {
     .description('run a quantized model on input rows and print outputs and trace roots')
     .requiredOption('--input <json>', 'a JSON file (or inline JSON): one row, a list of rows, or {"x": rows}')
     .option('--json', 'print JSON')
-    .action((file: string, o: { input: string; json?: boolean }) => {
+    .action(async (file: string, o: { input: string; json?: boolean }) => {
+      await keccakReady;
       const q = decodeModel(readFileSync(file));
       const p = prepareModel(q);
       const raw = o.input.trim().startsWith('[') || o.input.trim().startsWith('{') ? safeParse(o.input) : readJson(o.input, 'input file');

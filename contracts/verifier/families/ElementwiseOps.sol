@@ -62,8 +62,13 @@ contract ElementwiseOps is IOpFamily {
     {
         (bool bParam, uint256 jb) = h.findParam("b");
         int256 b;
-        if (bParam) b = h.par(ps, jb, OpLib.bcastIndex(h.outputMeta.shape, h.params[jb].shape, o));
-        else b = h.inp(ins, 1, OpLib.bcastIndex(h.outputMeta.shape, h.inputMeta[1].shape, o));
+        if (bParam) {
+            uint256 ib = OpLib.bcastIndex(h.outputMeta.shape, h.params[jb].shape, o);
+            b = h.par(ps, jb, ib);
+        } else {
+            uint256 ib = OpLib.bcastIndex(h.outputMeta.shape, h.inputMeta[1].shape, o);
+            b = h.inp(ins, 1, ib);
+        }
         return b - h.attrReq("bZero");
     }
 
@@ -176,11 +181,26 @@ contract ElementwiseOps is IOpFamily {
 
     /// @dev Output index i on a listed axis reads start + i·step; unlisted axes are whole.
     function _sliceIndex(NodeHeader calldata h, uint256 o) private pure returns (uint256) {
+        (int256[] memory st, int256[] memory sp) = _sliceAxes(h);
         uint32[] calldata xs = h.inputMeta[0].shape;
         uint32[] calldata os = h.outputMeta.shape;
-        uint256 r = xs.length;
-        int256[] memory st = new int256[](r);
-        int256[] memory sp = new int256[](r);
+        int256 src;
+        int256 stride = 1;
+        for (uint256 a = xs.length; a > 0; --a) {
+            int256 ia = st[a - 1] + int256(o % os[a - 1]) * sp[a - 1];
+            o /= os[a - 1];
+            if (ia < 0 || ia >= int256(uint256(xs[a - 1]))) revert VerifierInvalidAttr("starts");
+            src += ia * stride;
+            stride *= int256(uint256(xs[a - 1]));
+        }
+        return uint256(src);
+    }
+
+    /// @dev Per input axis: start (0 when unlisted) and step (1 when unlisted).
+    function _sliceAxes(NodeHeader calldata h) private pure returns (int256[] memory st, int256[] memory sp) {
+        uint256 r = h.inputMeta[0].shape.length;
+        st = new int256[](r);
+        sp = new int256[](r);
         for (uint256 a; a < r; ++a) sp[a] = 1;
         (, uint256 n,) = h.attrArr("starts");
         for (uint256 i; i < n; ++i) {
@@ -189,16 +209,5 @@ contract ElementwiseOps is IOpFamily {
             st[a] = h.attrAt("starts", n, i, 0);
             sp[a] = h.attrAt("steps", n, i, 1);
         }
-        int256 src;
-        int256 stride = 1;
-        for (uint256 a = r; a > 0; --a) {
-            int256 idx = int256(o % os[a - 1]);
-            o /= os[a - 1];
-            int256 ia = st[a - 1] + idx * sp[a - 1];
-            if (ia < 0 || ia >= int256(uint256(xs[a - 1]))) revert VerifierInvalidAttr("starts");
-            src += ia * stride;
-            stride *= int256(uint256(xs[a - 1]));
-        }
-        return uint256(src);
     }
 }

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {WordsProof} from "../../interfaces/IOneStepVerifier.sol";
-import {NodeHeader, IOpFamily, VerifierUnsupportedOp, VerifierInvalidAttr} from "../VerifierTypes.sol";
+import {NodeHeader, Operand, IOpFamily, VerifierUnsupportedOp, VerifierInvalidAttr} from "../VerifierTypes.sol";
 import {OpLib} from "../lib/OpLib.sol";
 
 /// @title ReduceOps
@@ -27,6 +27,10 @@ contract ReduceOps is IOpFamily {
         uint256 dw;
         uint256 pt;
         uint256 pl;
+        int256 xZero;
+        int256 best;
+        int256 sum;
+        uint256 valid;
     }
 
     /// @inheritdoc IOpFamily
@@ -46,7 +50,17 @@ contract ReduceOps is IOpFamily {
     /// @dev MaxPool: max over window positions inside the input. AveragePool (no dilation):
     /// clamp(yZero + roundDiv(Σ (x − xZero), count), out dtype range), count = inside positions or KH·KW.
     function _pool(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o, bool isMax) private pure returns (int256) {
-        Win memory w;
+        Win memory w = _win(h, o, isMax);
+        if (!isMax) w.xZero = h.attrReq("xZero");
+        _scan(ins[0], h.inputMeta[0].dtype, w);
+        if (isMax) return w.best;
+        uint256 count = h.attr("countIncludePad", 0) == 1 ? w.KH * w.KW : w.valid;
+        if (count == 0) revert VerifierInvalidAttr("kernel");
+        uint8 yt = h.outputMeta.dtype;
+        return OpLib.clamp(h.attrReq("yZero") + OpLib.roundDiv(w.sum, int256(count)), OpLib.dmin(yt), OpLib.dmax(yt));
+    }
+
+    function _win(NodeHeader calldata h, uint256 o, bool isMax) private pure returns (Win memory w) {
         uint32[] calldata xs = h.inputMeta[0].shape;
         (w.H, w.W, w.C) = (xs[1], xs[2], xs[3]);
         uint256 OW = h.outputMeta.shape[2];
@@ -59,46 +73,46 @@ contract ReduceOps is IOpFamily {
         w.sw = h.uAttrAt("strides", 2, 1, 1, 1);
         w.pt = h.uAttrAt("pads", 4, 0, 0, 0);
         w.pl = h.uAttrAt("pads", 4, 1, 0, 0);
+        (w.dh, w.dw) = (1, 1);
         if (isMax) {
             w.dh = h.uAttrAt("dilations", 2, 0, 1, 1);
             w.dw = h.uAttrAt("dilations", 2, 1, 1, 1);
-        } else {
-            (w.dh, w.dw) = (1, 1);
         }
-        uint8 dt = h.inputMeta[0].dtype;
-        int256 xZero = isMax ? int256(0) : h.attrReq("xZero");
-        int256 best = OpLib.dmin(dt);
-        int256 sum;
-        uint256 valid;
+    }
+
+    /// @dev Scans the window: best = max (from the dtype minimum), sum of x − xZero, valid = count.
+    function _scan(WordsProof calldata xp, uint8 dt, Win memory w) private pure {
+        w.best = OpLib.dmin(dt);
         for (uint256 kh; kh < w.KH; ++kh) {
             uint256 ihp = w.oh * w.sh + kh * w.dh;
             if (ihp < w.pt || ihp - w.pt >= w.H) continue;
             for (uint256 kw; kw < w.KW; ++kw) {
                 uint256 iwp = w.ow * w.sw + kw * w.dw;
                 if (iwp < w.pl || iwp - w.pl >= w.W) continue;
-                int256 x = h.inp(ins, 0, ((ihp - w.pt) * w.W + iwp - w.pl) * w.C + w.c);
-                if (x > best) best = x;
-                sum += x - xZero;
-                ++valid;
+                int256 x = OpLib.elem(xp, dt, ((ihp - w.pt) * w.W + iwp - w.pl) * w.C + w.c, Operand.Input, 0);
+                if (x > w.best) w.best = x;
+                w.sum += x - w.xZero;
+                ++w.valid;
             }
         }
-        if (isMax) return best;
-        uint256 count = h.attr("countIncludePad", 0) == 1 ? w.KH * w.KW : valid;
-        if (count == 0) revert VerifierInvalidAttr("kernel");
-        uint8 yt = h.outputMeta.dtype;
-        return OpLib.clamp(h.attrReq("yZero") + OpLib.roundDiv(sum, int256(count)), OpLib.dmin(yt), OpLib.dmax(yt));
     }
 
     /// @dev clamp(yZero + roundDiv(Σ_{h,w} (x − xZero), H·W), out dtype range), x [1,H,W,C].
     function _globalAvg(NodeHeader calldata h, WordsProof[] calldata ins, uint256 c) private pure returns (int256) {
         uint32[] calldata xs = h.inputMeta[0].shape;
         uint256 HW = uint256(xs[1]) * xs[2];
-        uint256 C = xs[3];
-        int256 xZero = h.attrReq("xZero");
-        int256 sum;
-        for (uint256 p; p < HW; ++p) sum += h.inp(ins, 0, p * C + c) - xZero;
+        int256 sum = _strided(ins[0], h.inputMeta[0].dtype, c, xs[3], HW) - int256(HW) * h.attrReq("xZero");
         uint8 yt = h.outputMeta.dtype;
         return OpLib.clamp(h.attrReq("yZero") + OpLib.roundDiv(sum, int256(HW)), OpLib.dmin(yt), OpLib.dmax(yt));
+    }
+
+    /// @dev Σ_{p<n} x[start + p·stride].
+    function _strided(WordsProof calldata xp, uint8 dt, uint256 start, uint256 stride, uint256 n)
+        private
+        pure
+        returns (int256 sum)
+    {
+        for (uint256 p; p < n; ++p) sum += OpLib.elem(xp, dt, start + p * stride, Operand.Input, 0);
     }
 
     /// @dev Reads the whole last-axis row holding element o: (row values, position of o in the row).
@@ -127,15 +141,26 @@ contract ReduceOps is IOpFamily {
         int256 mx = -128;
         for (uint256 k; k < x.length; ++k) if (x[k] > mx) mx = x[k];
         bool mask = h.attr("masked", 0) == 1 && mx != -128;
-        int256 S;
-        int256 ei;
+        (int256 S, int256 ei) = _expSum(ps[je], h.params[je].dtype, je, x, i, mx, mask);
+        if (S <= 0) revert VerifierInvalidAttr("exp");
+        return OpLib.clamp(-128 + OpLib.roundDiv(ei * 256, S), -128, 127);
+    }
+
+    /// @dev S = Σ_k e_k and e_i, with e_k = 0 for masked −128 entries, else exp[mx − x_k].
+    function _expSum(
+        WordsProof calldata ep,
+        uint8 dt,
+        uint256 je,
+        int256[] memory x,
+        uint256 i,
+        int256 mx,
+        bool mask
+    ) private pure returns (int256 S, int256 ei) {
         for (uint256 k; k < x.length; ++k) {
-            int256 e = (mask && x[k] == -128) ? int256(0) : h.par(ps, je, uint256(mx - x[k]));
+            int256 e = (mask && x[k] == -128) ? int256(0) : OpLib.elem(ep, dt, uint256(mx - x[k]), Operand.Param, je);
             S += e;
             if (k == i) ei = e;
         }
-        if (S <= 0) revert VerifierInvalidAttr("exp");
-        return OpLib.clamp(-128 + OpLib.roundDiv(ei * 256, S), -128, 127);
     }
 
     /// @dev d = x − xZero; T = Σ d; c = N·d − T; V = floor(Σ c² / N) + eps; R = max(isqrt(V), 1);
@@ -145,9 +170,28 @@ contract ReduceOps is IOpFamily {
         pure
         returns (int256)
     {
+        uint256 i = o % h.inputMeta[0].shape[h.inputMeta[0].shape.length - 1];
+        int256 t = OpLib.roundDiv(h.par(ps, h.paramReq("gamma"), i) * _centered(h, ins, o), _rowNorm(h, ins, o));
+        int256 y = h.attrReq("yZero") + OpLib.rshr(t + h.par(ps, h.paramReq("beta"), i), h.attrReq("shift"), "shift");
+        uint8 yt = h.outputMeta.dtype;
+        return OpLib.clamp(y, OpLib.dmin(yt), OpLib.dmax(yt));
+    }
+
+    /// @dev c_i = N·d_i − T of the row holding o.
+    function _centered(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o) private pure returns (int256 ci) {
         (int256[] memory x, uint256 i) = _row(h, ins, o);
+        (ci,) = _normStats(x, i, h.attrReq("xZero"), 0);
+    }
+
+    /// @dev R = max(isqrt(floor(Σ c² / N) + eps), 1) of the row holding o.
+    function _rowNorm(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o) private pure returns (int256 R) {
+        (int256[] memory x, uint256 i) = _row(h, ins, o);
+        (, R) = _normStats(x, i, h.attrReq("xZero"), h.attrReq("eps"));
+    }
+
+    /// @dev c_i = N·d_i − T and R = max(isqrt(floor(Σ c² / N) + eps), 1) for the row x.
+    function _normStats(int256[] memory x, uint256 i, int256 xZero, int256 eps) private pure returns (int256 ci, int256 R) {
         int256 N = int256(x.length);
-        int256 xZero = h.attrReq("xZero");
         int256 T;
         for (uint256 k; k < x.length; ++k) T += x[k] - xZero;
         int256 Q;
@@ -155,12 +199,8 @@ contract ReduceOps is IOpFamily {
             int256 c = N * (x[k] - xZero) - T;
             Q += c * c;
         }
-        int256 R = OpLib.isqrt(Q / N + h.attrReq("eps")); // Q ≥ 0: / is floor
+        R = OpLib.isqrt(Q / N + eps); // Q ≥ 0, N > 0: / is the floor
         if (R < 1) R = 1;
-        int256 ci = N * (x[i] - xZero) - T;
-        int256 t = OpLib.roundDiv(h.par(ps, h.paramReq("gamma"), i) * ci, R);
-        int256 y = h.attrReq("yZero") + OpLib.rshr(t + h.par(ps, h.paramReq("beta"), i), h.attrReq("shift"), "shift");
-        uint8 yt = h.outputMeta.dtype;
-        return OpLib.clamp(y, OpLib.dmin(yt), OpLib.dmax(yt));
+        ci = N * (x[i] - xZero) - T;
     }
 }
