@@ -13,8 +13,9 @@ import { EngineInputError } from './errors.js';
 /** 2^52: below this magnitude v + 2^(s−1) (s ≤ 46) and v·m stay exact in float64. */
 const FAST = 4503599627370496;
 
-/** Powers of two 2^0..2^62 (exact in float64). */
-export const POW2: readonly number[] = Array.from({ length: 63 }, (_, i) => 2 ** i);
+/** Powers of two 2^0..2^62 and their inverses 2^−0..2^−62 (all exact in float64). */
+export const POW2: Float64Array = Float64Array.from({ length: 63 }, (_, i) => 2 ** i);
+export const INV2: Float64Array = Float64Array.from({ length: 63 }, (_, i) => 2 ** -i);
 
 /**
  * Rounding right shift: floor((v + 2^(s−1)) / 2^s) for s ≥ 1 — round half toward +∞.
@@ -22,7 +23,7 @@ export const POW2: readonly number[] = Array.from({ length: 63 }, (_, i) => 2 **
  */
 export function rshr(v: number, s: number): number {
   if (v < FAST && v > -FAST && s <= 52) {
-    return Math.floor((v + POW2[s - 1]) / POW2[s]);
+    return Math.floor((v + POW2[s - 1]) * INV2[s]);
   }
   return Number((BigInt(v) + (1n << BigInt(s - 1))) >> BigInt(s));
 }
@@ -31,9 +32,54 @@ export function rshr(v: number, s: number): number {
 export function requant(acc: number, m: number, s: number): number {
   const p = acc * m;
   if (p < FAST && p > -FAST) {
-    return Math.floor((p + POW2[s - 1]) / POW2[s]);
+    return Math.floor((p + POW2[s - 1]) * INV2[s]);
   }
+  return requantSlow(acc, m, s);
+}
+
+/**
+ * requant for hot loops, with half = 2^(s−1) and inv = 2^−s precomputed per channel
+ * (multiplying by an exact power of two instead of dividing).
+ */
+export function requantH(acc: number, m: number, half: number, inv: number, s: number): number {
+  const p = acc * m;
+  if (p < FAST && p > -FAST) return Math.floor((p + half) * inv);
+  return requantSlow(acc, m, s);
+}
+
+/** The exact BigInt path of requant (|acc·m| ≥ 2^52; never taken within the documented bounds). */
+export function requantSlow(acc: number, m: number, s: number): number {
   return Number((BigInt(acc) * BigInt(m) + (1n << BigInt(s - 1))) >> BigInt(s));
+}
+
+/**
+ * Whether requant's fast path is always taken for |acc| ≤ maxAbsAcc and every mult ≤ maxMult, so a
+ * kernel may use floor((acc·m + half)·inv) without the range check.
+ */
+export function requantAlwaysFast(maxAbsAcc: number, maxMult: number): boolean {
+  return maxAbsAcc * maxMult < FAST;
+}
+
+/** Per-channel requantization constants for requantH. */
+export interface RequantTable {
+  m: Float64Array;
+  half: Float64Array;
+  inv: Float64Array;
+  s: Float64Array;
+}
+
+/** Expands scalar-or-per-channel mult/shift values to n channels of requantH constants. */
+export function requantTable(mult: ArrayLike<number>, shift: ArrayLike<number>, n: number): RequantTable {
+  const t = { m: new Float64Array(n), half: new Float64Array(n), inv: new Float64Array(n), s: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const mi = mult.length === 1 ? mult[0] : mult[i];
+    const si = shift.length === 1 ? shift[0] : shift[i];
+    t.m[i] = mi;
+    t.s[i] = si;
+    t.half[i] = POW2[si - 1];
+    t.inv[i] = INV2[si];
+  }
+  return t;
 }
 
 /**

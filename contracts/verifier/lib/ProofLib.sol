@@ -63,17 +63,18 @@ library ProofLib {
         return h[0];
     }
 
-    /// @notice Merkle root of a single-leaf proof: exactly depth(count) siblings, bottom-up.
-    function singleRoot(bytes32 leaf, uint256 index, bytes32[] calldata siblings) internal pure returns (bytes32 h) {
-        h = leaf;
+    /// @notice Merkle root of a single-word proof (the word is hashed as a leaf, keccak256(0x00 ‖ word)):
+    /// exactly depth(count) siblings, bottom-up.
+    function singleRoot(bytes32 word, uint256 index, bytes32[] calldata siblings) internal pure returns (bytes32 h) {
+        h = leafHash(word);
         for (uint256 k; k < siblings.length; ++k) {
             h = (index >> k) & 1 == 0 ? nodeHash(h, siblings[k]) : nodeHash(siblings[k], h);
         }
     }
 
     /// @notice Number of leaves of a tensor's tree: max(1, ceil(n·es/32)).
-    function leafCountOf(uint256 numElements, uint8 dtype) internal pure returns (uint256 c) {
-        c = (numElements * (dtype == 3 ? 4 : 1) + 31) >> 5;
+    function leafCountOf(uint256 n, uint8 dtype) internal pure returns (uint256 c) {
+        c = (n * (dtype == 3 ? 4 : 1) + 31) >> 5;
         if (c == 0) c = 1;
     }
 

@@ -1,10 +1,10 @@
 /**
  * Add (docs/ops.md §Add): y = clamp(yZero + rshr((a − aZero)·aMult + (b − bZero)·bMult, shift), lo, hi)
- * with numpy broadcasting; b is the second input or params.b.
+ * with numpy broadcasting; b is the second input or params.b. Tabulated over all 8-bit pairs.
  */
 import { rshr } from '../fixedpoint.js';
 import { type Kernel, NodeContext } from './common.js';
-import { identityMap, planBinary } from './binary.js';
+import { planBinary, tableKernel, tabulate } from './binary.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 
 export function prepare(ctx: NodeContext): Kernel {
@@ -17,24 +17,11 @@ export function prepare(ctx: NodeContext): Kernel {
   const bMult = multAttr(ctx, 'bMult');
   const shift = shiftAttr(ctx);
   const { lo, hi } = outRange(ctx, yd);
-  const { n, bConst } = plan;
-  const direct = !plan.aMap && !plan.bMap;
-  const aMap = plan.aMap ?? identityMap(n);
-  const bMap = plan.bMap ?? identityMap(n);
-  return (ins, out) => {
-    const a = ins[0].data;
-    const b = bConst ?? ins[1].data;
-    const y = out.data;
-    if (direct) {
-      for (let i = 0; i < n; i++) {
-        const v = yZero + rshr((a[i] - aZero) * aMult + (b[i] - bZero) * bMult, shift);
-        y[i] = v < lo ? lo : v > hi ? hi : v;
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const v = yZero + rshr((a[aMap[i]] - aZero) * aMult + (b[bMap[i]] - bZero) * bMult, shift);
-        y[i] = v < lo ? lo : v > hi ? hi : v;
-      }
-    }
-  };
+  return tableKernel(
+    plan,
+    tabulate(plan, yd, (a, b) => {
+      const v = yZero + rshr((a - aZero) * aMult + (b - bZero) * bMult, shift);
+      return v < lo ? lo : v > hi ? hi : v;
+    }),
+  );
 }

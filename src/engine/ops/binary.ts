@@ -1,6 +1,7 @@
-/** Operand resolution and broadcasting shared by Add and Mul (b is an input or params.b). */
+/** Operand resolution, broadcasting and tabulation shared by Add and Mul (b is an input or params.b). */
 import type { DType, IntArray } from '../ir.js';
-import { broadcastIndexMap, broadcastShapes, fmtShape, NodeContext, sameShape } from './common.js';
+import { allocate } from '../ir.js';
+import { broadcastIndexMap, broadcastShapes, fmtShape, type Kernel, NodeContext, sameShape } from './common.js';
 
 export interface BinaryPlan {
   ad: DType;
@@ -42,6 +43,38 @@ export function planBinary(ctx: NodeContext, allowed: readonly DType[]): BinaryP
     n,
     aMap: sameShape(aShape, outShape) ? null : broadcastIndexMap(aShape, outShape),
     bMap: sameShape(bShape, outShape) ? null : broadcastIndexMap(bShape, outShape),
+  };
+}
+
+/**
+ * Since a and b are 8-bit, a binary op has only 256·256 input pairs: prepare tabulates
+ * y = f(a, b) (the op's exact formula, clamp included) at index (a + aBase)·256 + (b + bBase), and
+ * a run is one table load per element.
+ */
+export function tabulate(plan: BinaryPlan, yd: DType, f: (a: number, b: number) => number): { table: IntArray; aBase: number; bBase: number } {
+  const aBase = plan.ad === 'i8' ? 128 : 0;
+  const bBase = plan.bd === 'i8' ? 128 : 0;
+  const table = allocate(yd, 65536);
+  for (let qa = 0; qa < 256; qa++) for (let qb = 0; qb < 256; qb++) table[qa * 256 + qb] = f(qa - aBase, qb - bBase);
+  return { table, aBase, bBase };
+}
+
+/** Runs a tabulated binary op (see tabulate). */
+export function tableKernel(plan: BinaryPlan, t: { table: IntArray; aBase: number; bBase: number }): Kernel {
+  const { n, bConst } = plan;
+  const { table, aBase, bBase } = t;
+  const direct = !plan.aMap && !plan.bMap;
+  const aMap = plan.aMap ?? identityMap(n);
+  const bMap = plan.bMap ?? identityMap(n);
+  return (ins, out) => {
+    const a = ins[0].data;
+    const b = bConst ?? ins[1].data;
+    const y = out.data;
+    if (direct) {
+      for (let i = 0; i < n; i++) y[i] = table[((a[i] + aBase) << 8) | (b[i] + bBase)];
+    } else {
+      for (let i = 0; i < n; i++) y[i] = table[((a[aMap[i]] + aBase) << 8) | (b[bMap[i]] + bBase)];
+    }
   };
 }
 

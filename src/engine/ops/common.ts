@@ -237,3 +237,8 @@ export function broadcastIndexMap(inShape: readonly number[], outShape: readonly
 export function copyInto(dst: IntArray, src: IntArray): void {
   (dst as Int32Array).set(src as Int32Array);
 }
+
+/** Largest |q − z| over q in the dtype's range (the bound on a zero-point-shifted value). */
+export function dev(dtype: DType, z: number): number {
+  return Math.max(z - DTYPE_MIN[dtype], DTYPE_MAX[dtype] - z);
+}

@@ -3,12 +3,13 @@
  * [1,OH,OW,CO]. acc = bias_co + Σ (x − xZero)·w over the window, padded positions contributing 0;
  * y = clamp(yZero + requant(acc, mult_co, shift_co), lo, hi).
  *
- * The run first writes x − xZero into a zero-bordered scratch buffer (the padding), so the window
- * loops need no bounds checks; with dilation_w = 1 and group = 1 one kernel row is a single
- * contiguous run of KW·C values in both the scratch and the weights.
+ * The run writes x − xZero into a zero-bordered scratch (the padding), gathers each output
+ * position's window into a row of a GEMM operand (im2col; with dilation_w = 1 and group = 1 one
+ * kernel row is one contiguous run of KW·C values), and multiplies by the filters (one GEMM per group).
  */
-import { requant } from '../fixedpoint.js';
-import { type Kernel, NodeContext } from './common.js';
+import { requantH, requantTable } from '../fixedpoint.js';
+import { dev, type Kernel, NodeContext } from './common.js';
+import { makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
 
 export function convOutDim(inDim: number, padA: number, padB: number, k: number, stride: number, dil: number): number {
@@ -42,19 +43,25 @@ export function prepare(ctx: NodeContext): Kernel {
   const yZero = zeroAttr(ctx, 'yZero', yd);
   const { lo, hi } = outRange(ctx, yd);
 
-  const w = weight.data as Int8Array;
-  const bf = new Float64Array(CO);
-  if (bias) for (let i = 0; i < CO; i++) bf[i] = bias.data[i];
-  const m = Float64Array.from(mult.data);
-  const s = Float64Array.from(shift.data);
   const Hp = H + pt + pb;
   const Wp = W + pl + pr;
-  const xp = new Int32Array(Hp * Wp * C); // x − xZero with a zero border
+  const xp = new Int16Array(Hp * Wp * C); // x − xZero with a zero border (the padding)
   const COg = CO / group;
-  const rowLen = KW * C; // contiguous run per kernel row (fast path)
-  const fast = dw === 1 && group === 1;
-  const wRow = KW * Cg;
-  const wCo = KH * wRow;
+  const P = OH * OW;
+  const Kc = KH * KW * Cg;
+  let wMax = 0;
+  for (let i = 0; i < weight.data.length; i++) wMax = Math.max(wMax, Math.abs(weight.data[i]));
+  const bound = Kc * dev(xd, xZero) * wMax;
+  const K8 = Math.ceil(Kc / 8) * 8;
+  // One GEMM per group: A = im2col patches [P][Kc] of the group's channels, B = its COg filters.
+  const gemms = Array.from({ length: group }, (_, g) =>
+    makeGemm(P, COg, Kc, bound, padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)),
+  );
+  const acc = new Float64Array(P * CO);
+  const bf = new Float64Array(CO);
+  if (bias) for (let i = 0; i < CO; i++) bf[i] = bias.data[i];
+  const { m, half, inv, s } = requantTable(mult.data, shift.data, CO);
+  const contiguous = dw === 1 && group === 1; // one kernel row = one run of KW·C values
 
   return (ins, out) => {
     const x = ins[0].data;
@@ -64,42 +71,43 @@ export function prepare(ctx: NodeContext): Kernel {
       const dst = ((h + pt) * Wp + pl) * C;
       for (let i = 0; i < W * C; i++) xp[dst + i] = x[src + i] - xZero;
     }
-    let yo = 0;
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * sh;
-      for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * sw;
-        for (let co = 0; co < CO; co++) {
-          let acc = bf[co];
-          const wbase = co * wCo;
-          if (fast) {
-            for (let kh = 0; kh < KH; kh++) {
-              const xo = ((ih0 + kh * dh) * Wp + iw0) * C;
-              const wo = wbase + kh * rowLen;
-              let a1 = 0;
-              let i = 0;
-              for (; i + 1 < rowLen; i += 2) {
-                acc += xp[xo + i] * w[wo + i];
-                a1 += xp[xo + i + 1] * w[wo + i + 1];
-              }
-              if (i < rowLen) acc += xp[xo + i] * w[wo + i];
-              acc += a1;
-            }
-          } else {
-            const c0 = ((co / COg) | 0) * Cg;
-            for (let kh = 0; kh < KH; kh++) {
-              const rowBase = (ih0 + kh * dh) * Wp;
+    for (let g = 0; g < group; g++) {
+      const gemm = gemms[g];
+      const A = gemm.a();
+      const c0 = g * Cg;
+      let p = 0;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++, p++) {
+          let d = p * K8;
+          for (let kh = 0; kh < KH; kh++) {
+            const row = (oh * sh + kh * dh) * Wp + ow * sw;
+            if (contiguous) {
+              const src = row * C;
+              for (let i = 0; i < KW * C; i++) A[d++] = xp[src + i];
+            } else {
               for (let kw = 0; kw < KW; kw++) {
-                const xo = (rowBase + iw0 + kw * dw) * C + c0;
-                const wo = wbase + kh * wRow + kw * Cg;
-                for (let c = 0; c < Cg; c++) acc += xp[xo + c] * w[wo + c];
+                const src = (row + kw * dw) * C + c0;
+                for (let c = 0; c < Cg; c++) A[d++] = xp[src + c];
               }
             }
           }
-          const v = yZero + requant(acc, m[co], s[co]);
-          y[yo++] = v < lo ? lo : v > hi ? hi : v;
+          const end = (p + 1) * K8;
+          while (d < end) A[d++] = 0;
         }
       }
+      const Cm = gemm.run();
+      const base = g * COg;
+      for (let q = 0; q < P; q++) {
+        const o = q * CO + base;
+        const io = q * COg;
+        for (let j = 0; j < COg; j++) acc[o + j] = Cm[io + j];
+      }
+    }
+    const n = P * CO;
+    for (let i = 0, co = 0; i < n; i++) {
+      const v = yZero + requantH(acc[i] + bf[co], m[co], half[co], inv[co], s[co]);
+      y[i] = v < lo ? lo : v > hi ? hi : v;
+      if (++co === CO) co = 0;
     }
   };
 }

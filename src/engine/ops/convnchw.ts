@@ -6,7 +6,7 @@
  * padded positions contributing 0. w is the second input or params.w.
  */
 import type { DType, IntArray } from '../ir.js';
-import { DTYPE_MAX, DTYPE_MIN, fmtShape, NodeContext } from './common.js';
+import { fmtShape, NodeContext } from './common.js';
 import { convOutDim } from './conv.js';
 import { expand } from './quant.js';
 
@@ -107,7 +107,4 @@ export function planConvNchw(ctx: NodeContext, zeroNames: { x: string; w: string
   return { xd, wd, outShape: [N, M, OH, OW], M, taps: Cg * KH * KW, wZero, xZero, run, acc };
 }
 
-/** Largest |q − z| over q in the dtype's range. */
-export function dev(dtype: DType, z: number): number {
-  return Math.max(z - DTYPE_MIN[dtype], DTYPE_MAX[dtype] - z);
-}
+export { dev } from './common.js';

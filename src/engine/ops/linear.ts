@@ -1,11 +1,13 @@
 /**
  * Linear (docs/ops.md §Linear): over the last axis of x[.., K] with weight i8[N][K]:
  *   acc_j = bias_j + Σ_k (x_k − xZero)·W[j][k];  y_j = clamp(yZero + requant(acc_j, mult_j, shift_j), lo, hi)
- * prepare folds −xZero·Σ_k W[j][k] into the bias, so the run is Σ_k x_k·W[j][k] (exact: integers).
+ * The run writes x − xZero (i16) as the A operand of one GEMM over all rows against the prepared
+ * i16 weights, then adds the bias and requantizes.
  */
 import { sizeOf } from '../ir.js';
-import { requant } from '../fixedpoint.js';
-import { type Kernel, NodeContext } from './common.js';
+import { requantAlwaysFast, requantH, requantTable } from '../fixedpoint.js';
+import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
+import { makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
 
 export function prepare(ctx: NodeContext): Kernel {
@@ -28,40 +30,47 @@ export function prepare(ctx: NodeContext): Kernel {
   const yZero = zeroAttr(ctx, 'yZero', yd);
   const { lo, hi } = outRange(ctx, yd);
 
-  const w = weight.data as Int8Array;
-  const bf = new Float64Array(N);
-  for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += w[j * K + k];
-    bf[j] = (bias ? bias.data[j] : 0) - xZero * s;
-  }
-  const m = Float64Array.from(mult.data);
-  const sh = Float64Array.from(shift.data);
   const rows = sizeOf(xs) / K;
-  const K4 = K - (K % 4);
+  let wMax = 0;
+  for (let i = 0; i < weight.data.length; i++) wMax = Math.max(wMax, Math.abs(weight.data[i]));
+  const xDev = Math.max(xZero - DTYPE_MIN[xd], DTYPE_MAX[xd] - xZero);
+  const K8 = Math.ceil(K / 8) * 8;
+  const gemm = makeGemm(rows, N, K, K * xDev * wMax, padRows(weight.data, N, K, K8));
+  const b = new Float64Array(N);
+  if (bias) for (let j = 0; j < N; j++) b[j] = bias.data[j];
+  const { m, half, inv, s } = requantTable(mult.data, shift.data, N);
+  let maxBias = 0;
+  for (let j = 0; j < N; j++) maxBias = Math.max(maxBias, Math.abs(b[j]));
+  // Within the documented bounds the range check of requant is statically unnecessary.
+  let maxMult = 0;
+  for (let j = 0; j < N; j++) maxMult = Math.max(maxMult, m[j]);
+  const unchecked = requantAlwaysFast(maxBias + K * xDev * wMax, maxMult);
 
   return (ins, out) => {
     const x = ins[0].data;
     const y = out.data;
+    const A = gemm.a();
     for (let r = 0; r < rows; r++) {
       const xo = r * K;
-      const yo = r * N;
-      for (let j = 0; j < N; j++) {
-        const wo = j * K;
-        let a0 = bf[j];
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        let k = 0;
-        for (; k < K4; k += 4) {
-          a0 += x[xo + k] * w[wo + k];
-          a1 += x[xo + k + 1] * w[wo + k + 1];
-          a2 += x[xo + k + 2] * w[wo + k + 2];
-          a3 += x[xo + k + 3] * w[wo + k + 3];
+      const ao = r * K8;
+      for (let k = 0; k < K; k++) A[ao + k] = x[xo + k] - xZero;
+      for (let k = K; k < K8; k++) A[ao + k] = 0;
+    }
+    const C = gemm.run();
+    let o = 0;
+    if (unchecked) {
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < N; j++, o++) {
+          const v = yZero + Math.floor(((C[o] + b[j]) * m[j] + half[j]) * inv[j]);
+          y[o] = v < lo ? lo : v > hi ? hi : v;
         }
-        for (; k < K; k++) a0 += x[xo + k] * w[wo + k];
-        const v = yZero + requant(a0 + a1 + a2 + a3, m[j], sh[j]);
-        y[yo + j] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < N; j++, o++) {
+        const v = yZero + requantH(C[o] + b[j], m[j], half[j], inv[j], s[j]);
+        y[o] = v < lo ? lo : v > hi ? hi : v;
       }
     }
   };

@@ -2,8 +2,8 @@
  * MatMul (docs/ops.md §MatMul): acc = Σ_k (a − aZero)(b − bZero) with numpy batch broadcasting
  * (b's last two axes are [N,K] when transB = 1); y = clamp(yZero + requant(acc, mult, shift), lo, hi).
  */
-import { requant } from '../fixedpoint.js';
-import { type Kernel, NodeContext } from './common.js';
+import { requantH } from '../fixedpoint.js';
+import { dev, type Kernel, NodeContext } from './common.js';
 import { makeMatMulCore, planMatMul } from './matmulcore.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 
@@ -22,14 +22,16 @@ export function prepare(ctx: NodeContext): Kernel {
   const mult = multAttr(ctx);
   const shift = shiftAttr(ctx);
   const { lo, hi } = outRange(ctx, yd);
-  const core = makeMatMulCore(plan, transB, new Float64Array(plan.M).fill(aZero), new Float64Array(plan.N).fill(bZero));
+  const core = makeMatMulCore(plan, transB, new Float64Array(plan.M).fill(aZero), new Float64Array(plan.N).fill(bZero), dev(ad, aZero), dev(bd, bZero));
   const acc = core.acc;
   const n = acc.length;
+  const half = 2 ** (shift - 1);
+  const inv = 2 ** -shift;
   return (ins, out) => {
     core.run(ins[0].data, ins[1].data);
     const y = out.data;
     for (let i = 0; i < n; i++) {
-      const v = yZero + requant(acc[i], mult, shift);
+      const v = yZero + requantH(acc[i], mult, half, inv, shift);
       y[i] = v < lo ? lo : v > hi ? hi : v;
     }
   };

@@ -4,13 +4,14 @@
  * with numpy matmul shape rules (rank-1 operands promoted and the added axis dropped, batch axes
  * broadcast). aZero is per row (or scalar), bZero per column (or scalar).
  *
- * A run converts a − aZero to an Int32 scratch and b − bZero to an Int32 scratch laid out [.., N, K]
- * (transposed unless transB), so every dot product reads two contiguous K-runs; accumulators land
- * in a Float64Array (exact: integers below 2^53) that the op's epilogue requantizes or stores.
+ * Per output matrix a run writes a − aZero and b − bZero (transposed to [N][K] unless transB) as the
+ * i16 operands of a GEMM (gemm.ts); accumulators land in a Float64Array (exact integers) that the
+ * op's epilogue requantizes or stores.
  */
 import type { IntArray } from '../ir.js';
 import { sizeOf } from '../ir.js';
 import { broadcastIndexMap, broadcastShapes, fmtShape, NodeContext } from './common.js';
+import { makeGemm } from './gemm.js';
 
 export interface MatMulPlan {
   outShape: number[];
@@ -59,67 +60,54 @@ export function planMatMul(ctx: NodeContext, aShape: readonly number[], bShape: 
 
 /**
  * Returns a function computing all accumulators of a run into `acc` (length batches·M·N, row-major
- * over the output). aZero has M entries (per row), bZero N entries (per column).
+ * over the output). aZero has M entries (per row), bZero N entries (per column); aDev/bDev bound
+ * |a − aZero| and |b − bZero| (for the choice of GEMM backend).
  */
 export function makeMatMulCore(
   plan: MatMulPlan,
   transB: boolean,
   aZero: Float64Array,
   bZero: Float64Array,
+  aDev = 255,
+  bDev = 255,
 ): { acc: Float64Array; run: (a: IntArray, b: IntArray) => void } {
-  const { M, K, N, batches, aMat, bMat, aMats, bMats } = plan;
-  const as = new Int32Array(aMats * M * K);
-  const bt = new Int32Array(bMats * N * K);
+  const { M, K, N, batches, aMat, bMat } = plan;
+  const gemm = makeGemm(M, N, K, K * aDev * bDev);
+  const K8 = gemm.K8;
   const acc = new Float64Array(batches * M * N);
-  const K4 = K - (K % 4);
+  const MN = M * N;
   const run = (a: IntArray, b: IntArray): void => {
-    for (let t = 0; t < aMats; t++) {
-      for (let i = 0; i < M; i++) {
-        const o = (t * M + i) * K;
-        const z = aZero[i];
-        for (let k = 0; k < K; k++) as[o + k] = a[o + k] - z;
-      }
-    }
-    if (transB) {
-      for (let t = 0; t < bMats; t++) {
-        for (let j = 0; j < N; j++) {
-          const o = (t * N + j) * K;
-          const z = bZero[j];
-          for (let k = 0; k < K; k++) bt[o + k] = b[o + k] - z;
-        }
-      }
-    } else {
-      for (let t = 0; t < bMats; t++) {
-        const src = t * K * N;
-        const dst = t * N * K;
-        for (let k = 0; k < K; k++) {
-          for (let j = 0; j < N; j++) bt[dst + j * K + k] = b[src + k * N + j] - bZero[j];
-        }
-      }
-    }
-    let o = 0;
     for (let t = 0; t < batches; t++) {
+      const A = gemm.a();
       const ab = aMat[t] * M * K;
-      const bb = bMat[t] * N * K;
       for (let i = 0; i < M; i++) {
-        const ao = ab + i * K;
+        const z = aZero[i];
+        const src = ab + i * K;
+        const dst = i * K8;
+        for (let k = 0; k < K; k++) A[dst + k] = a[src + k] - z;
+        for (let k = K; k < K8; k++) A[dst + k] = 0;
+      }
+      const B = gemm.b();
+      const bb = bMat[t] * N * K;
+      if (transB) {
         for (let j = 0; j < N; j++) {
-          const bo = bb + j * K;
-          let a0 = 0;
-          let a1 = 0;
-          let a2 = 0;
-          let a3 = 0;
-          let k = 0;
-          for (; k < K4; k += 4) {
-            a0 += as[ao + k] * bt[bo + k];
-            a1 += as[ao + k + 1] * bt[bo + k + 1];
-            a2 += as[ao + k + 2] * bt[bo + k + 2];
-            a3 += as[ao + k + 3] * bt[bo + k + 3];
-          }
-          for (; k < K; k++) a0 += as[ao + k] * bt[bo + k];
-          acc[o++] = a0 + a1 + a2 + a3;
+          const z = bZero[j];
+          const src = bb + j * K;
+          const dst = j * K8;
+          for (let k = 0; k < K; k++) B[dst + k] = b[src + k] - z;
+          for (let k = K; k < K8; k++) B[dst + k] = 0;
+        }
+      } else {
+        for (let j = 0; j < N; j++) {
+          const z = bZero[j];
+          const dst = j * K8;
+          for (let k = 0; k < K; k++) B[dst + k] = b[bb + k * N + j] - z;
+          for (let k = K; k < K8; k++) B[dst + k] = 0;
         }
       }
+      const C = gemm.run();
+      const o = t * MN;
+      for (let e = 0; e < MN; e++) acc[o + e] = C[e];
     }
   };
   return { acc, run };

@@ -1,10 +1,10 @@
 /**
  * Mul (docs/ops.md §Mul): y = clamp(yZero + requant((a − aZero)·(b − bZero), mult, shift), lo, hi)
- * with numpy broadcasting; b is the second input or params.b.
+ * with numpy broadcasting; b is the second input or params.b. Tabulated over all 8-bit pairs.
  */
 import { requant } from '../fixedpoint.js';
 import { type Kernel, NodeContext } from './common.js';
-import { identityMap, planBinary } from './binary.js';
+import { planBinary, tableKernel, tabulate } from './binary.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 
 export function prepare(ctx: NodeContext): Kernel {
@@ -16,24 +16,11 @@ export function prepare(ctx: NodeContext): Kernel {
   const mult = multAttr(ctx);
   const shift = shiftAttr(ctx);
   const { lo, hi } = outRange(ctx, yd);
-  const { n, bConst } = plan;
-  const direct = !plan.aMap && !plan.bMap;
-  const aMap = plan.aMap ?? identityMap(n);
-  const bMap = plan.bMap ?? identityMap(n);
-  return (ins, out) => {
-    const a = ins[0].data;
-    const b = bConst ?? ins[1].data;
-    const y = out.data;
-    if (direct) {
-      for (let i = 0; i < n; i++) {
-        const v = yZero + requant((a[i] - aZero) * (b[i] - bZero), mult, shift);
-        y[i] = v < lo ? lo : v > hi ? hi : v;
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const v = yZero + requant((a[aMap[i]] - aZero) * (b[bMap[i]] - bZero), mult, shift);
-        y[i] = v < lo ? lo : v > hi ? hi : v;
-      }
-    }
-  };
+  return tableKernel(
+    plan,
+    tabulate(plan, yd, (a, b) => {
+      const v = yZero + requant((a - aZero) * (b - bZero), mult, shift);
+      return v < lo ? lo : v > hi ? hi : v;
+    }),
+  );
 }

@@ -3,7 +3,7 @@
  * (optional i32[M]); y = clamp(yZero + requant(acc, mult_m, shift_m), output dtype range); wZero,
  * mult and shift may be per output channel.
  */
-import { requant } from '../fixedpoint.js';
+import { requantH, requantTable } from '../fixedpoint.js';
 import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
 import { planConvNchw } from './convnchw.js';
 import { expand, multShiftParams } from './quant.js';
@@ -19,8 +19,7 @@ export function prepare(ctx: NodeContext): Kernel {
   const biasP = ctx.hasParam('bias') ? ctx.param('bias', ['i32'], { size: M }) : undefined;
   const bias = expand(biasP, M);
   const { mult, shift } = multShiftParams(ctx, [1, M]);
-  const m = expand(mult, M);
-  const s = expand(shift, M);
+  const rt = requantTable(mult.data, shift.data, M);
   const lo = DTYPE_MIN[yd];
   const hi = DTYPE_MAX[yd];
   const acc = plan.acc;
@@ -33,10 +32,12 @@ export function prepare(ctx: NodeContext): Kernel {
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < M; c++) {
         const b = bias[c];
-        const mc = m[c];
-        const sc = s[c];
+        const mc = rt.m[c];
+        const hc = rt.half[c];
+        const ic = rt.inv[c];
+        const sc = rt.s[c];
         for (let p = 0; p < plane; p++, i++) {
-          const v = yZero + requant(acc[i] + b, mc, sc);
+          const v = yZero + requantH(acc[i] + b, mc, hc, ic, sc);
           y[i] = v < lo ? lo : v > hi ? hi : v;
         }
       }

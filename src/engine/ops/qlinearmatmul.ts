@@ -4,8 +4,8 @@
  * column (N entries).
  */
 import type { DType, IntArray } from '../ir.js';
-import { requant } from '../fixedpoint.js';
-import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
+import { requantH, requantTable } from '../fixedpoint.js';
+import { dev, type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
 import { makeMatMulCore, type MatMulPlan, planMatMul } from './matmulcore.js';
 import { expand, multShiftParams } from './quant.js';
 
@@ -41,7 +41,11 @@ export function planOnnxMatMul(ctx: NodeContext): OnnxMatMulPlan {
   const bZeroP = ctx.hasParam('bZero') ? ctx.param('bZero', [bd], { size: [1, plan.N] }) : undefined;
   const aZero = expand(aZeroP, plan.M);
   const bZero = expand(bZeroP, plan.N);
-  const core = makeMatMulCore(plan, false, aZero, bZero);
+  let aDev = 0;
+  for (const z of aZero) aDev = Math.max(aDev, dev(ad, z));
+  let bDev = 0;
+  for (const z of bZero) bDev = Math.max(bDev, dev(bd, z));
+  const core = makeMatMulCore(plan, false, aZero, bZero, aDev, bDev);
   return { ad, bd, plan, aZero, bZero, bConst, core };
 }
 
@@ -54,8 +58,7 @@ export function prepare(ctx: NodeContext): Kernel {
   const yZeroP = ctx.hasParam('yZero') ? ctx.param('yZero', [yd], { size: 1 }) : undefined;
   const yZero = yZeroP ? yZeroP.data[0] : 0;
   const { mult, shift } = multShiftParams(ctx, [1, N]);
-  const m = expand(mult, N);
-  const s = expand(shift, N);
+  const { m, half, inv, s } = requantTable(mult.data, shift.data, N);
   const lo = DTYPE_MIN[yd];
   const hi = DTYPE_MAX[yd];
   const acc = p.core.acc;
@@ -66,7 +69,7 @@ export function prepare(ctx: NodeContext): Kernel {
     let i = 0;
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < N; j++, i++) {
-        const v = yZero + requant(acc[i], m[j], s[j]);
+        const v = yZero + requantH(acc[i], m[j], half[j], inv[j], s[j]);
         y[i] = v < lo ? lo : v > hi ? hi : v;
       }
     }

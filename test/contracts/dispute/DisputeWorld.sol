@@ -123,8 +123,8 @@ abstract contract DisputeWorld is Test {
             bytes memory c = bytes.concat(b);
             if (t == badTensor && size_ > 0) {
                 uint256 e = badElement % size_;
-                uint256 at = e * _es() + _es() - 1; // flip the element's last byte
-                c[at] = bytes1(uint8(c[at]) ^ 0x5a);
+                uint256 pos = e * _es() + _es() - 1; // flip the element's last byte
+                c[pos] = bytes1(uint8(c[pos]) ^ 0x5a);
             }
             claimed.push(c);
             honestRoots.push(_tensorRoot(b));

@@ -1,0 +1,108 @@
+/**
+ * A local anvil node for tests and benchmarks: spawns the @foundry-rs/anvil binary on 127.0.0.1 at
+ * a free port, waits until it answers eth_chainId, and kills exactly that process on stop().
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Address, Hex } from 'viem';
+import { BaseError } from '../errors.js';
+
+export class AnvilError extends BaseError {
+  override name = 'AnvilError';
+}
+
+/** anvil's first default-mnemonic account (test only; publicly known key). */
+export const ANVIL_ACCOUNTS: readonly { address: Address; privateKey: Hex }[] = [
+  { address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', privateKey: '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' },
+];
+
+export interface AnvilInstance {
+  rpcUrl: string;
+  port: number;
+  accounts: readonly { address: Address; privateKey: Hex }[];
+  stop(): Promise<void>;
+}
+
+/** Path of the anvil binary shipped by @foundry-rs/anvil-linux-amd64 (or $ANVIL_BIN). */
+export function anvilBinary(): string {
+  if (process.env.ANVIL_BIN) return process.env.ANVIL_BIN;
+  const req = createRequire(import.meta.url);
+  const candidates: string[] = [];
+  try {
+    candidates.push(join(dirname(req.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil'));
+  } catch {
+    /* not resolvable: fall back to the repo layout */
+  }
+  candidates.push(join(process.cwd(), 'node_modules', '@foundry-rs', 'anvil-linux-amd64', 'bin', 'anvil'));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new AnvilError('anvil binary not found.', { details: `looked in ${candidates.join(', ')}`, hint: 'Set ANVIL_BIN.' });
+  return found;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function ready(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts anvil (extra CLI args appended, e.g. ['--code-size-limit', '100000']). */
+export async function startAnvil(opts: { args?: string[]; timeoutMs?: number } = {}): Promise<AnvilInstance> {
+  const port = await freePort();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    anvilBinary(),
+    ['--host', '127.0.0.1', '--port', String(port), '--silent', '--gas-limit', '1000000000', ...(opts.args ?? [])],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  const stop = async (): Promise<void> => {
+    if (exited || child.pid === undefined) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => {
+        if (!exited) child.kill('SIGKILL');
+      }, 2000).unref();
+    });
+  };
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  while (!(await ready(rpcUrl))) {
+    if (exited) throw new AnvilError('anvil exited before it was ready.', { details: stderr.slice(0, 2000) });
+    if (Date.now() > deadline) {
+      await stop();
+      throw new AnvilError('anvil did not become ready in time.', { details: `${rpcUrl}; ${stderr.slice(0, 2000)}` });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { rpcUrl, port, accounts: ANVIL_ACCOUNTS.slice(0, 1), stop };
+}

@@ -1,0 +1,469 @@
+/**
+ * A viem client for contracts/dispute/DisputeGame.sol that plays every move of either side
+ * (docs/protocol.md §Dispute game). The claimant plays from its own trace; the challenger plays from its own
+ * (correct) trace and reads everything the claimant reveals from the game's events, so it works when the claimant
+ * publishes nothing off-chain.
+ */
+import {
+  bytesToHex,
+  erc20Abi,
+  hexToBytes,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+import {
+  commitModel,
+  decodeNodeHeader,
+  DTYPE_CODES,
+  decodeElement,
+  elementSize,
+  keccak256,
+  MerkleTree,
+  tensorBytes,
+  traceRootFromTensorRoots,
+  traceTensorRoots,
+  type ModelCommitment,
+} from '../commit/index.js';
+import type { QModel, TensorData, Trace } from '../engine/ir.js';
+import { BaseError } from '../errors.js';
+import { disputeGameAbi } from './abi.js';
+
+export class DisputeClientError extends BaseError {
+  override name = 'DisputeClientError';
+}
+
+/** Solidity `NodeProof`. */
+export interface NodeProofArg {
+  index: bigint;
+  count: bigint;
+  header: Hex;
+  paramRoots: Hex[];
+  siblings: Hex[];
+}
+
+/** Solidity `WordsProof`. */
+export interface WordsProofArg {
+  leafCount: bigint;
+  indices: bigint[];
+  words: Hex[];
+  siblings: Hex[];
+}
+
+/** Solidity `OneStep` (what src/verifier's buildOneStep returns as `.step`). */
+export interface OneStepArg {
+  node: NodeProofArg;
+  inputs: WordsProofArg[];
+  params: WordsProofArg[];
+  outputIndex: bigint;
+}
+
+/** What a player knows about its own run. */
+export interface StateProvider {
+  /** The trace root it committed / computed. */
+  traceRoot(): Hex;
+  /** tensorRoot of every trace tensor, in id order. */
+  tensorRoots(): Hex[];
+  /** Number of model inputs (the first trace tensors) and outputs (the last ones). */
+  numInputs(): number;
+  numOutputs(): number;
+  /** Trace tensor `id` (dtype, stored shape, data). */
+  tensor(id: number): TensorData;
+  /** Proof of node `nodeIndex` in the modelRoot. */
+  nodeProof(nodeIndex: number): NodeProofArg;
+  /** One-step proof for element `outputIndex` of node `nodeIndex` (src/verifier buildOneStep). */
+  oneStep(nodeIndex: number, outputIndex: number): OneStepArg;
+}
+
+/** buildOneStep(model, trace, nodeIndex, outputIndex) from src/verifier (only `.step` is used). */
+export type OneStepBuilder = (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number) => { step: OneStepArg };
+
+/** A StateProvider over a model and one run's trace. The game requires the model's outputs to be its last tensors. */
+export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: OneStepBuilder): StateProvider {
+  let roots: Hex[] | undefined;
+  let mc: ModelCommitment | undefined;
+  return {
+    traceRoot: () => bytesToHex(traceRootFromTensorRoots((roots ??= traceTensorRoots(trace).map((x) => bytesToHex(x))).map((r) => hexToBytes(r)))),
+    tensorRoots: () => (roots ??= traceTensorRoots(trace).map((x) => bytesToHex(x))).slice(),
+    numInputs: () => model.inputs.length,
+    numOutputs: () => model.outputs.length,
+    tensor: (id) => {
+      const t = trace[id];
+      if (!t) throw new DisputeClientError(`Trace tensor ${id} does not exist.`, { details: `trace has ${trace.length} tensors` });
+      return t;
+    },
+    nodeProof: (nodeIndex) => {
+      const p = (mc ??= commitModel(model)).proveNode(nodeIndex);
+      return {
+        index: BigInt(p.index),
+        count: BigInt(p.count),
+        header: bytesToHex(p.header),
+        paramRoots: p.paramRoots.map((r) => bytesToHex(r)),
+        siblings: p.siblings.map((s) => bytesToHex(s)),
+      };
+    },
+    oneStep: (nodeIndex, outputIndex) => buildOneStep(model, trace, nodeIndex, outputIndex).step,
+  };
+}
+
+/** Game phases (DisputeGame.Phase). */
+export const Phase = { None: 0, AwaitRoots: 1, AwaitTensor: 2, AwaitTensorData: 3, AwaitPick: 4, AwaitChildren: 5, AwaitOneStep: 6, Resolved: 7 } as const;
+/** IDisputeResolver.Outcome. */
+export const Outcome = { Pending: 0, ClaimantWon: 1, ChallengerWon: 2 } as const;
+
+export interface GameState {
+  claimant: Address;
+  challenger: Address;
+  phase: number;
+  outcome: number;
+  lastMoveAt: bigint;
+  claimantTimeLeft: bigint;
+  challengerTimeLeft: bigint;
+  bond: bigint;
+  count: number;
+  numInputs: number;
+  tensorId: number;
+  nodeIndex: number;
+  dtype: number;
+  levelsLeft: number;
+  pendingLevels: number;
+  numElements: number;
+  position: number;
+  traceRoot: Hex;
+  modelRoot: Hex;
+}
+
+/** One transaction the client sent. */
+export interface MoveRecord {
+  gameId: bigint;
+  move: string;
+  hash: Hex;
+  gasUsed: bigint;
+}
+
+export interface DisputeClientOptions {
+  publicClient: PublicClient;
+  walletClient: WalletClient<Transport, Chain, Account>;
+  /** The DisputeGame contract. */
+  game: Address;
+  /** Poll interval while waiting for the opponent (ms). */
+  pollMs?: number;
+}
+
+const DTYPE_OF_CODE = ['', 'i8', 'u8', 'i32'] as const;
+
+/** The 2^levels descendants of node (height, position) of a tensor's word tree: leaf words at the last level. */
+export function childrenOf(tree: MerkleTree, height: number, position: number, levels: number): Hex[] {
+  const k = 1 << levels;
+  const lower = height - levels;
+  const out: Hex[] = [];
+  for (let i = 0; i < k; i++) {
+    const idx = position * k + i;
+    out.push(bytesToHex(lower === 0 ? tree.word(idx) : tree.node(lower, idx)));
+  }
+  return out;
+}
+
+/**
+ * Plays DisputeGame moves for one account. Every move waits for its receipt and is recorded in `moves`
+ * (gas used per transaction). `playClaimant` / `playChallenger` loop until the game is decided, moving on their
+ * turn and calling timeout when the opponent's clock has run out.
+ */
+export class DisputeClient {
+  readonly publicClient: PublicClient;
+  readonly walletClient: WalletClient<Transport, Chain, Account>;
+  readonly game: Address;
+  readonly account: Address;
+  readonly moves: MoveRecord[] = [];
+  private readonly pollMs: number;
+  private readonly trees = new Map<string, MerkleTree>();
+
+  constructor(opts: DisputeClientOptions) {
+    this.publicClient = opts.publicClient;
+    this.walletClient = opts.walletClient;
+    this.game = opts.game;
+    this.account = opts.walletClient.account.address;
+    this.pollMs = opts.pollMs ?? 50;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  async state(gameId: bigint): Promise<GameState> {
+    const g = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'game', args: [gameId] });
+    return {
+      claimant: g.claimant,
+      challenger: g.challenger,
+      phase: g.phase,
+      outcome: g.outcome,
+      lastMoveAt: g.lastMoveAt,
+      claimantTimeLeft: g.claimantTimeLeft,
+      challengerTimeLeft: g.challengerTimeLeft,
+      bond: g.bond,
+      count: g.count,
+      numInputs: g.numInputs,
+      tensorId: g.tensorId,
+      nodeIndex: g.nodeIndex,
+      dtype: g.dtype,
+      levelsLeft: g.levelsLeft,
+      pendingLevels: g.pendingLevels,
+      numElements: g.numElements,
+      position: g.position,
+      traceRoot: g.traceRoot,
+      modelRoot: g.modelRoot,
+    };
+  }
+
+  async levelsPerMove(): Promise<number> {
+    return this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'levelsPerMove' });
+  }
+
+  /** The claimant's tensor roots, from its RootsRevealed event. */
+  async revealedRoots(gameId: bigint): Promise<Hex[]> {
+    const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'RootsRevealed', args: { gameId }, fromBlock: 0n, strict: true });
+    const last = logs[logs.length - 1];
+    if (!last) throw new DisputeClientError(`Game ${gameId} has no revealed roots yet.`);
+    return [...last.args.roots];
+  }
+
+  /** The children the claimant revealed last, from its ChildrenRevealed events. */
+  async lastChildren(gameId: bigint): Promise<Hex[]> {
+    const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'ChildrenRevealed', args: { gameId }, fromBlock: 0n, strict: true });
+    const last = logs[logs.length - 1];
+    if (!last) throw new DisputeClientError(`Game ${gameId} has no revealed children yet.`);
+    return [...last.args.children];
+  }
+
+  async outcome(gameId: bigint): Promise<number> {
+    return this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'outcome', args: [gameId] });
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  private async send(gameId: bigint, move: string, request: Parameters<WalletClient<Transport, Chain, Account>['writeContract']>[0]): Promise<TransactionReceipt> {
+    const { request: simulated } = await this.publicClient.simulateContract({ ...(request as object), account: this.walletClient.account } as never);
+    const hash = await this.walletClient.writeContract(simulated as never);
+    const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new DisputeClientError(`${move} reverted.`, { details: `game ${gameId}, tx ${hash}` });
+    this.moves.push({ gameId, move, hash, gasUsed: receipt.gasUsed });
+    return receipt;
+  }
+
+  private async approveBond(gameId: bigint, amount: bigint): Promise<void> {
+    const token = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'bondToken' });
+    const allowance = await this.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [this.account, this.game] });
+    if (allowance >= amount) return;
+    await this.send(gameId, 'approve', { address: token, abi: erc20Abi, functionName: 'approve', args: [this.game, amount] } as never);
+  }
+
+  /** Opens a game as the challenger (approves the bond first). Returns the game id. */
+  async open(args: { taskKey: Hex; claimant: Address; traceRoot: Hex; modelRoot: Hex; inputHash: Hex; outputHash: Hex }): Promise<bigint> {
+    const bond = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'bond' });
+    await this.approveBond(0n, bond);
+    const { request, result } = await this.publicClient.simulateContract({
+      address: this.game,
+      abi: disputeGameAbi,
+      functionName: 'open',
+      args: [args.taskKey, args.claimant, this.account, args.traceRoot, args.modelRoot, args.inputHash, args.outputHash],
+      account: this.walletClient.account,
+    });
+    const hash = await this.walletClient.writeContract(request);
+    const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new DisputeClientError('open reverted.', { details: `tx ${hash}` });
+    this.moves.push({ gameId: result, move: 'open', hash, gasUsed: receipt.gasUsed });
+    return result;
+  }
+
+  async timeout(gameId: bigint): Promise<void> {
+    await this.send(gameId, 'timeout', { address: this.game, abi: disputeGameAbi, functionName: 'timeout', args: [gameId] } as never);
+  }
+
+  async claimCredit(): Promise<void> {
+    await this.send(0n, 'claimCredit', { address: this.game, abi: disputeGameAbi, functionName: 'claimCredit', args: [] } as never);
+  }
+
+  // ------------------------------------------------------------------ claimant moves
+
+  private tensorTree(key: string, t: TensorData): MerkleTree {
+    let tree = this.trees.get(key);
+    if (!tree) {
+      tree = MerkleTree.fromBytes(tensorBytes(t));
+      this.trees.set(key, tree);
+    }
+    return tree;
+  }
+
+  async revealRoots(gameId: bigint, me: StateProvider): Promise<void> {
+    const g = await this.state(gameId);
+    await this.approveBond(gameId, g.bond);
+    await this.send(gameId, 'revealRoots', {
+      address: this.game,
+      abi: disputeGameAbi,
+      functionName: 'revealRoots',
+      args: [gameId, me.tensorRoots(), me.numInputs(), me.numOutputs()],
+    } as never);
+  }
+
+  async revealTensor(gameId: bigint, me: StateProvider, levelsPerMove: number): Promise<void> {
+    const g = await this.state(gameId);
+    const t = me.tensor(g.tensorId);
+    const tree = this.tensorTree(`${gameId}:${g.tensorId}`, t);
+    const levels = Math.min(levelsPerMove, g.levelsLeft);
+    await this.send(gameId, 'revealTensor', {
+      address: this.game,
+      abi: disputeGameAbi,
+      functionName: 'revealTensor',
+      args: [gameId, DTYPE_CODES[t.dtype], t.shape, bytesToHex(tree.root), childrenOf(tree, g.levelsLeft, 0, levels)],
+    } as never);
+  }
+
+  async bisect(gameId: bigint, me: StateProvider, levelsPerMove: number): Promise<void> {
+    const g = await this.state(gameId);
+    const tree = this.tensorTree(`${gameId}:${g.tensorId}`, me.tensor(g.tensorId));
+    const levels = Math.min(levelsPerMove, g.levelsLeft);
+    await this.send(gameId, 'bisect', {
+      address: this.game,
+      abi: disputeGameAbi,
+      functionName: 'bisect',
+      args: [gameId, childrenOf(tree, g.levelsLeft, g.position, levels)],
+    } as never);
+  }
+
+  // ------------------------------------------------------------------ challenger moves
+
+  /** Names the first node output whose root differs from the challenger's own (or node 0 if the counts differ). */
+  async disputeTensor(gameId: bigint, me: StateProvider): Promise<number> {
+    const theirs = await this.revealedRoots(gameId);
+    const mine = me.tensorRoots();
+    const numInputs = me.numInputs();
+    let t = -1;
+    if (theirs.length !== mine.length) t = numInputs;
+    else for (let id = numInputs; id < mine.length && t < 0; id++) if (theirs[id] !== mine[id]) t = id;
+    if (t < 0) throw new DisputeClientError(`Game ${gameId}: the claimant's roots equal ours; nothing to dispute.`, { hint: 'Let the clock run out or concede.' });
+    const tree = MerkleTree.fromWords(theirs.map((r) => hexToBytes(r)));
+    const siblings = tree.prove([t]).siblings.map((s) => bytesToHex(s));
+    await this.send(gameId, 'disputeTensor', {
+      address: this.game,
+      abi: disputeGameAbi,
+      functionName: 'disputeTensor',
+      args: [gameId, BigInt(t), theirs[t], siblings, me.nodeProof(t - numInputs)],
+    } as never);
+    return t;
+  }
+
+  /** Picks the first revealed child that differs from the challenger's own tree. */
+  async pick(gameId: bigint, me: StateProvider): Promise<number> {
+    const g = await this.state(gameId);
+    const theirs = await this.lastChildren(gameId);
+    const tree = this.tensorTree(`${gameId}:${g.tensorId}`, me.tensor(g.tensorId));
+    const mine = childrenOf(tree, g.levelsLeft, g.position, g.pendingLevels);
+    let i = theirs.findIndex((c, k) => c !== mine[k]);
+    if (i < 0) i = 0; // the claimant revealed our own hashes here: any child will do, it cannot be won
+    await this.send(gameId, 'pick', { address: this.game, abi: disputeGameAbi, functionName: 'pick', args: [gameId, theirs, BigInt(i)] } as never);
+    return i;
+  }
+
+  /** Last move: the first differing element of the revealed words, re-executed by the one-step verifier. */
+  async oneStep(gameId: bigint, me: StateProvider): Promise<{ elementIndex: number }> {
+    const g = await this.state(gameId);
+    const words = await this.lastChildren(gameId);
+    const t = me.tensor(g.tensorId);
+    const tree = this.tensorTree(`${gameId}:${g.tensorId}`, t);
+    const first = g.position * (1 << g.pendingLevels);
+    const dtype = DTYPE_OF_CODE[g.dtype];
+    if (!dtype) throw new DisputeClientError(`Unknown dtype code ${g.dtype}.`);
+    const es = elementSize(dtype);
+    const perWord = 32 / es;
+    let pick = -1;
+    let j = -1;
+    for (let k = 0; k < words.length && pick < 0; k++) {
+      const mineW = tree.word(first + k);
+      const theirW = hexToBytes(words[k]!);
+      for (let e = 0; e < perWord; e++) {
+        const idx = (first + k) * perWord + e;
+        if (idx >= g.numElements) break;
+        if (decodeElement(mineW, dtype, e) !== decodeElement(theirW, dtype, e)) {
+          pick = k;
+          j = e;
+          break;
+        }
+      }
+    }
+    if (pick < 0) throw new DisputeClientError(`Game ${gameId}: the revealed words match ours; the claimant is right here.`);
+    const elementIndex = (first + pick) * perWord + j;
+    const step = me.oneStep(g.nodeIndex, elementIndex);
+    const roots = await this.revealedRoots(gameId);
+    const rootTree = MerkleTree.fromWords(roots.map((r) => hexToBytes(r)));
+    const header = step.node.header;
+    const inputIds = decodeNodeHeader(header).inputs;
+    const inputs = {
+      roots: inputIds.map((id) => roots[id]!),
+      siblings: inputIds.map((id) => rootTree.prove([id]).siblings.map((s) => bytesToHex(s))),
+    };
+    await this.send(gameId, 'oneStep', {
+      address: this.game,
+      abi: disputeGameAbi,
+      functionName: 'oneStep',
+      args: [gameId, { words, pick: BigInt(pick), elementInWord: BigInt(j) }, step, inputs],
+    } as never);
+    return { elementIndex };
+  }
+
+  // ------------------------------------------------------------------ playing
+
+  private async waitTurn(gameId: bigint): Promise<{ myTurn: boolean; resolved: boolean; g: GameState }> {
+    for (;;) {
+      const g = await this.state(gameId);
+      if (g.phase === Phase.Resolved) return { myTurn: false, resolved: true, g };
+      // mover and deadline from the same read as the phase (a separate turn() call could see a later state)
+      const claimantMoves = g.phase === Phase.AwaitRoots || g.phase === Phase.AwaitTensorData || g.phase === Phase.AwaitChildren;
+      const mover = claimantMoves ? g.claimant : g.challenger;
+      const deadline = g.lastMoveAt + (claimantMoves ? g.claimantTimeLeft : g.challengerTimeLeft);
+      if (mover.toLowerCase() === this.account.toLowerCase()) return { myTurn: true, resolved: false, g };
+      const block = await this.publicClient.getBlock();
+      if (block.timestamp > deadline) {
+        await this.timeout(gameId);
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+
+  /** Plays the claimant's side until the game is decided; returns the outcome. */
+  async playClaimant(gameId: bigint, me: StateProvider): Promise<number> {
+    const s = await this.levelsPerMove();
+    for (;;) {
+      const { resolved, g } = await this.waitTurn(gameId);
+      if (resolved) return this.outcome(gameId);
+      if (g.phase === Phase.AwaitRoots) await this.revealRoots(gameId, me);
+      else if (g.phase === Phase.AwaitTensorData) await this.revealTensor(gameId, me, s);
+      else if (g.phase === Phase.AwaitChildren) await this.bisect(gameId, me, s);
+      else throw new DisputeClientError(`Unexpected phase ${g.phase} on the claimant's turn.`);
+    }
+  }
+
+  /** Plays the challenger's side until the game is decided; returns the outcome. */
+  async playChallenger(gameId: bigint, me: StateProvider): Promise<number> {
+    for (;;) {
+      const { resolved, g } = await this.waitTurn(gameId);
+      if (resolved) return this.outcome(gameId);
+      if (g.phase === Phase.AwaitTensor) await this.disputeTensor(gameId, me);
+      else if (g.phase === Phase.AwaitPick) await this.pick(gameId, me);
+      else if (g.phase === Phase.AwaitOneStep) await this.oneStep(gameId, me);
+      else throw new DisputeClientError(`Unexpected phase ${g.phase} on the challenger's turn.`);
+    }
+  }
+}
+
+/** inputHash / outputHash as the game checks them: keccak256(prefix ‖ uint32 n ‖ roots). */
+export function ioDigest(prefix: 0x06 | 0x07, roots: readonly Hex[]): Hex {
+  const out = new Uint8Array(5 + 32 * roots.length);
+  out[0] = prefix;
+  new DataView(out.buffer).setUint32(1, roots.length, false);
+  roots.forEach((r, i) => out.set(hexToBytes(r), 5 + 32 * i));
+  return bytesToHex(keccak256(out));
+}

@@ -1,0 +1,259 @@
+/**
+ * Witness builder for the on-chain one-step verifier (contracts/verifier/OneStepVerifier.sol):
+ *  - `dependencies`: which elements of each input and param one output element reads;
+ *  - `buildOneStep`: the `OneStep` struct (viem-encodable: bigint / Hex) with the multiproofs;
+ *  - `computeElementTs`: the contract's whole path (proof checks + recomputation) in TypeScript,
+ *    from the witness only, for debugging and as a cross-check.
+ * Formats: docs/protocol.md §Commitments; semantics: docs/ops.md.
+ */
+import { bytesToHex, hexToBytes, type Hex } from 'viem';
+import type { QModel, Trace } from '../engine/ir.js';
+import {
+  bytesEqual,
+  commitModel,
+  decodeElement,
+  decodeNodeHeader,
+  elementSize,
+  leafCountOfBytes,
+  ModelCommitment,
+  nodeHeaderOf,
+  rootFromModelNodeProof,
+  rootFromWordsProof,
+  TensorCommitment,
+  tensorRootFromDataRoot,
+  type ElementRange,
+  type NodeHeader,
+  type WordsProof,
+} from '../commit/index.js';
+import { computeOp, numel, VerifierOpError, type OperandKind } from './ops.js';
+
+/** Element ranges [start, count) each input and param of a node reads (an empty list = not read). */
+export interface Dependencies {
+  inputs: ElementRange[][];
+  params: ElementRange[][];
+}
+
+/** Solidity `WordsProof`. */
+export interface WordsProofArg {
+  leafCount: bigint;
+  indices: bigint[];
+  words: Hex[];
+  siblings: Hex[];
+}
+
+/** Solidity `OneStep`. */
+export interface OneStepArg {
+  node: { index: bigint; count: bigint; header: Hex; paramRoots: Hex[]; siblings: Hex[] };
+  inputs: WordsProofArg[];
+  params: WordsProofArg[];
+  outputIndex: bigint;
+}
+
+export interface OneStepWitness {
+  modelRoot: Hex;
+  /** tensorRoot of each input of the node (header order): the `inputTensorRoots` argument. */
+  inputTensorRoots: Hex[];
+  step: OneStepArg;
+  /** The tensor id the node writes. */
+  outputTensorId: number;
+  /** The element's value in the trace (what the contract must return for an honest trace). */
+  expected: bigint;
+  deps: Dependencies;
+}
+
+/** An input or param proof that is not opened (no indices): the verifier skips it. */
+export const EMPTY_PROOF: WordsProofArg = { leafCount: 0n, indices: [], words: [], siblings: [] };
+
+function toRanges(set: Set<number>): ElementRange[] {
+  const s = [...set].sort((a, b) => a - b);
+  const out: [number, number][] = [];
+  for (const e of s) {
+    const last = out[out.length - 1];
+    if (last && last[0] + last[1] === e) last[1] += 1;
+    else out.push([e, 1]);
+  }
+  return out;
+}
+
+/** (op, operand) pairs whose read indices depend on trace values: without a trace the whole tensor. */
+function valueDependent(h: NodeHeader, kind: OperandKind, which: number): boolean {
+  if (kind === 'param') {
+    const name = h.params[which].name;
+    if (h.op === 'Lut' && name === 'table') return true;
+    if (h.op === 'Softmax' && name === 'exp') return true;
+    if (h.op === 'Gather' && name === 'data') return true;
+    return false;
+  }
+  // Gather's data input read through a param indices tensor is known from the model alone.
+  return false;
+}
+
+function checkNode(model: QModel, nodeIndex: number, outputIndex: number): void {
+  const node = model.nodes[nodeIndex];
+  if (!node) throw new VerifierOpError(`Node index ${nodeIndex} is out of range.`, { details: `model has ${model.nodes.length} nodes` });
+  const n = numel(model.tensors[node.output].shape);
+  if (!Number.isInteger(outputIndex) || outputIndex < 0 || outputIndex >= n) {
+    throw new VerifierOpError(`Output index ${outputIndex} is out of range.`, { details: `node ${nodeIndex} (${node.name}) output has ${n} elements` });
+  }
+}
+
+/**
+ * The elements output element `outputIndex` of node `nodeIndex` reads, per input and param (header
+ * order, params sorted by name), as merged contiguous ranges: for Linear the K-long input row and
+ * weight row; for an NHWC Conv KH runs of KW·C (group 1, dilation 1). With `trace`, exact (also for
+ * value-dependent reads: Lut table entry, Softmax exp entries, Gather data row); without it, the whole
+ * tensor for those value-dependent operands.
+ */
+export function dependencies(model: QModel, nodeIndex: number, outputIndex: number, trace?: Trace): Dependencies {
+  checkNode(model, nodeIndex, outputIndex);
+  const node = model.nodes[nodeIndex];
+  const h = nodeHeaderOf(model, nodeIndex);
+  const ins = h.inputs.map(() => new Set<number>());
+  const ps = h.params.map(() => new Set<number>());
+  computeOp(
+    h,
+    (kind, which, e) => {
+      if (kind === 'input') {
+        ins[which].add(e);
+        return trace ? BigInt(trace[node.inputs[which]].data[e]) : 0n;
+      }
+      ps[which].add(e);
+      return BigInt(node.params[h.params[which].name].data[e]);
+    },
+    outputIndex,
+  );
+  const whole = (n: number): ElementRange[] => [[0, n]];
+  return {
+    inputs: ins.map((s, i) => (!trace && s.size > 0 && valueDependent(h, 'input', i) ? whole(numel(h.inputMeta[i].shape)) : toRanges(s))),
+    params: ps.map((s, j) => (!trace && s.size > 0 && valueDependent(h, 'param', j) ? whole(numel(h.params[j].shape)) : toRanges(s))),
+  };
+}
+
+function proofArg(p: WordsProof): WordsProofArg {
+  return {
+    leafCount: BigInt(p.leafCount),
+    indices: p.indices.map(BigInt),
+    words: p.words.map((w) => bytesToHex(w)),
+    siblings: p.siblings.map((s) => bytesToHex(s)),
+  };
+}
+
+const modelCache = new WeakMap<QModel, ModelCommitment>();
+
+/** The model's commitment, built once per model object. */
+export function modelCommitmentOf(model: QModel): ModelCommitment {
+  let mc = modelCache.get(model);
+  if (!mc) {
+    mc = commitModel(model);
+    modelCache.set(model, mc);
+  }
+  return mc;
+}
+
+/**
+ * The one-step witness for output element `outputIndex` of node `nodeIndex` of a run: node proof
+ * (commitModel().proveNode), one multiproof per input and param over exactly the words holding
+ * `dependencies(model, nodeIndex, outputIndex, trace)` (an unread operand gets EMPTY_PROOF).
+ */
+export function buildOneStep(
+  model: QModel,
+  trace: Trace,
+  nodeIndex: number,
+  outputIndex: number,
+  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment> } = {},
+): OneStepWitness {
+  const deps = dependencies(model, nodeIndex, outputIndex, trace);
+  const mc = opts.commitment ?? modelCommitmentOf(model);
+  const node = model.nodes[nodeIndex];
+  const np = mc.proveNode(nodeIndex);
+  const tensor = (id: number): TensorCommitment => {
+    let t = opts.tensors?.get(id);
+    if (!t) {
+      t = new TensorCommitment(trace[id], `trace tensor ${id}`);
+      opts.tensors?.set(id, t);
+    }
+    return t;
+  };
+  const inputs = node.inputs.map((id, i) => (deps.inputs[i].length ? proofArg(tensor(id).proveRanges(deps.inputs[i]).proof) : EMPTY_PROOF));
+  const params = mc.paramNames[nodeIndex].map((name, j) =>
+    deps.params[j].length ? proofArg(mc.param(nodeIndex, name).proveRanges(deps.params[j]).proof) : EMPTY_PROOF,
+  );
+  return {
+    modelRoot: bytesToHex(mc.root),
+    inputTensorRoots: node.inputs.map((id) => bytesToHex(tensor(id).root)),
+    step: {
+      node: {
+        index: BigInt(np.index),
+        count: BigInt(np.count),
+        header: bytesToHex(np.header),
+        paramRoots: np.paramRoots.map((r) => bytesToHex(r)),
+        siblings: np.siblings.map((s) => bytesToHex(s)),
+      },
+      inputs,
+      params,
+      outputIndex: BigInt(outputIndex),
+    },
+    outputTensorId: node.output,
+    expected: BigInt(trace[node.output].data[outputIndex]),
+    deps,
+  };
+}
+
+function wordsProofFromArg(p: WordsProofArg): WordsProof {
+  return {
+    leafCount: Number(p.leafCount),
+    indices: p.indices.map(Number),
+    words: p.words.map((w) => hexToBytes(w)),
+    siblings: p.siblings.map((s) => hexToBytes(s)),
+  };
+}
+
+const isEmpty = (p: WordsProofArg): boolean => p.indices.length === 0 && p.words.length === 0 && p.siblings.length === 0;
+
+/**
+ * The contract's computeElement in TypeScript, from the witness only: checks the node proof against
+ * `modelRoot`, every opened proof against its tensorRoot (dtype/shape from the header, leafCount from
+ * the element count), then recomputes the element from the proven words. Throws VerifierOpError (or
+ * the commit layer's ProofError) where the contract reverts.
+ */
+export function computeElementTs(modelRoot: Hex, inputTensorRoots: readonly Hex[], step: OneStepArg): { outputTensorId: number; value: bigint } {
+  const header = hexToBytes(step.node.header);
+  const paramRoots = step.node.paramRoots.map((r) => hexToBytes(r));
+  const root = rootFromModelNodeProof({
+    count: Number(step.node.count),
+    index: Number(step.node.index),
+    header,
+    paramRoots,
+    siblings: step.node.siblings.map((s) => hexToBytes(s)),
+  });
+  if (!bytesEqual(root, hexToBytes(modelRoot))) throw new VerifierOpError('VerifierNodeNotInModel', { details: `computed ${bytesToHex(root)}, modelRoot ${modelRoot}` });
+  const h = decodeNodeHeader(header);
+  if (inputTensorRoots.length !== h.inputs.length || step.inputs.length !== h.inputs.length) throw new VerifierOpError('VerifierInputCount');
+  if (step.params.length !== h.params.length) throw new VerifierOpError('VerifierParamProofCount');
+  const check = (p: WordsProofArg, dtype: NodeHeader['outputMeta']['dtype'], shape: number[], expected: Uint8Array, what: string): void => {
+    if (isEmpty(p)) return;
+    const lc = leafCountOfBytes(numel(shape) * elementSize(dtype));
+    if (Number(p.leafCount) !== lc) throw new VerifierOpError('VerifierLeafCount', { details: `${what}: expected ${lc}, got ${p.leafCount}` });
+    const r = tensorRootFromDataRoot(dtype, shape, rootFromWordsProof(wordsProofFromArg(p)));
+    if (!bytesEqual(r, expected)) throw new VerifierOpError('VerifierTensorRootMismatch', { details: what });
+  };
+  h.inputMeta.forEach((m, i) => check(step.inputs[i], m.dtype, m.shape, hexToBytes(inputTensorRoots[i]), `input ${i}`));
+  h.params.forEach((m, j) => check(step.params[j], m.dtype, m.shape, paramRoots[j], `param ${j} (${m.name})`));
+  const o = Number(step.outputIndex);
+  const nOut = numel(h.outputMeta.shape);
+  if (o >= nOut) throw new VerifierOpError('VerifierOutputIndexOutOfRange', { details: `${o} ≥ ${nOut}` });
+  const value = computeOp(
+    h,
+    (kind, which, e) => {
+      const p = kind === 'input' ? step.inputs[which] : step.params[which];
+      const dtype = kind === 'input' ? h.inputMeta[which].dtype : h.params[which].dtype;
+      const es = elementSize(dtype);
+      const w = Math.floor((e * es) / 32);
+      const k = p.indices.findIndex((x) => x === BigInt(w));
+      if (k < 0) throw new VerifierOpError('VerifierElementNotProven', { details: `${kind} ${which} element ${e} (word ${w})` });
+      return BigInt(decodeElement(hexToBytes(p.words[k]), dtype, ((e * es) % 32) / es));
+    },
+    o,
+  );
+  return { outputTensorId: h.output, value };
+}
