@@ -56,6 +56,8 @@ const op = {
   vadd: simd(174), // i32x4.add
   vdot: simd(186), // i32x4.dot_i16x8_s
   lane: (l: number) => [...simd(27), l], // i32x4.extract_lane
+  shuffle32: (lanes: number[]) => [...simd(13), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])], // i8x16.shuffle by i32 lanes (0-3 first, 4-7 second)
+  vstore: [...simd(11), 0, 0], // v128.store
 };
 
 function assemble(): Uint8Array<ArrayBuffer> {
@@ -86,7 +88,11 @@ function assemble(): Uint8Array<ArrayBuffer> {
   e(...acc(v[0], b0), ...acc(v[1], b1), ...acc(v[2], b2), ...acc(v[3], b3));
   e(op.get(k), op.i32(16), op.add, op.set(k), op.br(0));
   e(op.endEnd);
-  for (let c = 0; c < 4; c++) e(op.get(cp), ...hsum(v[c]), op.store32(4 * c));
+  // [Σv0, Σv1, Σv2, Σv3] with shuffles: u = [v0.01, v1.01, v0.23, v1.23], w likewise for v2/v3
+  e(op.get(cp));
+  e(op.get(v[0]), op.get(v[1]), op.shuffle32([0, 4, 2, 6]), op.get(v[0]), op.get(v[1]), op.shuffle32([1, 5, 3, 7]), op.vadd, op.set(v[0]));
+  e(op.get(v[2]), op.get(v[3]), op.shuffle32([0, 4, 2, 6]), op.get(v[2]), op.get(v[3]), op.shuffle32([1, 5, 3, 7]), op.vadd, op.set(v[2]));
+  e(op.get(v[0]), op.get(v[2]), op.shuffle32([0, 1, 4, 5]), op.get(v[0]), op.get(v[2]), op.shuffle32([2, 3, 6, 7]), op.vadd, op.vstore);
   e(op.get(cp), op.i32(16), op.add, op.set(cp));
   e(op.get(j), op.i32(4), op.add, op.set(j), op.br(0));
   e(op.endEnd);

@@ -3,7 +3,7 @@
  *   d_i = x_i − xZero;  T = Σ d_i;  c_i = N·d_i − T;  V = floor(Σ c_i² / N) + eps;  R = max(isqrt(V), 1)
  *   t_i = roundDiv(gamma_i·c_i, R);  y_i = clamp(yZero + rshr(t_i + beta_i, shift), output dtype range)
  */
-import { floorDiv, isqrt, roundDiv, rshr } from '../fixedpoint.js';
+import { floorDiv, isqrt } from '../fixedpoint.js';
 import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
 import { shiftAttr, zeroAttr } from './quant.js';
 
@@ -33,6 +33,8 @@ export function prepare(ctx: NodeContext): Kernel {
   const gamma = Float64Array.from(gammaP.data);
   const beta = Float64Array.from(betaP.data);
   const c = new Float64Array(N);
+  const half = 2 ** (shift - 1);
+  const inv = 2 ** -shift;
   return (ins, out) => {
     const x = ins[0].data;
     const y = out.data;
@@ -51,9 +53,16 @@ export function prepare(ctx: NodeContext): Kernel {
       const V = floorDiv(Q, N) + eps;
       let R = isqrt(V);
       if (R < 1) R = 1;
+      const d = 2 * R;
       for (let i = 0; i < N; i++) {
-        const t = roundDiv(gamma[i] * c[i], R);
-        const v = yZero + rshr(t + beta[i], shift);
+        // t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R), exact (|numerator| < 2^36)
+        const num = 2 * gamma[i] * c[i] + R;
+        let t = Math.floor(num / d);
+        const rem = num - t * d;
+        if (rem < 0) t -= 1;
+        else if (rem >= d) t += 1;
+        // rshr(t + beta, shift), |t + beta| < 2^36
+        const v = yZero + Math.floor((t + beta[i] + half) * inv);
         y[o + i] = v < lo ? lo : v > hi ? hi : v;
       }
     }

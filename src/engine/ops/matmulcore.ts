@@ -5,8 +5,7 @@
  * broadcast). aZero is per row (or scalar), bZero per column (or scalar).
  *
  * Per output matrix a run writes a − aZero and b − bZero (transposed to [N][K] unless transB) as the
- * i16 operands of a GEMM (gemm.ts); accumulators land in a Float64Array (exact integers) that the
- * op's epilogue requantizes or stores.
+ * i16 operands of a GEMM (gemm.ts) whose accumulators the op's epilogue requantizes or stores.
  */
 import type { IntArray } from '../ir.js';
 import { sizeOf } from '../ir.js';
@@ -59,9 +58,10 @@ export function planMatMul(ctx: NodeContext, aShape: readonly number[], bShape: 
 }
 
 /**
- * Returns a function computing all accumulators of a run into `acc` (length batches·M·N, row-major
- * over the output). aZero has M entries (per row), bZero N entries (per column); aDev/bDev bound
- * |a − aZero| and |b − bZero| (for the choice of GEMM backend).
+ * The GEMM of one output matrix: run(a, b, t) fills the operands of output matrix t (a − aZero per
+ * row, b − bZero per column, b transposed to [N][K] unless transB) and returns its accumulators
+ * C[i·N + j] (a view valid until the next GEMM). aDev/bDev bound |a − aZero| and |b − bZero|
+ * (for the choice of GEMM backend).
  */
 export function makeMatMulCore(
   plan: MatMulPlan,
@@ -70,47 +70,41 @@ export function makeMatMulCore(
   bZero: Float64Array,
   aDev = 255,
   bDev = 255,
-): { acc: Float64Array; run: (a: IntArray, b: IntArray) => void } {
-  const { M, K, N, batches, aMat, bMat } = plan;
+): { run: (a: IntArray, b: IntArray, t: number) => Int32Array | Float64Array } {
+  const { M, K, N, aMat, bMat } = plan;
   const gemm = makeGemm(M, N, K, K * aDev * bDev);
   const K8 = gemm.K8;
-  const acc = new Float64Array(batches * M * N);
-  const MN = M * N;
-  const run = (a: IntArray, b: IntArray): void => {
-    for (let t = 0; t < batches; t++) {
-      const A = gemm.a();
-      const ab = aMat[t] * M * K;
-      for (let i = 0; i < M; i++) {
-        const z = aZero[i];
-        const src = ab + i * K;
-        const dst = i * K8;
-        for (let k = 0; k < K; k++) A[dst + k] = a[src + k] - z;
-        for (let k = K; k < K8; k++) A[dst + k] = 0;
-      }
-      const B = gemm.b();
-      const bb = bMat[t] * N * K;
-      if (transB) {
-        for (let j = 0; j < N; j++) {
-          const z = bZero[j];
-          const src = bb + j * K;
-          const dst = j * K8;
-          for (let k = 0; k < K; k++) B[dst + k] = b[src + k] - z;
-          for (let k = K; k < K8; k++) B[dst + k] = 0;
-        }
-      } else {
-        for (let j = 0; j < N; j++) {
-          const z = bZero[j];
-          const dst = j * K8;
-          for (let k = 0; k < K; k++) B[dst + k] = b[bb + k * N + j] - z;
-          for (let k = K; k < K8; k++) B[dst + k] = 0;
-        }
-      }
-      const C = gemm.run();
-      const o = t * MN;
-      for (let e = 0; e < MN; e++) acc[o + e] = C[e];
+  const run = (a: IntArray, b: IntArray, t: number): Int32Array | Float64Array => {
+    const A = gemm.a();
+    const ab = aMat[t] * M * K;
+    for (let i = 0; i < M; i++) {
+      const z = aZero[i];
+      const src = ab + i * K;
+      const dst = i * K8;
+      for (let k = 0; k < K; k++) A[dst + k] = a[src + k] - z;
+      for (let k = K; k < K8; k++) A[dst + k] = 0;
     }
+    const B = gemm.b();
+    const bb = bMat[t] * N * K;
+    if (transB) {
+      for (let j = 0; j < N; j++) {
+        const z = bZero[j];
+        const src = bb + j * K;
+        const dst = j * K8;
+        for (let k = 0; k < K; k++) B[dst + k] = b[src + k] - z;
+        for (let k = K; k < K8; k++) B[dst + k] = 0;
+      }
+    } else {
+      for (let j = 0; j < N; j++) {
+        const z = bZero[j];
+        const dst = j * K8;
+        for (let k = 0; k < K; k++) B[dst + k] = b[bb + k * N + j] - z;
+        for (let k = K; k < K8; k++) B[dst + k] = 0;
+      }
+    }
+    return gemm.run();
   };
-  return { acc, run };
+  return { run };
 }
 
 /** Largest |q − z| for q in the dtype range [min, max] over the zero points z. */

@@ -19,11 +19,16 @@ export function prepare(ctx: NodeContext): Kernel {
   for (const z of p.bZero) bd = Math.max(bd, dev(p.bd, z));
   const bound = p.plan.K * ad * bd;
   if (bound > 2147483647) ctx.fail(`accumulator bound ${bound} exceeds 2^31 − 1 (K = ${p.plan.K})`);
-  const acc = p.core.acc;
-  const n = acc.length;
+  const { batches, M, N } = p.plan;
+  const MN = M * N;
   return (ins, out) => {
-    p.core.run(ins[0].data, p.bConst ?? ins[1].data);
+    const a = ins[0].data;
+    const b = p.bConst ?? ins[1].data;
     const y = out.data;
-    for (let i = 0; i < n; i++) y[i] = acc[i];
+    for (let t = 0; t < batches; t++) {
+      const C = p.core.run(a, b, t);
+      const o = t * MN;
+      for (let e = 0; e < MN; e++) y[o + e] = C[e];
+    }
   };
 }

@@ -61,16 +61,20 @@ export function prepare(ctx: NodeContext): Kernel {
   const { m, half, inv, s } = requantTable(mult.data, shift.data, N);
   const lo = DTYPE_MIN[yd];
   const hi = DTYPE_MAX[yd];
-  const acc = p.core.acc;
-  const rows = acc.length / N;
+  const { batches, M } = p.plan;
   return (ins, out) => {
-    p.core.run(ins[0].data, p.bConst ?? ins[1].data);
+    const a = ins[0].data;
+    const b = p.bConst ?? ins[1].data;
     const y = out.data;
-    let i = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < N; j++, i++) {
-        const v = yZero + requantH(acc[i], m[j], half[j], inv[j], s[j]);
-        y[i] = v < lo ? lo : v > hi ? hi : v;
+    let o = 0;
+    for (let t = 0; t < batches; t++) {
+      const C = p.core.run(a, b, t);
+      let e = 0;
+      for (let r = 0; r < M; r++) {
+        for (let j = 0; j < N; j++, e++, o++) {
+          const v = yZero + requantH(C[e], m[j], half[j], inv[j], s[j]);
+          y[o] = v < lo ? lo : v > hi ? hi : v;
+        }
       }
     }
   };

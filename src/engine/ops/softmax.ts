@@ -3,7 +3,6 @@
  *   mx = max_i x_i;  e_i = 0 if masked = 1 and x_i = −128 and mx ≠ −128, else exp[mx − x_i];
  *   S = Σ e_i;  y_i = clamp(−128 + roundDiv(e_i·256, S), −128, 127).
  */
-import { roundDiv } from '../fixedpoint.js';
 import { type Kernel, NodeContext } from './common.js';
 
 export const SOFTMAX_MAX_AXIS = 1 << 20;
@@ -40,8 +39,15 @@ export function prepare(ctx: NodeContext): Kernel {
         e[i] = v;
         S += v;
       }
+      const d = 2 * S;
       for (let i = 0; i < L; i++) {
-        const v = -128 + roundDiv(e[i] * 256, S);
+        // roundDiv(e·256, S) = floor((512·e + S) / 2S), exact (numerator < 2^52)
+        const num = 512 * e[i] + S;
+        let q = Math.floor(num / d);
+        const rem = num - q * d;
+        if (rem < 0) q -= 1;
+        else if (rem >= d) q += 1;
+        const v = q - 128;
         y[o + i] = v > 127 ? 127 : v;
       }
     }
