@@ -132,18 +132,19 @@ type GemmFn = (A: number, B: number, C: number, M: number, N: number, Kb: number
 
 let memory: WebAssembly.Memory | null = null;
 let gemmFn: GemmFn | null = null;
-let disabled = false;
+let unsupported = false; // this runtime has no WebAssembly SIMD
+let switchedOff = false; // setWasmGemmEnabled(false)
 
 function init(): boolean {
+  if (switchedOff || unsupported) return false;
   if (gemmFn) return true;
-  if (disabled) return false;
   try {
     const mod = new WebAssembly.Module(assemble());
     memory = new WebAssembly.Memory({ initial: 1 });
     gemmFn = new WebAssembly.Instance(mod, { e: { m: memory } }).exports.gemm as GemmFn;
     return true;
   } catch {
-    disabled = true; // no WebAssembly SIMD here: kernels use the JS path
+    unsupported = true; // kernels use the JS path
     return false;
   }
 }
@@ -154,16 +155,12 @@ export function wasmGemmAvailable(): boolean {
 }
 
 /**
- * Switches the SIMD kernel off (or back on) for models prepared afterwards: tests use it to run the
- * property tests on the JS path too. Returns the previous setting.
+ * Switches the SIMD kernel off (or back on) for models prepared afterwards (tests run the property
+ * tests on the JS path too). Returns the previous setting.
  */
 export function setWasmGemmEnabled(on: boolean): boolean {
-  const was = !disabled;
-  if (!on) disabled = true;
-  else {
-    disabled = false;
-    init();
-  }
+  const was = !switchedOff;
+  switchedOff = !on;
   return was;
 }
 

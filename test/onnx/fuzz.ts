@@ -7,6 +7,8 @@ import { expect } from 'vitest';
 import { BaseError } from '../../src/errors.js';
 import { foldGraph } from '../../src/onnx/fold.js';
 import { loadOnnx } from '../../src/onnx/load.js';
+import { importLoaded, quantizeInput } from '../../src/onnx/import.js';
+import { prepareModel, runModel } from '../../src/engine/run.js';
 import pkg from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
 
@@ -93,6 +95,13 @@ export function fuzzModel(
       const m = loadOnnx(bytes, `mutant ${i}`);
       const shapes = Object.fromEntries(m.graph.inputs.map((inp) => [inp.name, inp.shape.map((d, k) => (typeof d === 'number' ? d : (inputShape[k] ?? 1)))]));
       foldGraph(m, shapes, { limits: FUZZ_LIMITS });
+      // A mutant that folds goes on through the whole pipeline: quantize, prepare, run.
+      const dims = inputShape.slice(1);
+      const size = dims.reduce((a, b) => a * b, 1);
+      const row = Array.from({ length: size }, () => rand() * 4 - 2);
+      const q = importLoaded(m, { name: `mutant ${i}`, inputShape: dims, calibration: [row] }, '0x');
+      runModel(prepareModel(q), [quantizeInput(q, row)]);
+      outcome = 'imported';
     } catch (e) {
       if (!(e instanceof BaseError)) {
         throw new Error(`mutant ${i} (seed ${seed}, ${how}) threw a non-typed error: ${e instanceof Error ? e.stack : String(e)}`);
