@@ -5,7 +5,8 @@ pragma solidity ^0.8.24;
 /// @notice What the TaskMarket needs from a dispute game. The market opens one game per challenged result
 /// element and later polls its outcome; the game alone decides who was right (Verity: by bisecting the trace
 /// to one element of one op and re-executing it on-chain). The resolver never moves market funds: the market
-/// settles stake, bonds, fee and reputation itself once `outcome` is final.
+/// settles stake, fee and reputation itself once `outcome` is final. Bonds are the resolver's own business
+/// (DisputeGame takes both sides' bonds directly from them and credits the winner); the market takes none.
 /// @dev Implementations must make `outcome` final: once it returns ClaimantWon or ChallengerWon it never changes.
 /// `open` is called only by a TaskMarket; implementations should restrict callers to the markets they serve.
 interface IDisputeResolver {
@@ -22,8 +23,10 @@ interface IDisputeResolver {
     /// @param challenger The account that disputes it.
     /// @param claimedRoot The claimant's Merkle trace root for this element.
     /// @param modelRoot Root of the registered model the task runs (ModelRegistry).
-    /// @param inputHash keccak256 of the element's input bytes (proven against the task's input root).
-    /// @param outputHash keccak256 of the claimed output bytes (proven against the committed result root).
+    /// @param inputHash keccak256(0x06 ‖ uint32 numInputs ‖ input tensorRoots) of the element (proven against the
+    /// task's input root).
+    /// @param outputHash keccak256(0x07 ‖ uint32 numOutputs ‖ output tensorRoots) of the claimed result (proven
+    /// against the committed result root).
     /// @return gameId Resolver-local id, passed back to {outcome}.
     function open(
         bytes32 taskKey,

@@ -7,6 +7,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Governed} from "../common/Governed.sol";
 import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
+import {IoCommitments} from "../libraries/IoCommitments.sol";
 import {PositionalMerkle} from "../libraries/PositionalMerkle.sol";
 import {IdentityRegistry} from "../registry/IdentityRegistry.sol";
 import {ModelRegistry} from "../registry/ModelRegistry.sol";
@@ -15,14 +16,18 @@ import {ValidationRegistry} from "../registry/ValidationRegistry.sol";
 import {Staking} from "../staking/Staking.sol";
 
 /// @title TaskMarket
-/// @notice Inference tasks with optimistic settlement.
-/// Lifecycle: a requester posts a task (model id, input bytes or a commitment to them, one or many elements,
-/// fee escrowed, deadline) -> a staked worker claims it for one of its ERC-8004 agents (part of its stake gets
-/// locked) -> the worker commits the result before the deadline (single element: output bytes + trace root; batch:
-/// one Merkle root over all element results) -> during the challenge window anyone may challenge any single
-/// element with Merkle proofs and a bond, which opens a game on the {IDisputeResolver} -> after the window, with
-/// no dispute open and none lost, {finalize} credits the fee. A challenger win invalidates the task: the worker's
-/// locked stake is slashed (split challenger / treasury), the fee goes back to the requester.
+/// @notice Inference tasks with optimistic settlement (docs/protocol.md §Task market).
+/// Lifecycle: a requester posts a task (model id, input tensors in calldata or their commitment, one or many
+/// elements, fee escrowed, deadline) -> a staked worker claims it for one of its ERC-8004 agents (part of its stake
+/// gets locked) -> the worker commits the result before the deadline (single element: output tensors + trace root;
+/// batch: one Merkle root over all element results) -> during the challenge window anyone may challenge any single
+/// element with Merkle proofs; the market opens a game on the {IDisputeResolver} on the challenger's behalf (the
+/// game takes the challenger's bond directly) -> after the window, with no dispute open and none lost, {finalize}
+/// credits the fee. A challenger win invalidates the task: the worker's locked stake is slashed (split challenger /
+/// treasury), the fee goes back to the requester.
+/// Element commitments are the dispute game's: inputHash = keccak256(0x06 ‖ uint32 n ‖ input tensorRoots),
+/// outputHash = keccak256(0x07 ‖ uint32 n ‖ output tensorRoots) ({IoCommitments}); tensors published in calldata are
+/// hashed on-chain, so the published bytes are exactly what the game checks.
 /// All payouts are credited and pulled with {withdraw}. Every parameter is owned by governance.
 contract TaskMarket is Governed, ReentrancyGuard {
     using SafeERC20 for IERC20;
@@ -64,7 +69,6 @@ contract TaskMarket is Governed, ReentrancyGuard {
         address challenger;
         uint64 taskId;
         uint32 index;
-        uint128 bond;
         IDisputeResolver.Outcome outcome;
         IDisputeResolver resolver;
         uint256 gameId;
@@ -75,7 +79,6 @@ contract TaskMarket is Governed, ReentrancyGuard {
     /// @param minStake Stake locked per claimed task; slashed in full if the task is invalidated.
     /// @param slashChallengerBps Share of a slash paid to the winning challenger (rest to treasury), in bps.
     /// @param protocolFeeBps Share of a task fee paid to the treasury (rest to the worker), in bps.
-    /// @param challengeBond Bond a challenger posts per challenge.
     /// @param treasury Receives protocol fees and the treasury share of slashes.
     /// @param resolver Dispute game used for new challenges.
     struct Params {
@@ -83,7 +86,6 @@ contract TaskMarket is Governed, ReentrancyGuard {
         uint128 minStake;
         uint16 slashChallengerBps;
         uint16 protocolFeeBps;
-        uint128 challengeBond;
         address treasury;
         IDisputeResolver resolver;
     }
@@ -112,7 +114,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
     /// @notice Tokens credited to each account and not yet withdrawn (pull payments).
     mapping(address account => uint256 amount) public claimable;
 
-    /// @notice A task was posted; `input` holds the input bytes when posted in calldata (empty otherwise).
+    /// @notice A task was posted. `inputRoot` is the PositionalMerkle root of `inputLeaf(i, inputHash_i)`.
     event TaskPosted(
         uint256 indexed taskId,
         address indexed requester,
@@ -120,19 +122,22 @@ contract TaskMarket is Governed, ReentrancyGuard {
         bytes32 inputRoot,
         uint32 itemCount,
         uint256 fee,
-        uint64 deadline,
-        bytes input
+        uint64 deadline
     );
+    /// @notice The input commitment of a single-element task: `inputHash` (0x06 digest of the input tensorRoots) and
+    /// the input tensors themselves when they were posted in calldata (empty when only the commitment was posted).
+    event InputPublished(uint256 indexed taskId, bytes32 inputHash, IoCommitments.Tensor[] inputs);
     /// @notice `worker` claimed the task for agent `agentId`, locking `stakeLocked`.
     event TaskClaimed(uint256 indexed taskId, address indexed worker, uint256 indexed agentId, uint256 stakeLocked);
-    /// @notice A single-element result was committed.
+    /// @notice A single-element result was committed: its output tensors, their 0x07 digest and the trace root.
     event ResultCommitted(
         uint256 indexed taskId,
         address indexed worker,
         bytes32 resultRoot,
+        bytes32 outputHash,
         bytes32 traceRoot,
         uint64 challengeDeadline,
-        bytes output
+        IoCommitments.Tensor[] outputs
     );
     /// @notice A batch result root was committed.
     event BatchCommitted(
@@ -145,8 +150,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         address indexed challenger,
         uint32 index,
         address resolver,
-        uint256 gameId,
-        uint256 bond
+        uint256 gameId
     );
     /// @notice A dispute was settled with `outcome`.
     event DisputeResolved(uint256 indexed disputeId, uint256 indexed taskId, IDisputeResolver.Outcome outcome);
@@ -203,8 +207,11 @@ contract TaskMarket is Governed, ReentrancyGuard {
     error MarketInvalidBps(uint16 bps);
     /// @notice Challenge window zero or not strictly below the unbonding delay.
     error MarketInvalidChallengeWindow(uint64 window, uint64 unbondingDelay);
-    /// @notice Zero stake or bond amount.
+    /// @notice Zero stake amount.
     error MarketZeroAmount();
+    /// @notice A tensor list posted in calldata is empty or too long (`index` = its length), or tensor `index` is
+    /// malformed (unknown dtype, rank > 255, more than 2^32 − 1 elements, data length ≠ elements · element size).
+    error MarketInvalidTensors(uint256 index);
     /// @notice Zero address parameter.
     error MarketZeroAddress();
 
@@ -242,23 +249,28 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
     // ================================================================== requester
 
-    /// @notice Posts a single-element task whose input bytes travel in calldata (and in the event).
+    /// @notice Posts a single-element task whose input tensors travel in calldata (and in the InputPublished event).
+    /// The market hashes them to inputHash = keccak256(0x06 ‖ uint32 n ‖ tensorRoots), the commitment the dispute
+    /// game checks. Workers must check the tensors' dtype and shape against the model's inputs before claiming.
     /// @param modelId Registered model to run.
-    /// @param input Input bytes.
+    /// @param inputs The model's input tensors, in model order (dtype, stored shape, element bytes).
     /// @param fee Fee escrowed from the caller (needs allowance).
     /// @param deadline Timestamp by which the result must be committed.
     /// @return taskId The new task id.
-    function postTask(uint256 modelId, bytes calldata input, uint256 fee, uint64 deadline)
+    function postTask(uint256 modelId, IoCommitments.Tensor[] calldata inputs, uint256 fee, uint64 deadline)
         external
         nonReentrant
         returns (uint256 taskId)
     {
-        taskId = _post(modelId, PositionalMerkle.inputLeaf(0, keccak256(input)), 1, fee, deadline, input);
+        bytes32 inputHash = _digest(IoCommitments.PREFIX_INPUTS, inputs);
+        taskId = _post(modelId, PositionalMerkle.inputLeaf(0, inputHash), 1, fee, deadline);
+        emit InputPublished(taskId, inputHash, inputs);
+        token.safeTransferFrom(msg.sender, address(this), fee);
     }
 
-    /// @notice Posts a single-element task committing to its input by hash (input delivered off-chain).
+    /// @notice Posts a single-element task committing to its input (tensors delivered off-chain).
     /// @param modelId Registered model to run.
-    /// @param inputHash keccak256 of the input bytes.
+    /// @param inputHash keccak256(0x06 ‖ uint32 numInputs ‖ tensorRoot of each input tensor).
     /// @param fee Fee escrowed from the caller.
     /// @param deadline Commit deadline.
     /// @return taskId The new task id.
@@ -267,11 +279,13 @@ contract TaskMarket is Governed, ReentrancyGuard {
         nonReentrant
         returns (uint256 taskId)
     {
-        taskId = _post(modelId, PositionalMerkle.inputLeaf(0, inputHash), 1, fee, deadline, "");
+        taskId = _post(modelId, PositionalMerkle.inputLeaf(0, inputHash), 1, fee, deadline);
+        emit InputPublished(taskId, inputHash, new IoCommitments.Tensor[](0));
+        token.safeTransferFrom(msg.sender, address(this), fee);
     }
 
     /// @notice Posts a batch task: `itemCount` elements whose inputs are committed by a PositionalMerkle root of
-    /// `inputLeaf(i, keccak256(input_i))`.
+    /// `inputLeaf(i, inputHash_i)`, inputHash_i = keccak256(0x06 ‖ uint32 n ‖ input tensorRoots of element i).
     /// @param modelId Registered model to run.
     /// @param inputsRoot Root over the input leaves.
     /// @param itemCount Number of elements (1..65536).
@@ -283,7 +297,8 @@ contract TaskMarket is Governed, ReentrancyGuard {
         nonReentrant
         returns (uint256 taskId)
     {
-        taskId = _post(modelId, inputsRoot, itemCount, fee, deadline, "");
+        taskId = _post(modelId, inputsRoot, itemCount, fee, deadline);
+        token.safeTransferFrom(msg.sender, address(this), fee);
     }
 
     /// @notice Cancels a task and refunds its fee: the requester may cancel while it is unclaimed; anyone may
@@ -331,22 +346,25 @@ contract TaskMarket is Governed, ReentrancyGuard {
         staking.lock(msg.sender, stakeLocked);
     }
 
-    /// @notice Commits the result of a single-element task: output bytes (published in the event) and the
-    /// Merkle root of the execution trace. Starts the challenge window.
+    /// @notice Commits the result of a single-element task: the output tensors (published in the event and hashed
+    /// on-chain to outputHash = keccak256(0x07 ‖ uint32 n ‖ tensorRoots)) and the Merkle root of the execution trace
+    /// (docs/protocol.md §traceRoot; its last n tensors must be these outputs). Starts the challenge window.
     /// @param taskId The task.
-    /// @param output Output bytes.
+    /// @param outputs The model's output tensors, in model order.
     /// @param traceRoot Root of the execution trace.
-    function commit(uint256 taskId, bytes calldata output, bytes32 traceRoot) external {
+    function commit(uint256 taskId, IoCommitments.Tensor[] calldata outputs, bytes32 traceRoot) external {
         Task storage t = _tasks[taskId];
         _checkCommit(t, taskId);
         if (t.itemCount != 1) revert MarketNotSingleItem(taskId, t.itemCount);
-        bytes32 root = PositionalMerkle.resultLeaf(0, keccak256(output), traceRoot);
+        bytes32 outputHash = _digest(IoCommitments.PREFIX_OUTPUTS, outputs);
+        bytes32 root = PositionalMerkle.resultLeaf(0, outputHash, traceRoot);
         uint64 challengeDeadline = _startWindow(t, root);
-        emit ResultCommitted(taskId, msg.sender, root, traceRoot, challengeDeadline, output);
+        emit ResultCommitted(taskId, msg.sender, root, outputHash, traceRoot, challengeDeadline, outputs);
     }
 
     /// @notice Commits all results of a task under one PositionalMerkle root of
-    /// `resultLeaf(i, keccak256(output_i), traceRoot_i)` over `itemCount` elements. Starts the challenge window.
+    /// `resultLeaf(i, outputHash_i, traceRoot_i)` over `itemCount` elements (outputHash_i: the 0x07 digest of
+    /// element i's output tensorRoots; the output tensors are delivered off-chain). Starts the challenge window.
     /// @param taskId The task.
     /// @param resultsRoot Root over the result leaves.
     function commitBatch(uint256 taskId, bytes32 resultsRoot) external {
@@ -358,13 +376,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
     // ================================================================== challenger
 
-    /// @notice Challenges one element of a committed result, posting the challenge bond (needs allowance), and
-    /// opens a game on the current resolver.
+    /// @notice Challenges one element of a committed result: checks the element's commitments against the task and
+    /// opens a game on the current resolver on the caller's behalf. The resolver takes the challenger's bond itself
+    /// (DisputeGame: `transferFrom(challenger)`; approve the resolver, not the market, for `bond()`).
     /// @param taskId The task.
     /// @param index Element index (< itemCount).
-    /// @param inputHash keccak256 of the element's input.
+    /// @param inputHash The element's 0x06 input digest.
     /// @param inputProof PositionalMerkle proof of `inputLeaf(index, inputHash)` (empty for single-element tasks).
-    /// @param outputHash keccak256 of the element's claimed output.
+    /// @param outputHash The element's claimed 0x07 output digest.
     /// @param traceRoot The element's claimed trace root.
     /// @param resultProof PositionalMerkle proof of `resultLeaf(index, outputHash, traceRoot)`.
     /// @return disputeId The new dispute id.
@@ -395,9 +414,9 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
     // ================================================================== settlement (anyone)
 
-    /// @notice Settles a dispute once its game is decided. Claimant won: the bond goes to the worker.
-    /// Challenger won: the bond is returned and, if the task is not already invalidated, the task is invalidated
-    /// (locked stake slashed and split, fee refunded). Records the outcome in reputation and validation.
+    /// @notice Settles a dispute once its game is decided (bonds are settled by the resolver). Challenger won: if
+    /// the task is not already invalidated, it is invalidated (locked stake slashed and split, fee refunded).
+    /// Records the outcome in reputation and validation.
     /// @param disputeId The dispute.
     function resolve(uint256 disputeId) external nonReentrant {
         Dispute storage d = _disputes[disputeId];
@@ -417,12 +436,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
         bool claimantWon = o == IDisputeResolver.Outcome.ClaimantWon;
         bool invalidates = !claimantWon && t.status == TaskStatus.Committed;
-        if (claimantWon) {
-            claimable[t.worker] += d.bond;
-        } else {
-            claimable[d.challenger] += d.bond;
-            if (invalidates) _invalidate(t, taskId, d.challenger);
-        }
+        if (invalidates) _invalidate(t, taskId, d.challenger);
 
         bytes32 key = taskKey(taskId, d.index);
         _validation(t.agentId, disputeId, key, claimantWon);
@@ -462,7 +476,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
     // ================================================================== governance
 
     /// @notice Replaces all parameters. Governance only. Open tasks keep their locked stake and fee split;
-    /// open disputes keep their bond and resolver.
+    /// open disputes keep their resolver.
     /// @param newParams The new parameters.
     function setParams(Params calldata newParams) external onlyGovernance {
         _setParams(newParams);
@@ -518,8 +532,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         bytes32 inputRoot,
         uint32 itemCount,
         uint256 fee,
-        uint64 deadline,
-        bytes memory input
+        uint64 deadline
     ) private returns (uint256 taskId) {
         if (fee == 0) revert MarketZeroFee();
         if (deadline <= block.timestamp) revert MarketInvalidDeadline(deadline, uint64(block.timestamp));
@@ -537,8 +550,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
         t.requester = msg.sender;
         t.fee = fee.toUint128();
         t.inputRoot = inputRoot;
-        emit TaskPosted(taskId, msg.sender, modelId, inputRoot, itemCount, fee, deadline, input);
-        token.safeTransferFrom(msg.sender, address(this), fee);
+        emit TaskPosted(taskId, msg.sender, modelId, inputRoot, itemCount, fee, deadline);
+    }
+
+    /// @dev The 0x06 / 0x07 digest of tensors posted in calldata; reverts MarketInvalidTensors on a malformed list.
+    function _digest(uint8 prefix, IoCommitments.Tensor[] calldata ts) private pure returns (bytes32 d) {
+        (bytes32 h, bool ok, uint256 bad) = IoCommitments.digest(prefix, ts);
+        if (!ok) revert MarketInvalidTensors(bad);
+        return h;
     }
 
     function _checkCommit(Task storage t, uint256 taskId) private view {
@@ -564,7 +583,6 @@ contract TaskMarket is Governed, ReentrancyGuard {
         bytes32 outputHash,
         bytes32 traceRoot
     ) private returns (uint256 disputeId) {
-        uint128 bond = _params.challengeBond;
         IDisputeResolver resolver = _params.resolver;
         disputeId = ++_lastDisputeId;
         t.openDisputes += 1;
@@ -572,14 +590,13 @@ contract TaskMarket is Governed, ReentrancyGuard {
         d.challenger = msg.sender;
         d.taskId = uint64(taskId); // task ids are sequential from 1; 2^64 tasks is unreachable
         d.index = index;
-        d.bond = bond;
         d.resolver = resolver;
         bytes32 modelRoot = modelRegistry.modelRoot(t.modelId);
+        // The resolver is governance-set and trusted; it pulls the challenger's bond (msg.sender) itself.
         uint256 gameId =
             resolver.open(taskKey(taskId, index), t.worker, msg.sender, traceRoot, modelRoot, inputHash, outputHash);
         d.gameId = gameId;
-        emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId, bond);
-        token.safeTransferFrom(msg.sender, address(this), bond);
+        emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId);
     }
 
     function _invalidate(Task storage t, uint256 taskId, address challenger) private {
@@ -609,7 +626,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
     function _setParams(Params memory p) private {
         if (p.slashChallengerBps > BPS) revert MarketInvalidBps(p.slashChallengerBps);
         if (p.protocolFeeBps > BPS) revert MarketInvalidBps(p.protocolFeeBps);
-        if (p.minStake == 0 || p.challengeBond == 0) revert MarketZeroAmount();
+        if (p.minStake == 0) revert MarketZeroAmount();
         if (p.treasury == address(0) || address(p.resolver) == address(0)) revert MarketZeroAddress();
         uint64 delay = staking.unbondingDelay();
         if (p.challengeWindow == 0 || p.challengeWindow >= delay) {

@@ -69,12 +69,16 @@ export interface TensorInfo {
  *  Reshape     in: x                attrs: shape (the full output shape)
  *  Transpose   in: x                attrs: perm
  *  Concat      in: x0..xn (same zero point)  attrs: axis
- *  Slice       in: x                attrs: starts, ends, axes, steps (normalized: non-negative, clamped)
+ *  Slice       in: x                attrs: starts, ends, axes, steps (normalized and clamped as ONNX does;
+ *              with a negative step end may be −1 = "through index 0", see docs/ops.md §Slice)
  *  Requantize  in: x (any dtype)    attrs: xZero, yZero, mult, shift, lo, hi  (y = yZero + rq(x − xZero))
- *  MatMulInteger in: a, b (u8|i8)   params: aZero, bZero (scalar or per-column)  out: i32
+ *  MatMulInteger in: a, b (u8|i8)   params: aZero (scalar or per-row), bZero (scalar or per-column)  out: i32
  *  ConvInteger   in: x, w (NCHW, ONNX layout)  params: xZero, wZero  attrs: pads, strides, dilations, group  out: i32
  *  QLinearMatMul in: a, b           params: aZero, bZero, yZero, mult, shift   (out u8|i8)
  *  QLinearConv   in: x, w (NCHW)    params: xZero, wZero, yZero, bias, mult, shift  attrs: pads, strides, dilations, group
+ *  (For the four ONNX integer ops the constant operand may instead be a param: params.b for
+ *  MatMulInteger/QLinearMatMul, params.w for ConvInteger/QLinearConv; the node then has one tensor
+ *  input. Linear/Conv bias is optional (0). lo/hi default to the output dtype's range.)
  */
 export type OpType =
   | 'Linear'

@@ -72,3 +72,31 @@ describe('LayerNorm', () => {
     );
   });
 });
+
+describe('roundDiv exactness at float-reciprocal traps', () => {
+  // The kernels divide by multiplying with 1/d and correct with an exact remainder test. These cases
+  // have an exact quotient q where num·fl(1/d) rounds just below q (d = 196 and 50176 = 1024·49:
+  // 49·fl(1/49) < 1), so they fail without the upward correction.
+  it('LayerNorm: gamma·c = 49, R = 98 gives t = 1', () => {
+    // N = 2, d = [1, 0] → c = [1, −1], V = floor(2/2) + 9603 = 9604 → R = 98; t_0 = roundDiv(49, 98) = 1
+    checkCase({
+      op: 'LayerNorm',
+      inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(1, 0) }],
+      attrs: { xZero: 0, yZero: 0, eps: 9603, shift: 1 },
+      params: { gamma: param('i32', [2], [49, 49]), beta: param('i32', [2], [0, 0]) },
+      out: { dtype: 'i8', shape: [1, 2] },
+    });
+  });
+  it('Softmax: e = 49, S = 25088 gives roundDiv(49·256, S) = 1', () => {
+    const exp = new Array<number>(256).fill(0);
+    exp[0] = 25039;
+    exp[1] = 49;
+    checkCase({
+      op: 'Softmax',
+      inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(0, -1) }],
+      attrs: { masked: 0 },
+      params: { exp: param('i32', [256], exp) },
+      out: { dtype: 'i8', shape: [1, 2] },
+    });
+  });
+});

@@ -1,6 +1,7 @@
 /** Property tests: MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv against the BigInt reference. */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
 import type { DType, Param } from '../../src/engine/ir.js';
 import { broadcastShape, type Case, checkCase, FC, multShift, param, qdtype, tensor, values } from './helpers.js';
 
@@ -97,26 +98,37 @@ function convCase(g: G, op: 'ConvInteger' | 'QLinearConv'): Case {
   };
 }
 
-describe('MatMulInteger', () => {
-  it('matches the reference (per-row/per-column zero points, params.b, batches)', () => {
-    fc.assert(fc.property(fc.gen(), (g) => checkCase(matmulCase(g, 'MatMulInteger'))), FC);
-  });
-});
+for (const backend of ['wasm', 'js'] as const) {
+  describe(`[${backend} GEMM]`, () => {
+    let was = true;
+    beforeAll(() => {
+      was = setWasmGemmEnabled(backend === 'wasm');
+    });
+    afterAll(() => {
+      setWasmGemmEnabled(was);
+    });
+    describe('MatMulInteger', () => {
+      it('matches the reference (per-row/per-column zero points, params.b, batches)', () => {
+        fc.assert(fc.property(fc.gen(), (g) => checkCase(matmulCase(g, 'MatMulInteger'))), FC);
+      });
+    });
 
-describe('QLinearMatMul', () => {
-  it('matches the reference (per-column mult/shift, u8/i8 outputs)', () => {
-    fc.assert(fc.property(fc.gen(), (g) => checkCase(matmulCase(g, 'QLinearMatMul'))), FC);
-  });
-});
+    describe('QLinearMatMul', () => {
+      it('matches the reference (per-column mult/shift, u8/i8 outputs)', () => {
+        fc.assert(fc.property(fc.gen(), (g) => checkCase(matmulCase(g, 'QLinearMatMul'))), FC);
+      });
+    });
 
-describe('ConvInteger', () => {
-  it('matches the reference (NCHW, padding, strides, dilations, groups, per-channel wZero)', () => {
-    fc.assert(fc.property(fc.gen(), (g) => checkCase(convCase(g, 'ConvInteger'))), FC);
-  });
-});
+    describe('ConvInteger', () => {
+      it('matches the reference (NCHW, padding, strides, dilations, groups, per-channel wZero)', () => {
+        fc.assert(fc.property(fc.gen(), (g) => checkCase(convCase(g, 'ConvInteger'))), FC);
+      });
+    });
 
-describe('QLinearConv', () => {
-  it('matches the reference (bias, per-channel mult/shift)', () => {
-    fc.assert(fc.property(fc.gen(), (g) => checkCase(convCase(g, 'QLinearConv'))), FC);
+    describe('QLinearConv', () => {
+      it('matches the reference (bias, per-channel mult/shift)', () => {
+        fc.assert(fc.property(fc.gen(), (g) => checkCase(convCase(g, 'QLinearConv'))), FC);
+      });
+    });
   });
-});
+}

@@ -92,22 +92,20 @@ contract DenseOps is IOpFamily {
         r.xo = (o / N) * r.len;
         r.wo = j * r.len;
         r.xZero = h.attrReq("xZero");
-        return _requantOut(h, ps, _biasOf(h, ps, j) + _dot(h, ins, ps, r), j);
+        return _requantOut(h, ps, _biasOf(h, ps, j) + _linearAcc(h, ins, ps, r), j);
     }
 
-    function _dot(NodeHeader calldata h, WordsProof[] calldata ins, WordsProof[] calldata ps, Run memory r)
+    function _linearAcc(NodeHeader calldata h, WordsProof[] calldata ins, WordsProof[] calldata ps, Run memory r)
         private
         pure
-        returns (int256 acc)
+        returns (int256)
     {
-        WordsProof calldata xp = ins[0];
-        WordsProof calldata wp = ps[r.jw];
-        uint8 xdt = h.inputMeta[0].dtype;
-        uint8 wdt = h.params[r.jw].dtype;
-        for (uint256 k; k < r.len; ++k) {
-            acc += (OpLib.elem(xp, xdt, r.xo + k, Operand.Input, 0) - r.xZero)
-                * OpLib.elem(wp, wdt, r.wo + k, Operand.Param, r.jw);
-        }
+        return _dot(h.inReader(ins, 0), h.parReader(ps, r.jw), r);
+    }
+
+    /// @dev Σ_k (x[xo + k] − xZero)·W[wo + k], k < len, streamed word by word from the proofs.
+    function _dot(OpLib.Reader memory x, OpLib.Reader memory w, Run memory r) private pure returns (int256) {
+        return OpLib.dot(x, r.xo, 1, r.xZero, w, r.wo, 1, 0, r.len);
     }
 
     function _biasOf(NodeHeader calldata h, WordsProof[] calldata ps, uint256 ch) private pure returns (int256) {
@@ -138,7 +136,16 @@ contract DenseOps is IOpFamily {
         r.xZero = h.attrReq("xZero");
         ConvGeo memory g = _nhwcGeo(h, r.jw, o);
         r.len = g.Cg;
-        int256 acc = _biasOf(h, ps, g.co);
+        int256 acc = _biasOf(h, ps, g.co) + _convAcc(h.inReader(ins, 0), h.parReader(ps, r.jw), g, r);
+        return _requantOut(h, ps, acc, g.co);
+    }
+
+    /// @dev Σ over the window's (kh, kw) inside the input of the Cg-long contiguous dot of that tap.
+    function _convAcc(OpLib.Reader memory x, OpLib.Reader memory w, ConvGeo memory g, Run memory r)
+        private
+        pure
+        returns (int256 acc)
+    {
         uint256 wBase = g.co * g.KH * g.KW * g.Cg;
         for (uint256 kh; kh < g.KH; ++kh) {
             uint256 ihp = g.oh * g.sh + kh * g.dh; // ih + top (unsigned)
@@ -148,10 +155,9 @@ contract DenseOps is IOpFamily {
                 if (iwp < g.pl || iwp - g.pl >= g.W) continue;
                 r.xo = ((ihp - g.pt) * g.W + (iwp - g.pl)) * g.C + g.c0;
                 r.wo = wBase + (kh * g.KW + kw) * g.Cg;
-                acc += _dot(h, ins, ps, r);
+                acc += _dot(x, w, r);
             }
         }
-        return _requantOut(h, ps, acc, g.co);
     }
 
     function _nhwcGeo(NodeHeader calldata h, uint256 jw, uint256 o) private pure returns (ConvGeo memory g) {
@@ -254,10 +260,8 @@ contract DenseOps is IOpFamily {
         WordsProof[] calldata ps,
         Dot memory d
     ) private pure returns (int256 acc) {
-        for (uint256 k; k < d.K; ++k) {
-            int256 b = d.bParam ? h.par(ps, d.bIdx, d.bOff + k * d.bStep) : h.inp(ins, 1, d.bOff + k * d.bStep);
-            acc += (h.inp(ins, 0, d.aOff + k) - d.aZero) * (b - d.bZero);
-        }
+        OpLib.Reader memory b = d.bParam ? h.parReader(ps, d.bIdx) : h.inReader(ins, 1);
+        acc = OpLib.dot(h.inReader(ins, 0), d.aOff, 1, d.aZero, b, d.bOff, d.bStep, d.bZero, d.K);
     }
 
     /// @dev ConvInteger / QLinearConv, NCHW: x [N,C,H,W], w [M,C/group,KH,KW] (input 1 or params.w).
@@ -299,22 +303,21 @@ contract DenseOps is IOpFamily {
         g.wZero = h.perChannel(ps, "wZero", g.co, 0);
         g.xdt = h.inputMeta[0].dtype;
         g.wdt = g.wParam ? h.params[g.jw].dtype : h.inputMeta[1].dtype;
-        return _convNchwLoop(ins[0], g.wParam ? ps[g.jw] : ins[1], g);
+        return _convNchwLoop(h.inReader(ins, 0), g.wParam ? h.parReader(ps, g.jw) : h.inReader(ins, 1), g);
     }
 
     /// @dev Σ over taps t = (c·KH + kh)·KW + kw inside the input of (x − xZero)·(w[co·taps + t] − wZero).
-    function _convNchwLoop(WordsProof calldata xp, WordsProof calldata wp, ConvGeo memory g)
+    function _convNchwLoop(OpLib.Reader memory xp, OpLib.Reader memory wp, ConvGeo memory g)
         private
         pure
         returns (int256 acc)
     {
         uint256 taps = g.Cg * g.KH * g.KW;
-        (Operand wk, uint256 wWhich) = g.wParam ? (Operand.Param, g.jw) : (Operand.Input, 1);
         for (uint256 t; t < taps; ++t) {
             (bool inside, uint256 xi) = _nchwX(g, t);
             if (!inside) continue;
-            int256 w = OpLib.elem(wp, g.wdt, g.co * taps + t, wk, wWhich) - g.wZero;
-            acc += (OpLib.elem(xp, g.xdt, xi, Operand.Input, 0) - g.xZero) * w;
+            int256 w = OpLib.get(wp, g.co * taps + t) - g.wZero;
+            acc += (OpLib.get(xp, xi) - g.xZero) * w;
         }
     }
 

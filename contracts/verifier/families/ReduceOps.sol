@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {WordsProof} from "../../interfaces/IOneStepVerifier.sol";
-import {NodeHeader, Operand, IOpFamily, VerifierUnsupportedOp, VerifierInvalidAttr} from "../VerifierTypes.sol";
+import {NodeHeader, IOpFamily, VerifierUnsupportedOp, VerifierInvalidAttr} from "../VerifierTypes.sol";
 import {OpLib} from "../lib/OpLib.sol";
 
 /// @title ReduceOps
@@ -52,7 +52,7 @@ contract ReduceOps is IOpFamily {
     function _pool(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o, bool isMax) private pure returns (int256) {
         Win memory w = _win(h, o, isMax);
         if (!isMax) w.xZero = h.attrReq("xZero");
-        _scan(ins[0], h.inputMeta[0].dtype, w);
+        _scan(h.inReader(ins, 0), h.inputMeta[0].dtype, w);
         if (isMax) return w.best;
         uint256 count = h.attr("countIncludePad", 0) == 1 ? w.KH * w.KW : w.valid;
         if (count == 0) revert VerifierInvalidAttr("kernel");
@@ -81,7 +81,7 @@ contract ReduceOps is IOpFamily {
     }
 
     /// @dev Scans the window: best = max (from the dtype minimum), sum of x − xZero, valid = count.
-    function _scan(WordsProof calldata xp, uint8 dt, Win memory w) private pure {
+    function _scan(OpLib.Reader memory xp, uint8 dt, Win memory w) private pure {
         w.best = OpLib.dmin(dt);
         for (uint256 kh; kh < w.KH; ++kh) {
             uint256 ihp = w.oh * w.sh + kh * w.dh;
@@ -89,7 +89,7 @@ contract ReduceOps is IOpFamily {
             for (uint256 kw; kw < w.KW; ++kw) {
                 uint256 iwp = w.ow * w.sw + kw * w.dw;
                 if (iwp < w.pl || iwp - w.pl >= w.W) continue;
-                int256 x = OpLib.elem(xp, dt, ((ihp - w.pt) * w.W + iwp - w.pl) * w.C + w.c, Operand.Input, 0);
+                int256 x = OpLib.get(xp, ((ihp - w.pt) * w.W + iwp - w.pl) * w.C + w.c);
                 if (x > w.best) w.best = x;
                 w.sum += x - w.xZero;
                 ++w.valid;
@@ -101,18 +101,18 @@ contract ReduceOps is IOpFamily {
     function _globalAvg(NodeHeader calldata h, WordsProof[] calldata ins, uint256 c) private pure returns (int256) {
         uint32[] calldata xs = h.inputMeta[0].shape;
         uint256 HW = uint256(xs[1]) * xs[2];
-        int256 sum = _strided(ins[0], h.inputMeta[0].dtype, c, xs[3], HW) - int256(HW) * h.attrReq("xZero");
+        int256 sum = _strided(h.inReader(ins, 0), c, xs[3], HW) - int256(HW) * h.attrReq("xZero");
         uint8 yt = h.outputMeta.dtype;
         return OpLib.clamp(h.attrReq("yZero") + OpLib.roundDiv(sum, int256(HW)), OpLib.dmin(yt), OpLib.dmax(yt));
     }
 
     /// @dev Σ_{p<n} x[start + p·stride].
-    function _strided(WordsProof calldata xp, uint8 dt, uint256 start, uint256 stride, uint256 n)
+    function _strided(OpLib.Reader memory xp, uint256 start, uint256 stride, uint256 n)
         private
         pure
         returns (int256 sum)
     {
-        for (uint256 p; p < n; ++p) sum += OpLib.elem(xp, dt, start + p * stride, Operand.Input, 0);
+        for (uint256 p; p < n; ++p) sum += OpLib.get(xp, start + p * stride);
     }
 
     /// @dev Reads the whole last-axis row holding element o: (row values, position of o in the row).
@@ -126,7 +126,8 @@ contract ReduceOps is IOpFamily {
         uint256 base = o - (o % L);
         i = o % L;
         x = new int256[](L);
-        for (uint256 k; k < L; ++k) x[k] = h.inp(ins, 0, base + k);
+        OpLib.Reader memory r = h.inReader(ins, 0);
+        for (uint256 k; k < L; ++k) x[k] = OpLib.get(r, base + k);
     }
 
     /// @dev mx = max x; e_k = 0 if masked and x_k = −128 ≠ mx, else exp[mx − x_k]; S = Σ e;
@@ -136,28 +137,30 @@ contract ReduceOps is IOpFamily {
         pure
         returns (int256)
     {
+        OpLib.Reader memory ep = h.parReader(ps, h.paramReq("exp"));
+        bool masked = h.attr("masked", 0) == 1;
         (int256[] memory x, uint256 i) = _row(h, ins, o);
-        uint256 je = h.paramReq("exp");
-        int256 mx = -128;
-        for (uint256 k; k < x.length; ++k) if (x[k] > mx) mx = x[k];
-        bool mask = h.attr("masked", 0) == 1 && mx != -128;
-        (int256 S, int256 ei) = _expSum(ps[je], h.params[je].dtype, je, x, i, mx, mask);
+        return _softmaxOf(ep, masked, x, i);
+    }
+
+    function _softmaxOf(OpLib.Reader memory ep, bool masked, int256[] memory x, uint256 i) private pure returns (int256) {
+        (int256 S, int256 ei) = _expSum(ep, x, i, masked);
         if (S <= 0) revert VerifierInvalidAttr("exp");
         return OpLib.clamp(-128 + OpLib.roundDiv(ei * 256, S), -128, 127);
     }
 
     /// @dev S = Σ_k e_k and e_i, with e_k = 0 for masked −128 entries, else exp[mx − x_k].
     function _expSum(
-        WordsProof calldata ep,
-        uint8 dt,
-        uint256 je,
+        OpLib.Reader memory ep,
         int256[] memory x,
         uint256 i,
-        int256 mx,
-        bool mask
+        bool masked
     ) private pure returns (int256 S, int256 ei) {
+        int256 mx = -128;
+        for (uint256 k; k < x.length; ++k) if (x[k] > mx) mx = x[k];
+        bool mask = masked && mx != -128;
         for (uint256 k; k < x.length; ++k) {
-            int256 e = (mask && x[k] == -128) ? int256(0) : OpLib.elem(ep, dt, uint256(mx - x[k]), Operand.Param, je);
+            int256 e = (mask && x[k] == -128) ? int256(0) : OpLib.get(ep, uint256(mx - x[k]));
             S += e;
             if (k == i) ei = e;
         }
@@ -170,23 +173,31 @@ contract ReduceOps is IOpFamily {
         pure
         returns (int256)
     {
-        uint256 i = o % h.inputMeta[0].shape[h.inputMeta[0].shape.length - 1];
-        int256 t = OpLib.roundDiv(h.par(ps, h.paramReq("gamma"), i) * _centered(h, ins, o), _rowNorm(h, ins, o));
+        (int256 ci, int256 R, uint256 i) = _lnStats(h, ins, o);
+        return _lnOut(h, ps, ci, R, i);
+    }
+
+    /// @dev (c_i, R, i) of the row holding o, the row read once.
+    function _lnStats(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o)
+        private
+        pure
+        returns (int256 ci, int256 R, uint256 i)
+    {
+        int256[] memory x;
+        (x, i) = _row(h, ins, o);
+        (ci, R) = _normStats(x, i, h.attrReq("xZero"), h.attrReq("eps"));
+    }
+
+    /// @dev y = clamp(yZero + rshr(roundDiv(gamma_i·c_i, R) + beta_i, shift), out dtype range).
+    function _lnOut(NodeHeader calldata h, WordsProof[] calldata ps, int256 ci, int256 R, uint256 i)
+        private
+        pure
+        returns (int256)
+    {
+        int256 t = OpLib.roundDiv(h.par(ps, h.paramReq("gamma"), i) * ci, R);
         int256 y = h.attrReq("yZero") + OpLib.rshr(t + h.par(ps, h.paramReq("beta"), i), h.attrReq("shift"), "shift");
         uint8 yt = h.outputMeta.dtype;
         return OpLib.clamp(y, OpLib.dmin(yt), OpLib.dmax(yt));
-    }
-
-    /// @dev c_i = N·d_i − T of the row holding o.
-    function _centered(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o) private pure returns (int256 ci) {
-        (int256[] memory x, uint256 i) = _row(h, ins, o);
-        (ci,) = _normStats(x, i, h.attrReq("xZero"), 0);
-    }
-
-    /// @dev R = max(isqrt(floor(Σ c² / N) + eps), 1) of the row holding o.
-    function _rowNorm(NodeHeader calldata h, WordsProof[] calldata ins, uint256 o) private pure returns (int256 R) {
-        (int256[] memory x, uint256 i) = _row(h, ins, o);
-        (, R) = _normStats(x, i, h.attrReq("xZero"), h.attrReq("eps"));
     }
 
     /// @dev c_i = N·d_i − T and R = max(isqrt(floor(Σ c² / N) + eps), 1) for the row x.

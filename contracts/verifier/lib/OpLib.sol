@@ -126,16 +126,6 @@ library OpLib {
         return numel(h.params[j].shape);
     }
 
-    /// @notice Element `e` of param `j`.
-    function par(NodeHeader calldata h, WordsProof[] calldata ps, uint256 j, uint256 e) internal pure returns (int256) {
-        return elem(ps[j], h.params[j].dtype, e, Operand.Param, j);
-    }
-
-    /// @notice Element `e` of input `i`.
-    function inp(NodeHeader calldata h, WordsProof[] calldata ins, uint256 i, uint256 e) internal pure returns (int256) {
-        return elem(ins[i], h.inputMeta[i].dtype, e, Operand.Input, i);
-    }
-
     /// @notice Entry of an optional scalar-or-per-channel param: absent → def; 1 entry → it; else entry `ch`.
     function perChannel(NodeHeader calldata h, WordsProof[] calldata ps, bytes32 name, uint256 ch, int256 def)
         internal
@@ -150,30 +140,167 @@ library OpLib {
     // -------------------------------------------------------------------------------------- elements
 
     /// @notice Element `e` of a tensor of dtype `dtype` read from the proven words: word ⌊e·es/32⌋,
-    /// byte (e·es) mod 32; i8 two's complement, u8, i32 big-endian. Binary search over the indices.
+    /// byte (e·es) mod 32; i8 two's complement, u8, i32 big-endian. One-off read (binary search over the
+    /// indices); for many reads of one operand use a Reader.
     function elem(WordsProof calldata p, uint8 dtype, uint256 e, Operand operand, uint256 which)
         internal
         pure
         returns (int256)
     {
-        uint256 b = dtype == I32 ? e * 4 : e;
+        return get(reader(p, dtype, operand, which), e);
+    }
+
+    /// @notice Element `e` of input `i` (one-off read).
+    function inp(NodeHeader calldata h, WordsProof[] calldata ins, uint256 i, uint256 e) internal pure returns (int256) {
+        return elem(ins[i], h.inputMeta[i].dtype, e, Operand.Input, i);
+    }
+
+    /// @notice Element `e` of param `j` (one-off read).
+    function par(NodeHeader calldata h, WordsProof[] calldata ps, uint256 j, uint256 e) internal pure returns (int256) {
+        return elem(ps[j], h.params[j].dtype, e, Operand.Param, j);
+    }
+
+    // --------------------------------------------------------------------------------------- readers
+
+    /// @notice Reads the proven words of one operand straight from calldata, with no ABI decoding per
+    /// read: `idx` / `words` are the calldata offsets of indices[0] / words[0] (both arrays were
+    /// bounds-checked once when the Reader was made), `cur` the position of the last word found, so
+    /// ascending reads (a dot product, a row, a window) cost a comparison instead of a search, and the
+    /// last word read is cached (32 i8 / 8 i32 consecutive elements cost one fetch).
+    struct Reader {
+        uint256 idx;
+        uint256 words;
+        uint256 n;
+        uint256 cur;
+        uint256 dtype;
+        uint256 es;
+        Operand operand;
+        uint256 which;
+        uint256 cw; // 1 + number of the cached word (0: none)
+        uint256 cv; // the cached word
+    }
+
+    /// @notice A Reader over proof `p` of an operand of dtype `dtype`.
+    function reader(WordsProof calldata p, uint8 dtype, Operand operand, uint256 which)
+        internal
+        pure
+        returns (Reader memory r)
+    {
+        uint256[] calldata ix = p.indices;
+        bytes32[] calldata ws = p.words;
+        uint256 io;
+        uint256 wo;
+        assembly ("memory-safe") {
+            io := ix.offset
+            wo := ws.offset
+        }
+        r.idx = io;
+        r.words = wo;
+        r.n = ix.length < ws.length ? ix.length : ws.length;
+        r.dtype = dtype;
+        r.es = dtype == I32 ? 4 : 1;
+        r.operand = operand;
+        r.which = which;
+    }
+
+    /// @notice A Reader over input `i`.
+    function inReader(NodeHeader calldata h, WordsProof[] calldata ins, uint256 i) internal pure returns (Reader memory) {
+        return reader(ins[i], h.inputMeta[i].dtype, Operand.Input, i);
+    }
+
+    /// @notice A Reader over param `j`.
+    function parReader(NodeHeader calldata h, WordsProof[] calldata ps, uint256 j) internal pure returns (Reader memory) {
+        return reader(ps[j], h.params[j].dtype, Operand.Param, j);
+    }
+
+    /// @notice Proven word number `w` (element `e` is only for the error): the cursor, the next
+    /// position, else a binary search over the strictly increasing indices.
+    function word(Reader memory r, uint256 w, uint256 e) internal pure returns (uint256 v) {
+        uint256 n = r.n;
+        uint256 c = r.cur;
+        uint256 idx = r.idx;
+        uint256 wp = r.words;
+        bool found;
+        assembly ("memory-safe") {
+            if lt(c, n) { found := eq(calldataload(add(idx, shl(5, c))), w) }
+            if iszero(found) {
+                let c1 := add(c, 1)
+                if lt(c1, n) {
+                    if eq(calldataload(add(idx, shl(5, c1))), w) {
+                        c := c1
+                        found := 1
+                    }
+                }
+            }
+            if iszero(found) {
+                let lo := 0
+                let hi := n
+                for {} lt(lo, hi) {} {
+                    let mid := shr(1, add(lo, hi))
+                    switch lt(calldataload(add(idx, shl(5, mid))), w)
+                    case 1 { lo := add(mid, 1) }
+                    default { hi := mid }
+                }
+                if lt(lo, n) {
+                    if eq(calldataload(add(idx, shl(5, lo))), w) {
+                        c := lo
+                        found := 1
+                    }
+                }
+            }
+            v := calldataload(add(wp, shl(5, c)))
+        }
+        if (!found) revert VerifierElementNotProven(r.operand, r.which, e);
+        r.cur = c;
+    }
+
+    /// @notice The element at byte offset `off` (< 32, element-aligned) of word `v`: i8 two's
+    /// complement, u8, i32 big-endian two's complement.
+    function decode(uint256 v, uint256 off, uint256 dtype) internal pure returns (int256 x) {
+        assembly ("memory-safe") {
+            switch dtype
+            case 1 { x := signextend(0, byte(off, v)) }
+            case 2 { x := byte(off, v) }
+            default { x := signextend(3, shr(sub(224, shl(3, off)), v)) }
+        }
+    }
+
+    /// @notice Element `e` of the operand.
+    function get(Reader memory r, uint256 e) internal pure returns (int256) {
+        uint256 b = e * r.es;
         uint256 w = b >> 5;
-        uint256 lo;
-        uint256 hi = p.indices.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) >> 1;
-            if (p.indices[mid] < w) lo = mid + 1;
-            else hi = mid;
+        uint256 v;
+        if (w + 1 == r.cw) {
+            v = r.cv;
+        } else {
+            v = word(r, w, e);
+            r.cw = w + 1;
+            r.cv = v;
         }
-        if (lo == p.indices.length || p.indices[lo] != w || lo >= p.words.length) {
-            revert VerifierElementNotProven(operand, which, e);
+        return decode(v, b & 31, r.dtype);
+    }
+
+    /// @notice Σ_{k<len} (x[xo + k·xs] − xZero)·(y[yo + k·ys] − yZero), word by word (each Reader
+    /// keeps its current word).
+    function dot(
+        Reader memory x,
+        uint256 xo,
+        uint256 xs,
+        int256 xZero,
+        Reader memory y,
+        uint256 yo,
+        uint256 ys,
+        int256 yZero,
+        uint256 len
+    ) internal pure returns (int256 acc) {
+        for (uint256 k; k < len;) {
+            acc += (get(x, xo) - xZero) * (get(y, yo) - yZero);
+            unchecked {
+                xo += xs;
+                yo += ys;
+                ++k;
+            }
         }
-        uint256 word = uint256(p.words[lo]);
-        uint256 off = (b & 31) * 8;
-        if (dtype == I32) return int256(int32(uint32(word >> (224 - off))));
-        uint256 byt = (word >> (248 - off)) & 0xff;
-        if (dtype == I8) return int256(int8(uint8(byt)));
-        return int256(byt);
     }
 
     // ---------------------------------------------------------------------------------------- shapes

@@ -54,10 +54,12 @@ export function prepare(ctx: NodeContext): Kernel {
       let R = isqrt(V);
       if (R < 1) R = 1;
       const d = 2 * R;
+      const rd = 1 / d;
       for (let i = 0; i < N; i++) {
-        // t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R), exact (|numerator| < 2^36)
+        // t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R): the quotient via the reciprocal is
+        // within 2^−16 of the true one (|numerator| < 2^36), so one remainder test makes it exact.
         const num = 2 * gamma[i] * c[i] + R;
-        let t = Math.floor(num / d);
+        let t = Math.floor(num * rd);
         const rem = num - t * d;
         if (rem < 0) t -= 1;
         else if (rem >= d) t += 1;

@@ -40,10 +40,12 @@ export function prepare(ctx: NodeContext): Kernel {
         S += v;
       }
       const d = 2 * S;
+      const rd = 1 / d;
       for (let i = 0; i < L; i++) {
-        // roundDiv(e·256, S) = floor((512·e + S) / 2S), exact (numerator < 2^52)
+        // roundDiv(e·256, S) = floor((512·e + S) / 2S): the quotient (≤ 257) via the reciprocal is
+        // within 2^−40 of the true one, so one remainder test makes it exact (numerator < 2^52).
         const num = 512 * e[i] + S;
-        let q = Math.floor(num / d);
+        let q = Math.floor(num * rd);
         const rem = num - q * d;
         if (rem < 0) q -= 1;
         else if (rem >= d) q += 1;

@@ -9,6 +9,7 @@ import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {IdentityRegistry} from "../../../contracts/registry/IdentityRegistry.sol";
 import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
+import {IoCommitments} from "../../../contracts/libraries/IoCommitments.sol";
 import {PositionalMerkle} from "../../../contracts/libraries/PositionalMerkle.sol";
 
 /// @notice Drives random sequences of every market/staking action for the invariant suite.
@@ -108,7 +109,7 @@ contract MarketHandler is Test {
                 return;
             }
         } else {
-            try market.postTask(modelId, hex"c0ffee", fee, deadline) returns (uint256 x) {
+            try market.postTask(modelId, _tensors(hex"c0ffee"), fee, deadline) returns (uint256 x) {
                 id = x;
             } catch {
                 return;
@@ -137,7 +138,7 @@ contract MarketHandler is Test {
         if (isBatch[id]) {
             try market.commitBatch(id, MerkleBuilder.root(_resultLeaves())) {} catch {}
         } else {
-            try market.commit(id, hex"beef", keccak256("trace")) {} catch {}
+            try market.commit(id, _tensors(hex"beef"), keccak256("trace")) {} catch {}
         }
     }
 
@@ -160,7 +161,7 @@ contract MarketHandler is Test {
             ) {} catch {}
         } else {
             bytes32[] memory none = new bytes32[](0);
-            try market.challenge(id, 0, keccak256(hex"c0ffee"), none, keccak256(hex"beef"), keccak256("trace"), none)
+            try market.challenge(id, 0, _digest(6, hex"c0ffee"), none, _digest(7, hex"beef"), keccak256("trace"), none)
             {} catch {}
         }
     }
@@ -225,5 +226,16 @@ contract MarketHandler is Test {
         for (uint256 i; i < BATCH; ++i) {
             leaves[i] = PositionalMerkle.resultLeaf(i, keccak256(abi.encode("out", i)), keccak256(abi.encode("tr", i)));
         }
+    }
+
+    function _tensors(bytes memory data) internal pure returns (IoCommitments.Tensor[] memory ts) {
+        uint32[] memory shape = new uint32[](1);
+        shape[0] = uint32(data.length);
+        ts = new IoCommitments.Tensor[](1);
+        ts[0] = IoCommitments.Tensor(1, shape, data);
+    }
+
+    function _digest(uint8 prefix, bytes memory data) internal pure returns (bytes32 h) {
+        (h,,) = IoCommitments.digest(prefix, _tensors(data));
     }
 }

@@ -38,11 +38,13 @@ contract TaskMarketTest is Fixture {
 
     function test_postTask_escrowsFeeAndEmits() public {
         uint64 deadline = uint64(block.timestamp + 1 hours);
-        bytes32 inputRoot = PositionalMerkle.inputLeaf(0, keccak256(INPUT));
+        bytes32 inputRoot = PositionalMerkle.inputLeaf(0, _inHash(INPUT));
         vm.expectEmit(address(market));
-        emit TaskMarket.TaskPosted(1, requester, modelId, inputRoot, 1, FEE, deadline, INPUT);
+        emit TaskMarket.TaskPosted(1, requester, modelId, inputRoot, 1, FEE, deadline);
+        vm.expectEmit(address(market));
+        emit TaskMarket.InputPublished(1, _inHash(INPUT), _tensors(INPUT));
         vm.prank(requester);
-        uint256 taskId = market.postTask(modelId, INPUT, FEE, deadline);
+        uint256 taskId = market.postTask(modelId, _tensors(INPUT), FEE, deadline);
         assertEq(taskId, 1, "id");
         TaskMarket.Task memory t = market.getTask(taskId);
         assertEq(uint256(t.status), uint256(TaskMarket.TaskStatus.Open), "status");
@@ -59,7 +61,7 @@ contract TaskMarketTest is Fixture {
         bytes32 inputHash = keccak256("off-chain input");
         uint64 deadline = uint64(block.timestamp + 1 hours);
         vm.expectEmit(address(market));
-        emit TaskMarket.TaskPosted(1, requester, modelId, PositionalMerkle.inputLeaf(0, inputHash), 1, FEE, deadline, "");
+        emit TaskMarket.TaskPosted(1, requester, modelId, PositionalMerkle.inputLeaf(0, inputHash), 1, FEE, deadline);
         vm.prank(requester);
         uint256 taskId = market.postTaskCommitment(modelId, inputHash, FEE, deadline);
         assertEq(market.getTask(taskId).inputRoot, PositionalMerkle.inputLeaf(0, inputHash), "root");
@@ -69,7 +71,7 @@ contract TaskMarketTest is Fixture {
         bytes32 root = MerkleBuilder.root(_inputLeaves(100));
         uint64 deadline = uint64(block.timestamp + 1 hours);
         vm.expectEmit(address(market));
-        emit TaskMarket.TaskPosted(1, requester, modelId, root, 100, FEE, deadline, "");
+        emit TaskMarket.TaskPosted(1, requester, modelId, root, 100, FEE, deadline);
         vm.prank(requester);
         uint256 taskId = market.postBatchTask(modelId, root, 100, FEE, deadline);
         assertEq(market.getTask(taskId).itemCount, 100, "count");
@@ -78,7 +80,7 @@ contract TaskMarketTest is Fixture {
     function test_post_revertsZeroFee() public {
         vm.prank(requester);
         vm.expectRevert(TaskMarket.MarketZeroFee.selector);
-        market.postTask(modelId, INPUT, 0, uint64(block.timestamp + 1));
+        market.postTask(modelId, _tensors(INPUT), 0, uint64(block.timestamp + 1));
     }
 
     function test_post_revertsPastDeadline() public {
@@ -88,13 +90,13 @@ contract TaskMarketTest is Fixture {
                 TaskMarket.MarketInvalidDeadline.selector, uint64(block.timestamp), uint64(block.timestamp)
             )
         );
-        market.postTask(modelId, INPUT, FEE, uint64(block.timestamp));
+        market.postTask(modelId, _tensors(INPUT), FEE, uint64(block.timestamp));
     }
 
     function test_post_revertsUnknownModel() public {
         vm.prank(requester);
         vm.expectRevert(abi.encodeWithSelector(ModelRegistry.ModelRegistryUnknownModel.selector, 99));
-        market.postTask(99, INPUT, FEE, uint64(block.timestamp + 1));
+        market.postTask(99, _tensors(INPUT), FEE, uint64(block.timestamp + 1));
     }
 
     function test_postBatch_revertsBadItemCount() public {
@@ -109,7 +111,7 @@ contract TaskMarketTest is Fixture {
     function test_post_revertsWithoutAllowance() public {
         vm.prank(stranger);
         vm.expectRevert();
-        market.postTask(modelId, INPUT, FEE, uint64(block.timestamp + 1));
+        market.postTask(modelId, _tensors(INPUT), FEE, uint64(block.timestamp + 1));
     }
 
     // ============================================================ claim
@@ -171,12 +173,12 @@ contract TaskMarketTest is Fixture {
         uint256 taskId = _post(INPUT);
         vm.prank(worker);
         market.claim(taskId, agentId);
-        bytes32 root = PositionalMerkle.resultLeaf(0, keccak256(OUTPUT), TRACE);
+        bytes32 root = PositionalMerkle.resultLeaf(0, _outHash(OUTPUT), TRACE);
         uint64 cd = uint64(block.timestamp) + WINDOW;
         vm.expectEmit(address(market));
-        emit TaskMarket.ResultCommitted(taskId, worker, root, TRACE, cd, OUTPUT);
+        emit TaskMarket.ResultCommitted(taskId, worker, root, _outHash(OUTPUT), TRACE, cd, _tensors(OUTPUT));
         vm.prank(worker);
-        market.commit(taskId, OUTPUT, TRACE);
+        market.commit(taskId, _tensors(OUTPUT), TRACE);
         TaskMarket.Task memory t = market.getTask(taskId);
         assertEq(t.resultRoot, root, "root");
         assertEq(t.challengeDeadline, cd, "window");
@@ -189,7 +191,7 @@ contract TaskMarketTest is Fixture {
         market.claim(taskId, agentId);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketNotWorker.selector, stranger, worker));
-        market.commit(taskId, OUTPUT, TRACE);
+        market.commit(taskId, _tensors(OUTPUT), TRACE);
     }
 
     function test_commit_revertsWrongStatus() public {
@@ -198,7 +200,7 @@ contract TaskMarketTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(TaskMarket.MarketUnexpectedStatus.selector, taskId, TaskMarket.TaskStatus.Open)
         );
-        market.commit(taskId, OUTPUT, TRACE);
+        market.commit(taskId, _tensors(OUTPUT), TRACE);
     }
 
     function test_commit_revertsAfterDeadline() public {
@@ -209,7 +211,7 @@ contract TaskMarketTest is Fixture {
         vm.warp(deadline + 1);
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketDeadlinePassed.selector, taskId, deadline));
-        market.commit(taskId, OUTPUT, TRACE);
+        market.commit(taskId, _tensors(OUTPUT), TRACE);
     }
 
     function test_commit_revertsOnBatchTask() public {
@@ -218,7 +220,7 @@ contract TaskMarketTest is Fixture {
         market.claim(taskId, agentId);
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketNotSingleItem.selector, taskId, 4));
-        market.commit(taskId, OUTPUT, TRACE);
+        market.commit(taskId, _tensors(OUTPUT), TRACE);
     }
 
     function test_commitBatch_storesRootAndEmits() public {
@@ -249,10 +251,10 @@ contract TaskMarketTest is Fixture {
         uint256 taskId = _post(INPUT);
         vm.prank(worker);
         market.claim(taskId, agentId);
-        bytes memory data = abi.encodeCall(TaskMarket.commit, (taskId, OUTPUT, TRACE));
+        bytes memory data = abi.encodeCall(TaskMarket.commit, (taskId, _tensors(OUTPUT), TRACE));
         vm.prank(worker);
         uint256 g = gasleft();
-        market.commit(taskId, OUTPUT, TRACE);
+        market.commit(taskId, _tensors(OUTPUT), TRACE);
         g -= gasleft();
         uint256 txGas = g + _intrinsic(data);
         assertLe(txGas, 80_000, "single commit tx gas");
@@ -290,24 +292,23 @@ contract TaskMarketTest is Fixture {
         uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
         bytes32[] memory none = new bytes32[](0);
         vm.expectEmit(address(market));
-        emit TaskMarket.ResultChallenged(1, taskId, challenger, 0, address(resolver), 1, BOND);
+        emit TaskMarket.ResultChallenged(1, taskId, challenger, 0, address(resolver), 1);
         vm.prank(challenger);
-        uint256 disputeId = market.challenge(taskId, 0, keccak256(INPUT), none, keccak256(OUTPUT), TRACE, none);
+        uint256 disputeId = market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
         assertEq(disputeId, 1, "dispute id");
         assertEq(market.getTask(taskId).openDisputes, 1, "open");
-        assertEq(token.balanceOf(address(market)), FEE + BOND, "bond escrowed");
+        assertEq(token.balanceOf(address(market)), FEE, "no bond: the resolver takes it");
         TestDisputeResolver.Game memory g = resolver.game(1);
         assertEq(g.taskKey, market.taskKey(taskId, 0), "taskKey");
         assertEq(g.claimant, worker, "claimant");
         assertEq(g.challenger, challenger, "challenger");
         assertEq(g.claimedRoot, TRACE, "claimed root");
         assertEq(g.modelRoot, MODEL_ROOT, "model root");
-        assertEq(g.inputHash, keccak256(INPUT), "input hash");
-        assertEq(g.outputHash, keccak256(OUTPUT), "output hash");
+        assertEq(g.inputHash, _inHash(INPUT), "input hash");
+        assertEq(g.outputHash, _outHash(OUTPUT), "output hash");
         assertEq(g.opener, address(market), "opener");
         TaskMarket.Dispute memory d = market.getDispute(disputeId);
         assertEq(d.challenger, challenger, "d.challenger");
-        assertEq(d.bond, BOND, "d.bond");
         assertEq(address(d.resolver), address(resolver), "d.resolver");
     }
 
@@ -365,7 +366,7 @@ contract TaskMarketTest is Fixture {
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketInvalidResultProof.selector, taskId, 0));
-        market.challenge(taskId, 0, keccak256(INPUT), none, keccak256(OUTPUT), keccak256("other trace"), none);
+        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), keccak256("other trace"), none);
     }
 
     function test_challenge_revertsBadInputProof() public {
@@ -373,7 +374,7 @@ contract TaskMarketTest is Fixture {
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketInvalidInputProof.selector, taskId, 0));
-        market.challenge(taskId, 0, keccak256("other input"), none, keccak256(OUTPUT), TRACE, none);
+        market.challenge(taskId, 0, keccak256("other input"), none, _outHash(OUTPUT), TRACE, none);
     }
 
     function test_challenge_revertsIndexOutOfRange() public {
@@ -381,7 +382,7 @@ contract TaskMarketTest is Fixture {
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketInvalidInputProof.selector, taskId, 1));
-        market.challenge(taskId, 1, keccak256(INPUT), none, keccak256(OUTPUT), TRACE, none);
+        market.challenge(taskId, 1, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
     }
 
     function test_challenge_revertsAfterWindow() public {
@@ -391,7 +392,7 @@ contract TaskMarketTest is Fixture {
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketChallengeWindowClosed.selector, taskId, cd));
-        market.challenge(taskId, 0, keccak256(INPUT), none, keccak256(OUTPUT), TRACE, none);
+        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
     }
 
     function test_challenge_revertsWrongStatus() public {
@@ -401,19 +402,19 @@ contract TaskMarketTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(TaskMarket.MarketUnexpectedStatus.selector, taskId, TaskMarket.TaskStatus.Open)
         );
-        market.challenge(taskId, 0, keccak256(INPUT), none, keccak256(OUTPUT), TRACE, none);
+        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
     }
 
     // ============================================================ resolve
 
-    function test_resolve_claimantWon_paysBondToWorker() public {
+    function test_resolve_claimantWon_keepsTaskAndRecords() public {
         uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
         uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT, TRACE);
         resolver.decide(1, IDisputeResolver.Outcome.ClaimantWon);
         vm.expectEmit(address(market));
         emit TaskMarket.DisputeResolved(disputeId, taskId, IDisputeResolver.Outcome.ClaimantWon);
         market.resolve(disputeId);
-        assertEq(market.claimable(worker), BOND, "bond to worker");
+        assertEq(market.claimable(worker), 0, "no bond in the market");
         assertEq(market.getTask(taskId).openDisputes, 0, "open");
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Committed), "still committed");
         address[] memory none = new address[](0);
@@ -436,7 +437,7 @@ contract TaskMarketTest is Fixture {
         vm.expectEmit(address(market));
         emit TaskMarket.TaskInvalidated(taskId, challenger, MIN_STAKE, share, FEE);
         market.resolve(disputeId);
-        assertEq(market.claimable(challenger), BOND + share, "challenger: bond + share");
+        assertEq(market.claimable(challenger), share, "challenger: slash share");
         assertEq(market.claimable(treasury), MIN_STAKE - share, "treasury share");
         assertEq(market.claimable(requester), FEE, "refund");
         Staking.Account memory a = staking.accountOf(worker);
@@ -458,7 +459,7 @@ contract TaskMarketTest is Fixture {
         market.finalize(taskId);
     }
 
-    function test_resolve_secondChallengerWin_onlyReturnsBond() public {
+    function test_resolve_secondChallengerWin_paysNothingMore() public {
         uint256 taskId = _postBatch(4);
         vm.prank(worker);
         market.claim(taskId, agentId);
@@ -471,7 +472,7 @@ contract TaskMarketTest is Fixture {
         market.resolve(d1);
         uint256 afterFirst = market.claimable(challenger);
         market.resolve(d2);
-        assertEq(market.claimable(challenger), afterFirst + BOND, "only the bond");
+        assertEq(market.claimable(challenger), afterFirst, "slashed once");
         assertEq(market.claimable(requester), FEE, "refunded once");
     }
 
@@ -657,10 +658,6 @@ contract TaskMarketTest is Fixture {
         market.setParams(p);
         p = _defaultParams();
         p.minStake = 0;
-        vm.expectRevert(TaskMarket.MarketZeroAmount.selector);
-        market.setParams(p);
-        p = _defaultParams();
-        p.challengeBond = 0;
         vm.expectRevert(TaskMarket.MarketZeroAmount.selector);
         market.setParams(p);
         p = _defaultParams();

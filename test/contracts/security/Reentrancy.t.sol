@@ -45,7 +45,7 @@ contract ReentrancyTest is Fixture {
     function test_marketWithdraw_reentry_paysOnce() public {
         // attacker posts then cancels: 20 credited.
         bytes memory ret = attacker.act(
-            address(market), abi.encodeCall(TaskMarket.postTask, (modelId, hex"01", FEE, uint64(block.timestamp + 1)))
+            address(market), abi.encodeCall(TaskMarket.postTask, (modelId, _tensors(hex"01"), FEE, uint64(block.timestamp + 1)))
         );
         uint256 taskId = abi.decode(ret, (uint256));
         attacker.act(address(market), abi.encodeCall(TaskMarket.cancel, (taskId)));

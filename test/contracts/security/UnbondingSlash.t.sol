@@ -39,7 +39,7 @@ contract UnbondingSlashTest is Fixture {
         market.resolve(disputeId);
         Staking.Account memory a = staking.accountOf(worker);
         assertEq(a.staked, 0, "locked stake slashed");
-        assertEq(market.claimable(challenger), BOND + uint256(MIN_STAKE) * SLASH_BPS / 10_000, "challenger paid");
+        assertEq(market.claimable(challenger), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "challenger paid");
     }
 
     /// Whatever the timing of unbond requests relative to commit, challenge and resolution, the slash for a

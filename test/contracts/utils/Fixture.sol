@@ -16,6 +16,7 @@ import {Staking} from "../../../contracts/staking/Staking.sol";
 import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
 import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
 import {PositionalMerkle} from "../../../contracts/libraries/PositionalMerkle.sol";
+import {IoCommitments} from "../../../contracts/libraries/IoCommitments.sol";
 
 /// @notice Deploys the whole agent economy the way production will: governor + timelock own every parameter,
 /// the deployer binds the market once and keeps no role.
@@ -24,7 +25,6 @@ abstract contract Fixture is Test {
     uint64 internal constant WINDOW = 1 days;
     uint64 internal constant UNBOND_DELAY = 7 days;
     uint128 internal constant MIN_STAKE = 100e18;
-    uint128 internal constant BOND = 10e18;
     uint16 internal constant SLASH_BPS = 5_000;
     uint16 internal constant FEE_BPS = 500;
     uint256 internal constant FEE = 20e18;
@@ -91,7 +91,6 @@ abstract contract Fixture is Test {
             minStake: MIN_STAKE,
             slashChallengerBps: SLASH_BPS,
             protocolFeeBps: FEE_BPS,
-            challengeBond: BOND,
             treasury: treasury,
             resolver: IDisputeResolver(address(resolver))
         });
@@ -123,7 +122,7 @@ abstract contract Fixture is Test {
 
     function _post(bytes memory input) internal returns (uint256 taskId) {
         vm.prank(requester);
-        taskId = market.postTask(modelId, input, FEE, uint64(block.timestamp + 1 hours));
+        taskId = market.postTask(modelId, _tensors(input), FEE, uint64(block.timestamp + 1 hours));
     }
 
     function _postClaimCommit(bytes memory input, bytes memory output, bytes32 traceRoot)
@@ -134,7 +133,7 @@ abstract contract Fixture is Test {
         vm.prank(worker);
         market.claim(taskId, agentId);
         vm.prank(worker);
-        market.commit(taskId, output, traceRoot);
+        market.commit(taskId, _tensors(output), traceRoot);
     }
 
     function _challengeSingle(uint256 taskId, bytes memory input, bytes memory output, bytes32 traceRoot)
@@ -143,7 +142,27 @@ abstract contract Fixture is Test {
     {
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
-        disputeId = market.challenge(taskId, 0, keccak256(input), none, keccak256(output), traceRoot, none);
+        disputeId = market.challenge(taskId, 0, _inHash(input), none, _outHash(output), traceRoot, none);
+    }
+
+    // ---------------------------------------------------------------- tensors
+
+    /// @dev One i8 tensor of shape [data.length] holding `data`.
+    function _tensors(bytes memory data) internal pure returns (IoCommitments.Tensor[] memory ts) {
+        uint32[] memory shape = new uint32[](1);
+        shape[0] = uint32(data.length);
+        ts = new IoCommitments.Tensor[](1);
+        ts[0] = IoCommitments.Tensor(1, shape, data);
+    }
+
+    /// @dev The 0x06 digest of `_tensors(data)`.
+    function _inHash(bytes memory data) internal pure returns (bytes32 h) {
+        (h,,) = IoCommitments.digest(IoCommitments.PREFIX_INPUTS, _tensors(data));
+    }
+
+    /// @dev The 0x07 digest of `_tensors(data)`.
+    function _outHash(bytes memory data) internal pure returns (bytes32 h) {
+        (h,,) = IoCommitments.digest(IoCommitments.PREFIX_OUTPUTS, _tensors(data));
     }
 
     // ---------------------------------------------------------------- batch helpers
