@@ -101,18 +101,9 @@ contract ReduceOps is IOpFamily {
     function _globalAvg(NodeHeader calldata h, WordsProof[] calldata ins, uint256 c) private pure returns (int256) {
         uint32[] calldata xs = h.inputMeta[0].shape;
         uint256 HW = uint256(xs[1]) * xs[2];
-        int256 sum = _strided(h.inReader(ins, 0), c, xs[3], HW) - int256(HW) * h.attrReq("xZero");
+        int256 sum = OpLib.sum(h.inReader(ins, 0), c, xs[3], HW) - int256(HW) * h.attrReq("xZero");
         uint8 yt = h.outputMeta.dtype;
         return OpLib.clamp(h.attrReq("yZero") + OpLib.roundDiv(sum, int256(HW)), OpLib.dmin(yt), OpLib.dmax(yt));
-    }
-
-    /// @dev Σ_{p<n} x[start + p·stride].
-    function _strided(OpLib.Reader memory xp, uint256 start, uint256 stride, uint256 n)
-        private
-        pure
-        returns (int256 sum)
-    {
-        for (uint256 p; p < n; ++p) sum += OpLib.get(xp, start + p * stride);
     }
 
     /// @dev Reads the whole last-axis row holding element o: (row values, position of o in the row).
@@ -125,9 +116,7 @@ contract ReduceOps is IOpFamily {
         uint256 L = xs[xs.length - 1];
         uint256 base = o - (o % L);
         i = o % L;
-        x = new int256[](L);
-        OpLib.Reader memory r = h.inReader(ins, 0);
-        for (uint256 k; k < L; ++k) x[k] = OpLib.get(r, base + k);
+        x = OpLib.gather(h.inReader(ins, 0), base, 1, L);
     }
 
     /// @dev mx = max x; e_k = 0 if masked and x_k = −128 ≠ mx, else exp[mx − x_k]; S = Σ e;

@@ -165,8 +165,9 @@ library OpLib {
     /// @notice Reads the proven words of one operand straight from calldata, with no ABI decoding per
     /// read: `idx` / `words` are the calldata offsets of indices[0] / words[0] (both arrays were
     /// bounds-checked once when the Reader was made), `cur` the position of the last word found, so
-    /// ascending reads (a dot product, a row, a window) cost a comparison instead of a search, and the
-    /// last word read is cached (32 i8 / 8 i32 consecutive elements cost one fetch).
+    /// ascending reads (a dot product, a row, a window) cost a comparison instead of a search.
+    /// The field order is relied on by the assembly below (one word each: idx 0x00, words 0x20, n 0x40,
+    /// cur 0x60, dtype 0x80, es 0xa0).
     struct Reader {
         uint256 idx;
         uint256 words;
@@ -176,8 +177,6 @@ library OpLib {
         uint256 es;
         Operand operand;
         uint256 which;
-        uint256 cw; // 1 + number of the cached word (0: none)
-        uint256 cv; // the cached word
     }
 
     /// @notice A Reader over proof `p` of an operand of dtype `dtype`.
@@ -213,75 +212,109 @@ library OpLib {
         return reader(ps[j], h.params[j].dtype, Operand.Param, j);
     }
 
-    /// @notice Proven word number `w` (element `e` is only for the error): the cursor, the next
-    /// position, else a binary search over the strictly increasing indices.
-    function word(Reader memory r, uint256 w, uint256 e) internal pure returns (uint256 v) {
-        uint256 n = r.n;
-        uint256 c = r.cur;
-        uint256 idx = r.idx;
-        uint256 wp = r.words;
-        bool found;
+    /// @notice Elements start, start + stride, … (n of them) of the operand, in order. One assembly
+    /// loop: the current word is kept while the elements stay in it, and a new word is located from the
+    /// cursor (the same or next proven position) or else by binary search over the indices. Reverts
+    /// VerifierElementNotProven for the first element whose word is not in the proof.
+    function gather(Reader memory r, uint256 start, uint256 stride, uint256 n) internal pure returns (int256[] memory out) {
+        out = new int256[](n);
+        uint256 missing = type(uint256).max;
         assembly ("memory-safe") {
-            if lt(c, n) { found := eq(calldataload(add(idx, shl(5, c))), w) }
-            if iszero(found) {
-                let c1 := add(c, 1)
-                if lt(c1, n) {
-                    if eq(calldataload(add(idx, shl(5, c1))), w) {
-                        c := c1
-                        found := 1
+            // position of proven word w: the cursor c, c + 1, else binary search; cnt if absent
+            function find(idx, cnt, c, w) -> pos {
+                pos := cnt
+                if lt(c, cnt) { if eq(calldataload(add(idx, shl(5, c))), w) { pos := c } }
+                if eq(pos, cnt) {
+                    let c1 := add(c, 1)
+                    if lt(c1, cnt) { if eq(calldataload(add(idx, shl(5, c1))), w) { pos := c1 } }
+                }
+                if eq(pos, cnt) {
+                    let lo := 0
+                    let hi := cnt
+                    for {} lt(lo, hi) {} {
+                        let mid := shr(1, add(lo, hi))
+                        switch lt(calldataload(add(idx, shl(5, mid))), w)
+                        case 1 { lo := add(mid, 1) }
+                        default { hi := mid }
                     }
+                    if lt(lo, cnt) { if eq(calldataload(add(idx, shl(5, lo))), w) { pos := lo } }
                 }
             }
-            if iszero(found) {
+            function decodeAt(v, off, dt) -> x {
+                switch dt
+                case 1 { x := signextend(0, byte(off, v)) }
+                case 2 { x := byte(off, v) }
+                default { x := signextend(3, shr(sub(224, shl(3, off)), v)) }
+            }
+            let c := mload(add(r, 0x60))
+            let cw := not(0)
+            let v := 0
+            // start: the next element; n: elements left
+            for { let dst := add(out, 0x20) } n { dst := add(dst, 0x20) } {
+                let b := mul(start, mload(add(r, 0xa0)))
+                if iszero(eq(shr(5, b), cw)) {
+                    cw := shr(5, b)
+                    let pos := find(mload(r), mload(add(r, 0x40)), c, cw)
+                    if eq(pos, mload(add(r, 0x40))) {
+                        missing := start
+                        break
+                    }
+                    c := pos
+                    v := calldataload(add(mload(add(r, 0x20)), shl(5, pos)))
+                }
+                mstore(dst, decodeAt(v, and(b, 31), mload(add(r, 0x80))))
+                start := add(start, stride)
+                n := sub(n, 1)
+            }
+            mstore(add(r, 0x60), c)
+        }
+        if (missing != type(uint256).max) revert VerifierElementNotProven(r.operand, r.which, missing);
+    }
+
+    /// @notice Element `e` of the operand.
+    function get(Reader memory r, uint256 e) internal pure returns (int256 x) {
+        uint256 missing;
+        bool bad;
+        assembly ("memory-safe") {
+            let idx := mload(r)
+            let cnt := mload(add(r, 0x40))
+            let c := mload(add(r, 0x60))
+            let b := mul(e, mload(add(r, 0xa0)))
+            let w := shr(5, b)
+            let pos := cnt
+            if lt(c, cnt) { if eq(calldataload(add(idx, shl(5, c))), w) { pos := c } }
+            if eq(pos, cnt) {
                 let lo := 0
-                let hi := n
+                let hi := cnt
                 for {} lt(lo, hi) {} {
                     let mid := shr(1, add(lo, hi))
                     switch lt(calldataload(add(idx, shl(5, mid))), w)
                     case 1 { lo := add(mid, 1) }
                     default { hi := mid }
                 }
-                if lt(lo, n) {
-                    if eq(calldataload(add(idx, shl(5, lo))), w) {
-                        c := lo
-                        found := 1
-                    }
-                }
+                if lt(lo, cnt) { if eq(calldataload(add(idx, shl(5, lo))), w) { pos := lo } }
             }
-            v := calldataload(add(wp, shl(5, c)))
+            switch eq(pos, cnt)
+            case 1 {
+                bad := 1
+                missing := e
+            }
+            default {
+                mstore(add(r, 0x60), pos)
+                let v := calldataload(add(mload(add(r, 0x20)), shl(5, pos)))
+                let off := and(b, 31)
+                switch mload(add(r, 0x80))
+                case 1 { x := signextend(0, byte(off, v)) }
+                case 2 { x := byte(off, v) }
+                default { x := signextend(3, shr(sub(224, shl(3, off)), v)) }
+            }
         }
-        if (!found) revert VerifierElementNotProven(r.operand, r.which, e);
-        r.cur = c;
+        if (bad) revert VerifierElementNotProven(r.operand, r.which, missing);
     }
 
-    /// @notice The element at byte offset `off` (< 32, element-aligned) of word `v`: i8 two's
-    /// complement, u8, i32 big-endian two's complement.
-    function decode(uint256 v, uint256 off, uint256 dtype) internal pure returns (int256 x) {
-        assembly ("memory-safe") {
-            switch dtype
-            case 1 { x := signextend(0, byte(off, v)) }
-            case 2 { x := byte(off, v) }
-            default { x := signextend(3, shr(sub(224, shl(3, off)), v)) }
-        }
-    }
-
-    /// @notice Element `e` of the operand.
-    function get(Reader memory r, uint256 e) internal pure returns (int256) {
-        uint256 b = e * r.es;
-        uint256 w = b >> 5;
-        uint256 v;
-        if (w + 1 == r.cw) {
-            v = r.cv;
-        } else {
-            v = word(r, w, e);
-            r.cw = w + 1;
-            r.cv = v;
-        }
-        return decode(v, b & 31, r.dtype);
-    }
-
-    /// @notice Σ_{k<len} (x[xo + k·xs] − xZero)·(y[yo + k·ys] − yZero), word by word (each Reader
-    /// keeps its current word).
+    /// @notice Σ_{k<len} (x[xo + k·xs] − xZero)·(y[yo + k·ys] − yZero). Both runs are gathered word by
+    /// word; with |xZero|, |yZero| < 2^64 every term is < 2^97 and the sum < 2^130 (len < 2^32), so
+    /// the accumulation is exact without overflow checks; otherwise it runs checked.
     function dot(
         Reader memory x,
         uint256 xo,
@@ -293,14 +326,37 @@ library OpLib {
         int256 yZero,
         uint256 len
     ) internal pure returns (int256 acc) {
-        for (uint256 k; k < len;) {
-            acc += (get(x, xo) - xZero) * (get(y, yo) - yZero);
+        int256[] memory a = gather(x, xo, xs, len);
+        int256[] memory b = gather(y, yo, ys, len);
+        if (_small(xZero) && _small(yZero) && len < 2 ** 32) {
+            assembly ("memory-safe") {
+                let pa := add(a, 0x20)
+                let pb := add(b, 0x20)
+                let end := add(pa, shl(5, len))
+                for {} lt(pa, end) {} {
+                    acc := add(acc, mul(sub(mload(pa), xZero), sub(mload(pb), yZero)))
+                    pa := add(pa, 0x20)
+                    pb := add(pb, 0x20)
+                }
+            }
+        } else {
+            for (uint256 k; k < len; ++k) acc += (a[k] - xZero) * (b[k] - yZero);
+        }
+    }
+
+    /// @notice Σ of the elements start, start + stride, … (n of them); exact unchecked (each < 2^32).
+    function sum(Reader memory r, uint256 start, uint256 stride, uint256 n) internal pure returns (int256 s) {
+        int256[] memory a = gather(r, start, stride, n);
+        for (uint256 k; k < n;) {
             unchecked {
-                xo += xs;
-                yo += ys;
+                s += a[k];
                 ++k;
             }
         }
+    }
+
+    function _small(int256 v) private pure returns (bool) {
+        return v > -(2 ** 64) && v < 2 ** 64;
     }
 
     // ---------------------------------------------------------------------------------------- shapes

@@ -1,0 +1,37 @@
+/** Commits every result of a batch task under one PositionalMerkle root of resultLeaf(i, outputHash_i, traceRoot_i). */
+import type { Hex, TransactionReceipt } from 'viem';
+import { taskMarketAbi } from '../artifacts/index.js';
+import type { ChainActionErrorType } from '../errors.js';
+import { PositionalTree, resultLeaf } from '../positional.js';
+import { eventOf, sendContractTransaction } from '../send.js';
+import type { ProtocolClients } from '../types.js';
+
+export interface CommitBatchParameters {
+  taskId: bigint;
+  /** One per element, in element order (outputHash = outputHashOf(element outputs)). */
+  results: readonly { outputHash: Hex; traceRoot: Hex }[];
+}
+
+export interface CommitBatchReturnType {
+  /** The positional tree over the result leaves (keep it to defend / prove elements). */
+  resultTree: PositionalTree;
+  challengeDeadline: bigint;
+  hash: Hex;
+  receipt: TransactionReceipt;
+}
+
+export type CommitBatchErrorType = ChainActionErrorType;
+
+export async function commitBatch(client: ProtocolClients, p: CommitBatchParameters): Promise<CommitBatchReturnType> {
+  const address = client.addresses.taskMarket;
+  const resultTree = new PositionalTree(p.results.map((x, i) => resultLeaf(i, x.outputHash, x.traceRoot)));
+  const r = await sendContractTransaction(client, {
+    contract: 'TaskMarket',
+    address,
+    abi: taskMarketAbi,
+    functionName: 'commitBatch',
+    args: [p.taskId, resultTree.root],
+  });
+  const ev = eventOf<{ challengeDeadline: bigint }>(r.receipt, taskMarketAbi, address, 'BatchCommitted');
+  return { resultTree, challengeDeadline: ev.challengeDeadline, hash: r.hash, receipt: r.receipt };
+}

@@ -1,0 +1,35 @@
+/** Registers a model by its modelRoot (ModelRegistry.registerModel). */
+import type { Hex, TransactionReceipt } from 'viem';
+import { modelRegistryAbi } from '../artifacts/index.js';
+import type { ChainActionErrorType } from '../errors.js';
+import { eventOf, sendContractTransaction } from '../send.js';
+import type { ProtocolClients } from '../types.js';
+
+export interface RegisterModelParameters {
+  /** modelRoot (docs/protocol.md §modelRoot). */
+  modelRoot: Hex;
+  metadataURI: string;
+  /** Bit i set = the model uses op i of OP_TYPES (non-zero). */
+  opsBitmap: bigint;
+}
+
+export interface RegisterModelReturnType {
+  modelId: bigint;
+  hash: Hex;
+  receipt: TransactionReceipt;
+}
+
+export type RegisterModelErrorType = ChainActionErrorType;
+
+export async function registerModel(client: ProtocolClients, p: RegisterModelParameters): Promise<RegisterModelReturnType> {
+  const address = client.addresses.modelRegistry;
+  const r = await sendContractTransaction<bigint>(client, {
+    contract: 'ModelRegistry',
+    address,
+    abi: modelRegistryAbi,
+    functionName: 'registerModel',
+    args: [p.modelRoot, p.metadataURI, p.opsBitmap],
+  });
+  const ev = eventOf<{ modelId: bigint }>(r.receipt, modelRegistryAbi, address, 'ModelRegistered');
+  return { modelId: ev.modelId, hash: r.hash, receipt: r.receipt };
+}

@@ -1,0 +1,227 @@
+/**
+ * deployProtocol: deploys and binds the whole Verity protocol, then hands every parameter to the governance
+ * timelock. Shared by tests, benchmarks and (later) the node.
+ *
+ * Order: VRT → timelock (bootstrap: delay 0, the deployer its only proposer and admin) → governor → identity,
+ * model, reputation, validation registries → staking → one-step verifier (families + router) → DisputeGame →
+ * TaskMarket (resolver = the game) → staking/reputation/validation bindMarket(market) (one-shot, clears the
+ * binder) → through the timelock, in one batch: game.setMarket(market, true) and timelock.updateDelay(delay) →
+ * the governor gets PROPOSER and CANCELLER, the deployer gives up PROPOSER, CANCELLER and DEFAULT_ADMIN.
+ * Afterwards no externally owned account holds any power: only governor proposals executed by the timelock.
+ */
+import { encodeFunctionData, zeroAddress, zeroHash, type Abi, type Address, type Hex } from 'viem';
+import {
+  disputeGameAbi,
+  disputeGameBytecode,
+  identityRegistryAbi,
+  identityRegistryBytecode,
+  modelRegistryAbi,
+  modelRegistryBytecode,
+  reputationRegistryAbi,
+  reputationRegistryBytecode,
+  stakingAbi,
+  stakingBytecode,
+  taskMarketAbi,
+  taskMarketBytecode,
+  validationRegistryAbi,
+  validationRegistryBytecode,
+  verityGovernorAbi,
+  verityGovernorBytecode,
+  verityTimelockAbi,
+  verityTimelockBytecode,
+  verityTokenAbi,
+  verityTokenBytecode,
+} from './artifacts/index.js';
+import { TransactionError, type ChainActionErrorType } from './errors.js';
+import { defaultNonceManager } from './nonce.js';
+import { deployContract, sendContractTransaction, type ChainClients } from './send.js';
+import type { ProtocolAddresses } from './types.js';
+import { deployOneStepVerifier } from '../verifier/deploy.js';
+
+const DAY = 86_400n;
+const E18 = 10n ** 18n;
+
+export interface DeployProtocolOptions {
+  /** VRT minted at deployment (default 1e9 VRT). */
+  tokenSupply?: bigint;
+  /** Receives the supply (default the deployer). */
+  tokenHolder?: Address;
+  /** Timelock delay after deployment, seconds (default 2 days). */
+  timelockDelay?: bigint;
+  governor?: { votingDelay?: number; votingPeriod?: number; proposalThreshold?: bigint; quorumPercent?: bigint };
+  /** Staking unbonding delay, seconds (default 7 days; must exceed the challenge window). */
+  unbondingDelay?: bigint;
+  market?: {
+    /** Seconds a result stays challengeable (default 1 day). */
+    challengeWindow?: bigint;
+    /** Stake locked per claimed task (default 100 VRT). */
+    minStake?: bigint;
+    /** Challenger's share of a slash, bps (default 5000). */
+    slashChallengerBps?: number;
+    /** Treasury's share of a fee, bps (default 500). */
+    protocolFeeBps?: number;
+    /** Treasury (default the timelock). */
+    treasury?: Address;
+  };
+  game?: {
+    /** Bond per side (default 10 VRT). */
+    bond?: bigint;
+    /** Per-side chess clock, seconds (default 1 day). */
+    clock?: bigint;
+    /** Tree levels opened per bisection move, 1..4 (default 2). */
+    levelsPerMove?: number;
+  };
+  /** Use this IOneStepVerifier instead of deploying the real one (e.g. a test double). */
+  verifier?: Address;
+}
+
+export interface DeployProtocolReturnType {
+  addresses: ProtocolAddresses;
+  deployer: Address;
+  /** Gas used per deployment / setup transaction, in order. */
+  gas: { step: string; gasUsed: bigint }[];
+}
+
+export type DeployProtocolErrorType = ChainActionErrorType;
+
+/** Deploys, binds and hands over the protocol (see the module comment). */
+export async function deployProtocol(
+  walletClient: ChainClients['walletClient'],
+  publicClient: ChainClients['publicClient'],
+  opts: DeployProtocolOptions = {},
+  nonceManager = defaultNonceManager,
+): Promise<DeployProtocolReturnType> {
+  const clients: ChainClients = { walletClient, publicClient, nonceManager };
+  const deployer = walletClient.account.address;
+  const gas: { step: string; gasUsed: bigint }[] = [];
+  const deploy = async (name: string, abi: Abi | readonly unknown[], bytecode: Hex, args: readonly unknown[] = []): Promise<Address> => {
+    const r = await deployContract(clients, name, abi, bytecode, args);
+    gas.push({ step: `deploy ${name}`, gasUsed: r.receipt.gasUsed });
+    return r.address;
+  };
+  const call = async (contract: string, address: Address, abi: Abi | readonly unknown[], functionName: string, args: readonly unknown[] = []) => {
+    const r = await sendContractTransaction(clients, { contract, address, abi, functionName, args });
+    gas.push({ step: `${contract}.${functionName}`, gasUsed: r.receipt.gasUsed });
+    return r;
+  };
+
+  const g = opts.governor ?? {};
+  const m = opts.market ?? {};
+  const gm = opts.game ?? {};
+
+  const token = await deploy('VerityToken', verityTokenAbi, verityTokenBytecode, [opts.tokenHolder ?? deployer, opts.tokenSupply ?? 1_000_000_000n * E18]);
+  const timelock = await deploy('VerityTimelock', verityTimelockAbi, verityTimelockBytecode, [0n, [deployer], [zeroAddress], deployer]);
+  const governor = await deploy('VerityGovernor', verityGovernorAbi, verityGovernorBytecode, [
+    token,
+    timelock,
+    g.votingDelay ?? 1,
+    g.votingPeriod ?? 50_400,
+    g.proposalThreshold ?? 100_000n * E18,
+    g.quorumPercent ?? 4n,
+  ]);
+  const identityRegistry = await deploy('IdentityRegistry', identityRegistryAbi, identityRegistryBytecode);
+  const modelRegistry = await deploy('ModelRegistry', modelRegistryAbi, modelRegistryBytecode);
+  const reputationRegistry = await deploy('ReputationRegistry', reputationRegistryAbi, reputationRegistryBytecode, [identityRegistry]);
+  const validationRegistry = await deploy('ValidationRegistry', validationRegistryAbi, validationRegistryBytecode, [identityRegistry]);
+  const staking = await deploy('Staking', stakingAbi, stakingBytecode, [token, timelock, opts.unbondingDelay ?? 7n * DAY]);
+
+  let oneStepVerifier: Address;
+  let verifierFamilies: ProtocolAddresses['verifierFamilies'];
+  if (opts.verifier) {
+    oneStepVerifier = opts.verifier;
+  } else {
+    // src/verifier/deploy.ts sends without our nonce manager: resync before and after.
+    nonceManager.reset(publicClient, deployer);
+    const v = await deployOneStepVerifier(walletClient, publicClient);
+    nonceManager.reset(publicClient, deployer);
+    oneStepVerifier = v.verifier;
+    verifierFamilies = { dense: v.dense, elementwise: v.elementwise, reduce: v.reduce };
+    gas.push({ step: 'deploy OneStepVerifier (+3 op families)', gasUsed: 0n });
+  }
+
+  const disputeGame = await deploy('DisputeGame', disputeGameAbi, disputeGameBytecode, [
+    timelock,
+    token,
+    oneStepVerifier,
+    gm.bond ?? 10n * E18,
+    gm.clock ?? DAY,
+    gm.levelsPerMove ?? 2,
+  ]);
+  const taskMarket = await deploy('TaskMarket', taskMarketAbi, taskMarketBytecode, [
+    token,
+    identityRegistry,
+    modelRegistry,
+    staking,
+    reputationRegistry,
+    validationRegistry,
+    timelock,
+    {
+      challengeWindow: m.challengeWindow ?? DAY,
+      minStake: m.minStake ?? 100n * E18,
+      slashChallengerBps: m.slashChallengerBps ?? 5_000,
+      protocolFeeBps: m.protocolFeeBps ?? 500,
+      treasury: m.treasury ?? timelock,
+      resolver: disputeGame,
+    },
+  ]);
+
+  await call('Staking', staking, stakingAbi, 'bindMarket', [taskMarket]);
+  await call('ReputationRegistry', reputationRegistry, reputationRegistryAbi, 'bindMarket', [taskMarket]);
+  await call('ValidationRegistry', validationRegistry, validationRegistryAbi, 'bindMarket', [taskMarket]);
+
+  // Governance bootstrap through the timelock (delay 0 for now): allow the market on the game, then set the real
+  // delay. updateDelay is only callable by the timelock itself, so it runs inside the batch.
+  const delay = opts.timelockDelay ?? 2n * DAY;
+  const targets = [disputeGame, timelock];
+  const values = [0n, 0n];
+  const payloads = [
+    encodeFunctionData({ abi: disputeGameAbi, functionName: 'setMarket', args: [taskMarket, true] }),
+    encodeFunctionData({ abi: verityTimelockAbi, functionName: 'updateDelay', args: [delay] }),
+  ];
+  const salt = zeroHash;
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'scheduleBatch', [targets, values, payloads, zeroHash, salt, 0n]);
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'executeBatch', [targets, values, payloads, zeroHash, salt]);
+
+  const role = (name: 'PROPOSER_ROLE' | 'CANCELLER_ROLE' | 'DEFAULT_ADMIN_ROLE') =>
+    publicClient.readContract({ address: timelock, abi: verityTimelockAbi, functionName: name });
+  const [proposer, canceller, admin] = await Promise.all([role('PROPOSER_ROLE'), role('CANCELLER_ROLE'), role('DEFAULT_ADMIN_ROLE')]);
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'grantRole', [proposer, governor]);
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'grantRole', [canceller, governor]);
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'revokeRole', [proposer, deployer]);
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'revokeRole', [canceller, deployer]);
+  await call('VerityTimelock', timelock, verityTimelockAbi, 'renounceRole', [admin, deployer]);
+
+  // Post-conditions: the handover really happened.
+  const has = (r: Hex, who: Address) => publicClient.readContract({ address: timelock, abi: verityTimelockAbi, functionName: 'hasRole', args: [r, who] });
+  const [a, p, c, allowed, minDelay] = await Promise.all([
+    has(admin, deployer),
+    has(proposer, deployer),
+    has(canceller, deployer),
+    publicClient.readContract({ address: disputeGame, abi: disputeGameAbi, functionName: 'isMarket', args: [taskMarket] }),
+    publicClient.readContract({ address: timelock, abi: verityTimelockAbi, functionName: 'getMinDelay' }),
+  ]);
+  if (a || p || c || !allowed || minDelay !== delay) {
+    throw new TransactionError('Protocol handover to the timelock did not complete.', {
+      details: `deployer admin=${a} proposer=${p} canceller=${c}; game allows market=${allowed}; timelock delay=${minDelay}`,
+    });
+  }
+
+  return {
+    addresses: {
+      token,
+      timelock,
+      governor,
+      identityRegistry,
+      reputationRegistry,
+      validationRegistry,
+      modelRegistry,
+      staking,
+      taskMarket,
+      disputeGame,
+      oneStepVerifier,
+      ...(verifierFamilies ? { verifierFamilies } : {}),
+    },
+    deployer,
+    gas,
+  };
+}

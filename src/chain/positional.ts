@@ -1,0 +1,67 @@
+/**
+ * TypeScript side of contracts/libraries/PositionalMerkle.sol: the fixed-shape tree over a task's element inputs
+ * and results (depth ceil(log2 count), leaves past `count` are zero, node = keccak256(left ‖ right), leaves
+ * double-hashed). Used for batch tasks: the requester's input root, the worker's result root, a challenger's proofs.
+ */
+import { concatHex, encodeAbiParameters, keccak256, type Hex } from 'viem';
+import { BaseError } from '../errors.js';
+
+export class PositionalMerkleError extends BaseError {
+  override name = 'PositionalMerkleError';
+}
+
+/** Largest number of leaves (PositionalMerkle.MAX_LEAVES). */
+export const MAX_LEAVES = 1 << 16;
+const ZERO = `0x${'00'.repeat(32)}` as Hex;
+
+/** keccak256(keccak256(abi.encode(index, inputHash))). */
+export function inputLeaf(index: number | bigint, inputHash: Hex): Hex {
+  return keccak256(keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'bytes32' }], [BigInt(index), inputHash])));
+}
+
+/** keccak256(keccak256(abi.encode(index, outputHash, traceRoot))). */
+export function resultLeaf(index: number | bigint, outputHash: Hex, traceRoot: Hex): Hex {
+  return keccak256(
+    keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }], [BigInt(index), outputHash, traceRoot])),
+  );
+}
+
+/** The positional tree over `leaves` (already leaf-hashed). */
+export class PositionalTree {
+  readonly count: number;
+  readonly depth: number;
+  private readonly levels: Hex[][];
+
+  constructor(leaves: readonly Hex[]) {
+    if (leaves.length === 0 || leaves.length > MAX_LEAVES) {
+      throw new PositionalMerkleError(`A positional tree needs 1..${MAX_LEAVES} leaves.`, { details: `got ${leaves.length}` });
+    }
+    this.count = leaves.length;
+    let d = 0;
+    while (1 << d < leaves.length) d++;
+    this.depth = d;
+    const level0 = [...leaves];
+    while (level0.length < 1 << d) level0.push(ZERO);
+    this.levels = [level0];
+    for (let l = 0; l < d; l++) {
+      const prev = this.levels[l]!;
+      const next: Hex[] = [];
+      for (let i = 0; i < prev.length; i += 2) next.push(keccak256(concatHex([prev[i]!, prev[i + 1]!])));
+      this.levels.push(next);
+    }
+  }
+
+  get root(): Hex {
+    return this.levels[this.depth]![0]!;
+  }
+
+  /** Bottom-up siblings of leaf `index` (exactly `depth` of them). */
+  proof(index: number): Hex[] {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new PositionalMerkleError(`Leaf index ${index} is out of range.`, { details: `the tree has ${this.count} leaves` });
+    }
+    const out: Hex[] = [];
+    for (let l = 0; l < this.depth; l++) out.push(this.levels[l]![(index >> l) ^ 1]!);
+    return out;
+  }
+}
