@@ -1,5 +1,7 @@
 /** ABIs shared by the chain actions: the union of every protocol contract's custom errors (for nested reverts). */
-import type { Abi, AbiError } from 'viem';
+import type { Abi } from 'viem';
+
+type AbiError = Extract<Abi[number], { type: 'error' }>;
 import * as artifacts from './artifacts/index.js';
 
 function collectErrors(): AbiError[] {
