@@ -1,6 +1,6 @@
 /**
- * Nonce management for transactions sent by the actions: one counter per (chain, account), read once from the
- * node (`pending` count) and incremented locally, so several transactions can be sent back to back without waiting
+ * Nonce management for transactions sent by the actions: one counter per (chain, account), incremented locally
+ * (and never behind the node's `pending` count), so several transactions can be sent back to back without waiting
  * for the node to see the previous ones. Allocation is serialized per account. A send that fails before reaching
  * the node must call {@link NonceManager.reset} (the actions do) so the next one re-reads the count.
  */
@@ -15,8 +15,10 @@ export class NonceManager {
     const key = `${publicClient.chain?.id ?? 0}:${address.toLowerCase()}`;
     const prev = this.lock.get(key) ?? Promise.resolve();
     const run = prev.then(async () => {
-      let n = this.next.get(key);
-      if (n === undefined) n = await publicClient.getTransactionCount({ address, blockTag: 'pending' });
+      // max(local, node): back-to-back sends use the local counter; sends made by other code from the same account
+      // (a DisputeClient, a wallet) are picked up from the node's pending count.
+      const pending = await publicClient.getTransactionCount({ address, blockTag: 'pending' });
+      const n = Math.max(this.next.get(key) ?? 0, pending);
       this.next.set(key, n + 1);
       return n;
     });

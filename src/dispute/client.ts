@@ -144,6 +144,8 @@ export interface MoveRecord {
   move: string;
   hash: Hex;
   gasUsed: bigint;
+  /** Block that included it (anvil mines one transaction per block: orders the two sides' moves). */
+  blockNumber: bigint;
 }
 
 export interface DisputeClientOptions {
@@ -249,7 +251,7 @@ export class DisputeClient {
     const hash = await this.walletClient.writeContract(simulated as never);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError(`${move} reverted.`, { details: `game ${gameId}, tx ${hash}` });
-    this.moves.push({ gameId, move, hash, gasUsed: receipt.gasUsed });
+    this.moves.push({ gameId, move, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return receipt;
   }
 
@@ -274,7 +276,7 @@ export class DisputeClient {
     const hash = await this.walletClient.writeContract(request);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError('open reverted.', { details: `tx ${hash}` });
-    this.moves.push({ gameId: result, move: 'open', hash, gasUsed: receipt.gasUsed });
+    this.moves.push({ gameId: result, move: 'open', hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return result;
   }
 

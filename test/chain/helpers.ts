@@ -1,0 +1,106 @@
+/**
+ * A deployed protocol on a fresh anvil for tests and benchmarks: deployProtocol (real one-step verifier), five
+ * funded accounts (anvil's public test mnemonic) and a real model run (honest and corrupted traces).
+ */
+import { bytesToHex, createPublicClient, createTestClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
+import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { deployProtocol, type DeployProtocolOptions } from '../../src/chain/deploy.js';
+import { NonceManager } from '../../src/chain/nonce.js';
+import { sendContractTransaction } from '../../src/chain/send.js';
+import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
+import { keccakReady, modelRootHex } from '../../src/commit/index.js';
+import { OP_TYPES, type QModel, type Trace } from '../../src/engine/ir.js';
+import { prepareModel, runModel } from '../../src/engine/run.js';
+import { quantizeInput } from '../../src/onnx/import.js';
+import { modelData, quantized, type ModelName } from '../onnx/models.js';
+import { corrupt } from '../dispute/helpers.js';
+
+const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
+export const E18 = 10n ** 18n;
+
+export const ROLES = { deployer: 0, requester: 1, worker: 2, challenger: 3, stranger: 4 } as const;
+export type Role = keyof typeof ROLES;
+
+export interface LocalProtocol {
+  anvil: AnvilInstance;
+  publicClient: PublicClient;
+  testClient: ReturnType<typeof createTestClient>;
+  addresses: ProtocolAddresses;
+  nonceManager: NonceManager;
+  /** Clients acting as `role`. */
+  as(role: Role): ProtocolClients;
+  /** Advances anvil's clock by `seconds` and mines a block. */
+  warp(seconds: number | bigint): Promise<void>;
+  now(): Promise<bigint>;
+  stop(): Promise<void>;
+}
+
+export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<LocalProtocol> {
+  await keccakReady;
+  const anvil = await startAnvil();
+  try {
+    const transport = http(anvil.rpcUrl);
+    const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
+    const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
+    const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 20 });
+    const nonceManager = new NonceManager();
+    const { addresses } = await deployProtocol(wallet(ROLES.deployer), publicClient, opts, nonceManager);
+    const as = (role: Role): ProtocolClients => ({ publicClient, walletClient: wallet(ROLES[role]), nonceManager, addresses });
+    for (const role of ['requester', 'worker', 'challenger', 'stranger'] as const) {
+      await sendContractTransaction(as('deployer'), {
+        contract: 'VerityToken',
+        address: addresses.token,
+        abi: erc20Abi,
+        functionName: 'transfer',
+        args: [as(role).walletClient.account.address, 1_000_000n * E18],
+      });
+    }
+    return {
+      anvil,
+      publicClient,
+      testClient,
+      addresses,
+      nonceManager,
+      as,
+      warp: async (seconds) => {
+        await testClient.increaseTime({ seconds: Number(seconds) });
+        await testClient.mine({ blocks: 1 });
+      },
+      now: async () => (await publicClient.getBlock()).timestamp,
+      stop: () => anvil.stop(),
+    };
+  } catch (e) {
+    await anvil.stop();
+    throw e;
+  }
+}
+
+/** Bit i set for every op i (index in OP_TYPES) the model uses. */
+export function opsBitmap(model: QModel): bigint {
+  let b = 0n;
+  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
+  return b;
+}
+
+export interface RealRun {
+  model: QModel;
+  modelRoot: Hex;
+  honest: Trace;
+  /** The honest trace with element `element` of tensor `tensorId` changed. */
+  corrupted: Trace;
+  tensorId: number;
+  element: number;
+}
+
+/** Runs a shipped model on its first data row; corrupts one element of tensor `tensorId` (default: the output). */
+export function realRun(name: ModelName, tensorId?: number, element?: number): RealRun {
+  const model = quantized(name);
+  const honest = runModel(prepareModel(model), [quantizeInput(model, modelData(name).x[0]!)]);
+  const id = tensorId ?? honest.length - 1;
+  const e = element ?? Math.floor(honest[id]!.data.length / 2);
+  return { model, modelRoot: modelRootHex(model), honest, corrupted: corrupt(honest, id, e, 7), tensorId: id, element: e };
+}
+
+export { bytesToHex };

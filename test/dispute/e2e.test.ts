@@ -1,0 +1,119 @@
+/**
+ * End-to-end disputes on anvil with the REAL one-step verifier (contracts/verifier), for each shipped model
+ * (wine-mlp, digits-convnet, tiny-gpt), played move by move by DisputeClient (harness: ./e2e-harness.ts):
+ *  1. a claimant whose trace is wrong in exactly one element of one op (op and element from a seeded PRNG; the
+ *     lying trace is recomputed honestly downstream) loses at the one-step re-execution;
+ *  2. an honest claimant wins against a lying challenger (whose own trace is wrong at a random site, so it disputes
+ *     a tensor that is in fact correct and picks wrongly all the way down);
+ *  3. a claimant that stops answering loses on time; 4. a challenger that stops answering loses on time
+ *     (evm_increaseTime past the clock, then the other side calls timeout).
+ * Every dispute: ≤ 2·log2(elements) + 3 transactions (elements = the disputed tensor's) and ≤ 1.5M gas in total.
+ * Prints a table per model. VERITY_SEED overrides the PRNG seed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstDisagreement } from '../../src/dispute/index.js';
+import type { QModel, Trace } from '../../src/engine/ir.js';
+import { MODEL_NAMES } from '../onnx/models.js';
+import { honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, txBound, type DisputeResult, type Env } from './e2e-harness.js';
+
+const SEED = Number(process.env.VERITY_SEED ?? 0x5eed);
+const MAX_GAS = 1_500_000n;
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv();
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const totals = new Map<string, bigint>(); // model → gas of the wrong-claimant dispute
+
+function row(scenario: string, r: DisputeResult): string {
+  const where = r.tensorId === undefined ? '-' : `t${r.tensorId} (${r.numElements} el.)${r.elementIndex === undefined ? '' : ` e${r.elementIndex}`}`;
+  const moves = r.moves.map((m) => `${m.move} ${m.gasUsed}`).join(', ');
+  return `  ${scenario.padEnd(22)} ${String(r.moves.length).padEnd(4)} ${String(r.gas).padEnd(9)} ${where.padEnd(24)} ${moves}`;
+}
+
+function checkBounds(r: DisputeResult): void {
+  expect(r.gas).toBeLessThanOrEqual(MAX_GAS);
+  if (r.numElements !== undefined) expect(r.moves.length).toBeLessThanOrEqual(txBound(r.numElements));
+  else expect(r.moves.length).toBeLessThanOrEqual(3); // open + (revealRoots) + timeout
+}
+
+describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)', (name) => {
+  let model: QModel;
+  let honest: Trace;
+  const lines: string[] = [];
+  const rnd = prng(SEED + MODEL_NAMES.indexOf(name));
+
+  beforeAll(() => {
+    model = quantized(name);
+    honest = honestTrace(model, name);
+  });
+  afterAll(() => {
+    // eslint-disable-next-line no-console
+    console.log(`${name} (seed ${SEED}, levelsPerMove 2)\n  ${'scenario'.padEnd(22)} txs  gas       disputed                 moves (gas each)\n${lines.join('\n')}`);
+  });
+
+  it('a claimant wrong in one element of one op loses at the one-step re-execution', async () => {
+    const { nodeIndex, element } = randomSite(model, rnd);
+    const bad = lyingTrace(model, honest, nodeIndex, element);
+    const tensorId = model.inputs.length + nodeIndex;
+    expect(firstDisagreement(model, honest, bad)).toMatchObject({ tensorId, nodeIndex, elementIndex: element });
+    const r = await playDispute(env, model, bad, honest);
+    lines.push(row(`wrong claimant n${nodeIndex} ${model.nodes[nodeIndex]!.op}`, r));
+    expect(r.outcome).toBe(Outcome.ChallengerWon);
+    expect(r.tensorId).toBe(tensorId);
+    expect(r.elementIndex).toBe(element);
+    const t = model.tensors[tensorId]!;
+    expect(r.moves.length).toBe(2 * rounds(r.numElements!, t.dtype, 2) + 3);
+    expect(r.moves.at(-1)!.move).toBe('oneStep');
+    checkBounds(r);
+    totals.set(name, r.gas);
+  });
+
+  it('an honest claimant wins against a lying challenger', async () => {
+    const { nodeIndex, element } = randomSite(model, rnd);
+    const lie = lyingTrace(model, honest, nodeIndex, element, 3);
+    const r = await playDispute(env, model, honest, lie);
+    lines.push(row(`lying challenger n${nodeIndex} ${model.nodes[nodeIndex]!.op}`, r));
+    expect(r.outcome).toBe(Outcome.ClaimantWon);
+    expect(r.tensorId).toBe(model.inputs.length + nodeIndex); // it disputed a tensor that is in fact correct
+    expect(r.moves.at(-1)!.move).toBe('oneStep');
+    checkBounds(r);
+  });
+
+  it('a claimant that stops answering loses on time', async () => {
+    const { nodeIndex, element } = randomSite(model, rnd);
+    const bad = lyingTrace(model, honest, nodeIndex, element);
+    // it reveals its roots, then never opens the disputed tensor
+    const r = await playDispute(env, model, bad, honest, { claimantStopsAfter: 1 });
+    lines.push(row('claimant silent', r));
+    expect(r.outcome).toBe(Outcome.ChallengerWon);
+    expect(r.moves.at(-1)).toMatchObject({ move: 'timeout', side: 'challenger' });
+    checkBounds(r);
+  });
+
+  it('a challenger that stops answering loses on time', async () => {
+    const { nodeIndex, element } = randomSite(model, rnd);
+    const lie = lyingTrace(model, honest, nodeIndex, element);
+    // it opens and disputes a tensor, then never picks a child nor plays the one step
+    const r = await playDispute(env, model, honest, lie, { challengerStopsAfter: 2 });
+    lines.push(row('challenger silent', r));
+    expect(r.outcome).toBe(Outcome.ClaimantWon);
+    expect(r.moves.at(-1)).toMatchObject({ move: 'timeout', side: 'claimant' });
+    expect(r.moves.map((m) => m.move)).not.toContain('oneStep');
+    checkBounds(r);
+  });
+});
+
+describe('dispute cost across models', () => {
+  it("tiny-gpt's dispute costs at most twice wine-mlp's", () => {
+    const wine = totals.get('wine-mlp');
+    const gpt = totals.get('tiny-gpt');
+    expect(wine).toBeDefined();
+    expect(gpt).toBeDefined();
+    expect(gpt!).toBeLessThanOrEqual(2n * wine!);
+  });
+});
