@@ -14,10 +14,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sizeOf, type QModel, type Trace } from '../src/engine/ir.js';
-import { dependencies } from '../src/verifier/index.js';
 import { MODEL_NAMES, type ModelName } from '../test/onnx/models.js';
-import { honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, startEnv, txBound } from '../test/dispute/e2e-harness.js';
+import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, startEnv, txBound } from '../test/dispute/e2e-harness.js';
 
 export const SEED = 0x5eed;
 
@@ -37,21 +35,6 @@ export interface DisputeRow {
   oneStepGas: number;
   computeElementGas: number;
   totalGas: number;
-}
-
-/** The (node, element) whose one step reads the most proven elements (edges + up to 24 sampled elements per node). */
-export function heaviestSite(model: QModel, trace: Trace): { nodeIndex: number; element: number } {
-  let best = { nodeIndex: 0, element: 0, reads: -1 };
-  model.nodes.forEach((node, ni) => {
-    const n = sizeOf(model.tensors[node.output]!.shape);
-    const sample = new Set([0, n - 1, ...Array.from({ length: Math.min(n, 24) }, (_, i) => Math.floor((i * n) / Math.min(n, 24)))]);
-    for (const o of sample) {
-      const d = dependencies(model, ni, o, trace);
-      const reads = [...d.inputs, ...d.params].flat().reduce((s, [, c]) => s + c, 0);
-      if (reads > best.reads) best = { nodeIndex: ni, element: o, reads };
-    }
-  });
-  return best;
 }
 
 /** Plays the disputes (one anvil for all) and returns one row per (model, site, levelsPerMove). */

@@ -9,7 +9,7 @@
  * the governor gets PROPOSER and CANCELLER, the deployer gives up PROPOSER, CANCELLER and DEFAULT_ADMIN.
  * Afterwards no externally owned account holds any power: only governor proposals executed by the timelock.
  */
-import { encodeFunctionData, zeroAddress, zeroHash, type Abi, type Address, type Hex } from 'viem';
+import { encodeFunctionData, getAddress, zeroAddress, zeroHash, type Abi, type Address, type Hex } from 'viem';
 import {
   disputeGameAbi,
   disputeGameBytecode,
@@ -128,14 +128,14 @@ export async function deployProtocol(
   let oneStepVerifier: Address;
   let verifierFamilies: ProtocolAddresses['verifierFamilies'];
   if (opts.verifier) {
-    oneStepVerifier = opts.verifier;
+    oneStepVerifier = getAddress(opts.verifier);
   } else {
     // src/verifier/deploy.ts sends without our nonce manager: resync before and after.
     nonceManager.reset(publicClient, deployer);
     const v = await deployOneStepVerifier(walletClient, publicClient);
     nonceManager.reset(publicClient, deployer);
-    oneStepVerifier = v.verifier;
-    verifierFamilies = { dense: v.dense, elementwise: v.elementwise, reduce: v.reduce };
+    oneStepVerifier = getAddress(v.verifier);
+    verifierFamilies = { dense: getAddress(v.dense), elementwise: getAddress(v.elementwise), reduce: getAddress(v.reduce) };
     gas.push({ step: 'deploy OneStepVerifier (+3 op families)', gasUsed: 0n });
   }
 

@@ -3,7 +3,7 @@
  * sent), take a nonce from the {@link NonceManager}, send, wait for the receipt, and turn every failure into a
  * decoded {@link ContractRevertError} or a {@link TransactionError}.
  */
-import { parseEventLogs, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
+import { getAddress, parseEventLogs, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
 import { decodeContractError, TransactionError, UnexpectedReceiptError } from './errors.js';
 import { defaultNonceManager, type NonceManager } from './nonce.js';
 
@@ -96,7 +96,7 @@ export async function deployContract(
   }
   const receipt = await mined(clients, hash, `${contract} deployment`);
   if (!receipt.contractAddress) throw new TransactionError(`${contract} deployment has no contract address.`, { details: `tx ${hash}` });
-  return { address: receipt.contractAddress, hash, receipt };
+  return { address: getAddress(receipt.contractAddress), hash, receipt };
 }
 
 /** The first `eventName` log emitted by `address` in `receipt`, decoded with `abi`. */

@@ -246,9 +246,19 @@ export class DisputeClient {
 
   // ------------------------------------------------------------------ transactions
 
+  /**
+   * Gas limit for a move: the estimate plus a margin. The estimate is exact for the block it was made against, but
+   * a move writes the mover's clock (packed with other fields): if the transaction lands a second later, that store
+   * changes a value the estimate saw unchanged and costs ~2,800 gas more, which would run an exact limit out of gas.
+   */
+  private async gasFor(request: unknown): Promise<bigint> {
+    const est = await this.publicClient.estimateContractGas({ ...(request as object), account: this.walletClient.account } as never);
+    return est + est / 5n + 20_000n;
+  }
+
   private async send(gameId: bigint, move: string, request: Parameters<WalletClient<Transport, Chain, Account>['writeContract']>[0]): Promise<TransactionReceipt> {
     const { request: simulated } = await this.publicClient.simulateContract({ ...(request as object), account: this.walletClient.account } as never);
-    const hash = await this.walletClient.writeContract(simulated as never);
+    const hash = await this.walletClient.writeContract({ ...(simulated as object), gas: await this.gasFor(simulated) } as never);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError(`${move} reverted.`, { details: `game ${gameId}, tx ${hash}` });
     this.moves.push({ gameId, move, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
@@ -273,7 +283,7 @@ export class DisputeClient {
       args: [args.taskKey, args.claimant, this.account, args.traceRoot, args.modelRoot, args.inputHash, args.outputHash],
       account: this.walletClient.account,
     });
-    const hash = await this.walletClient.writeContract(request);
+    const hash = await this.walletClient.writeContract({ ...request, gas: await this.gasFor(request) } as never);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError('open reverted.', { details: `tx ${hash}` });
     this.moves.push({ gameId: result, move: 'open', hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });

@@ -142,8 +142,19 @@ describe('task lifecycle', () => {
   it('postTask reverts: zero fee (MarketZeroFee), malformed tensor (MarketInvalidTensors)', async () => {
     const inputs = run.honest.slice(0, 1);
     await reverts(async () => postTask(p.as('requester'), { modelId, inputs, fee: 0n, deadline: await deadline() }), 'MarketZeroFee');
-    const bad = { ...inputs[0]!, shape: [1, 14] }; // 14 elements declared, 13 given
-    const err = await reverts(async () => postTask(p.as('requester'), { modelId, inputs: [bad], fee: E18, deadline: await deadline() }), 'MarketInvalidTensors');
+    // postTask validates tensors in TS first; send a malformed one directly: 14 elements declared, 13 given
+    const bad = { ...tensorArg(inputs[0]!), shape: [1, 14] };
+    const err = await reverts(
+      async () =>
+        sendContractTransaction(p.as('requester'), {
+          contract: 'TaskMarket',
+          address: p.addresses.taskMarket,
+          abi: taskMarketAbi,
+          functionName: 'postTask',
+          args: [modelId, [bad], E18, await deadline()],
+        }),
+      'MarketInvalidTensors',
+    );
     expect(err.args).toEqual([0n]);
   });
 

@@ -15,7 +15,7 @@ import { allocate, sizeOf, type QModel, type TensorData, type Trace } from '../.
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../../src/verifier/deploy.js';
-import { buildOneStep } from '../../src/verifier/index.js';
+import { buildOneStep, dependencies } from '../../src/verifier/index.js';
 import { modelData, quantized, type ModelName } from '../onnx/models.js';
 
 const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
@@ -70,6 +70,21 @@ export function randomSite(model: QModel, rnd: () => number): { nodeIndex: numbe
   const nodeIndex = Math.floor(rnd() * model.nodes.length);
   const n = sizeOf(model.tensors[model.nodes[nodeIndex]!.output]!.shape);
   return { nodeIndex, element: Math.floor(rnd() * n) };
+}
+
+/** The (node, element) whose one step reads the most proven elements (edges + up to 24 sampled elements per node). */
+export function heaviestSite(model: QModel, trace: Trace): { nodeIndex: number; element: number } {
+  let best = { nodeIndex: 0, element: 0, reads: -1 };
+  model.nodes.forEach((node, ni) => {
+    const n = sizeOf(model.tensors[node.output]!.shape);
+    const sample = new Set([0, n - 1, ...Array.from({ length: Math.min(n, 24) }, (_, i) => Math.floor((i * n) / Math.min(n, 24)))]);
+    for (const o of sample) {
+      const d = dependencies(model, ni, o, trace);
+      const reads = [...d.inputs, ...d.params].flat().reduce((s, [, c]) => s + c, 0);
+      if (reads > best.reads) best = { nodeIndex: ni, element: o, reads };
+    }
+  });
+  return best;
 }
 
 export interface Env {

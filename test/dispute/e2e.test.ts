@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstDisagreement } from '../../src/dispute/index.js';
 import type { QModel, Trace } from '../../src/engine/ir.js';
 import { MODEL_NAMES } from '../onnx/models.js';
-import { honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, txBound, type DisputeResult, type Env } from './e2e-harness.js';
+import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, txBound, type DisputeResult, type Env } from './e2e-harness.js';
 
 const SEED = Number(process.env.VERITY_SEED ?? 0x5eed);
 const MAX_GAS = 1_500_000n;
@@ -27,7 +27,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const totals = new Map<string, bigint>(); // model → gas of the wrong-claimant dispute
+const totals = new Map<string, bigint>(); // model → gas of the wrong-claimant dispute (random site)
+const heaviest = new Map<string, bigint>(); // model → gas of the wrong-claimant dispute at the heaviest one step
 
 function row(scenario: string, r: DisputeResult): string {
   const where = r.tensorId === undefined ? '-' : `t${r.tensorId} (${r.numElements} el.)${r.elementIndex === undefined ? '' : ` e${r.elementIndex}`}`;
@@ -73,6 +74,16 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
     totals.set(name, r.gas);
   });
 
+  it('the heaviest one step (most proven elements read) stays within the bounds', async () => {
+    const { nodeIndex, element } = heaviestSite(model, honest);
+    const r = await playDispute(env, model, lyingTrace(model, honest, nodeIndex, element), honest);
+    lines.push(row(`heaviest n${nodeIndex} ${model.nodes[nodeIndex]!.op}`, r));
+    expect(r.outcome).toBe(Outcome.ChallengerWon);
+    expect(r.elementIndex).toBe(element);
+    checkBounds(r);
+    heaviest.set(name, r.gas);
+  });
+
   it('an honest claimant wins against a lying challenger', async () => {
     const { nodeIndex, element } = randomSite(model, rnd);
     const lie = lyingTrace(model, honest, nodeIndex, element, 3);
@@ -115,5 +126,6 @@ describe('dispute cost across models', () => {
     expect(wine).toBeDefined();
     expect(gpt).toBeDefined();
     expect(gpt!).toBeLessThanOrEqual(2n * wine!);
+    expect(heaviest.get('tiny-gpt')!).toBeLessThanOrEqual(2n * heaviest.get('wine-mlp')!);
   });
 });

@@ -11,7 +11,30 @@ import type { DType, IntArray, Param, QNode, TensorData, TensorInfo } from '../i
 import { sizeOf } from '../ir.js';
 import { EngineModelError } from '../errors.js';
 
-export type Kernel = (inputs: readonly TensorData[], out: TensorData) => void;
+/**
+ * A kernel runs one item: `kernel(inputs, out)`. A kernel may also have a batch form
+ * `kernel.batch(inputs, out, B)` where every data array holds B items back to back (item b at
+ * b·size); it must give each item exactly what the single form gives it. runBatch uses the batch
+ * form when present and otherwise runs the single form on per-item views.
+ */
+export type Kernel = ((inputs: readonly TensorData[], out: TensorData) => void) & { batch?: BatchKernel };
+export type BatchKernel = (inputs: readonly TensorData[], out: TensorData, B: number) => void;
+
+/** A kernel from its batch form (the single form is B = 1). */
+export function batchKernel(f: BatchKernel): Kernel {
+  const k: Kernel = (ins, out) => f(ins, out, 1);
+  k.batch = f;
+  return k;
+}
+
+/**
+ * Marks a kernel whose loops only depend on data lengths (rows of the last axis, elementwise), so
+ * it runs B stacked items as they are.
+ */
+export function rowwise(k: Kernel): Kernel {
+  k.batch = (ins, out) => k(ins, out);
+  return k;
+}
 
 export const DTYPE_MIN: Record<DType, number> = { i8: -128, u8: 0, i32: -2147483648 };
 export const DTYPE_MAX: Record<DType, number> = { i8: 127, u8: 255, i32: 2147483647 };

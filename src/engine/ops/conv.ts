@@ -6,11 +6,19 @@
  * The run writes x − xZero into a zero-bordered scratch (the padding), gathers each output
  * position's window into a row of a GEMM operand (im2col; with dilation_w = 1 and group = 1 one
  * kernel row is one contiguous run of KW·C values), and multiplies by the filters (one GEMM per group).
+ *
+ * WebAssembly path: filters, requant tables and a per-group im2col index map (each entry the x
+ * element it reads, −1 for padding and the K..K8 row tail) stay resident; a run copies x in,
+ * gathers the windows as bytes (padding = xZero, so x − xZero = 0), runs one 8-bit-A GEMM per group
+ * (x − xZero widened in the kernel) writing its columns of C, then the requant+clamp epilogue.
+ * A batch gathers every item's windows into one GEMM over P × B rows.
  */
 import { requantH, requantTable } from '../fixedpoint.js';
-import { dev, type Kernel, NodeContext } from './common.js';
-import { makeGemm, padRows } from './gemm.js';
+import { batchKernel, dev, type Kernel, NodeContext } from './common.js';
+import { I32_MAX, makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, bytesOf, copyIn8, copyOut, requantKernel, requantRegions } from './wasmdense.js';
 
 export function convOutDim(inDim: number, padA: number, padB: number, k: number, stride: number, dil: number): number {
   return Math.floor((inDim + padA + padB - dil * (k - 1) - 1) / stride) + 1;
@@ -57,6 +65,50 @@ export function prepare(ctx: NodeContext): Kernel {
   const gemms = Array.from({ length: group }, (_, g) =>
     makeGemm(P, COg, Kc, bound, padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)),
   );
+  const w = wasmKernels();
+  if (w && bound <= I32_MAX) {
+    const HWC = H * W * C;
+    const maps = Array.from({ length: group }, (_, g) => {
+      const map = new Int32Array(P * K8).fill(-1);
+      let p = 0;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++, p++) {
+          let d = p * K8;
+          for (let kh = 0; kh < KH; kh++) {
+            const h = oh * sh + kh * dh - pt;
+            for (let kw = 0; kw < KW; kw++) {
+              const x = ow * sw + kw * dw - pl;
+              const inside = h >= 0 && h < H && x >= 0 && x < W;
+              for (let c = 0; c < Cg; c++, d++) if (inside) map[d] = (h * W + x) * C + g * Cg + c;
+            }
+          }
+        }
+      }
+      return resident(map);
+    });
+    const filters = Array.from({ length: group }, (_, g) => resident(padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)));
+    const rq = requantRegions(CO, mult.data, shift.data, bias?.data);
+    const gemm = xd === 'i8' ? w.gemm8s : w.gemm8u;
+    const requant = requantKernel(w, yd);
+    const ob = bytesOf(yd);
+    return batchKernel((ins, out, B) => {
+      const xBytes = align16(B * HWC);
+      const aBytes = align16(B * P * K8);
+      const cBytes = B * P * CO * 4;
+      const base = scratch(xBytes + group * aBytes + cBytes + B * P * CO * ob);
+      const ao = base + xBytes;
+      const co = ao + group * aBytes;
+      const yo = co + cBytes;
+      copyIn8(xd, ins[0].data, base);
+      for (let g = 0; g < group; g++) {
+        const a = ao + g * aBytes;
+        for (let b = 0; b < B; b++) w.gather8(maps[g].off, base + b * HWC, a + b * P * K8, P * K8, xZero);
+        gemm(a, K8, filters[g].off, K8 * 2, co + g * COg * 4, CO * 4, B * P, COg, xZero);
+      }
+      requant(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, B * P * CO, CO, yZero, lo, hi);
+      copyOut(yd, out.data, yo, B * P * CO);
+    });
+  }
   const acc = new Float64Array(P * CO);
   const bf = new Float64Array(CO);
   if (bias) for (let i = 0; i < CO; i++) bf[i] = bias.data[i];

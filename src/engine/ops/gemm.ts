@@ -36,7 +36,7 @@ export function padRows(src: ArrayLike<number>, rows: number, K: number, K8: num
 export function makeGemm(M: number, N: number, K: number, bound: number, constB?: Int16Array): Gemm {
   const K8 = Math.ceil(K / 8) * 8;
   if (bound <= I32_MAX && wasmGemmAvailable()) {
-    const w = new WasmGemm(M, N, K);
+    const w = new WasmGemm(M, N, K, constB);
     return {
       M,
       N,
@@ -44,10 +44,7 @@ export function makeGemm(M: number, N: number, K: number, bound: number, constB?
       backend: 'wasm',
       a: () => w.a(),
       b: () => w.b(),
-      run: () => {
-        if (constB) w.b().set(constB);
-        return w.run();
-      },
+      run: () => w.run(),
     };
   }
   const A = new Int16Array(M * K8);

@@ -1,14 +1,19 @@
 /**
  * Linear (docs/ops.md §Linear): over the last axis of x[.., K] with weight i8[N][K]:
  *   acc_j = bias_j + Σ_k (x_k − xZero)·W[j][k];  y_j = clamp(yZero + requant(acc_j, mult_j, shift_j), lo, hi)
- * The run writes x − xZero (i16) as the A operand of one GEMM over all rows against the prepared
- * i16 weights, then adds the bias and requantizes.
+ * WebAssembly path: the weights (i16, rows padded to K8) and the bias/mult/shift tables stay resident
+ * in wasm memory; a run copies x in, runs one 8-bit-A GEMM over all rows (x − xZero widened in the
+ * kernel) and the requant+clamp epilogue there, and copies y out. A batch is one GEMM over
+ * rows × B. JS path: writes x − xZero (i16) as the A operand of one GEMM over all rows against the
+ * prepared i16 weights, then adds the bias and requantizes.
  */
 import { sizeOf } from '../ir.js';
 import { requantAlwaysFast, requantH, requantTable } from '../fixedpoint.js';
-import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
-import { makeGemm, padRows } from './gemm.js';
+import { batchKernel, type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
+import { I32_MAX, makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, bytesOf, copyIn8, copyOut, requantKernel, requantRegions } from './wasmdense.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -35,6 +40,26 @@ export function prepare(ctx: NodeContext): Kernel {
   for (let i = 0; i < weight.data.length; i++) wMax = Math.max(wMax, Math.abs(weight.data[i]));
   const xDev = Math.max(xZero - DTYPE_MIN[xd], DTYPE_MAX[xd] - xZero);
   const K8 = Math.ceil(K / 8) * 8;
+  const w = wasmKernels();
+  if (w && K * xDev * wMax <= I32_MAX) {
+    const W = resident(padRows(weight.data, N, K, K8));
+    const rq = requantRegions(N, mult.data, shift.data, bias?.data);
+    const gemm = xd === 'i8' ? w.gemm8s : w.gemm8u;
+    const requant = requantKernel(w, yd);
+    const ob = bytesOf(yd);
+    return batchKernel((ins, out, B) => {
+      const R = rows * B;
+      const xBytes = align16(R * K);
+      const cBytes = R * N * 4;
+      const base = scratch(xBytes + cBytes + R * N * ob);
+      const co = base + xBytes;
+      const yo = co + cBytes;
+      copyIn8(xd, ins[0].data, base);
+      gemm(base, K, W.off, K8 * 2, co, N * 4, R, N, xZero);
+      requant(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, R * N, N, yZero, lo, hi);
+      copyOut(yd, out.data, yo, R * N);
+    });
+  }
   const gemm = makeGemm(rows, N, K, K * xDev * wMax, padRows(weight.data, N, K, K8));
   const b = new Float64Array(N);
   if (bias) for (let j = 0; j < N; j++) b[j] = bias.data[j];
