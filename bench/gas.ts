@@ -4,7 +4,8 @@
  * 100 (per result), finalize, slash (a lost dispute), and every dispute move for real model traces (the claimant's
  * trace has one wrong element; both sides played by src/dispute's DisputeClient). The one-step verifier's per-op
  * table comes from bench/gas-verifier.ts (its bench/results/gas-verifier.json; run `npx tsx bench/gas-verifier.ts`
- * to refresh it), not re-measured here.
+ * to refresh it) and the game-only whole disputes of all shipped models from bench/gas-dispute.ts
+ * (bench/results/gas-dispute.json); neither is re-measured here.
  *
  *   npm run bench:gas            → prints tables, writes bench/results/gas.json
  */
@@ -182,6 +183,16 @@ async function main(): Promise<void> {
     } else {
       console.log('\n(no bench/results/gas-verifier.json: run `npx tsx bench/gas-verifier.ts` for the per-op verifier table)');
     }
+    const disputePath = join(import.meta.dirname, 'results', 'gas-dispute.json');
+    const gameOnly = existsSync(disputePath)
+      ? (JSON.parse(readFileSync(disputePath, 'utf8')) as { rows?: { model: string; site: string; levelsPerMove: number; op: string; elements: number; transactions: number; totalGas: number }[] }).rows ?? []
+      : [];
+    if (gameOnly.length > 0) {
+      console.log('\nWhole disputes on the game alone, all shipped models (from bench/results/gas-dispute.json, bench/gas-dispute.ts)\n');
+      for (const r of gameOnly) {
+        console.log(`${pad(r.model, 16)}${pad(r.site, 10)}${pad(`s=${r.levelsPerMove}`, 5)}${pad(r.op, 20)}${pad(`${r.elements} el`, 10)}${pad(`${r.transactions} txs`, 9)}${num(r.totalGas)}`);
+      }
+    }
     const checks = {
       commitSingle: { gas: commitSingle, target: TARGETS.commitSingle, ok: commitSingle <= TARGETS.commitSingle },
       batchPerResult: { gas: batchPerResult, target: TARGETS.batchPerResult, ok: batchPerResult <= TARGETS.batchPerResult },
@@ -192,7 +203,7 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'gas.json'),
-      JSON.stringify({ generatedBy: 'bench/gas.ts', rows, disputes, targets: checks, verifierPerOp: verifier?.rows ?? null }, null, 2) + '\n',
+      JSON.stringify({ generatedBy: 'bench/gas.ts', rows, disputes, targets: checks, verifierPerOp: verifier?.rows ?? null, gameOnlyDisputes: gameOnly }, null, 2) + '\n',
     );
     console.log(`wrote ${join('bench', 'results', 'gas.json')}`);
   } finally {

@@ -92,6 +92,19 @@ const op = {
   vadd: simd(174), // i32x4.add
   vdot: simd(186), // i32x4.dot_i16x8_s
   lane: (l: number) => [...simd(27), l], // i32x4.extract_lane
+  splat64: simd(18), // i64x2.splat
+  bitselect: simd(82), // v128.bitselect
+  store32lane: [...simd(90), 0, 0, 0], // v128.store32_lane lane 0
+  narrow8s: simd(101), // i8x16.narrow_i16x8_s
+  narrow8u: simd(102), // i8x16.narrow_i16x8_u
+  narrow16s: simd(133), // i16x8.narrow_i32x4_s
+  extLo: simd(199), // i64x2.extend_low_i32x4_s
+  extHi: simd(200), // i64x2.extend_high_i32x4_s
+  shrS64: simd(204), // i64x2.shr_s
+  add64: simd(206), // i64x2.add
+  mul64: simd(213), // i64x2.mul
+  lt64: simd(215), // i64x2.lt_s
+  gt64: simd(216), // i64x2.gt_s
   shuffle32: (lanes: number[]) => [...simd(13), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
 };
 
@@ -256,6 +269,49 @@ function requantFn(name: string, bytes: 1 | 4): Fn {
   return f;
 }
 
+/**
+ * Vector requant with one shift S for all channels: rows of N values (tables padded to a multiple of
+ * 4 channels), four at a time, out = clamp(yZero + ((C + bias)·MW + 2^(S−1)) >> S, lo, hi) in i64
+ * lanes, with MW an i64 table. Stores whole vectors: up to 3 values past a row's end are written
+ * (and overwritten by the next row; the caller leaves room after the last).
+ */
+function requantVecFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
+  const f = new Fn(name, 10);
+  const [C, BIAS, MW, OUT, ROWS, N, S, YZ, LO, HI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const r = f.local(I32), j = f.local(I32), e0 = f.local(I32), e = f.local(I32);
+  const vh = f.local(V128), vy = f.local(V128), vlo = f.local(V128), vhi = f.local(V128), vc = f.local(V128), vb = f.local(V128);
+  const a = f.local(V128), b = f.local(V128);
+  f.e(op.i64(1), op.get(S), op.i32(1), op.sub, op.ext, op.i64shl, op.splat64, op.set(vh));
+  f.e(op.get(YZ), op.ext, op.splat64, op.set(vy), op.get(LO), op.ext, op.splat64, op.set(vlo), op.get(HI), op.ext, op.splat64, op.set(vhi));
+  f.e(op.i32(0), op.set(r), op.i32(0), op.set(e0));
+  const lane = (x: number, ext: number[], mOff: number): void => {
+    f.e(op.get(vc), ext, op.get(vb), ext, op.add64);
+    f.e(op.get(MW), op.get(j), op.i32(3), op.shl, op.add, op.i32(mOff), op.add, op.vload, op.mul64, op.get(vh), op.add64);
+    f.e(op.get(S), op.shrS64, op.get(vy), op.add64, op.set(x));
+    f.e(op.get(vlo), op.get(x), op.get(x), op.get(vlo), op.lt64, op.bitselect, op.set(x));
+    f.e(op.get(vhi), op.get(x), op.get(x), op.get(vhi), op.gt64, op.bitselect, op.set(x));
+  };
+  f.loop([op.get(r), op.get(ROWS), op.geU], () => {
+    f.e(op.i32(0), op.set(j));
+    f.loop([op.get(j), op.get(N), op.geU], () => {
+      f.e(op.get(e0), op.get(j), op.add, op.set(e));
+      f.e(op.get(C), op.get(e), op.i32(2), op.shl, op.add, op.vload, op.set(vc));
+      f.e(op.get(BIAS), op.get(j), op.i32(2), op.shl, op.add, op.vload, op.set(vb));
+      lane(a, op.extLo, 0);
+      lane(b, op.extHi, 16);
+      f.e(op.get(a), op.get(b), op.shuffle32([0, 2, 4, 6]), op.set(a));
+      if (out === 'i32') f.e(op.get(OUT), op.get(e), op.i32(2), op.shl, op.add, op.get(a), op.vstore);
+      else {
+        f.e(op.get(a), op.get(a), op.narrow16s, op.set(a));
+        f.e(op.get(OUT), op.get(e), op.add, op.get(a), op.get(a), out === 's8' ? op.narrow8s : op.narrow8u, op.store32lane);
+      }
+      f.e(op.get(j), op.i32(4), op.add, op.set(j));
+    });
+    f.e(op.get(e0), op.get(N), op.add, op.set(e0), op.get(r), op.i32(1), op.add, op.set(r));
+  });
+  return f;
+}
+
 function assemble(): Uint8Array<ArrayBuffer> {
   const fns = [
     gemmFn('gemm16', 0),
@@ -266,6 +322,9 @@ function assemble(): Uint8Array<ArrayBuffer> {
     gather16Fn('gather16u', false),
     requantFn('rq8', 1),
     requantFn('rq32', 4),
+    requantVecFn('rqv8s', 's8'),
+    requantVecFn('rqv8u', 'u8'),
+    requantVecFn('rqv32', 'i32'),
   ];
   const arities = [...new Set(fns.map((f) => f.nParams))];
   const sec = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
@@ -293,6 +352,9 @@ export interface WasmKernels {
   gather16u: F5;
   rq8: F10;
   rq32: F10;
+  rqv8s: F10;
+  rqv8u: F10;
+  rqv32: F10;
 }
 
 let memory: WebAssembly.Memory | null = null;

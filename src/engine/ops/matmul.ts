@@ -1,11 +1,18 @@
 /**
  * MatMul (docs/ops.md §MatMul): acc = Σ_k (a − aZero)(b − bZero) with numpy batch broadcasting
  * (b's last two axes are [N,K] when transB = 1); y = clamp(yZero + requant(acc, mult, shift), lo, hi).
+ *
+ * WebAssembly path: a run copies a and b in, widens each b matrix once to i16 [N][K8] minus bZero
+ * (a resident index map does the transposition and zero tail), runs one 8-bit-A GEMM per output
+ * matrix (a − aZero widened in the kernel), then one requant+clamp epilogue over all of them.
  */
 import { requantAlwaysFast, requantH } from '../fixedpoint.js';
-import { dev, type Kernel, NodeContext } from './common.js';
+import { batchKernel, dev, type Kernel, NodeContext } from './common.js';
 import { makeMatMulCore, planMatMul } from './matmulcore.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
+import { I32_MAX } from './gemm.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, bytesOf, copyIn8, copyOut, requantKernel, requantRegions } from './wasmdense.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(2);
@@ -22,6 +29,43 @@ export function prepare(ctx: NodeContext): Kernel {
   const mult = multAttr(ctx);
   const shift = shiftAttr(ctx);
   const { lo, hi } = outRange(ctx, yd);
+  const w = wasmKernels();
+  if (w && plan.K * dev(ad, aZero) * dev(bd, bZero) <= I32_MAX) {
+    const { batches, M, N, K, aMat, bMat, aMats, bMats } = plan;
+    const K8 = Math.ceil(K / 8) * 8;
+    const bmap = new Int32Array(N * K8).fill(-1);
+    for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) bmap[j * K8 + k] = transB ? j * K + k : k * N + j;
+    const BMAP = resident(bmap);
+    const rq = requantRegions(N, [mult], [shift]);
+    const gemm = ad === 'i8' ? w.gemm8s : w.gemm8u;
+    const widen = bd === 'i8' ? w.gather16s : w.gather16u;
+    const requant = requantKernel(w, yd);
+    const ob = bytesOf(yd);
+    const aSize = aMats * M * K;
+    const bSize = bMats * N * K;
+    const MN = M * N;
+    return batchKernel((ins, out, B) => {
+      const aBytes = align16(B * aSize);
+      const bBytes = align16(B * bSize);
+      const wBytes = bMats * N * K8 * 2;
+      const cBytes = B * batches * MN * 4;
+      const base = scratch(aBytes + bBytes + wBytes + cBytes + B * batches * MN * ob);
+      const bo = base + aBytes;
+      const wo = bo + bBytes;
+      const co = wo + wBytes;
+      const yo = co + cBytes;
+      copyIn8(ad, ins[0].data, base);
+      copyIn8(bd, ins[1].data, bo);
+      for (let item = 0; item < B; item++) {
+        for (let q = 0; q < bMats; q++) widen(BMAP.off, bo + item * bSize + q * N * K, wo + q * N * K8 * 2, N * K8, bZero);
+        for (let t = 0; t < batches; t++) {
+          gemm(base + item * aSize + aMat[t] * M * K, K, wo + bMat[t] * N * K8 * 2, K8 * 2, co + (item * batches + t) * MN * 4, N * 4, M, N, aZero);
+        }
+      }
+      requant(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, B * batches * MN, N, yZero, lo, hi);
+      copyOut(yd, out.data, yo, B * batches * MN);
+    });
+  }
   const core = makeMatMulCore(plan, transB, new Float64Array(plan.M).fill(aZero), new Float64Array(plan.N).fill(bZero), dev(ad, aZero), dev(bd, bZero));
   const half = 2 ** (shift - 1);
   const inv = 2 ** -shift;
