@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Address, Hex } from 'viem';
@@ -42,19 +41,6 @@ export function anvilBinary(): string {
   return found;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function ready(url: string): Promise<boolean> {
   try {
     const r = await fetch(url, {
@@ -70,13 +56,26 @@ async function ready(url: string): Promise<boolean> {
 
 /** Starts anvil (extra CLI args appended, e.g. ['--code-size-limit', '100000']). */
 export async function startAnvil(opts: { args?: string[]; timeoutMs?: number } = {}): Promise<AnvilInstance> {
-  const port = await freePort();
-  const rpcUrl = `http://127.0.0.1:${port}`;
+  // anvil binds port 0 itself and prints the port it got: probing for a free port first and
+  // handing it over would race with other test files doing the same, and a second anvil that
+  // fails to bind would then talk to the first one's chain through the readiness check.
   const child: ChildProcess = spawn(
     anvilBinary(),
-    ['--host', '127.0.0.1', '--port', String(port), '--silent', '--gas-limit', '1000000000', ...(opts.args ?? [])],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    ['--host', '127.0.0.1', '--port', '0', '--gas-limit', '1000000000', ...(opts.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let port = 0;
+  let banner = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    // Drained for the life of the process (anvil logs every call); only the banner is kept.
+    if (port) return;
+    banner += d.toString();
+    const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(banner);
+    if (m) {
+      port = Number(m[1]);
+      banner = '';
+    } else if (banner.length > 1 << 20) banner = banner.slice(-4096);
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -96,13 +95,14 @@ export async function startAnvil(opts: { args?: string[]; timeoutMs?: number } =
     });
   };
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  while (!(await ready(rpcUrl))) {
+  while (!port || !(await ready(`http://127.0.0.1:${port}`))) {
     if (exited) throw new AnvilError('anvil exited before it was ready.', { details: stderr.slice(0, 2000) });
     if (Date.now() > deadline) {
       await stop();
-      throw new AnvilError('anvil did not become ready in time.', { details: `${rpcUrl}; ${stderr.slice(0, 2000)}` });
+      throw new AnvilError('anvil did not become ready in time.', { details: `port ${port || 'not yet printed'}; ${stderr.slice(0, 2000)}` });
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const rpcUrl = `http://127.0.0.1:${port}`;
   return { rpcUrl, port, accounts: ANVIL_ACCOUNTS.slice(0, 1), stop };
 }

@@ -11,7 +11,7 @@
  * can only read tensors defined before it.
  */
 import type { DType, IntArray, OpType, QModel, QNode, TensorData, TensorInfo, Trace } from './ir.js';
-import { allocate, OP_TYPES, sizeOf } from './ir.js';
+import { OP_TYPES, sizeOf } from './ir.js';
 import { EngineInputError, EngineModelError } from './errors.js';
 import { checkParamIntegrity, fmtShape, isShape, type Kernel, NodeContext } from './ops/common.js';
 import * as Linear from './ops/linear.js';
@@ -76,6 +76,12 @@ export interface PreparedModel {
   readonly model: QModel;
   /** Internal: one step per node, in order. */
   readonly steps: readonly Step[];
+  /** Internal: byte offset of each tensor in a run's arena (one ArrayBuffer holding the trace). */
+  readonly offsets: readonly number[];
+  /** Internal: element count of each tensor. */
+  readonly sizes: readonly number[];
+  /** Internal: arena bytes per item. */
+  readonly arenaBytes: number;
 }
 
 const DTYPES: readonly DType[] = ['i8', 'u8', 'i32'];
@@ -166,7 +172,16 @@ export function prepareModel(m: QModel): PreparedModel {
       kernel,
     });
   });
-  return { model: m, steps };
+  const offsets: number[] = [];
+  const sizes: number[] = [];
+  let arenaBytes = 0;
+  for (const t of m.tensors) {
+    const n = sizeOf(t.shape);
+    offsets.push(arenaBytes);
+    sizes.push(n);
+    arenaBytes += (n * (t.dtype === 'i32' ? 4 : 1) + 7) & ~7;
+  }
+  return { model: m, steps, offsets, sizes, arenaBytes };
 }
 
 const CTOR = { i8: Int8Array, u8: Uint8Array, i32: Int32Array } as const;
@@ -180,22 +195,14 @@ function describe(t: unknown): string {
   return `dtype ${String(d.dtype)}, shape ${Array.isArray(d.shape) ? fmtShape(d.shape) : String(d.shape)}, data ${kind}(${len})`;
 }
 
-/**
- * Runs one prepared model on its inputs (one TensorData per graph input, in order). Returns the
- * trace: trace[id] for every tensor id — the inputs (copied) followed by the node outputs.
- * Throws EngineInputError for a wrong input count, dtype, shape or data length, or a value out of
- * range for an op (e.g. a Gather index).
- */
-export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace {
-  const m = p.model;
+function checkInputs(m: QModel, inputs: readonly TensorData[], what = 'inputs', prefix = ''): void {
   if (!Array.isArray(inputs) || inputs.length !== m.inputs.length) {
     throw new EngineInputError({
-      input: 'inputs',
+      input: what,
       expected: `${m.inputs.length} tensor(s) (${m.inputs.map((id) => m.tensors[id].name).join(', ')})`,
       got: Array.isArray(inputs) ? `${inputs.length}` : typeof inputs,
     });
   }
-  const trace: TensorData[] = new Array(m.tensors.length);
   for (let i = 0; i < inputs.length; i++) {
     const info = m.tensors[m.inputs[i]];
     const t = inputs[i];
@@ -210,25 +217,104 @@ export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace
       t.data.length === sizeOf(info.shape);
     if (!ok) {
       throw new EngineInputError({
-        input: `'${info.name}' (input ${i})`,
+        input: `${prefix}'${info.name}' (input ${i})`,
         expected: `dtype ${info.dtype}, shape ${fmtShape(info.shape)}, data ${CTOR[info.dtype].name}(${sizeOf(info.shape)})`,
         got: describe(t),
       });
     }
-    const data = allocate(info.dtype, t.data.length);
-    (data as Int32Array).set(t.data as Int32Array);
-    trace[info.id] = { dtype: info.dtype, shape: info.shape.slice(), data };
+  }
+}
+
+/**
+ * Runs one prepared model on its inputs (one TensorData per graph input, in order). Returns the
+ * trace: trace[id] for every tensor id — the inputs (copied) followed by the node outputs.
+ * Throws EngineInputError for a wrong input count, dtype, shape or data length, or a value out of
+ * range for an op (e.g. a Gather index).
+ *
+ * The trace's arrays are views of one ArrayBuffer allocated for this run (each at its own
+ * byteOffset); nothing else refers to it, so the trace stays valid after later runs.
+ */
+export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace {
+  const m = p.model;
+  checkInputs(m, inputs);
+  const arena = new ArrayBuffer(p.arenaBytes);
+  const { offsets, sizes } = p;
+  const tensors = m.tensors;
+  const trace: TensorData[] = new Array(tensors.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const info = tensors[i];
+    const data = new CTOR[info.dtype](arena, offsets[i], sizes[i]);
+    (data as Int32Array).set(inputs[i].data as Int32Array);
+    trace[i] = { dtype: info.dtype, shape: info.shape.slice(), data };
   }
   const steps = p.steps;
   for (let s = 0; s < steps.length; s++) {
     const st = steps[s];
     const ins = new Array<TensorData>(st.inputs.length);
     for (let j = 0; j < ins.length; j++) ins[j] = trace[st.inputs[j]];
-    const out: TensorData = { dtype: st.dtype, shape: st.shape.slice(), data: allocate(st.dtype, st.size) };
+    const id = st.output;
+    const out: TensorData = { dtype: st.dtype, shape: st.shape.slice(), data: new CTOR[st.dtype](arena, offsets[id], st.size) };
     st.kernel(ins, out);
-    trace[st.output] = out;
+    trace[id] = out;
   }
   return trace;
+}
+
+/**
+ * Runs a prepared model on several input sets at once: runBatch(p, rows)[b] equals
+ * runModel(p, rows[b]) element for element (same dtypes, shapes and values). Dense ops run all
+ * items in one GEMM (M = rows × items) and row-wise ops in one pass; other ops run per item. Each
+ * trace's arrays are views of one ArrayBuffer shared by the batch (at their own byteOffsets).
+ * Throws as runModel (naming the item for invalid inputs).
+ */
+export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[]): Trace[] {
+  const m = p.model;
+  if (!Array.isArray(batch)) {
+    throw new EngineInputError({ input: 'batch', expected: 'an array of input lists', got: typeof batch });
+  }
+  const B = batch.length;
+  for (let b = 0; b < B; b++) checkInputs(m, batch[b], `batch[${b}]`, `batch[${b}] `);
+  if (B === 0) return [];
+  const { offsets, sizes } = p;
+  const tensors = m.tensors;
+  const arena = new ArrayBuffer(p.arenaBytes * B);
+  // Tensor id's B items are contiguous, starting at B·offsets[id] (offsets are multiples of 8).
+  const stacked: TensorData[] = new Array(tensors.length);
+  const view = (id: number): TensorData => {
+    const t = tensors[id];
+    return { dtype: t.dtype, shape: t.shape, data: new CTOR[t.dtype](arena, B * offsets[id], B * sizes[id]) };
+  };
+  for (let i = 0; i < m.inputs.length; i++) {
+    const st = (stacked[i] = view(i));
+    const n = sizes[i];
+    for (let b = 0; b < B; b++) (st.data as Int32Array).set(batch[b][i].data as Int32Array, b * n);
+  }
+  const item = (t: TensorData, b: number, n: number): TensorData => ({ dtype: t.dtype, shape: t.shape, data: t.data.subarray(b * n, (b + 1) * n) });
+  for (const st of p.steps) {
+    const ins = st.inputs.map((id) => stacked[id]);
+    const out = (stacked[st.output] = view(st.output));
+    if (st.kernel.batch) st.kernel.batch(ins, out, B);
+    else {
+      for (let b = 0; b < B; b++) {
+        st.kernel(
+          ins.map((t, j) => item(t, b, sizes[st.inputs[j]])),
+          item(out, b, st.size),
+        );
+      }
+    }
+  }
+  const traces: Trace[] = new Array(B);
+  for (let b = 0; b < B; b++) {
+    const trace: TensorData[] = new Array(tensors.length);
+    for (let id = 0; id < tensors.length; id++) {
+      const t = tensors[id];
+      const n = sizes[id];
+      const bytes = t.dtype === 'i32' ? 4 : 1;
+      trace[id] = { dtype: t.dtype, shape: t.shape.slice(), data: new CTOR[t.dtype](arena, B * offsets[id] + b * n * bytes, n) };
+    }
+    traces[b] = trace;
+  }
+  return traces;
 }
 
 /** The graph outputs of a trace, in QModel.outputs order. */

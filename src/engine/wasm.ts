@@ -103,8 +103,8 @@ const op = {
   shrS64: simd(204), // i64x2.shr_s
   add64: simd(206), // i64x2.add
   mul64: simd(213), // i64x2.mul
-  lt64: simd(215), // i64x2.lt_s
-  gt64: simd(216), // i64x2.gt_s
+  lt64: simd(216), // i64x2.lt_s
+  gt64: simd(217), // i64x2.gt_s
   shuffle32: (lanes: number[]) => [...simd(13), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
 };
 
@@ -478,7 +478,7 @@ export class Region {
 }
 
 /** A resident copy of `data` (its bytes, little-endian); returns its region. */
-export function resident(data: Int8Array | Uint8Array | Int16Array | Int32Array): Region {
+export function resident(data: Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array): Region {
   const r = new Region(data.byteLength);
   heap.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), r.off);
   return r;

@@ -97,14 +97,39 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX txs_nonce ON txs(account, nonce) WHERE nonce IS NOT NULL;
    CREATE INDEX txs_status ON txs(status);`,
+  // 2: a requester's rows are keyed by a local request id until the market assigns the task id.
+  `ALTER TABLE tasks ADD COLUMN chain_task_id TEXT;
+   CREATE INDEX tasks_chain ON tasks(chain_task_id);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export type TaskStatus = 'open' | 'claimed' | 'computed' | 'committed' | 'challenged' | 'finalized' | 'invalidated' | 'cancelled' | 'failed' | 'skipped';
+/**
+ * Task row status. Worker: open → claimed → computed → committed (→ challenged → committed | invalidated) →
+ * finalized; lost (another worker claimed it); skipped (not served). Verifier: open → committed → verified |
+ * challenged → invalidated | verified; skipped (not sampled). Requester: posting → posted → committed → finalized |
+ * invalidated; failed (post reverted).
+ */
+export type TaskStatus =
+  | 'posting'
+  | 'posted'
+  | 'open'
+  | 'claimed'
+  | 'computed'
+  | 'committed'
+  | 'challenged'
+  | 'verified'
+  | 'finalized'
+  | 'invalidated'
+  | 'cancelled'
+  | 'lost'
+  | 'failed'
+  | 'skipped';
 
 export interface TaskRow {
   taskId: string;
+  /** The market's task id (equals taskId for worker and verifier rows; set after posting for a requester). */
+  chainTaskId: string | null;
   modelId: string;
   modelRoot: string | null;
   requester: string | null;
@@ -201,6 +226,7 @@ function resultOf(row: Record<string, unknown> | undefined): ResultRow | undefin
 }
 
 const TASK_COLUMNS: Record<string, string> = {
+  chainTaskId: 'chain_task_id',
   modelId: 'model_id',
   modelRoot: 'model_root',
   requester: 'requester',
@@ -311,12 +337,13 @@ export class NodeStore {
     const ts = now();
     const r = this.db
       .prepare(
-        `INSERT OR IGNORE INTO tasks (task_id, model_id, model_root, requester, worker, item_count, fee, deadline, input_hash, inputs, status,
+        `INSERT OR IGNORE INTO tasks (task_id, chain_task_id, model_id, model_root, requester, worker, item_count, fee, deadline, input_hash, inputs, status,
            output_hash, trace_root, outputs, challenge_deadline, txs, error, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         t.taskId,
+        t.chainTaskId ?? null,
         t.modelId,
         t.modelRoot ?? null,
         t.requester ?? null,
@@ -341,6 +368,11 @@ export class NodeStore {
 
   getTask(taskId: string): TaskRow | undefined {
     return taskOf(this.db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as Record<string, unknown> | undefined);
+  }
+
+  /** A task by local id or by the market's task id. */
+  findTask(id: string): TaskRow | undefined {
+    return this.getTask(id) ?? taskOf(this.db.prepare('SELECT * FROM tasks WHERE chain_task_id = ?').get(id) as Record<string, unknown> | undefined);
   }
 
   updateTask(taskId: string, patch: Partial<Omit<TaskRow, 'taskId' | 'txs' | 'createdAt' | 'updatedAt'>>): void {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AttrValue, DType, IntArray, OpType, Param, QModel, TensorData } from '../../src/engine/ir.js';
 import { allocate } from '../../src/engine/ir.js';
-import { prepareModel, runModel } from '../../src/engine/run.js';
+import { prepareModel, runBatch, runModel } from '../../src/engine/run.js';
 import { RANGE, reference, size } from './reference.js';
 
 export const RUNS = 200;
@@ -49,8 +49,38 @@ export function runCase(c: Case): IntArray {
   return runModel(p, c.inputs)[c.inputs.length].data;
 }
 
+/** The bytes of a tensor's data (its own view, not the whole buffer). */
+export function bytesOf(t: TensorData): Buffer {
+  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/** Expects two traces to be identical: same length, dtypes, shapes and bytes. */
+export function expectSameTrace(got: readonly TensorData[], want: readonly TensorData[]): void {
+  expect(got.length).toBe(want.length);
+  for (let id = 0; id < want.length; id++) {
+    expect(got[id].dtype).toBe(want[id].dtype);
+    expect(got[id].shape).toEqual(want[id].shape);
+    expect(got[id].data.constructor).toBe(want[id].data.constructor);
+    if (!bytesOf(got[id]).equals(bytesOf(want[id]))) throw new Error(`tensor ${id} differs between runBatch and runModel`);
+  }
+}
+
+/**
+ * runBatch on the case's inputs, their reversed copies (values stay valid) and the inputs again must
+ * give, item by item, the traces runModel gives.
+ */
+export function checkBatch(c: Case): void {
+  const p = prepareModel(modelOf(c));
+  const reversed = c.inputs.map((t) => ({ ...t, data: t.data.slice().reverse() }));
+  const items = [c.inputs, reversed, c.inputs];
+  const traces = runBatch(p, items);
+  expect(traces.length).toBe(items.length);
+  items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+}
+
 /** Runs the engine and the BigInt reference on a case and expects identical outputs. */
 export function checkCase(c: Case): void {
+  checkBatch(c);
   const got = Array.from(runCase(c), (v) => BigInt(v));
   const want = reference(modelOf(c).nodes[0], c.inputs, c.out);
   expect(got.length).toBe(size(c.out.shape));

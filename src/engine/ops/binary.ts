@@ -1,7 +1,7 @@
 /** Operand resolution, broadcasting and tabulation shared by Add and Mul (b is an input or params.b). */
 import type { DType, IntArray } from '../ir.js';
 import { allocate } from '../ir.js';
-import { broadcastIndexMap, broadcastShapes, fmtShape, type Kernel, NodeContext, sameShape } from './common.js';
+import { batchKernel, broadcastIndexMap, broadcastShapes, fmtShape, type Kernel, NodeContext, sameShape } from './common.js';
 
 export interface BinaryPlan {
   ad: DType;
@@ -9,6 +9,9 @@ export interface BinaryPlan {
   /** params.b data when b is a param. */
   bConst: IntArray | null;
   n: number;
+  /** Element counts of a and b (per item). */
+  aSize: number;
+  bSize: number;
   /** Index maps into a and b per output element; null when the operand already has the output shape. */
   aMap: Int32Array | null;
   bMap: Int32Array | null;
@@ -41,6 +44,8 @@ export function planBinary(ctx: NodeContext, allowed: readonly DType[]): BinaryP
     bd,
     bConst,
     n,
+    aSize: aShape.reduce((x, y) => x * y, 1),
+    bSize: bShape.reduce((x, y) => x * y, 1),
     aMap: sameShape(aShape, outShape) ? null : broadcastIndexMap(aShape, outShape),
     bMap: sameShape(bShape, outShape) ? null : broadcastIndexMap(bShape, outShape),
   };
@@ -59,23 +64,28 @@ export function tabulate(plan: BinaryPlan, yd: DType, f: (a: number, b: number) 
   return { table, aBase, bBase };
 }
 
-/** Runs a tabulated binary op (see tabulate). */
+/** Runs a tabulated binary op (see tabulate); a batch runs item by item with the same index maps. */
 export function tableKernel(plan: BinaryPlan, t: { table: IntArray; aBase: number; bBase: number }): Kernel {
-  const { n, bConst } = plan;
+  const { n, bConst, aSize, bSize } = plan;
   const { table, aBase, bBase } = t;
   const direct = !plan.aMap && !plan.bMap;
   const aMap = plan.aMap ?? identityMap(n);
   const bMap = plan.bMap ?? identityMap(n);
-  return (ins, out) => {
+  return batchKernel((ins, out, B) => {
     const a = ins[0].data;
     const b = bConst ?? ins[1].data;
     const y = out.data;
-    if (direct) {
-      for (let i = 0; i < n; i++) y[i] = table[((a[i] + aBase) << 8) | (b[i] + bBase)];
-    } else {
-      for (let i = 0; i < n; i++) y[i] = table[((a[aMap[i]] + aBase) << 8) | (b[bMap[i]] + bBase)];
+    for (let item = 0; item < B; item++) {
+      const ao = item * aSize;
+      const bo = bConst ? 0 : item * bSize;
+      const yo = item * n;
+      if (direct) {
+        for (let i = 0; i < n; i++) y[yo + i] = table[((a[ao + i] + aBase) << 8) | (b[bo + i] + bBase)];
+      } else {
+        for (let i = 0; i < n; i++) y[yo + i] = table[((a[ao + aMap[i]] + aBase) << 8) | (b[bo + bMap[i]] + bBase)];
+      }
     }
-  };
+  });
 }
 
 /** Identity map 0..n−1 (so the general loop handles a mix of mapped and unmapped operands). */

@@ -18,7 +18,7 @@ import { batchKernel, dev, type Kernel, NodeContext } from './common.js';
 import { I32_MAX, makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
-import { align16, bytesOf, copyIn8, copyOut, requantKernel, requantRegions } from './wasmdense.js';
+import { align16, bytesOf, copyIn8, copyOut, makeRequant } from './wasmdense.js';
 
 export function convOutDim(inDim: number, padA: number, padB: number, k: number, stride: number, dil: number): number {
   return Math.floor((inDim + padA + padB - dil * (k - 1) - 1) / stride) + 1;
@@ -87,9 +87,8 @@ export function prepare(ctx: NodeContext): Kernel {
       return resident(map);
     });
     const filters = Array.from({ length: group }, (_, g) => resident(padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)));
-    const rq = requantRegions(CO, mult.data, shift.data, bias?.data);
+    const requant = makeRequant(w, yd, CO, mult.data, shift.data, bias?.data, bound, yZero, lo, hi);
     const gemm = xd === 'i8' ? w.gemm8s : w.gemm8u;
-    const requant = requantKernel(w, yd);
     const ob = bytesOf(yd);
     return batchKernel((ins, out, B) => {
       const xBytes = align16(B * HWC);
@@ -105,7 +104,7 @@ export function prepare(ctx: NodeContext): Kernel {
         for (let b = 0; b < B; b++) w.gather8(maps[g].off, base + b * HWC, a + b * P * K8, P * K8, xZero);
         gemm(a, K8, filters[g].off, K8 * 2, co + g * COg * 4, CO * 4, B * P, COg, xZero);
       }
-      requant(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, B * P * CO, CO, yZero, lo, hi);
+      requant(co, yo, B * P);
       copyOut(yd, out.data, yo, B * P * CO);
     });
   }

@@ -4,7 +4,7 @@
  *   t_i = roundDiv(gamma_i·c_i, R);  y_i = clamp(yZero + rshr(t_i + beta_i, shift), output dtype range)
  */
 import { floorDiv, isqrt } from '../fixedpoint.js';
-import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
+import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN, rowwise } from './common.js';
 import { shiftAttr, zeroAttr } from './quant.js';
 
 export const LAYERNORM_MAX_AXIS = 1024;
@@ -35,7 +35,7 @@ export function prepare(ctx: NodeContext): Kernel {
   const c = new Float64Array(N);
   const half = 2 ** (shift - 1);
   const inv = 2 ** -shift;
-  return (ins, out) => {
+  return rowwise((ins, out) => {
     const x = ins[0].data;
     const y = out.data;
     const rows = x.length / N;
@@ -68,5 +68,5 @@ export function prepare(ctx: NodeContext): Kernel {
         y[o + i] = v < lo ? lo : v > hi ? hi : v;
       }
     }
-  };
+  });
 }

@@ -13,7 +13,7 @@ import { batchKernel, type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './c
 import { I32_MAX, makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
-import { align16, bytesOf, copyIn8, copyOut, requantKernel, requantRegions } from './wasmdense.js';
+import { align16, bytesOf, copyIn8, copyOut, makeRequant } from './wasmdense.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -43,9 +43,8 @@ export function prepare(ctx: NodeContext): Kernel {
   const w = wasmKernels();
   if (w && K * xDev * wMax <= I32_MAX) {
     const W = resident(padRows(weight.data, N, K, K8));
-    const rq = requantRegions(N, mult.data, shift.data, bias?.data);
+    const requant = makeRequant(w, yd, N, mult.data, shift.data, bias?.data, K * xDev * wMax, yZero, lo, hi);
     const gemm = xd === 'i8' ? w.gemm8s : w.gemm8u;
-    const requant = requantKernel(w, yd);
     const ob = bytesOf(yd);
     return batchKernel((ins, out, B) => {
       const R = rows * B;
@@ -56,7 +55,7 @@ export function prepare(ctx: NodeContext): Kernel {
       const yo = co + cBytes;
       copyIn8(xd, ins[0].data, base);
       gemm(base, K, W.off, K8 * 2, co, N * 4, R, N, xZero);
-      requant(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, R * N, N, yZero, lo, hi);
+      requant(co, yo, R);
       copyOut(yd, out.data, yo, R * N);
     });
   }

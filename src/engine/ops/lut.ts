@@ -1,5 +1,5 @@
 /** Lut (docs/ops.md §Lut): y = table[x + 128] for x i8; table has 256 entries of the output dtype. */
-import { type Kernel, NodeContext } from './common.js';
+import { type Kernel, NodeContext, rowwise } from './common.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -9,10 +9,10 @@ export function prepare(ctx: NodeContext): Kernel {
   const table = ctx.param('table', [yd], { size: 256 });
   ctx.outShape(ctx.inputs[0].shape);
   const t = table.data;
-  return (ins, out) => {
+  return rowwise((ins, out) => {
     const x = ins[0].data;
     const y = out.data;
     const n = x.length;
     for (let i = 0; i < n; i++) y[i] = t[x[i] + 128];
-  };
+  });
 }

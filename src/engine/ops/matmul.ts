@@ -12,7 +12,7 @@ import { makeMatMulCore, planMatMul } from './matmulcore.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 import { I32_MAX } from './gemm.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
-import { align16, bytesOf, copyIn8, copyOut, requantKernel, requantRegions } from './wasmdense.js';
+import { align16, bytesOf, copyIn8, copyOut, makeRequant } from './wasmdense.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(2);
@@ -36,10 +36,9 @@ export function prepare(ctx: NodeContext): Kernel {
     const bmap = new Int32Array(N * K8).fill(-1);
     for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) bmap[j * K8 + k] = transB ? j * K + k : k * N + j;
     const BMAP = resident(bmap);
-    const rq = requantRegions(N, [mult], [shift]);
+    const requant = makeRequant(w, yd, N, [mult], [shift], undefined, plan.K * dev(ad, aZero) * dev(bd, bZero), yZero, lo, hi);
     const gemm = ad === 'i8' ? w.gemm8s : w.gemm8u;
     const widen = bd === 'i8' ? w.gather16s : w.gather16u;
-    const requant = requantKernel(w, yd);
     const ob = bytesOf(yd);
     const aSize = aMats * M * K;
     const bSize = bMats * N * K;
@@ -62,7 +61,7 @@ export function prepare(ctx: NodeContext): Kernel {
           gemm(base + item * aSize + aMat[t] * M * K, K, wo + bMat[t] * N * K8 * 2, K8 * 2, co + (item * batches + t) * MN * 4, N * 4, M, N, aZero);
         }
       }
-      requant(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, B * batches * MN, N, yZero, lo, hi);
+      requant(co, yo, B * batches * M);
       copyOut(yd, out.data, yo, B * batches * MN);
     });
   }

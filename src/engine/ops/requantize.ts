@@ -4,7 +4,7 @@
  * per element; i32 inputs are computed directly.
  */
 import { requantH } from '../fixedpoint.js';
-import { type Kernel, NodeContext } from './common.js';
+import { type Kernel, NodeContext, rowwise } from './common.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 
 export function prepare(ctx: NodeContext): Kernel {
@@ -28,14 +28,14 @@ export function prepare(ctx: NodeContext): Kernel {
     const base = xd === 'i8' ? 128 : 0;
     const table = new Float64Array(256);
     for (let q = 0; q < 256; q++) table[q] = f(q - base);
-    return (ins, out) => {
+    return rowwise((ins, out) => {
       const x = ins[0].data;
       const y = out.data;
       const n = x.length;
       for (let i = 0; i < n; i++) y[i] = table[x[i] + base];
-    };
+    });
   }
-  return (ins, out) => {
+  return rowwise((ins, out) => {
     const x = ins[0].data;
     const y = out.data;
     const n = x.length;
@@ -43,5 +43,5 @@ export function prepare(ctx: NodeContext): Kernel {
       const v = yZero + requantH(x[i] - xZero, mult, half, inv, shift);
       y[i] = v < lo ? lo : v > hi ? hi : v;
     }
-  };
+  });
 }

@@ -1,6 +1,6 @@
 /** Reshape (docs/ops.md §Reshape): same elements in the same order; attr shape is the full output shape. */
 import { sizeOf } from '../ir.js';
-import { type Kernel, NodeContext, fmtShape } from './common.js';
+import { type Kernel, NodeContext, fmtShape, rowwise } from './common.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -10,7 +10,7 @@ export function prepare(ctx: NodeContext): Kernel {
   if (sizeOf(shape) !== sizeOf(xs)) ctx.fail(`cannot reshape ${fmtShape(xs)} to ${fmtShape(shape)}`);
   ctx.outDtype([ctx.inputs[0].dtype]);
   ctx.outShape(shape);
-  return (ins, out) => {
+  return rowwise((ins, out) => {
     (out.data as Int32Array).set(ins[0].data as Int32Array);
-  };
+  });
 }

@@ -5,7 +5,7 @@
  * start + i·step. Unlisted axes are taken whole.
  */
 import { sizeOf } from '../ir.js';
-import { type Kernel, NodeContext, stridesOf } from './common.js';
+import { batchKernel, type Kernel, NodeContext, stridesOf } from './common.js';
 
 export function sliceLength(start: number, end: number, step: number): number {
   return Math.max(0, Math.ceil((end - start) / step));
@@ -61,9 +61,14 @@ export function prepare(ctx: NodeContext): Kernel {
       idx[a] = 0;
     }
   }
-  return (ins, out) => {
+  const inSize = sizeOf(xs);
+  return batchKernel((ins, out, B) => {
     const x = ins[0].data;
     const y = out.data;
-    for (let i = 0; i < total; i++) y[i] = x[map[i]];
-  };
+    for (let item = 0; item < B; item++) {
+      const xo = item * inSize;
+      const yo = item * total;
+      for (let i = 0; i < total; i++) y[yo + i] = x[xo + map[i]];
+    }
+  });
 }

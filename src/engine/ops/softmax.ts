@@ -3,7 +3,7 @@
  *   mx = max_i x_i;  e_i = 0 if masked = 1 and x_i = −128 and mx ≠ −128, else exp[mx − x_i];
  *   S = Σ e_i;  y_i = clamp(−128 + roundDiv(e_i·256, S), −128, 127).
  */
-import { type Kernel, NodeContext } from './common.js';
+import { type Kernel, NodeContext, rowwise } from './common.js';
 
 export const SOFTMAX_MAX_AXIS = 1 << 20;
 
@@ -23,7 +23,7 @@ export function prepare(ctx: NodeContext): Kernel {
   const masked = ctx.int('masked', 0, 1, 0) === 1;
   const table = Float64Array.from(expP.data);
   const e = new Float64Array(L);
-  return (ins, out) => {
+  return rowwise((ins, out) => {
     const x = ins[0].data;
     const y = out.data;
     const rows = x.length / L;
@@ -53,5 +53,5 @@ export function prepare(ctx: NodeContext): Kernel {
         y[o + i] = v > 127 ? 127 : v;
       }
     }
-  };
+  });
 }

@@ -1,6 +1,6 @@
 /** Transpose (docs/ops.md §Transpose): y[i_0..i_{r−1}] = x[j] with j_{perm[a]} = i_a; out shape[a] = in shape[perm[a]]. */
 import { sizeOf } from '../ir.js';
-import { type Kernel, NodeContext, stridesOf } from './common.js';
+import { batchKernel, type Kernel, NodeContext, stridesOf } from './common.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -29,9 +29,14 @@ export function prepare(ctx: NodeContext): Kernel {
       idx[a] = 0;
     }
   }
-  return (ins, out) => {
+  const inSize = sizeOf(xs);
+  return batchKernel((ins, out, B) => {
     const x = ins[0].data;
     const y = out.data;
-    for (let i = 0; i < n; i++) y[i] = x[map[i]];
-  };
+    for (let item = 0; item < B; item++) {
+      const xo = item * inSize;
+      const yo = item * n;
+      for (let i = 0; i < n; i++) y[yo + i] = x[xo + map[i]];
+    }
+  });
 }

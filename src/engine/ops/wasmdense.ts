@@ -46,3 +46,52 @@ export function copyOut(dtype: DType, y: IntArray, off: number, n: number): void
   else if (dtype === 'u8') (y as Uint8Array).set(heap.u8.subarray(off, off + n));
   else (y as Int8Array).set(heap.i8.subarray(off, off + n));
 }
+
+/** Runs the requant+clamp epilogue on C [rows][N] (i32, at co) into the output (at yo). */
+export type Requant = (co: number, yo: number, rows: number) => void;
+
+/**
+ * The epilogue y = clamp(yZero + requant(C + bias_j, mult_j, shift_j), lo, hi) of a dense op whose
+ * accumulators satisfy |C| ≤ maxAbsAcc. When every channel can share the largest shift S — with
+ * MW_j = mult_j·2^(S − shift_j), floor((v·m + 2^(s−1)) / 2^s) = floor((v·MW + 2^(S−1)) / 2^S) exactly
+ * (numerator and denominator scaled by 2^(S−s)) — and |(C + bias)·MW| + 2^(S−1) < 2^62 (no i64
+ * overflow), the vector kernel runs four channels at a time; otherwise the scalar i64 kernel.
+ */
+export function makeRequant(
+  w: WasmKernels,
+  yd: DType,
+  N: number,
+  mult: ArrayLike<number>,
+  shift: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  maxAbsAcc: number,
+  yZero: number,
+  lo: number,
+  hi: number,
+): Requant {
+  const at = (a: ArrayLike<number>, j: number): number => (a.length === 1 ? a[0] : a[j]);
+  let S = 0;
+  let maxBias = 0;
+  for (let j = 0; j < N; j++) {
+    S = Math.max(S, at(shift, j));
+    if (bias) maxBias = Math.max(maxBias, Math.abs(bias[j]));
+  }
+  let maxMW = 0;
+  for (let j = 0; j < N; j++) maxMW = Math.max(maxMW, at(mult, j) * 2 ** (S - at(shift, j)));
+  if ((maxAbsAcc + maxBias) * maxMW + 2 ** (S - 1) < 2 ** 61) {
+    const N4 = Math.ceil(N / 4) * 4;
+    const b = new Int32Array(N4);
+    const mw = new BigInt64Array(N4);
+    for (let j = 0; j < N; j++) {
+      if (bias) b[j] = bias[j];
+      mw[j] = BigInt(at(mult, j)) << BigInt(S - at(shift, j));
+    }
+    const B = resident(b);
+    const MW = resident(mw);
+    const f = yd === 'i32' ? w.rqv32 : yd === 'u8' ? w.rqv8u : w.rqv8s;
+    return (co, yo, rows) => f(co, B.off, MW.off, yo, rows, N, S, yZero, lo, hi);
+  }
+  const rq = requantRegions(N, mult, shift, bias);
+  const f = requantKernel(w, yd);
+  return (co, yo, rows) => f(co, rq.bias.off, rq.mult.off, rq.shift.off, yo, rows * N, N, yZero, lo, hi);
+}

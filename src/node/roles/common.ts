@@ -1,0 +1,46 @@
+/** What the three roles share: the Role interface and stepping the tracked disputes. */
+import { decodeTrace } from '../engine-provider.js';
+import { DisputeMachine } from '../dispute-fsm.js';
+import type { NodeContext } from '../context.js';
+import type { DisputeRow } from '../store.js';
+
+export type RoleName = 'worker' | 'verifier' | 'requester';
+
+/** A node role: one-time setup, then `tick` (one bounded pass of work) called by the node's loop. */
+export interface Role {
+  readonly name: RoleName;
+  setup(): Promise<void>;
+  tick(): Promise<void>;
+}
+
+/** Machines of the active disputes, created on demand from their rows (traces loaded from the store). */
+export class DisputeBook {
+  private readonly machines = new Map<string, DisputeMachine>();
+  constructor(private readonly ctx: NodeContext) {}
+
+  machine(row: DisputeRow): DisputeMachine {
+    let m = this.machines.get(row.disputeId);
+    if (!m) {
+      const ctx = this.ctx;
+      m = new DisputeMachine(ctx, row.disputeId, () => {
+        const t = ctx.store.getTrace(row.traceRoot);
+        if (!t) throw new Error(`trace ${row.traceRoot} of dispute ${row.disputeId} is missing from the store`);
+        return ctx.engine.stateProvider(t.modelRoot, decodeTrace(t.bytes));
+      });
+      this.machines.set(row.disputeId, m);
+    }
+    return m;
+  }
+
+  /** One step of every active dispute (bounded: one transition each). */
+  async stepAll(): Promise<void> {
+    for (const row of this.ctx.store.listDisputes({ active: true })) {
+      const after = await this.machine(row).step();
+      if (after.state === 'done') {
+        this.machines.delete(row.disputeId);
+        const won = (after.side === 'challenger' && after.outcome === 2) || (after.side === 'claimant' && after.outcome === 1);
+        this.ctx.store.updateTask(after.taskId, { status: after.side === 'challenger' ? (won ? 'invalidated' : 'verified') : won ? 'committed' : 'invalidated' });
+      }
+    }
+  }
+}

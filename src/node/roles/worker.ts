@@ -1,0 +1,196 @@
+/**
+ * Worker: claims open tasks it can serve (a loaded model, one element, inputs in calldata, fee ≥ its minimum,
+ * deadline ahead), runs the engine, keeps the trace (content-addressed file + index), commits, finalizes after the
+ * challenge window, and plays the claimant's side of every dispute on its results. When many tasks are queued it
+ * works in batches: up to `batch` claims, executions and commits in flight together (one block on a busy chain).
+ *
+ * Task row: open → claimed → computed → committed (→ challenged → committed | invalidated) → finalized; lost when
+ * another worker claimed first; skipped when not served.
+ */
+import type { Hex } from 'viem';
+import { taskMarketAbi } from '../../chain/artifacts/index.js';
+import { outputHashOf, tensorArg } from '../../chain/io.js';
+import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, inc, logsOf, modelRootOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
+import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
+import { TxFailedError } from '../tx.js';
+import { DisputeBook, type Role } from './common.js';
+
+export interface WorkerOptions {
+  /** ERC-8004 agent card URI (registered once). */
+  agentURI?: string;
+  /** Free stake to keep (default 1000 VRT). */
+  stake?: bigint;
+  /** Tasks handled together per tick (default 8). */
+  batch?: number;
+  /** Lowest fee served (default 0). */
+  minFee?: bigint;
+}
+
+export class Worker implements Role {
+  readonly name = 'worker' as const;
+  private readonly ctx: NodeContext;
+  private readonly opts: Required<WorkerOptions>;
+  private readonly disputes: DisputeBook;
+  agentId: bigint | undefined;
+
+  constructor(ctx: NodeContext, opts: WorkerOptions = {}) {
+    this.ctx = ctx;
+    this.opts = { agentURI: opts.agentURI ?? `verity:worker:${ctx.account}`, stake: opts.stake ?? 1_000n * 10n ** 18n, batch: opts.batch ?? 8, minFee: opts.minFee ?? 0n };
+    this.disputes = new DisputeBook(ctx);
+  }
+
+  async setup(): Promise<void> {
+    await ensureApprovals(this.ctx);
+    this.agentId = await ensureAgent(this.ctx, this.opts.agentURI);
+    await ensureStake(this.ctx, this.opts.stake);
+    this.ctx.log.info({ agentId: String(this.agentId), models: this.ctx.engine.modelRoots() }, 'worker ready');
+  }
+
+  async tick(): Promise<void> {
+    await this.discover();
+    await this.claimOpen();
+    await this.executeClaimed();
+    await this.commitComputed();
+    await this.disputes.stepAll();
+    await this.finalizeDue();
+  }
+
+  /** New tasks and challenges against our results, from the market's events. */
+  private async discover(): Promise<void> {
+    const { store, addresses } = this.ctx;
+    const me = this.ctx.account.toLowerCase();
+    await scan(this.ctx, 'worker', addresses.taskMarket, taskMarketAbi, ['TaskPosted', 'InputPublished', 'ResultChallenged'], async (logs) => {
+      const inputs = new Map<string, { inputHash: Hex; inputs: TensorJson[] }>();
+      for (const l of logs) {
+        if (l.eventName !== 'InputPublished') continue;
+        const a = l.args as { taskId: bigint; inputHash: Hex; inputs: { dtype: number; shape: number[]; data: Hex }[] };
+        inputs.set(String(a.taskId), { inputHash: a.inputHash, inputs: a.inputs.map((t) => tensorToJson(tensorFromArg(t))) });
+      }
+      for (const l of logs) {
+        if (l.eventName === 'TaskPosted') {
+          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; itemCount: number; fee: bigint; deadline: bigint };
+          const id = String(a.taskId);
+          const inp = inputs.get(id);
+          const modelRoot = await modelRootOf(this.ctx, a.modelId);
+          const served = a.itemCount === 1 && !!inp && inp.inputs.length > 0 && this.ctx.engine.has(modelRoot) && a.fee >= this.opts.minFee;
+          store.insertTask({
+            taskId: id,
+            chainTaskId: id,
+            modelId: String(a.modelId),
+            modelRoot,
+            requester: a.requester,
+            itemCount: a.itemCount,
+            fee: String(a.fee),
+            deadline: Number(a.deadline),
+            inputHash: inp?.inputHash ?? null,
+            inputs: inp ? JSON.stringify(inp.inputs) : null,
+            status: served ? 'open' : 'skipped',
+            txs: { post: l.transactionHash },
+          });
+          inc(this.ctx, 'verity_node_tasks_seen_total');
+        } else if (l.eventName === 'ResultChallenged') {
+          const a = l.args as { disputeId: bigint; taskId: bigint; index: number; gameId: bigint };
+          const t = store.getTask(String(a.taskId));
+          if (!t || t.worker?.toLowerCase() !== me || !t.traceRoot) continue;
+          if (store.insertDispute({ disputeId: String(a.disputeId), gameId: String(a.gameId), taskId: t.taskId, idx: a.index, side: 'claimant', traceRoot: t.traceRoot, state: 'playing' })) {
+            store.updateTask(t.taskId, { status: 'challenged' });
+            store.addTaskTx(t.taskId, `challenge:${a.disputeId}`, l.transactionHash);
+            inc(this.ctx, 'verity_node_disputes_opened_total');
+            this.ctx.log.warn({ taskId: t.taskId, disputeId: String(a.disputeId) }, 'our result is challenged: defending');
+          }
+        }
+      }
+    });
+  }
+
+  private async claimOpen(): Promise<void> {
+    const { store } = this.ctx;
+    const now = Number(await chainNow(this.ctx));
+    const open = store.tasksByStatus('open').slice(0, this.opts.batch);
+    await Promise.all(
+      open.map(async (t) => {
+        if (t.deadline <= now + 2) return store.updateTask(t.taskId, { status: 'skipped', error: 'deadline too close' });
+        try {
+          const r = await sendCall(this.ctx, `claim:${t.taskId}`, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'claim', [BigInt(t.taskId), this.agentId!]);
+          store.updateTask(t.taskId, { status: 'claimed', worker: this.ctx.account });
+          store.addTaskTx(t.taskId, 'claim', r.transactionHash);
+          inc(this.ctx, 'verity_node_tasks_claimed_total');
+        } catch (e) {
+          if (e instanceof TxFailedError) {
+            store.updateTask(t.taskId, { status: 'lost', error: e.message.split('\n')[0]! });
+          } else throw e;
+        }
+      }),
+    );
+  }
+
+  private async executeClaimed(): Promise<void> {
+    const { store, engine } = this.ctx;
+    for (const t of store.tasksByStatus('claimed').slice(0, this.opts.batch)) {
+      const existing = store.getResult(t.taskId);
+      if (!existing) {
+        const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
+        const started = performance.now();
+        const e = engine.execute(t.modelRoot!, inputs);
+        inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
+        store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
+        store.putResult({ taskId: t.taskId, idx: 0, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
+        if (e.corrupted) this.ctx.log.debug({ taskId: t.taskId, ...e.corrupted }, 'dishonest: corrupted this answer');
+      }
+      const r = store.getResult(t.taskId)!;
+      store.updateTask(t.taskId, { status: 'computed', traceRoot: r.traceRoot, outputHash: r.outputHash, outputs: r.outputs });
+    }
+  }
+
+  private async commitComputed(): Promise<void> {
+    const { store, addresses } = this.ctx;
+    const due = store.tasksByStatus('computed').slice(0, this.opts.batch);
+    await Promise.all(
+      due.map(async (t) => {
+        const outputs = (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson);
+        try {
+          const r = await sendCall(this.ctx, `commit:${t.taskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'commit', [BigInt(t.taskId), outputs.map(tensorArg), t.traceRoot]);
+          const ev = logsOf<{ challengeDeadline: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'ResultCommitted')[0];
+          store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
+          store.addTaskTx(t.taskId, 'commit', r.transactionHash);
+          inc(this.ctx, 'verity_node_results_committed_total');
+        } catch (e) {
+          if (e instanceof TxFailedError) store.updateTask(t.taskId, { status: 'failed', error: e.message.split('\n')[0]! });
+          else throw e;
+        }
+      }),
+    );
+  }
+
+  private async finalizeDue(): Promise<void> {
+    const { store, addresses } = this.ctx;
+    const now = Number(await chainNow(this.ctx));
+    let finalized = 0;
+    for (const t of store.tasksByStatus('committed')) {
+      if (t.challengeDeadline === null || t.challengeDeadline > now) continue;
+      const chain = await readTask(this.ctx, BigInt(t.taskId));
+      if (chain.status === 'Finalized') {
+        store.updateTask(t.taskId, { status: 'finalized' });
+        continue;
+      }
+      if (chain.status === 'Invalidated') {
+        store.updateTask(t.taskId, { status: 'invalidated' });
+        continue;
+      }
+      if (chain.status !== 'Committed' || chain.openDisputes > 0) continue;
+      // Keyed by the chain time: a finalize that lost a race is not retried under a burnt key (the chain status
+      // read above makes a second one unnecessary once the first landed).
+      try {
+        const r = await sendCall(this.ctx, `finalize:${t.taskId}:${now}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'finalize', [BigInt(t.taskId)]);
+        store.updateTask(t.taskId, { status: 'finalized' });
+        store.addTaskTx(t.taskId, 'finalize', r.transactionHash);
+        inc(this.ctx, 'verity_node_tasks_finalized_total');
+        finalized++;
+      } catch (e) {
+        if (failedWith(e, 'MarketUnexpectedStatus')) store.updateTask(t.taskId, { status: 'finalized' });
+        else if (!failedWith(e, 'MarketChallengeWindowOpen') && !failedWith(e, 'MarketOpenDisputes')) throw e;
+      }
+    }
+    if (finalized > 0) await withdrawAll(this.ctx);
+  }
+}
