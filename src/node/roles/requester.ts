@@ -1,0 +1,211 @@
+/**
+ * Requester: posts tasks (inputs in calldata, so every worker and verifier can read them), follows each to
+ * finality, and hands back only verified results: a task is `finalized` (the challenge window closed with no
+ * successful challenge) with its proof — outputs, output digest, trace root, result root, and the post / commit /
+ * finalize transactions. An invalidated task (a challenger won) is refunded and, if `repost` is set, posted again.
+ *
+ * Row (local id `q-<n>`): posting → posted → committed → finalized | invalidated; failed (post reverted).
+ */
+import type { Hex } from 'viem';
+import { taskMarketAbi } from '../../chain/artifacts/index.js';
+import { inputHashOf, tensorArg } from '../../chain/io.js';
+import type { TensorData } from '../../engine/ir.js';
+import { BaseError } from '../../errors.js';
+import { chainNow, ensureApprovals, inc, logsOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
+import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
+import type { TaskRow } from '../store.js';
+import { TxFailedError } from '../tx.js';
+import type { Role } from './common.js';
+
+export class RequestError extends BaseError {
+  override name = 'RequestError';
+}
+
+export interface SubmitParameters {
+  /** Registered model id. */
+  modelId: bigint;
+  modelRoot: Hex;
+  inputs: readonly TensorData[];
+  fee: bigint;
+  /** Seconds from now by which a worker must commit (default 600). */
+  ttl?: number;
+}
+
+export interface VerifiedResult {
+  id: string;
+  taskId: string | null;
+  status: TaskRow['status'];
+  modelRoot: string | null;
+  /** Only when finalized. */
+  result?: {
+    outputs: TensorJson[];
+    outputHash: string;
+    traceRoot: string;
+    worker: string;
+  };
+  txs: Record<string, string>;
+  error: string | null;
+}
+
+export interface RequesterOptions {
+  /** Post an invalidated task again (default true). */
+  repost?: boolean;
+}
+
+export class Requester implements Role {
+  readonly name = 'requester' as const;
+  private readonly ctx: NodeContext;
+  private readonly repost: boolean;
+
+  constructor(ctx: NodeContext, opts: RequesterOptions = {}) {
+    this.ctx = ctx;
+    this.repost = opts.repost ?? true;
+  }
+
+  async setup(): Promise<void> {
+    await ensureApprovals(this.ctx);
+    this.ctx.log.info('requester ready');
+  }
+
+  /**
+   * Records a request (durably, before any transaction) and returns its local id; the loop posts it. Validation of
+   * model and inputs is the caller's (the API's) job; nothing is stored if this throws.
+   */
+  submit(p: SubmitParameters): string {
+    const { store } = this.ctx;
+    if (p.fee <= 0n) throw new RequestError('Fee must be positive.', { details: `fee ${p.fee}` });
+    return store.tx(() => {
+      const n = Number(store.getKv('requests') ?? '0') + 1;
+      store.setKv('requests', String(n));
+      const id = `q-${n}`;
+      store.insertTask({
+        taskId: id,
+        modelId: String(p.modelId),
+        modelRoot: p.modelRoot,
+        fee: String(p.fee),
+        deadline: p.ttl ?? 600,
+        inputHash: inputHashOf(p.inputs),
+        inputs: JSON.stringify(p.inputs.map(tensorToJson)),
+        status: 'posting',
+      });
+      inc(this.ctx, 'verity_node_tasks_submitted_total');
+      return id;
+    });
+  }
+
+  async tick(): Promise<void> {
+    await this.postPending();
+    await this.follow();
+  }
+
+  private async postPending(): Promise<void> {
+    const { store, addresses } = this.ctx;
+    for (const t of store.tasksByStatus('posting').slice(0, 16)) {
+      const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
+      // The deadline is fixed when the post is first keyed: the same key always sends the same transaction.
+      let deadline = store.getKv(`deadline:${t.taskId}`);
+      if (!deadline) {
+        deadline = String(Number(await chainNow(this.ctx)) + t.deadline);
+        store.setKv(`deadline:${t.taskId}`, deadline);
+      }
+      const attempt = store.getKv(`attempt:${t.taskId}`) ?? '0';
+      try {
+        const r = await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'postTask', [
+          BigInt(t.modelId),
+          inputs.map(tensorArg),
+          BigInt(t.fee),
+          BigInt(deadline),
+        ]);
+        const ev = logsOf<{ taskId: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'TaskPosted')[0]!;
+        store.updateTask(t.taskId, { status: 'posted', chainTaskId: String(ev.taskId), error: null });
+        store.addTaskTx(t.taskId, 'post', r.transactionHash);
+        inc(this.ctx, 'verity_node_tasks_posted_total');
+      } catch (e) {
+        if (e instanceof TxFailedError) store.updateTask(t.taskId, { status: 'failed', error: e.message.split('\n')[0]! });
+        else throw e;
+      }
+    }
+  }
+
+  /** Follows posted tasks through the market's events and state. */
+  private async follow(): Promise<void> {
+    const { store, addresses } = this.ctx;
+    await scan(this.ctx, 'requester', addresses.taskMarket, taskMarketAbi, ['ResultCommitted', 'TaskFinalized', 'TaskInvalidated'], (logs) => {
+      for (const l of logs) {
+        const a = l.args as { taskId: bigint };
+        const t = store.findTask(String(a.taskId));
+        if (!t || t.chainTaskId !== String(a.taskId)) continue;
+        if (l.eventName === 'ResultCommitted') {
+          const c = l.args as { worker: Hex; outputHash: Hex; traceRoot: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
+          store.updateTask(t.taskId, {
+            status: t.status === 'posted' ? 'committed' : t.status,
+            worker: c.worker,
+            outputHash: c.outputHash,
+            traceRoot: c.traceRoot,
+            challengeDeadline: Number(c.challengeDeadline),
+            outputs: JSON.stringify(c.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
+          });
+          store.addTaskTx(t.taskId, 'commit', l.transactionHash);
+        } else if (l.eventName === 'TaskFinalized') {
+          store.updateTask(t.taskId, { status: 'finalized' });
+          store.addTaskTx(t.taskId, 'finalize', l.transactionHash);
+          inc(this.ctx, 'verity_node_tasks_finalized_total');
+        } else {
+          store.updateTask(t.taskId, { status: 'invalidated', error: 'a challenger proved the result wrong; fee refunded' });
+          store.addTaskTx(t.taskId, 'invalidate', l.transactionHash);
+          inc(this.ctx, 'verity_node_tasks_invalidated_total');
+          if (this.repost) this.requeue(t.taskId);
+        }
+      }
+    });
+    // Deadline passed with nobody committing: cancel to get the fee back.
+    const now = Number(await chainNow(this.ctx));
+    for (const t of store.tasksByStatus('posted')) {
+      const chain = await readTask(this.ctx, BigInt(t.chainTaskId!));
+      if (chain.status === 'Open' && Number(chain.deadline) < now) {
+        try {
+          const r = await sendCall(this.ctx, `cancel:${t.chainTaskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'cancel', [BigInt(t.chainTaskId!)]);
+          store.updateTask(t.taskId, { status: 'cancelled', error: 'no worker before the deadline' });
+          store.addTaskTx(t.taskId, 'cancel', r.transactionHash);
+        } catch (e) {
+          if (!(e instanceof TxFailedError)) throw e;
+        }
+      }
+    }
+    if (store.tasksByStatus('invalidated', 'cancelled').length > 0) await withdrawAll(this.ctx);
+  }
+
+  /** An invalidated request goes back to `posting` under a new attempt key, with a new deadline. */
+  private requeue(id: string): void {
+    const { store } = this.ctx;
+    const t = store.getTask(id)!;
+    const attempt = Number(store.getKv(`attempt:${id}`) ?? '0') + 1;
+    if (attempt > 3) return;
+    store.tx(() => {
+      store.setKv(`attempt:${id}`, String(attempt));
+      store.db.prepare('DELETE FROM kv WHERE key = ?').run(`deadline:${id}`);
+      store.addTaskTx(id, `invalidated:${attempt - 1}`, t.txs.invalidate ?? '');
+      store.updateTask(id, { status: 'posting', chainTaskId: null, worker: null, outputHash: null, traceRoot: null, outputs: null, challengeDeadline: null });
+    });
+  }
+
+  /** The request as a client sees it: the result only once finalized. */
+  view(id: string): VerifiedResult | undefined {
+    const t = this.ctx.store.findTask(id);
+    if (!t) return undefined;
+    return viewOf(t);
+  }
+}
+
+export function viewOf(t: TaskRow): VerifiedResult {
+  const finalized = t.status === 'finalized' && t.outputs && t.outputHash && t.traceRoot;
+  return {
+    id: t.taskId,
+    taskId: t.chainTaskId,
+    status: t.status,
+    modelRoot: t.modelRoot,
+    ...(finalized ? { result: { outputs: JSON.parse(t.outputs!) as TensorJson[], outputHash: t.outputHash!, traceRoot: t.traceRoot!, worker: t.worker ?? '' } } : {}),
+    txs: t.txs,
+    error: t.error,
+  };
+}
