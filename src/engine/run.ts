@@ -186,6 +186,9 @@ export function prepareModel(m: QModel): PreparedModel {
 
 const CTOR = { i8: Int8Array, u8: Uint8Array, i32: Int32Array } as const;
 
+/** Traces up to this many bytes get one array per tensor instead of one shared ArrayBuffer. */
+const SMALL_ARENA = 256;
+
 function describe(t: unknown): string {
   if (!isObj(t)) return typeof t;
   const d = t as Partial<TensorData>;
@@ -195,7 +198,13 @@ function describe(t: unknown): string {
   return `dtype ${String(d.dtype)}, shape ${Array.isArray(d.shape) ? fmtShape(d.shape) : String(d.shape)}, data ${kind}(${len})`;
 }
 
-function checkInputs(m: QModel, inputs: readonly TensorData[], what = 'inputs', prefix = ''): void {
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function checkInputs(m: QModel, sizes: readonly number[], inputs: readonly TensorData[], what = 'inputs', prefix = ''): void {
   if (!Array.isArray(inputs) || inputs.length !== m.inputs.length) {
     throw new EngineInputError({
       input: what,
@@ -204,21 +213,20 @@ function checkInputs(m: QModel, inputs: readonly TensorData[], what = 'inputs', 
     });
   }
   for (let i = 0; i < inputs.length; i++) {
-    const info = m.tensors[m.inputs[i]];
+    const info = m.tensors[i];
     const t = inputs[i];
     const ok =
       typeof t === 'object' &&
       t !== null &&
       t.dtype === info.dtype &&
       Array.isArray(t.shape) &&
-      t.shape.length === info.shape.length &&
-      t.shape.every((d: number, a: number) => d === info.shape[a]) &&
+      sameDims(t.shape, info.shape) &&
       t.data instanceof CTOR[info.dtype] &&
-      t.data.length === sizeOf(info.shape);
+      t.data.length === sizes[i];
     if (!ok) {
       throw new EngineInputError({
         input: `${prefix}'${info.name}' (input ${i})`,
-        expected: `dtype ${info.dtype}, shape ${fmtShape(info.shape)}, data ${CTOR[info.dtype].name}(${sizeOf(info.shape)})`,
+        expected: `dtype ${info.dtype}, shape ${fmtShape(info.shape)}, data ${CTOR[info.dtype].name}(${sizes[i]})`,
         got: describe(t),
       });
     }
@@ -231,19 +239,21 @@ function checkInputs(m: QModel, inputs: readonly TensorData[], what = 'inputs', 
  * Throws EngineInputError for a wrong input count, dtype, shape or data length, or a value out of
  * range for an op (e.g. a Gather index).
  *
- * The trace's arrays are views of one ArrayBuffer allocated for this run (each at its own
- * byteOffset); nothing else refers to it, so the trace stays valid after later runs.
+ * The trace's arrays are allocated for this run (for larger models, views of one ArrayBuffer, each at
+ * its own byteOffset); nothing else refers to them, so the trace stays valid after later runs.
  */
 export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace {
   const m = p.model;
-  checkInputs(m, inputs);
-  const arena = new ArrayBuffer(p.arenaBytes);
+  checkInputs(m, p.sizes, inputs);
+  // Small traces: one array each (small typed arrays live on the JS heap, cheaper than an
+  // ArrayBuffer); larger ones: views of one ArrayBuffer for the whole trace.
+  const arena = p.arenaBytes > SMALL_ARENA ? new ArrayBuffer(p.arenaBytes) : null;
   const { offsets, sizes } = p;
   const tensors = m.tensors;
   const trace: TensorData[] = new Array(tensors.length);
   for (let i = 0; i < inputs.length; i++) {
     const info = tensors[i];
-    const data = new CTOR[info.dtype](arena, offsets[i], sizes[i]);
+    const data = arena ? new CTOR[info.dtype](arena, offsets[i], sizes[i]) : new CTOR[info.dtype](sizes[i]);
     (data as Int32Array).set(inputs[i].data as Int32Array);
     trace[i] = { dtype: info.dtype, shape: info.shape.slice(), data };
   }
@@ -253,11 +263,19 @@ export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace
     const ins = new Array<TensorData>(st.inputs.length);
     for (let j = 0; j < ins.length; j++) ins[j] = trace[st.inputs[j]];
     const id = st.output;
-    const out: TensorData = { dtype: st.dtype, shape: st.shape.slice(), data: new CTOR[st.dtype](arena, offsets[id], st.size) };
+    const out: TensorData = { dtype: st.dtype, shape: st.shape.slice(), data: arena ? new CTOR[st.dtype](arena, offsets[id], st.size) : new CTOR[st.dtype](st.size) };
     st.kernel(ins, out);
     trace[id] = out;
   }
   return trace;
+}
+
+function stackedView(t: TensorInfo, arena: ArrayBuffer, off: number, n: number): TensorData {
+  return { dtype: t.dtype, shape: t.shape, data: new CTOR[t.dtype](arena, off, n) };
+}
+
+function itemOf(t: TensorData, b: number, n: number): TensorData {
+  return { dtype: t.dtype, shape: t.shape, data: t.data.subarray(b * n, (b + 1) * n) };
 }
 
 /**
@@ -273,33 +291,31 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
     throw new EngineInputError({ input: 'batch', expected: 'an array of input lists', got: typeof batch });
   }
   const B = batch.length;
-  for (let b = 0; b < B; b++) checkInputs(m, batch[b], `batch[${b}]`, `batch[${b}] `);
+  for (let b = 0; b < B; b++) checkInputs(m, p.sizes, batch[b], `batch[${b}]`, `batch[${b}] `);
   if (B === 0) return [];
   const { offsets, sizes } = p;
   const tensors = m.tensors;
   const arena = new ArrayBuffer(p.arenaBytes * B);
   // Tensor id's B items are contiguous, starting at B·offsets[id] (offsets are multiples of 8).
   const stacked: TensorData[] = new Array(tensors.length);
-  const view = (id: number): TensorData => {
-    const t = tensors[id];
-    return { dtype: t.dtype, shape: t.shape, data: new CTOR[t.dtype](arena, B * offsets[id], B * sizes[id]) };
-  };
   for (let i = 0; i < m.inputs.length; i++) {
-    const st = (stacked[i] = view(i));
+    const st = (stacked[i] = stackedView(tensors[i], arena, B * offsets[i], B * sizes[i]));
     const n = sizes[i];
     for (let b = 0; b < B; b++) (st.data as Int32Array).set(batch[b][i].data as Int32Array, b * n);
   }
-  const item = (t: TensorData, b: number, n: number): TensorData => ({ dtype: t.dtype, shape: t.shape, data: t.data.subarray(b * n, (b + 1) * n) });
-  for (const st of p.steps) {
-    const ins = st.inputs.map((id) => stacked[id]);
-    const out = (stacked[st.output] = view(st.output));
+  const steps = p.steps;
+  for (let s = 0; s < steps.length; s++) {
+    const st = steps[s];
+    const ins = new Array<TensorData>(st.inputs.length);
+    for (let j = 0; j < ins.length; j++) ins[j] = stacked[st.inputs[j]];
+    const id = st.output;
+    const out = (stacked[id] = stackedView(tensors[id], arena, B * offsets[id], B * sizes[id]));
     if (st.kernel.batch) st.kernel.batch(ins, out, B);
     else {
       for (let b = 0; b < B; b++) {
-        st.kernel(
-          ins.map((t, j) => item(t, b, sizes[st.inputs[j]])),
-          item(out, b, st.size),
-        );
+        const insB = new Array<TensorData>(ins.length);
+        for (let j = 0; j < ins.length; j++) insB[j] = itemOf(ins[j], b, sizes[st.inputs[j]]);
+        st.kernel(insB, itemOf(out, b, st.size));
       }
     }
   }

@@ -18,7 +18,11 @@
  *   rq8 / rq32(C, bias, mult, shift, out, n, N, yZero, lo, hi): for e < n, j = e mod N,
  *     out[e] = clamp(yZero + ((C[e] + bias[j])·mult[j] + 2^(shift[j]−1)) >> shift[j], lo, hi)
  *   in i64 (exact: |C + bias| < 2^32, mult < 2^15, so every intermediate is below 2^48), stored as
- *   one byte (i8/u8 outputs, the clamp keeps the value in range) or as i32.
+ *   one byte (i8/u8 outputs, the clamp keeps the value in range) or as i32; rqm* / rqv* are vector
+ *   forms of the same epilogue under static bounds (see their comments).
+ *
+ *   Elementwise kernels (docs/ops.md formulas, exact): lut8 (Lut), add8 / add8m (Add with shift ≤ 30),
+ *   softmax8 (Softmax), layernorm8.. (LayerNorm); Transpose and Slice use gather8.
  *
  * Memory: one module-level memory. Constant operands (weights, bias, mult, shift) live in resident
  * regions allocated when a model is prepared (alloc; freed when the owning kernel is garbage
@@ -105,9 +109,50 @@ const op = {
   mul64: simd(213), // i64x2.mul
   lt64: simd(216), // i64x2.lt_s
   gt64: simd(217), // i64x2.gt_s
+  splat32: simd(17), // i32x4.splat
+  splatF: simd(20), // f64x2.splat
+  floorF: simd(117), // f64x2.floor
+  ltF: simd(73), // f64x2.lt
+  geF: simd(76), // f64x2.ge
+  addF: simd(240), // f64x2.add
+  subF: simd(241), // f64x2.sub
+  mulF: simd(242), // f64x2.mul
+  pminF: simd(246), // f64x2.pmin
+  pmaxF: simd(247), // f64x2.pmax
+  truncF: simd(252), // i32x4.trunc_sat_f64x2_s_zero
+  cvtLo: simd(254), // f64x2.convert_low_i32x4_s
+  store16lane: [...simd(89), 0, 0, 0], // v128.store16_lane lane 0
+  store64lane: [...simd(91), 0, 0, 0], // v128.store64_lane lane 0
+  extmulLo16: simd(188), // i32x4.extmul_low_i16x8_s
+  extmulHi16: simd(189), // i32x4.extmul_high_i16x8_s
+  extmulLo: simd(220), // i64x2.extmul_low_i32x4_s
+  extmulHi: simd(221), // i64x2.extmul_high_i32x4_s
+  shr32: simd(172), // i32x4.shr_s
+  min32: simd(182), // i32x4.min_s
+  max32: simd(184), // i32x4.max_s
   shuffle32: (lanes: number[]) => [...simd(13), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
 };
 
+const f64c = (v: number): number[] => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)];
+const F = {
+  load: (off: number) => [0x2b, 3, ...uleb(off)],
+  sqrt: [0x9f],
+  floor: [0x9c],
+  add: [0xa0],
+  sub: [0xa1],
+  mul: [0xa2],
+  div: [0xa3],
+  min: [0xa4],
+  max: [0xa5],
+  lt: [0x63],
+  gt: [0x64],
+  le: [0x65],
+  ge: [0x66],
+  fromI32: [0xb7], // f64.convert_i32_s
+  fromI64: [0xb9], // f64.convert_i64_s
+  toI32: [0xaa], // i32.trunc_f64_s
+};
+const F64 = 0x7c;
 const I32 = 0x7f;
 const I64 = 0x7e;
 const V128 = 0x7b;
@@ -312,6 +357,255 @@ function requantVecFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
   return f;
 }
 
+/** lut8(x, table, y, n): u8 y[i] = table[x[i]] (x read as an unsigned byte; table of 256 bytes). */
+function lutFn(): Fn {
+  const f = new Fn('lut8', 4);
+  const [X, T, Y, N] = [0, 1, 2, 3];
+  const i = f.local(I32);
+  f.e(op.i32(0), op.set(i));
+  f.loop([op.get(i), op.get(N), op.geU], () => {
+    f.e(op.get(Y), op.get(i), op.add, op.get(T), op.get(X), op.get(i), op.add, op.load8u, op.add, op.load8u, op.store8);
+    f.e(op.get(i), op.i32(1), op.add, op.set(i));
+  });
+  return f;
+}
+
+/**
+ * add8 / add8m(a, amap, b, bmap, ta, tb, y, n, shift, yZero, lo, hi): for i < n,
+ *   y[i] = clamp(yZero + ((ta[a[ai]] + tb[b[bi]]) >> shift), lo, hi)   (i32 tables indexed by the raw byte)
+ * with ai = bi = i (add8; the maps are ignored) or ai = amap[i], bi = bmap[i] (add8m); one byte out.
+ */
+function addFn(name: string, mapped: boolean): Fn {
+  const f = new Fn(name, 12);
+  const [A, AMAP, B, BMAP, TA, TB, Y, N, SH, YZ, LO, HI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const i = f.local(I32), v = f.local(I32);
+  const idx = (src: number, map: number): number[][] =>
+    mapped ? [op.get(src), op.get(map), op.get(i), op.i32(2), op.shl, op.add, op.load32, op.add, op.load8u] : [op.get(src), op.get(i), op.add, op.load8u];
+  f.e(op.i32(0), op.set(i));
+  f.loop([op.get(i), op.get(N), op.geU], () => {
+    f.e(op.get(TA), ...idx(A, AMAP), op.i32(2), op.shl, op.add, op.load32);
+    f.e(op.get(TB), ...idx(B, BMAP), op.i32(2), op.shl, op.add, op.load32, op.add);
+    f.e(op.get(SH), [0x75], op.get(YZ), op.add, op.set(v)); // i32.shr_s
+    f.e(op.get(LO), op.get(v), op.get(v), op.get(LO), op.ltS, op.select, op.set(v));
+    f.e(op.get(HI), op.get(v), op.get(v), op.get(HI), [0x4a], op.select, op.set(v)); // i32.gt_s
+    f.e(op.get(Y), op.get(i), op.add, op.get(v), op.store8);
+    f.e(op.get(i), op.i32(1), op.add, op.set(i));
+  });
+  return f;
+}
+
+/**
+ * softmax8(x, exp, y, rows, L, masked, ebuf): docs/ops.md §Softmax on i8 rows of length L, with the
+ * i32 table exp[256] (ebuf: scratch for a row's e values; the output pass runs two float64 lanes at a time). S = Σ e (i64, < 2^51); y = min(−128 + roundDiv(256·e, S), 127) where roundDiv is
+ * floor((512·e + S) / 2S) computed as a float64 quotient corrected by one with the exact remainder
+ * (every operand is an integer below 2^53, so the float64 products and differences are exact).
+ */
+function softmaxFn(): Fn {
+  const f = new Fn('softmax8', 7);
+  const [X, EXP, Y, ROWS, L, MASKED, EB] = [0, 1, 2, 3, 4, 5, 6];
+  const r = f.local(I32), i = f.local(I32), o = f.local(I32), yo = f.local(I32), mx = f.local(I32), v = f.local(I32), mask = f.local(I32), e = f.local(I32);
+  const S = f.local(I64);
+  const d = f.local(F64), rd = f.local(F64), num = f.local(F64), q = f.local(F64), rem = f.local(F64);
+  const vS = f.local(V128), vd = f.local(V128), vrd = f.local(V128), vnum = f.local(V128), vq = f.local(V128), vrem = f.local(V128);
+  const v512 = f.local(V128), vone = f.local(V128), vzero = f.local(V128), v128 = f.local(V128), v127 = f.local(V128);
+  f.e(f64c(512), op.splatF, op.set(v512), f64c(1), op.splatF, op.set(vone), f64c(0), op.splatF, op.set(vzero), f64c(128), op.splatF, op.set(v128), f64c(127), op.splatF, op.set(v127));
+  f.e(op.i32(0), op.set(r), op.get(X), op.set(o), op.get(Y), op.set(yo));
+  f.loop([op.get(r), op.get(ROWS), op.geU], () => {
+    f.e(op.i32(-128), op.set(mx), op.i32(0), op.set(i));
+    f.loop([op.get(i), op.get(L), op.geU], () => {
+      f.e(op.get(o), op.get(i), op.add, op.load8s, op.tee(v), op.get(mx), op.get(v), op.get(mx), [0x4a], op.select, op.set(mx));
+      f.e(op.get(i), op.i32(1), op.add, op.set(i));
+    });
+    f.e(op.get(MASKED), op.get(mx), op.i32(-128), [0x47], op.and, op.set(mask)); // masked && mx ≠ −128
+    // e_i = (mask && x_i = −128) ? 0 : exp[mx − x_i], kept in EB; S = Σ e_i
+    f.e(op.i64(0), op.set(S), op.i32(0), op.set(i));
+    f.loop([op.get(i), op.get(L), op.geU], () => {
+      f.e(op.get(o), op.get(i), op.add, op.load8s, op.set(v));
+      f.e(op.i32(0), op.get(EXP), op.get(mx), op.get(v), op.sub, op.i32(2), op.shl, op.add, op.load32);
+      f.e(op.get(mask), op.get(v), op.i32(-128), op.eq, op.and, op.select, op.set(e));
+      f.e(op.get(EB), op.get(i), op.i32(2), op.shl, op.add, op.get(e), op.store32);
+      f.e(op.get(S), op.get(e), [0xad], op.i64add, op.set(S)); // i64.extend_i32_u
+      f.e(op.get(i), op.i32(1), op.add, op.set(i));
+    });
+    f.e(op.get(S), F.fromI64, f64c(2), F.mul, op.set(d), f64c(1), op.get(d), F.div, op.set(rd));
+    f.e(op.get(S), F.fromI64, op.splatF, op.set(vS), op.get(d), op.splatF, op.set(vd), op.get(rd), op.splatF, op.set(vrd));
+    f.e(op.i32(0), op.set(i));
+    // Two lanes at a time (float64x2; e ≥ 0 is read as i32, e < 2^31), then a scalar tail.
+    f.loop([op.get(i), op.i32(2), op.add, op.get(L), op.gtU], () => {
+      f.e(op.get(EB), op.get(i), op.i32(2), op.shl, op.add, op.vload, op.cvtLo, op.get(v512), op.mulF, op.get(vS), op.addF, op.set(vnum));
+      f.e(op.get(vnum), op.get(vrd), op.mulF, op.floorF, op.set(vq));
+      f.e(op.get(vnum), op.get(vq), op.get(vd), op.mulF, op.subF, op.set(vrem));
+      f.e(op.get(vq), op.get(vone), op.subF, op.get(vq), op.get(vrem), op.get(vzero), op.ltF, op.bitselect, op.set(vq));
+      f.e(op.get(vq), op.get(vone), op.addF, op.get(vq), op.get(vrem), op.get(vd), op.geF, op.bitselect, op.set(vq));
+      f.e(op.get(vq), op.get(v128), op.subF, op.get(v127), op.pminF, op.truncF, op.set(vq));
+      f.e(op.get(vq), op.get(vq), op.narrow16s, op.set(vq));
+      f.e(op.get(yo), op.get(i), op.add, op.get(vq), op.get(vq), op.narrow8s, op.store16lane);
+      f.e(op.get(i), op.i32(2), op.add, op.set(i));
+    });
+    f.loop([op.get(i), op.get(L), op.geU], () => {
+      f.e(op.get(EB), op.get(i), op.i32(2), op.shl, op.add, op.load32, op.set(e));
+      f.e(op.get(e), [0xad], op.i64(512), op.i64mul, op.get(S), op.i64add, F.fromI64, op.set(num));
+      f.e(op.get(num), op.get(rd), F.mul, F.floor, op.set(q));
+      f.e(op.get(num), op.get(q), op.get(d), F.mul, F.sub, op.set(rem));
+      // v = q − (rem < 0) + (rem ≥ d) − 128, at most 127
+      f.e(op.get(q), F.toI32, op.get(rem), f64c(0), F.lt, op.sub, op.get(rem), op.get(d), F.ge, op.add, op.i32(128), op.sub, op.set(v));
+      f.e(op.get(yo), op.get(i), op.add, op.i32(127), op.get(v), op.get(v), op.i32(127), [0x4a], op.select, op.store8);
+      f.e(op.get(i), op.i32(1), op.add, op.set(i));
+    });
+    f.e(op.get(o), op.get(L), op.add, op.set(o), op.get(yo), op.get(L), op.add, op.set(yo), op.get(r), op.i32(1), op.add, op.set(r));
+  });
+  return f;
+}
+
+/**
+ * layernorm8{s,u}{s,u}(x, gamma, beta, y, rows, N, xZero, yZero, consts, lo, hi, cbuf): docs/ops.md
+ * §LayerNorm on rows of N i8 / u8 values (first letter; the second is the output's); consts holds f64 [eps, 2^(shift−1), 2^−shift]; cbuf is
+ * scratch for the row's c_i (i32). Integer sums in i32 (|c| < 2^19); Σc² and the rest in float64 on
+ * integers below 2^53 (exact), with floor divisions as a float quotient corrected by one with the
+ * exact remainder and isqrt as floor(sqrt) corrected by integer comparisons.
+ */
+function layerNormFn(name: string, signed: boolean, signedOut: boolean): Fn {
+  const f = new Fn(name, 12);
+  const [X, G, BETA, Y, ROWS, N, XZ, YZ, K, LO, HI, CB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const r = f.local(I32), i = f.local(I32), o = f.local(I32), yo = f.local(I32), T = f.local(I32), c = f.local(I32);
+  const Q = f.local(F64), V = f.local(F64), R = f.local(F64), d = f.local(F64), rd = f.local(F64), num = f.local(F64), t = f.local(F64), rem = f.local(F64), nf = f.local(F64), v = f.local(F64);
+  const load = signed ? op.load8s : op.load8u;
+  const vR = f.local(V128), vd = f.local(V128), vrd = f.local(V128), vnum = f.local(V128), vt = f.local(V128), vrem = f.local(V128);
+  const vtwo = f.local(V128), vone = f.local(V128), vzeroF = f.local(V128), vhalf = f.local(V128), vinv = f.local(V128), vyz = f.local(V128), vlo = f.local(V128), vhi = f.local(V128);
+  f.e(f64c(2), op.splatF, op.set(vtwo), f64c(1), op.splatF, op.set(vone), f64c(0), op.splatF, op.set(vzeroF));
+  f.e(op.get(K), F.load(8), op.splatF, op.set(vhalf), op.get(K), F.load(16), op.splatF, op.set(vinv));
+  f.e(op.get(YZ), F.fromI32, op.splatF, op.set(vyz), op.get(LO), F.fromI32, op.splatF, op.set(vlo), op.get(HI), F.fromI32, op.splatF, op.set(vhi));
+  f.e(op.get(N), F.fromI32, op.set(nf));
+  f.e(op.i32(0), op.set(r), op.get(X), op.set(o), op.get(Y), op.set(yo));
+  f.loop([op.get(r), op.get(ROWS), op.geU], () => {
+    f.e(op.i32(0), op.set(T), op.i32(0), op.set(i));
+    f.loop([op.get(i), op.get(N), op.geU], () => {
+      f.e(op.get(T), op.get(o), op.get(i), op.add, load, op.add, op.set(T));
+      f.e(op.get(i), op.i32(1), op.add, op.set(i));
+    });
+    f.e(op.get(T), op.get(N), op.get(XZ), op.mul, op.sub, op.set(T));
+    f.e(f64c(0), op.set(Q), op.i32(0), op.set(i));
+    f.loop([op.get(i), op.get(N), op.geU], () => {
+      f.e(op.get(N), op.get(o), op.get(i), op.add, load, op.get(XZ), op.sub, op.mul, op.get(T), op.sub, op.set(c));
+      f.e(op.get(CB), op.get(i), op.i32(2), op.shl, op.add, op.get(c), op.store32);
+      f.e(op.get(Q), op.get(c), F.fromI32, op.get(c), F.fromI32, F.mul, F.add, op.set(Q));
+      f.e(op.get(i), op.i32(1), op.add, op.set(i));
+    });
+    // V = floorDiv(Q, N) + eps
+    f.e(op.get(Q), op.get(nf), F.div, F.floor, op.set(V));
+    f.e(op.get(Q), op.get(V), op.get(nf), F.mul, F.sub, op.set(rem));
+    f.e(op.get(V), op.get(rem), f64c(0), F.lt, F.fromI32, F.sub, op.get(rem), op.get(nf), F.ge, F.fromI32, F.add);
+    f.e(op.get(K), F.load(0), F.add, op.set(V));
+    // R = max(isqrt(V), 1)
+    f.e(op.get(V), F.sqrt, F.floor, op.set(R));
+    f.loop([op.get(R), op.get(R), F.mul, op.get(V), F.le], () => f.e(op.get(R), f64c(1), F.sub, op.set(R)));
+    f.loop([op.get(R), f64c(1), F.add, op.get(R), f64c(1), F.add, F.mul, op.get(V), F.gt], () => f.e(op.get(R), f64c(1), F.add, op.set(R)));
+    f.e(op.get(R), f64c(1), F.max, op.set(R));
+    f.e(op.get(R), f64c(2), F.mul, op.set(d), f64c(1), op.get(d), F.div, op.set(rd));
+    f.e(op.i32(0), op.set(i));
+    // Two lanes at a time (float64x2, the same exact operations), then a scalar tail.
+    f.e(op.get(R), op.splatF, op.set(vR), op.get(d), op.splatF, op.set(vd), op.get(rd), op.splatF, op.set(vrd));
+    f.loop([op.get(i), op.i32(2), op.add, op.get(N), op.gtU], () => {
+      f.e(op.get(i), op.i32(2), op.shl, op.set(c));
+      f.e(op.get(G), op.get(c), op.add, op.vload, op.cvtLo, op.get(CB), op.get(c), op.add, op.vload, op.cvtLo, op.mulF, op.get(vtwo), op.mulF, op.get(vR), op.addF, op.set(vnum));
+      f.e(op.get(vnum), op.get(vrd), op.mulF, op.floorF, op.set(vt));
+      f.e(op.get(vnum), op.get(vt), op.get(vd), op.mulF, op.subF, op.set(vrem));
+      f.e(op.get(vt), op.get(vone), op.subF, op.get(vt), op.get(vrem), op.get(vzeroF), op.ltF, op.bitselect, op.set(vt));
+      f.e(op.get(vt), op.get(vone), op.addF, op.get(vt), op.get(vrem), op.get(vd), op.geF, op.bitselect, op.set(vt));
+      f.e(op.get(vt), op.get(BETA), op.get(c), op.add, op.vload, op.cvtLo, op.addF, op.get(vhalf), op.addF, op.get(vinv), op.mulF, op.floorF);
+      f.e(op.get(vyz), op.addF, op.get(vlo), op.pmaxF, op.get(vhi), op.pminF, op.truncF, op.set(vt));
+      f.e(op.get(vt), op.get(vt), op.narrow16s, op.set(vt));
+      f.e(op.get(yo), op.get(i), op.add, op.get(vt), op.get(vt), signedOut ? op.narrow8s : op.narrow8u, op.store16lane);
+      f.e(op.get(i), op.i32(2), op.add, op.set(i));
+    });
+    f.loop([op.get(i), op.get(N), op.geU], () => {
+      f.e(op.get(i), op.i32(2), op.shl, op.set(c));
+      // t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R)
+      f.e(op.get(G), op.get(c), op.add, op.load32, F.fromI32, op.get(CB), op.get(c), op.add, op.load32, F.fromI32, F.mul, f64c(2), F.mul, op.get(R), F.add, op.set(num));
+      f.e(op.get(num), op.get(rd), F.mul, F.floor, op.set(t));
+      f.e(op.get(num), op.get(t), op.get(d), F.mul, F.sub, op.set(rem));
+      f.e(op.get(t), op.get(rem), f64c(0), F.lt, F.fromI32, F.sub, op.get(rem), op.get(d), F.ge, F.fromI32, F.add, op.set(t));
+      // y = clamp(yZero + floor((t + beta + 2^(s−1))·2^−s), lo, hi)
+      f.e(op.get(t), op.get(BETA), op.get(c), op.add, op.load32, F.fromI32, F.add, op.get(K), F.load(8), F.add, op.get(K), F.load(16), F.mul, F.floor);
+      f.e(op.get(YZ), F.fromI32, F.add, op.get(LO), F.fromI32, F.max, op.get(HI), F.fromI32, F.min, op.set(v));
+      f.e(op.get(yo), op.get(i), op.add, op.get(v), F.toI32, op.store8);
+      f.e(op.get(i), op.i32(1), op.add, op.set(i));
+    });
+    f.e(op.get(o), op.get(N), op.add, op.set(o), op.get(yo), op.get(N), op.add, op.set(yo), op.get(r), op.i32(1), op.add, op.set(r));
+  });
+  return f;
+}
+
+/**
+ * Vector requant through 32×32→64-bit products, for epilogues where statically |C + bias| < 2^31,
+ * every MW_j = mult_j·2^(S − shift_j) < 2^31 and 32 ≤ S: rows of N values, four at a time,
+ *   p = (C + bias)·MW + 2^(S−1)   (i64 lanes, |p| < 2^63)
+ *   out = clamp(yZero + (hi32(p) >> (S − 32)), lo, hi)
+ * where hi32(p) = floor(p / 2^32), so the shifted value is floor(p / 2^S) = rshr((C + bias)·mult, shift)
+ * (numerator and denominator of the rounding division scaled by 2^(S − shift)). Like requantVecFn it
+ * writes up to 3 values past a row's end.
+ */
+function requantMulFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
+  const f = new Fn(name, 10);
+  const [C, BIAS, MW, OUT, ROWS, N, S, YZ, LO, HI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const r = f.local(I32), j = f.local(I32), e0 = f.local(I32), e = f.local(I32), t = f.local(I32), sh = f.local(I32);
+  const vh = f.local(V128), vy = f.local(V128), vlo = f.local(V128), vhi = f.local(V128), v = f.local(V128), m = f.local(V128), a = f.local(V128);
+  f.e(op.i64(1), op.get(S), op.i32(1), op.sub, op.ext, op.i64shl, op.splat64, op.set(vh));
+  f.e(op.get(S), op.i32(32), op.sub, op.set(sh));
+  f.e(op.get(YZ), op.splat32, op.set(vy), op.get(LO), op.splat32, op.set(vlo), op.get(HI), op.splat32, op.set(vhi));
+  f.e(op.i32(0), op.set(r), op.i32(0), op.set(e0));
+  f.loop([op.get(r), op.get(ROWS), op.geU], () => {
+    f.e(op.i32(0), op.set(j));
+    f.loop([op.get(j), op.get(N), op.geU], () => {
+      f.e(op.get(e0), op.get(j), op.add, op.set(e), op.get(j), op.i32(2), op.shl, op.set(t));
+      f.e(op.get(C), op.get(e), op.i32(2), op.shl, op.add, op.vload, op.get(BIAS), op.get(t), op.add, op.vload, op.vadd, op.set(v));
+      f.e(op.get(MW), op.get(t), op.add, op.vload, op.set(m));
+      f.e(op.get(v), op.get(m), op.extmulLo, op.get(vh), op.add64);
+      f.e(op.get(v), op.get(m), op.extmulHi, op.get(vh), op.add64);
+      f.e(op.shuffle32([1, 3, 5, 7]), op.get(sh), op.shr32, op.get(vy), op.vadd, op.get(vlo), op.max32, op.get(vhi), op.min32, op.set(a));
+      if (out === 'i32') f.e(op.get(OUT), op.get(e), op.i32(2), op.shl, op.add, op.get(a), op.vstore);
+      else {
+        f.e(op.get(a), op.get(a), op.narrow16s, op.set(a));
+        f.e(op.get(OUT), op.get(e), op.add, op.get(a), op.get(a), out === 's8' ? op.narrow8s : op.narrow8u, op.store32lane);
+      }
+      f.e(op.get(j), op.i32(4), op.add, op.set(j));
+    });
+    f.e(op.get(e0), op.get(N), op.add, op.set(e0), op.get(r), op.i32(1), op.add, op.set(r));
+  });
+  return f;
+}
+
+/**
+ * addv..(a, b, y, n, aZero, bZero, aMult, bMult, shift, yZero, lo, hi): Add without broadcasting,
+ * eight elements at a time: with da = a − aZero and db = b − bZero in i16 lanes (|d| ≤ 383),
+ *   y = clamp(yZero + ((da·aMult + db·bMult + 2^(shift−1)) >> shift), lo, hi)
+ * in i32 lanes (mult < 2^15; |sum| < 2^24 + 2^29 for shift ≤ 30), stored as bytes. Reads and writes
+ * whole groups of eight (up to 7 past n).
+ */
+function addVecFn(name: string, aSigned: boolean, bSigned: boolean, ySigned: boolean): Fn {
+  const f = new Fn(name, 12);
+  const [A, B, Y, N, AZ, BZ, AM, BM, SH, YZ, LO, HI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const i = f.local(I32);
+  const vaz = f.local(V128), vbz = f.local(V128), vam = f.local(V128), vbm = f.local(V128), vh = f.local(V128), vy = f.local(V128), vlo = f.local(V128), vhi = f.local(V128);
+  const da = f.local(V128), db = f.local(V128), lo4 = f.local(V128);
+  f.e(op.get(AZ), op.splat16, op.set(vaz), op.get(BZ), op.splat16, op.set(vbz), op.get(AM), op.splat16, op.set(vam), op.get(BM), op.splat16, op.set(vbm));
+  f.e(op.i32(1), op.get(SH), op.i32(1), op.sub, op.shl, op.splat32, op.set(vh));
+  f.e(op.get(YZ), op.splat32, op.set(vy), op.get(LO), op.splat32, op.set(vlo), op.get(HI), op.splat32, op.set(vhi));
+  f.e(op.i32(0), op.set(i));
+  const fin = (mul: number[]): number[][] => [
+    op.get(da), op.get(vam), mul, op.get(db), op.get(vbm), mul, op.vadd, op.get(vh), op.vadd,
+    op.get(SH), op.shr32, op.get(vy), op.vadd, op.get(vlo), op.max32, op.get(vhi), op.min32,
+  ];
+  f.loop([op.get(i), op.get(N), op.geU], () => {
+    f.e(op.get(A), op.get(i), op.add, aSigned ? op.vload8s : op.vload8u, op.get(vaz), op.sub16, op.set(da));
+    f.e(op.get(B), op.get(i), op.add, bSigned ? op.vload8s : op.vload8u, op.get(vbz), op.sub16, op.set(db));
+    f.e(...fin(op.extmulLo16), op.set(lo4));
+    f.e(op.get(Y), op.get(i), op.add, op.get(lo4), ...fin(op.extmulHi16), op.narrow16s, op.set(lo4), op.get(lo4), op.get(lo4), ySigned ? op.narrow8s : op.narrow8u, op.store64lane);
+    f.e(op.get(i), op.i32(8), op.add, op.set(i));
+  });
+  return f;
+}
+
 function assemble(): Uint8Array<ArrayBuffer> {
   const fns = [
     gemmFn('gemm16', 0),
@@ -325,6 +619,18 @@ function assemble(): Uint8Array<ArrayBuffer> {
     requantVecFn('rqv8s', 's8'),
     requantVecFn('rqv8u', 'u8'),
     requantVecFn('rqv32', 'i32'),
+    requantMulFn('rqm8s', 's8'),
+    requantMulFn('rqm8u', 'u8'),
+    requantMulFn('rqm32', 'i32'),
+    lutFn(),
+    addFn('add8', false),
+    addFn('add8m', true),
+    ...['sss', 'ssu', 'sus', 'suu', 'uss', 'usu', 'uus', 'uuu'].map((k) => addVecFn(`addv${k}`, k[0] === 's', k[1] === 's', k[2] === 's')),
+    softmaxFn(),
+    layerNormFn('layernorm8ss', true, true),
+    layerNormFn('layernorm8su', true, false),
+    layerNormFn('layernorm8us', false, true),
+    layerNormFn('layernorm8uu', false, false),
   ];
   const arities = [...new Set(fns.map((f) => f.nParams))];
   const sec = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
@@ -355,7 +661,21 @@ export interface WasmKernels {
   rqv8s: F10;
   rqv8u: F10;
   rqv32: F10;
+  rqm8s: F10;
+  rqm8u: F10;
+  rqm32: F10;
+  lut8: (x: number, table: number, y: number, n: number) => void;
+  add8: AddFn;
+  add8m: AddFn;
+  [addv: `addv${string}`]: (a: number, b: number, y: number, n: number, aZero: number, bZero: number, aMult: number, bMult: number, shift: number, yZero: number, lo: number, hi: number) => void;
+  softmax8: (x: number, exp: number, y: number, rows: number, L: number, masked: number, ebuf: number) => void;
+  layernorm8ss: LayerNormFn;
+  layernorm8su: LayerNormFn;
+  layernorm8us: LayerNormFn;
+  layernorm8uu: LayerNormFn;
 }
+type LayerNormFn = (x: number, gamma: number, beta: number, y: number, rows: number, N: number, xZero: number, yZero: number, consts: number, lo: number, hi: number, cbuf: number) => void;
+type AddFn = (a: number, amap: number, b: number, bmap: number, ta: number, tb: number, y: number, n: number, shift: number, yZero: number, lo: number, hi: number) => void;
 
 let memory: WebAssembly.Memory | null = null;
 let kernels: WasmKernels | null = null;
@@ -405,8 +725,8 @@ export function wasmKernels(): WasmKernels | null {
 }
 
 /**
- * Switches the SIMD kernels off (or back on) for models prepared afterwards (tests run the property
- * tests on the JS path too). Returns the previous setting.
+ * Switches the WebAssembly kernels (dense and elementwise) off (or back on) for models prepared
+ * afterwards (tests run the property tests on the JS paths too). Returns the previous setting.
  */
 export function setWasmGemmEnabled(on: boolean): boolean {
   const was = !switchedOff;
@@ -478,7 +798,7 @@ export class Region {
 }
 
 /** A resident copy of `data` (its bytes, little-endian); returns its region. */
-export function resident(data: Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array): Region {
+export function resident(data: Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float64Array): Region {
   const r = new Region(data.byteLength);
   heap.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), r.off);
   return r;

@@ -1,6 +1,7 @@
 /** Property tests: Softmax, LayerNorm against the BigInt reference (docs/ops.md). */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
 import { checkCase, FC, param, qdtype, tensor, zero } from './helpers.js';
 
 type G = fc.GeneratorValue;
@@ -22,81 +23,94 @@ function expTable(g: G): number[] {
   return [int(g, 1, 2 ** 31 - 1), ...draw(g, fc.array(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { minLength: 255, maxLength: 255 }))];
 }
 
-describe('Softmax', () => {
-  it('matches the reference (masking, all-masked rows, ties, extreme tables)', () => {
-    fc.assert(
-      fc.property(fc.gen(), (g) => {
-        const lead = draw(g, fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }));
-        const L = draw(g, fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 300 })));
-        const shape = [...lead, L];
-        const n = shape.reduce((a, b) => a * b, 1);
-        const allMasked = draw(g, fc.boolean()) && draw(g, fc.boolean());
-        const x = allMasked
-          ? new Array<number>(n).fill(-128)
-          : draw(g, fc.array(fc.oneof(fc.integer({ min: -128, max: 127 }), fc.constant(-128), fc.integer({ min: 120, max: 127 })), { minLength: n, maxLength: n }));
-        checkCase({
-          op: 'Softmax',
-          inputs: [{ dtype: 'i8', shape, data: Int8Array.from(x) }],
-          attrs: { masked: int(g, 0, 1) },
-          params: { exp: param('i32', [256], expTable(g)) },
-          out: { dtype: 'i8', shape },
-        });
-      }),
-      FC,
-    );
-  });
-});
+// Every op runs with the WebAssembly kernels (default) and with the JS fallbacks.
+for (const backend of ['wasm', 'js'] as const) {
+  describe(`[${backend} kernels]`, () => {
+    let was = true;
+    beforeAll(() => {
+      was = setWasmGemmEnabled(backend === 'wasm');
+    });
+    afterAll(() => {
+      setWasmGemmEnabled(was);
+    });
 
-describe('LayerNorm', () => {
-  it('matches the reference (N up to 1024, negative numerators, eps, saturation)', () => {
-    fc.assert(
-      fc.property(fc.gen(), (g) => {
-        const xd = draw(g, qdtype);
-        const yd = draw(g, qdtype);
-        const lead = draw(g, fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 1 }));
-        const N = draw(g, fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.constantFrom(1023, 1024) }));
-        const shape = [...lead, N];
-        const gamma = draw(g, fc.array(fc.oneof(fc.integer({ min: -32767, max: 32767 }), fc.constantFrom(-32767, 32767, 0, 1)), { minLength: N, maxLength: N }));
-        const beta = draw(g, fc.array(fc.oneof(fc.integer({ min: -(2 ** 20), max: 2 ** 20 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), { minLength: N, maxLength: N }));
-        const eps = draw(g, fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 20 }), fc.constant(2 ** 52 - 2 ** 40)));
-        const shift = draw(g, fc.oneof(fc.integer({ min: 1, max: 46 }), fc.integer({ min: 6, max: 16 })));
+    describe('Softmax', () => {
+      it('matches the reference (masking, all-masked rows, ties, extreme tables)', () => {
+        fc.assert(
+          fc.property(fc.gen(), (g) => {
+            const lead = draw(g, fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }));
+            const L = draw(g, fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 300 })));
+            const shape = [...lead, L];
+            const n = shape.reduce((a, b) => a * b, 1);
+            const allMasked = draw(g, fc.boolean()) && draw(g, fc.boolean());
+            const x = allMasked
+              ? new Array<number>(n).fill(-128)
+              : draw(g, fc.array(fc.oneof(fc.integer({ min: -128, max: 127 }), fc.constant(-128), fc.integer({ min: 120, max: 127 })), { minLength: n, maxLength: n }));
+            checkCase({
+              op: 'Softmax',
+              inputs: [{ dtype: 'i8', shape, data: Int8Array.from(x) }],
+              attrs: { masked: int(g, 0, 1) },
+              params: { exp: param('i32', [256], expTable(g)) },
+              out: { dtype: 'i8', shape },
+            });
+          }),
+          FC,
+        );
+      });
+    });
+
+    describe('LayerNorm', () => {
+      it('matches the reference (N up to 1024, negative numerators, eps, saturation)', () => {
+        fc.assert(
+          fc.property(fc.gen(), (g) => {
+            const xd = draw(g, qdtype);
+            const yd = draw(g, qdtype);
+            const lead = draw(g, fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 1 }));
+            const N = draw(g, fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.constantFrom(1023, 1024) }));
+            const shape = [...lead, N];
+            const gamma = draw(g, fc.array(fc.oneof(fc.integer({ min: -32767, max: 32767 }), fc.constantFrom(-32767, 32767, 0, 1)), { minLength: N, maxLength: N }));
+            const beta = draw(g, fc.array(fc.oneof(fc.integer({ min: -(2 ** 20), max: 2 ** 20 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), { minLength: N, maxLength: N }));
+            const eps = draw(g, fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 20 }), fc.constant(2 ** 52 - 2 ** 40)));
+            const shift = draw(g, fc.oneof(fc.integer({ min: 1, max: 46 }), fc.integer({ min: 6, max: 16 })));
+            checkCase({
+              op: 'LayerNorm',
+              inputs: [draw(g, tensor(xd, shape))],
+              attrs: { xZero: draw(g, zero(xd)), yZero: draw(g, zero(yd)), eps, shift },
+              params: { gamma: { dtype: 'i32', shape: [N], data: Int32Array.from(gamma) }, beta: { dtype: 'i32', shape: [N], data: Int32Array.from(beta) } },
+              out: { dtype: yd, shape },
+            });
+          }),
+          FC,
+        );
+      });
+    });
+
+    describe('roundDiv exactness at float-reciprocal traps', () => {
+      // The kernels divide by multiplying with 1/d and correct with an exact remainder test. These cases
+      // have an exact quotient q where num·fl(1/d) rounds just below q (d = 196 and 50176 = 1024·49:
+      // 49·fl(1/49) < 1), so they fail without the upward correction.
+      it('LayerNorm: gamma·c = 49, R = 98 gives t = 1', () => {
+        // N = 2, d = [1, 0] → c = [1, −1], V = floor(2/2) + 9603 = 9604 → R = 98; t_0 = roundDiv(49, 98) = 1
         checkCase({
           op: 'LayerNorm',
-          inputs: [draw(g, tensor(xd, shape))],
-          attrs: { xZero: draw(g, zero(xd)), yZero: draw(g, zero(yd)), eps, shift },
-          params: { gamma: { dtype: 'i32', shape: [N], data: Int32Array.from(gamma) }, beta: { dtype: 'i32', shape: [N], data: Int32Array.from(beta) } },
-          out: { dtype: yd, shape },
+          inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(1, 0) }],
+          attrs: { xZero: 0, yZero: 0, eps: 9603, shift: 1 },
+          params: { gamma: param('i32', [2], [49, 49]), beta: param('i32', [2], [0, 0]) },
+          out: { dtype: 'i8', shape: [1, 2] },
         });
-      }),
-      FC,
-    );
-  });
-});
-
-describe('roundDiv exactness at float-reciprocal traps', () => {
-  // The kernels divide by multiplying with 1/d and correct with an exact remainder test. These cases
-  // have an exact quotient q where num·fl(1/d) rounds just below q (d = 196 and 50176 = 1024·49:
-  // 49·fl(1/49) < 1), so they fail without the upward correction.
-  it('LayerNorm: gamma·c = 49, R = 98 gives t = 1', () => {
-    // N = 2, d = [1, 0] → c = [1, −1], V = floor(2/2) + 9603 = 9604 → R = 98; t_0 = roundDiv(49, 98) = 1
-    checkCase({
-      op: 'LayerNorm',
-      inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(1, 0) }],
-      attrs: { xZero: 0, yZero: 0, eps: 9603, shift: 1 },
-      params: { gamma: param('i32', [2], [49, 49]), beta: param('i32', [2], [0, 0]) },
-      out: { dtype: 'i8', shape: [1, 2] },
+      });
+      it('Softmax: e = 49, S = 25088 gives roundDiv(49·256, S) = 1', () => {
+        const exp = new Array<number>(256).fill(0);
+        exp[0] = 25039;
+        exp[1] = 49;
+        checkCase({
+          op: 'Softmax',
+          inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(0, -1) }],
+          attrs: { masked: 0 },
+          params: { exp: param('i32', [256], exp) },
+          out: { dtype: 'i8', shape: [1, 2] },
+        });
+      });
     });
   });
-  it('Softmax: e = 49, S = 25088 gives roundDiv(49·256, S) = 1', () => {
-    const exp = new Array<number>(256).fill(0);
-    exp[0] = 25039;
-    exp[1] = 49;
-    checkCase({
-      op: 'Softmax',
-      inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(0, -1) }],
-      attrs: { masked: 0 },
-      params: { exp: param('i32', [256], exp) },
-      out: { dtype: 'i8', shape: [1, 2] },
-    });
-  });
-});
+}

@@ -6,6 +6,8 @@
 import { floorDiv, isqrt } from '../fixedpoint.js';
 import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN, rowwise } from './common.js';
 import { shiftAttr, zeroAttr } from './quant.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, copyIn8, copyOut } from './wasmdense.js';
 
 export const LAYERNORM_MAX_AXIS = 1024;
 export const LAYERNORM_MAX_EPS = 2 ** 52 - 2 ** 40;
@@ -30,6 +32,23 @@ export function prepare(ctx: NodeContext): Kernel {
   const shift = shiftAttr(ctx);
   const lo = DTYPE_MIN[yd];
   const hi = DTYPE_MAX[yd];
+  const w = wasmKernels();
+  if (w) {
+    // WebAssembly (src/engine/wasm.ts layernorm8..): the same integer formula, exact.
+    const G = resident(gammaP.data as Int32Array);
+    const Bt = resident(betaP.data as Int32Array);
+    const K = resident(new Float64Array([eps, 2 ** (shift - 1), 2 ** -shift]));
+    const f = xd === 'i8' ? (yd === 'i8' ? w.layernorm8ss : w.layernorm8su) : yd === 'i8' ? w.layernorm8us : w.layernorm8uu;
+    return rowwise((ins, out) => {
+      const n = ins[0].data.length;
+      const cb = align16(n);
+      const yo = cb + N * 4;
+      const base = scratch(yo + n);
+      copyIn8(xd, ins[0].data, base);
+      f(base, G.off, Bt.off, base + yo, n / N, N, xZero, yZero, K.off, lo, hi, base + cb);
+      copyOut(yd, out.data, base + yo, n);
+    });
+  }
   const gamma = Float64Array.from(gammaP.data);
   const beta = Float64Array.from(betaP.data);
   const c = new Float64Array(N);

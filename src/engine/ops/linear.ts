@@ -46,6 +46,7 @@ export function prepare(ctx: NodeContext): Kernel {
     const requant = makeRequant(w, yd, N, mult.data, shift.data, bias?.data, K * xDev * wMax, yZero, lo, hi);
     const gemm = xd === 'i8' ? w.gemm8s : w.gemm8u;
     const ob = bytesOf(yd);
+    const chunk = Math.max(2, Math.floor(16384 / N) & ~1);
     return batchKernel((ins, out, B) => {
       const R = rows * B;
       const xBytes = align16(R * K);
@@ -54,8 +55,12 @@ export function prepare(ctx: NodeContext): Kernel {
       const co = base + xBytes;
       const yo = co + cBytes;
       copyIn8(xd, ins[0].data, base);
-      gemm(base, K, W.off, K8 * 2, co, N * 4, R, N, xZero);
-      requant(co, yo, R);
+      // In chunks of rows whose accumulators fit in cache (the epilogue reads them right after).
+      for (let r0 = 0; r0 < R; r0 += chunk) {
+        const m = Math.min(chunk, R - r0);
+        gemm(base + r0 * K, K, W.off, K8 * 2, co + r0 * N * 4, N * 4, m, N, xZero);
+        requant(co + r0 * N * 4, yo + r0 * N * ob, m);
+      }
       copyOut(yd, out.data, yo, R * N);
     });
   }

@@ -1,5 +1,7 @@
 /** Lut (docs/ops.md §Lut): y = table[x + 128] for x i8; table has 256 entries of the output dtype. */
 import { type Kernel, NodeContext, rowwise } from './common.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, copyIn8, copyOut } from './wasmdense.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -9,6 +11,20 @@ export function prepare(ctx: NodeContext): Kernel {
   const table = ctx.param('table', [yd], { size: 256 });
   ctx.outShape(ctx.inputs[0].shape);
   const t = table.data;
+  const w = wasmKernels();
+  if (w) {
+    // WebAssembly: a 256-byte table indexed by x's raw byte (x + 128 for x = (byte << 24) >> 24).
+    const raw = new Uint8Array(256);
+    for (let u = 0; u < 256; u++) raw[u] = t[((u << 24) >> 24) + 128] & 255;
+    const T = resident(raw);
+    return rowwise((ins, out) => {
+      const n = ins[0].data.length;
+      const base = scratch(align16(n) + n);
+      copyIn8('i8', ins[0].data, base);
+      w.lut8(base, T.off, base + align16(n), n);
+      copyOut(yd, out.data, base + align16(n), n);
+    });
+  }
   return rowwise((ins, out) => {
     const x = ins[0].data;
     const y = out.data;

@@ -6,6 +6,8 @@
  */
 import { sizeOf } from '../ir.js';
 import { batchKernel, type Kernel, NodeContext, stridesOf } from './common.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, copyIn8, copyOut } from './wasmdense.js';
 
 export function sliceLength(start: number, end: number, step: number): number {
   return Math.max(0, Math.ceil((end - start) / step));
@@ -62,6 +64,20 @@ export function prepare(ctx: NodeContext): Kernel {
     }
   }
   const inSize = sizeOf(xs);
+  const dt = ctx.inputs[0].dtype;
+  const w = wasmKernels();
+  if (w && dt !== 'i32') {
+    // WebAssembly: a byte gather through the resident index map, item by item.
+    const M = resident(map);
+    return batchKernel((ins, out, B) => {
+      const xBytes = align16(B * inSize);
+      const base = scratch(xBytes + B * total);
+      const yo = base + xBytes;
+      copyIn8(dt, ins[0].data, base);
+      for (let item = 0; item < B; item++) w.gather8(M.off, base + item * inSize, yo + item * total, total, 0);
+      copyOut(dt, out.data, yo, B * total);
+    });
+  }
   return batchKernel((ins, out, B) => {
     const x = ins[0].data;
     const y = out.data;

@@ -4,6 +4,8 @@
  *   S = Σ e_i;  y_i = clamp(−128 + roundDiv(e_i·256, S), −128, 127).
  */
 import { type Kernel, NodeContext, rowwise } from './common.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, copyIn8, copyOut } from './wasmdense.js';
 
 export const SOFTMAX_MAX_AXIS = 1 << 20;
 
@@ -21,6 +23,19 @@ export function prepare(ctx: NodeContext): Kernel {
   ctx.paramRange('exp', expP, 0, 2147483647);
   if (expP.data[0] < 1) ctx.fail(`param 'exp'[0] must be ≥ 1 (the maximum's weight), got ${expP.data[0]}`);
   const masked = ctx.int('masked', 0, 1, 0) === 1;
+  const w = wasmKernels();
+  if (w) {
+    // WebAssembly (src/engine/wasm.ts softmax8): the same integer formula, exact.
+    const E = resident(expP.data as Int32Array);
+    return rowwise((ins, out) => {
+      const n = ins[0].data.length;
+      const eb = align16(n) * 2;
+      const base = scratch(eb + L * 4);
+      copyIn8('i8', ins[0].data, base);
+      w.softmax8(base, E.off, base + align16(n), n / L, L, masked ? 1 : 0, base + eb);
+      copyOut('i8', out.data, base + align16(n), n);
+    });
+  }
   const table = Float64Array.from(expP.data);
   const e = new Float64Array(L);
   return rowwise((ins, out) => {

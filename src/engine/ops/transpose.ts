@@ -1,6 +1,8 @@
 /** Transpose (docs/ops.md §Transpose): y[i_0..i_{r−1}] = x[j] with j_{perm[a]} = i_a; out shape[a] = in shape[perm[a]]. */
 import { sizeOf } from '../ir.js';
 import { batchKernel, type Kernel, NodeContext, stridesOf } from './common.js';
+import { resident, scratch, wasmKernels } from '../wasm.js';
+import { align16, copyIn8, copyOut } from './wasmdense.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -30,6 +32,20 @@ export function prepare(ctx: NodeContext): Kernel {
     }
   }
   const inSize = sizeOf(xs);
+  const dt = ctx.inputs[0].dtype;
+  const w = wasmKernels();
+  if (w && dt !== 'i32') {
+    // WebAssembly: a byte gather through the resident index map, item by item.
+    const M = resident(map);
+    return batchKernel((ins, out, B) => {
+      const xBytes = align16(B * inSize);
+      const base = scratch(xBytes + B * n);
+      const yo = base + xBytes;
+      copyIn8(dt, ins[0].data, base);
+      for (let item = 0; item < B; item++) w.gather8(M.off, base + item * inSize, yo + item * n, n, 0);
+      copyOut(dt, out.data, yo, B * n);
+    });
+  }
   return batchKernel((ins, out, B) => {
     const x = ins[0].data;
     const y = out.data;

@@ -52,7 +52,9 @@ export type Requant = (co: number, yo: number, rows: number) => void;
 
 /**
  * The epilogue y = clamp(yZero + requant(C + bias_j, mult_j, shift_j), lo, hi) of a dense op whose
- * accumulators satisfy |C| ≤ maxAbsAcc. When every channel can share the largest shift S — with
+ * accumulators satisfy |C| ≤ maxAbsAcc. When |C + bias| < 2^31 and the shifts span at most 16 below
+ * max(32, largest shift) it runs on 32×32→64-bit lane products (exact: see wasm.ts requantMulFn).
+ * Otherwise, when every channel can share the largest shift S — with
  * MW_j = mult_j·2^(S − shift_j), floor((v·m + 2^(s−1)) / 2^s) = floor((v·MW + 2^(S−1)) / 2^S) exactly
  * (numerator and denominator scaled by 2^(S−s)) — and |(C + bias)·MW| + 2^(S−1) < 2^62 (no i64
  * overflow), the vector kernel runs four channels at a time; otherwise the scalar i64 kernel.
@@ -76,10 +78,27 @@ export function makeRequant(
     S = Math.max(S, at(shift, j));
     if (bias) maxBias = Math.max(maxBias, Math.abs(bias[j]));
   }
+  const N4 = Math.ceil(N / 4) * 4;
+  let sMin = 64;
+  for (let j = 0; j < N; j++) sMin = Math.min(sMin, at(shift, j));
+  const S32 = Math.max(32, S);
+  // (|hi32(p) >> (S − 32)| < 2^30, so adding yZero stays in i32 when |yZero| < 2^30.)
+  if (maxAbsAcc + maxBias < 2 ** 31 && S32 - sMin <= 16 && Math.abs(yZero) < 2 ** 30) {
+    // 32×32→64-bit products (see wasm.ts requantMulFn): MW_j = mult_j·2^(S32 − shift_j) < 2^31.
+    const b = new Int32Array(N4);
+    const mw = new Int32Array(N4);
+    for (let j = 0; j < N; j++) {
+      if (bias) b[j] = bias[j];
+      mw[j] = at(mult, j) * 2 ** (S32 - at(shift, j));
+    }
+    const Bi = resident(b);
+    const MW = resident(mw);
+    const f = yd === 'i32' ? w.rqm32 : yd === 'u8' ? w.rqm8u : w.rqm8s;
+    return (co, yo, rows) => f(co, Bi.off, MW.off, yo, rows, N, S32, yZero, lo, hi);
+  }
   let maxMW = 0;
   for (let j = 0; j < N; j++) maxMW = Math.max(maxMW, at(mult, j) * 2 ** (S - at(shift, j)));
   if ((maxAbsAcc + maxBias) * maxMW + 2 ** (S - 1) < 2 ** 61) {
-    const N4 = Math.ceil(N / 4) * 4;
     const b = new Int32Array(N4);
     const mw = new BigInt64Array(N4);
     for (let j = 0; j < N; j++) {

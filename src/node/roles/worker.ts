@@ -135,7 +135,7 @@ export class Worker implements Role {
         inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
         store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
         store.putResult({ taskId: t.taskId, idx: 0, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
-        if (e.corrupted) this.ctx.log.debug({ taskId: t.taskId, ...e.corrupted }, 'dishonest: corrupted this answer');
+        this.ctx.log.info({ taskId: t.taskId, traceRoot: e.traceRoot, ...(e.corrupted ? { corrupted: e.corrupted } : {}) }, 'executed');
       }
       const r = store.getResult(t.taskId)!;
       store.updateTask(t.taskId, { status: 'computed', traceRoot: r.traceRoot, outputHash: r.outputHash, outputs: r.outputs });

@@ -1,0 +1,80 @@
+/**
+ * A protocol on a fresh anvil for the node tests: short challenge window and clocks, blocks every second (so the
+ * chain's clock moves without traffic), the shipped models registered, funded agent keys from anvil's public
+ * test mnemonic.
+ */
+import { bytesToHex, createPublicClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
+import { registerModel } from '../../src/chain/actions/index.js';
+import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { deployProtocol } from '../../src/chain/deploy.js';
+import { NonceManager } from '../../src/chain/nonce.js';
+import { sendContractTransaction } from '../../src/chain/send.js';
+import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
+import { keccakReady, modelRootHex } from '../../src/commit/index.js';
+import { OP_TYPES, type QModel } from '../../src/engine/ir.js';
+
+const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
+export const E18 = 10n ** 18n;
+
+export function keyOf(i: number): { address: Hex; privateKey: Hex } {
+  const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
+  return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
+}
+
+export function opsBitmap(model: QModel): bigint {
+  let b = 0n;
+  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
+  return b;
+}
+
+export interface TestNet {
+  anvil: AnvilInstance;
+  publicClient: PublicClient;
+  addresses: ProtocolAddresses;
+  modelIds: Map<string, bigint>;
+  stop(): Promise<void>;
+}
+
+/** Deploys, registers `models`, and gives 100k VRT to accounts 1..funded. */
+export async function testNet(models: readonly QModel[], opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string } = {}): Promise<TestNet> {
+  await keccakReady;
+  const anvil = await startAnvil({ args: ['--block-time', opts.blockTime ?? '1'] });
+  try {
+    const transport = http(anvil.rpcUrl);
+    const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
+    const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 50 });
+    const nonceManager = new NonceManager();
+    const { addresses } = await deployProtocol(deployer, publicClient, {
+      market: { challengeWindow: opts.challengeWindow ?? 12n },
+      game: { clock: opts.clock ?? 120n },
+      unbondingDelay: 3_600n,
+      timelockDelay: 60n,
+    }, nonceManager);
+    const client: ProtocolClients = { publicClient, walletClient: deployer, nonceManager, addresses };
+    const modelIds = new Map<string, bigint>();
+    for (const m of models) {
+      const r = await registerModel(client, { modelRoot: modelRootHex(m) as Hex, metadataURI: `verity:model:${m.name}`, opsBitmap: opsBitmap(m) });
+      modelIds.set(m.name, r.modelId);
+    }
+    for (let i = 1; i <= (opts.funded ?? 6); i++) {
+      await sendContractTransaction(client, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [keyOf(i).address, 100_000n * E18] });
+    }
+    return { anvil, publicClient, addresses, modelIds, stop: () => anvil.stop() };
+  } catch (e) {
+    await anvil.stop();
+    throw e;
+  }
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass (bounded). */
+export async function until<T>(fn: () => Promise<T> | T, ms: number, every = 250): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
