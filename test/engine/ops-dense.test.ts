@@ -62,6 +62,41 @@ for (const backend of ['wasm', 'js'] as const) {
       });
     });
 
+    describe('Linear / Conv requant epilogue forms', () => {
+      // Realistic per-channel multipliers (shifts 14..34, mults in [2^14, 2^15)) with wide channel
+      // counts, so the vector epilogues (32×32→64-bit products; one shared shift) and their row tails
+      // run with many channels, including i32 outputs with extreme zero points.
+      it('matches the reference', () => {
+        fc.assert(
+          fc.property(fc.gen(), (g) => {
+            const xd = draw(g, qdtype);
+            const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
+            const rows = int(g, 1, 5);
+            const K = int(g, 1, 40);
+            const N = int(g, 1, 23);
+            const lowShift = int(g, 14, 30);
+            const mult = Array.from({ length: N }, () => int(g, 16384, 32767));
+            const shift = Array.from({ length: N }, () => int(g, lowShift, lowShift + draw(g, fc.constantFrom(0, 4, 16, 17))));
+            const { lo, hi } = draw(g, loHi(yd));
+            const yZero = yd === 'i32' ? draw(g, fc.constantFrom(0, 2 ** 30 - 1, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31), 12345)) : draw(g, zero(yd));
+            checkCase({
+              op: 'Linear',
+              inputs: [draw(g, tensor(xd, [rows, K]))],
+              attrs: { xZero: draw(g, zero(xd)), yZero, lo, hi },
+              params: {
+                weight: param('i8', [N, K], draw(g, values('i8', N * K))),
+                bias: param('i32', [N], draw(g, fc.array(biasArb, { minLength: N, maxLength: N }))),
+                mult: param('i32', [N], mult),
+                shift: param('i32', [N], shift.map((v) => Math.min(46, v))),
+              },
+              out: { dtype: yd, shape: [rows, N] },
+            });
+          }),
+          FC,
+        );
+      });
+    });
+
     describe('Conv (NHWC)', () => {
       it('matches the reference (padding, strides, dilations, groups)', () => {
         fc.assert(
