@@ -293,6 +293,21 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
   const B = batch.length;
   for (let b = 0; b < B; b++) checkInputs(m, p.sizes, batch[b], `batch[${b}]`, `batch[${b}] `);
   if (B === 0) return [];
+  if (B > MAX_BATCH) {
+    // Bounded scratch memory: run large batches in chunks (the traces are the same).
+    const out: Trace[] = [];
+    for (let b0 = 0; b0 < B; b0 += MAX_BATCH) out.push(...runChunk(p, batch.slice(b0, b0 + MAX_BATCH)));
+    return out;
+  }
+  return runChunk(p, batch);
+}
+
+/** Items per stacked run of runBatch (larger batches are split). */
+const MAX_BATCH = 256;
+
+function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[]): Trace[] {
+  const m = p.model;
+  const B = batch.length;
   const { offsets, sizes } = p;
   const tensors = m.tensors;
   const arena = new ArrayBuffer(p.arenaBytes * B);

@@ -45,6 +45,16 @@ for (const backend of ['wasm', 'js'] as const) {
       });
     }
 
+    it('splits a large batch into chunks with the same traces', () => {
+      const q = quantized('wine-mlp');
+      const p = prepareModel(q);
+      const rows = modelData('wine-mlp').x;
+      const items = Array.from({ length: 600 }, (_, i) => [quantizeInput(q, rows[i % rows.length].map((v, j) => v + ((i * 7 + j) % 5) - 2))]);
+      const traces = runBatch(p, items);
+      expect(traces.length).toBe(600);
+      items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+    });
+
     it('traces of earlier batches stay valid after later runs', () => {
       const q = quantized('wine-mlp');
       const p = prepareModel(q);

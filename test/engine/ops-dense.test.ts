@@ -62,7 +62,7 @@ for (const backend of ['wasm', 'js'] as const) {
       });
     });
 
-    describe('Linear / Conv requant epilogue forms', () => {
+    describe('Linear requant epilogue forms', () => {
       // Realistic per-channel multipliers (shifts 14..34, mults in [2^14, 2^15)) with wide channel
       // counts, so the vector epilogues (32×32→64-bit products; one shared shift) and their row tails
       // run with many channels, including i32 outputs with extreme zero points.
