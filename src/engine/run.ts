@@ -282,7 +282,8 @@ function itemOf(t: TensorData, b: number, n: number): TensorData {
  * Runs a prepared model on several input sets at once: runBatch(p, rows)[b] equals
  * runModel(p, rows[b]) element for element (same dtypes, shapes and values). Dense ops run all
  * items in one GEMM (M = rows × items) and row-wise ops in one pass; other ops run per item. Each
- * trace's arrays are views of one ArrayBuffer shared by the batch (at their own byteOffsets).
+ * trace's arrays are views of one ArrayBuffer shared by the batch (by chunks of up to 256 items;
+ * at their own byteOffsets); no later run writes to it.
  * Throws as runModel (naming the item for invalid inputs).
  */
 export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[]): Trace[] {
