@@ -2,12 +2,14 @@
 import { Command } from 'commander';
 import { registerModelCommands } from './model.js';
 import { registerDemoCommand } from './demo.js';
+import { registerNodeCommands } from './node.js';
 import { BaseError } from '../errors.js';
 
 const program = new Command();
 program.name('verity').description('Verity: verified integer inference, off-chain compute with on-chain fraud proofs').version('0.1.0');
 registerModelCommands(program);
 registerDemoCommand(program);
+registerNodeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

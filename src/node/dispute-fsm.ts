@@ -16,7 +16,7 @@ import { taskMarketAbi } from '../chain/artifacts/index.js';
 import { DisputeClient, Phase, type GameState, type StateProvider } from '../dispute/index.js';
 import { failedWith, inc, sendCall, withdrawAll, type NodeContext } from './context.js';
 import type { DisputeRow } from './store.js';
-import { callRequest } from './tx.js';
+import { callRequest, TxFailedError } from './tx.js';
 
 export type DisputeFsmState = 'playing' | 'decided' | 'settled' | 'done';
 
@@ -59,6 +59,7 @@ export class DisputeMachine {
     const row = this.row();
     const store = this.ctx.store;
     const gameId = BigInt(row.gameId);
+    this.currentKey = '';
     try {
       if (row.state === 'playing') {
         const g = await this.client.state(gameId);
@@ -73,7 +74,9 @@ export class DisputeMachine {
         store.updateDispute(this.disputeId, { gamePhase: g.phase, deadline: Number(deadline) });
         const mine = mover.toLowerCase() === this.ctx.account.toLowerCase();
         if (mine) {
-          this.currentKey = moveKey(row.gameId, g);
+          // A move that failed (reverted) is retried under the next attempt number, never under its burnt key.
+          const base = moveKey(row.gameId, g);
+          this.currentKey = `${base}:a${store.getKv(`attempts:${base}`) ?? '0'}`;
           const before = this.client.moves.length;
           await this.move(gameId, g, row.side);
           const last = this.client.moves[this.client.moves.length - 1];
@@ -82,7 +85,7 @@ export class DisputeMachine {
         } else {
           const now = (await this.ctx.publicClient.getBlock()).timestamp;
           if (now > deadline) {
-            this.currentKey = `game:${row.gameId}:timeout:p${g.phase}:pos${g.position}:t${g.tensorId}:l${g.levelsLeft}`;
+            this.currentKey = `game:${row.gameId}:timeout:${now}:p${g.phase}:pos${g.position}:t${g.tensorId}:l${g.levelsLeft}`;
             await this.client.timeout(gameId);
             this.ctx.log.info({ disputeId: row.disputeId }, 'opponent ran out of time: timeout called');
           }
@@ -90,8 +93,10 @@ export class DisputeMachine {
         return this.row();
       }
       if (row.state === 'decided') {
+        this.currentKey = '';
         let hash: string | null = null;
-        try {
+        const d = await this.ctx.publicClient.readContract({ address: this.ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getDispute', args: [BigInt(row.disputeId)] });
+        if (d.outcome === 0) try {
           const r = await sendCall(this.ctx, `resolve:${row.disputeId}`, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'resolve', [BigInt(row.disputeId)]);
           hash = r.transactionHash;
         } catch (e) {
@@ -109,6 +114,10 @@ export class DisputeMachine {
       }
       return row;
     } catch (e) {
+      if (e instanceof TxFailedError && this.currentKey) {
+        const base = this.currentKey.replace(/:a\d+$/, '');
+        store.setKv(`attempts:${base}`, String(Number(store.getKv(`attempts:${base}`) ?? '0') + 1));
+      }
       const msg = (e as Error).message.split('\n')[0]!;
       store.updateDispute(this.disputeId, { error: msg });
       this.ctx.log.warn({ disputeId: row.disputeId, err: msg }, 'dispute step failed; will retry');

@@ -157,9 +157,13 @@ export class TxSender {
     const run = this.lock.then(async () => {
       const row = this.store.getTx(key)!;
       if (row.status !== 'intent') return;
+      let signed: { hash: Hex; raw: Hex; nonce: number };
       try {
         await this.port.simulate(req);
+        const nonce = Math.max(this.store.maxNonce(this.port.account) + 1, await this.port.pendingNonce());
+        signed = { ...(await this.port.sign(req, nonce)), nonce };
       } catch (e) {
+        // A revert in simulation or gas estimation is final for this key: recorded, decoded, never sent.
         const decoded = decodeContractError(e, { contract: req.label.split('.')[0] ?? req.label, functionName: req.label.split('.')[1] ?? 'call' });
         if (decoded.name === 'ContractRevertError') {
           this.store.recordOutcome(key, { status: 'failed', error: decoded.shortMessage });
@@ -168,8 +172,7 @@ export class TxSender {
         }
         throw decoded;
       }
-      const nonce = Math.max(this.store.maxNonce(this.port.account) + 1, await this.port.pendingNonce());
-      const { hash, raw } = await this.port.sign(req, nonce);
+      const { nonce, hash, raw } = signed;
       this.store.recordSigned(key, nonce, hash, raw);
     });
     this.lock = run.catch(() => undefined);
@@ -251,7 +254,7 @@ export function viemPort(publicClient: PublicClient, walletClient: WalletClient<
     account: account.address,
     simulate: async (req) => {
       try {
-        await publicClient.call({ account, to: req.to, data: req.data, value: req.value ? BigInt(req.value) : undefined });
+        await publicClient.call({ account, to: req.to, data: req.data, value: req.value ? BigInt(req.value) : undefined, blockTag: 'pending' });
       } catch (e) {
         throw revertOf(e, req) ?? e;
       }
@@ -259,14 +262,23 @@ export function viemPort(publicClient: PublicClient, walletClient: WalletClient<
     pendingNonce: () => publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' }),
     minedNonce: () => publicClient.getTransactionCount({ address: account.address, blockTag: 'latest' }),
     sign: async (req, nonce) => {
-      const prepared = await walletClient.prepareTransactionRequest({
-        account,
-        chain: walletClient.chain,
-        to: req.to,
-        data: req.data,
-        value: req.value ? BigInt(req.value) : undefined,
-        nonce,
-      } as never);
+      let prepared: unknown;
+      try {
+        const value = req.value ? BigInt(req.value) : undefined;
+        // Gas used can depend on state that changes before inclusion (clocks, warm slots): 30% headroom.
+        const estimate = await publicClient.estimateGas({ account, to: req.to, data: req.data, value, blockTag: 'pending' } as never);
+        prepared = await walletClient.prepareTransactionRequest({
+          account,
+          chain: walletClient.chain,
+          to: req.to,
+          data: req.data,
+          value,
+          nonce,
+          gas: (estimate * 13n) / 10n + 20_000n,
+        } as never);
+      } catch (e) {
+        throw revertOf(e, req) ?? e;
+      }
       if (!account.signTransaction) throw new TxFailedError('The node account cannot sign locally.', { hint: 'Give the node a private key (--key).' });
       const raw = await account.signTransaction(prepared as never);
       return { raw, hash: viemKeccak(raw) };

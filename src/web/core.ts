@@ -78,6 +78,38 @@ export function executeRow(m: LoadedModel, row: readonly number[]): void {
   runModel(m.prepared, [quantizeInput(m.model, row)]);
 }
 
+export interface TimingOptions {
+  /** Timed rounds (default 15); the result is one ms-per-row figure per round. */
+  rounds?: number;
+  /** Each round cycles through the rows until at least this long (default 20 ms), so timer resolution does not matter. */
+  minRoundMs?: number;
+  /** Time runRow (with the trace commitment) instead of executeRow. */
+  commit?: boolean;
+}
+
+/**
+ * Milliseconds per row, one figure per round, after one warm-up pass over the rows. The same loop runs in
+ * Node and in the page (bench/browser.ts), so the two differ only in the runtime.
+ */
+export function timeRows(m: LoadedModel, rows: readonly (readonly number[])[], opts: TimingOptions = {}): number[] {
+  const step = opts.commit ? (r: readonly number[]) => void runRow(m, r) : (r: readonly number[]) => executeRow(m, r);
+  for (const r of rows) step(r);
+  const minMs = opts.minRoundMs ?? 20;
+  const perRow: number[] = [];
+  for (let k = 0; k < (opts.rounds ?? 15); k++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    do {
+      for (const r of rows) step(r);
+      n += rows.length;
+      t = performance.now();
+    } while (t - t0 < minMs);
+    perRow.push((t - t0) / n);
+  }
+  return perRow;
+}
+
 /** Re-executes a claim's input and compares the trace root (and the model root, when the claim has one). */
 export function checkClaim(m: LoadedModel, claim: Claim): CheckResult {
   const result = runRow(m, claim.input);

@@ -40,7 +40,7 @@ export interface TestNet {
 /** Deploys, registers `models`, and gives 100k VRT to accounts 1..funded. */
 export async function testNet(models: readonly QModel[], opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string } = {}): Promise<TestNet> {
   await keccakReady;
-  const anvil = await startAnvil({ args: ['--block-time', opts.blockTime ?? '1'] });
+  const anvil = await startAnvil({ args: ['--block-time', opts.blockTime ?? '0.25'] });
   try {
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
@@ -69,11 +69,11 @@ export async function testNet(models: readonly QModel[], opts: { funded?: number
 }
 
 /** Polls `fn` until it returns a truthy value or `ms` pass (bounded). */
-export async function until<T>(fn: () => Promise<T> | T, ms: number, every = 250): Promise<T> {
+export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms: number, every = 250): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as T;
     if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, every));
   }

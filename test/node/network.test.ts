@@ -60,7 +60,7 @@ describe('worker, verifier and requester on anvil', () => {
     const q = quantized('wine-mlp');
     const ref = new LocalEngineProvider([q]);
     const root = ref.modelRoots()[0]!;
-    const rows = modelData("wine-mlp").x.slice(0, 2);
+    const rows = modelData("wine-mlp").x.slice(0, 4);
     const req = requester.role as Requester;
     const ids = rows.map((row) => req.submit({ modelId: net.modelIds.get('wine-mlp')!, modelRoot: root, inputs: [quantizeInput(q, row)], fee: 5n * E18, ttl: 300 }));
     requester.poke();
@@ -92,6 +92,8 @@ describe('worker, verifier and requester on anvil', () => {
     const vd = verifier.ctx.store.listDisputes();
     expect(vd.length).toBe(liarTasks.length);
     expect(vd.every((d) => d.state === 'done' && d.outcome === 2)).toBe(true);
+    // Every challenge targeted the liar.
+    for (const d of vd) expect(verifier.ctx.store.getTask(d.taskId)?.worker?.toLowerCase()).toBe(keyOf(2).address.toLowerCase());
     console.log(`tasks ${ids.length}: liar committed ${liarTasks.length} (all slashed), honest committed ${honestTasks.length}; verifier disputes ${vd.length}`);
   }, 400_000);
 });

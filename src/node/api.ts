@@ -1,0 +1,218 @@
+/**
+ * The node's HTTP API (fastify): bodies validated with zod (the same schemas, as JSON Schema, make the OpenAPI
+ * document served at /openapi.json). Every error is JSON `{ error, message, details? }` with a 4xx status naming
+ * what was wrong; a rejected request stores nothing.
+ *
+ *   POST /tasks                      submit a task (requester nodes)
+ *   GET  /tasks/:id                  status, verified result (finalized only), trace root, transaction hashes
+ *   GET  /traces/:root/tensors/:i    one tensor of a stored trace (for a challenger)
+ *   GET  /disputes, /disputes/:id    tracked disputes
+ *   GET  /agents                     registered agents with stake
+ *   GET  /health                     liveness and chain head
+ *   GET  /metrics                    Prometheus text format
+ */
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { bytesToHex } from 'viem';
+import { identityRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { tensorRoot } from '../commit/index.js';
+import { BaseError } from '../errors.js';
+import { runModel } from '../engine/run.js';
+import type { TensorData } from '../engine/ir.js';
+import { decodeTrace, tensorFromJson, tensorToJson } from './engine-provider.js';
+import { modelIdOf, type VerityNode } from './node.js';
+import { Requester, viewOf } from './roles/requester.js';
+
+const E18 = 10n ** 18n;
+
+const tensorSchema = z.object({
+  dtype: z.enum(['i8', 'u8', 'i32']),
+  shape: z.array(z.number().int().positive()).min(1),
+  data: z.array(z.number().int()),
+});
+
+export const submitSchema = z
+  .object({
+    model: z.string().min(1).describe('Model name (as loaded on this node) or modelRoot (0x…)'),
+    input: z.array(z.number()).optional().describe('One float row, quantized by the node with the model’s input scale'),
+    inputs: z.array(tensorSchema).optional().describe('Already quantized input tensors, in model order'),
+    fee: z.string().regex(/^\d+$/, 'a decimal integer (wei)').describe('Fee in VRT wei'),
+    ttl: z.number().int().min(10).max(86_400).optional().describe('Seconds a worker has to commit (default 600)'),
+  })
+  .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give exactly one of "input" (float row) or "inputs" (tensors)' });
+
+const errorSchema = z.object({ error: z.string(), message: z.string(), details: z.string().optional() });
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: string,
+  ) {
+    super(message);
+  }
+}
+
+function json(schema: z.ZodType): Record<string, unknown> {
+  const s = z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown>;
+  delete s.$schema;
+  return s;
+}
+
+export interface ApiOptions {
+  /** Lowest fee accepted by POST /tasks, wei (default 1e15). */
+  minFee?: bigint;
+}
+
+/** Builds the API for a node (not listening; call `listen`). */
+export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  const ctx = node.ctx;
+  const minFee = opts.minFee ?? 10n ** 15n;
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Verity node API', version: '0.1.0', description: `A ${node.role.name} node of the Verity protocol.` },
+    },
+  });
+  // zod validates (in the handlers); the route schemas only document.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+
+  app.setErrorHandler((err: FastifyError | ApiError, _req, reply: FastifyReply) => {
+    if (err instanceof ApiError) return reply.status(err.status).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    const fe = err as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (fe.statusCode === 400 && /JSON/i.test(fe.message))) {
+      return reply.status(400).send({ error: 'MalformedJson', message: 'The request body is not valid JSON.', details: fe.message });
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ error: 'UnsupportedMediaType', message: 'Send application/json.' });
+    if (fe.statusCode && fe.statusCode < 500) return reply.status(fe.statusCode).send({ error: fe.code ?? 'BadRequest', message: fe.message });
+    ctx.log.error({ err: fe.message }, 'api error');
+    return reply.status(500).send({ error: 'Internal', message: fe.message });
+  });
+
+  const parse = <T>(schema: z.ZodType<T>, v: unknown, what: string): T => {
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw new ApiError(400, 'InvalidBody', `Invalid ${what}: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`, r.error.issues.map((x) => `${x.path.join('.') || '(body)'}: ${x.message}`).join('; '));
+    }
+    return r.data;
+  };
+
+  app.post(
+    '/tasks',
+    {
+      schema: {
+        summary: 'Submit a task (requester nodes): validated, recorded, then posted on-chain by the node',
+        body: json(submitSchema),
+        response: { 202: json(z.object({ id: z.string(), status: z.string() })), 400: json(errorSchema), 404: json(errorSchema), 422: json(errorSchema) },
+      },
+    },
+    async (req, reply) => {
+      if (!(node.role instanceof Requester)) throw new ApiError(404, 'NotARequester', `This node is a ${node.role.name}; submit tasks to a requester node.`);
+      const body = parse(submitSchema, req.body, 'task');
+      const lm = ctx.engine.find(body.model);
+      if (!lm) throw new ApiError(422, 'UnknownModel', `Unknown model "${body.model}".`, `loaded: ${ctx.engine.modelRoots().map((r) => `${ctx.engine.loadModel(r).name} (${r})`).join(', ')}`);
+      const fee = BigInt(body.fee);
+      if (fee < minFee) throw new ApiError(422, 'FeeTooLow', `Fee ${fee} wei is below this node's minimum of ${minFee} wei.`);
+      let inputs: TensorData[];
+      try {
+        if (body.input) {
+          const info = lm.model.tensors[lm.model.inputs[0]!]!;
+          const expected = info.shape.reduce((a, b) => a * b, 1);
+          if (lm.model.inputs.length !== 1) throw new ApiError(422, 'InvalidInput', `Model ${lm.name} has ${lm.model.inputs.length} inputs; send "inputs" tensors.`);
+          if (body.input.length !== expected) {
+            throw new ApiError(422, 'InvalidInput', `Input has ${body.input.length} values; model ${lm.name} expects ${expected} (shape [${info.shape.join(', ')}]).`);
+          }
+          if (!body.input.every(Number.isFinite)) throw new ApiError(422, 'InvalidInput', 'Input values must be finite numbers.');
+          inputs = [ctx.engine.quantize(lm.root, body.input)];
+        } else {
+          inputs = body.inputs!.map((t, i) => {
+            if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new ApiError(422, 'InvalidInput', `inputs[${i}] has ${t.data.length} values for shape [${t.shape.join(', ')}].`);
+            return tensorFromJson(t);
+          });
+        }
+        runModel(lm.prepared, inputs); // the worker will run exactly this: reject what the engine rejects
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        if (e instanceof BaseError) throw new ApiError(422, 'InvalidInput', `${e.shortMessage}${e.details ? `: ${e.details}` : ''}`, e.hint);
+        throw e;
+      }
+      const modelId = await modelIdOf(ctx, lm.root);
+      if (modelId === undefined) throw new ApiError(422, 'UnregisteredModel', `Model ${lm.name} (${lm.root}) is not registered on this chain.`);
+      const id = (node.role as Requester).submit({ modelId, modelRoot: lm.root, inputs, fee, ttl: body.ttl });
+      node.poke();
+      return reply.status(202).send({ id, status: 'posting' });
+    },
+  );
+
+  app.get('/tasks', { schema: { summary: 'Recent tasks this node tracks' } }, async () => ctx.store.listTasks(100).map(viewOf));
+
+  app.get<{ Params: { id: string } }>('/tasks/:id', { schema: { summary: 'A task: status, verified result (finalized only), trace root, tx hashes' } }, async (req) => {
+    const t = ctx.store.findTask(req.params.id);
+    if (!t) throw new ApiError(404, 'UnknownTask', `No task "${req.params.id}" on this node.`);
+    return { ...viewOf(t), traceRoot: t.traceRoot, outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker };
+  });
+
+  app.get<{ Params: { root: string; i: string } }>('/traces/:root/tensors/:i', { schema: { summary: 'One tensor of a stored trace, with its tensorRoot' } }, async (req) => {
+    const root = req.params.root.toLowerCase();
+    if (!/^0x[0-9a-f]{64}$/.test(root)) throw new ApiError(400, 'InvalidTraceRoot', 'A trace root is 0x followed by 64 hex digits.');
+    const i = Number(req.params.i);
+    if (!Number.isInteger(i) || i < 0) throw new ApiError(400, 'InvalidTensorIndex', 'The tensor index must be a non-negative integer.');
+    const stored = ctx.store.getTrace(root);
+    if (!stored) throw new ApiError(404, 'UnknownTrace', `No trace ${root} on this node.`);
+    const trace = decodeTrace(stored.bytes);
+    const t = trace[i];
+    if (!t) throw new ApiError(404, 'UnknownTensor', `Trace has ${trace.length} tensors; no tensor ${i}.`);
+    return { traceRoot: root, modelRoot: stored.modelRoot, index: i, count: trace.length, tensorRoot: bytesToHex(tensorRoot(t)), tensor: tensorToJson(t) };
+  });
+
+  app.get('/disputes', { schema: { summary: 'Disputes this node tracks' } }, async () => ctx.store.listDisputes());
+  app.get<{ Params: { id: string } }>('/disputes/:id', { schema: { summary: 'One tracked dispute' } }, async (req) => {
+    const d = ctx.store.getDispute(req.params.id);
+    if (!d) throw new ApiError(404, 'UnknownDispute', `No dispute "${req.params.id}" on this node.`);
+    return d;
+  });
+
+  app.get('/agents', { schema: { summary: 'Registered agents with their stake' } }, async () => {
+    const logs = await ctx.publicClient.getContractEvents({ address: ctx.addresses.identityRegistry, abi: identityRegistryAbi, eventName: 'Registered', fromBlock: 0n, strict: true });
+    return Promise.all(
+      logs.map(async (l) => {
+        const acct = await ctx.publicClient.readContract({ address: ctx.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [l.args.owner] });
+        const claimable = await ctx.publicClient.readContract({ address: ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [l.args.owner] });
+        return { agentId: String(l.args.agentId), owner: l.args.owner, uri: l.args.agentURI, staked: String(acct.staked), locked: String(acct.locked), claimable: String(claimable), stakedVrt: Number(acct.staked / (E18 / 1000n)) / 1000 };
+      }),
+    );
+  });
+
+  app.get('/health', { schema: { summary: 'Liveness and chain head' } }, async () => {
+    let block: string | null = null;
+    try {
+      block = String(await ctx.publicClient.getBlockNumber());
+    } catch {
+      block = null;
+    }
+    return { ok: node.ready && block !== null, role: node.role.name, account: ctx.account, block, ticks: node.ticks, lastError: node.lastError, unsettledTxs: ctx.store.unsettledTxs().length };
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus text format' } }, async (_req, reply) => {
+    const lines: string[] = [];
+    const labels = `role="${node.role.name}"`;
+    for (const [name, v] of [...ctx.metrics.entries()].sort()) {
+      lines.push(`# TYPE ${name} counter`, `${name}{${labels}} ${v}`);
+    }
+    lines.push('# TYPE verity_node_tasks gauge');
+    for (const [s, n] of Object.entries(ctx.store.countTasksByStatus())) lines.push(`verity_node_tasks{${labels},status="${s}"} ${n}`);
+    lines.push('# TYPE verity_node_txs gauge');
+    for (const [s, n] of Object.entries(ctx.store.countTxsByStatus())) lines.push(`verity_node_txs{${labels},status="${s}"} ${n}`);
+    lines.push('# TYPE verity_node_disputes_active gauge', `verity_node_disputes_active{${labels}} ${ctx.store.listDisputes({ active: true }).length}`);
+    lines.push('# TYPE verity_node_ticks_total counter', `verity_node_ticks_total{${labels}} ${node.ticks}`);
+    return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

@@ -1,0 +1,177 @@
+/**
+ * End to end with real node processes (`verity node run` children) on anvil: two honest workers, one dishonest
+ * worker (corrupts half its answers), a verifier checking everything, a requester with its HTTP API. Midway the
+ * dishonest worker and the verifier are killed with SIGKILL and restarted on the same data directories.
+ * Every checked dishonest answer is challenged and slashed; no honest worker is slashed; every requester result is
+ * finalized and equals the honest engine's; no dispute is abandoned and no task is committed twice.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEventLogs } from 'viem';
+import { stakingAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
+import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { deploy, type DeploymentFile } from '../../src/cli/node.js';
+import { LocalEngineProvider } from '../../src/node/engine-provider.js';
+import { NodeStore } from '../../src/node/store.js';
+import { quantizeInput } from '../../src/onnx/import.js';
+import { modelData, quantized } from '../onnx/models.js';
+import { E18, keyOf, until } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+let anvil: AnvilInstance;
+let dep: DeploymentFile;
+let depFile: string;
+const work = mkdtempSync(join(tmpdir(), 'verity-e2e-'));
+const children = new Set<ChildProcess>();
+
+interface Proc {
+  child: ChildProcess;
+  output: string[];
+  api?: string;
+}
+
+function run(role: string, i: number, extra: string[] = []): Promise<Proc> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'node', 'run', '--role', role, '--rpc', anvil.rpcUrl, '--key', keyOf(i).privateKey, '--data', join(work, `${role}-${i}`), '--deployment', depFile, '--models', 'wine-mlp', '--poll', '200', ...extra],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+  );
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const p: Proc = { child, output: [] };
+  child.stderr!.on('data', (d: Buffer) => p.output.push(d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (extra.includes('--api-port') ? reject(new Error(`${role} API did not start: ${p.output.join('').slice(-2000)}`)) : resolve(p)), 60_000);
+    if (!extra.includes('--api-port')) {
+      clearTimeout(timer);
+      resolve(p);
+    }
+    child.stdout!.on('data', (d: Buffer) => {
+      const line = d.toString().split('\n').find((l) => l.startsWith('{"api"'));
+      if (line) {
+        p.api = (JSON.parse(line) as { api: string }).api;
+        clearTimeout(timer);
+        resolve(p);
+      }
+    });
+    child.on('exit', (code) => {
+      if (!p.api && extra.includes('--api-port')) reject(new Error(`${role} exited ${code}: ${p.output.join('').slice(-2000)}`));
+    });
+  });
+}
+
+async function kill(p: Proc, signal: NodeJS.Signals): Promise<void> {
+  if (p.child.exitCode !== null || p.child.pid === undefined) return;
+  await new Promise<void>((resolve) => {
+    p.child.once('exit', () => resolve());
+    p.child.kill(signal);
+  });
+}
+
+beforeAll(async () => {
+  anvil = await startAnvil({ args: ['--block-time', '0.25'] });
+  depFile = join(work, 'deployment.json');
+  dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, {
+    out: depFile,
+    models: ['wine-mlp'],
+    fund: [1, 2, 3, 4, 5].map((i) => keyOf(i).address),
+    challengeWindow: 15n,
+    clock: 120n,
+  });
+  writeFileSync(depFile, JSON.stringify(dep));
+});
+
+afterAll(async () => {
+  for (const c of [...children]) {
+    if (c.exitCode === null && c.pid !== undefined) {
+      c.kill('SIGKILL');
+    }
+  }
+  await anvil?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('network of node processes on anvil', () => {
+  it('slashes the liar, never an honest worker, finalizes every request; survives kill -9 of a worker and a verifier', async () => {
+    const honestA = await run('worker', 1);
+    const honestB = await run('worker', 2);
+    let liar = await run('worker', 3, ['--dishonest', '0.5']);
+    let verifier = await run('verifier', 4, ['--sample', '1']);
+    const requester = await run('requester', 5, ['--api-port', '0']);
+
+    const q = quantized('wine-mlp');
+    const ref = new LocalEngineProvider([q]);
+    const root = ref.modelRoots()[0]!;
+    const rows = modelData('wine-mlp').x.slice(0, 8);
+    const ids: string[] = [];
+    for (const row of rows) {
+      const r = await fetch(`${requester.api}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'wine-mlp', input: row, fee: String(3n * E18), ttl: 300 }) });
+      expect(r.status).toBe(202);
+      ids.push(((await r.json()) as { id: string }).id);
+    }
+
+    // Kill -9 the liar and the verifier at a (bounded) random moment, then restart them on the same data.
+    await new Promise((r) => setTimeout(r, 2_000 + Math.floor(Math.random() * 6_000)));
+    await kill(liar, 'SIGKILL');
+    await kill(verifier, 'SIGKILL');
+    liar = await run('worker', 3, ['--dishonest', '0.5']);
+    verifier = await run('verifier', 4, ['--sample', '1']);
+
+    const views = await until(async () => {
+      const vs = await Promise.all(ids.map(async (id) => (await (await fetch(`${requester.api}/tasks/${id}`)).json()) as { status: string; taskId: string; result?: { traceRoot: string; outputs: { data: number[] }[] } }));
+      return vs.every((v) => v.status === 'finalized') ? vs : undefined;
+    }, 300_000, 1_000);
+    views.forEach((v, k) => {
+      const truth = ref.execute(root, [quantizeInput(q, rows[k]!)]);
+      expect(v.result!.traceRoot).toBe(truth.traceRoot);
+      expect(v.result!.outputs[0]!.data).toEqual(Array.from(truth.outputs[0]!.data));
+    });
+
+    // Let the last disputes settle, then stop everything (gracefully) and read the state.
+    const logs = async () => {
+      const raw = await (await import('viem')).createPublicClient({ transport: (await import('viem')).http(anvil.rpcUrl) }).getLogs({ address: dep.addresses.taskMarket, fromBlock: 0n });
+      return parseEventLogs({ abi: taskMarketAbi, logs: raw });
+    };
+    await until(async () => {
+      const l = await logs();
+      const challenged = l.filter((x) => x.eventName === 'ResultChallenged').length;
+      const resolved = l.filter((x) => x.eventName === 'DisputeResolved').length;
+      return challenged === resolved;
+    }, 240_000, 1_000);
+    for (const p of [honestA, honestB, liar, verifier, requester]) await kill(p, 'SIGTERM');
+
+    const l = await logs();
+    const committed = l.filter((x) => x.eventName === 'ResultCommitted').map((x) => x.args as { taskId: bigint; worker: string; traceRoot: string });
+    // No task committed twice.
+    expect(new Set(committed.map((c) => String(c.taskId))).size).toBe(committed.length);
+    const invalidated = l.filter((x) => x.eventName === 'TaskInvalidated').map((x) => (x.args as { taskId: bigint }).taskId);
+    const byTask = new Map(committed.map((c) => [c.taskId, c]));
+    const liarAddr = keyOf(3).address.toLowerCase();
+    // Every invalidated task was the liar's; every liar commit whose trace is wrong was invalidated.
+    for (const t of invalidated) expect(byTask.get(t)!.worker.toLowerCase()).toBe(liarAddr);
+    const liarStore = NodeStore.open({ dataDir: join(work, 'worker-3') });
+    const lies = committed.filter((c) => c.worker.toLowerCase() === liarAddr && liarStore.getResult(String(c.taskId))?.corrupted);
+    liarStore.close();
+    expect(invalidated.length).toBe(lies.length);
+    const staked = async (i: number) => {
+      const { createPublicClient, http } = await import('viem');
+      return (await createPublicClient({ transport: http(anvil.rpcUrl) }).readContract({ address: dep.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [keyOf(i).address] })).staked;
+    };
+    expect(await staked(1)).toBe(1_000n * E18);
+    expect(await staked(2)).toBe(1_000n * E18);
+    // The liar lost 100 VRT of locked stake per invalidated task (it tops its free stake back up on restart, so
+    // compare the slashes, not its balance).
+    const slashed = l.filter((x) => x.eventName === 'TaskInvalidated').reduce((a, x) => a + (x.args as { slashed: bigint }).slashed, 0n);
+    expect(slashed).toBe(BigInt(invalidated.length) * 100n * E18);
+    expect(await staked(3)).toBeLessThanOrEqual(1_000n * E18);
+    // No dispute abandoned: every one the verifier opened is done.
+    const vStore = NodeStore.open({ dataDir: join(work, 'verifier-4') });
+    const vd = vStore.listDisputes();
+    vStore.close();
+    expect(vd.every((d) => d.state === 'done')).toBe(true);
+    console.log(`e2e: ${ids.length} requests finalized; ${committed.length} commits (${committed.filter((c) => c.worker.toLowerCase() === liarAddr).length} by the liar, ${lies.length} lies), ${invalidated.length} slashed; verifier disputes ${vd.length}`);
+  }, 600_000);
+});
