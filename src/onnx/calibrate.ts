@@ -1,8 +1,9 @@
 /**
  * Calibration: run the folded float graph on representative rows and record each tensor's range.
- * Ranges are plain min/max. Values at or below MASK_FLOOR are left out: exporters write attention
- * masks as large negative constants (−1e4, −1e9, −inf) that stand for "−∞", and letting them set
- * a tensor's scale would spend the whole int8 range on the mask.
+ * Ranges are plain min/max. In a Softmax input, values at or below MASK_FLOOR are left out:
+ * exporters write attention masks as large negative constants (−1e4, −1e9, −inf) that stand for
+ * "−∞", and letting them set the scale would spend the whole int8 range on the mask. Elsewhere a
+ * large negative value is a real value and counts.
  */
 import type { FloatGraph } from './graph.js';
 import type { FTensor } from './tensor.js';
@@ -27,6 +28,7 @@ export function calibrate(
   onProgress?: CalibrationProgress,
 ): Map<string, Range> {
   const ranges = new Map<string, Range>();
+  const softmaxInputs = new Set(graph.nodes.filter((n) => n.op === 'Softmax').map((n) => n.inputs[0]));
   feeds.forEach((feed, i) => {
     const values = runFloat(graph, feed, { keep: 'all' });
     for (const [name, t] of values) {
@@ -37,9 +39,10 @@ export function calibrate(
         ranges.set(name, r);
       }
       const d = t.data;
+      const maskable = softmaxInputs.has(name);
       for (let k = 0; k < d.length; k++) {
         const v = d[k];
-        if (v <= MASK_FLOOR) {
+        if (maskable && v <= MASK_FLOOR) {
           r.masked = true;
           continue;
         }
