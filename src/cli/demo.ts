@@ -26,7 +26,14 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('import the shipped models, run their held-out data on the integer engine and commit every trace')
-    .action(async () => runDemo());
+    .option('--network', 'run the protocol instead: embedded chain, 3 workers (1 dishonest), 2 verifiers, a requester')
+    .option('--tasks <n>', 'tasks the requester sends (with --network)', '24')
+    .action(async (o: { network?: boolean; tasks: string }) => {
+      if (o.network) {
+        const { runNetworkDemo } = await import('./demo-network.js');
+        await runNetworkDemo({ tasks: Number(o.tasks) });
+      } else await runDemo();
+    });
 }
 
 export async function runDemo(): Promise<void> {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerModelCommands } from './model.js';
 import { registerDemoCommand } from './demo.js';
 import { registerNodeCommands } from './node.js';
+import { registerAgentsCommands } from './agents.js';
 import { BaseError } from '../errors.js';
 
 const program = new Command();
@@ -10,6 +11,7 @@ program.name('verity').description('Verity: verified integer inference, off-chai
 registerModelCommands(program);
 registerDemoCommand(program);
 registerNodeCommands(program);
+registerAgentsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

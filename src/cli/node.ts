@@ -5,8 +5,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, type Hex, type PublicClient } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, type Hex, type PublicClient } from 'viem';
+import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { pino } from 'pino';
 import { registerAgent, registerModel, stake } from '../chain/actions/index.js';
 import { startAnvil } from '../chain/anvil.js';
@@ -105,14 +105,37 @@ export function registerNodeCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { deploy: boolean; out: string; challengeWindow: string; blockTime: string; json?: boolean }) => {
       const anvil = await startAnvil({ args: Number(o.blockTime) > 0 ? ['--block-time', o.blockTime] : [] });
-      let deployment: DeploymentFile | undefined;
-      if (o.deploy) deployment = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { out: o.out, challengeWindow: BigInt(o.challengeWindow), models: ['wine-mlp', 'digits-convnet'], fund: [] });
-      out(!!o.json, { rpc: anvil.rpcUrl, deployer: anvil.accounts[0], deployment: deployment ? o.out : null }, `chain: ${anvil.rpcUrl}\ndeployer: ${anvil.accounts[0]!.address}${deployment ? `\ndeployment: ${o.out}` : ''}\nCtrl-C to stop.`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void anvil.stop().then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      const agents = [1, 2, 3, 4, 5, 6].map((i) => {
+        const a = mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: i }); // anvil's public test mnemonic
+        return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
       });
+      // Stop the chain on a signal at any point, also while deploying.
+      let done!: () => void;
+      const stopped = new Promise<void>((r) => (done = r));
+      const stop = () => void anvil.stop().then(done);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      let deployment: DeploymentFile | undefined;
+      try {
+        if (o.deploy) {
+          deployment = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, {
+            out: o.out,
+            challengeWindow: BigInt(o.challengeWindow),
+            clock: 300n,
+            models: ['wine-mlp', 'digits-convnet'],
+            fund: agents.map((a) => a.address),
+          });
+        }
+      } catch (e) {
+        await anvil.stop();
+        throw e;
+      }
+      out(
+        !!o.json,
+        { rpc: anvil.rpcUrl, deployer: anvil.accounts[0], agents: deployment ? agents : [], deployment: deployment ? o.out : null },
+        `chain: ${anvil.rpcUrl}\ndeployer: ${anvil.accounts[0]!.address}${deployment ? `\ndeployment: ${o.out}\nfunded agent keys (anvil's public test mnemonic, 100k VRT each):\n${agents.map((a, i) => `  ${i + 1}. ${a.address} ${a.privateKey}`).join('\n')}` : ''}\nCtrl-C to stop.`,
+      );
+      await stopped;
     });
 
   // ---------------------------------------------------------------- deploy
@@ -182,12 +205,13 @@ export function registerNodeCommands(program: Command): void {
       const dishonest = Number(o.dishonest);
       if (!(sample >= 0 && sample <= 1)) throw new CliNodeError(`--sample must be a fraction in [0, 1], got ${o.sample}.`);
       if (!(dishonest >= 0 && dishonest <= 1)) throw new CliNodeError(`--dishonest must be a fraction in [0, 1], got ${o.dishonest}.`);
+      const privateKey = keyOf(o.key);
       const dep = readDeployment(o.deployment);
       const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
       const node = await createNode({
         role: o.role as 'worker',
         rpcUrl: need(o.rpc ?? process.env.VERITY_RPC ?? dep.rpc, '--rpc', 'VERITY_RPC'),
-        privateKey: keyOf(o.key),
+        privateKey,
         dataDir: need(o.data ?? process.env.VERITY_DATA, '--data', 'VERITY_DATA'),
         addresses: dep.addresses,
         models: o.models.split(',').filter(Boolean),

@@ -189,6 +189,6 @@ export async function withdrawAll(ctx: NodeContext): Promise<bigint> {
     await sendCall(ctx, `withdraw:game:${n}`, 'DisputeGame', ctx.addresses.disputeGame, disputeGameAbi, 'claimCredit');
     total += credit;
   }
-  if (total > 0n) inc(ctx, 'verity_node_withdrawn_wei', Number(total / 10n ** 12n) / 1e6);
+  if (total > 0n) inc(ctx, 'verity_node_withdrawn_vrt_total', Number(total / 10n ** 12n) / 1e6);
   return total;
 }

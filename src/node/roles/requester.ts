@@ -83,6 +83,7 @@ export class Requester implements Role {
         modelId: String(p.modelId),
         modelRoot: p.modelRoot,
         fee: String(p.fee),
+        // For a request not yet posted, `deadline` holds the TTL; the absolute deadline is fixed (kv) when posting.
         deadline: p.ttl ?? 600,
         inputHash: inputHashOf(p.inputs),
         inputs: JSON.stringify(p.inputs.map(tensorToJson)),

@@ -1,0 +1,276 @@
+/**
+ * An embedded chain for agents that do not (yet) talk to node processes: anvil on 127.0.0.1 (startAnvil), the
+ * protocol deployed with deployProtocol, funded requester and worker accounts from anvil's public test mnemonic,
+ * and an honest in-process worker (an ERC-8004 agent with stake) that claims, runs the integer engine, commits,
+ * and finalizes after fast-forwarding the challenge window with evm_increaseTime. Everything goes through the
+ * actions of src/chain/actions.
+ */
+import { createPublicClient, createTestClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient, type TransactionReceipt } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
+import {
+  claimTask,
+  commitBatch,
+  commitResult,
+  finalizeTask,
+  postBatchTask,
+  postTask,
+  registerAgent,
+  registerModel,
+  stake,
+} from '../chain/actions/index.js';
+import { startAnvil, type AnvilInstance } from '../chain/anvil.js';
+import { taskMarketAbi } from '../chain/artifacts/index.js';
+import { deployProtocol } from '../chain/deploy.js';
+import { NonceManager } from '../chain/nonce.js';
+import { sendContractTransaction } from '../chain/send.js';
+import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
+import { keccakReady, modelRootHex } from '../commit/index.js';
+import { OP_TYPES, type QModel, type TensorData } from '../engine/ir.js';
+import { BaseError } from '../errors.js';
+
+export class EmbeddedChainError extends BaseError {
+  override name = 'EmbeddedChainError';
+}
+
+const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
+const E18 = 10n ** 18n;
+export const ACCOUNT_INDEX = { deployer: 0, requester: 1, worker: 2, agent: 3 } as const;
+export type EmbeddedRole = keyof typeof ACCOUNT_INDEX;
+
+/** Bit i set for every op i (index in OP_TYPES) the model uses (ModelRegistry's opsBitmap). */
+export function opsBitmap(model: QModel): bigint {
+  let b = 0n;
+  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
+  return b;
+}
+
+/** Gas and hash of one protocol transaction. */
+export interface TxRecord {
+  step: string;
+  hash: Hex;
+  gasUsed: bigint;
+}
+
+function rec(step: string, r: { hash: Hex; receipt: TransactionReceipt }): TxRecord {
+  return { step, hash: r.hash, gasUsed: r.receipt.gasUsed };
+}
+
+export interface SettledTask {
+  taskId: bigint;
+  agentId: bigint;
+  worker: Hex;
+  workerPayout: bigint;
+  /** post, claim, commit, finalize (in order). The fee approval, when one was needed, is not included. */
+  txs: TxRecord[];
+  /** The root the worker committed (resultRoot of the task). */
+  resultRoot: Hex;
+  status: 'finalized';
+}
+
+export interface EmbeddedChainOptions {
+  /** Seconds a result stays challengeable on this chain (default 60; the worker fast-forwards past it). */
+  challengeWindow?: bigint;
+  /** Fee per task, wei (default 1 VRT). */
+  fee?: bigint;
+}
+
+export class EmbeddedChain {
+  readonly anvil: AnvilInstance;
+  readonly publicClient: PublicClient;
+  readonly addresses: ProtocolAddresses;
+  readonly nonceManager: NonceManager;
+  readonly chainId: number;
+  readonly fee: bigint;
+  private readonly testClient: ReturnType<typeof createTestClient>;
+  private readonly modelIds = new Map<string, bigint>();
+  private workerAgentId: bigint | undefined;
+  /** Serializes protocol flows (one nonce sequence per account; anvil automines). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(a: {
+    anvil: AnvilInstance;
+    publicClient: PublicClient;
+    testClient: ReturnType<typeof createTestClient>;
+    addresses: ProtocolAddresses;
+    nonceManager: NonceManager;
+    fee: bigint;
+  }) {
+    this.anvil = a.anvil;
+    this.publicClient = a.publicClient;
+    this.testClient = a.testClient;
+    this.addresses = a.addresses;
+    this.nonceManager = a.nonceManager;
+    this.chainId = foundry.id;
+    this.fee = a.fee;
+  }
+
+  /** Starts anvil, deploys the protocol, funds the requester, worker and agent accounts with 1M VRT each. */
+  static async start(opts: EmbeddedChainOptions = {}): Promise<EmbeddedChain> {
+    await keccakReady;
+    const anvil = await startAnvil();
+    try {
+      const transport = http(anvil.rpcUrl);
+      const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
+      const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
+      const nonceManager = new NonceManager();
+      const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 20 });
+      const { addresses } = await deployProtocol(deployer, publicClient, { market: { challengeWindow: opts.challengeWindow ?? 60n } }, nonceManager);
+      const chain = new EmbeddedChain({ anvil, publicClient, testClient, addresses, nonceManager, fee: opts.fee ?? E18 });
+      for (const role of ['requester', 'worker', 'agent'] as const) {
+        await sendContractTransaction(chain.as('deployer'), {
+          contract: 'VerityToken',
+          address: addresses.token,
+          abi: erc20Abi,
+          functionName: 'transfer',
+          args: [chain.as(role).walletClient.account.address, 1_000_000n * E18],
+        });
+      }
+      return chain;
+    } catch (e) {
+      await anvil.stop();
+      throw e;
+    }
+  }
+
+  /** Clients acting as one of the embedded accounts. */
+  as(role: EmbeddedRole): ProtocolClients {
+    const walletClient = createWalletClient({
+      chain: foundry,
+      transport: http(this.anvil.rpcUrl),
+      account: mnemonicToAccount(MNEMONIC, { addressIndex: ACCOUNT_INDEX[role] }),
+      pollingInterval: 20,
+    });
+    return { publicClient: this.publicClient, walletClient, nonceManager: this.nonceManager, addresses: this.addresses };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Registers `model` in the ModelRegistry once (by modelRoot); returns its model id. */
+  ensureModel(model: QModel): Promise<bigint> {
+    const known = this.modelIds.get(modelRootHex(model).toLowerCase());
+    return known !== undefined ? Promise.resolve(known) : this.serial(() => this.ensureModelUnqueued(model));
+  }
+
+  modelIdOf(root: string): bigint | undefined {
+    return this.modelIds.get(root.toLowerCase());
+  }
+
+  /** The in-process worker's ERC-8004 agent (registered and staked on first use). */
+  async workerAgent(): Promise<bigint> {
+    if (this.workerAgentId !== undefined) return this.workerAgentId;
+    const w = this.as('worker');
+    const { agentId } = await registerAgent(w, { agentURI: 'data:application/json,{"name":"verity-embedded-worker"}' });
+    await stake(w, { amount: 1_000n * E18 });
+    this.workerAgentId = agentId;
+    return agentId;
+  }
+
+  /** Advances anvil's clock by `seconds` and mines a block. */
+  async warp(seconds: bigint): Promise<void> {
+    await this.testClient.increaseTime({ seconds: Number(seconds) });
+    await this.testClient.mine({ blocks: 1 });
+  }
+
+  private async deadline(): Promise<bigint> {
+    return (await this.publicClient.getBlock()).timestamp + 3_600n;
+  }
+
+  private async closeWindow(): Promise<void> {
+    await this.warp((await this.challengeWindowSeconds()) + 1n);
+  }
+
+  async challengeWindowSeconds(): Promise<bigint> {
+    return BigInt(await this.publicClient.readContract({ address: this.addresses.taskMarket, abi: taskMarketAbi, functionName: 'challengeWindow' }));
+  }
+
+  /**
+   * One single-element task, honestly: the requester posts the inputs in calldata, the worker claims, `compute`
+   * runs the engine, the worker commits outputs and trace root, the window passes, anyone finalizes.
+   */
+  settleTask(
+    model: QModel,
+    inputs: readonly TensorData[],
+    compute: (inputs: readonly TensorData[]) => { outputs: readonly TensorData[]; traceRoot: Hex },
+    opts: { fee?: bigint; onStatus?: (status: string, taskId: bigint) => void } = {},
+  ): Promise<SettledTask & { outputHash: Hex }> {
+    return this.serial(async () => {
+      const modelId = await this.ensureModelUnqueued(model);
+      const agentId = await this.workerAgent();
+      const fee = opts.fee ?? this.fee;
+      const post = await postTask(this.as('requester'), { modelId, inputs, fee, deadline: await this.deadline() });
+      opts.onStatus?.('posted', post.taskId);
+      const claim = await claimTask(this.as('worker'), { taskId: post.taskId, agentId });
+      opts.onStatus?.('claimed', post.taskId);
+      const { outputs, traceRoot } = compute(inputs);
+      const commit = await commitResult(this.as('worker'), { taskId: post.taskId, outputs, traceRoot });
+      opts.onStatus?.('committed', post.taskId);
+      await this.closeWindow();
+      const fin = await finalizeTask(this.as('worker'), { taskId: post.taskId });
+      opts.onStatus?.('finalized', post.taskId);
+      return {
+        taskId: post.taskId,
+        agentId,
+        worker: fin.worker,
+        workerPayout: fin.workerPayout,
+        txs: [rec('post', post), rec('claim', claim), rec('commit', commit), rec('finalize', fin)],
+        resultRoot: commit.resultRoot,
+        outputHash: commit.outputHash,
+        status: 'finalized',
+      };
+    });
+  }
+
+  /**
+   * One batch task: the requester posts the element input hashes (inputs delivered off-chain), the worker claims,
+   * commits the positional root of its results, the window passes, anyone finalizes.
+   */
+  settleBatch(
+    model: QModel,
+    elements: readonly { inputHash: Hex; outputHash: Hex; traceRoot: Hex }[],
+    opts: { fee?: bigint } = {},
+  ): Promise<SettledTask & { inputsRoot: Hex }> {
+    return this.serial(async () => {
+      const modelId = await this.ensureModelUnqueued(model);
+      const agentId = await this.workerAgent();
+      const post = await postBatchTask(this.as('requester'), {
+        modelId,
+        inputHashes: elements.map((e) => e.inputHash),
+        fee: opts.fee ?? this.fee,
+        deadline: await this.deadline(),
+      });
+      const claim = await claimTask(this.as('worker'), { taskId: post.taskId, agentId });
+      const commit = await commitBatch(this.as('worker'), { taskId: post.taskId, results: elements });
+      await this.closeWindow();
+      const fin = await finalizeTask(this.as('worker'), { taskId: post.taskId });
+      return {
+        taskId: post.taskId,
+        agentId,
+        worker: fin.worker,
+        workerPayout: fin.workerPayout,
+        txs: [rec('post', post), rec('claim', claim), rec('commit', commit), rec('finalize', fin)],
+        resultRoot: commit.resultTree.root,
+        inputsRoot: post.inputTree.root,
+        status: 'finalized',
+      };
+    });
+  }
+
+  /** ensureModel inside a serialized flow (no re-queueing). */
+  private async ensureModelUnqueued(model: QModel): Promise<bigint> {
+    const root = modelRootHex(model).toLowerCase();
+    const known = this.modelIds.get(root);
+    if (known !== undefined) return known;
+    const r = await registerModel(this.as('deployer'), { modelRoot: root as Hex, metadataURI: `verity:model:${model.name}`, opsBitmap: opsBitmap(model) });
+    this.modelIds.set(root, r.modelId);
+    return r.modelId;
+  }
+
+  async stop(): Promise<void> {
+    await this.anvil.stop();
+  }
+}

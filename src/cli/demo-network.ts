@@ -1,0 +1,145 @@
+/**
+ * `verity demo --network`: the protocol as a running system on the embedded chain. Starts anvil (127.0.0.1, a free
+ * port), deploys, registers the shipped models, starts three workers (one dishonest: it corrupts one element of one
+ * op in half of its answers), two verifiers (one checks everything, one a 50% sample) and a requester that sends a
+ * stream of labeling tasks; shows live progress; ends with a summary table per agent and stops all it started.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bytesToHex, type Hex } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { pino } from 'pino';
+import { reputationRegistryAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { startAnvil } from '../chain/anvil.js';
+import { parseEventLogs } from 'viem';
+import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../node/engine-provider.js';
+import { createNode, type VerityNode } from '../node/node.js';
+import type { Requester } from '../node/roles/requester.js';
+import type { Worker } from '../node/roles/worker.js';
+import { readFileSync } from 'node:fs';
+import { deploy } from './node.js';
+import { printTable } from './demo.js';
+
+const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
+const E18 = 10n ** 18n;
+const vrt = (w: bigint) => (Number(w / 10n ** 15n) / 1000).toFixed(1);
+
+function keyOf(i: number): { address: Hex; privateKey: Hex } {
+  const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
+  return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
+}
+
+export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<void> {
+  const total = opts.tasks ?? 24;
+  const work = mkdtempSync(join(tmpdir(), 'verity-demo-'));
+  const anvil = await startAnvil({ args: ['--block-time', '0.25'] });
+  const nodes: VerityNode[] = [];
+  const say = (s: string) => process.stderr.write(`${s}\n`);
+  try {
+    say(`chain: anvil at ${anvil.rpcUrl}`);
+    const names = ['wine-mlp', 'digits-convnet'];
+    const models = names.map((n) => loadShippedModel(n));
+    const dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { models: names, fund: [1, 2, 3, 4, 5, 6].map((i) => keyOf(i).address), challengeWindow: 10n, clock: 60n });
+    say(`deployed: TaskMarket ${dep.addresses.taskMarket}; models ${Object.entries(dep.models).map(([n, m]) => `${n} #${m.id}`).join(', ')}`);
+    const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' }, pino.destination(2));
+    const agents: { label: string; role: string; i: number; node: VerityNode }[] = [];
+    const mk = async (label: string, role: 'worker' | 'verifier' | 'requester', i: number, extra: { dishonest?: number; sample?: number } = {}) => {
+      const node = await createNode({ role, rpcUrl: anvil.rpcUrl, privateKey: keyOf(i).privateKey, dataDir: join(work, label), addresses: dep.addresses, qmodels: models, pollMs: 200, logger, ...extra });
+      nodes.push(node);
+      agents.push({ label, role, i, node });
+      return node;
+    };
+    await mk('worker-1', 'worker', 1);
+    await mk('worker-2', 'worker', 2);
+    await mk('worker-3 (dishonest 50%)', 'worker', 3, { dishonest: 0.5 });
+    await mk('verifier-1 (all)', 'verifier', 4, { sample: 1 });
+    await mk('verifier-2 (50%)', 'verifier', 5, { sample: 0.5 });
+    const requester = await mk('requester', 'requester', 6);
+    await Promise.all(nodes.map((n) => n.start()));
+    say('nodes: 3 workers, 2 verifiers, 1 requester started');
+
+    const req = requester.role as Requester;
+    const ref = new LocalEngineProvider(models);
+    const data = names.map((n) => JSON.parse(readFileSync(join(REPO_ROOT, 'models', `${n}.data.json`), 'utf8')) as { x: number[][] });
+    const ids: string[] = [];
+    const started = Date.now();
+    let submitted = 0;
+    const submitter = (async () => {
+      for (let k = 0; k < total; k++) {
+        const m = k % names.length;
+        const root = ref.modelRoots()[m]!;
+        const row = data[m]!.x[Math.floor(k / names.length) % data[m]!.x.length]!;
+        ids.push(req.submit({ modelId: BigInt(dep.models[names[m]!]!.id), modelRoot: root, inputs: [ref.quantize(root, row)], fee: 2n * E18, ttl: 300 }));
+        submitted++;
+        requester.poke();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+
+    const market = dep.addresses.taskMarket;
+    const events = async () => parseEventLogs({ abi: taskMarketAbi, logs: await requester.ctx.publicClient.getLogs({ address: market, fromBlock: 0n }) });
+    const deadline = Date.now() + 240_000;
+    let last = '';
+    for (;;) {
+      const views = ids.map((id) => req.view(id)!);
+      const fin = views.filter((v) => v.status === 'finalized').length;
+      const ev = await events();
+      const opened = ev.filter((e) => e.eventName === 'ResultChallenged').length;
+      const resolved = ev.filter((e) => e.eventName === 'DisputeResolved').length;
+      const slashed = ev.filter((e) => e.eventName === 'TaskInvalidated').length;
+      const line = `[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] submitted ${submitted}/${total}  finalized ${fin}/${total}  disputes ${opened} opened, ${resolved} settled  slashes ${slashed}`;
+      if (line !== last) say(line);
+      last = line;
+      if (submitted === total && fin === total && opened === resolved) break;
+      if (Date.now() > deadline) {
+        say('time limit reached: summarizing what finished');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await submitter;
+
+    // Summary per agent.
+    const ev = await events();
+    const pc = requester.ctx.publicClient;
+    const rows: string[][] = [['agent', 'address', 'committed', 'finalized', 'disputes won', 'disputes lost', 'slashed VRT', 'fees earned VRT', 'reputation']];
+    for (const a of agents) {
+      const addr = keyOf(a.i).address.toLowerCase();
+      const commits = ev.filter((e) => e.eventName === 'ResultCommitted' && (e.args as { worker: string }).worker.toLowerCase() === addr).length;
+      const finals = ev.filter((e) => e.eventName === 'TaskFinalized' && (e.args as { worker: string }).worker.toLowerCase() === addr);
+      const fees = finals.reduce((s, e) => s + (e.args as { workerPayout: bigint }).workerPayout, 0n);
+      const ds = a.node.ctx.store.listDisputes();
+      const won = ds.filter((d) => (d.side === 'challenger' && d.outcome === 2) || (d.side === 'claimant' && d.outcome === 1)).length;
+      const lost = ds.filter((d) => (d.side === 'challenger' && d.outcome === 1) || (d.side === 'claimant' && d.outcome === 2)).length;
+      const workerTasks = new Set(ev.filter((e) => e.eventName === 'TaskClaimed' && (e.args as { worker: string }).worker.toLowerCase() === addr).map((e) => (e.args as { taskId: bigint }).taskId));
+      const slashed = ev.filter((e) => e.eventName === 'TaskInvalidated' && workerTasks.has((e.args as { taskId: bigint }).taskId)).reduce((s, e) => s + (e.args as { slashed: bigint }).slashed, 0n);
+      let reputation = '-';
+      if (a.role === 'worker') {
+        const agentId = (a.node.role as Worker).agentId!;
+        const [count, value, decimals] = await pc.readContract({ address: dep.addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agentId, [], '', ''] });
+        reputation = count > 0n ? `${(Number(value) / 10 ** decimals).toFixed(2)} (${count})` : '0 (0)';
+      }
+      rows.push([a.label, `${addr.slice(0, 8)}…`, a.role === 'worker' ? String(commits) : '-', a.role === 'worker' ? String(finals.length) : '-', String(won), String(lost), vrt(slashed), vrt(fees), reputation]);
+    }
+    const views = ids.map((id) => req.view(id)!);
+    console.log('');
+    printTable(rows);
+    const fin = views.filter((v) => v.status === 'finalized');
+    const correct = views.filter((v, k) => {
+      if (v.status !== 'finalized') return false;
+      const m = k % names.length;
+      const root = ref.modelRoots()[m]!;
+      const row = data[m]!.x[Math.floor(k / names.length) % data[m]!.x.length]!;
+      return ref.execute(root, [ref.quantize(root, row)]).traceRoot === v.result?.traceRoot;
+    }).length;
+    console.log(
+      `\n${fin.length}/${total} tasks finalized (${correct} equal to an honest re-run) in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
+        `${ev.filter((e) => e.eventName === 'ResultChallenged').length} disputes, ${ev.filter((e) => e.eventName === 'TaskInvalidated').length} wrong answers slashed and re-posted.`,
+    );
+  } finally {
+    for (const n of nodes) await n.stop().catch(() => undefined);
+    await anvil.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The A2A endpoint driven by the SDK's own client on anvil: the served agent card is the one the agent's ERC-8004
+ * registration (IdentityRegistry agent URI) describes, and a message/send gets a completed task whose artifact is a
+ * finalized verified result matching the local engine.
+ */
+import { randomUUID } from 'node:crypto';
+import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardFromRegistry, startA2aAgent, type A2aAgent } from '../../src/agents/a2a.js';
+import { EmbeddedNetwork, localRun, type VerifiedResult } from '../../src/agents/network.js';
+import { modelRootHex } from '../../src/commit/index.js';
+import { quantizeInput } from '../../src/onnx/io.js';
+import { modelData, quantized } from '../onnx/models.js';
+
+let net: EmbeddedNetwork;
+let agent: A2aAgent;
+
+beforeAll(async () => {
+  net = await EmbeddedNetwork.start({ models: [quantized('wine-mlp')] });
+  agent = await startA2aAgent({ network: net, name: 'verity-wine-agent', identity: net.chain.as('agent') });
+});
+
+afterAll(async () => {
+  await agent?.close();
+  await net?.close();
+});
+
+function userMessage(parts: Message['parts']): Message {
+  return { messageId: randomUUID(), contextId: '', taskId: '', role: Role.ROLE_USER, parts, metadata: undefined, extensions: [], referenceTaskIds: [] };
+}
+
+async function client() {
+  const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory()] }));
+  return factory.createFromUrl(agent.baseUrl);
+}
+
+describe('A2A agent card and ERC-8004 registration', () => {
+  it('serves the card that its on-chain registration file describes', async () => {
+    expect(agent.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const fromChain = await cardFromRegistry(net.chain.as('agent'), agent.agentId!);
+    expect(fromChain.uri).toBe(agent.agentURI);
+    expect(fromChain.owner).toBe(net.chain.as('agent').walletClient.account.address);
+    const reg = fromChain.registration;
+    expect(reg.registrations).toEqual([{ agentId: Number(agent.agentId), agentRegistry: `eip155:${net.chain.chainId}:${net.chain.addresses.identityRegistry}` }]);
+    expect(reg.endpoints.find((e) => e.name === 'A2A')!.endpoint).toBe(agent.cardUrl);
+    expect(reg.verity.models).toEqual([{ name: 'wine-mlp', modelRoot: modelRootHex(quantized('wine-mlp')) }]);
+
+    const served = (await (await fetch(agent.cardUrl)).json()) as typeof fromChain.card;
+    expect(served.name).toBe(reg.name);
+    expect(served.name).toBe('verity-wine-agent');
+    expect(served.supportedInterfaces[0]!.url).toBe(`${agent.baseUrl}/a2a/jsonrpc`);
+    expect(served.skills.map((s) => s.tags[2])).toEqual(reg.verity.models.map((m) => m.modelRoot));
+    expect(served).toEqual(JSON.parse(JSON.stringify(fromChain.card)));
+  });
+});
+
+describe('A2A message/send on anvil', () => {
+  it('returns a completed task with a finalized verified result', async () => {
+    const c = await client();
+    const model = quantized('wine-mlp');
+    const row = modelData('wine-mlp').x[7]!;
+    const res = await c.sendMessage({
+      tenant: '',
+      message: userMessage([{ content: { $case: 'data', value: { model: 'wine-mlp', input: row } }, metadata: undefined, filename: '', mediaType: 'application/json' }]),
+      configuration: undefined,
+      metadata: undefined,
+    });
+    const task = res as Task;
+    expect(task.id).toBeTruthy();
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const part = task.artifacts[0]!.parts[0]!;
+    expect(part.content?.$case).toBe('data');
+    const result = (part.content as { value: VerifiedResult }).value;
+    const local = localRun(model, [quantizeInput(model, row)]);
+    expect(result.status).toBe('finalized');
+    expect(result.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
+    expect(result.traceRoot).toBe(local.traceRoot);
+    expect(Object.keys(result.txs)).toEqual(['post', 'claim', 'commit', 'finalize']);
+    const again = await c.getTask({ tenant: '', id: task.id, historyLength: undefined });
+    expect(again.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+  });
+
+  it('a message without a request fails the task with a reason', async () => {
+    const c = await client();
+    const res = (await c.sendMessage({
+      tenant: '',
+      message: userMessage([{ content: { $case: 'text', value: 'hello' }, metadata: undefined, filename: '', mediaType: 'text/plain' }]),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
+    expect(res.status?.state).toBe(TaskState.TASK_STATE_FAILED);
+    const msg = res.status?.message?.parts[0]?.content;
+    expect(msg?.$case === 'text' ? msg.value : '').toMatch(/No request in the message/);
+  });
+});

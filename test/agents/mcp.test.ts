@@ -1,0 +1,134 @@
+/**
+ * The MCP server driven by the SDK's own Client (in-memory and Streamable HTTP transports) on anvil: lists the
+ * tools, gets a finalized verified wine-mlp result whose output equals the local engine's and whose trace root
+ * equals traceRootHex of a local run; reputation and task status follow.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMcpServer, MCP_TOOLS, startMcpHttp, type McpHttpServer } from '../../src/agents/mcp.js';
+import { EmbeddedNetwork, localRun, type VerifiedResult } from '../../src/agents/network.js';
+import { modelRootHex } from '../../src/commit/index.js';
+import { quantizeInput } from '../../src/onnx/io.js';
+import { modelData, quantized } from '../onnx/models.js';
+
+let net: EmbeddedNetwork;
+let http: McpHttpServer;
+
+beforeAll(async () => {
+  net = await EmbeddedNetwork.start({ models: [quantized('wine-mlp')] });
+  http = await startMcpHttp(net);
+});
+
+afterAll(async () => {
+  await http?.close();
+  await net?.close();
+});
+
+async function inMemoryClient(): Promise<Client> {
+  const [clientT, serverT] = InMemoryTransport.createLinkedPair();
+  await createMcpServer(net).connect(serverT);
+  const client = new Client({ name: 'verity-test', version: '0.0.0' });
+  await client.connect(clientT);
+  return client;
+}
+
+function structured<T>(r: Awaited<ReturnType<Client['callTool']>>): T {
+  expect(r.isError ?? false).toBe(false);
+  return r.structuredContent as T;
+}
+
+describe('MCP server (in-memory transport)', () => {
+  it('lists the four tools with input schemas, and the models', async () => {
+    const client = await inMemoryClient();
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([...MCP_TOOLS].sort());
+    const infer = tools.find((t) => t.name === 'verified_infer')!;
+    expect(infer.inputSchema.required).toEqual(['model']);
+    expect(Object.keys(infer.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['model', 'input', 'inputs', 'fee']));
+    const { models } = structured<{ models: { name: string; modelRoot: string; modelId: string }[] }>(await client.callTool({ name: 'list_models', arguments: {} }));
+    expect(models).toEqual([expect.objectContaining({ name: 'wine-mlp', modelRoot: modelRootHex(quantized('wine-mlp')), modelId: '1' })]);
+    await client.close();
+  });
+
+  it('rejects bad arguments with a tool error naming the problem', async () => {
+    const client = await inMemoryClient();
+    const r = await client.callTool({ name: 'verified_infer', arguments: { model: 'no-such-model', input: [1] } });
+    expect(r.isError).toBe(true);
+    expect((r.content as { text: string }[])[0]!.text).toMatch(/Unknown model "no-such-model"/);
+    const bad = await client.callTool({ name: 'agent_reputation', arguments: { agentId: 'x' } });
+    expect(bad.isError).toBe(true);
+    await client.close();
+  });
+});
+
+describe('MCP server (Streamable HTTP on 127.0.0.1) on anvil', () => {
+  it('verified_infer returns a finalized result matching the local engine and trace root', async () => {
+    expect(http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const client = new Client({ name: 'verity-test-http', version: '0.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+    expect((await client.listTools()).tools).toHaveLength(MCP_TOOLS.length);
+
+    const model = quantized('wine-mlp');
+    const row = modelData('wine-mlp').x[3]!;
+    const r = structured<VerifiedResult>(await client.callTool({ name: 'verified_infer', arguments: { model: 'wine-mlp', input: row } }));
+    const local = localRun(model, [quantizeInput(model, row)]);
+    expect(r.status).toBe('finalized');
+    expect(r.finalized).toBe(true);
+    expect(r.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
+    expect(r.traceRoot).toBe(local.traceRoot);
+    expect(r.taskId).toMatch(/^\d+$/);
+    expect(Object.keys(r.txs)).toEqual(['post', 'claim', 'commit', 'finalize']);
+    for (const h of Object.values(r.txs)) expect(h).toMatch(/^0x[0-9a-f]{64}$/);
+    // the chain agrees: finalized, committed by the worker, receipts succeeded
+    const status = structured<VerifiedResult>(await client.callTool({ name: 'task_status', arguments: { id: r.taskId! } }));
+    expect(status.status).toBe('finalized');
+    const receipt = await net.chain.publicClient.getTransactionReceipt({ hash: r.txs.finalize as `0x${string}` });
+    expect(receipt.status).toBe('success');
+
+    const agentId = String(await net.chain.workerAgent());
+    const rep = structured<{ finalized: number; averageScore: number; owner: string }>(await client.callTool({ name: 'agent_reputation', arguments: { agentId } }));
+    expect(rep.finalized).toBeGreaterThanOrEqual(1);
+    expect(rep.averageScore).toBe(1);
+    expect(rep.owner).toBe(r.worker);
+    await client.close();
+  });
+});
+
+describe('MCP server (stdio: `verity agents mcp`)', () => {
+  it('the SDK stdio client spawns the CLI, lists the tools and the models; closing stops the child and its anvil', async () => {
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '..', '..');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'agents', 'mcp', '--models', 'wine-mlp'],
+      cwd: root,
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const client = new Client({ name: 'verity-test-stdio', version: '0.0.0' });
+    await client.connect(transport);
+    const pid = transport.pid!;
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([...MCP_TOOLS].sort());
+    const { models } = structured<{ models: { name: string }[] }>(await client.callTool({ name: 'list_models', arguments: {} }));
+    expect(models.map((m) => m.name)).toEqual(['wine-mlp']);
+    const anvilUrl = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
+    expect(anvilUrl, stderr).toBeTruthy();
+    await client.close();
+    // the child exited and stopped its anvil
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 100));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+    await expect(fetch(anvilUrl!, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+});
