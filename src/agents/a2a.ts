@@ -200,9 +200,9 @@ export class VerifiedInferenceExecutor implements AgentExecutor {
     }
   }
 
-  async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
-    // A posted task cannot be withdrawn from the market by the client; report it and let the request finish.
-    bus.publish(AgentEvent.statusUpdate({ taskId, contextId: '', status: undefined, metadata: { note: 'verified tasks run to finality' } }));
+  async cancelTask(taskId: string): Promise<void> {
+    // A task posted to the market runs to finality (its fee is escrowed, a worker may have claimed it).
+    throw new A2aError(`Task ${taskId} cannot be canceled: verified tasks run to finality on-chain.`);
   }
 }
 

@@ -93,7 +93,7 @@ export function registerAgentsCommands(program: Command): void {
         });
         if (o.json) console.log(JSON.stringify(r, null, 2));
         else {
-          if (!o.json) console.log(`\nopening: ${JSON.stringify(r.opening)}; model tiny-gpt ${r.messages[0]?.modelRoot}`);
+          console.log(`\nopening: ${JSON.stringify(r.opening)}; model tiny-gpt ${r.messages[0]?.modelRoot}`);
           if (r.gas) console.log(`gas: ${r.gas.total} for ${turns * chars} generated characters = ${r.gas.perChar.toFixed(0)} gas/char (post + claim + commitBatch + finalize)`);
         }
       } finally {

@@ -159,6 +159,12 @@ export async function ensureApprovals(ctx: NodeContext): Promise<void> {
 export async function ensureAgent(ctx: NodeContext, agentURI: string): Promise<bigint> {
   const known = ctx.store.getKv('agentId');
   if (known) return BigInt(known);
+  // An agent registered earlier for this key (e.g. by `verity agent register`) is reused.
+  const mine = await ctx.publicClient.getContractEvents({ address: ctx.addresses.identityRegistry, abi: identityRegistryAbi, eventName: 'Registered', args: { owner: ctx.account }, fromBlock: 0n, strict: true });
+  if (mine[0]) {
+    ctx.store.setKv('agentId', String(mine[0].args.agentId));
+    return mine[0].args.agentId;
+  }
   const r = await sendCall(ctx, 'agent:register', 'IdentityRegistry', ctx.addresses.identityRegistry, identityRegistryAbi, 'register', [agentURI]);
   const ev = logsOf<{ agentId: bigint }>(r, identityRegistryAbi, ctx.addresses.identityRegistry, 'Registered')[0];
   if (!ev) throw new Error('register: no Registered event');
