@@ -135,10 +135,18 @@ export class EmbeddedChain {
 
   /** Clients acting as one of the embedded accounts. */
   as(role: EmbeddedRole): ProtocolClients {
+    return this.asAccount(ACCOUNT_INDEX[role]);
+  }
+
+  /**
+   * Clients acting as account `index` of anvil's test mnemonic (0..9 hold ETH for gas; only the roles above are
+   * funded with VRT by start(): fund others from the deployer).
+   */
+  asAccount(index: number): ProtocolClients {
     const walletClient = createWalletClient({
       chain: foundry,
       transport: http(this.anvil.rpcUrl),
-      account: mnemonicToAccount(MNEMONIC, { addressIndex: ACCOUNT_INDEX[role] }),
+      account: mnemonicToAccount(MNEMONIC, { addressIndex: index }),
       pollingInterval: 20,
     });
     return { publicClient: this.publicClient, walletClient, nonceManager: this.nonceManager, addresses: this.addresses };

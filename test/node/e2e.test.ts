@@ -138,10 +138,17 @@ describe('network of node processes on anvil', () => {
       verifier = await run('verifier', 4, ['--sample', '1', '--api-port', '0']);
     }
 
+    let lastSeen: unknown[] = [];
     const views = await until(async () => {
       const vs = await Promise.all(ids.map(async (id) => (await (await fetch(`${requester.api}/tasks/${id}`)).json()) as { status: string; taskId: string; result?: { traceRoot: string; outputs: { data: number[] }[] } }));
+      lastSeen = vs.map((v) => [v.taskId, v.status]);
       return vs.every((v) => v.status === 'finalized') ? vs : undefined;
-    }, 300_000, 1_000);
+    }, 300_000, 1_000).catch((e: Error) => {
+      // Diagnostics: what each request and each node was doing.
+      console.log(JSON.stringify(lastSeen));
+      for (const [name, p] of Object.entries({ honestA, honestB, liar, verifier, requester })) console.log(name, p.output.join('').slice(-3000));
+      throw e;
+    });
     views.forEach((v, k) => {
       const truth = ref.execute(root, [quantizeInput(q, rows[k]!)]);
       expect(v.result!.traceRoot).toBe(truth.traceRoot);

@@ -50,16 +50,20 @@ export interface VerifiedResult {
 export interface RequesterOptions {
   /** Post an invalidated task again (default true). */
   repost?: boolean;
+  /** Most times one request is posted again after invalidations (default 10). */
+  maxReposts?: number;
 }
 
 export class Requester implements Role {
   readonly name = 'requester' as const;
   private readonly ctx: NodeContext;
   private readonly repost: boolean;
+  private readonly maxReposts: number;
 
   constructor(ctx: NodeContext, opts: RequesterOptions = {}) {
     this.ctx = ctx;
     this.repost = opts.repost ?? true;
+    this.maxReposts = opts.maxReposts ?? 10;
   }
 
   async setup(): Promise<void> {
@@ -181,7 +185,7 @@ export class Requester implements Role {
     const { store } = this.ctx;
     const t = store.getTask(id)!;
     const attempt = Number(store.getKv(`attempt:${id}`) ?? '0') + 1;
-    if (attempt > 3) return;
+    if (attempt > this.maxReposts) return;
     store.tx(() => {
       store.setKv(`attempt:${id}`, String(attempt));
       store.db.prepare('DELETE FROM kv WHERE key = ?').run(`deadline:${id}`);
