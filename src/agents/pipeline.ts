@@ -50,7 +50,7 @@ import { inputHashOf, outputHashOf } from '../chain/io.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolClients } from '../chain/types.js';
 import { traceRootHex } from '../commit/index.js';
-import { DisputeClient, Outcome, traceStateProvider } from '../dispute/index.js';
+import { DisputeClient, Outcome, traceStateProvider, type MoveRecord } from '../dispute/index.js';
 import type { TensorData, Trace } from '../engine/ir.js';
 import { outputsOf, runModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
@@ -257,11 +257,16 @@ export class GenerationWorker extends MarketAgent {
     };
   }
 
-  /** Plays the claimant's side of the game over element `index` of task `taskId`, from this worker's own trace. */
-  defend(gameId: bigint, taskId: bigint, index: number): Promise<number> {
+  /**
+   * Plays the claimant's side of the game over element `index` of task `taskId`, from this worker's own trace (a
+   * liar defends its lie to the end); returns the outcome and its game transactions.
+   */
+  async defend(gameId: bigint, taskId: bigint, index: number): Promise<{ outcome: number; moves: MoveRecord[] }> {
     const step = this.work.get(taskId)?.[index];
     if (!step) throw new PipelineError(`${this.name} has no work for element ${index} of task ${taskId}.`);
-    return this.disputeClient().playClaimant(gameId, traceStateProvider(this.gpt.model, step.trace, buildOneStep));
+    const me = this.disputeClient();
+    const outcome = await me.playClaimant(gameId, traceStateProvider(this.gpt.model, step.trace, buildOneStep));
+    return { outcome, moves: me.moves };
   }
 }
 
@@ -271,12 +276,18 @@ export interface DisputeRecord {
   gameId: bigint;
   /** Challenged batch element. */
   index: number;
+  /** The verifier (challenger). */
+  challenger: string;
   outcome: number;
+  /** Node whose output tensor was disputed. */
+  nodeIndex: number;
+  /** The element of it the one-step verifier re-executed on-chain: the liar's value and the computed one. */
+  oneStep: { elementIndex: number; claimed: number; computed: number } | undefined;
   slashed: bigint;
   challengerShare: bigint;
   refund: bigint;
-  /** Game transactions of both sides (bond approvals excluded) and their gas. */
-  moves: number;
+  /** Every transaction of the dispute in block order (challenge, both sides' game moves, resolve; no approvals). */
+  moves: string[];
   gas: bigint;
 }
 
@@ -311,7 +322,12 @@ export class VerifierAgent extends MarketAgent {
    * Challenges element `index` of a delivered stage, plays the game to the end against `defend` (the worker's
    * claimant side, run concurrently) with the real one-step verifier, and resolves the dispute on the market.
    */
-  async dispute(d: Delivery, index: number, defend: (gameId: bigint) => Promise<number>, timeoutMs = 120_000): Promise<DisputeRecord> {
+  async dispute(
+    d: Delivery,
+    index: number,
+    defend: (gameId: bigint) => Promise<{ outcome: number; moves: MoveRecord[] }>,
+    timeoutMs = 120_000,
+  ): Promise<DisputeRecord> {
     const inputHashes = stageInputHashes(this.gpt, d.prompt, d.text);
     const { inputTree, resultTree } = batchTrees(d.results.map((r, i) => ({ inputHash: inputHashes[i]!, ...r })));
     const r = d.results[index]!;
@@ -332,23 +348,41 @@ export class VerifierAgent extends MarketAgent {
       timer = setTimeout(() => reject(new PipelineError(`Dispute ${c.disputeId} (game ${c.gameId}) was not decided within ${timeoutMs} ms.`)), timeoutMs);
     });
     let outcome: number;
+    let theirs: MoveRecord[];
     try {
-      [outcome] = await Promise.race([Promise.all([me.playChallenger(c.gameId, traceStateProvider(this.gpt.model, honest, buildOneStep)), defend(c.gameId)]), limit]);
+      [outcome, { moves: theirs }] = await Promise.race([
+        Promise.all([me.playChallenger(c.gameId, traceStateProvider(this.gpt.model, honest, buildOneStep)), defend(c.gameId)]),
+        limit,
+      ]);
     } finally {
       clearTimeout(timer);
     }
+    const g = await me.state(c.gameId);
+    // the one-step re-execution, if the game got there: ElementChecked(gameId, tensorId, element, claimed, computed)
+    const checked = (
+      await this.clients.publicClient.getContractEvents({
+        address: this.clients.addresses.disputeGame,
+        abi: disputeGameAbi,
+        eventName: 'ElementChecked',
+        args: { gameId: c.gameId },
+        fromBlock: c.receipt.blockNumber,
+      })
+    )[0]?.args;
     const res = await resolveDispute(this.clients, { disputeId: c.disputeId });
-    const moves = me.moves.filter((m) => m.move !== 'approve');
+    const game = [...me.moves, ...theirs].filter((m) => m.move !== 'approve').sort((a, b) => (a.blockNumber < b.blockNumber ? -1 : a.blockNumber > b.blockNumber ? 1 : 0));
     return {
       disputeId: c.disputeId,
       gameId: c.gameId,
       index,
+      challenger: this.name,
       outcome,
+      nodeIndex: g.nodeIndex,
+      oneStep: checked ? { elementIndex: Number(checked.elementIndex!), claimed: Number(checked.claimed!), computed: Number(checked.computed!) } : undefined,
       slashed: res.invalidated?.slashed ?? 0n,
       challengerShare: res.invalidated?.challengerShare ?? 0n,
       refund: res.invalidated?.refund ?? 0n,
-      moves: moves.length,
-      gas: moves.reduce((a, m) => a + m.gasUsed, 0n) + c.receipt.gasUsed,
+      moves: ['challenge', ...game.map((m) => m.move), 'resolve'],
+      gas: c.receipt.gasUsed + game.reduce((a, m) => a + m.gasUsed, 0n) + res.receipt.gasUsed,
     };
   }
 }
@@ -410,6 +444,8 @@ export interface PipelineOptions {
   log?: (line: string) => void;
   /** Bound on one dispute's play (ms, default 120 s). */
   disputeTimeoutMs?: number;
+  /** Receives every stage attempt as it is posted (also when the pipeline fails). */
+  attempts?: StageAttempt[];
 }
 
 /** Runs one hiring pipeline end to end (see the module comment); throws PipelineError if a stage finds no worker. */
@@ -417,7 +453,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const { chain, gpt, job } = o;
   const log = o.log ?? (() => undefined);
   const modelId = await chain.ensureModel(gpt.model);
-  const attempts: StageAttempt[] = [];
+  const attempts: StageAttempt[] = o.attempts ?? [];
 
   const runStage = async (stage: 1 | 2, poster: MarketAgent, prompt: string, k: number, fee: bigint, workers: readonly GenerationWorker[]): Promise<Delivery> => {
     for (const w of workers) {
@@ -446,7 +482,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         }
         a.status = 'invalidated';
         log(
-          `stage ${stage}: game ${rec.gameId} → ChallengerWon (${rec.moves} verifier txs); task ${d.taskId} invalidated: ${w.name} slashed ${fmt(rec.slashed)}, ` +
+          `stage ${stage}: game ${rec.gameId} → ChallengerWon: node ${rec.nodeIndex}, element ${rec.oneStep?.elementIndex} re-executed ` +
+            `on-chain: claimed ${rec.oneStep?.claimed}, computed ${rec.oneStep?.computed} ` +
+            `(${rec.moves.join(' → ')}: ${rec.moves.length} txs, ${rec.gas} gas)`,
+        );
+        log(
+          `stage ${stage}: task ${d.taskId} invalidated: ${w.name} slashed ${fmt(rec.slashed)}, ` +
             `${o.verifier.name} credited ${fmt(rec.challengerShare)}, ${poster.name} refunded ${fmt(rec.refund)}`,
         );
         continue;
@@ -532,8 +573,8 @@ export function fmt(wei: bigint): string {
 
 /**
  * A plain-text table of per-agent changes between two standings snapshots: fees earned (finalize payouts) and paid
- * (fees of the tasks it posted, net of refunds), stake before → after, reputation (finalized / disputes lost / score
- * delta), and the net change of everything it holds (wallet + market credit + game credit + stake: slashes, slash
+ * (fees of the tasks it posted, net of refunds), stake before → after, slashed, challenger share of slashes,
+ * reputation (finalized / disputes lost / score delta), and the net change of everything it holds (wallet + market credit + game credit + stake: slashes, slash
  * shares and bonds included).
  */
 export function standingsTable(agents: readonly MarketAgent[], before: readonly Standing[], after: readonly Standing[], attempts: readonly StageAttempt[]): string {
@@ -542,17 +583,21 @@ export function standingsTable(agents: readonly MarketAgent[], before: readonly 
     const x = after[i]!;
     const earned = attempts.filter((t) => t.worker === ag.name && t.status === 'finalized').reduce((s, t) => s + t.payout!, 0n);
     const paid = attempts.filter((t) => t.poster === ag.name).reduce((s, t) => s + t.fee - (t.dispute?.refund ?? 0n), 0n);
+    const slashed = attempts.filter((t) => t.worker === ag.name).reduce((s, t) => s + (t.dispute?.slashed ?? 0n), 0n);
+    const share = attempts.filter((t) => t.dispute?.challenger === ag.name).reduce((s, t) => s + t.dispute!.challengerShare, 0n);
     return [
       ag.name,
       ag.agentId === undefined ? '-' : String(ag.agentId),
       fmt(earned),
       fmt(paid),
       `${fmt(b.staked)} → ${fmt(x.staked)}`,
+      slashed ? `-${fmt(slashed)}` : '',
+      share ? `+${fmt(share)}` : '',
       `+${x.finalized - b.finalized} / ${x.lost - b.lost} / ${x.score - b.score >= 0 ? '+' : ''}${x.score - b.score}`,
       `${x.total - b.total >= 0n ? '+' : ''}${fmt(x.total - b.total)}`,
     ];
   });
-  const head = ['agent', 'id', 'fees earned', 'fees paid', 'stake before → after', 'rep fin/lost/score', 'net VRT'];
+  const head = ['agent', 'id', 'fees earned', 'fees paid', 'stake before → after', 'slashed', 'slash share', 'rep fin/lost/score', 'net VRT'];
   const all = [head, ...rows];
   const w = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const line = (r: string[]) => `| ${r.map((v, c) => v.padEnd(w[c]!)).join(' | ')} |`;

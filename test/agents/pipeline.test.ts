@@ -6,7 +6,8 @@
  *   - a lying second-stage agent (one element of one op of one element's trace changed, everything downstream
  *     recomputed honestly): caught, challenged, game played to the one-step re-execution, slashed at stage 2; the
  *     contractor keeps its stage-1 fee and reputation and re-posts stage 2 to an honest agent; the requester gets
- *     the honest text.
+ *     the honest text;
+ *   - a lying contractor: slashed at stage 1, the requester refunded, stage 2 never posted.
  */
 import { erc20Abi } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,7 @@ import {
   standingsTable,
   VerifierAgent,
   type PipelineJob,
+  type StageAttempt,
   type Standing,
   type Tamper,
 } from '../../src/agents/pipeline.js';
@@ -42,6 +44,7 @@ let contractor: GenerationWorker;
 let bob: GenerationWorker;
 let mallory: GenerationWorker;
 let victor: VerifierAgent;
+let eve: GenerationWorker;
 let everyone: MarketAgent[];
 let minStake: bigint;
 let bond: bigint;
@@ -94,8 +97,8 @@ beforeAll(async () => {
   await keccakReady;
   gpt = loadTinyGpt();
   chain = await EmbeddedChain.start({ challengeWindow: 600n });
-  // accounts 1..3 are funded by EmbeddedChain.start; fund 4 (mallory) and 5 (victor) from the deployer
-  for (const i of [4, 5]) {
+  // accounts 1..3 are funded by EmbeddedChain.start; fund 4 (mallory), 5 (victor), 6 (eve) from the deployer
+  for (const i of [4, 5, 6]) {
     await sendContractTransaction(chain.as('deployer'), {
       contract: 'VerityToken',
       address: chain.addresses.token,
@@ -109,9 +112,10 @@ beforeAll(async () => {
   bob = new GenerationWorker('bob', chain.asAccount(3), gpt);
   mallory = new GenerationWorker('mallory', chain.asAccount(4), gpt, { tamper });
   victor = new VerifierAgent('victor', chain.asAccount(5), gpt);
-  for (const w of [contractor, bob, mallory]) await w.register({ stake: 1_000n * E18, description: 'tiny-gpt generation stages' });
+  eve = new GenerationWorker('eve', chain.asAccount(6), gpt, { tamper }); // a lying contractor
+  for (const w of [contractor, bob, mallory, eve]) await w.register({ stake: 1_000n * E18, description: 'tiny-gpt generation stages' });
   await victor.register({ description: 'verifier: re-executes committed stages and challenges' });
-  everyone = [requester, contractor, bob, mallory, victor];
+  everyone = [requester, contractor, bob, mallory, victor, eve];
   minStake = (await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getParams' })).minStake;
   bond = await chain.publicClient.readContract({ address: chain.addresses.disputeGame, abi: disputeGameAbi, functionName: 'bond' });
 });
@@ -160,14 +164,21 @@ describe('hiring: a two-stage tiny-gpt pipeline through the market', () => {
       [2, 'bob', 'finalized'],
     ]);
     const lie = r.attempts[1]!;
-    expect(JOB.prompt + r.deliveries[0].text + lie.text).not.toBe(PROMPT + honest); // the lie flipped a character
+    // the lie flipped the character of element LIE_ELEMENT_STEP (the liar's delivery was self-consistent)
     expect(lie.text.slice(0, LIE_ELEMENT_STEP)).toBe(honest.slice(JOB.k1, JOB.k1 + LIE_ELEMENT_STEP));
+    expect(lie.text[LIE_ELEMENT_STEP]).not.toBe(honest[JOB.k1 + LIE_ELEMENT_STEP]);
 
     // the dispute: the verifier's challenge of the lying element, played to the one-step re-execution
     const dis = lie.dispute!;
     expect(dis.index).toBe(LIE_ELEMENT_STEP);
     expect(dis.outcome).toBe(Outcome.ChallengerWon);
-    expect(dis.moves).toBeGreaterThanOrEqual(3); // disputeTensor, pick(s), oneStep
+    // bisected down to the corrupted node and re-executed one element of it on-chain (not a timeout)
+    expect(dis.nodeIndex).toBe(LIE_NODE);
+    expect(dis.moves.slice(0, 4)).toEqual(['challenge', 'revealRoots', 'disputeTensor', 'revealTensor']);
+    expect(dis.moves.slice(-2)).toEqual(['oneStep', 'resolve']);
+    expect(dis.oneStep!.elementIndex).toBeGreaterThanOrEqual(31 * 48); // the window's last position
+    expect(dis.oneStep!.claimed).not.toBe(dis.oneStep!.computed);
+    console.log(`  dispute: ${dis.moves.length} transactions, ${dis.gas} gas`);
     expect(dis).toMatchObject({ slashed: minStake, challengerShare: minStake / 2n, refund: JOB.subFee });
     const task = await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [lie.taskId] });
     expect(task.status).toBe(5); // Invalidated
@@ -189,5 +200,26 @@ describe('hiring: a two-stage tiny-gpt pipeline through the market', () => {
     expect(d(contractor)).toEqual({ total: afterFee(JOB.fee) - JOB.subFee, staked: 0n, fin: 1, lost: 0, score: 1 });
     expect(d(bob)).toEqual({ total: afterFee(JOB.subFee), staked: 0n, fin: 1, lost: 0, score: 1 });
     expect(d(requester).total).toBe(-JOB.fee);
+  });
+
+  it('a lying contractor is slashed at stage 1: the requester is refunded and no stage 2 is ever posted', async () => {
+    const before = await snapshot();
+    const tasksBefore = (await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'counts' }))[0];
+    const attempts: StageAttempt[] = [];
+    await expect(
+      runPipeline({ chain, gpt, requester, contractor: eve, subcontractors: [bob], verifier: victor, job: JOB, attempts, log: (l) => console.log(`  ${l}`) }),
+    ).rejects.toThrow(/No worker delivered stage 1/);
+    const after = await snapshot();
+    console.log(`\npipeline with a lying contractor (stage 1)\n${standingsTable(everyone, before, after, attempts)}\n`);
+    const tasksAfter = (await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'counts' }))[0];
+    expect(tasksAfter - tasksBefore).toBe(1n);
+    expect(attempts.map((a) => [a.stage, a.worker, a.status])).toEqual([[1, 'eve', 'invalidated']]);
+    expect(attempts[0]!.dispute).toMatchObject({ index: LIE_ELEMENT_STEP, nodeIndex: LIE_NODE, outcome: Outcome.ChallengerWon, slashed: minStake, refund: JOB.fee });
+    const d = (a: MarketAgent) => after[idx(a)]!.total - before[idx(a)]!.total;
+    expect(d(requester)).toBe(0n); // fee refunded (credited by the market)
+    expect(d(eve)).toBe(-minStake - bond);
+    expect(after[idx(eve)]!.lost - before[idx(eve)]!.lost).toBe(1);
+    expect(d(victor)).toBe(minStake / 2n + bond);
+    expect(d(bob)).toBe(0n);
   });
 });
