@@ -9,11 +9,15 @@
  * With models: dist/web/models/<name>.vqm, models/index.json ({name, file, modelRoot, example}[]) and
  * claims/<name>.json ({model, modelRoot, input, traceRoot}, computed in Node) so the page can be opened as
  * index.html?claim=claims/wine-mlp.json to check a committed result.
+ *
+ * Also writes dist/web/dashboard/ (index.html, app.js with chart.js, style.css): the network dashboard a node serves
+ * at /dashboard. A node bundles it itself when esbuild is installed; this copy is its fallback when not.
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { bundleDashboard } from '../src/web/dashboard-bundle.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WEB_SRC = join(ROOT, 'src', 'web');
@@ -35,6 +39,8 @@ export interface BuildResult {
   outdir: string;
   /** app.js size in bytes. */
   bytes: number;
+  /** dashboard/app.js size in bytes. */
+  dashboardBytes: number;
   /** Source files in the bundle, relative to the repo root. */
   inputs: string[];
 }
@@ -73,8 +79,13 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   for (const f of ['index.html', 'style.css']) copyFileSync(join(WEB_SRC, f), join(outdir, f));
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(ROOT, p)));
   const bytes = readFileSync(join(outdir, 'app.js')).length;
+  const dash = await bundleDashboard({ minify: opts.minify ?? true });
+  mkdirSync(join(outdir, 'dashboard'), { recursive: true });
+  writeFileSync(join(outdir, 'dashboard', 'index.html'), dash.html);
+  writeFileSync(join(outdir, 'dashboard', 'app.js'), dash.js);
+  writeFileSync(join(outdir, 'dashboard', 'style.css'), dash.css);
   if (opts.models ?? true) await writeModels(outdir);
-  return { outdir, bytes, inputs };
+  return { outdir, bytes, dashboardBytes: dash.js.length, inputs };
 }
 
 /** The shipped models as .vqm, their index, and one sample claim each (computed in Node). */
@@ -111,6 +122,7 @@ async function main(): Promise<void> {
   const r = await buildWeb({ outdir: out, models: !args.includes('--no-models') });
   const own = r.inputs.filter((p) => p.startsWith('src/'));
   console.log(`dist: ${relative(process.cwd(), r.outdir) || '.'}  app.js ${(r.bytes / 1024).toFixed(1)} KiB  (${own.length} source files, ${r.inputs.length - own.length} from node_modules)  ${(performance.now() - t0).toFixed(0)} ms`);
+  console.log(`dashboard: dashboard/app.js ${(r.dashboardBytes / 1024).toFixed(1)} KiB (chart.js bundled; a node serves it at /dashboard)`);
   console.log(`serve: npx tsx src/web/serve.ts --root ${relative(process.cwd(), r.outdir) || '.'}`);
 }
 

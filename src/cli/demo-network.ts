@@ -3,6 +3,10 @@
  * port), deploys, registers the shipped models, starts three workers (one dishonest: it corrupts one element of one
  * op in half of its answers), two verifiers (one checks everything, one a 50% sample) and a requester that sends a
  * stream of labeling tasks; shows live progress; ends with a summary table per agent and stops all it started.
+ *
+ * The requester's HTTP API listens on 127.0.0.1 (a free port, or `apiPort`) while the demo runs, and its URL is
+ * printed: /dashboard is the live view of the network (agents, tasks, disputes and their moves, gas and throughput).
+ * `hold` seconds (default 0) keep everything up after the summary so the dashboard can still be looked at.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +18,14 @@ import { reputationRegistryAbi, taskMarketAbi } from '../chain/artifacts/index.j
 import { startAnvil } from '../chain/anvil.js';
 import { parseEventLogs } from 'viem';
 import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../node/engine-provider.js';
+import { buildApi } from '../node/api.js';
 import { createNode, type VerityNode } from '../node/node.js';
 import type { Requester } from '../node/roles/requester.js';
 import type { Worker } from '../node/roles/worker.js';
 import { readFileSync } from 'node:fs';
 import { deploy } from './node.js';
 import { printTable } from './demo.js';
+import { servePeers, startBatchStream } from './demo-batches.js';
 
 const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const E18 = 10n ** 18n;
@@ -30,12 +36,40 @@ function keyOf(i: number): { address: Hex; privateKey: Hex } {
   return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
 }
 
-export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<void> {
+export interface NetworkDemoOptions {
+  /** Tasks the requester sends (default 24). */
+  tasks?: number;
+  /** Seconds to keep the nodes and the dashboard up after the summary (default 0; Ctrl-C ends the wait). */
+  hold?: number;
+  /** Port of the requester's API and dashboard on 127.0.0.1 (default 0: any free port). */
+  apiPort?: number;
+}
+
+/** Waits `seconds`, or until SIGINT / SIGTERM. */
+async function holdFor(seconds: number, say: (s: string) => void, url: string): Promise<void> {
+  if (!(seconds > 0)) return;
+  say(`holding for ${seconds} s: the dashboard stays at ${url} (Ctrl-C to stop now)`);
+  await new Promise<void>((done) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      done();
+    };
+    const timer = setTimeout(finish, seconds * 1000);
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+  });
+}
+
+export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<void> {
   const total = opts.tasks ?? 24;
   const work = mkdtempSync(join(tmpdir(), 'verity-demo-'));
   const anvil = await startAnvil({ args: ['--block-time', '0.25'] });
   const nodes: VerityNode[] = [];
+  let stopPeers: (() => Promise<void>) | undefined; // batch stream: node APIs serving batch data
   const say = (s: string) => process.stderr.write(`${s}\n`);
+  let api: Awaited<ReturnType<typeof buildApi>> | undefined;
   try {
     say(`chain: anvil at ${anvil.rpcUrl}`);
     const names = ['wine-mlp', 'digits-convnet'];
@@ -58,6 +92,11 @@ export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<voi
     const requester = await mk('requester', 'requester', 6);
     await Promise.all(nodes.map((n) => n.start()));
     say('nodes: 3 workers, 2 verifiers, 1 requester started');
+    stopPeers = (await servePeers(nodes)).stop; // batch stream: every node serves / fetches batch data
+    api = await buildApi(requester);
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: opts.apiPort ?? 0 });
+    const dashboardUrl = `${apiUrl}/dashboard`;
+    say(`dashboard: ${dashboardUrl}  (the requester's API: ${apiUrl}/network, ${apiUrl}/openapi.json)`);
 
     const req = requester.role as Requester;
     const ref = new LocalEngineProvider(models);
@@ -77,6 +116,14 @@ export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<voi
       }
     })();
 
+    // ---- batch stream: batch labeling jobs (many rows, one model), posted alongside the single tasks.
+    const batches = startBatchStream({
+      requester,
+      engine: ref,
+      fee: 8n * E18,
+      everyMs: 4000,
+      jobs: [16, 8, 16].map((n, j) => ({ modelId: BigInt(dep.models[names[j % 2]!]!.id), modelRoot: ref.modelRoots()[j % 2]!, rows: data[j % 2]!.x.slice(j * 16, j * 16 + n) })),
+    });
     const market = dep.addresses.taskMarket;
     const events = async () => parseEventLogs({ abi: taskMarketAbi, logs: await requester.ctx.publicClient.getLogs({ address: market, fromBlock: 0n }) });
     const deadline = Date.now() + 240_000;
@@ -88,10 +135,10 @@ export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<voi
       const opened = ev.filter((e) => e.eventName === 'ResultChallenged').length;
       const resolved = ev.filter((e) => e.eventName === 'DisputeResolved').length;
       const slashed = ev.filter((e) => e.eventName === 'TaskInvalidated').length;
-      const line = `[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] submitted ${submitted}/${total}  finalized ${fin}/${total}  disputes ${opened} opened, ${resolved} settled  slashes ${slashed}`;
+      const line = `[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] submitted ${submitted}/${total}  finalized ${fin}/${total}  disputes ${opened} opened, ${resolved} settled  slashes ${slashed}  batches ${batches.status().finalized}/${batches.status().total}`;
       if (line !== last) say(line);
       last = line;
-      if (submitted === total && fin === total && opened === resolved) break;
+      if (submitted === total && fin === total && opened === resolved && batches.status().finalized === batches.status().total) break;
       if (Date.now() > deadline) {
         say('time limit reached: summarizing what finished');
         break;
@@ -99,6 +146,7 @@ export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<voi
       await new Promise((r) => setTimeout(r, 1000));
     }
     await submitter;
+    await batches.done;
 
     // Summary per agent.
     const ev = await events();
@@ -106,7 +154,7 @@ export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<voi
     const rows: string[][] = [['agent', 'address', 'committed', 'finalized', 'disputes won', 'disputes lost', 'slashed VRT', 'fees earned VRT', 'reputation']];
     for (const a of agents) {
       const addr = keyOf(a.i).address.toLowerCase();
-      const commits = ev.filter((e) => e.eventName === 'ResultCommitted' && (e.args as { worker: string }).worker.toLowerCase() === addr).length;
+      const commits = ev.filter((e) => (e.eventName === 'ResultCommitted' || e.eventName === 'BatchCommitted') && (e.args as { worker: string }).worker.toLowerCase() === addr).length;
       const finals = ev.filter((e) => e.eventName === 'TaskFinalized' && (e.args as { worker: string }).worker.toLowerCase() === addr);
       const fees = finals.reduce((s, e) => s + (e.args as { workerPayout: bigint }).workerPayout, 0n);
       const ds = a.node.ctx.store.listDisputes();
@@ -137,7 +185,12 @@ export async function runNetworkDemo(opts: { tasks?: number } = {}): Promise<voi
       `\n${fin.length}/${total} tasks finalized (${correct} equal to an honest re-run) in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
         `${ev.filter((e) => e.eventName === 'ResultChallenged').length} disputes, ${ev.filter((e) => e.eventName === 'TaskInvalidated').length} wrong answers slashed and re-posted.`,
     );
+    const bs = batches.status(); // batch stream summary
+    console.log(`${bs.finalized}/${bs.total} batch labeling jobs finalized (${bs.verifiedItems}/${bs.items} elements, each checked against its committed root).`);
+    await holdFor(opts.hold ?? 0, say, dashboardUrl);
   } finally {
+    await stopPeers?.();
+    await api?.close().catch(() => undefined);
     for (const n of nodes) await n.stop().catch(() => undefined);
     await anvil.stop();
     rmSync(work, { recursive: true, force: true });

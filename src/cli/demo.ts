@@ -28,10 +28,11 @@ export function registerDemoCommand(program: Command): void {
     .description('import the shipped models, run their held-out data on the integer engine and commit every trace')
     .option('--network', 'run the protocol instead: embedded chain, 3 workers (1 dishonest), 2 verifiers, a requester')
     .option('--tasks <n>', 'tasks the requester sends (with --network)', '24')
-    .action(async (o: { network?: boolean; tasks: string }) => {
+    .option('--hold <seconds>', 'with --network: keep the nodes and the dashboard up this long after the summary', '0')
+    .action(async (o: { network?: boolean; tasks: string; hold: string }) => {
       if (o.network) {
         const { runNetworkDemo } = await import('./demo-network.js');
-        await runNetworkDemo({ tasks: Number(o.tasks) });
+        await runNetworkDemo({ tasks: Number(o.tasks), hold: Number(o.hold) });
       } else await runDemo();
     });
 }

@@ -199,7 +199,8 @@ export function registerNodeCommands(program: Command): void {
     .option('--api-port <port>', 'serve the HTTP API on this port (0 = any free port)')
     .option('--api-host <host>', 'API bind address', '127.0.0.1')
     .option('--poll <ms>', 'poll interval', '500')
-    .action(async (o: { role: string; rpc?: string; key?: string; data?: string; deployment?: string; models: string; sample: string; dishonest: string; apiPort?: string; apiHost: string; poll: string }) => {
+    .option('--peers <urls>', 'comma-separated node API URLs asked for batch data (or VERITY_PEERS)')
+    .action(async (o: { role: string; rpc?: string; key?: string; data?: string; deployment?: string; models: string; sample: string; dishonest: string; apiPort?: string; apiHost: string; poll: string; peers?: string }) => {
       if (!['worker', 'verifier', 'requester'].includes(o.role)) throw new CliNodeError(`Unknown role "${o.role}".`, { hint: 'One of worker, verifier, requester.' });
       const sample = Number(o.sample);
       const dishonest = Number(o.dishonest);
@@ -218,6 +219,7 @@ export function registerNodeCommands(program: Command): void {
         sample,
         dishonest,
         pollMs: Number(o.poll),
+        peers: (o.peers ?? process.env.VERITY_PEERS ?? '').split(',').filter(Boolean),
         logger,
       });
       const app = o.apiPort !== undefined ? await buildApi(node) : undefined;

@@ -10,6 +10,8 @@
  *   GET  /agents                     registered agents with stake
  *   GET  /health                     liveness and chain head
  *   GET  /metrics                    Prometheus text format
+ *   GET  /network                    the whole network from the chain: agents, tasks, disputes with moves, gas series
+ *   GET  /dashboard                  the live dashboard page (polls /network; src/node/dashboard.ts)
  */
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -20,9 +22,11 @@ import { tensorRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
 import { runModel } from '../engine/run.js';
 import type { TensorData } from '../engine/ir.js';
+import { registerDashboard } from './dashboard.js';
 import { decodeTrace, tensorFromJson, tensorToJson } from './engine-provider.js';
 import { modelIdOf, type VerityNode } from './node.js';
 import { Requester, viewOf } from './roles/requester.js';
+import { registerBatchRoutes } from './api-batch.js';
 
 const E18 = 10n ** 18n;
 
@@ -61,6 +65,16 @@ function json(schema: z.ZodType): Record<string, unknown> {
   return s;
 }
 
+/** Validates `v` with `schema`; a failure is a 400 naming the first problem (InvalidBody, or InvalidQuery for a query). */
+function parse<T>(schema: z.ZodType<T>, v: unknown, what: string): T {
+  const r = schema.safeParse(v);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ApiError(400, what === 'query' ? 'InvalidQuery' : 'InvalidBody', `Invalid ${what}: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`, r.error.issues.map((x) => `${x.path.join('.') || '(body)'}: ${x.message}`).join('; '));
+  }
+  return r.data;
+}
+
 export interface ApiOptions {
   /** Lowest fee accepted by POST /tasks, wei (default 1e15). */
   minFee?: bigint;
@@ -91,15 +105,6 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
     ctx.log.error({ err: fe.message }, 'api error');
     return reply.status(500).send({ error: 'Internal', message: fe.message });
   });
-
-  const parse = <T>(schema: z.ZodType<T>, v: unknown, what: string): T => {
-    const r = schema.safeParse(v);
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw new ApiError(400, 'InvalidBody', `Invalid ${what}: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`, r.error.issues.map((x) => `${x.path.join('.') || '(body)'}: ${x.message}`).join('; '));
-    }
-    return r.data;
-  };
 
   app.post(
     '/tasks',
@@ -211,6 +216,9 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
     lines.push('# TYPE verity_node_ticks_total counter', `verity_node_ticks_total{${labels}} ${node.ticks}`);
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
+
+  await registerBatchRoutes(app, node, { minFee }); // batch data routes: src/node/api-batch.ts
+  await registerDashboard(app, node, { parse, json, errorSchema });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

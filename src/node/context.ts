@@ -24,6 +24,8 @@ export interface NodeContext {
   account: Address;
   /** Metrics counters (exported at /metrics). */
   metrics: Map<string, number>;
+  /** Other nodes' API base URLs, asked for batch data (inputs, element results); see src/node/batch.ts. */
+  peers?: string[];
 }
 
 export function inc(ctx: NodeContext, name: string, by = 1): void {

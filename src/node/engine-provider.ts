@@ -138,11 +138,16 @@ export class LocalEngineProvider implements EngineProvider {
     return [...this.models.values()].find((m) => m.name === nameOrRoot);
   }
 
-  execute(modelRoot: string, inputs: readonly TensorData[]): Execution {
+  /**
+   * Runs the model. `mode` (dishonest providers only): 'honest' never lies, 'lie' always does (a batch worker lies in
+   * at most one element); by default a fraction `dishonest` of answers lie.
+   */
+  execute(modelRoot: string, inputs: readonly TensorData[], mode?: 'honest' | 'lie'): Execution {
     const lm = this.loadModel(modelRoot);
     const trace = runModel(lm.prepared, inputs) as TensorData[];
     let corrupted: Execution['corrupted'];
-    if (this.dishonest > 0 && this.random() < this.dishonest) {
+    const lie = this.dishonest > 0 && (mode === 'lie' || (mode === undefined && this.random() < this.dishonest));
+    if (lie) {
       const steps = lm.prepared.steps;
       const s = Math.floor(this.random() * steps.length);
       const tensorId = steps[s]!.output;

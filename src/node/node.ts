@@ -39,6 +39,8 @@ export interface NodeOptions {
   dishonest?: number;
   /** Verifier: fraction of results to re-execute. */
   sample?: number;
+  /** Other nodes' API base URLs, asked for batch data (inputs from requesters, element results from workers). */
+  peers?: readonly string[];
   /** Poll interval between ticks, ms (default 500). */
   pollMs?: number;
   /** Backoff cap after errors, ms (default 10 000). */
@@ -162,7 +164,7 @@ export async function createNode(opts: NodeOptions): Promise<VerityNode> {
   const sender = new TxSender(store, viemPort(publicClient, walletClient), {
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
   });
-  const ctx: NodeContext = { store, sender, publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map() };
+  const ctx: NodeContext = { store, sender, publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])] };
   const role: Role =
     opts.role === 'worker'
       ? new Worker(ctx, opts.worker)

@@ -100,6 +100,10 @@ const MIGRATIONS: readonly string[] = [
   // 2: a requester's rows are keyed by a local request id until the market assigns the task id.
   `ALTER TABLE tasks ADD COLUMN chain_task_id TEXT;
    CREATE INDEX tasks_chain ON tasks(chain_task_id);`,
+  // 3: batch tasks: the posted PositionalMerkle root of the element inputs and the committed root of the results.
+  `ALTER TABLE tasks ADD COLUMN input_root TEXT;
+   ALTER TABLE tasks ADD COLUMN result_root TEXT;
+   CREATE INDEX tasks_input_root ON tasks(input_root);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -138,8 +142,12 @@ export interface TaskRow {
   fee: string;
   deadline: number;
   inputHash: string | null;
-  /** JSON: the input tensors (see src/node/tensors.ts). */
+  /** JSON: the input tensors (see src/node/tensors.ts); for a batch (itemCount > 1), one tensor list per element. */
   inputs: string | null;
+  /** Batch tasks: PositionalMerkle root of inputLeaf(i, inputHash_i) (TaskPosted.inputRoot). */
+  inputRoot: string | null;
+  /** Batch tasks: the committed root of resultLeaf(i, outputHash_i, traceRoot_i). */
+  resultRoot: string | null;
   status: TaskStatus;
   outputHash: string | null;
   traceRoot: string | null;
@@ -236,6 +244,8 @@ const TASK_COLUMNS: Record<string, string> = {
   deadline: 'deadline',
   inputHash: 'input_hash',
   inputs: 'inputs',
+  inputRoot: 'input_root',
+  resultRoot: 'result_root',
   status: 'status',
   outputHash: 'output_hash',
   traceRoot: 'trace_root',
@@ -338,8 +348,8 @@ export class NodeStore {
     const r = this.db
       .prepare(
         `INSERT OR IGNORE INTO tasks (task_id, chain_task_id, model_id, model_root, requester, worker, item_count, fee, deadline, input_hash, inputs, status,
-           output_hash, trace_root, outputs, challenge_deadline, txs, error, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           output_hash, trace_root, outputs, challenge_deadline, txs, error, created_at, updated_at, input_root, result_root)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         t.taskId,
@@ -362,6 +372,8 @@ export class NodeStore {
         t.error ?? null,
         ts,
         ts,
+        t.inputRoot ?? null,
+        t.resultRoot ?? null,
       );
     return r.changes === 1;
   }
@@ -422,6 +434,20 @@ export class NodeStore {
          ON CONFLICT(task_id, idx) DO NOTHING`,
       )
       .run(r.taskId, r.idx, r.outputHash, r.traceRoot, r.outputs, r.corrupted ? 1 : 0, now());
+  }
+
+  /** Every stored element result of a task, in element order. */
+  listResults(taskId: string): ResultRow[] {
+    return (this.db.prepare('SELECT * FROM results WHERE task_id = ? ORDER BY idx').all(taskId) as Record<string, unknown>[]).map((r) => resultOf(r)!);
+  }
+
+  deleteResults(taskId: string): void {
+    this.db.prepare('DELETE FROM results WHERE task_id = ?').run(taskId);
+  }
+
+  /** A task by its batch input root (the requester serving its inputs). */
+  findTaskByInputRoot(inputRoot: string): TaskRow | undefined {
+    return taskOf(this.db.prepare('SELECT * FROM tasks WHERE input_root = ? AND inputs IS NOT NULL ORDER BY updated_at DESC LIMIT 1').get(inputRoot.toLowerCase()) as Record<string, unknown> | undefined);
   }
 
   getResult(taskId: string, idx = 0): ResultRow | undefined {

@@ -5,6 +5,10 @@
  * finalize transactions. An invalidated task (a challenger won) is refunded and, if `repost` is set, posted again.
  *
  * Row (local id `q-<n>`): posting → posted → committed → finalized | invalidated; failed (post reverted).
+ *
+ * Batch labeling jobs (submitBatch): one model, many element inputs, posted as the root of their digests
+ * (postBatchTask); the inputs are served at GET /batches/:inputRoot/inputs; after the commit the element results are
+ * fetched from the worker's API and checked against the committed root; the view returns them only once finalized.
  */
 import type { Hex } from 'viem';
 import { taskMarketAbi } from '../../chain/artifacts/index.js';
@@ -13,9 +17,10 @@ import type { TensorData } from '../../engine/ir.js';
 import { BaseError } from '../../errors.js';
 import { chainNow, ensureApprovals, inc, logsOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
-import type { TaskRow } from '../store.js';
+import type { ResultRow, TaskRow } from '../store.js';
 import { TxFailedError } from '../tx.js';
 import type { Role } from './common.js';
+import { batchInputsFromJson, batchInputsToJson, fetchBatchResults, inputTreeOf, type BatchItemResult } from '../batch.js';
 
 export class RequestError extends BaseError {
   override name = 'RequestError';
@@ -31,6 +36,16 @@ export interface SubmitParameters {
   ttl?: number;
 }
 
+export interface SubmitBatchParameters {
+  modelId: bigint;
+  modelRoot: Hex;
+  /** One input tensor list per element (2..65536 elements); posted as the root of their digests. */
+  items: readonly (readonly TensorData[])[];
+  /** Fee for the whole batch. */
+  fee: bigint;
+  ttl?: number;
+}
+
 export interface VerifiedResult {
   id: string;
   taskId: string | null;
@@ -42,6 +57,14 @@ export interface VerifiedResult {
     outputHash: string;
     traceRoot: string;
     worker: string;
+  };
+  /** Batch jobs: element count, roots and — only once finalized and every element checked against the root — results. */
+  batch?: {
+    itemCount: number;
+    worker: string | null;
+    inputRoot: string | null;
+    resultRoot: string | null;
+    items?: BatchItemResult[];
   };
   txs: Record<string, string>;
   error: string | null;
@@ -98,15 +121,58 @@ export class Requester implements Role {
     });
   }
 
+  /**
+   * Records a batch labeling job (one model, many element inputs) durably, before any transaction; the loop posts
+   * its input root (postBatchTask) and serves the element inputs at GET /batches/:inputRoot/inputs.
+   */
+  submitBatch(p: SubmitBatchParameters): string {
+    const { store } = this.ctx;
+    if (p.fee <= 0n) throw new RequestError('Fee must be positive.', { details: `fee ${p.fee}` });
+    if (p.items.length < 2 || p.items.length > 65_536) throw new RequestError('A batch has 2..65536 elements.', { details: `got ${p.items.length}`, hint: 'Submit a single element as a task.' });
+    const { tree } = inputTreeOf(p.items);
+    return store.tx(() => {
+      const n = Number(store.getKv('requests') ?? '0') + 1;
+      store.setKv('requests', String(n));
+      const id = `q-${n}`;
+      store.insertTask({
+        taskId: id,
+        modelId: String(p.modelId),
+        modelRoot: p.modelRoot,
+        fee: String(p.fee),
+        deadline: p.ttl ?? 600,
+        itemCount: p.items.length,
+        inputRoot: tree.root.toLowerCase(),
+        inputs: batchInputsToJson(p.items),
+        status: 'posting',
+      });
+      inc(this.ctx, 'verity_node_tasks_submitted_total');
+      return id;
+    });
+  }
+
   async tick(): Promise<void> {
     await this.postPending();
     await this.follow();
+    await this.fetchBatchResults();
+  }
+
+  /** Element results of committed batches, from their worker's API, checked against the committed root (bounded). */
+  private async fetchBatchResults(): Promise<void> {
+    const { store } = this.ctx;
+    const due = store.tasksByStatus('committed', 'finalized').filter((t) => t.itemCount > 1 && t.resultRoot && t.chainTaskId && store.listResults(t.taskId).length < t.itemCount);
+    for (const t of due.slice(0, 8)) {
+      const items = await fetchBatchResults(this.ctx, t.chainTaskId!, t.resultRoot!, t.itemCount);
+      if (!items) continue;
+      store.tx(() => {
+        for (const it of items) store.putResult({ taskId: t.taskId, idx: it.index, outputHash: it.outputHash, traceRoot: it.traceRoot, outputs: JSON.stringify(it.outputs), corrupted: false });
+      });
+    }
   }
 
   private async postPending(): Promise<void> {
     const { store, addresses } = this.ctx;
     for (const t of store.tasksByStatus('posting').slice(0, 16)) {
-      const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
+      const inputs = () => (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
       // The deadline is fixed when the post is first keyed: the same key always sends the same transaction.
       let deadline = store.getKv(`deadline:${t.taskId}`);
       if (!deadline) {
@@ -115,12 +181,21 @@ export class Requester implements Role {
       }
       const attempt = store.getKv(`attempt:${t.taskId}`) ?? '0';
       try {
-        const r = await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'postTask', [
-          BigInt(t.modelId),
-          inputs.map(tensorArg),
-          BigInt(t.fee),
-          BigInt(deadline),
-        ]);
+        const r =
+          t.itemCount > 1
+            ? await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'postBatchTask', [
+                BigInt(t.modelId),
+                t.inputRoot,
+                t.itemCount,
+                BigInt(t.fee),
+                BigInt(deadline),
+              ])
+            : await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'postTask', [
+                BigInt(t.modelId),
+                inputs().map(tensorArg),
+                BigInt(t.fee),
+                BigInt(deadline),
+              ]);
         const ev = logsOf<{ taskId: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'TaskPosted')[0]!;
         store.updateTask(t.taskId, { status: 'posted', chainTaskId: String(ev.taskId), error: null });
         store.addTaskTx(t.taskId, 'post', r.transactionHash);
@@ -135,7 +210,7 @@ export class Requester implements Role {
   /** Follows posted tasks through the market's events and state. */
   private async follow(): Promise<void> {
     const { store, addresses } = this.ctx;
-    await scan(this.ctx, 'requester', addresses.taskMarket, taskMarketAbi, ['ResultCommitted', 'TaskFinalized', 'TaskInvalidated'], (logs) => {
+    await scan(this.ctx, 'requester', addresses.taskMarket, taskMarketAbi, ['ResultCommitted', 'BatchCommitted', 'TaskFinalized', 'TaskInvalidated'], (logs) => {
       for (const l of logs) {
         const a = l.args as { taskId: bigint };
         const t = store.findTask(String(a.taskId));
@@ -150,6 +225,10 @@ export class Requester implements Role {
             challengeDeadline: Number(c.challengeDeadline),
             outputs: JSON.stringify(c.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
           });
+          store.addTaskTx(t.taskId, 'commit', l.transactionHash);
+        } else if (l.eventName === 'BatchCommitted') {
+          const c = l.args as { worker: Hex; resultsRoot: Hex; challengeDeadline: bigint };
+          store.updateTask(t.taskId, { status: t.status === 'posted' ? 'committed' : t.status, worker: c.worker, resultRoot: c.resultsRoot.toLowerCase(), challengeDeadline: Number(c.challengeDeadline) });
           store.addTaskTx(t.taskId, 'commit', l.transactionHash);
         } else if (l.eventName === 'TaskFinalized') {
           store.updateTask(t.taskId, { status: 'finalized' });
@@ -190,7 +269,8 @@ export class Requester implements Role {
       store.setKv(`attempt:${id}`, String(attempt));
       store.db.prepare('DELETE FROM kv WHERE key = ?').run(`deadline:${id}`);
       store.addTaskTx(id, `invalidated:${attempt - 1}`, t.txs.invalidate ?? '');
-      store.updateTask(id, { status: 'posting', chainTaskId: null, worker: null, outputHash: null, traceRoot: null, outputs: null, challengeDeadline: null });
+      store.updateTask(id, { status: 'posting', chainTaskId: null, worker: null, outputHash: null, traceRoot: null, outputs: null, resultRoot: null, challengeDeadline: null });
+      store.deleteResults(id);
     });
   }
 
@@ -198,18 +278,42 @@ export class Requester implements Role {
   view(id: string): VerifiedResult | undefined {
     const t = this.ctx.store.findTask(id);
     if (!t) return undefined;
-    return viewOf(t);
+    return resultViewOf(t, t.itemCount > 1 ? this.ctx.store.listResults(t.taskId) : undefined);
+  }
+
+  /** The element inputs of a batch this node posted, by its input root (served to workers and verifiers). */
+  batchInputs(inputRoot: string): { taskId: string; inputRoot: string; itemCount: number; items: TensorJson[][] } | undefined {
+    const t = this.ctx.store.findTaskByInputRoot(inputRoot);
+    if (!t || !t.inputs || t.itemCount < 2) return undefined;
+    return { taskId: t.chainTaskId ?? t.taskId, inputRoot: t.inputRoot!, itemCount: t.itemCount, items: batchInputsFromJson(t.inputs).map((ts) => ts.map(tensorToJson)) };
   }
 }
 
 export function viewOf(t: TaskRow): VerifiedResult {
-  const finalized = t.status === 'finalized' && t.outputs && t.outputHash && t.traceRoot;
+  return resultViewOf(t);
+}
+
+/** The request as a client sees it; a batch's element results (`results`) only once finalized and all present. */
+export function resultViewOf(t: TaskRow, results?: readonly ResultRow[]): VerifiedResult {
+  const finalized = t.itemCount === 1 && t.status === 'finalized' && t.outputs && t.outputHash && t.traceRoot;
+  const complete = t.itemCount > 1 && t.status === 'finalized' && !!results && results.length === t.itemCount;
   return {
     id: t.taskId,
     taskId: t.chainTaskId,
     status: t.status,
     modelRoot: t.modelRoot,
     ...(finalized ? { result: { outputs: JSON.parse(t.outputs!) as TensorJson[], outputHash: t.outputHash!, traceRoot: t.traceRoot!, worker: t.worker ?? '' } } : {}),
+    ...(t.itemCount > 1
+      ? {
+          batch: {
+            itemCount: t.itemCount,
+            worker: t.worker,
+            inputRoot: t.inputRoot,
+            resultRoot: t.resultRoot,
+            ...(complete ? { items: results!.map((r) => ({ index: r.idx, outputHash: r.outputHash as Hex, traceRoot: r.traceRoot as Hex, outputs: JSON.parse(r.outputs) as TensorJson[] })) } : {}),
+          },
+        }
+      : {}),
     txs: t.txs,
     error: t.error,
   };

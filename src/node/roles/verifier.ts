@@ -5,6 +5,11 @@
  * market and pulls its credits).
  *
  * Task row: open → committed → verified | skipped (not sampled) | challenged → invalidated | verified.
+ *
+ * Batch tasks: the sampled elements (each with probability `sample`) are re-executed from inputs fetched off-chain
+ * (checked against the posted root); if its results do not reproduce the committed root, the worker's element
+ * results are fetched (checked against it) and the first wrong element is challenged alone with its input and
+ * result Merkle proofs (see checkBatch).
  */
 import type { Hex } from 'viem';
 import { taskMarketAbi } from '../../chain/artifacts/index.js';
@@ -13,6 +18,8 @@ import { chainNow, ensureApprovals, inc, logsOf, modelRootOf, scan, sendCall, te
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../tx.js';
 import { DisputeBook, type Role } from './common.js';
+import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
+import type { TaskRow } from '../store.js';
 
 export interface VerifierOptions {
   /** Fraction of results re-executed (default 1). */
@@ -53,7 +60,7 @@ export class Verifier implements Role {
   private async discover(): Promise<void> {
     const { store, addresses } = this.ctx;
     const me = this.ctx.account.toLowerCase();
-    await scan(this.ctx, 'verifier', addresses.taskMarket, taskMarketAbi, ['TaskPosted', 'InputPublished', 'ResultCommitted'], async (logs) => {
+    await scan(this.ctx, 'verifier', addresses.taskMarket, taskMarketAbi, ['TaskPosted', 'InputPublished', 'ResultCommitted', 'BatchCommitted'], async (logs) => {
       const inputs = new Map<string, { inputHash: Hex; inputs: TensorJson[] }>();
       for (const l of logs) {
         if (l.eventName !== 'InputPublished') continue;
@@ -62,11 +69,13 @@ export class Verifier implements Role {
       }
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
-          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; itemCount: number; fee: bigint; deadline: bigint };
+          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; inputRoot: Hex; itemCount: number; fee: bigint; deadline: bigint };
           const id = String(a.taskId);
           const inp = inputs.get(id);
           const modelRoot = await modelRootOf(this.ctx, a.modelId);
-          const checkable = a.itemCount === 1 && !!inp && inp.inputs.length > 0 && this.ctx.engine.has(modelRoot);
+          // A batch's element inputs are fetched from the requester's API when its result is checked.
+          const batch = a.itemCount > 1;
+          const checkable = (batch || (!!inp && inp.inputs.length > 0)) && this.ctx.engine.has(modelRoot);
           store.insertTask({
             taskId: id,
             chainTaskId: id,
@@ -78,6 +87,7 @@ export class Verifier implements Role {
             deadline: Number(a.deadline),
             inputHash: inp?.inputHash ?? null,
             inputs: inp ? JSON.stringify(inp.inputs) : null,
+            inputRoot: batch ? a.inputRoot.toLowerCase() : null,
             status: checkable ? 'open' : 'skipped',
             txs: { post: l.transactionHash },
           });
@@ -98,15 +108,111 @@ export class Verifier implements Role {
             outputs: JSON.stringify(a.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
           });
           store.addTaskTx(t.taskId, 'commit', l.transactionHash);
+        } else if (l.eventName === 'BatchCommitted') {
+          const a = l.args as { taskId: bigint; worker: Hex; resultsRoot: Hex; challengeDeadline: bigint };
+          const t = store.getTask(String(a.taskId));
+          if (!t || t.status !== 'open') continue;
+          if (a.worker.toLowerCase() === me) {
+            store.updateTask(t.taskId, { status: 'skipped', error: 'own result' });
+            continue;
+          }
+          store.updateTask(t.taskId, { status: 'committed', worker: a.worker, resultRoot: a.resultsRoot.toLowerCase(), challengeDeadline: Number(a.challengeDeadline) });
+          store.addTaskTx(t.taskId, 'commit', l.transactionHash);
         }
       }
     });
+  }
+
+  /**
+   * A committed batch: re-executes the sampled elements (each with probability `sample`; the draw is stored), and
+   * when its own results do not reproduce the committed root, fetches the worker's element results (checked against
+   * the root), challenges the first wrong element alone with the Merkle proofs the market checks, and plays it out.
+   * Data not yet available (requester's inputs, worker's results) is asked for again next tick, until the window closes.
+   */
+  private async checkBatch(t: TaskRow, now: number): Promise<void> {
+    const { store, engine, addresses } = this.ctx;
+    const windowOpen = t.challengeDeadline === null || t.challengeDeadline > now;
+    let draw = store.getKv(`sample:${t.taskId}`);
+    if (draw === undefined) {
+      const picked = Array.from({ length: t.itemCount }, (_, i) => i).filter(() => this.sample >= 1 || this.random() < this.sample);
+      draw = picked.length === 0 ? 'skip' : JSON.stringify(picked);
+      store.setKv(`sample:${t.taskId}`, draw);
+    }
+    if (draw === 'skip') return store.updateTask(t.taskId, { status: 'skipped', error: 'not sampled' });
+    const picked = JSON.parse(draw) as number[];
+    if (!t.inputs) {
+      const items = await fetchBatchInputs(this.ctx, t.inputRoot!, t.itemCount);
+      if (!items) {
+        if (!windowOpen) store.updateTask(t.taskId, { status: 'skipped', error: 'batch inputs unavailable' });
+        return;
+      }
+      store.updateTask(t.taskId, { inputs: batchInputsToJson(items) });
+      t = store.getTask(t.taskId)!;
+    }
+    const items = batchInputsFromJson(t.inputs!);
+    // Own results of the sampled elements, kept across ticks (a restart does not re-run them).
+    for (const i of picked) {
+      if (store.getResult(t.taskId, i)) continue;
+      const e = engine.execute(t.modelRoot!, items[i]!);
+      inc(this.ctx, 'verity_node_results_checked_total');
+      store.putResult({ taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: false });
+    }
+    const mine = new Map(store.listResults(t.taskId).map((r) => [r.idx, r]));
+    if (picked.length === t.itemCount) {
+      const root = resultTreeOf(picked.map((i) => ({ outputHash: mine.get(i)!.outputHash as Hex, traceRoot: mine.get(i)!.traceRoot as Hex }))).root;
+      if (root.toLowerCase() === t.resultRoot) return store.updateTask(t.taskId, { status: 'verified' });
+    }
+    if (!windowOpen) return store.updateTask(t.taskId, { status: 'skipped', error: 'challenge window closed before the batch could be checked' });
+    const theirs = await fetchBatchResults(this.ctx, t.taskId, t.resultRoot!, t.itemCount);
+    if (!theirs) {
+      this.ctx.log.warn({ taskId: t.taskId }, 'batch results not (yet) served by its worker; asking again');
+      return;
+    }
+    const wrong = picked.find((i) => theirs[i]!.outputHash !== mine.get(i)!.outputHash || theirs[i]!.traceRoot !== mine.get(i)!.traceRoot);
+    if (wrong === undefined) return store.updateTask(t.taskId, { status: 'verified' });
+    // Re-run the wrong element to keep its trace (the dispute is played from it).
+    const e = engine.execute(t.modelRoot!, items[wrong]!);
+    store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
+    const { inputHashes, tree: inputTree } = inputTreeOf(items);
+    const resultTree = resultTreeOf(theirs);
+    this.ctx.log.warn({ taskId: t.taskId, index: wrong, theirs: theirs[wrong]!.traceRoot, ours: e.traceRoot }, 'batch element mismatch: challenging that element');
+    await this.challenge(t, wrong, e.traceRoot, [
+      BigInt(t.taskId),
+      wrong,
+      inputHashes[wrong],
+      inputTree.proof(wrong),
+      theirs[wrong]!.outputHash,
+      theirs[wrong]!.traceRoot,
+      resultTree.proof(wrong),
+    ]);
+  }
+
+  /** Sends a challenge (keyed by task and element) and starts tracking its dispute. */
+  private async challenge(t: TaskRow, index: number, ownTraceRoot: string, args: readonly unknown[]): Promise<void> {
+    const { store, addresses } = this.ctx;
+    try {
+      const r = await sendCall(this.ctx, `challenge:${t.taskId}:${index}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'challenge', args);
+      const ev = logsOf<{ disputeId: bigint; gameId: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
+      store.tx(() => {
+        store.insertDispute({ disputeId: String(ev.disputeId), gameId: String(ev.gameId), taskId: t.taskId, idx: index, side: 'challenger', traceRoot: ownTraceRoot, state: 'playing' });
+        store.updateTask(t.taskId, { status: 'challenged' });
+      });
+      store.addTaskTx(t.taskId, 'challenge', r.transactionHash);
+      inc(this.ctx, 'verity_node_disputes_opened_total');
+    } catch (err) {
+      if (err instanceof TxFailedError) store.updateTask(t.taskId, { status: 'skipped', error: err.message.split('\n')[0]! });
+      else throw err;
+    }
   }
 
   private async check(): Promise<void> {
     const { store, engine, addresses } = this.ctx;
     const now = Number(await chainNow(this.ctx));
     for (const t of store.tasksByStatus('committed').slice(0, this.batch)) {
+      if (t.itemCount > 1) {
+        await this.checkBatch(t, now);
+        continue;
+      }
       // The sampling draw is stored before acting on it.
       let draw = store.getKv(`sample:${t.taskId}`);
       if (draw === undefined) {

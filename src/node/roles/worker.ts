@@ -6,6 +6,12 @@
  *
  * Task row: open → claimed → computed → committed (→ challenged → committed | invalidated) → finalized; lost when
  * another worker claimed first; skipped when not served.
+ *
+ * Batch tasks (itemCount > 1): the element inputs are fetched from the requester's API (src/node/batch.ts, checked
+ * against the posted input root) before claiming; every element is run and its trace and result stored one by one
+ * (a restart runs only the missing ones); all results are committed under one root in one transaction
+ * (commitBatch); the element results and proofs are served by the API (src/node/api-batch.ts); a challenge of one
+ * element is defended from that element's trace.
  */
 import type { Hex } from 'viem';
 import { taskMarketAbi } from '../../chain/artifacts/index.js';
@@ -13,7 +19,9 @@ import { outputHashOf, tensorArg } from '../../chain/io.js';
 import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, inc, logsOf, modelRootOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../tx.js';
+import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
 import { DisputeBook, type Role } from './common.js';
+import type { TaskRow } from '../store.js';
 
 export interface WorkerOptions {
   /** ERC-8004 agent card URI (registered once). */
@@ -24,6 +32,8 @@ export interface WorkerOptions {
   batch?: number;
   /** Lowest fee served (default 0). */
   minFee?: bigint;
+  /** Largest batch task served, in elements (default 256). */
+  maxItems?: number;
 }
 
 export class Worker implements Role {
@@ -35,7 +45,7 @@ export class Worker implements Role {
 
   constructor(ctx: NodeContext, opts: WorkerOptions = {}) {
     this.ctx = ctx;
-    this.opts = { agentURI: opts.agentURI ?? `verity:worker:${ctx.account}`, stake: opts.stake ?? 1_000n * 10n ** 18n, batch: opts.batch ?? 8, minFee: opts.minFee ?? 0n };
+    this.opts = { agentURI: opts.agentURI ?? `verity:worker:${ctx.account}`, stake: opts.stake ?? 1_000n * 10n ** 18n, batch: opts.batch ?? 8, minFee: opts.minFee ?? 0n, maxItems: opts.maxItems ?? 256 };
     this.disputes = new DisputeBook(ctx);
   }
 
@@ -68,11 +78,14 @@ export class Worker implements Role {
       }
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
-          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; itemCount: number; fee: bigint; deadline: bigint };
+          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; inputRoot: Hex; itemCount: number; fee: bigint; deadline: bigint };
           const id = String(a.taskId);
           const inp = inputs.get(id);
           const modelRoot = await modelRootOf(this.ctx, a.modelId);
-          const served = a.itemCount === 1 && !!inp && inp.inputs.length > 0 && this.ctx.engine.has(modelRoot) && a.fee >= this.opts.minFee;
+          // A batch's element inputs are fetched from the requester's API (checked against inputRoot) before claiming.
+          const batch = a.itemCount > 1;
+          const dataOk = batch ? a.itemCount <= this.opts.maxItems : !!inp && inp.inputs.length > 0;
+          const served = dataOk && this.ctx.engine.has(modelRoot) && a.fee >= this.opts.minFee;
           store.insertTask({
             taskId: id,
             chainTaskId: id,
@@ -84,6 +97,7 @@ export class Worker implements Role {
             deadline: Number(a.deadline),
             inputHash: inp?.inputHash ?? null,
             inputs: inp ? JSON.stringify(inp.inputs) : null,
+            inputRoot: batch ? a.inputRoot.toLowerCase() : null,
             status: served ? 'open' : 'skipped',
             txs: { post: l.transactionHash },
           });
@@ -91,8 +105,11 @@ export class Worker implements Role {
         } else if (l.eventName === 'ResultChallenged') {
           const a = l.args as { disputeId: bigint; taskId: bigint; index: number; gameId: bigint };
           const t = store.getTask(String(a.taskId));
-          if (!t || t.worker?.toLowerCase() !== me || !t.traceRoot) continue;
-          if (store.insertDispute({ disputeId: String(a.disputeId), gameId: String(a.gameId), taskId: t.taskId, idx: a.index, side: 'claimant', traceRoot: t.traceRoot, state: 'playing' })) {
+          if (!t || t.worker?.toLowerCase() !== me) continue;
+          // A batch element is defended from that element's own trace.
+          const traceRoot = t.itemCount > 1 ? store.getResult(t.taskId, a.index)?.traceRoot : t.traceRoot;
+          if (!traceRoot) continue;
+          if (store.insertDispute({ disputeId: String(a.disputeId), gameId: String(a.gameId), taskId: t.taskId, idx: a.index, side: 'claimant', traceRoot, state: 'playing' })) {
             store.updateTask(t.taskId, { status: 'challenged' });
             store.addTaskTx(t.taskId, `challenge:${a.disputeId}`, l.transactionHash);
             inc(this.ctx, 'verity_node_disputes_opened_total');
@@ -110,6 +127,14 @@ export class Worker implements Role {
     await Promise.all(
       open.map(async (t) => {
         if (t.deadline <= now + 2) return store.updateTask(t.taskId, { status: 'skipped', error: 'deadline too close' });
+        if (t.itemCount > 1 && !t.inputs) {
+          // Batch: no claim (no stake locked) before the element inputs are in hand and runnable.
+          const items = await fetchBatchInputs(this.ctx, t.inputRoot!, t.itemCount);
+          if (!items) return;
+          const bad = this.badInputs(t.modelRoot!, items);
+          if (bad) return store.updateTask(t.taskId, { status: 'skipped', error: bad });
+          store.updateTask(t.taskId, { inputs: batchInputsToJson(items) });
+        }
         try {
           const r = await sendCall(this.ctx, `claim:${t.taskId}`, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'claim', [BigInt(t.taskId), this.agentId!]);
           store.updateTask(t.taskId, { status: 'claimed', worker: this.ctx.account });
@@ -124,9 +149,57 @@ export class Worker implements Role {
     );
   }
 
+  /** Why a batch's element inputs cannot be run by the model (dtype / shape / count), or undefined. */
+  private badInputs(modelRoot: string, items: readonly (readonly { dtype: string; shape: readonly number[] }[])[]): string | undefined {
+    const m = this.ctx.engine.loadModel(modelRoot).model;
+    for (const [i, ts] of items.entries()) {
+      if (ts.length !== m.inputs.length) return `element ${i}: ${ts.length} input tensors, model takes ${m.inputs.length}`;
+      for (const [j, t] of ts.entries()) {
+        const info = m.tensors[m.inputs[j]!]!;
+        if (t.dtype !== info.dtype || t.shape.join(',') !== info.shape.join(',')) return `element ${i} input ${j}: ${t.dtype}[${t.shape.join(',')}], model takes ${info.dtype}[${info.shape.join(',')}]`;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs every element of a claimed batch, storing each element's trace and result as it goes (a restart runs only
+   * the missing ones), then the result root. A dishonest provider lies in at most one element (chosen once, stored).
+   */
+  private executeBatch(t: TaskRow): void {
+    const { store, engine } = this.ctx;
+    const items = batchInputsFromJson(t.inputs!);
+    let liar = store.getKv(`lie:${t.taskId}`);
+    if (liar === undefined) {
+      liar = engine.dishonest > 0 && Math.random() < engine.dishonest ? String(Math.floor(Math.random() * items.length)) : '-1';
+      store.setKv(`lie:${t.taskId}`, liar);
+    }
+    const started = performance.now();
+    for (const [i, inputs] of items.entries()) {
+      if (store.getResult(t.taskId, i)) continue;
+      const e = engine.execute(t.modelRoot!, inputs, String(i) === liar ? 'lie' : 'honest');
+      store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
+      store.putResult({ taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
+      if (e.corrupted) this.ctx.log.info({ taskId: t.taskId, index: i, corrupted: e.corrupted }, 'executed (lying in this element)');
+    }
+    inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
+    const results = store.listResults(t.taskId);
+    const resultRoot = resultTreeOf(results.map((r) => ({ outputHash: r.outputHash as Hex, traceRoot: r.traceRoot as Hex }))).root;
+    store.updateTask(t.taskId, { status: 'computed', resultRoot });
+    this.ctx.log.info({ taskId: t.taskId, items: results.length, resultRoot }, 'batch executed');
+  }
+
   private async executeClaimed(): Promise<void> {
     const { store, engine } = this.ctx;
     for (const t of store.tasksByStatus('claimed').slice(0, this.opts.batch)) {
+      if (t.itemCount > 1) {
+        try {
+          this.executeBatch(t);
+        } catch (e) {
+          store.updateTask(t.taskId, { status: 'failed', error: `batch execution: ${(e as Error).message.split('\n')[0]}` });
+        }
+        continue;
+      }
       const existing = store.getResult(t.taskId);
       if (!existing) {
         const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
@@ -147,10 +220,17 @@ export class Worker implements Role {
     const due = store.tasksByStatus('computed').slice(0, this.opts.batch);
     await Promise.all(
       due.map(async (t) => {
-        const outputs = (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson);
         try {
-          const r = await sendCall(this.ctx, `commit:${t.taskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'commit', [BigInt(t.taskId), outputs.map(tensorArg), t.traceRoot]);
-          const ev = logsOf<{ challengeDeadline: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'ResultCommitted')[0];
+          // A batch: every element result under one root, in one transaction (element data served by the API).
+          const r =
+            t.itemCount > 1
+              ? await sendCall(this.ctx, `commit:${t.taskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'commitBatch', [BigInt(t.taskId), t.resultRoot])
+              : await sendCall(this.ctx, `commit:${t.taskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'commit', [
+                  BigInt(t.taskId),
+                  (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg),
+                  t.traceRoot,
+                ]);
+          const ev = logsOf<{ challengeDeadline: bigint }>(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
           store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
           store.addTaskTx(t.taskId, 'commit', r.transactionHash);
           inc(this.ctx, 'verity_node_results_committed_total');
