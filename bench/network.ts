@@ -43,6 +43,10 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
+let aborted = false; // Ctrl-C: stop measuring, then stop everything started
+process.once('SIGINT', () => (aborted = true));
+process.once('SIGTERM', () => (aborted = true));
+
 async function main(): Promise<void> {
   const say = (s: string) => process.stderr.write(`${s}\n`);
   const work = mkdtempSync(join(tmpdir(), 'verity-bench-network-'));
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
       const committed = new Map<string, number>();
       const finalized = new Map<string, number>();
       let lastLine = '';
-      while (finalized.size < ids.length && performance.now() - t0 < LIMIT_MS) {
+      while (!aborted && finalized.size < ids.length && performance.now() - t0 < LIMIT_MS) {
         const now = performance.now();
         for (const id of ids) {
           const v = req.view(id)!;

@@ -219,6 +219,7 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
 
   await registerBatchRoutes(app, node, { minFee }); // batch data routes: src/node/api-batch.ts
   await registerDashboard(app, node, { parse, json, errorSchema });
+  await (await import('./claims.js')).registerClaims(app, node, { json, errorSchema }); // GET /tasks/:id/claim, /models/:root, /app: src/node/claims.ts
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

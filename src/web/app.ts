@@ -3,11 +3,30 @@
  * show the output with its trace root and the model root, and check a committed result (a claimed trace
  * root for a model and an input) against this tab's own re-execution.
  *
- * A claim comes from the query string (?claim=claims/x.json, or ?model=…&input=[…]&root=0x…) until the
- * local node serves them. The page also exposes window.verity for tests and the benchmark.
+ * A claim comes from the local node — ?node=<origin>&task=<id> (or the form in section 4): the task as the chain
+ * holds it (GET /tasks/:id/claim) and the model bytes (GET /models/:root), checked against the model root, the
+ * input digest and the committed output digest before the inputs are re-executed here; a node serves this page at
+ * /app, where `node` defaults to the page's origin — or from the query string (?claim=claims/x.json, or
+ * ?model=…&input=[…]&root=0x…). The page also exposes window.verity for tests and the benchmark.
  */
 import { keccakReady } from '../commit/index.js';
-import { backends, checkClaim, loadModel, parseRows, runRow, timeRows, type CheckResult, type Claim, type LoadedModel, type RowResult, type TimingOptions } from './core.js';
+import {
+  backends,
+  checkClaim,
+  checkTask,
+  loadModel,
+  parseRows,
+  parseTaskClaim,
+  runRow,
+  timeRows,
+  type CheckResult,
+  type Claim,
+  type LoadedModel,
+  type RowResult,
+  type TaskCheck,
+  type TaskClaim,
+  type TimingOptions,
+} from './core.js';
 
 /** One entry of models/index.json (written by scripts/build-web.ts --models). */
 interface ModelEntry {
@@ -25,6 +44,8 @@ export interface VerityApi {
   /** Milliseconds per row, one figure per round (core.timeRows: the loop Node runs too). */
   time(modelUrl: string, rows: number[][], opts?: TimingOptions): Promise<number[]>;
   check(claim: Claim & { model: string }): Promise<CheckResult>;
+  /** Reads task `id` through the node at `node` (an origin; default this page's), re-executes it here, and shows the verdict. */
+  checkTask(id: string, node?: string): Promise<{ claim: TaskClaim; check: TaskCheck }>;
 }
 
 declare global {
@@ -227,6 +248,82 @@ async function claimFromQuery(q: URLSearchParams): Promise<(Claim & { model?: st
   return null;
 }
 
+// ── a committed task of the network, read through the local node ──────────────────────────────────────────────
+
+async function fetchJson(url: string): Promise<unknown> {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status}${body?.message ? ` — ${body.message}` : ''}`);
+  return body;
+}
+
+function yesNo(ok: boolean, yes: string, no: string): HTMLElement {
+  return el('span', { class: ok ? 'ok' : 'bad' }, ok ? `✓ ${yes}` : `✗ ${no}`);
+}
+
+function outputSummary(values: readonly number[]): string {
+  const head = values.slice(0, 8).join(', ');
+  return `[${head}${values.length > 8 ? `, … (${values.length} values)` : ''}]`;
+}
+
+function showTaskVerdict(claim: TaskClaim, c: TaskCheck): void {
+  const v = $('task-verdict');
+  v.className = c.match ? 'match' : 'mismatch';
+  v.dataset.task = claim.taskId;
+  v.dataset.verdict = c.match ? 'match' : 'mismatch';
+  v.dataset.claimed = c.claimed;
+  v.dataset.computed = c.computed;
+  const commit = claim.commit!;
+  const dl = el('dl');
+  kv(dl, [
+    ['task', `#${claim.taskId}${claim.requestId ? ` (${claim.requestId})` : ''} · ${claim.status}${claim.openDisputes ? ` · ${claim.openDisputes} open dispute(s)` : ''}`],
+    ['worker', hexNode(commit.worker)],
+    ['committed trace root', hexNode(c.claimed)],
+    ['re-executed trace root', hexNode(c.computed)],
+    ['model root', el('span', {}, hexNode(c.modelRoot.claimed), ' ', yesNo(c.modelRoot.match, 'the model bytes hash to it', `the model bytes hash to ${c.modelRoot.computed}`))],
+    ['inputs', el('span', {}, `${claim.input.tensors.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')} `, yesNo(c.inputHash.match, 'hash to the posted input digest', 'do not hash to the posted input digest'))],
+    ['committed output', el('span', {}, outputSummary(c.committedOutput), ' ', yesNo(c.outputHash.match, 'hashes to the committed digest', 'does not hash to the committed digest'))],
+    ['re-executed output', el('span', {}, outputSummary(c.result.output), ' ', yesNo(c.outputMatch, 'equals the committed output', 'differs from the committed output'))],
+    ['commit tx', hexNode(commit.tx)],
+  ]);
+  const head = c.match
+    ? `✓ match — this tab re-executed task ${claim.taskId} and computed the committed trace root and outputs`
+    : `✗ mismatch — task ${claim.taskId}'s committed result is not what this model computes on its inputs`;
+  v.replaceChildren(el('strong', {}, head), dl);
+}
+
+function taskPending(msg: string, kind: 'pending' | 'mismatch' = 'pending'): void {
+  const v = $('task-verdict');
+  v.className = kind;
+  delete v.dataset.verdict;
+  v.replaceChildren(el('p', {}, msg));
+}
+
+/** Reads task `id` through the node, loads and checks the model, re-executes the inputs, shows the verdict. */
+async function checkTaskFrom(id: string, node: string): Promise<{ claim: TaskClaim; check: TaskCheck }> {
+  const origin = new URL(node || location.origin, location.href);
+  const claimUrl = new URL(`/tasks/${encodeURIComponent(id)}/claim`, origin).href;
+  status(`reading task ${id} from ${origin.origin}…`);
+  taskPending(`Reading task ${id} from the chain through ${origin.origin}…`);
+  try {
+    const claim = parseTaskClaim(await fetchJson(claimUrl));
+    if (!claim.commit) throw new Error(`Task ${claim.taskId} is ${claim.status}: no result committed yet.`);
+    const modelUrl = new URL(claim.model.url ?? `/models/${claim.model.root}`, origin).href;
+    $<HTMLInputElement>('model-url').value = modelUrl;
+    const m = await load(() => modelAt(modelUrl), `${claim.model.name ?? 'model'} from ${origin.origin}`);
+    if (!m) throw new Error(`Could not load the model ${claim.model.root} from ${modelUrl}.`);
+    const check = checkTask(m, claim);
+    showResult(check.result, null);
+    showTaskVerdict(claim, check);
+    status(check.match ? `task ${claim.taskId}: committed result verified in this tab` : `task ${claim.taskId}: committed result rejected`, check.match ? 'info' : 'error');
+    return { claim, check };
+  } catch (e) {
+    taskPending((e as Error).message, 'mismatch');
+    status((e as Error).message, 'error');
+    throw e;
+  }
+}
+
 async function init(): Promise<void> {
   await keccakReady;
   const b = backends();
@@ -241,6 +338,12 @@ async function init(): Promise<void> {
     const f = (ev.target as HTMLInputElement).files?.[0];
     if (f) void load(async () => loadModel(new Uint8Array(await f.arrayBuffer())), f.name);
   });
+  $('task-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const id = $<HTMLInputElement>('task-id').value.trim();
+    if (id) void checkTaskFrom(id, $<HTMLInputElement>('node-url').value.trim()).catch(() => undefined);
+  });
+  $<HTMLInputElement>('node-url').placeholder = location.origin;
   const select = $<HTMLSelectElement>('model-select');
   select.addEventListener('change', () => {
     const e = entries.find((x) => x.name === select.value);
@@ -257,6 +360,14 @@ async function init(): Promise<void> {
   select.replaceChildren(el('option', { value: '' }, entries.length ? 'a shipped model…' : 'no models served'), ...entries.map((e) => el('option', { value: e.name }, e.name)));
 
   const q = new URLSearchParams(location.search);
+  const task = q.get('task');
+  if (task) {
+    const node = q.get('node') ?? location.origin;
+    $<HTMLInputElement>('node-url').value = node;
+    $<HTMLInputElement>('task-id').value = task;
+    await checkTaskFrom(task, node).catch(() => undefined);
+    return;
+  }
   const claim = await claimFromQuery(q).catch((e: Error) => {
     status(`could not read the claim: ${e.message}`, 'error');
     return null;
@@ -288,6 +399,9 @@ window.verity = {
   },
   async check(claim) {
     return checkClaim(await modelAt(claim.model), claim);
+  },
+  checkTask(id, node) {
+    return checkTaskFrom(id, node ?? location.origin);
   },
 };
 window.verity.ready = init().catch((e: Error) => status(`init failed: ${e.message}`, 'error'));

@@ -3,8 +3,8 @@
  * check a claimed trace root against a re-execution. The same engine, commitment and input-quantization
  * source as the node (src/engine, src/commit, src/onnx/io.ts); nothing here touches Node APIs.
  */
-import { bytesEqual, keccakBackend, keccakReady, modelRootHex, rootFromHex, traceRootHex } from '../commit/index.js';
-import { decodeModel, prepareModel, runModel, wasmGemmAvailable, type PreparedModel, type QModel } from '../engine/index.js';
+import { bytesEqual, hexRoot, keccak256, keccakBackend, keccakReady, modelRootHex, rootFromHex, tensorRoot, traceRootHex } from '../commit/index.js';
+import { allocate, decodeModel, prepareModel, runModel, wasmGemmAvailable, type DType, type PreparedModel, type QModel, type TensorData } from '../engine/index.js';
 import { argmax, dequantizeOutput, quantizeInput } from '../onnx/io.js';
 
 export interface LoadedModel {
@@ -63,13 +63,20 @@ export async function loadModel(bytes: Uint8Array): Promise<LoadedModel> {
 
 /** Runs one row: quantize, execute, commit. */
 export function runRow(m: LoadedModel, row: readonly number[]): RowResult {
-  const trace = runModel(m.prepared, [quantizeInput(m.model, row)]);
+  const { outputs: _all, ...r } = runTensors(m, [quantizeInput(m.model, row)]);
+  return r;
+}
+
+/** Runs already quantized input tensors (in model order): execute, commit. */
+export function runTensors(m: LoadedModel, inputs: readonly TensorData[]): RowResult & { outputs: TensorData[] } {
+  const trace = runModel(m.prepared, inputs);
   const out = trace[m.model.outputs[0]];
   return {
     argmax: argmax(out.data),
     values: Array.from(dequantizeOutput(m.model, out)),
     output: Array.from(out.data),
     traceRoot: traceRootHex(trace),
+    outputs: m.model.outputs.map((id) => trace[id]),
   };
 }
 
@@ -142,4 +149,134 @@ export function parseRows(text: string): number[][] {
 /** Which backends run in this runtime. */
 export function backends(): { gemm: 'wasm-simd' | 'js'; keccak: 'wasm' | 'js' } {
   return { gemm: wasmGemmAvailable() ? 'wasm-simd' : 'js', keccak: keccakBackend() };
+}
+
+// ── a committed task of the network, as the local node reads it from the chain (GET /tasks/:id/claim) ──────────
+
+export interface TensorJson {
+  dtype: DType;
+  shape: number[];
+  data: number[];
+}
+
+/** The node's answer to GET /tasks/:id/claim (src/node/claims.ts; the zod schema there is the reference). */
+export interface TaskClaim {
+  taskId: string;
+  requestId: string | null;
+  status: string;
+  openDisputes: number;
+  requester: string;
+  model: { id: string; root: string; name: string | null; available: boolean; url: string | null };
+  input: { hash: string; tensors: TensorJson[]; tx: string | null };
+  commit: {
+    worker: string;
+    traceRoot: string;
+    outputHash: string;
+    outputs: TensorJson[];
+    challengeDeadline: number;
+    tx: string;
+    block: number;
+  } | null;
+}
+
+export interface TaskCheck {
+  /** Trace root, outputs, model root and input commitment all agree with this tab's re-execution. */
+  match: boolean;
+  taskId: string;
+  /** The committed trace root and this tab's. */
+  claimed: string;
+  computed: string;
+  modelRoot: { claimed: string; computed: string; match: boolean };
+  /** The served input tensors hash to the on-chain input commitment (0x06 digest). */
+  inputHash: { claimed: string; computed: string; match: boolean };
+  /** The committed outputs hash to the committed output digest (0x07). */
+  outputHash: { claimed: string; computed: string; match: boolean };
+  /** This tab's outputs (all of them) hash to the committed output digest. */
+  outputMatch: boolean;
+  /** Output 0 as committed (raw integers). */
+  committedOutput: number[];
+  result: RowResult;
+}
+
+function fail(what: string): never {
+  throw new Error(`The node's claim is malformed: ${what}.`);
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const DTYPES: readonly string[] = ['i8', 'u8', 'i32'];
+
+function tensorJsonOf(v: unknown, where: string): TensorJson {
+  const t = v as TensorJson;
+  if (!t || typeof t !== 'object') fail(`${where} is not a tensor`);
+  if (!DTYPES.includes(t.dtype)) fail(`${where}.dtype is ${JSON.stringify(t.dtype)}`);
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d > 0)) fail(`${where}.shape`);
+  if (!Array.isArray(t.data) || !t.data.every(Number.isInteger)) fail(`${where}.data`);
+  if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) fail(`${where} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+  return t;
+}
+
+/** Checks the shape of a node's claim (what the page relies on); throws a readable Error. */
+export function parseTaskClaim(v: unknown): TaskClaim {
+  const c = v as TaskClaim;
+  if (!c || typeof c !== 'object') fail('not an object');
+  if (typeof c.taskId !== 'string' || typeof c.status !== 'string') fail('taskId / status');
+  if (!c.model || !HEX32.test(c.model.root)) fail('model.root');
+  if (!c.input || !HEX32.test(c.input.hash) || !Array.isArray(c.input.tensors)) fail('input');
+  c.input.tensors.forEach((t, i) => tensorJsonOf(t, `input.tensors[${i}]`));
+  if (c.commit !== null) {
+    if (!c.commit || !HEX32.test(c.commit.traceRoot) || !HEX32.test(c.commit.outputHash) || !Array.isArray(c.commit.outputs)) fail('commit');
+    c.commit.outputs.forEach((t, i) => tensorJsonOf(t, `commit.outputs[${i}]`));
+  }
+  return c;
+}
+
+export function tensorFromJson(j: TensorJson): TensorData {
+  const data = allocate(j.dtype, j.data.length);
+  (data as Int32Array).set(j.data);
+  return { dtype: j.dtype, shape: [...j.shape], data };
+}
+
+/** keccak256(prefix ‖ uint32 n ‖ tensorRoots): 0x06 the task's input digest, 0x07 the result's output digest (src/chain/io.ts). */
+export function ioDigestHex(prefix: 0x06 | 0x07, tensors: readonly TensorData[]): string {
+  const out = new Uint8Array(5 + 32 * tensors.length);
+  out[0] = prefix;
+  new DataView(out.buffer).setUint32(1, tensors.length, false);
+  tensors.forEach((t, i) => out.set(tensorRoot(t), 5 + 32 * i));
+  return hexRoot(keccak256(out));
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Checks a committed task against this tab: the model bytes hash to the claimed model root, the served inputs to
+ * the on-chain input digest, the committed outputs to the committed output digest; then re-executes the inputs and
+ * compares the trace root and the outputs with what was committed.
+ */
+export function checkTask(m: LoadedModel, claim: TaskClaim): TaskCheck {
+  if (!claim.commit) throw new Error(`Task ${claim.taskId} has no committed result yet (status: ${claim.status}).`);
+  if (claim.input.tensors.length === 0) throw new Error(`Task ${claim.taskId} posted only its input commitment; the inputs are not on chain, so this tab cannot re-execute it.`);
+  const inputs = claim.input.tensors.map(tensorFromJson);
+  const outputs = claim.commit.outputs.map(tensorFromJson);
+  const result = runTensors(m, inputs);
+  const claimed = claim.commit.traceRoot.toLowerCase();
+  const modelRoot = { claimed: claim.model.root.toLowerCase(), computed: m.modelRoot.toLowerCase(), match: same(claim.model.root, m.modelRoot) };
+  const inHash = ioDigestHex(0x06, inputs);
+  const outHash = ioDigestHex(0x07, outputs);
+  const inputHash = { claimed: claim.input.hash.toLowerCase(), computed: inHash, match: same(claim.input.hash, inHash) };
+  const outputHash = { claimed: claim.commit.outputHash.toLowerCase(), computed: outHash, match: same(claim.commit.outputHash, outHash) };
+  const committed = outputs[0] ? Array.from(outputs[0].data) : [];
+  const outputMatch = same(claim.commit.outputHash, ioDigestHex(0x07, result.outputs));
+  const rootMatch = bytesEqual(rootFromHex(claimed), rootFromHex(result.traceRoot));
+  return {
+    match: rootMatch && outputMatch && modelRoot.match && inputHash.match && outputHash.match,
+    taskId: claim.taskId,
+    claimed,
+    computed: result.traceRoot,
+    modelRoot,
+    inputHash,
+    outputHash,
+    outputMatch,
+    committedOutput: committed,
+    result: { argmax: result.argmax, values: result.values, output: result.output, traceRoot: result.traceRoot },
+  };
 }

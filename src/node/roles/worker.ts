@@ -14,7 +14,7 @@
  * element is defended from that element's trace.
  */
 import type { Hex } from 'viem';
-import { taskMarketAbi } from '../../chain/artifacts/index.js';
+import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf, tensorArg } from '../../chain/io.js';
 import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, inc, logsOf, modelRootOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
@@ -123,7 +123,13 @@ export class Worker implements Role {
   private async claimOpen(): Promise<void> {
     const { store } = this.ctx;
     const now = Number(await chainNow(this.ctx));
-    const open = store.tasksByStatus('open').slice(0, this.opts.batch);
+    // Each claim locks minStake: claim no more than the free stake covers (the rest wait for stake to unlock).
+    const [free, params] = await Promise.all([
+      this.ctx.publicClient.readContract({ address: this.ctx.addresses.staking, abi: stakingAbi, functionName: 'freeStakeOf', args: [this.ctx.account] }),
+      this.ctx.publicClient.readContract({ address: this.ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getParams' }),
+    ]);
+    const affordable = params.minStake > 0n ? Number(free / params.minStake) : this.opts.batch;
+    const open = store.tasksByStatus('open').slice(0, Math.min(this.opts.batch, affordable));
     await Promise.all(
       open.map(async (t) => {
         if (t.deadline <= now + 2) return store.updateTask(t.taskId, { status: 'skipped', error: 'deadline too close' });
@@ -135,13 +141,18 @@ export class Worker implements Role {
           if (bad) return store.updateTask(t.taskId, { status: 'skipped', error: bad });
           store.updateTask(t.taskId, { inputs: batchInputsToJson(items) });
         }
+        // A claim that reverted for lack of free stake is retried later under the next attempt key.
+        const attempt = Number(store.getKv(`claim-attempt:${t.taskId}`) ?? '0');
+        const key = attempt === 0 ? `claim:${t.taskId}` : `claim:${t.taskId}:a${attempt}`;
         try {
-          const r = await sendCall(this.ctx, `claim:${t.taskId}`, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'claim', [BigInt(t.taskId), this.agentId!]);
+          const r = await sendCall(this.ctx, key, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'claim', [BigInt(t.taskId), this.agentId!]);
           store.updateTask(t.taskId, { status: 'claimed', worker: this.ctx.account });
           store.addTaskTx(t.taskId, 'claim', r.transactionHash);
           inc(this.ctx, 'verity_node_tasks_claimed_total');
         } catch (e) {
-          if (e instanceof TxFailedError) {
+          if (failedWith(e, 'StakingInsufficientStake') && attempt < 20) {
+            store.setKv(`claim-attempt:${t.taskId}`, String(attempt + 1));
+          } else if (e instanceof TxFailedError) {
             store.updateTask(t.taskId, { status: 'lost', error: e.message.split('\n')[0]! });
           } else throw e;
         }
