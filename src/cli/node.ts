@@ -162,6 +162,26 @@ export function registerNodeCommands(program: Command): void {
       out(!!o.json, d, `deployed on chain ${d.chainId}: TaskMarket ${d.addresses.taskMarket}, DisputeGame ${d.addresses.disputeGame}\nmodels: ${Object.entries(d.models).map(([n, m]) => `${n}=#${m.id}`).join(', ')}\nwritten to ${o.out}`);
     });
 
+  // ---------------------------------------------------------------- model register
+  const model = program.commands.find((c) => c.name() === 'model') ?? program.command('model');
+  model
+    .command('register <model>')
+    .description('register a model (a shipped name or a .vqm file) in the ModelRegistry; adds it to the deployment file')
+    .option('--rpc <url>', 'RPC URL (or VERITY_RPC)')
+    .option('--key <hex>', 'private key (or VERITY_KEY)')
+    .option('--deployment <file>', 'deployment file (or VERITY_DEPLOYMENT); updated with the new model')
+    .option('--json', 'print JSON')
+    .action(async (spec: string, o: { rpc?: string; key?: string; deployment?: string; json?: boolean }) => {
+      await keccakReady;
+      const path = o.deployment ?? process.env.VERITY_DEPLOYMENT;
+      const dep = readDeployment(path);
+      const c = { ...(await clients(need(o.rpc ?? process.env.VERITY_RPC ?? dep.rpc, '--rpc', 'VERITY_RPC'), keyOf(o.key))), addresses: dep.addresses };
+      const r = await registerModelSpec(c, spec);
+      dep.models[r.name] = { id: r.id, root: r.root };
+      writeFileSync(path!, `${JSON.stringify(dep, null, 2)}\n`);
+      out(!!o.json, r, `model ${r.name} registered as #${r.id} (root ${r.root}); ${path} updated`);
+    });
+
   // ---------------------------------------------------------------- agent register
   program
     .command('agent')
@@ -297,6 +317,16 @@ export function registerNodeCommands(program: Command): void {
 }
 
 /** Deploys the protocol, registers models and funds accounts; writes and returns the deployment file. */
+/** Registers a shipped model name or a .vqm file in the ModelRegistry: its modelRoot and the ops it uses. */
+export async function registerModelSpec(pc: ProtocolClients, spec: string): Promise<{ name: string; id: string; root: Hex; hash: Hex }> {
+  const m = loadModelSpec(spec);
+  let bitmap = 0n;
+  for (const n of m.nodes) bitmap |= 1n << BigInt(OP_TYPES.indexOf(n.op));
+  const root = modelRootHex(m) as Hex;
+  const r = await registerModel(pc, { modelRoot: root, metadataURI: `verity:model:${m.name}`, opsBitmap: bitmap });
+  return { name: m.name, id: String(r.modelId), root, hash: r.hash };
+}
+
 export async function deploy(
   rpc: string,
   key: Hex,
@@ -309,12 +339,8 @@ export async function deploy(
   const pc: ProtocolClients = { ...c, addresses };
   const models: DeploymentFile['models'] = {};
   for (const spec of o.models) {
-    const m = loadModelSpec(spec);
-    let bitmap = 0n;
-    for (const n of m.nodes) bitmap |= 1n << BigInt(OP_TYPES.indexOf(n.op));
-    const root = modelRootHex(m) as Hex;
-    const r = await registerModel(pc, { modelRoot: root, metadataURI: `verity:model:${m.name}`, opsBitmap: bitmap });
-    models[m.name] = { id: String(r.modelId), root };
+    const r = await registerModelSpec(pc, spec);
+    models[r.name] = { id: r.id, root: r.root };
   }
   for (const a of o.fund) {
     await sendContractTransaction(pc, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [getAddress(a), 100_000n * E18] });
