@@ -10,6 +10,9 @@
  * claims/<name>.json ({model, modelRoot, input, traceRoot}, computed in Node) so the page can be opened as
  * index.html?claim=claims/wine-mlp.json to check a committed result.
  *
+ * A node serves the same page at /app (src/node/claims.ts bundles it with src/web/app-bundle.ts; this dist/web copy is
+ * its fallback when esbuild is not installed), where ?task=<id> checks a committed task read from the chain.
+ *
  * Also writes dist/web/dashboard/ (index.html, app.js with chart.js, style.css): the network dashboard a node serves
  * at /dashboard. A node bundles it itself when esbuild is installed; this copy is its fallback when not.
  */

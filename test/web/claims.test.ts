@@ -91,7 +91,6 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
   }
 
   beforeAll(async () => {
-    const t0 = Date.now();
     net = await testNet([q]);
     modelRoot = new LocalEngineProvider([q]).modelRoots()[0]!.toLowerCase() as `0x${string}`;
     honest = await node('worker', 1);
@@ -111,17 +110,14 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
-    console.log('beforeAll ms', Date.now() - t0);
   }, 180_000);
 
   afterAll(async () => {
-    const t0 = Date.now();
     await chromium?.close();
     await api?.close();
     for (const n of nodes) await n.stop().catch(() => undefined);
     await net?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    console.log('afterAll ms', Date.now() - t0);
   });
 
   it('serves the model bytes, the claim routes and the page (zod-valid, in the OpenAPI document, readable errors)', async () => {
