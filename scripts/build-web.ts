@@ -10,7 +10,7 @@
  * claims/<name>.json ({model, modelRoot, input, traceRoot}, computed in Node) so the page can be opened as
  * index.html?claim=claims/wine-mlp.json to check a committed result.
  *
- * A node serves the same page at /app (src/node/claims.ts bundles it with src/web/app-bundle.ts; this dist/web copy is
+ * A node serves the same page at /app (src/node/claims.ts bundles it with src/web/bundle.ts; this dist/web copy is
  * its fallback when esbuild is not installed), where ?task=<id> checks a committed task read from the chain.
  *
  * Also writes dist/web/dashboard/ (index.html, app.js with chart.js, style.css): the network dashboard a node serves
@@ -20,7 +20,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundleDashboard } from '../src/web/dashboard-bundle.js';
+import { bundlePage } from '../src/web/bundle.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WEB_SRC = join(ROOT, 'src', 'web');
@@ -82,7 +82,7 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   for (const f of ['index.html', 'style.css']) copyFileSync(join(WEB_SRC, f), join(outdir, f));
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(ROOT, p)));
   const bytes = readFileSync(join(outdir, 'app.js')).length;
-  const dash = await bundleDashboard({ minify: opts.minify ?? true });
+  const dash = await bundlePage('dashboard', { minify: opts.minify ?? true });
   mkdirSync(join(outdir, 'dashboard'), { recursive: true });
   writeFileSync(join(outdir, 'dashboard', 'index.html'), dash.html);
   writeFileSync(join(outdir, 'dashboard', 'app.js'), dash.js);

@@ -162,8 +162,8 @@ export function appAssets(): Promise<AppAssets> {
   assets ??= (async () => {
     let a: AppAssets;
     try {
-      const { bundleApp } = await import('../web/app-bundle.js');
-      a = await bundleApp();
+      const { bundlePage } = await import('../web/bundle.js');
+      a = await bundlePage('app');
     } catch (e) {
       const dir = join(REPO, 'dist', 'web');
       try {

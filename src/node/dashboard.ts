@@ -533,8 +533,8 @@ let assets: Promise<DashboardAssets> | undefined;
 export function dashboardAssets(): Promise<DashboardAssets> {
   assets ??= (async () => {
     try {
-      const { bundleDashboard } = await import('../web/dashboard-bundle.js');
-      return await bundleDashboard();
+      const { bundlePage } = await import('../web/bundle.js');
+      return await bundlePage('dashboard');
     } catch (e) {
       const dir = join(REPO, 'dist', 'web', 'dashboard');
       try {
