@@ -224,12 +224,19 @@ export class DisputeClient {
     return this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'levelsPerMove' });
   }
 
-  /** The claimant's tensor roots, from its RootsRevealed event. */
+  /**
+   * The claimant's tensor roots, from its RootsRevealed event. Called once the game's state says the
+   * roots are revealed; an RPC's log index can trail its state (seen on a loaded anvil, common on
+   * public RPCs), so an empty answer is retried for a bounded while before it is an error.
+   */
   async revealedRoots(gameId: bigint): Promise<Hex[]> {
-    const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'RootsRevealed', args: { gameId }, fromBlock: 0n, strict: true });
-    const last = logs[logs.length - 1];
-    if (!last) throw new DisputeClientError(`Game ${gameId} has no revealed roots yet.`);
-    return [...last.args.roots];
+    for (let attempt = 0; ; attempt++) {
+      const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'RootsRevealed', args: { gameId }, fromBlock: 0n, strict: true });
+      const last = logs[logs.length - 1];
+      if (last) return [...last.args.roots];
+      if (attempt >= 50) throw new DisputeClientError(`Game ${gameId} has no revealed roots yet.`, { hint: 'The RPC returned no RootsRevealed log for 10 s although the game is past that move.' });
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** The children the claimant revealed last, from its ChildrenRevealed events. */
