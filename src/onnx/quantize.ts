@@ -376,7 +376,6 @@ class Quantizer {
       case 'MatMul':
         return this.emitMatMul(n);
       case 'Add':
-      case 'Sub':
       case 'Mul':
         return this.emitBinary(n);
       case 'MaxPool':
@@ -526,12 +525,9 @@ class Quantizer {
   }
 
   private emitBinary(n: FNode): void {
+    // Folding leaves no Sub (x − y is Add(x, Neg(y))), and a constant operand second.
     let [an, bn] = n.inputs;
-    const sub = n.op === 'Sub';
-    if (this.isConst(an)) {
-      if (sub) throw new QuantizeError('Sub of a constant minus an activation is not supported', { details: `node "${n.name}"` });
-      [an, bn] = [bn, an];
-    }
+    if (this.isConst(an)) [an, bn] = [bn, an];
     const yName = n.outputs[0];
     const yShape = this.shape(yName);
     const yq = this.paramsOf(yName);
@@ -554,7 +550,6 @@ class Quantizer {
     let bq: QParams;
     if (constB) {
       let values = Array.from(constB.data);
-      if (sub) values = values.map((v) => -v);
       if (n.op !== 'Mul') {
         // Constant addends beyond what can move the saturated output are clamped first, so a
         // −1e4 mask entry does not blow the scale of the real ones (the output saturates either way).
@@ -583,7 +578,7 @@ class Quantizer {
     } else {
       const m = quantizeMultipliers([a.q.scale / yq.scale, bq.scale / yq.scale]);
       attrs.aMult = m.mults[0];
-      attrs.bMult = sub && !constB ? -m.mults[1] : m.mults[1];
+      attrs.bMult = m.mults[1];
       attrs.shift = m.shift;
     }
     const y = this.define(yName, 'i8', yShape, layout, yq);

@@ -5,9 +5,8 @@
  * start + i·step. Unlisted axes are taken whole.
  */
 import { sizeOf } from '../ir.js';
-import { batchKernel, type Kernel, NodeContext, stridesOf } from './common.js';
-import { resident, scratch, wasmKernels } from '../wasm.js';
-import { align16, copyIn8, copyOut } from './wasmdense.js';
+import { type Kernel, NodeContext, stridesOf } from './common.js';
+import { gatherKernel, stridedIndexMap } from './indexmap.js';
 
 export function sliceLength(start: number, end: number, step: number): number {
   return Math.max(0, Math.ceil((end - start) / step));
@@ -47,44 +46,8 @@ export function prepare(ctx: NodeContext): Kernel {
   ctx.outDtype([ctx.inputs[0].dtype]);
   ctx.outShape(os);
   const inStr = stridesOf(xs);
-  const total = sizeOf(os);
-  const map = new Int32Array(total);
-  const idx = new Array<number>(r).fill(0);
   let base = 0;
   for (let a = 0; a < r; a++) base += st[a] * inStr[a];
-  let off = base;
-  for (let e = 0; e < total; e++) {
-    map[e] = off;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a]++;
-      off += sp[a] * inStr[a];
-      if (idx[a] < os[a]) break;
-      off -= sp[a] * inStr[a] * idx[a];
-      idx[a] = 0;
-    }
-  }
-  const inSize = sizeOf(xs);
-  const dt = ctx.inputs[0].dtype;
-  const w = wasmKernels();
-  if (w && dt !== 'i32') {
-    // WebAssembly: a byte gather through the resident index map, item by item.
-    const M = resident(map);
-    return batchKernel((ins, out, B) => {
-      const xBytes = align16(B * inSize);
-      const base = scratch(xBytes + B * total);
-      const yo = base + xBytes;
-      copyIn8(dt, ins[0].data, base);
-      for (let item = 0; item < B; item++) w.gather8(M.off, base + item * inSize, yo + item * total, total, 0);
-      copyOut(dt, out.data, yo, B * total);
-    });
-  }
-  return batchKernel((ins, out, B) => {
-    const x = ins[0].data;
-    const y = out.data;
-    for (let item = 0; item < B; item++) {
-      const xo = item * inSize;
-      const yo = item * total;
-      for (let i = 0; i < total; i++) y[yo + i] = x[xo + map[i]];
-    }
-  });
+  const map = stridedIndexMap(base, inStr.map((s, a) => sp[a] * s), os);
+  return gatherKernel(ctx.inputs[0].dtype, map, sizeOf(xs));
 }

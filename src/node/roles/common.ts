@@ -3,6 +3,9 @@ import { decodeTrace } from '../engine-provider.js';
 import { DisputeMachine } from '../dispute-fsm.js';
 import type { NodeContext } from '../context.js';
 import type { DisputeRow } from '../store.js';
+import type { Hex } from 'viem';
+import { tensorFromArg } from '../context.js';
+import { tensorToJson, type TensorJson } from '../engine-provider.js';
 
 export type RoleName = 'worker' | 'verifier' | 'requester';
 
@@ -43,4 +46,15 @@ export class DisputeBook {
       }
     }
   }
+}
+
+/** The input tensors published with single tasks in a batch of market logs, by task id (InputPublished). */
+export function publishedInputs(logs: readonly { eventName: string; args: unknown }[]): Map<string, { inputHash: Hex; inputs: TensorJson[] }> {
+  const inputs = new Map<string, { inputHash: Hex; inputs: TensorJson[] }>();
+  for (const l of logs) {
+    if (l.eventName !== 'InputPublished') continue;
+    const a = l.args as { taskId: bigint; inputHash: Hex; inputs: { dtype: number; shape: number[]; data: Hex }[] };
+    inputs.set(String(a.taskId), { inputHash: a.inputHash, inputs: a.inputs.map((t) => tensorToJson(tensorFromArg(t))) });
+  }
+  return inputs;
 }

@@ -17,7 +17,7 @@ import { outputHashOf } from '../../chain/io.js';
 import { chainNow, ensureApprovals, inc, logsOf, modelRootOf, scan, sendCall, tensorFromArg, type NodeContext } from '../context.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../tx.js';
-import { DisputeBook, type Role } from './common.js';
+import { DisputeBook, publishedInputs, type Role } from './common.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
 import type { TaskRow } from '../store.js';
 
@@ -61,12 +61,7 @@ export class Verifier implements Role {
     const { store, addresses } = this.ctx;
     const me = this.ctx.account.toLowerCase();
     await scan(this.ctx, 'verifier', addresses.taskMarket, taskMarketAbi, ['TaskPosted', 'InputPublished', 'ResultCommitted', 'BatchCommitted'], async (logs) => {
-      const inputs = new Map<string, { inputHash: Hex; inputs: TensorJson[] }>();
-      for (const l of logs) {
-        if (l.eventName !== 'InputPublished') continue;
-        const a = l.args as { taskId: bigint; inputHash: Hex; inputs: { dtype: number; shape: number[]; data: Hex }[] };
-        inputs.set(String(a.taskId), { inputHash: a.inputHash, inputs: a.inputs.map((t) => tensorToJson(tensorFromArg(t))) });
-      }
+      const inputs = publishedInputs(logs);
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
           const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; inputRoot: Hex; itemCount: number; fee: bigint; deadline: bigint };

@@ -16,11 +16,11 @@
 import type { Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf, tensorArg } from '../../chain/io.js';
-import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, inc, logsOf, modelRootOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
+import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, inc, logsOf, modelRootOf, readTask, scan, sendCall, withdrawAll, type NodeContext } from '../context.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
-import { DisputeBook, type Role } from './common.js';
+import { DisputeBook, publishedInputs, type Role } from './common.js';
 import type { TaskRow } from '../store.js';
 
 export interface WorkerOptions {
@@ -70,12 +70,7 @@ export class Worker implements Role {
     const { store, addresses } = this.ctx;
     const me = this.ctx.account.toLowerCase();
     await scan(this.ctx, 'worker', addresses.taskMarket, taskMarketAbi, ['TaskPosted', 'InputPublished', 'ResultChallenged'], async (logs) => {
-      const inputs = new Map<string, { inputHash: Hex; inputs: TensorJson[] }>();
-      for (const l of logs) {
-        if (l.eventName !== 'InputPublished') continue;
-        const a = l.args as { taskId: bigint; inputHash: Hex; inputs: { dtype: number; shape: number[]; data: Hex }[] };
-        inputs.set(String(a.taskId), { inputHash: a.inputHash, inputs: a.inputs.map((t) => tensorToJson(tensorFromArg(t))) });
-      }
+      const inputs = publishedInputs(logs);
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
           const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; inputRoot: Hex; itemCount: number; fee: bigint; deadline: bigint };
