@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
+import { checkOnnx, type CheckReport } from '../onnx/check.js';
 import { encodeModel, decodeModel } from '../engine/format.js';
 import { prepareModel, runModel } from '../engine/run.js';
 import { progressBar } from './progress.js';
@@ -15,6 +16,7 @@ export class CliInputError extends BaseError {
 
 const calibrationFile = z.object({
   shape: z.array(z.number().int().positive()).optional(),
+  shapes: z.array(z.array(z.number().int().positive())).optional(),
   calibration: z.array(z.array(z.number())).optional(),
   x: z.array(z.array(z.number())).optional(),
 });
@@ -51,6 +53,27 @@ export function rowsFrom(v: unknown, where: string): number[][] {
 
 export function registerModelCommands(program: Command): void {
   const model = program.command('model').description('import, inspect and run quantized models');
+
+  model
+    .command('check <onnx>')
+    .description('list every node of an ONNX model that will not import, with the nearest supported rewrite')
+    .option('--calibration <json>', 'calibration rows (as for import); synthetic rows when absent')
+    .option('--shape <dims>', 'non-batch input dims, comma-separated; several inputs separated by ";"')
+    .option('--json', 'print the report as JSON')
+    .action((onnxPath: string, o: { calibration?: string; shape?: string; json?: boolean }) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(onnxPath);
+      } catch (e) {
+        throw new CliInputError('Cannot read the ONNX file', { details: `${onnxPath}: ${(e as Error).message}` });
+      }
+      const cal = o.calibration ? calibrationOf(o.calibration) : undefined;
+      const shapes = parseShapes(o.shape) ?? cal?.shapes;
+      const r = checkOnnx(bytes, { inputShapes: shapes, calibration: cal?.rows }, onnxPath);
+      if (o.json) console.log(JSON.stringify(r));
+      else console.log(formatCheck(onnxPath, r));
+      if (r.issues.length > 0) process.exitCode = 1;
+    });
 
   model
     .command('import <onnx>')
@@ -137,6 +160,44 @@ export function registerModelCommands(program: Command): void {
         for (const n of nodes) console.log(`${String(n.i).padStart(4)} ${n.op.padEnd(18)} [${n.shape}] ${n.name}`);
       }
     });
+}
+
+/** "13" → [[13]]; "40;40" → [[40], [40]]; "1,8,8" → [[1, 8, 8]]. */
+export function parseShapes(spec: string | undefined): number[][] | undefined {
+  if (spec === undefined) return undefined;
+  const shapes = spec.split(';').map((part) => part.split(',').map((d) => Number(d.trim())));
+  if (shapes.some((s) => s.some((d) => !Number.isSafeInteger(d) || d < 1))) {
+    throw new CliInputError('--shape must be positive integers separated by commas (inputs by ";")', { details: `got "${spec}"` });
+  }
+  return shapes;
+}
+
+/** Calibration rows and optional shapes from a calibration file ("shape" for one input, "shapes" for several). */
+function calibrationOf(path: string): { rows: number[][]; shapes?: number[][] } {
+  const cal = calibrationFile.safeParse(readJson(path, 'calibration file'));
+  if (!cal.success) {
+    throw new CliInputError('Calibration file has the wrong form', { details: `${path}: ${cal.error.issues[0]?.message} at ${cal.error.issues[0]?.path.join('.')}` });
+  }
+  const rows = cal.data.calibration ?? cal.data.x;
+  if (!rows) throw new CliInputError('Calibration file has no rows', { details: `${path} needs a "calibration" or "x" field` });
+  const shapes = cal.data.shapes ?? (cal.data.shape ? [cal.data.shape] : undefined);
+  return { rows, shapes };
+}
+
+export function formatCheck(path: string, r: CheckReport): string {
+  const lines: string[] = [];
+  const ins = r.inputs.map((i) => `${i.name} ${i.dtype}[${i.shape.join(',')}]`).join(', ');
+  if (r.issues.length === 0) lines.push(`${path}: all ${r.nodes} nodes import (opset ${r.opset}; inputs ${ins})`);
+  else {
+    lines.push(`${path}: ${r.issues.length} node${r.issues.length === 1 ? '' : 's'} will not import (of ${r.nodes}; opset ${r.opset}${ins ? `; inputs ${ins}` : ''})`);
+    for (const i of r.issues) {
+      lines.push(`  ${i.op} "${i.node}" [${i.stage}]: ${i.reason}`);
+      lines.push(`      rewrite: ${i.rewrite}`);
+    }
+  }
+  if (!r.complete) lines.push('  (the check stopped early: fix these and run it again for the rest)');
+  for (const n of r.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n');
 }
 
 function safeParse(s: string): unknown {

@@ -4,6 +4,7 @@
  * a bad input, and so a fuzzed file never escapes as a bare TypeError/RangeError.
  */
 import { BaseError } from '../errors.js';
+import { rewriteHint } from './support.js';
 
 /** The bytes are not a decodable ModelProto (malformed or truncated protobuf). */
 export class OnnxDecodeError extends BaseError {
@@ -46,17 +47,21 @@ export class OnnxUnsupportedOpError extends BaseError {
   readonly supported: readonly string[];
   /** Why this node is unsupported when the op type itself is known (e.g. "3-D Conv"). */
   readonly reason: string | undefined;
+  /** The nearest rewrite that does import (src/onnx/support.ts). */
+  readonly rewrite: string;
 
-  constructor(p: { opType: string; nodeName: string; nodeIndex: number; supported: readonly string[]; reason?: string }) {
+  constructor(p: { opType: string; nodeName: string; nodeIndex: number; supported: readonly string[]; reason?: string; rewrite?: string }) {
+    const rewrite = p.rewrite ?? rewriteHint(p.opType);
     super(`Unsupported ONNX op ${p.opType} at node "${p.nodeName}" (#${p.nodeIndex})${p.reason ? `: ${p.reason}` : ''}`, {
       details: p.reason ? `${p.opType} node "${p.nodeName}": ${p.reason}` : `node #${p.nodeIndex} "${p.nodeName}" has op type ${p.opType}`,
-      hint: `Supported ops: ${p.supported.join(', ')}. Re-export the model without this op, or replace it with supported ones.`,
+      hint: `Nearest supported rewrite: ${rewrite}. Supported ops: ${p.supported.join(', ')}.`,
     });
     this.opType = p.opType;
     this.nodeName = p.nodeName;
     this.nodeIndex = p.nodeIndex;
     this.supported = p.supported;
     this.reason = p.reason;
+    this.rewrite = rewrite;
   }
 }
 

@@ -12,7 +12,7 @@ import { Gemm, Linear, MatMul } from './ops/linalg.js';
 import { BatchNormalization, LayerNormalization, Softmax } from './ops/norm.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './ops/pool.js';
 import * as Q from './ops/quant.js';
-import { ReduceMean } from './ops/reduce.js';
+import { ReduceMax, ReduceMean, ReduceSum } from './ops/reduce.js';
 import { Concat, Gather, Slice, Split } from './ops/select.js';
 import * as S from './ops/shape.js';
 import { shapeStr, type FTensor } from './tensor.js';
@@ -27,7 +27,7 @@ const OPS: Record<string, OpImpl> = {
   Cast: E.Cast, Identity: E.Identity, Dropout: E.Dropout,
   // linear algebra, convolution, pooling, normalization
   Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, LayerNormalization, Softmax,
-  ReduceMean,
+  ReduceMean, ReduceSum, ReduceMax,
   // data movement and generators
   Reshape: S.Reshape, Flatten: S.Flatten, Squeeze: S.Squeeze, Unsqueeze: S.Unsqueeze, Transpose: S.Transpose,
   Expand: S.Expand, Shape: S.Shape, Constant: S.Constant, ConstantOfShape: S.ConstantOfShape, Range: S.Range,

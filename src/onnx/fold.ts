@@ -11,7 +11,7 @@
  *     whose output shapes must equal the source graph's.
  * The folded graph computes the same function as the source (tests compare both runs).
  */
-import { OnnxGraphError, OnnxShapeError } from './errors.js';
+import { OnnxGraphError, OnnxShapeError, type OnnxUnsupportedOpError } from './errors.js';
 import { describeTensor, runFloat, type ExecLimits } from './floatexec.js';
 import type { FloatGraph, GraphInput } from './graph.js';
 import type { OnnxModel } from './load.js';
@@ -34,6 +34,9 @@ export interface FoldedGraph extends FloatGraph {
 export interface FoldOptions {
   /** Resource limits for the shape-inference runs (defaults: DEFAULT_LIMITS). */
   limits?: Partial<ExecLimits>;
+  /** Check mode: nodes left in a non-canonical form are reported here instead of thrown (the
+   *  folded graph then still runs in float, but does not quantize as a whole). */
+  collect?: (e: OnnxUnsupportedOpError) => void;
 }
 
 /** Concrete shapes for the graph inputs, checked against the declared ones. */
@@ -102,7 +105,7 @@ export function foldGraph(model: OnnxModel, inputShapes: Record<string, number[]
   pruneConsts(s);
 
   const folded: FloatGraph = { inputs, outputs: [...g.outputs], nodes: s.nodes, consts: s.consts, opset: model.opset };
-  checkCanonical(folded);
+  checkCanonical(folded, opts.collect);
   const after = shapesOf(runFloat(folded, feeds, { keep: 'all', limits: opts.limits }));
   for (const o of g.outputs) {
     const a = shapes.get(o);

@@ -57,8 +57,26 @@ interface QT {
   q: QParams;
 }
 
-export function quantizeGraph(g: FoldedLike, ranges: Map<string, Range>, meta: QuantizeMeta): QModel {
-  return new Quantizer(g, ranges, meta).run();
+export interface QuantizeOptions {
+  /**
+   * Check mode (`verity model check`): a node that cannot be quantized is reported here instead of
+   * thrown, its outputs get placeholder tensors, and quantization goes on, so every failing node is
+   * found in one pass. The returned model is then not meant to be run.
+   */
+  collect?: (node: FNode, error: QuantizeError) => void;
+  /** Nodes (by name) already known not to import: treated as failing without trying them. */
+  known?: ReadonlySet<string>;
+}
+
+export function quantizeGraph(g: FoldedLike, ranges: Map<string, Range>, meta: QuantizeMeta, opts: QuantizeOptions = {}): QModel {
+  return new Quantizer(g, ranges, meta, opts).run();
+}
+
+/** The nearest supported form for a float-graph node the quantizer rejects. */
+function quantizeRewrite(op: string): string {
+  if (BINARY_ELEMENTWISE.has(op)) return 'an elementwise chain of one activation (a table), or Add/Mul/Div of two activations of the same shape or broadcasting';
+  if (UNARY_OPS.has(op)) return 'keep the function inside a chain of one activation (it becomes one table)';
+  return 'see docs/ops.md §Supported ONNX ops for the ops the integer engine implements';
 }
 
 class Quantizer {
@@ -77,8 +95,43 @@ class Quantizer {
     private readonly g: FoldedLike,
     private readonly ranges: Map<string, Range>,
     private readonly meta: QuantizeMeta,
+    private readonly opts: QuantizeOptions = {},
   ) {
     this.nodesList = [...g.nodes];
+  }
+
+  /** One node, with its errors located (op, node, a rewrite hint); in check mode, collected. */
+  private emitChecked(node: FNode): void {
+    try {
+      if (this.opts.known?.has(node.name)) throw new QuantizeError('Not importable (reported earlier)', { op: node.op, node: node.name });
+      this.emit(node);
+    } catch (e) {
+      if (!(e instanceof QuantizeError)) throw e;
+      const err =
+        e.node !== undefined
+          ? e
+          : new QuantizeError(e.shortMessage, {
+              op: node.op,
+              node: node.name,
+              details: e.details ?? `node "${node.name}" (${node.op})`,
+              hint: e.hint ?? `nearest supported rewrite: ${quantizeRewrite(node.op)}`,
+              cause: e,
+            });
+      if (!this.opts.collect) throw err;
+      this.opts.collect(node, err);
+      this.placeholders(node);
+    }
+  }
+
+  /** Check mode: stand-in tensors for a failed node's outputs, so its readers can still be tried. */
+  private placeholders(node: FNode): void {
+    const outs = [...node.outputs, this.fused.get(node)?.node.outputs[0] ?? ''];
+    for (const o of outs) {
+      if (!o || this.q.has(o)) continue;
+      const shape = this.g.shapes.get(o) ?? [1];
+      const r = this.ranges.get(o);
+      this.define(o, 'i8', shape, 'plain', r ? activationParams(r.min, r.max) : { scale: 1, zeroPoint: 0 });
+    }
   }
 
   run(): QModel {
@@ -102,7 +155,7 @@ class Quantizer {
     }
     for (const node of this.nodesList) {
       if (this.skip.has(node)) continue;
-      this.emit(node);
+      this.emitChecked(node);
     }
     const outputs = this.g.outputs.map((name) => this.plain(this.get(name, 'graph output')).id);
     return {

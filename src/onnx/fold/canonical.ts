@@ -82,20 +82,22 @@ function formProblem(n: FNode, isConst: (t: string) => boolean): string | undefi
  * its index in the folded graph), OnnxMissingTensorError for a read of an undefined tensor, and
  * OnnxGraphError for a graph input no output depends on.
  */
-export function checkCanonical(g: FloatGraph): void {
+export function checkCanonical(g: FloatGraph, collect?: (e: OnnxUnsupportedOpError) => void): void {
   const defined = new Set<string>([...g.consts.keys(), ...g.inputs.map((i) => i.name)]);
   const isConst = (t: string) => t !== '' && g.consts.has(t);
   g.nodes.forEach((n, index) => {
     for (const t of n.inputs) if (t && !defined.has(t)) throw new OnnxMissingTensorError({ tensor: t, node: n.name });
     const reason = CANON.has(n.op) ? formProblem(n, isConst) : undefined;
     if (!CANON.has(n.op) || reason) {
-      throw new OnnxUnsupportedOpError({
+      const e = new OnnxUnsupportedOpError({
         opType: n.op,
         nodeName: n.name,
         nodeIndex: index,
         supported: CANONICAL_OPS,
         reason: reason ?? 'it remains after constant folding (its inputs are computed at run time), and the integer engine has no such op',
       });
+      if (!collect) throw e;
+      collect(e);
     }
     for (const o of n.outputs) if (o) defined.add(o);
   });

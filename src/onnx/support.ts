@@ -1,0 +1,150 @@
+/**
+ * What the importer accepts, in one place: the ONNX ops a model may contain (with the opsets the
+ * importer implements and how each reaches the integer engine), and, for ops it does not accept,
+ * the nearest rewrite that does import. docs/ops.md and the README print SUPPORTED_ONNX_OPS;
+ * test/onnx/support.test.ts checks that the README's list equals this table and that every entry
+ * really imports. Pure data: no imports.
+ */
+
+/** How an ONNX op reaches the integer graph. */
+export type SupportKind =
+  /** becomes one integer engine op (or a fixed group of them) */
+  | 'integer'
+  /** an elementwise function of one activation: part of a committed 256-entry lookup table */
+  | 'table'
+  /** rewritten by the importer into other supported ops */
+  | 'rewrite'
+  /** only where its inputs are constant after folding (shape arithmetic, masks built from constants) */
+  | 'folded';
+
+export interface OpSupport {
+  op: string;
+  /** ai.onnx opsets the importer implements for this op (torch.onnx.export emits 13–17). */
+  opsets: string;
+  kind: SupportKind;
+  /** What it becomes, for the table. */
+  becomes: string;
+}
+
+const T = (op: string, becomes = 'Lut', opsets = '6–21'): OpSupport => ({ op, opsets, kind: 'table', becomes });
+
+export const SUPPORTED_ONNX_OPS: readonly OpSupport[] = [
+  { op: 'Gemm', opsets: '7–21', kind: 'integer', becomes: 'Linear' },
+  { op: 'MatMul', opsets: '9–21', kind: 'integer', becomes: 'Linear (constant weight) or MatMul (two activations)' },
+  { op: 'Conv', opsets: '1–21', kind: 'integer', becomes: 'Conv (2-D, NHWC, groups, dilations)' },
+  { op: 'Add', opsets: '7–21', kind: 'integer', becomes: 'Add (activation + constant or + activation, broadcasting, own scales)' },
+  { op: 'Sub', opsets: '7–21', kind: 'rewrite', becomes: 'Add(a, Neg(b)): Add + Lut' },
+  { op: 'Mul', opsets: '7–21', kind: 'integer', becomes: 'Mul (by a constant or of two activations, broadcasting)' },
+  { op: 'Div', opsets: '7–21', kind: 'rewrite', becomes: 'Mul by 1/c (constant divisor) or Mul(a, Reciprocal(b)) (two activations)' },
+  { op: 'Sum', opsets: '8–21', kind: 'rewrite', becomes: 'chain of Add' },
+  { op: 'MaxPool', opsets: '8–21', kind: 'integer', becomes: 'MaxPool (2-D, ceil_mode, dilations)' },
+  { op: 'AveragePool', opsets: '7–21', kind: 'integer', becomes: 'AveragePool (2-D)' },
+  { op: 'GlobalAveragePool', opsets: '1–21', kind: 'integer', becomes: 'GlobalAveragePool' },
+  { op: 'Softmax', opsets: '1–21', kind: 'integer', becomes: 'Softmax (last axis; masked rows)' },
+  { op: 'LayerNormalization', opsets: '17–21', kind: 'integer', becomes: 'LayerNorm (last axis, ≤ 1024)' },
+  { op: 'BatchNormalization', opsets: '9–21', kind: 'rewrite', becomes: 'folded into the preceding Conv/Gemm, else Mul + Add per channel' },
+  { op: 'Gather', opsets: '1–21', kind: 'integer', becomes: 'Gather (embeddings, index selection)' },
+  { op: 'Reshape', opsets: '5–21', kind: 'integer', becomes: 'Reshape' },
+  { op: 'Flatten', opsets: '1–21', kind: 'rewrite', becomes: 'Reshape' },
+  { op: 'Squeeze', opsets: '1–21', kind: 'rewrite', becomes: 'Reshape' },
+  { op: 'Unsqueeze', opsets: '1–21', kind: 'rewrite', becomes: 'Reshape' },
+  { op: 'Transpose', opsets: '1–21', kind: 'integer', becomes: 'Transpose' },
+  { op: 'Concat', opsets: '4–21', kind: 'integer', becomes: 'Concat (inputs requantized to one scale)' },
+  { op: 'Split', opsets: '2–21', kind: 'rewrite', becomes: 'Slice per output' },
+  { op: 'Slice', opsets: '10–21', kind: 'integer', becomes: 'Slice (constant starts/ends/axes/steps)' },
+  { op: 'Expand', opsets: '8–21', kind: 'folded', becomes: 'removed when it does not change the shape' },
+  { op: 'Identity', opsets: '1–21', kind: 'rewrite', becomes: 'removed' },
+  { op: 'Dropout', opsets: '1–21', kind: 'rewrite', becomes: 'removed (inference)' },
+  { op: 'Cast', opsets: '6–21', kind: 'folded', becomes: 'removed when it does not change the type' },
+  { op: 'Shape', opsets: '1–21', kind: 'folded', becomes: 'constant' },
+  { op: 'Constant', opsets: '1–21', kind: 'folded', becomes: 'constant' },
+  { op: 'ConstantOfShape', opsets: '9–21', kind: 'folded', becomes: 'constant' },
+  { op: 'Range', opsets: '11–21', kind: 'folded', becomes: 'constant' },
+  { op: 'Equal', opsets: '7–21', kind: 'folded', becomes: 'constant' },
+  { op: 'Where', opsets: '9–21', kind: 'folded', becomes: 'constant' },
+  T('Relu', 'Lut, or the clamp of the preceding Linear/Conv'),
+  T('Clip', 'Lut, or the clamp of the preceding Linear/Conv (ReLU6)'),
+  T('Sigmoid'),
+  T('Tanh'),
+  T('Erf'),
+  T('Exp'),
+  T('Sqrt'),
+  T('Neg'),
+  T('Abs'),
+  T('Pow', 'Lut (constant exponent)'),
+  T('Reciprocal'),
+  T('Log'),
+  T('LeakyRelu'),
+  T('HardSigmoid'),
+  T('HardSwish', 'Lut', '14–21'),
+  T('Elu'),
+  T('Selu'),
+  T('Celu', 'Lut', '12–21'),
+  T('Softplus'),
+  T('Softsign'),
+  T('Mish', 'Lut', '18–21'),
+  { op: 'PRelu', opsets: '9–21', kind: 'rewrite', becomes: 'Relu(x) − slope·Relu(−x): two Luts, Mul by the slope, Add' },
+  { op: 'ReduceMean', opsets: '1–17', kind: 'rewrite', becomes: 'Linear with weights 1/N over the reduced axes (after a Transpose when they are not last)' },
+  { op: 'ReduceSum', opsets: '1–21', kind: 'rewrite', becomes: 'Linear with weights 1 over the reduced axes' },
+  { op: 'ReduceMax', opsets: '1–17', kind: 'rewrite', becomes: 'MaxPool over the reduced axes' },
+  { op: 'QuantizeLinear', opsets: '10–21', kind: 'integer', becomes: 'graph boundary / folded' },
+  { op: 'DequantizeLinear', opsets: '10–21', kind: 'integer', becomes: 'graph boundary / folded' },
+  { op: 'DynamicQuantizeLinear', opsets: '11–21', kind: 'integer', becomes: 'graph boundary / folded' },
+  { op: 'QLinearMatMul', opsets: '10–21', kind: 'integer', becomes: 'QLinearMatMul' },
+  { op: 'QLinearConv', opsets: '10–21', kind: 'integer', becomes: 'QLinearConv' },
+  { op: 'MatMulInteger', opsets: '10–21', kind: 'integer', becomes: 'MatMulInteger' },
+  { op: 'ConvInteger', opsets: '10–21', kind: 'integer', becomes: 'ConvInteger' },
+];
+
+/** For ops the importer does not accept: the nearest rewrite that imports. */
+const REWRITES: Record<string, string> = {
+  LSTM: 'unroll the recurrence over a fixed sequence length in the exporting code (a Python loop of Linear + Sigmoid/Tanh + Mul/Add per step), then export',
+  GRU: 'unroll the recurrence over a fixed sequence length in the exporting code (a Python loop of Linear + Sigmoid/Tanh + Mul/Add per step), then export',
+  RNN: 'unroll the recurrence over a fixed sequence length in the exporting code (Linear + Tanh per step), then export',
+  Loop: 'export with torch.jit.trace (or the dynamo exporter) on a fixed input length so the loop is unrolled',
+  If: 'export with torch.jit.trace on concrete inputs so the branch is resolved at export time',
+  Scan: 'unroll the scan over a fixed length before export',
+  ConvTranspose: 'replace it with Resize(nearest, ×stride) followed by a Conv (the "resize-convolution" form)',
+  Resize: 'replace nearest upsampling by ×k with a ConvTranspose-free form: Reshape + Concat copies, or fold the upsampling into the next Conv',
+  Upsample: 'replace nearest upsampling by ×k with Reshape + Concat copies, or fold the upsampling into the next Conv',
+  InstanceNormalization: 'Reshape to [N, C, H·W], LayerNormalization over the last axis, Reshape back, then Mul/Add by the per-channel scale and bias',
+  GroupNormalization: 'Reshape to [N, G, C/G·H·W], LayerNormalization over the last axis, Reshape back, then Mul/Add by the per-channel scale and bias',
+  ArgMax: 'drop ArgMax from the exported graph: export the logits and take the argmax of the committed output off-chain',
+  ArgMin: 'drop ArgMin from the exported graph: export the scores and take the argmin off-chain',
+  TopK: 'drop TopK from the exported graph: export the scores and select off-chain',
+  NonZero: 'express the selection as a Mul by a 0/1 mask tensor (no data-dependent shapes)',
+  NonMaxSuppression: 'run NMS on the committed boxes and scores off-chain; export the graph up to them',
+  ReduceMin: 'ReduceMax of Neg(x), then Neg',
+  ReduceProd: 'Exp(ReduceSum(Log(x))) for positive x',
+  ReduceL2: 'Sqrt(ReduceSum(Mul(x, x)))',
+  ReduceLogSumExp: 'Log(ReduceSum(Exp(x)))',
+  Gelu: 'export with opset ≤ 19 (torch emits the Erf or Tanh form, both import as one table)',
+  Einsum: 'rewrite the contraction as MatMul/Transpose/Reshape in the model code',
+  CumSum: 'MatMul by a constant lower-triangular matrix of ones',
+  Not: 'build the mask as 1 − mask (Sub) instead of a boolean Not',
+  Less: 'compute the comparison on constants only (it folds), or use a Relu/Clip-based soft mask',
+  Greater: 'compute the comparison on constants only (it folds), or use a Relu/Clip-based soft mask',
+  Min: 'Min(a, b) = a − Relu(a − b)',
+  Max: 'Max(a, b) = b + Relu(a − b)',
+  Mod: 'compute it on constants only (it folds)',
+  Floor: 'a table of one activation: keep it in a chain of one activation (it folds into a Lut once supported); or remove it',
+  Sin: 'precompute positional encodings as a constant (they fold)',
+  Cos: 'precompute positional encodings as a constant (they fold)',
+  Trilu: 'precompute the causal mask as a constant initializer',
+  Pad: 'fold the padding into the following Conv/Pool pads attribute',
+  Tile: 'Concat of copies along the axis',
+  ScatterND: 'build the tensor with Concat/Slice instead of in-place writes',
+  DepthToSpace: 'Reshape + Transpose + Reshape',
+  SpaceToDepth: 'Reshape + Transpose + Reshape',
+  Attention: 'export without the fused com.microsoft Attention op (plain MatMul/Softmax)',
+};
+
+const GENERIC_REWRITE =
+  'no known rewrite: express it with the supported ops (see docs/ops.md §Supported ONNX ops) or compute it outside the model';
+
+/** The nearest supported rewrite for an op the importer does not accept. */
+export function rewriteHint(op: string): string {
+  const bare = op.includes(':') ? op.slice(op.lastIndexOf(':') + 1) : op;
+  if (op.startsWith('com.microsoft:')) return `export without onnxruntime's fused ops (no --optimize / transformers optimizer): ${REWRITES[bare] ?? 'use the plain ai.onnx ops'}`;
+  return REWRITES[bare] ?? GENERIC_REWRITE;
+}
