@@ -12,6 +12,7 @@ import { allocate, type TensorData } from '../engine/ir.js';
 import type { LocalEngineProvider } from './engine-provider.js';
 import type { NodeStore } from './store.js';
 import { callRequest, TxFailedError, type TxSender } from './tx.js';
+import { LogFollower, type FollowerState } from '../chain/follower.js';
 
 export interface NodeContext {
   store: NodeStore;
@@ -26,6 +27,9 @@ export interface NodeContext {
   metrics: Map<string, number>;
   /** Other nodes' API base URLs, asked for batch data (inputs, element results); see src/node/batch.ts. */
   peers?: string[];
+  /** Chain following (see {@link scan}): confirmations before acting on a log (default 0, fine on anvil; set it on a
+   * public chain), reorg window in blocks (default 64), largest eth_getLogs range (default: the scan's). */
+  follow?: { confirmations?: number; reorgWindow?: number; maxRange?: bigint };
 }
 
 export function inc(ctx: NodeContext, name: string, by = 1): void {
@@ -65,9 +69,16 @@ export interface ScannedLog<T> {
   transactionHash: Hex;
 }
 
+/** One {@link LogFollower} per context and scan name (it keeps the range it learned from the provider). */
+const followers = new WeakMap<NodeContext, Map<string, LogFollower>>();
+
 /**
- * Scans new logs of the given events since the durable cursor `name` (at most `maxRange` blocks per call), returns
- * them in chain order, and advances the cursor only after `handle` has processed them all.
+ * Scans new logs of the given events since the durable cursor `name` (at most `maxRange` blocks per `eth_getLogs`,
+ * halved when the provider refuses a range), returns them in chain order, and advances the cursor only after `handle`
+ * has processed them all. Runs on {@link LogFollower}: logs are handed over once they have `ctx.follow.confirmations`
+ * blocks on top; a reorg within `ctx.follow.reorgWindow` blocks rolls the cursor back and replays, delivering only
+ * logs not handed over before (the intent journal guards sends against a crash between handling and saving); rate
+ * limits (HTTP 429, -32005) are retried with backoff. The cursor lives in the store's kv (`follow:<name>`).
  */
 export async function scan(
   ctx: NodeContext,
@@ -78,23 +89,47 @@ export async function scan(
   handle: (logs: (ScannedLog<Record<string, unknown>> & { eventName: string })[]) => Promise<void> | void,
   maxRange = 5_000n,
 ): Promise<void> {
-  const key = `cursor:${name}`;
-  const from = BigInt(ctx.store.getKv(key) ?? '0');
-  const latest = await ctx.publicClient.getBlockNumber();
-  if (latest < from) return;
-  const to = latest - from > maxRange ? from + maxRange : latest;
-  const logs = await ctx.publicClient.getLogs({ address, fromBlock: from, toBlock: to });
-  const decoded = (parseEventLogs({ abi: abi as Abi, logs } as never) as unknown as {
-    eventName: string;
-    args: Record<string, unknown>;
-    blockNumber: bigint;
-    transactionHash: Hex;
-    logIndex: number;
-  }[])
-    .filter((l) => eventNames.includes(l.eventName))
-    .sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
-  await handle(decoded.map((l) => ({ eventName: l.eventName, args: l.args, blockNumber: l.blockNumber, transactionHash: l.transactionHash })));
-  ctx.store.setKv(key, String(to + 1n));
+  let mine = followers.get(ctx);
+  if (!mine) followers.set(ctx, (mine = new Map()));
+  const fkey = `${name}|${address.toLowerCase()}|${eventNames.join(',')}`;
+  let f = mine.get(fkey);
+  if (!f) {
+    const key = `follow:${name}`;
+    // A cursor from before the follower (`cursor:<name>`, the next block) is where it starts.
+    const legacy = ctx.store.getKv(`cursor:${name}`);
+    f = new LogFollower({
+      client: ctx.publicClient,
+      address,
+      abi,
+      eventNames,
+      fromBlock: legacy ? BigInt(legacy) : 0n,
+      confirmations: ctx.follow?.confirmations ?? 0,
+      reorgWindow: ctx.follow?.reorgWindow ?? 64,
+      maxRange: ctx.follow?.maxRange ?? maxRange,
+      cursor: {
+        load: () => {
+          const v = ctx.store.getKv(key);
+          return v ? (JSON.parse(v) as FollowerState) : undefined;
+        },
+        save: (st) => ctx.store.setKv(key, JSON.stringify(st)),
+      },
+      onReorg: (r) => {
+        inc(ctx, 'verity_node_reorgs_total');
+        ctx.log.warn({ scan: name, from: String(r.from), to: String(r.to), ancestor: String(r.ancestor) }, 'chain reorg: rolling back and replaying');
+      },
+      onBackoff: (b) => {
+        inc(ctx, 'verity_node_rpc_backoffs_total');
+        ctx.log.debug({ scan: name, attempt: b.attempt, delayMs: b.delayMs }, b.reason);
+      },
+    });
+    mine.set(fkey, f);
+  }
+  await f.poll({
+    onLogs: (logs) => handle(logs.map((l) => ({ eventName: l.eventName, args: l.args, blockNumber: l.blockNumber, transactionHash: l.transactionHash }))),
+    onRemoved: (gone) => {
+      inc(ctx, 'verity_node_reorged_logs_total', gone.length);
+    },
+  });
 }
 
 /** Solidity IoCommitments.Tensor → TensorData. */
