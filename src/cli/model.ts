@@ -2,7 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
+import { importOnnx, quantizeInput, dequantizeOutput, argmax, resolveInputs } from '../onnx/import.js';
+import { loadOnnx } from '../onnx/load.js';
+import { quantizationReport, formatReport } from '../onnx/report.js';
 import { checkOnnx, type CheckReport } from '../onnx/check.js';
 import { encodeModel, decodeModel } from '../engine/format.js';
 import { prepareModel, runModel } from '../engine/run.js';
@@ -78,19 +80,16 @@ export function registerModelCommands(program: Command): void {
   model
     .command('import <onnx>')
     .description('quantize an ONNX model with calibration data into a Verity model file')
-    .requiredOption('--calibration <json>', 'JSON with "calibration" (or "x") rows and optionally "shape"')
+    .requiredOption('--calibration <json>', 'JSON with "calibration" (or "x") rows and optionally "shape" (or "shapes" for several inputs)')
     .requiredOption('--out <file>', 'where to write the quantized model (.vqm)')
     .option('--name <name>', 'model name (default: the file name)')
-    .option('--shape <dims>', 'non-batch input dims, comma-separated (default: from the calibration file or the model)')
+    .option('--shape <dims>', 'non-batch input dims, comma-separated; several inputs separated by ";" (default: from the calibration file or the model)')
+    .option('--no-report', 'skip the quantization-error report against onnxruntime')
     .option('--json', 'print a JSON summary')
-    .action((onnxPath: string, o: { calibration: string; out: string; name?: string; shape?: string; json?: boolean }) => {
-      const cal = calibrationFile.safeParse(readJson(o.calibration, 'calibration file'));
-      if (!cal.success) {
-        throw new CliInputError('Calibration file has the wrong form', { details: `${o.calibration}: ${cal.error.issues[0]?.message} at ${cal.error.issues[0]?.path.join('.')}` });
-      }
-      const rows = cal.data.calibration ?? cal.data.x;
-      if (!rows) throw new CliInputError('Calibration file has no rows', { details: `${o.calibration} needs a "calibration" or "x" field` });
-      const shape = o.shape ? o.shape.split(',').map((s) => Number(s.trim())) : cal.data.shape;
+    .action(async (onnxPath: string, o: { calibration: string; out: string; name?: string; shape?: string; report: boolean; json?: boolean }) => {
+      const cal = calibrationOf(o.calibration);
+      const rows = cal.rows;
+      const shapes = parseShapes(o.shape) ?? cal.shapes;
       let bytes: Uint8Array;
       try {
         bytes = readFileSync(onnxPath);
@@ -99,23 +98,27 @@ export function registerModelCommands(program: Command): void {
       }
       const name = o.name ?? onnxPath.replace(/^.*\//, '').replace(/\.onnx$/, '');
       const started = Date.now();
-      const q = importOnnx(bytes, { name, inputShape: shape, calibration: rows, onProgress: progressBar('calibrating') });
+      const q = importOnnx(bytes, { name, inputShapes: shapes, calibration: rows, onProgress: progressBar('calibrating') });
       const file = encodeModel(q);
       writeFileSync(o.out, file);
+      const report = o.report ? await quantizationReport(bytes, q, resolveInputs(loadOnnx(bytes, onnxPath), shapes), rows) : undefined;
       const summary = {
         name,
         out: o.out,
         bytes: file.length,
         nodes: q.nodes.length,
         tensors: q.tensors.length,
+        inputs: q.inputs.map((id) => ({ name: q.tensors[id].name, dtype: q.tensors[id].dtype, shape: q.tensors[id].shape })),
         ops: [...new Set(q.nodes.map((n) => n.op))],
         modelRoot: modelRootHex(q),
         seconds: (Date.now() - started) / 1000,
+        report,
       };
       if (o.json) console.log(JSON.stringify(summary));
       else {
         console.log(`wrote ${o.out}: ${summary.nodes} integer ops (${summary.ops.join(', ')}), ${file.length} bytes`);
         console.log(`model root ${summary.modelRoot}`);
+        if (report) console.log(formatReport(report));
       }
     });
 
