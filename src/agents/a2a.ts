@@ -1,16 +1,10 @@
 /**
  * An A2A endpoint (@a2a-js/sdk v1.0 server core, JSON-RPC binding, served by fastify on 127.0.0.1) for an agent
  * that sells verified inference. Its agent card is derived from the agent's ERC-8004 registration file — the JSON
- * the IdentityRegistry's agent URI points to (a data: URI, so it lives on-chain):
- *
- *   {
- *     "type": "https://eips.ethereum.org/EIPS/eip-8004#registration-v1",
- *     "name", "description",
- *     "endpoints": [{ "name": "A2A", "endpoint": "<base>/.well-known/agent-card.json", "version": "1.0" }],
- *     "registrations": [{ "agentId": <id>, "agentRegistry": "eip155:<chainId>:<IdentityRegistry>" }],
- *     "supportedTrust": ["reputation", "crypto-economic"],
- *     "verity": { "models": [{ "name", "modelRoot" }] }
- *   }
+ * the IdentityRegistry's agent URI points to (a data: URI, so it lives on-chain), in the spec's form (see
+ * ./registration.ts): `services` [{ name: "A2A", endpoint: "<public base>/.well-known/agent-card.json" }, …],
+ * `registrations` [{ agentId, agentRegistry: "eip155:<chainId>:<IdentityRegistry>" }], `supportedTrust`, and the
+ * optional extension `verity: { models: [{ name, modelRoot }] }` (other readers ignore it).
  *
  * card.name / description = the file's; card.supportedInterfaces[0].url is the JSON-RPC endpoint next to the
  * registered agent card URL; card.skills = one `verified_infer` skill per registered model (tags carry the
@@ -40,52 +34,35 @@ import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolClients } from '../chain/types.js';
 import { BaseError } from '../errors.js';
 import type { InferRequest, ModelInfo, VerityNetwork } from './network.js';
+import { agentRegistryId, buildRegistration, parseRegistration, readRegistrationUri, registrationDataUri, serviceOf, type ReadRegistrationOptions, type RegistrationFile } from './registration.js';
 
 export class A2aError extends BaseError {
   override name = 'A2aError';
 }
 
-export const ERC8004_REGISTRATION_TYPE = 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1';
+export { ERC8004_REGISTRATION_TYPE, type RegistrationFile } from './registration.js';
 export const JSONRPC_PATH = '/a2a/jsonrpc';
 
-export interface RegistrationFile {
-  type: typeof ERC8004_REGISTRATION_TYPE;
-  name: string;
-  description: string;
-  endpoints: { name: string; endpoint: string; version?: string }[];
-  registrations: { agentId: number; agentRegistry: string }[];
-  supportedTrust: string[];
-  verity: { models: { name: string; modelRoot: string }[] };
-}
-
-const registrationSchema = z.object({
-  type: z.literal(ERC8004_REGISTRATION_TYPE),
-  name: z.string().min(1),
-  description: z.string(),
-  endpoints: z.array(z.object({ name: z.string(), endpoint: z.string(), version: z.string().optional() })),
-  registrations: z.array(z.object({ agentId: z.number().int(), agentRegistry: z.string() })),
-  supportedTrust: z.array(z.string()),
-  verity: z.object({ models: z.array(z.object({ name: z.string(), modelRoot: z.string() })) }),
-});
-
 /** data:application/json;base64 URI of a registration file (what goes on-chain as the agent URI). */
-export function registrationUri(r: RegistrationFile): string {
-  return `data:application/json;base64,${Buffer.from(JSON.stringify(r), 'utf8').toString('base64')}`;
-}
+export const registrationUri = registrationDataUri;
 
-/** Parses an agent URI holding a registration file (data: URI, base64 or percent-encoded). */
+/** Parses a data: agent URI holding a registration file (any conformant file; `endpoints` accepted for `services`). */
 export function parseRegistrationUri(uri: string): RegistrationFile {
-  const m = /^data:application\/json(;base64)?,(.*)$/s.exec(uri);
-  if (!m) throw new A2aError('The agent URI is not a data:application/json URI.', { details: uri.slice(0, 80) });
-  const text = m[1] ? Buffer.from(m[2]!, 'base64').toString('utf8') : decodeURIComponent(m[2]!);
-  const r = registrationSchema.safeParse(JSON.parse(text));
-  if (!r.success) throw new A2aError('The agent URI does not hold an ERC-8004 registration file.', { details: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-  return r.data as RegistrationFile;
+  if (!/^data:/i.test(uri)) throw new A2aError('The agent URI is not a data: URI.', { details: uri.slice(0, 80), hint: 'Use readRegistrationUri for http(s) URIs.' });
+  const comma = uri.indexOf(',');
+  const meta = uri.slice(5, comma);
+  const body = uri.slice(comma + 1);
+  const text = /;base64/i.test(meta) ? Buffer.from(decodeURIComponent(body), 'base64').toString('utf8') : decodeURIComponent(body);
+  try {
+    return parseRegistration(JSON.parse(text), uri.slice(0, 40));
+  } catch (e) {
+    throw new A2aError('The agent URI does not hold an ERC-8004 registration file.', { details: e instanceof BaseError ? e.details : (e as Error).message, cause: e });
+  }
 }
 
 /** The A2A agent card a registration file describes (see the module comment). */
 export function agentCardOf(reg: RegistrationFile): AgentCard {
-  const a2a = reg.endpoints.find((e) => e.name === 'A2A');
+  const a2a = serviceOf(reg, 'A2A');
   if (!a2a) throw new A2aError('The registration file has no A2A endpoint.');
   const base = a2a.endpoint.replace(new RegExp(`/${AGENT_CARD_PATH.replace(/\./g, '\\.')}$`), '');
   return {
@@ -99,7 +76,7 @@ export function agentCardOf(reg: RegistrationFile): AgentCard {
     securityRequirements: [],
     defaultInputModes: ['application/json', 'text/plain'],
     defaultOutputModes: ['application/json'],
-    skills: reg.verity.models.map((m) => ({
+    skills: (reg.verity?.models ?? []).map((m) => ({
       id: `verified_infer:${m.name}`,
       name: `Verified ${m.name}`,
       description: `Runs ${m.name} (modelRoot ${m.modelRoot}) through the Verity market; answers once the result is finalized on-chain. Send a data part {"model":"${m.name}","input":[…]}.`,
@@ -215,6 +192,10 @@ export interface A2aAgentOptions {
   /** Also advertise an MCP endpoint in the registration file. */
   mcpUrl?: string;
   port?: number;
+  /** The URL this agent is reachable at from outside (registered on-chain); default http://127.0.0.1:<port>. */
+  publicUrl?: string;
+  /** Registration file extras (spec fields). */
+  image?: string;
 }
 
 export interface A2aAgent {
@@ -264,18 +245,18 @@ export async function startA2aAgent(o: A2aAgentOptions): Promise<A2aAgent> {
   await app.listen({ host: '127.0.0.1', port: o.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const cardUrl = `${baseUrl}/${AGENT_CARD_PATH}`;
+  const publicBase = (o.publicUrl ?? baseUrl).replace(/\/+$/, '');
+  const cardUrl = `${publicBase}/${AGENT_CARD_PATH}`;
   try {
     const models: ModelInfo[] = await o.network.listModels();
-    const registration: RegistrationFile = {
-      type: ERC8004_REGISTRATION_TYPE,
+    const registration = buildRegistration({
       name: o.name ?? 'verity-inference-agent',
       description: o.description ?? 'Sells verified integer inference: every answer is committed on-chain with its trace root and finalized after a challenge window.',
-      endpoints: [{ name: 'A2A', endpoint: cardUrl, version: A2A_PROTOCOL_VERSION }, ...(o.mcpUrl ? [{ name: 'MCP', endpoint: o.mcpUrl, version: '2025-06-18' }] : [])],
-      registrations: [],
+      image: o.image,
+      services: [{ name: 'A2A', endpoint: cardUrl, version: A2A_PROTOCOL_VERSION }, ...(o.mcpUrl ? [{ name: 'MCP', endpoint: o.mcpUrl, version: '2025-11-25' }] : [])],
       supportedTrust: ['reputation', 'crypto-economic'],
       verity: { models: models.map((m) => ({ name: m.name, modelRoot: m.modelRoot })) },
-    };
+    });
     let agentId: bigint | undefined;
     let agentURI: string | undefined;
     if (o.identity) {
@@ -283,7 +264,7 @@ export async function startA2aAgent(o: A2aAgentOptions): Promise<A2aAgent> {
       const r = await registerAgent(o.identity, { agentURI: registrationUri(registration) });
       agentId = r.agentId;
       const chainId = await o.identity.publicClient.getChainId();
-      registration.registrations = [{ agentId: Number(agentId), agentRegistry: `eip155:${chainId}:${o.identity.addresses.identityRegistry}` }];
+      registration.registrations = [{ agentId: Number(agentId), agentRegistry: agentRegistryId(chainId, o.identity.addresses.identityRegistry) }];
       agentURI = registrationUri(registration);
       await sendContractTransaction(o.identity, {
         contract: 'IdentityRegistry',
@@ -309,15 +290,27 @@ export async function startA2aAgent(o: A2aAgentOptions): Promise<A2aAgent> {
   }
 }
 
-/** Reads an agent's registration file from the IdentityRegistry (tokenURI) and derives its agent card. */
+/**
+ * Reads an agent's registration file from the IdentityRegistry (tokenURI: data:, http(s):// or ipfs://) and its agent
+ * card: derived from the file for a Verity agent (the `verity` extension), else fetched from the file's A2A service
+ * endpoint (any other ERC-8004 agent).
+ */
 export async function cardFromRegistry(
   client: Pick<ProtocolClients, 'publicClient' | 'addresses'>,
   agentId: bigint,
+  read: ReadRegistrationOptions = {},
 ): Promise<{ uri: string; registration: RegistrationFile; card: AgentCard; owner: Address }> {
   const [uri, owner] = await Promise.all([
     client.publicClient.readContract({ address: client.addresses.identityRegistry, abi: identityRegistryAbi, functionName: 'tokenURI', args: [agentId] }),
     client.publicClient.readContract({ address: client.addresses.identityRegistry, abi: identityRegistryAbi, functionName: 'ownerOf', args: [agentId] }),
   ]);
-  const registration = parseRegistrationUri(uri);
-  return { uri, registration, card: agentCardOf(registration), owner };
+  const registration = await readRegistrationUri(uri, read);
+  if (registration.verity) return { uri, registration, card: agentCardOf(registration), owner };
+  const a2a = serviceOf(registration, 'A2A');
+  if (!a2a) throw new A2aError(`Agent ${agentId} advertises no A2A service.`, { details: `services: ${registration.services.map((s) => s.name).join(', ') || '(none)'}` });
+  const res = await (read.fetch ?? fetch)(a2a.endpoint, { signal: AbortSignal.timeout(read.timeoutMs ?? 5000), headers: { accept: 'application/json' } }).catch((e: unknown) => {
+    throw new A2aError(`Could not fetch agent ${agentId}'s card.`, { details: `${a2a.endpoint}: ${(e as Error).message}`, cause: e });
+  });
+  if (!res.ok) throw new A2aError(`Could not fetch agent ${agentId}'s card.`, { details: `${a2a.endpoint}: HTTP ${res.status}` });
+  return { uri, registration, card: (await res.json()) as AgentCard, owner };
 }

@@ -57,6 +57,7 @@ import { BaseError } from '../errors.js';
 import { quantizeInput } from '../onnx/io.js';
 import { buildOneStep } from '../verifier/index.js';
 import type { EmbeddedChain } from './embedded.js';
+import { buildRegistration, registrationDataUri } from './registration.js';
 import { batchTrees, encode, nextId, windowOf, type TinyGpt } from './generate.js';
 
 export class PipelineError extends BaseError {
@@ -194,8 +195,9 @@ export class MarketAgent {
 
   /** Registers the ERC-8004 identity (agent card as a data: URI) and stakes `stakeAmount` if given. */
   async register(opts: { stake?: bigint; description?: string } = {}): Promise<bigint> {
-    const card = JSON.stringify({ type: 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1', name: this.name, description: opts.description ?? '' });
-    const { agentId } = await registerAgent(this.clients, { agentURI: `data:application/json,${encodeURIComponent(card)}` });
+    // ERC-8004 registration file in the spec's form (no services: the pipeline's stages run in-process).
+    const reg = buildRegistration({ name: this.name, description: opts.description ?? '', services: [], supportedTrust: ['reputation', 'crypto-economic'] });
+    const { agentId } = await registerAgent(this.clients, { agentURI: registrationDataUri(reg) });
     this.agentId = agentId;
     if (opts.stake) await stake(this.clients, { amount: opts.stake });
     return agentId;

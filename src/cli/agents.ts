@@ -132,14 +132,15 @@ export function registerAgentsCommands(program: Command): void {
       .command('a2a')
       .description('A2A endpoint (JSON-RPC) on 127.0.0.1 whose agent card matches its ERC-8004 registration')
       .option('--port <n>', 'port (default: any free port)', '0')
-      .option('--name <name>', 'agent name', 'verity-inference-agent'),
-  ).action(async (o: NetworkFlags & { port: string; name: string }) => {
+      .option('--name <name>', 'agent name', 'verity-inference-agent')
+      .option('--public-url <url>', 'URL this agent is reachable at from outside (registered on-chain; default http://127.0.0.1:<port>)'),
+  ).action(async (o: NetworkFlags & { port: string; name: string; publicUrl?: string }) => {
     const log = (s: string) => console.error(s);
     const net = await openNetwork(o, log);
     try {
       const { startA2aAgent } = await import('../agents/a2a.js');
       const identity = net.kind === 'embedded' ? (net as import('../agents/network.js').EmbeddedNetwork).chain.as('agent') : undefined;
-      const a = await startA2aAgent({ network: net, name: o.name, port: Number(o.port), ...(identity ? { identity } : {}) });
+      const a = await startA2aAgent({ network: net, name: o.name, port: Number(o.port), ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}), ...(identity ? { identity } : {}) });
       console.log(JSON.stringify({ a2a: a.baseUrl, card: a.cardUrl, agentId: a.agentId === undefined ? null : String(a.agentId) }));
       await waitForSignal();
       await a.close();

@@ -3,6 +3,7 @@
  * from the command line. RPC, key and deployment come from flags or VERITY_RPC / VERITY_KEY / VERITY_DEPLOYMENT.
  * `--json` prints one JSON document for scripts; logs are pino (JSON lines on stderr for `node run`).
  */
+import { buildRegistration, registrationDataUri } from '../agents/registration.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, type Hex, type PublicClient } from 'viem';
@@ -220,7 +221,10 @@ export function registerNodeCommands(program: Command): void {
     .option('--api-host <host>', 'API bind address', '127.0.0.1')
     .option('--poll <ms>', 'poll interval', '500')
     .option('--peers <urls>', 'comma-separated node API URLs asked for batch data (or VERITY_PEERS)')
-    .action(async (o: { role: string; rpc?: string; key?: string; data?: string; deployment?: string; models: string; sample: string; dishonest: string; apiPort?: string; apiHost: string; poll: string; peers?: string }) => {
+    .option('--public-url <url>', 'worker: URL its API is reachable at from outside, registered on-chain in its ERC-8004 registration file')
+    .option('--confirmations <n>', 'blocks on top of a log before the node acts on it (use > 0 on a public chain)', '0')
+    .option('--max-log-range <blocks>', 'largest eth_getLogs range asked of the RPC (halved when it refuses)', '5000')
+    .action(async (o: { role: string; rpc?: string; key?: string; data?: string; deployment?: string; models: string; sample: string; dishonest: string; apiPort?: string; apiHost: string; poll: string; peers?: string; publicUrl?: string; confirmations: string; maxLogRange: string }) => {
       if (!['worker', 'verifier', 'requester'].includes(o.role)) throw new CliNodeError(`Unknown role "${o.role}".`, { hint: 'One of worker, verifier, requester.' });
       const sample = Number(o.sample);
       const dishonest = Number(o.dishonest);
@@ -240,6 +244,16 @@ export function registerNodeCommands(program: Command): void {
         dishonest,
         pollMs: Number(o.poll),
         peers: (o.peers ?? process.env.VERITY_PEERS ?? '').split(',').filter(Boolean),
+        follow: { confirmations: Number(o.confirmations), maxRange: BigInt(o.maxLogRange) },
+        ...(o.publicUrl
+          ? {
+              worker: {
+                agentURI: registrationDataUri(
+                  buildRegistration({ name: 'verity-worker', description: 'Verity worker node (verified integer inference)', services: [{ name: 'web', endpoint: o.publicUrl }, { name: 'verity-node', endpoint: o.publicUrl, version: '1' }], supportedTrust: ['reputation', 'crypto-economic'] }),
+                ),
+              },
+            }
+          : {}),
         logger,
       });
       const app = o.apiPort !== undefined ? await buildApi(node) : undefined;

@@ -43,6 +43,8 @@ export interface NodeOptions {
   peers?: readonly string[];
   /** Poll interval between ticks, ms (default 500). */
   pollMs?: number;
+  /** Chain following: confirmations, reorg window, largest eth_getLogs range (see scan in ./context.ts). */
+  follow?: NodeContext['follow'];
   /** Backoff cap after errors, ms (default 10 000). */
   maxBackoffMs?: number;
   logger?: Logger;
@@ -164,7 +166,7 @@ export async function createNode(opts: NodeOptions): Promise<VerityNode> {
   const sender = new TxSender(store, viemPort(publicClient, walletClient), {
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
   });
-  const ctx: NodeContext = { store, sender, publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])] };
+  const ctx: NodeContext = { store, sender, publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])], ...(opts.follow ? { follow: opts.follow } : {}) };
   const role: Role =
     opts.role === 'worker'
       ? new Worker(ctx, opts.worker)

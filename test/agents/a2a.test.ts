@@ -12,6 +12,10 @@ import { EmbeddedNetwork, localRun, type VerifiedResult } from '../../src/agents
 import { modelRootHex } from '../../src/commit/index.js';
 import { quantizeInput } from '../../src/onnx/io.js';
 import { modelData, quantized } from '../onnx/models.js';
+import { createServer } from 'node:http';
+import { parseAbi } from 'viem';
+import { registerAgent } from '../../src/chain/actions/index.js';
+import { SPEC_EXAMPLE } from './erc8004-example.js';
 
 let net: EmbeddedNetwork;
 let agent: A2aAgent;
@@ -43,15 +47,67 @@ describe('A2A agent card and ERC-8004 registration', () => {
     expect(fromChain.owner).toBe(net.chain.as('agent').walletClient.account.address);
     const reg = fromChain.registration;
     expect(reg.registrations).toEqual([{ agentId: Number(agent.agentId), agentRegistry: `eip155:${net.chain.chainId}:${net.chain.addresses.identityRegistry}` }]);
-    expect(reg.endpoints.find((e) => e.name === 'A2A')!.endpoint).toBe(agent.cardUrl);
-    expect(reg.verity.models).toEqual([{ name: 'wine-mlp', modelRoot: modelRootHex(quantized('wine-mlp')) }]);
+    expect(reg.services.find((e) => e.name === 'A2A')!.endpoint).toBe(agent.cardUrl);
+    expect(reg.verity!.models).toEqual([{ name: 'wine-mlp', modelRoot: modelRootHex(quantized('wine-mlp')) }]);
 
     const served = (await (await fetch(agent.cardUrl)).json()) as typeof fromChain.card;
     expect(served.name).toBe(reg.name);
     expect(served.name).toBe('verity-wine-agent');
     expect(served.supportedInterfaces[0]!.url).toBe(`${agent.baseUrl}/a2a/jsonrpc`);
-    expect(served.skills.map((s) => s.tags[2])).toEqual(reg.verity.models.map((m) => m.modelRoot));
+    expect(served.skills.map((s) => s.tags[2])).toEqual(reg.verity!.models.map((m) => m.modelRoot));
     expect(served).toEqual(JSON.parse(JSON.stringify(fromChain.card)));
+  });
+
+  it('its on-chain file passes a plain ERC-8004 reader (ERC-721 tokenURI + JSON, nothing of Verity)', async () => {
+    const pc = net.chain.as('agent').publicClient;
+    const uri = await pc.readContract({ address: net.chain.addresses.identityRegistry, abi: parseAbi(['function tokenURI(uint256) view returns (string)']), functionName: 'tokenURI', args: [agent.agentId!] });
+    const m = /^data:application\/json;base64,(.+)$/.exec(uri)!;
+    const f = JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as Record<string, any>;
+    expect(f.type).toBe('https://eips.ethereum.org/EIPS/eip-8004#registration-v1');
+    for (const k of ['name', 'description', 'image']) expect(typeof f[k]).toBe('string');
+    expect(typeof f.x402Support).toBe('boolean');
+    expect(typeof f.active).toBe('boolean');
+    expect(f.services.find((s: { name: string }) => s.name === 'A2A').endpoint).toBe(agent.cardUrl);
+    expect(f.registrations).toEqual([{ agentId: Number(agent.agentId), agentRegistry: `eip155:${await pc.getChainId()}:${net.chain.addresses.identityRegistry}` }]);
+    // The A2A service endpoint is a card the SDK's client resolves.
+    const card = (await (await fetch(f.services[0].endpoint)).json()) as { name: string };
+    expect(card.name).toBe(f.name);
+  });
+
+  it("reads another agent's spec-form file (https agent URI, `services`) and uses its A2A endpoint", async () => {
+    const thirdCard = { ...JSON.parse(JSON.stringify(agent.card)), name: 'third-party-agent' };
+    let port = 0;
+    const srv = createServer((req, res) => {
+      res.writeHead(req.url === '/agent.json' || req.url === '/.well-known/agent-card.json' ? 200 : 404, { 'content-type': 'application/json' });
+      if (req.url === '/agent.json') {
+        const services = SPEC_EXAMPLE.services.map((x) => (x.name === 'A2A' ? { ...x, endpoint: `http://127.0.0.1:${port}/.well-known/agent-card.json` } : x));
+        return res.end(JSON.stringify({ ...SPEC_EXAMPLE, name: 'third-party-agent', services }));
+      }
+      res.end(req.url === '/.well-known/agent-card.json' ? JSON.stringify(thirdCard) : '{}');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    port = (srv.address() as { port: number }).port;
+    try {
+      const { agentId } = await registerAgent(net.chain.as('requester'), { agentURI: `http://127.0.0.1:${port}/agent.json` });
+      const got = await cardFromRegistry(net.chain.as('requester'), agentId);
+      expect(got.registration.name).toBe('third-party-agent');
+      expect(got.registration.verity).toBeUndefined();
+      expect(got.registration.services.map((x) => x.name)).toEqual(['web', 'A2A', 'MCP', 'OASF', 'ENS', 'DID', 'email']);
+      expect(got.card).toEqual(thirdCard);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  it('registers the public URL it is reachable at (--public-url)', async () => {
+    const pub = await startA2aAgent({ network: net, name: 'public-agent', publicUrl: 'https://agent.verity.example/' });
+    try {
+      expect(pub.cardUrl).toBe('https://agent.verity.example/.well-known/agent-card.json');
+      expect(pub.registration.services[0]!.endpoint).toBe(pub.cardUrl);
+      expect(pub.card.supportedInterfaces[0]!.url).toBe('https://agent.verity.example/a2a/jsonrpc');
+    } finally {
+      await pub.close();
+    }
   });
 });
 
