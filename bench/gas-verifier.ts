@@ -16,7 +16,7 @@ import { sizeOf } from '../src/engine/ir.js';
 import { prepareModel, runModel } from '../src/engine/run.js';
 import { quantizeInput } from '../src/onnx/import.js';
 import { startAnvil } from '../src/chain/anvil.js';
-import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../src/verifier/deploy.js';
+import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../src/chain/verifier.js';
 import { buildOneStep, dependencies, modelCommitmentOf } from '../src/verifier/index.js';
 import { MODEL_NAMES, modelData, quantized } from '../test/onnx/models.js';
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const account = privateKeyToAccount(anvil.accounts[0].privateKey);
     const client = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl) }) as PublicClient;
     const wallet = createWalletClient({ account, chain: foundry, transport: http(anvil.rpcUrl) });
-    const { verifier } = await deployOneStepVerifier(wallet, client);
+    const { verifier } = await deployOneStepVerifier({ walletClient: wallet, publicClient: client });
     const rows: Row[] = [];
     for (const name of MODEL_NAMES) {
       const model = quantized(name);

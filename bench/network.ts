@@ -17,7 +17,7 @@ import { mnemonicToAccount } from 'viem/accounts';
 import { pino } from 'pino';
 import { startAnvil } from '../src/chain/anvil.js';
 import { servePeers } from '../src/cli/demo-batches.js';
-import { printTable } from '../src/cli/demo.js';
+import { printTable } from '../src/cli/progress.js';
 import { deploy } from '../src/cli/node.js';
 import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../src/node/engine-provider.js';
 import { createNode, type VerityNode } from '../src/node/node.js';

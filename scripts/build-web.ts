@@ -10,17 +10,16 @@
  * claims/<name>.json ({model, modelRoot, input, traceRoot}, computed in Node) so the page can be opened as
  * index.html?claim=claims/wine-mlp.json to check a committed result.
  *
- * A node serves the same page at /app (src/node/claims.ts bundles it with src/web/bundle.ts; this dist/web copy is
- * its fallback when esbuild is not installed), where ?task=<id> checks a committed task read from the chain.
+ * A node serves this page at /app (src/node/claims.ts reads it from dist/web with src/node/pages.ts), where
+ * ?task=<id> checks a committed task read from the chain.
  *
  * Also writes dist/web/dashboard/ (index.html, app.js with chart.js, style.css): the network dashboard a node serves
- * at /dashboard. A node bundles it itself when esbuild is installed; this copy is its fallback when not.
+ * at /dashboard. The node never bundles: esbuild is a build-time tool (`npm start` runs this first).
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { bundlePage } from '../src/web/bundle.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WEB_SRC = join(ROOT, 'src', 'web');
@@ -46,6 +45,36 @@ export interface BuildResult {
   dashboardBytes: number;
   /** Source files in the bundle, relative to the repo root. */
   inputs: string[];
+}
+
+export interface PageBundle {
+  html: string;
+  js: string;
+  css: string;
+}
+
+const PAGES = {
+  app: { entry: 'app.ts', html: 'index.html', css: 'style.css' },
+  dashboard: { entry: 'dashboard.ts', html: 'dashboard.html', css: 'dashboard.css' },
+} as const;
+
+/** Bundles one page of src/web in memory: its script (with what it imports), its html and css. */
+export async function bundlePage(page: keyof typeof PAGES, opts: { minify?: boolean } = {}): Promise<PageBundle> {
+  const p = PAGES[page];
+  const r = await esbuild.build({
+    entryPoints: [join(WEB_SRC, p.entry)],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    target: ['es2022', 'chrome111', 'firefox111', 'safari16.4'],
+    minify: opts.minify ?? true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    outfile: 'app.js',
+  });
+  const js = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  return { html: readFileSync(join(WEB_SRC, p.html), 'utf8'), js, css: readFileSync(join(WEB_SRC, p.css), 'utf8') };
 }
 
 /** esbuild's message for a Node built-in in the browser bundle, with the importing file and line. */

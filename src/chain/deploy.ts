@@ -36,7 +36,7 @@ import { TransactionError, type ChainActionErrorType } from './errors.js';
 import { defaultNonceManager } from './nonce.js';
 import { deployContract, sendContractTransaction, type ChainClients } from './send.js';
 import type { ProtocolAddresses } from './types.js';
-import { deployOneStepVerifier } from '../verifier/deploy.js';
+import { deployOneStepVerifier } from './verifier.js';
 
 const DAY = 86_400n;
 const E18 = 10n ** 18n;
@@ -130,13 +130,10 @@ export async function deployProtocol(
   if (opts.verifier) {
     oneStepVerifier = getAddress(opts.verifier);
   } else {
-    // src/verifier/deploy.ts sends without our nonce manager: resync before and after.
-    nonceManager.reset(publicClient, deployer);
-    const v = await deployOneStepVerifier(walletClient, publicClient);
-    nonceManager.reset(publicClient, deployer);
+    const v = await deployOneStepVerifier(clients);
     oneStepVerifier = getAddress(v.verifier);
     verifierFamilies = { dense: getAddress(v.dense), elementwise: getAddress(v.elementwise), reduce: getAddress(v.reduce) };
-    gas.push({ step: 'deploy OneStepVerifier (+3 op families)', gasUsed: 0n });
+    gas.push(...v.gas);
   }
 
   const disputeGame = await deploy('DisputeGame', disputeGameAbi, disputeGameBytecode, [

@@ -24,7 +24,7 @@ import type { Requester } from '../node/roles/requester.js';
 import type { Worker } from '../node/roles/worker.js';
 import { readFileSync } from 'node:fs';
 import { deploy } from './node.js';
-import { printTable } from './demo.js';
+import { printTable } from './progress.js';
 import { servePeers, startBatchStream } from './demo-batches.js';
 
 const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic

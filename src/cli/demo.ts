@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
 import { prepareModel, runModel } from '../engine/run.js';
 import { keccakReady, modelRootHex, traceRootHex } from '../commit/index.js';
-import { progressBar } from './progress.js';
+import { printTable, progressBar } from './progress.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -95,10 +95,3 @@ function short(h: string): string {
   return `${h.slice(0, 10)}…${h.slice(-6)}`;
 }
 
-export function printTable(rows: string[][]): void {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  rows.forEach((r, i) => {
-    console.log(r.map((v, c) => v.padEnd(widths[c])).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  });
-}

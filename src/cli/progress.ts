@@ -19,3 +19,12 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     }
   };
 }
+
+/** Prints `rows` as a left-aligned table; row 0 is the header, underlined. */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  rows.forEach((r, i) => {
+    console.log(r.map((v, c) => v.padEnd(widths[c])).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}

@@ -88,3 +88,4 @@ export {
   type ParamMeta,
   type ModelNodeProof,
 } from './model.js';
+export { ioDigest, inputHashOf, outputHashOf, type IoPrefix } from './io.js';

@@ -74,6 +74,8 @@ export const PREFIX = {
   trace: 0x03,
   node_commitment: 0x04,
   model: 0x05,
+  inputs: 0x06,
+  outputs: 0x07,
 } as const;
 
 const scratchLeaf = new Uint8Array(33); // 0x00 ‖ word

@@ -478,11 +478,5 @@ export class DisputeClient {
   }
 }
 
-/** inputHash / outputHash as the game checks them: keccak256(prefix ‖ uint32 n ‖ roots). */
-export function ioDigest(prefix: 0x06 | 0x07, roots: readonly Hex[]): Hex {
-  const out = new Uint8Array(5 + 32 * roots.length);
-  out[0] = prefix;
-  new DataView(out.buffer).setUint32(1, roots.length, false);
-  roots.forEach((r, i) => out.set(hexToBytes(r), 5 + 32 * i));
-  return bytesToHex(keccak256(out));
-}
+/** inputHash / outputHash as the game checks them (spelled once in src/commit/io.ts). */
+export { ioDigest } from '../commit/index.js';

@@ -18,11 +18,12 @@ import { z } from 'zod';
 import type { TensorData } from '../engine/ir.js';
 import { runModel } from '../engine/run.js';
 import { inputTreeOf, resultTreeOf, batchInputsFromJson } from './batch.js';
-import { tensorFromJson } from './engine-provider.js';
+import { tensorFromJson, tensorJsonSchema } from '../views/tensor.js';
+import { HttpError } from './http-error.js';
 import { modelIdOf, type VerityNode } from './node.js';
 import { Requester } from './roles/requester.js';
 
-const tensorSchema = z.object({ dtype: z.enum(['i8', 'u8', 'i32']), shape: z.array(z.number().int().positive()).min(1), data: z.array(z.number().int()) });
+const tensorSchema = tensorJsonSchema(1);
 
 export const submitBatchSchema = z
   .object({
@@ -34,33 +35,29 @@ export const submitBatchSchema = z
   })
   .refine((b) => (b.rows === undefined) !== (b.items === undefined), { message: 'give exactly one of "rows" (float rows) or "items" (tensors)' });
 
-function fail(reply: FastifyReply, status: number, error: string, message: string, details?: string): FastifyReply {
-  return reply.status(status).send({ error, message, ...(details ? { details } : {}) });
-}
-
 export async function registerBatchRoutes(app: FastifyInstance, node: VerityNode, opts: { minFee?: bigint } = {}): Promise<void> {
   const ctx = node.ctx;
   const minFee = opts.minFee ?? 10n ** 15n;
 
   app.post('/batches', { schema: { summary: 'Submit a batch labeling job (requester nodes): many inputs, one model, one fee' } }, async (req, reply) => {
-    if (!(node.role instanceof Requester)) return fail(reply, 404, 'NotARequester', `This node is a ${node.role.name}; submit batches to a requester node.`);
+    if (!(node.role instanceof Requester)) throw new HttpError(404, 'NotARequester', `This node is a ${node.role.name}; submit batches to a requester node.`);
     const r = submitBatchSchema.safeParse(req.body);
     if (!r.success) {
       const i = r.error.issues[0]!;
-      return fail(reply, 400, 'InvalidBody', `Invalid batch: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`);
+      throw new HttpError(400, 'InvalidBody', `Invalid batch: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`);
     }
     const body = r.data;
     const lm = ctx.engine.find(body.model);
-    if (!lm) return fail(reply, 422, 'UnknownModel', `Unknown model "${body.model}".`);
+    if (!lm) throw new HttpError(422, 'UnknownModel', `Unknown model "${body.model}".`);
     const fee = BigInt(body.fee);
-    if (fee < minFee) return fail(reply, 422, 'FeeTooLow', `Fee ${fee} wei is below this node's minimum of ${minFee} wei.`);
+    if (fee < minFee) throw new HttpError(422, 'FeeTooLow', `Fee ${fee} wei is below this node's minimum of ${minFee} wei.`);
     let items: TensorData[][];
     try {
       if (body.rows) {
-        if (lm.model.inputs.length !== 1) return fail(reply, 422, 'InvalidInput', `Model ${lm.name} has ${lm.model.inputs.length} inputs; send "items" tensors.`);
+        if (lm.model.inputs.length !== 1) throw new HttpError(422, 'InvalidInput', `Model ${lm.name} has ${lm.model.inputs.length} inputs; send "items" tensors.`);
         const expected = lm.model.tensors[lm.model.inputs[0]!]!.shape.reduce((a, b) => a * b, 1);
         const bad = body.rows.findIndex((row) => row.length !== expected || !row.every(Number.isFinite));
-        if (bad >= 0) return fail(reply, 422, 'InvalidInput', `rows[${bad}] must be ${expected} finite numbers for model ${lm.name}.`);
+        if (bad >= 0) throw new HttpError(422, 'InvalidInput', `rows[${bad}] must be ${expected} finite numbers for model ${lm.name}.`);
         items = body.rows.map((row) => [ctx.engine.quantize(lm.root, row)]);
       } else {
         items = body.items!.map((ts) => ts.map(tensorFromJson));
@@ -69,14 +66,14 @@ export async function registerBatchRoutes(app: FastifyInstance, node: VerityNode
         try {
           runModel(lm.prepared, inputs);
         } catch (e) {
-          return fail(reply, 422, 'InvalidInput', `items[${i}]: ${(e as Error).message.split('\n')[0]}`);
+          throw new HttpError(422, 'InvalidInput', `items[${i}]: ${(e as Error).message.split('\n')[0]}`);
         }
       }
     } catch (e) {
-      return fail(reply, 422, 'InvalidInput', (e as Error).message.split('\n')[0]!);
+      throw new HttpError(422, 'InvalidInput', (e as Error).message.split('\n')[0]!);
     }
     const modelId = await modelIdOf(ctx, lm.root);
-    if (modelId === undefined) return fail(reply, 422, 'UnregisteredModel', `Model ${lm.name} (${lm.root}) is not registered on this chain.`);
+    if (modelId === undefined) throw new HttpError(422, 'UnregisteredModel', `Model ${lm.name} (${lm.root}) is not registered on this chain.`);
     const id = node.role.submitBatch({ modelId, modelRoot: lm.root, items, fee, ttl: body.ttl });
     node.poke();
     return reply.status(202).send({ id, status: 'posting', itemCount: items.length });
@@ -84,16 +81,16 @@ export async function registerBatchRoutes(app: FastifyInstance, node: VerityNode
 
   app.get<{ Params: { root: string } }>('/batches/:root/inputs', { schema: { summary: 'Element inputs of a posted batch (content-addressed by its input root)' } }, async (req, reply) => {
     const root = req.params.root.toLowerCase();
-    if (!/^0x[0-9a-f]{64}$/.test(root)) return fail(reply, 400, 'InvalidInputRoot', 'An input root is 0x followed by 64 hex digits.');
+    if (!/^0x[0-9a-f]{64}$/.test(root)) throw new HttpError(400, 'InvalidInputRoot', 'An input root is 0x followed by 64 hex digits.');
     const b = node.role instanceof Requester ? node.role.batchInputs(root) : undefined;
-    if (!b) return fail(reply, 404, 'UnknownBatch', `No batch with input root ${root} on this node.`);
+    if (!b) throw new HttpError(404, 'UnknownBatch', `No batch with input root ${root} on this node.`);
     return b;
   });
 
   app.get<{ Params: { id: string } }>('/tasks/:id/inputs', { schema: { summary: 'Element inputs of a batch this node posted' } }, async (req, reply) => {
     const t = ctx.store.findTask(req.params.id);
     const b = t?.inputRoot && node.role instanceof Requester ? node.role.batchInputs(t.inputRoot) : undefined;
-    if (!b) return fail(reply, 404, 'UnknownBatch', `No batch "${req.params.id}" posted by this node.`);
+    if (!b) throw new HttpError(404, 'UnknownBatch', `No batch "${req.params.id}" posted by this node.`);
     return b;
   });
 
@@ -114,14 +111,14 @@ export async function registerBatchRoutes(app: FastifyInstance, node: VerityNode
       const v = node.role.view(req.params.id);
       if (v?.batch?.items) return { taskId: v.taskId, resultRoot: v.batch.resultRoot, itemCount: v.batch.itemCount, status: v.status, items: v.batch.items };
     }
-    return fail(reply, 404, 'NoBatchResults', `No element results of "${req.params.id}" on this node.`);
+    throw new HttpError(404, 'NoBatchResults', `No element results of "${req.params.id}" on this node.`);
   });
 
   app.get<{ Params: { id: string; i: string } }>('/tasks/:id/items/:i', { schema: { summary: 'One batch element with its result proof and input proof (workers)' } }, async (req, reply) => {
     const c = committed(req.params.id);
-    if (!c) return fail(reply, 404, 'NoBatchResults', `No element results of "${req.params.id}" on this node.`);
+    if (!c) throw new HttpError(404, 'NoBatchResults', `No element results of "${req.params.id}" on this node.`);
     const i = Number(req.params.i);
-    if (!Number.isInteger(i) || i < 0 || i >= c.t.itemCount) return fail(reply, 400, 'InvalidItemIndex', `The element index must be an integer in 0..${c.t.itemCount - 1}.`);
+    if (!Number.isInteger(i) || i < 0 || i >= c.t.itemCount) throw new HttpError(400, 'InvalidItemIndex', `The element index must be an integer in 0..${c.t.itemCount - 1}.`);
     const inputs = c.t.inputs ? inputTreeOf(batchInputsFromJson(c.t.inputs)) : undefined;
     return {
       taskId: c.t.taskId,

@@ -22,7 +22,10 @@ import { tensorRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
 import { runModel } from '../engine/run.js';
 import type { TensorData } from '../engine/ir.js';
+import { tensorJsonSchema } from '../views/tensor.js';
 import { registerDashboard } from './dashboard.js';
+import { HttpError } from './http-error.js';
+import { PageMissingError } from './pages.js';
 import { decodeTrace, tensorFromJson, tensorToJson } from './engine-provider.js';
 import { modelIdOf, type VerityNode } from './node.js';
 import { Requester, viewOf } from './roles/requester.js';
@@ -30,11 +33,7 @@ import { registerBatchRoutes } from './api-batch.js';
 
 const E18 = 10n ** 18n;
 
-const tensorSchema = z.object({
-  dtype: z.enum(['i8', 'u8', 'i32']),
-  shape: z.array(z.number().int().positive()).min(1),
-  data: z.array(z.number().int()),
-});
+const tensorSchema = tensorJsonSchema(1);
 
 export const submitSchema = z
   .object({
@@ -48,17 +47,6 @@ export const submitSchema = z
 
 const errorSchema = z.object({ error: z.string(), message: z.string(), details: z.string().optional() });
 
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: string,
-  ) {
-    super(message);
-  }
-}
-
 function json(schema: z.ZodType): Record<string, unknown> {
   const s = z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown>;
   delete s.$schema;
@@ -70,7 +58,7 @@ function parse<T>(schema: z.ZodType<T>, v: unknown, what: string): T {
   const r = schema.safeParse(v);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new ApiError(400, what === 'query' ? 'InvalidQuery' : 'InvalidBody', `Invalid ${what}: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`, r.error.issues.map((x) => `${x.path.join('.') || '(body)'}: ${x.message}`).join('; '));
+    throw new HttpError(400, what === 'query' ? 'InvalidQuery' : 'InvalidBody', `Invalid ${what}: ${i.path.length ? `"${i.path.join('.')}" ` : ''}${i.message}.`, r.error.issues.map((x) => `${x.path.join('.') || '(body)'}: ${x.message}`).join('; '));
   }
   return r.data;
 }
@@ -78,6 +66,8 @@ function parse<T>(schema: z.ZodType<T>, v: unknown, what: string): T {
 export interface ApiOptions {
   /** Lowest fee accepted by POST /tasks, wei (default 1e15). */
   minFee?: bigint;
+  /** The prebuilt pages served at /app and /dashboard (default dist/web, written by `npm run build:web`). */
+  webRoot?: string;
 }
 
 /** Builds the API for a node (not listening; call `listen`). */
@@ -94,8 +84,9 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
   // zod validates (in the handlers); the route schemas only document.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  app.setErrorHandler((err: FastifyError | ApiError, _req, reply: FastifyReply) => {
-    if (err instanceof ApiError) return reply.status(err.status).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+  app.setErrorHandler((err: FastifyError | HttpError, _req, reply: FastifyReply) => {
+    if (err instanceof HttpError) return reply.status(err.status).send(err.body());
+    if (err instanceof PageMissingError) return reply.status(503).send(new HttpError(503, 'PageNotBuilt', err.shortMessage, err.hint).body());
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (fe.statusCode === 400 && /JSON/i.test(fe.message))) {
       return reply.status(400).send({ error: 'MalformedJson', message: 'The request body is not valid JSON.', details: fe.message });
@@ -116,37 +107,37 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
       },
     },
     async (req, reply) => {
-      if (!(node.role instanceof Requester)) throw new ApiError(404, 'NotARequester', `This node is a ${node.role.name}; submit tasks to a requester node.`);
+      if (!(node.role instanceof Requester)) throw new HttpError(404, 'NotARequester', `This node is a ${node.role.name}; submit tasks to a requester node.`);
       const body = parse(submitSchema, req.body, 'task');
       const lm = ctx.engine.find(body.model);
-      if (!lm) throw new ApiError(422, 'UnknownModel', `Unknown model "${body.model}".`, `loaded: ${ctx.engine.modelRoots().map((r) => `${ctx.engine.loadModel(r).name} (${r})`).join(', ')}`);
+      if (!lm) throw new HttpError(422, 'UnknownModel', `Unknown model "${body.model}".`, `loaded: ${ctx.engine.modelRoots().map((r) => `${ctx.engine.loadModel(r).name} (${r})`).join(', ')}`);
       const fee = BigInt(body.fee);
-      if (fee < minFee) throw new ApiError(422, 'FeeTooLow', `Fee ${fee} wei is below this node's minimum of ${minFee} wei.`);
+      if (fee < minFee) throw new HttpError(422, 'FeeTooLow', `Fee ${fee} wei is below this node's minimum of ${minFee} wei.`);
       let inputs: TensorData[];
       try {
         if (body.input) {
           const info = lm.model.tensors[lm.model.inputs[0]!]!;
           const expected = info.shape.reduce((a, b) => a * b, 1);
-          if (lm.model.inputs.length !== 1) throw new ApiError(422, 'InvalidInput', `Model ${lm.name} has ${lm.model.inputs.length} inputs; send "inputs" tensors.`);
+          if (lm.model.inputs.length !== 1) throw new HttpError(422, 'InvalidInput', `Model ${lm.name} has ${lm.model.inputs.length} inputs; send "inputs" tensors.`);
           if (body.input.length !== expected) {
-            throw new ApiError(422, 'InvalidInput', `Input has ${body.input.length} values; model ${lm.name} expects ${expected} (shape [${info.shape.join(', ')}]).`);
+            throw new HttpError(422, 'InvalidInput', `Input has ${body.input.length} values; model ${lm.name} expects ${expected} (shape [${info.shape.join(', ')}]).`);
           }
-          if (!body.input.every(Number.isFinite)) throw new ApiError(422, 'InvalidInput', 'Input values must be finite numbers.');
+          if (!body.input.every(Number.isFinite)) throw new HttpError(422, 'InvalidInput', 'Input values must be finite numbers.');
           inputs = [ctx.engine.quantize(lm.root, body.input)];
         } else {
           inputs = body.inputs!.map((t, i) => {
-            if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new ApiError(422, 'InvalidInput', `inputs[${i}] has ${t.data.length} values for shape [${t.shape.join(', ')}].`);
+            if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new HttpError(422, 'InvalidInput', `inputs[${i}] has ${t.data.length} values for shape [${t.shape.join(', ')}].`);
             return tensorFromJson(t);
           });
         }
         runModel(lm.prepared, inputs); // the worker will run exactly this: reject what the engine rejects
       } catch (e) {
-        if (e instanceof ApiError) throw e;
-        if (e instanceof BaseError) throw new ApiError(422, 'InvalidInput', `${e.shortMessage}${e.details ? `: ${e.details}` : ''}`, e.hint);
+        if (e instanceof HttpError) throw e;
+        if (e instanceof BaseError) throw new HttpError(422, 'InvalidInput', `${e.shortMessage}${e.details ? `: ${e.details}` : ''}`, e.hint);
         throw e;
       }
       const modelId = await modelIdOf(ctx, lm.root);
-      if (modelId === undefined) throw new ApiError(422, 'UnregisteredModel', `Model ${lm.name} (${lm.root}) is not registered on this chain.`);
+      if (modelId === undefined) throw new HttpError(422, 'UnregisteredModel', `Model ${lm.name} (${lm.root}) is not registered on this chain.`);
       const id = (node.role as Requester).submit({ modelId, modelRoot: lm.root, inputs, fee, ttl: body.ttl });
       node.poke();
       return reply.status(202).send({ id, status: 'posting' });
@@ -157,27 +148,27 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
 
   app.get<{ Params: { id: string } }>('/tasks/:id', { schema: { summary: 'A task: status, verified result (finalized only), trace root, tx hashes' } }, async (req) => {
     const t = ctx.store.findTask(req.params.id);
-    if (!t) throw new ApiError(404, 'UnknownTask', `No task "${req.params.id}" on this node.`);
+    if (!t) throw new HttpError(404, 'UnknownTask', `No task "${req.params.id}" on this node.`);
     return { ...viewOf(t), traceRoot: t.traceRoot, outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker };
   });
 
   app.get<{ Params: { root: string; i: string } }>('/traces/:root/tensors/:i', { schema: { summary: 'One tensor of a stored trace, with its tensorRoot' } }, async (req) => {
     const root = req.params.root.toLowerCase();
-    if (!/^0x[0-9a-f]{64}$/.test(root)) throw new ApiError(400, 'InvalidTraceRoot', 'A trace root is 0x followed by 64 hex digits.');
+    if (!/^0x[0-9a-f]{64}$/.test(root)) throw new HttpError(400, 'InvalidTraceRoot', 'A trace root is 0x followed by 64 hex digits.');
     const i = Number(req.params.i);
-    if (!Number.isInteger(i) || i < 0) throw new ApiError(400, 'InvalidTensorIndex', 'The tensor index must be a non-negative integer.');
+    if (!Number.isInteger(i) || i < 0) throw new HttpError(400, 'InvalidTensorIndex', 'The tensor index must be a non-negative integer.');
     const stored = ctx.store.getTrace(root);
-    if (!stored) throw new ApiError(404, 'UnknownTrace', `No trace ${root} on this node.`);
+    if (!stored) throw new HttpError(404, 'UnknownTrace', `No trace ${root} on this node.`);
     const trace = decodeTrace(stored.bytes);
     const t = trace[i];
-    if (!t) throw new ApiError(404, 'UnknownTensor', `Trace has ${trace.length} tensors; no tensor ${i}.`);
+    if (!t) throw new HttpError(404, 'UnknownTensor', `Trace has ${trace.length} tensors; no tensor ${i}.`);
     return { traceRoot: root, modelRoot: stored.modelRoot, index: i, count: trace.length, tensorRoot: bytesToHex(tensorRoot(t)), tensor: tensorToJson(t) };
   });
 
   app.get('/disputes', { schema: { summary: 'Disputes this node tracks' } }, async () => ctx.store.listDisputes());
   app.get<{ Params: { id: string } }>('/disputes/:id', { schema: { summary: 'One tracked dispute' } }, async (req) => {
     const d = ctx.store.getDispute(req.params.id);
-    if (!d) throw new ApiError(404, 'UnknownDispute', `No dispute "${req.params.id}" on this node.`);
+    if (!d) throw new HttpError(404, 'UnknownDispute', `No dispute "${req.params.id}" on this node.`);
     return d;
   });
 
@@ -218,8 +209,8 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
   });
 
   await registerBatchRoutes(app, node, { minFee }); // batch data routes: src/node/api-batch.ts
-  await registerDashboard(app, node, { parse, json, errorSchema });
-  await (await import('./claims.js')).registerClaims(app, node, { json, errorSchema }); // GET /tasks/:id/claim, /models/:root, /app: src/node/claims.ts
+  await registerDashboard(app, node, { parse, json, errorSchema, webRoot: opts.webRoot });
+  await (await import('./claims.js')).registerClaims(app, node, { json, errorSchema, webRoot: opts.webRoot }); // GET /tasks/:id/claim, /models/:root, /app: src/node/claims.ts
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

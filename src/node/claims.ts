@@ -5,7 +5,7 @@
  *   GET /tasks/:id/claim      what the chain holds for a task: model id and root, the input tensors (InputPublished),
  *                             the committed outputs, output digest and trace root (ResultCommitted), status, txs
  *   GET /models/:root         the quantized model's .vqm bytes, for a model root this node has loaded
- *   GET /app                  the run-and-check page (src/web/app.ts, bundled with esbuild on first request);
+ *   GET /app                  the run-and-check page (src/web/app.ts, prebuilt by `npm run build:web`);
  *                             /app?task=<id> checks that task (the page's `node` defaults to this origin)
  *
  * The claim is read from the chain, not from this node's store (the store only maps a requester's own request id,
@@ -13,75 +13,20 @@
  * worker — can serve it for any single-element task. The page trusts none of it blindly: it checks that the model
  * bytes hash to the model root, the inputs to the on-chain input digest, and the outputs to the committed digest.
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Hex } from 'viem';
 import { z } from 'zod';
 import { taskMarketAbi } from '../chain/artifacts/index.js';
 import { encodeModel } from '../engine/format.js';
 import { modelRootOf, readTask, tensorFromArg, type NodeContext } from './context.js';
-import { tensorToJson } from './engine-provider.js';
+import { CLAIM_STATUSES, taskClaimSchema, type TaskClaimView } from '../views/claim.js';
+import { tensorToJson } from '../views/tensor.js';
+import { HttpError } from './http-error.js';
 import type { VerityNode } from './node.js';
+import { DEFAULT_WEB_ROOT, pageAssets, type PageAssets } from './pages.js';
 
-// ── schemas (zod: the handler's answer is parsed with them, and they document the routes in /openapi.json) ───────
+// ── schemas: src/views/claim.ts (shared with the page) ──────────────────────────────────────────────────────────
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/).describe('32 bytes, 0x-prefixed lowercase hex');
-const txHash = hex32.describe('Transaction hash');
-
-const tensorJsonSchema = z.object({
-  dtype: z.enum(['i8', 'u8', 'i32']),
-  shape: z.array(z.number().int().positive()),
-  data: z.array(z.number().int()),
-});
-
-export const CLAIM_STATUSES = ['open', 'claimed', 'committed', 'finalized', 'invalidated', 'cancelled'] as const;
-
-export const taskClaimSchema = z.object({
-  taskId: z.string().regex(/^\d+$/).describe('Chain task id'),
-  requestId: z.string().nullable().describe('This node’s own id for the task (a requester’s q-N), when it tracks it'),
-  status: z.enum(CLAIM_STATUSES).describe('TaskMarket status now'),
-  openDisputes: z.number().int().nonnegative(),
-  requester: z.string(),
-  model: z.object({
-    id: z.string().regex(/^\d+$/).describe('ModelRegistry id'),
-    root: hex32.describe('Registered model root'),
-    name: z.string().nullable().describe('Name, when this node has the model loaded'),
-    available: z.boolean().describe('This node serves the model bytes (GET /models/:root)'),
-    url: z.string().nullable().describe('Path of the .vqm bytes on this node'),
-  }),
-  input: z.object({
-    hash: hex32.describe('inputHash: keccak256(0x06 ‖ uint32 n ‖ tensorRoots)'),
-    tensors: z.array(tensorJsonSchema).describe('The quantized input tensors from calldata (empty when only the commitment was posted)'),
-    tx: txHash.nullable().describe('The post transaction'),
-  }),
-  commit: z
-    .object({
-      worker: z.string(),
-      traceRoot: hex32,
-      outputHash: hex32.describe('keccak256(0x07 ‖ uint32 n ‖ tensorRoots) of the outputs'),
-      outputs: z.array(tensorJsonSchema).describe('The committed output tensors'),
-      challengeDeadline: z.number().int().describe('Unix time (chain) the challenge window closes'),
-      tx: txHash,
-      block: z.number().int(),
-    })
-    .nullable()
-    .describe('The ResultCommitted event (null: nothing committed yet)'),
-});
-
-export type TaskClaimView = z.infer<typeof taskClaimSchema>;
-
-/** An error the API's handler turns into `{ error: code, message }` with this status. */
-class ClaimsError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 // ── reading the chain ─────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -93,12 +38,12 @@ export async function readClaim(ctx: NodeContext, id: string): Promise<TaskClaim
   const chainId = row?.chainTaskId ?? (/^\d+$/.test(id) ? id : null);
   if (chainId === null) {
     const posting = row ? ` (request ${id} is not on chain yet: ${row.status})` : '';
-    throw new ClaimsError(404, 'UnknownTask', `No task "${id}" on chain${posting}.`);
+    throw new HttpError(404, 'UnknownTask', `No task "${id}" on chain${posting}.`);
   }
   const taskId = BigInt(chainId);
   const t = await readTask(ctx, taskId);
-  if (t.status === 'None') throw new ClaimsError(404, 'UnknownTask', `No task ${chainId} on chain.`);
-  if (t.itemCount > 1) throw new ClaimsError(422, 'BatchTask', `Task ${chainId} is a batch of ${t.itemCount} elements committed under one results root; a claim covers a single-element task.`);
+  if (t.status === 'None') throw new HttpError(404, 'UnknownTask', `No task ${chainId} on chain.`);
+  if (t.itemCount > 1) throw new HttpError(422, 'BatchTask', `Task ${chainId} is a batch of ${t.itemCount} elements committed under one results root; a claim covers a single-element task.`);
   // Start the scan at the post block when this node saw the post (its receipt), else at genesis.
   let fromBlock = 0n;
   const postTx = row?.txs?.post as Hex | undefined;
@@ -142,42 +87,23 @@ export async function readClaim(ctx: NodeContext, id: string): Promise<TaskClaim
       : null,
   };
   const parsed = taskClaimSchema.safeParse(claim);
-  if (!parsed.success) throw new ClaimsError(502, 'BadChainData', `The chain's record of task ${chainId} does not fit the claim schema: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success) throw new HttpError(502, 'BadChainData', `The chain's record of task ${chainId} does not fit the claim schema: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
 }
 
 // ── the page's assets ─────────────────────────────────────────────────────────────────────────────────────────────
 
-export interface AppAssets {
-  html: string;
-  js: string;
-  css: string;
-}
+let appPage: { root: string; page: Promise<PageAssets> } | undefined;
 
-const REPO = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
-let assets: Promise<AppAssets> | undefined;
-
-/** The page: bundled from src/web with esbuild (once per process), else the copy `npm run build:web` left in dist/web. */
-export function appAssets(): Promise<AppAssets> {
-  assets ??= (async () => {
-    let a: AppAssets;
-    try {
-      const { bundlePage } = await import('../web/bundle.js');
-      a = await bundlePage('app');
-    } catch (e) {
-      const dir = join(REPO, 'dist', 'web');
-      try {
-        const [html, js, css] = await Promise.all(['index.html', 'app.js', 'style.css'].map((f) => readFile(join(dir, f), 'utf8')));
-        a = { html: html!, js: js!.replace(/\n\/\/# sourceMappingURL=.*$/m, ''), css: css! };
-      } catch {
-        throw new Error(`The page could not be bundled (${(e as Error).message.split('\n')[0]}) and ${dir} has no prebuilt copy (npm run build:web).`);
-      }
-    }
-    // Served at /app and /app/: the page's relative URLs (app.js, style.css, models/index.json) resolve under /app/.
-    return { ...a, html: a.html.replace(/<head>/i, '<head>\n  <base href="/app/">') };
-  })();
-  assets.catch(() => (assets = undefined));
-  return assets;
+/** The prebuilt page (src/node/pages.ts), with a <base> so its relative URLs (app.js, style.css,
+ *  models/index.json) resolve under /app/ when it is served at /app. */
+export function appAssets(root: string = DEFAULT_WEB_ROOT): Promise<PageAssets> {
+  if (appPage?.root !== root) {
+    const page = pageAssets('app', root).then((a) => ({ ...a, html: a.html.replace(/<head>/i, '<head>\n  <base href="/app/">') }));
+    page.catch(() => (appPage = undefined));
+    appPage = { root, page };
+  }
+  return appPage.page;
 }
 
 // ── routes ────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -185,6 +111,8 @@ export function appAssets(): Promise<AppAssets> {
 export interface ClaimsRouteOptions {
   json: (schema: z.ZodType) => Record<string, unknown>;
   errorSchema: z.ZodType;
+  /** Where the prebuilt page is (default dist/web). */
+  webRoot?: string;
 }
 
 /** Registers GET /tasks/:id/claim, GET /models/:root and the /app page on the node's API. */
@@ -206,7 +134,7 @@ export async function registerClaims(app: FastifyInstance, node: VerityNode, o: 
       },
       async (req) => {
         const id = req.params.id;
-        if (!/^(\d{1,30}|[A-Za-z][\w-]{0,63})$/.test(id)) throw new ClaimsError(400, 'InvalidTaskId', 'A task id is a chain task id (decimal) or a request id such as q-1.');
+        if (!/^(\d{1,30}|[A-Za-z][\w-]{0,63})$/.test(id)) throw new HttpError(400, 'InvalidTaskId', 'A task id is a chain task id (decimal) or a request id such as q-1.');
         return readClaim(ctx, id);
       },
     );
@@ -223,8 +151,8 @@ export async function registerClaims(app: FastifyInstance, node: VerityNode, o: 
       },
       async (req, reply) => {
         const root = req.params.root.toLowerCase();
-        if (!/^0x[0-9a-f]{64}$/.test(root)) throw new ClaimsError(400, 'InvalidModelRoot', 'A model root is 0x followed by 64 hex digits.');
-        if (!ctx.engine.has(root)) throw new ClaimsError(404, 'UnknownModel', `Model ${root} is not loaded on this node (loaded: ${ctx.engine.modelRoots().join(', ') || 'none'}).`);
+        if (!/^0x[0-9a-f]{64}$/.test(root)) throw new HttpError(400, 'InvalidModelRoot', 'A model root is 0x followed by 64 hex digits.');
+        if (!ctx.engine.has(root)) throw new HttpError(404, 'UnknownModel', `Model ${root} is not loaded on this node (loaded: ${ctx.engine.modelRoots().join(', ') || 'none'}).`);
         let bytes = vqm.get(root);
         if (!bytes) {
           bytes = Buffer.from(encodeModel(ctx.engine.loadModel(root).model));
@@ -235,8 +163,8 @@ export async function registerClaims(app: FastifyInstance, node: VerityNode, o: 
       },
     );
 
-    const page = (type: string, pick: (a: AppAssets) => string) => async (_req: unknown, reply: FastifyReply) =>
-      reply.type(type).header('cache-control', 'no-cache').send(pick(await appAssets()));
+    const page = (type: string, pick: (a: PageAssets) => string) => async (_req: unknown, reply: FastifyReply) =>
+      reply.type(type).header('cache-control', 'no-cache').send(pick(await appAssets(o.webRoot)));
     const html = page('text/html; charset=utf-8', (a) => a.html);
     scope.get('/app', { schema: { summary: 'The run-and-check page (HTML): ?task=<id> re-executes a committed task in the tab and shows match or mismatch', produces: ['text/html'] } }, html);
     scope.get('/app/', { schema: { hide: true } }, html);

@@ -1,7 +1,7 @@
 /**
  * The network dashboard, served by a node's API (see src/node/api.ts):
  *
- *   GET /dashboard              the page (src/web/dashboard.ts, bundled with esbuild on first request; chart.js inside)
+ *   GET /dashboard              the page (src/web/dashboard.ts with chart.js, prebuilt by `npm run build:web`)
  *   GET /dashboard/app.js       its script, GET /dashboard/style.css its style
  *   GET /network                the whole network as the chain shows it (the page polls this): agents with stake and
  *                               reputation, tasks and their states, disputes with every move (tx and gas), and gas and
@@ -12,127 +12,16 @@
  * incrementally (a block cursor), fetches each transaction's receipt once (gas is immutable) and each block's
  * timestamp once; a snapshot adds the current stakes and reputations (a few reads per agent).
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { parseEventLogs, type Abi, type Address, type Hex } from 'viem';
 import { z } from 'zod';
 import { disputeGameAbi, identityRegistryAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { TASK_STATES, networkViewSchema, networkQuerySchema, type AgentView, type TaskView, type MoveView, type DisputeView, type SeriesPoint, type NetworkView, type NetworkQuery } from '../views/network.js';
 import type { NodeContext } from './context.js';
 import type { VerityNode } from './node.js';
+import { pageAssets, type PageAssets } from './pages.js';
 
-// ── response schemas (zod; the same schemas document /network in the OpenAPI document) ─────────────────────────
-
-const uint = z.string().regex(/^\d+$/).describe('A non-negative integer as a decimal string (wei, gas)');
-
-export const agentViewSchema = z.object({
-  address: z.string(),
-  agentId: z.string().nullable().describe('ERC-8004 agent id (registered agents only)'),
-  uri: z.string().nullable(),
-  role: z.enum(['worker', 'verifier', 'requester', 'agent']).describe('From the agent URI, else from what the account did'),
-  staked: uint,
-  locked: uint,
-  claimable: uint,
-  reputation: z.object({ count: z.number().int(), value: z.number() }).nullable().describe('ReputationRegistry.getSummary average (null: not registered)'),
-  tasksCommitted: z.number().int(),
-  tasksFinalized: z.number().int(),
-  tasksPosted: z.number().int(),
-  challenges: z.number().int(),
-  disputesWon: z.number().int(),
-  disputesLost: z.number().int(),
-  earned: uint.describe('Worker payouts of finalized tasks'),
-  slashed: uint.describe('Stake slashed for invalidated tasks'),
-});
-
-export const TASK_STATES = ['open', 'claimed', 'committed', 'challenged', 'finalized', 'invalidated', 'cancelled'] as const;
-
-export const taskViewSchema = z.object({
-  taskId: z.string(),
-  modelId: z.string(),
-  requester: z.string(),
-  worker: z.string().nullable(),
-  fee: uint,
-  items: z.number().int(),
-  state: z.enum(TASK_STATES),
-  traceRoot: z.string().nullable(),
-  postedAt: z.number().int().describe('Unix time (chain) of the post'),
-  updatedAt: z.number().int(),
-  txs: z.record(z.string(), z.string()).describe('Transaction hash by step: post, claim, commit, challenge, finalize, invalidate, cancel'),
-  disputes: z.array(z.string()),
-});
-
-export const moveViewSchema = z.object({
-  move: z.string().describe('challenge, reveal roots, pick tensor, open tensor, reveal children, pick child, one-step check, resolved, settle, slash'),
-  by: z.string().describe('Sender of the transaction'),
-  side: z.enum(['claimant', 'challenger', 'other']),
-  detail: z.string(),
-  tx: z.string(),
-  gas: uint.nullable().describe('Gas used by the transaction (null: same transaction as the previous move)'),
-  block: z.number().int(),
-  at: z.number().int(),
-});
-
-export const disputeViewSchema = z.object({
-  disputeId: z.string(),
-  taskId: z.string(),
-  gameId: z.string(),
-  index: z.number().int(),
-  claimant: z.string().nullable(),
-  challenger: z.string(),
-  state: z.enum(['playing', 'resolved', 'settled']),
-  outcome: z.enum(['pending', 'claimant won', 'challenger won']),
-  reason: z.string().nullable(),
-  gas: uint.describe('Total gas of the dispute’s transactions'),
-  openedAt: z.number().int(),
-  moves: z.array(moveViewSchema),
-});
-
-export const pointSchema = z.object({
-  t: z.number().int().describe('Start of the interval, unix seconds (chain time)'),
-  gas: z.number().describe('Gas used by protocol transactions in the interval'),
-  txs: z.number().int(),
-  posted: z.number().int(),
-  finalized: z.number().int(),
-  disputes: z.number().int(),
-});
-
-export const networkViewSchema = z.object({
-  at: z.string().describe('ISO time of the snapshot'),
-  node: z.object({ role: z.string(), account: z.string() }),
-  chain: z.object({ chainId: z.number().int(), block: z.number().int(), time: z.number().int() }),
-  totals: z.object({
-    agents: z.number().int(),
-    tasks: z.number().int(),
-    finalized: z.number().int(),
-    invalidated: z.number().int(),
-    disputes: z.number().int(),
-    disputesOpen: z.number().int(),
-    txs: z.number().int(),
-    gas: uint,
-    slashed: uint,
-  }),
-  taskStates: z.record(z.string(), z.number().int()),
-  agents: z.array(agentViewSchema),
-  tasks: z.array(taskViewSchema).describe('Most recent first'),
-  disputes: z.array(disputeViewSchema).describe('Most recent first'),
-  series: z.object({ bucketSeconds: z.number().int(), points: z.array(pointSchema) }),
-});
-
-export const networkQuerySchema = z.object({
-  tasks: z.coerce.number().int().min(1).max(1000).default(60).describe('How many recent tasks to return'),
-  disputes: z.coerce.number().int().min(1).max(200).default(30).describe('How many recent disputes to return'),
-  bucket: z.coerce.number().int().min(1).max(3600).default(5).describe('Width of a chart interval, seconds of chain time'),
-  points: z.coerce.number().int().min(2).max(2000).default(120).describe('At most this many intervals (the most recent)'),
-});
-
-export type AgentView = z.infer<typeof agentViewSchema>;
-export type TaskView = z.infer<typeof taskViewSchema>;
-export type MoveView = z.infer<typeof moveViewSchema>;
-export type DisputeView = z.infer<typeof disputeViewSchema>;
-export type SeriesPoint = z.infer<typeof pointSchema>;
-export type NetworkView = z.infer<typeof networkViewSchema>;
-export type NetworkQuery = z.infer<typeof networkQuerySchema>;
+// ── response schemas: src/views/network.ts (shared with the page) ──────────────────────────────────────────────
 
 // ── the indexer ─────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -518,42 +407,13 @@ async function pool<T>(items: readonly T[], n: number, fn: (x: T) => Promise<voi
   );
 }
 
-// ── the page's assets ───────────────────────────────────────────────────────────────────────────────────────────
-
-export interface DashboardAssets {
-  html: string;
-  js: string;
-  css: string;
-}
-
-const REPO = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
-let assets: Promise<DashboardAssets> | undefined;
-
-/** The page: bundled from src/web with esbuild (once per process), else the copy `npm run build:web` left in dist/web/dashboard. */
-export function dashboardAssets(): Promise<DashboardAssets> {
-  assets ??= (async () => {
-    try {
-      const { bundlePage } = await import('../web/bundle.js');
-      return await bundlePage('dashboard');
-    } catch (e) {
-      const dir = join(REPO, 'dist', 'web', 'dashboard');
-      try {
-        const [html, js, css] = await Promise.all(['index.html', 'app.js', 'style.css'].map((f) => readFile(join(dir, f), 'utf8')));
-        return { html: html!, js: js!, css: css! };
-      } catch {
-        throw new Error(`The dashboard page could not be bundled (${(e as Error).message.split('\n')[0]}) and ${dir} has no prebuilt copy (npm run build:web).`);
-      }
-    }
-  })();
-  assets.catch(() => (assets = undefined));
-  return assets;
-}
-
 export interface DashboardRouteOptions {
   /** Validates a request part with a zod schema (throws the API's 400). */
   parse: <T>(schema: z.ZodType<T>, v: unknown, what: string) => T;
   json: (schema: z.ZodType) => Record<string, unknown>;
   errorSchema: z.ZodType;
+  /** Where the prebuilt page is (default dist/web; the dashboard is its dashboard/ folder). */
+  webRoot?: string;
 }
 
 /** Registers GET /network and the /dashboard page on the node's API. */
@@ -573,8 +433,8 @@ export async function registerDashboard(app: FastifyInstance, node: VerityNode, 
       },
       async (req) => indexer.snapshot(node, o.parse(networkQuerySchema, req.query ?? {}, 'query')),
     );
-    const page = (type: string, pick: (a: DashboardAssets) => string) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
-      reply.type(type).header('cache-control', 'no-cache').send(pick(await dashboardAssets()));
+    const page = (type: string, pick: (a: PageAssets) => string) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
+      reply.type(type).header('cache-control', 'no-cache').send(pick(await pageAssets('dashboard', o.webRoot)));
     scope.get('/dashboard', { schema: { summary: 'The live network dashboard (HTML; polls /network)', produces: ['text/html'] } }, page('text/html; charset=utf-8', (a) => a.html));
     scope.get('/dashboard/app.js', { schema: { hide: true } }, page('text/javascript; charset=utf-8', (a) => a.js));
     scope.get('/dashboard/style.css', { schema: { hide: true } }, page('text/css; charset=utf-8', (a) => a.css));

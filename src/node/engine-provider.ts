@@ -179,21 +179,7 @@ export class LocalEngineProvider implements EngineProvider {
 // ------------------------------------------------------------------ tensor and trace codecs
 
 /** A tensor as JSON (API bodies, the store). */
-export interface TensorJson {
-  dtype: DType;
-  shape: number[];
-  data: number[];
-}
-
-export function tensorToJson(t: TensorData): TensorJson {
-  return { dtype: t.dtype, shape: [...t.shape], data: Array.from(t.data) };
-}
-
-export function tensorFromJson(j: TensorJson): TensorData {
-  const data = allocate(j.dtype, j.data.length);
-  (data as Int32Array).set(j.data);
-  return { dtype: j.dtype, shape: [...j.shape], data };
-}
+export { tensorFromJson, tensorToJson, type TensorJson } from '../views/tensor.js';
 
 /**
  * Trace file format: "VTR1", uint32 count, then per tensor: uint8 dtype code, uint8 rank, uint32 dims…, uint32

@@ -3,9 +3,11 @@
  * check a claimed trace root against a re-execution. The same engine, commitment and input-quantization
  * source as the node (src/engine, src/commit, src/onnx/io.ts); nothing here touches Node APIs.
  */
-import { bytesEqual, hexRoot, keccak256, keccakBackend, keccakReady, modelRootHex, rootFromHex, tensorRoot, traceRootHex } from '../commit/index.js';
+import { bytesEqual, inputHashOf, keccakBackend, keccakReady, modelRootHex, outputHashOf, rootFromHex, traceRootHex } from '../commit/index.js';
 import { allocate, decodeModel, prepareModel, runModel, wasmGemmAvailable, type DType, type PreparedModel, type QModel, type TensorData } from '../engine/index.js';
 import { argmax, dequantizeOutput, quantizeInput } from '../onnx/io.js';
+import type { TaskClaimView } from '../views/claim.js';
+import { tensorFromJson, type TensorJson } from '../views/tensor.js';
 
 export interface LoadedModel {
   name: string;
@@ -153,31 +155,9 @@ export function backends(): { gemm: 'wasm-simd' | 'js'; keccak: 'wasm' | 'js' } 
 
 // ── a committed task of the network, as the local node reads it from the chain (GET /tasks/:id/claim) ──────────
 
-export interface TensorJson {
-  dtype: DType;
-  shape: number[];
-  data: number[];
-}
-
-/** The node's answer to GET /tasks/:id/claim (src/node/claims.ts; the zod schema there is the reference). */
-export interface TaskClaim {
-  taskId: string;
-  requestId: string | null;
-  status: string;
-  openDisputes: number;
-  requester: string;
-  model: { id: string; root: string; name: string | null; available: boolean; url: string | null };
-  input: { hash: string; tensors: TensorJson[]; tx: string | null };
-  commit: {
-    worker: string;
-    traceRoot: string;
-    outputHash: string;
-    outputs: TensorJson[];
-    challengeDeadline: number;
-    tx: string;
-    block: number;
-  } | null;
-}
+/** The node's answer to GET /tasks/:id/claim (the zod schema in src/views/claim.ts is the reference). */
+export type TaskClaim = TaskClaimView;
+export type { TensorJson };
 
 export interface TaskCheck {
   /** Trace root, outputs, model root and input commitment all agree with this tab's re-execution. */
@@ -230,20 +210,7 @@ export function parseTaskClaim(v: unknown): TaskClaim {
   return c;
 }
 
-export function tensorFromJson(j: TensorJson): TensorData {
-  const data = allocate(j.dtype, j.data.length);
-  (data as Int32Array).set(j.data);
-  return { dtype: j.dtype, shape: [...j.shape], data };
-}
-
-/** keccak256(prefix ‖ uint32 n ‖ tensorRoots): 0x06 the task's input digest, 0x07 the result's output digest (src/chain/io.ts). */
-export function ioDigestHex(prefix: 0x06 | 0x07, tensors: readonly TensorData[]): string {
-  const out = new Uint8Array(5 + 32 * tensors.length);
-  out[0] = prefix;
-  new DataView(out.buffer).setUint32(1, tensors.length, false);
-  tensors.forEach((t, i) => out.set(tensorRoot(t), 5 + 32 * i));
-  return hexRoot(keccak256(out));
-}
+export { tensorFromJson };
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -260,12 +227,12 @@ export function checkTask(m: LoadedModel, claim: TaskClaim): TaskCheck {
   const result = runTensors(m, inputs);
   const claimed = claim.commit.traceRoot.toLowerCase();
   const modelRoot = { claimed: claim.model.root.toLowerCase(), computed: m.modelRoot.toLowerCase(), match: same(claim.model.root, m.modelRoot) };
-  const inHash = ioDigestHex(0x06, inputs);
-  const outHash = ioDigestHex(0x07, outputs);
+  const inHash = inputHashOf(inputs);
+  const outHash = outputHashOf(outputs);
   const inputHash = { claimed: claim.input.hash.toLowerCase(), computed: inHash, match: same(claim.input.hash, inHash) };
   const outputHash = { claimed: claim.commit.outputHash.toLowerCase(), computed: outHash, match: same(claim.commit.outputHash, outHash) };
   const committed = outputs[0] ? Array.from(outputs[0].data) : [];
-  const outputMatch = same(claim.commit.outputHash, ioDigestHex(0x07, result.outputs));
+  const outputMatch = same(claim.commit.outputHash, outputHashOf(result.outputs));
   const rootMatch = bytesEqual(rootFromHex(claimed), rootFromHex(result.traceRoot));
   return {
     match: rootMatch && outputMatch && modelRoot.match && inputHash.match && outputHash.match,

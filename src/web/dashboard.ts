@@ -5,7 +5,7 @@
  * Exposes window.verityDashboard (the last view, the poll count) for tests.
  */
 import { BarController, BarElement, CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
-import type { AgentView, DisputeView, NetworkView, SeriesPoint, TaskView } from '../node/dashboard.js';
+import type { AgentView, DisputeView, NetworkView, SeriesPoint, TaskView } from '../views/network.js';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend, Filler);
 

@@ -1,6 +1,6 @@
 /**
  * End-to-end dispute harness on anvil with the REAL one-step verifier (contracts/verifier): deploys the three
- * op-family contracts + router (src/verifier/deploy.ts), a test bond token and DisputeGame, and plays whole disputes
+ * op-family contracts + router (src/chain/verifier.ts), a test bond token and DisputeGame, and plays whole disputes
  * move by move with DisputeClient (no polling: one driver alternates the sides by the game's phase), recording every
  * transaction's gas. Shared by test/dispute/e2e.test.ts and bench/gas-dispute.ts.
  */
@@ -14,7 +14,7 @@ import { DisputeClient, ioDigest, Outcome, Phase, traceStateProvider, type MoveR
 import { allocate, sizeOf, type QModel, type TensorData, type Trace } from '../../src/engine/ir.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { quantizeInput } from '../../src/onnx/import.js';
-import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../../src/verifier/deploy.js';
+import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../../src/chain/verifier.js';
 import { buildOneStep, dependencies } from '../../src/verifier/index.js';
 import { modelData, quantized, type ModelName } from '../onnx/models.js';
 
@@ -104,7 +104,7 @@ export async function startEnv(): Promise<Env> {
   const transport = http(anvil.rpcUrl);
   const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
   const w = createWalletClient({ chain: foundry, transport, account: deployer, pollingInterval: 20 });
-  const { verifier } = await deployOneStepVerifier(w, publicClient);
+  const { verifier } = await deployOneStepVerifier({ walletClient: w, publicClient });
   return { anvil, publicClient, verifier, stop: () => anvil.stop() };
 }
 

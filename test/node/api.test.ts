@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/node/api.js';
+import { HttpError } from '../../src/node/http-error.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import { modelData, quantized } from '../onnx/models.js';
 import { keyOf, testNet, until, type TestNet } from './helpers.js';
@@ -114,5 +115,43 @@ describe('the API end to end', () => {
     const addr = await rApi.listen({ host: '127.0.0.1', port: 0 });
     const h = (await (await fetch(`${addr}/health`)).json()) as { ok: boolean; role: string };
     expect(h).toMatchObject({ ok: true, role: 'requester' });
+  });
+});
+
+describe('one HttpError: every route error is answered with its own status and code', () => {
+  it('a 502 thrown by a route (the claim route\'s BadChainData) is answered 502, not 500 Internal', async () => {
+    const api = await buildApi(requester);
+    try {
+      api.get('/probe/bad-chain-data', async () => {
+        throw new HttpError(502, 'BadChainData', 'The chain\'s record of task 7 does not fit the claim schema: input.tensors.0.shape.0: too small', 'from the probe');
+      });
+      const r = await api.inject({ method: 'GET', url: '/probe/bad-chain-data' });
+      expect(r.statusCode).toBe(502);
+      expect(r.json()).toEqual({ error: 'BadChainData', message: expect.stringMatching(/does not fit the claim schema/), details: 'from the probe' });
+      // The claim route's own 4xx go through the same handler.
+      const bad = await api.inject({ method: 'GET', url: `/tasks/${encodeURIComponent('x y')}/claim` });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: 'InvalidTaskId' });
+      const batch = await api.inject({ method: 'GET', url: '/batches/0x12/inputs' });
+      expect(batch.statusCode).toBe(400);
+      expect(batch.json()).toMatchObject({ error: 'InvalidInputRoot' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a page that was not built is a 503 naming `npm run build:web`, not a 500', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'verity-api-noweb-'));
+    dirs.push(empty);
+    const api = await buildApi(requester, { webRoot: empty });
+    try {
+      for (const url of ['/dashboard', '/app']) {
+        const r = await api.inject({ method: 'GET', url });
+        expect(r.statusCode).toBe(503);
+        expect(r.json()).toMatchObject({ error: 'PageNotBuilt', message: expect.stringContaining(empty), details: expect.stringMatching(/npm run build:web/) });
+      }
+    } finally {
+      await api.close();
+    }
   });
 });

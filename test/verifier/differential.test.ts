@@ -15,7 +15,7 @@ import { keccakReady } from '../../src/commit/index.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { sizeOf, type OpType } from '../../src/engine/ir.js';
 import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
-import { deployOneStepVerifier, oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/verifier/deploy.js';
+import { deployOneStepVerifier, oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/chain/verifier.js';
 import { buildOneStep, computeElementTs, VERIFIABLE_OPS, type OneStepWitness } from '../../src/verifier/index.js';
 import { GENERATORS, oneNode, type Case } from './gen.js';
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   const transport = http(anvil.rpcUrl, { batch: { batchSize: 64 } });
   client = createPublicClient({ chain: foundry, transport }) as PublicClient;
   const wallet = createWalletClient({ account, chain: foundry, transport: http(anvil.rpcUrl) });
-  ({ verifier } = await deployOneStepVerifier(wallet, client));
+  ({ verifier } = await deployOneStepVerifier({ walletClient: wallet, publicClient: client }));
 });
 
 afterAll(async () => {

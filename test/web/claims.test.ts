@@ -18,8 +18,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelRootHex } from '../../src/commit/index.js';
 import { decodeModel } from '../../src/engine/format.js';
+import { buildWeb } from '../../scripts/build-web.js';
 import { buildApi } from '../../src/node/api.js';
-import { taskClaimSchema, type TaskClaimView } from '../../src/node/claims.js';
+import { taskClaimSchema, type TaskClaimView } from '../../src/views/claim.js';
 import { LocalEngineProvider, tensorFromJson } from '../../src/node/engine-provider.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import type { Requester } from '../../src/node/roles/requester.js';
@@ -99,7 +100,11 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
     requester = await node('requester', 4);
     // The liar first (alone), so it claims the first task; the honest worker joins once it has committed.
     await Promise.all([liar.start(), verifier.start(), requester.start()]);
-    api = await buildApi(requester);
+    // The node serves the prebuilt page (it never bundles at run time): build it from this tree first.
+    const webRoot = mkdtempSync(join(tmpdir(), 'verity-claims-web-'));
+    dirs.push(webRoot);
+    await buildWeb({ outdir: webRoot, models: false });
+    api = await buildApi(requester, { webRoot });
     base = await api.listen({ host: '127.0.0.1', port: 0 });
     expect(new URL(base).hostname).toBe('127.0.0.1');
     submit();

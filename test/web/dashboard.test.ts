@@ -15,8 +15,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWeb } from '../../scripts/build-web.js';
 import { buildApi } from '../../src/node/api.js';
-import { networkViewSchema, type NetworkView } from '../../src/node/dashboard.js';
+import { networkViewSchema, type NetworkView } from '../../src/views/network.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import type { Requester } from '../../src/node/roles/requester.js';
 import { LocalEngineProvider } from '../../src/node/engine-provider.js';
@@ -59,7 +60,11 @@ describe.skipIf(skip !== null)('the network dashboard in Chromium', () => {
     const requester = await node('requester', 4);
     // The liar and the verifier first, so the liar claims the first task; the honest worker joins once it has.
     await Promise.all([liar.start(), verifier.start(), requester.start()]);
-    api = await buildApi(requester);
+    // The node serves the prebuilt page (it never bundles at run time): build it from this tree first.
+    const webRoot = mkdtempSync(join(tmpdir(), 'verity-dash-web-'));
+    dirs.push(webRoot);
+    await buildWeb({ outdir: webRoot, models: false });
+    api = await buildApi(requester, { webRoot });
     base = await api.listen({ host: '127.0.0.1', port: 0 });
 
     const q = quantized('wine-mlp');
