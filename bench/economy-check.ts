@@ -14,8 +14,10 @@ import {
   registerAgent,
   registerModel,
   resolveDispute,
+  ensureAllowance,
   stake,
 } from '../src/chain/actions/index.js';
+import { sendContractTransaction } from '../src/chain/send.js';
 import { disputeGameAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
 import { inputHashOf } from '../src/chain/io.js';
 import { traceRootHex } from '../src/commit/index.js';
@@ -29,6 +31,7 @@ import {
   finalize,
   gameBonds,
   invalidate,
+  joinBonds,
   post,
   type Deltas,
   type EconParams,
@@ -48,44 +51,47 @@ export interface ScenarioCheck {
   note?: string;
 }
 
-/** Detects the deployed rules from the market's and game's ABI. */
+const fnNames = (abi: readonly unknown[]) => new Set((abi as { type: string; name?: string }[]).filter((x) => x.type === 'function').map((x) => x.name!));
+
+/** Detects the deployed rules from the market's and game's ABI (the generated artifacts). */
 export function deployedRules(): Rules {
-  const fns = new Set(taskMarketAbi.filter((x) => x.type === 'function').map((x) => (x as { name: string }).name));
-  const paramsOut = (taskMarketAbi.find((x) => x.type === 'function' && (x as { name: string }).name === 'getParams') as
-    | { outputs: { components?: { name: string }[] }[] }
-    | undefined)?.outputs[0]?.components?.map((c) => c.name) ?? [];
-  const has = (n: string) => paramsOut.includes(n);
+  const m = fnNames(taskMarketAbi);
+  const g = fnNames(disputeGameAbi);
   return {
-    audit: fns.has('drawAudit') && fns.has('commitAudit') && fns.has('revealAudit'),
-    da: fns.has('requestElement') && fns.has('openElement'),
-    minFee: has('minFee'),
-    bondSplit: has('bondTreasuryBps') || has('loserBondTreasuryBps'),
-    stakeBackedBond: fns.has('joinChallenge') || has('slashTeamMax') || has('maxTeam'),
-    teamSplit: fns.has('joinChallenge') || fns.has('claimSlashShare'),
+    audit: m.has('auditBook'),
+    da: m.has('dataAvailability'),
+    minFee: m.has('getRules'),
+    bondSplit: g.has('loserCutBps'),
+    stakeBackedBond: g.has('addChallenger'),
+    teamSplit: m.has('joinChallenge'),
   };
 }
 
 /** Reads every economic parameter from the deployed contracts; missing ones fall back to the design (marked). */
 export async function readEconParams(p: LocalProtocol): Promise<EconParams> {
-  const m = (await p.publicClient.readContract({ address: p.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getParams' })) as unknown as Record<string, unknown>;
-  const game = { address: p.addresses.disputeGame, abi: disputeGameAbi } as const;
-  const [bond, clock] = await Promise.all([
-    p.publicClient.readContract({ ...game, functionName: 'bond' }),
-    p.publicClient.readContract({ ...game, functionName: 'clock' }),
-  ]);
+  const pc = p.publicClient;
+  const read = (address: Address, abi: readonly unknown[], functionName: string): Promise<unknown> =>
+    pc.readContract({ address, abi: abi as never, functionName } as never) as Promise<unknown>;
+  const rules = deployedRules();
+  const market = p.addresses.taskMarket;
+  const game = p.addresses.disputeGame;
+  const values: Record<string, unknown> = { ...((await read(market, taskMarketAbi, 'getParams')) as Record<string, unknown>) };
+  if (rules.minFee) Object.assign(values, (await read(market, taskMarketAbi, 'getRules')) as Record<string, unknown>);
+  values.bond = await read(game, disputeGameAbi, 'bond');
+  values.clock = await read(game, disputeGameAbi, 'clock');
+  if (rules.bondSplit) values.loserCutBps = await read(game, disputeGameAbi, 'loserCutBps');
   const sources: Record<string, Source> = {};
   const big = (k: string, names: string[], fallback: bigint): bigint => {
     for (const n of names) {
-      if (m[n] !== undefined) {
+      if (values[n] !== undefined) {
         sources[k] = 'deployed';
-        return BigInt(m[n] as bigint | number);
+        return BigInt(values[n] as bigint | number);
       }
     }
     sources[k] = 'design';
     return fallback;
   };
-  const rules = deployedRules();
-  const out: EconParams = {
+  return {
     minStake: big('minStake', ['minStake'], 100n * E18),
     slashChallengerBps: big('slashChallengerBps', ['slashChallengerBps'], 5_000n),
     protocolFeeBps: big('protocolFeeBps', ['protocolFeeBps'], 500n),
@@ -95,19 +101,17 @@ export async function readEconParams(p: LocalProtocol): Promise<EconParams> {
     auditReward: big('auditReward', ['auditReward'], DESIGN_DEFAULTS.auditReward),
     auditDeposit: big('auditDeposit', ['auditDeposit'], DESIGN_DEFAULTS.auditDeposit),
     maxAuditors: Number(big('maxAuditors', ['maxAuditors'], BigInt(DESIGN_DEFAULTS.maxAuditors))),
-    bondTreasuryBps: big('bondTreasuryBps', ['bondTreasuryBps', 'loserBondTreasuryBps'], DESIGN_DEFAULTS.bondTreasuryBps),
+    bondTreasuryBps: big('bondTreasuryBps', ['loserCutBps'], DESIGN_DEFAULTS.bondTreasuryBps),
     daBond: big('daBond', ['daBond'], DESIGN_DEFAULTS.daBond),
-    daShareBps: big('daShareBps', ['daShareBps', 'daRequesterBps'], DESIGN_DEFAULTS.daShareBps),
-    bond: BigInt(bond),
-    clock: BigInt(clock),
+    daShareBps: big('daShareBps', ['daShareBps'], DESIGN_DEFAULTS.daShareBps),
+    joinBond: big('joinBond', ['joinBond'], DESIGN_DEFAULTS.joinBond),
+    abandonBps: big('abandonBps', ['abandonBps'], DESIGN_DEFAULTS.abandonBps),
+    bond: big('bond', ['bond'], 10n * E18),
+    clock: big('clock', ['clock'], 86_400n),
     challengeWindow: big('challengeWindow', ['challengeWindow'], 86_400n),
     rules,
-    sources: {},
+    sources,
   };
-  sources.bond = 'deployed';
-  sources.clock = 'deployed';
-  out.sources = sources;
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------- harness
@@ -253,6 +257,28 @@ export async function checkAgainstContracts(): Promise<{ params: EconParams; che
         return add(add(post(FEE), finalize(params, FEE)), gameBonds(params, 'claimant', 'stranger'));
       }),
     );
+
+    // 3b. puppet challenger: a liar's sock puppet joins the honest challenger's side (one live game per element) and
+    // takes an equal part of the challenger share; the honest challenger keeps the rest
+    if (params.rules.teamSplit) {
+      checks.push(
+        await scenario(w, 'puppet joins the challenge of a liar', async () => {
+          const t = await postAndCommit(w, honest.corrupted);
+          const ch = await challengeResult(p.as('challenger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash, traceRoot: t.traceRoot });
+          await ensureAllowance(p.as('stranger'), { spender: p.addresses.taskMarket, amount: params.joinBond });
+          const jn = await sendContractTransaction(p.as('stranger'), { contract: 'TaskMarket', address: p.addresses.taskMarket, abi: taskMarketAbi, functionName: 'joinChallenge', args: [ch.disputeId] });
+          measure(w, 'joinChallenge', jn.receipt.gasUsed);
+          const claimant = client(w, 'worker');
+          const challenger = client(w, 'challenger');
+          await Promise.all([
+            claimant.playClaimant(ch.gameId, traceStateProvider(honest.model, honest.corrupted, buildOneStep)),
+            challenger.playChallenger(ch.gameId, traceStateProvider(honest.model, honest.honest, buildOneStep)),
+          ]);
+          await resolveDispute(p.as('stranger'), { disputeId: ch.disputeId });
+          return add(add(add(post(FEE), invalidate(params, FEE, ['challenger', 'stranger'])), gameBonds(params, 'challenger', 'challenger')), joinBonds(params, true, ['stranger']));
+        }),
+      );
+    }
 
     // 4. reputation farmer: the worker posts a task to itself at the smallest fee the market accepts
     const farmFee = params.rules.minFee ? params.minFee : 1n;

@@ -22,7 +22,7 @@ export interface Rules {
   audit: boolean;
   /** Data-availability challenge on batch elements (requestElement / openElement / settleUnopened). */
   da: boolean;
-  /** Protocol fee rounds up and a governed minFee exists. */
+  /** Protocol fee rounds up and a governed minFee exists (TaskMarket.getRules). */
   minFee: boolean;
   /** The losing challenger's bond: part to the treasury, rest to the winner. */
   bondSplit: boolean;
@@ -50,6 +50,10 @@ export interface EconParams {
   daBond: bigint;
   /** Share of the slash paid to the DA requester when the element is never opened, bps. */
   daShareBps: bigint;
+  /** Bond a second challenger posts to join the challenger side of a live game. */
+  joinBond: bigint;
+  /** Share of a claimed-and-abandoned task's locked stake slashed to the requester, bps. */
+  abandonBps: bigint;
   // ---- DisputeGame
   bond: bigint;
   clock: bigint;
@@ -70,6 +74,8 @@ export const DESIGN_DEFAULTS = {
   bondTreasuryBps: 2_000n,
   daBond: 1n * E18,
   daShareBps: 5_000n,
+  joinBond: 1n * E18,
+  abandonBps: 1_000n,
 };
 
 /** Environment assumptions (not on-chain), stated with every result. */
@@ -156,20 +162,28 @@ export function invalidate(p: EconParams, fee: bigint, winners: string[], worker
 }
 
 /**
- * Bonds of one game. Challenger won: it gets its bond back plus the claimant's (liquid bond, pre-fix) — with the
- * stake-backed bond the claimant posts nothing and the challenger just gets its own bond back (the slash pays it).
- * Claimant won: pre-fix it takes both bonds; with the bond split the challenger's bond goes bondTreasuryBps to the
- * treasury and the rest to the claimant. `claimantBonded`: the claimant revealed its roots (posted a liquid bond).
+ * Bonds of one game. Pre-fix the claimant posts a liquid bond with revealRoots and the winner takes both bonds.
+ * With the stake-backed bond (issue 11, market-opened games) the claimant posts nothing: a challenger win returns the
+ * challenger its own bond (the slash pays it); a claimant win takes the challenger's bond, the loser's cut
+ * (DisputeGame.loserCutBps) to the treasury and the rest to the claimant. `claimantBonded`: the claimant revealed its
+ * roots (pre-fix: posted its liquid bond).
  */
 export function gameBonds(p: EconParams, winner: 'claimant' | 'challenger', challenger: string, claimant = 'worker', claimantBonded = true): Deltas {
   const b = p.bond;
-  const cb = p.rules.stakeBackedBond ? 0n : claimantBonded ? b : 0n;
-  if (winner === 'challenger') return { [challenger]: cb, [claimant]: -cb };
-  if (p.rules.bondSplit) {
-    const t = (b * p.bondTreasuryBps) / BPS;
-    return { [challenger]: -b, [claimant]: b - t, treasury: t };
-  }
-  return { [challenger]: -b, [claimant]: b };
+  const bonded = !p.rules.stakeBackedBond && claimantBonded;
+  const cut = p.rules.bondSplit && (winner === 'claimant' || bonded) ? (b * p.bondTreasuryBps) / BPS : 0n;
+  const d: Deltas = cut > 0n ? { treasury: cut } : {};
+  if (winner === 'challenger') return add(d, bonded ? { [challenger]: b - cut, [claimant]: -b } : {});
+  return add(d, { [challenger]: -b, [claimant]: b - cut });
+}
+
+/** Joiners of a challenger side: each posts joinBond; back if the side wins, to the worker if it loses. */
+export function joinBonds(p: EconParams, sideWon: boolean, joiners: string[], worker = 'worker'): Deltas {
+  const d: Deltas = {};
+  if (sideWon) return d;
+  for (const j of joiners) d[j] = (d[j] ?? 0n) - p.joinBond;
+  d[worker] = p.joinBond * BigInt(joiners.length);
+  return d;
 }
 
 // ---------------------------------------------------------------------------------------------- gas
@@ -186,6 +200,7 @@ export const GAS_ESTIMATES: Record<string, number> = {
   commitBatch: 57_000,
   finalize: 281_000,
   challenge: 330_000,
+  joinChallenge: 120_000,
   /** The whole game minus open, both sides (bench:gas: wine-mlp ~840k incl. open). */
   gameClaimantMoves: 250_000,
   gameChallengerMoves: 300_000,

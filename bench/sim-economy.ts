@@ -164,7 +164,7 @@ function runTask(c: Ctx, s: TaskSpec): void {
     if (s.puppet) {
       if (p.rules.teamSplit) {
         winners.push('puppet');
-        cost(c, 'puppet', 'challenge');
+        cost(c, 'puppet', 'joinChallenge'); // joinBond back: the side wins
       } else {
         // pre-fix: the puppet's own game on the same element is conceded first and takes the whole share
         winners = ['puppet'];
@@ -173,7 +173,7 @@ function runTask(c: Ctx, s: TaskSpec): void {
     }
     cost(c, first, 'challenge', 'timeout');
     if (!s.puppet || p.rules.teamSplit) cost(c, first, 'resolveSlash');
-    for (const other of caught.slice(1)) if (p.rules.teamSplit) cost(c, other, 'challenge');
+    for (const other of caught.slice(1)) if (p.rules.teamSplit) cost(c, other, 'joinChallenge');
     if (!p.rules.teamSplit) winners = winners.slice(0, 1);
     tokens(c, invalidate(p, fee, winners, 'worker', req));
     tokens(c, gameBonds(p, 'challenger', first, 'worker', false));
