@@ -20,3 +20,4 @@ export { decodeModel, encodeModel, canonicalJson, MAGIC, FORMAT_VERSION } from '
 export { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear, rintHalfEven, type QuantDType } from './boundary.js';
 export { runOnnxIntegerNode, type OnnxAttrs, type OnnxIntegerOp, type OnnxTensor } from './onnxint.js';
 export { setWasmGemmEnabled, wasmGemmAvailable } from './wasm.js';
+export { kernelPath, nativeAvailable, nativeCpu, setNativeCpuPath, setNativeEnabled } from './native.js';

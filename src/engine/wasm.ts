@@ -719,6 +719,11 @@ export function wasmGemmAvailable(): boolean {
   return init();
 }
 
+/** Whether setWasmGemmEnabled(false) is in effect (the native kernels then stand down too: JS only). */
+export function portableJsOnly(): boolean {
+  return switchedOff;
+}
+
 /** The kernels, or null when WebAssembly SIMD is unavailable or switched off. */
 export function wasmKernels(): WasmKernels | null {
   return init() ? kernels : null;

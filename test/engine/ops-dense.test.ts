@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setWasmGemmEnabled, wasmGemmAvailable } from '../../src/engine/wasm.js';
+import { kernelPath, nativeAvailable, setNativeEnabled } from '../../src/engine/native.js';
 import { makeGemm, I32_MAX } from '../../src/engine/ops/gemm.js';
 import type { DType } from '../../src/engine/ir.js';
 import { broadcastShape, type Case, checkCase, FC, loHi, multShift, param, qdtype, RUNS, tensor, values, value, zero } from './helpers.js';
@@ -18,18 +19,24 @@ function perChannel(g: G, n: number): { mult: number[]; shift: number[] } {
   return { mult: ms.map((m) => m.mult), shift: ms.map((m) => m.shift) };
 }
 
-// Every dense op runs on both GEMM backends: WebAssembly SIMD (default) and the JS fallback.
-for (const backend of ['wasm', 'js'] as const) {
+// Every dense op runs on every backend: the native addon (when built; src/engine/native.ts),
+// WebAssembly SIMD and the JS fallback.
+if (!nativeAvailable()) console.log('ops-dense: native addon not built (native/build.mjs); its backend block checks the WebAssembly path again');
+for (const backend of ['native', 'wasm', 'js'] as const) {
   describe(`[${backend} GEMM]`, () => {
     let was = true;
+    let wasNative = true;
     beforeAll(() => {
-      was = setWasmGemmEnabled(backend === 'wasm');
+      was = setWasmGemmEnabled(backend !== 'js');
+      wasNative = setNativeEnabled(backend === 'native');
     });
     afterAll(() => {
       setWasmGemmEnabled(was);
+      setNativeEnabled(wasNative);
     });
     it('uses the intended backend', () => {
-      expect(makeGemm(2, 2, 8, 1000).backend).toBe(backend === 'wasm' && wasmGemmAvailable() ? 'wasm' : 'js');
+      expect(makeGemm(2, 2, 8, 1000).backend).toBe(backend !== 'js' && wasmGemmAvailable() ? 'wasm' : 'js');
+      expect(kernelPath()).toBe(backend === 'native' && !nativeAvailable() ? 'wasm' : backend);
     });
     describe('Linear', () => {
       it('matches the reference', () => {

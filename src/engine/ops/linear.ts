@@ -1,6 +1,8 @@
 /**
  * Linear (docs/ops.md §Linear): over the last axis of x[.., K] with weight i8[N][K]:
  *   acc_j = bias_j + Σ_k (x_k − xZero)·W[j][k];  y_j = clamp(yZero + requant(acc_j, mult_j, shift_j), lo, hi)
+ * Native path (when the addon is built, src/engine/native.ts): the same integers from packed
+ * weights in one fused GEMM + requant call over all rows (and all items of a batch).
  * WebAssembly path: the weights (i16, rows padded to K8) and the bias/mult/shift tables stay resident
  * in wasm memory; a run copies x in, runs one 8-bit-A GEMM over all rows (x − xZero widened in the
  * kernel) and the requant+clamp epilogue there, and copies y out. A batch is one GEMM over
@@ -14,6 +16,7 @@ import { I32_MAX, makeGemm, padRows } from './gemm.js';
 import { multShiftParams, outRange, zeroAttr } from './quant.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, bytesOf, copyIn8, copyOut, makeRequant } from './wasmdense.js';
+import { int32Table, nativeKernels } from '../native.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -40,6 +43,19 @@ export function prepare(ctx: NodeContext): Kernel {
   for (let i = 0; i < weight.data.length; i++) wMax = Math.max(wMax, Math.abs(weight.data[i]));
   const xDev = Math.max(xZero - DTYPE_MIN[xd], DTYPE_MAX[xd] - xZero);
   const K8 = Math.ceil(K / 8) * 8;
+  const nat = nativeKernels();
+  if (nat && K * xDev * wMax <= I32_MAX) {
+    // Native path (src/engine/native.ts): packed weights, one fused GEMM + requant over all rows.
+    const packed = nat.pack(weight.data as Int8Array, N, K);
+    const bi = bias ? int32Table(N, bias.data) : null;
+    const mu = int32Table(N, mult.data);
+    const sh = int32Table(N, shift.data);
+    const sgn = xd === 'i8' ? 1 : 0;
+    const ob = bytesOf(yd);
+    return batchKernel((ins, out, B) => {
+      nat.dense(ins[0].data as Uint8Array, sgn, rows * B, K, xZero, packed, N, bi, mu, sh, yZero, lo, hi, out.data as Uint8Array, ob);
+    });
+  }
   const w = wasmKernels();
   if (w && K * xDev * wMax <= I32_MAX) {
     const W = resident(padRows(weight.data, N, K, K8));

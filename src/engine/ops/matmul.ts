@@ -2,6 +2,8 @@
  * MatMul (docs/ops.md §MatMul): acc = Σ_k (a − aZero)(b − bZero) with numpy batch broadcasting
  * (b's last two axes are [N,K] when transB = 1); y = clamp(yZero + requant(acc, mult, shift), lo, hi).
  *
+ * Native path (when the addon is built, src/engine/native.ts): b packed per run, one fused native
+ * GEMM + requant per output matrix.
  * WebAssembly path: a run copies a and b in, widens each b matrix once to i16 [N][K8] minus bZero
  * (a resident index map does the transposition and zero tail), runs one 8-bit-A GEMM per output
  * matrix (a − aZero widened in the kernel), then one requant+clamp epilogue over all of them.
@@ -13,6 +15,7 @@ import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 import { I32_MAX } from './gemm.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, bytesOf, copyIn8, copyOut, makeRequant } from './wasmdense.js';
+import { int32Table, nativeKernels } from '../native.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(2);
@@ -29,6 +32,35 @@ export function prepare(ctx: NodeContext): Kernel {
   const mult = multAttr(ctx);
   const shift = shiftAttr(ctx);
   const { lo, hi } = outRange(ctx, yd);
+  const nat = nativeKernels();
+  if (nat && plan.K * dev(ad, aZero) * dev(bd, bZero) <= I32_MAX) {
+    // Native path (src/engine/native.ts), the same integers: each b matrix packed once per run as
+    // b' = b (i8) or b − 128 (u8), so b − bZero = b' − wZero; one fused GEMM + requant per output matrix.
+    const { batches, M, N, K, aMat, bMat, aMats, bMats } = plan;
+    const mu = int32Table(N, mult);
+    const shv = int32Table(N, shift);
+    const sa = ad === 'i8' ? 1 : 0;
+    const sb = bd === 'i8' ? 1 : 0;
+    const wZero = bd === 'i8' ? bZero : bZero - 128;
+    const ob = bytesOf(yd);
+    const aSize = aMats * M * K;
+    const bSize = bMats * N * K;
+    const MN = M * N;
+    const packs = Array.from({ length: bMats }, () => new ArrayBuffer(nat.packedBytes(N, K)));
+    return batchKernel((ins, out, B) => {
+      const a = ins[0].data as Uint8Array;
+      const b = ins[1].data as Uint8Array;
+      const y = out.data as Uint8Array;
+      for (let item = 0; item < B; item++) {
+        for (let q = 0; q < bMats; q++) nat.packAct(b.subarray(item * bSize + q * N * K, item * bSize + (q + 1) * N * K), sb, N, K, transB ? 1 : 0, packs[q]);
+        for (let t = 0; t < batches; t++) {
+          const ao = item * aSize + aMat[t] * M * K;
+          const yo = (item * batches + t) * MN;
+          nat.dense(a.subarray(ao, ao + M * K), sa, M, K, aZero, packs[bMat[t]], N, null, mu, shv, yZero, lo, hi, y.subarray(yo, yo + MN), ob, wZero);
+        }
+      }
+    });
+  }
   const w = wasmKernels();
   if (w && plan.K * dev(ad, aZero) * dev(bd, bZero) <= I32_MAX) {
     const { batches, M, N, K, aMat, bMat, aMats, bMats } = plan;

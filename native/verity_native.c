@@ -1,0 +1,474 @@
+/*
+ * Native integer kernels for the Verity engine (docs/ops.md semantics, exact integers):
+ *
+ *   pack(w: Int8Array, N, K) -> ArrayBuffer
+ *       weights i8 [N][K] re-laid as [ceil(N/16)][ceil(K/4)][16][4] (zero padded) followed by the
+ *       column sums int32 [ceil(N/16)·16].
+ *   packAct(b, bSigned, N, K, transB, dst) packs an activation operand (b [N][K] if transB else [K][N])
+ *       as w' = b (i8) or b − 128 (u8) into dst (an ArrayBuffer of packedBytes(N, K) bytes).
+ *   dense(x, xSigned, R, K, xZero, packed, N, bias|null, mult, shift, yZero, lo, hi, out, outBytes[, wZero])
+ *       for r < R, j < N:  acc = bias_j + Σ_k (x[r·K + k] − xZero)·w[j][k]
+ *                          out[r·N + j] = clamp(yZero + ((acc·mult_j + 2^(shift_j − 1)) >> shift_j), lo, hi)
+ *       out is i8/u8 (outBytes 1) or i32 (outBytes 4). With wZero, w[j][k] is w'(j, k) − wZero (MatMul).
+ *   depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null,
+ *             mult, shift, yZero, lo, hi, out, outBytes)
+ *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
+ *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst)   dst[i] = map[i] ≥ 0 ? src[map[i]] : fill
+ *   cpu() -> 'avx512vnni' | 'avx2' | 'scalar'
+ *
+ * Exactness. The dot product Σ (x − z)·w is computed as Σ u·w − z'·Σ w with u = x (u8 input,
+ * z' = z) or u = x + 128 (i8 input, z' = z + 128), every step in 32-bit two's complement (unsigned
+ * arithmetic, so wrapping is defined). The caller only uses this path when the exact sum satisfies
+ * K·max|x − z|·max|w| ≤ 2^31 − 1, so the sum modulo 2^32 is the exact sum. The requantization is in
+ * int64: |acc| < 2^32 and mult < 2^15, shift in [1, 46], so acc·mult + 2^(shift−1) < 2^62.
+ * The three code paths (AVX-512 VNNI, AVX2-vectorized C, plain C) compute the same integers; which one
+ * runs is chosen once from the CPU's features.
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(VERITY_NO_X86_TARGETS)
+#define VERITY_X86 1
+#include <immintrin.h>
+#endif
+
+enum { NR = 16, KQ = 4 };
+
+static int g_path = 0; /* 2 = avx512vnni, 1 = avx2, 0 = scalar */
+
+/* ---------- requantization of one row of exact accumulators ---------- */
+static inline void requant_row(const int32_t *c, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                               int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
+  for (int j = 0; j < n; j++) {
+    int64_t v = (int64_t)c[j] + (bias ? (int64_t)bias[j] : 0);
+    int64_t p = v * (int64_t)mult[j] + ((int64_t)1 << (shift[j] - 1));
+    int64_t y = yZero + (p >> shift[j]); /* gcc: >> on signed is arithmetic */
+    y = y < lo ? lo : y > hi ? hi : y;
+    if (ob == 4) ((int32_t *)out)[j] = (int32_t)y;
+    else ((uint8_t *)out)[j] = (uint8_t)(int8_t)y; /* i8 or u8: the low byte */
+  }
+}
+
+#ifdef VERITY_X86
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static void requant_row_512(
+    const int32_t *c, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift, int64_t yZero, int64_t lo,
+    int64_t hi, void *out, int ob) {
+  const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
+  const __m512i one = _mm512_set1_epi64(1);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m512i v = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(c + j)));
+    if (bias) v = _mm512_add_epi64(v, _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(bias + j))));
+    __m512i m = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(mult + j)));
+    __m512i s = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(shift + j)));
+    __m512i half = _mm512_sllv_epi64(one, _mm512_sub_epi64(s, one));
+    __m512i p = _mm512_add_epi64(_mm512_mullo_epi64(v, m), half);
+    __m512i y = _mm512_add_epi64(vz, _mm512_srav_epi64(p, s));
+    y = _mm512_min_epi64(_mm512_max_epi64(y, vlo), vhi);
+    if (ob == 4) _mm256_storeu_si256((__m256i *)((int32_t *)out + j), _mm512_cvtepi64_epi32(y));
+    else _mm_storel_epi64((__m128i *)((uint8_t *)out + j), _mm512_cvtepi64_epi8(y));
+  }
+  if (j < n) requant_row(c + j, n - j, bias ? bias + j : NULL, mult + j, shift + j, yZero, lo, hi, ob == 4 ? (void *)((int32_t *)out + j) : (void *)((uint8_t *)out + j), ob);
+}
+#endif
+
+static void requant_any(const int32_t *c, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                        int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
+#ifdef VERITY_X86
+  if (g_path == 2) {
+    requant_row_512(c, n, bias, mult, shift, yZero, lo, hi, out, ob);
+    return;
+  }
+#endif
+  requant_row(c, n, bias, mult, shift, yZero, lo, hi, out, ob);
+}
+
+/* ---------- GEMM on packed weights: C[r][j] = Σ_k u(r,k)·w[j][k] − zc·colsum[j] (mod 2^32) ---------- */
+
+static inline uint32_t quad(const uint8_t *a, int K, int q) {
+  uint32_t v = 0;
+  int k = q * KQ;
+  if (k + KQ <= K) memcpy(&v, a + k, 4);
+  else
+    for (int r = 0; k + r < K; r++) v |= (uint32_t)a[k + r] << (8 * r);
+  return v;
+}
+
+/* Plain C (vectorized by the compiler where it can): one row at a time. */
+#ifdef VERITY_X86
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void gemm_generic(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N,
+                         uint32_t zc, int32_t *C) {
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *a = A + (size_t)r * K;
+    for (int b = 0; b < nb; b++) {
+      uint32_t acc[NR];
+      for (int c = 0; c < NR; c++) acc[c] = 0;
+      const int8_t *wb = pw + (size_t)b * kq * NR * KQ;
+      for (int q = 0; q < kq; q++) {
+        uint32_t a4 = quad(a, K, q);
+        const int8_t *wq = wb + q * NR * KQ;
+        for (int c = 0; c < NR; c++)
+          for (int t = 0; t < KQ; t++)
+            acc[c] += (uint32_t)((int32_t)(uint8_t)(((a4 >> (8 * t)) & 0xff) ^ flip) * (int32_t)wq[c * KQ + t]);
+      }
+      for (int c = 0; c < NR && b * NR + c < N; c++) C[(size_t)r * N + b * NR + c] = (int32_t)(acc[c] - zc * (uint32_t)colsum[b * NR + c]);
+    }
+  }
+}
+
+#ifdef VERITY_X86
+/* AVX-512 VNNI: vpdpbusd (u8 × s8, four products summed into each i32 lane, wrapping).
+ * A tile of MR rows × 2 blocks of 16 columns. */
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const uint8_t *A, int mr, int K, uint32_t flip4,
+                                                                       const int8_t *wb0, const int8_t *wb1, int two,
+                                                                       int kq, __m512i acc[4][2]) {
+  const int kfull = K / KQ;
+  for (int i = 0; i < 4; i++) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+  for (int q = 0; q < kq; q++) {
+    __m512i w0 = _mm512_loadu_si512((const void *)(wb0 + (size_t)q * 64));
+    __m512i w1 = two ? _mm512_loadu_si512((const void *)(wb1 + (size_t)q * 64)) : w0;
+    for (int i = 0; i < mr; i++) {
+      uint32_t a4;
+      if (q < kfull) memcpy(&a4, A + (size_t)i * K + q * KQ, 4);
+      else a4 = quad(A + (size_t)i * K, K, q);
+      __m512i av = _mm512_set1_epi32((int)(a4 ^ flip4));
+      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, w0);
+      if (two) acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, w1);
+    }
+  }
+}
+
+VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum,
+                                  int N, uint32_t zc, int32_t *C) {
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  const uint32_t flip4 = flip * 0x01010101u;
+  const __m512i vzc = _mm512_set1_epi32((int)zc);
+  for (int r0 = 0; r0 < rows; r0 += 4) {
+    const int mr = rows - r0 < 4 ? rows - r0 : 4;
+    const uint8_t *a = A + (size_t)r0 * K;
+    for (int b = 0; b < nb; b += 2) {
+      const int two = b + 1 < nb;
+      __m512i acc[4][2];
+      const int8_t *wb0 = pw + (size_t)b * kq * 64;
+      const int8_t *wb1 = two ? wb0 + (size_t)kq * 64 : wb0;
+      switch (mr) {
+        case 4: vnni_tile(a, 4, K, flip4, wb0, wb1, two, kq, acc); break;
+        case 3: vnni_tile(a, 3, K, flip4, wb0, wb1, two, kq, acc); break;
+        case 2: vnni_tile(a, 2, K, flip4, wb0, wb1, two, kq, acc); break;
+        default: vnni_tile(a, 1, K, flip4, wb0, wb1, two, kq, acc); break;
+      }
+      for (int h = 0; h < 1 + two; h++) {
+        const int j0 = (b + h) * NR;
+        const __m512i corr = _mm512_mullo_epi32(vzc, _mm512_loadu_si512((const void *)(colsum + j0)));
+        const int nv = N - j0 < NR ? N - j0 : NR;
+        const __mmask16 mask = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
+        for (int i = 0; i < mr; i++)
+          _mm512_mask_storeu_epi32((void *)(C + (size_t)(r0 + i) * N + j0), mask, _mm512_sub_epi32(acc[i][h], corr));
+      }
+    }
+  }
+}
+#endif
+
+static void gemm_any(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N,
+                     uint32_t zc, int32_t *C) {
+#ifdef VERITY_X86
+  if (g_path == 2) {
+    gemm_vnni(A, rows, K, flip, pw, colsum, N, zc, C);
+    return;
+  }
+#endif
+  gemm_generic(A, rows, K, flip, pw, colsum, N, zc, C);
+}
+
+/* ---------- depthwise conv ---------- */
+#ifdef VERITY_X86
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+static void dw_point(const uint8_t *x, int sgn, int H, int W, int C, int KH, int KW, int oh, int ow, int sh, int sw, int dh,
+                     int dw, int pt, int pl, int32_t z, const int16_t *w16, int32_t *acc) {
+  for (int c = 0; c < C; c++) acc[c] = 0;
+  for (int kh = 0; kh < KH; kh++) {
+    const int h = oh * sh + kh * dh - pt;
+    if (h < 0 || h >= H) continue;
+    for (int kw = 0; kw < KW; kw++) {
+      const int xx = ow * sw + kw * dw - pl;
+      if (xx < 0 || xx >= W) continue;
+      const uint8_t *px = x + ((size_t)h * W + xx) * C;
+      const int16_t *pw = w16 + ((size_t)kh * KW + kw) * C;
+      if (sgn)
+        for (int c = 0; c < C; c++) acc[c] += ((int32_t)(int8_t)px[c] - z) * (int32_t)pw[c];
+      else
+        for (int c = 0; c < C; c++) acc[c] += ((int32_t)px[c] - z) * (int32_t)pw[c];
+    }
+  }
+}
+
+/* ---------- N-API glue ---------- */
+#define CHECK(call)                                                                  \
+  do {                                                                               \
+    if ((call) != napi_ok) {                                                         \
+      napi_throw_error(env, "VERITY_NATIVE", "verity_native: N-API call failed: " #call); \
+      return NULL;                                                                   \
+    }                                                                                \
+  } while (0)
+
+static int get_i32(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
+
+/* Typed array data pointer and byte length; type optional. */
+static void *ta(napi_env env, napi_value v, size_t *bytes, napi_typedarray_type *type) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  if (!is) return NULL;
+  napi_typedarray_type t;
+  size_t len;
+  void *data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok) return NULL;
+  size_t el = (t == napi_int32_array || t == napi_uint32_array || t == napi_float32_array) ? 4 : (t == napi_int16_array || t == napi_uint16_array) ? 2 : (t == napi_float64_array || t == napi_bigint64_array || t == napi_biguint64_array) ? 8 : 1;
+  if (bytes) *bytes = len * el;
+  if (type) *type = t;
+  return data;
+}
+
+static napi_value fail(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "VERITY_NATIVE_ARGS", msg);
+  return NULL;
+}
+
+/* Packs w'(j, k) (j < N, k < K; signed bytes) into p: [nb][kq][16][4] then colsum int32 [nb·16]. */
+static void pack_into(int8_t *p, int N, int K, const uint8_t *src, int transB, uint8_t flip) {
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  const size_t wbytes = (size_t)nb * kq * NR * KQ;
+  memset(p, 0, wbytes + (size_t)nb * NR * 4);
+  for (int b = 0; b < nb; b++) {
+    int32_t colsum[NR];
+    for (int c = 0; c < NR; c++) colsum[c] = 0;
+    for (int q = 0; q < kq; q++)
+      for (int c = 0; c < NR; c++)
+        for (int r = 0; r < KQ; r++) {
+          const int j = b * NR + c, k = q * KQ + r;
+          const int8_t v = (j < N && k < K) ? (int8_t)(src[transB ? (size_t)j * K + k : (size_t)k * N + j] ^ flip) : 0;
+          p[((size_t)b * kq + q) * NR * KQ + c * KQ + r] = v;
+          colsum[c] += v;
+        }
+    memcpy(p + wbytes + (size_t)b * NR * 4, colsum, sizeof colsum);
+  }
+}
+
+static size_t packed_bytes(int N, int K) {
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  return (size_t)nb * kq * NR * KQ + (size_t)nb * NR * 4;
+}
+
+/* packAct(src: Int8Array|Uint8Array, signed, N, K, transB, dst: ArrayBuffer of packedBytes(N, K)):
+ * packs an activation operand b (transB: [N][K], else [K][N]) as w' = b (i8) or b − 128 (u8). */
+static napi_value js_pack_act(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t sgn, N, K, tb;
+  size_t sb, db;
+  void *dst;
+  const uint8_t *src = argc >= 6 ? ta(env, a[0], &sb, NULL) : NULL;
+  if (!src || !get_i32(env, a[1], &sgn) || !get_i32(env, a[2], &N) || !get_i32(env, a[3], &K) || !get_i32(env, a[4], &tb) ||
+      N < 1 || K < 1 || sb < (size_t)N * K || napi_get_arraybuffer_info(env, a[5], &dst, &db) != napi_ok || db != packed_bytes(N, K))
+    return fail(env, "packAct(src, signed, N, K, transB, dst): bad arguments");
+  pack_into(dst, N, K, src, tb, sgn ? 0 : 0x80);
+  return NULL;
+}
+
+static napi_value js_packed_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2], r;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t N, K;
+  if (argc < 2 || !get_i32(env, a[0], &N) || !get_i32(env, a[1], &K) || N < 1 || K < 1) return fail(env, "packedBytes(N, K)");
+  CHECK(napi_create_double(env, (double)packed_bytes(N, K), &r));
+  return r;
+}
+
+static napi_value js_pack(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t N, K;
+  size_t wb;
+  napi_typedarray_type t;
+  const int8_t *w = ta(env, a[0], &wb, &t);
+  if (argc < 3 || !w || t != napi_int8_array || !get_i32(env, a[1], &N) || !get_i32(env, a[2], &K) || N < 1 || K < 1 || (size_t)N * K > wb)
+    return fail(env, "pack(w: Int8Array, N, K): bad arguments");
+  void *data;
+  napi_value ab;
+  CHECK(napi_create_arraybuffer(env, packed_bytes(N, K), &data, &ab));
+  pack_into(data, N, K, (const uint8_t *)w, 1, 0);
+  return ab;
+}
+
+/* dense(x, xSigned, R, K, xZero, packed, N, bias|null, mult, shift, yZero, lo, hi, out, outBytes) */
+static napi_value js_dense(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value a[16];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 15) return fail(env, "dense: expected 15 arguments");
+  int32_t sgn, R, K, xZero, N, yZero, lo, hi, ob;
+  if (!get_i32(env, a[1], &sgn) || !get_i32(env, a[2], &R) || !get_i32(env, a[3], &K) || !get_i32(env, a[4], &xZero) ||
+      !get_i32(env, a[6], &N) || !get_i32(env, a[10], &yZero) || !get_i32(env, a[11], &lo) || !get_i32(env, a[12], &hi) ||
+      !get_i32(env, a[14], &ob))
+    return fail(env, "dense: integer arguments expected");
+  int32_t wZero = 0;
+  if (argc >= 16 && !get_i32(env, a[15], &wZero)) return fail(env, "dense: wZero must be an integer");
+  size_t xb, mb, sb, bb = 0, yb, pb;
+  const uint8_t *x = ta(env, a[0], &xb, NULL);
+  void *pk = NULL;
+  if (napi_get_arraybuffer_info(env, a[5], &pk, &pb) != napi_ok) return fail(env, "dense: packed must be an ArrayBuffer");
+  napi_valuetype bt;
+  napi_typeof(env, a[7], &bt);
+  const int32_t *bias = bt == napi_null ? NULL : ta(env, a[7], &bb, NULL);
+  const int32_t *mult = ta(env, a[8], &mb, NULL), *shift = ta(env, a[9], &sb, NULL);
+  void *y = ta(env, a[13], &yb, NULL);
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  if (!x || !mult || !shift || !y || (bt != napi_null && !bias) || R < 0 || K < 1 || N < 1 || (ob != 1 && ob != 4) ||
+      xb < (size_t)R * K || yb < (size_t)R * N * ob || mb < (size_t)N * 4 || sb < (size_t)N * 4 || (bias && bb < (size_t)N * 4) ||
+      pb != (size_t)nb * kq * NR * KQ + (size_t)nb * NR * 4)
+    return fail(env, "dense: array sizes do not match");
+  for (int j = 0; j < N; j++)
+    if (shift[j] < 1 || shift[j] > 62) return fail(env, "dense: shift out of range");
+  const int8_t *pw = pk;
+  const int32_t *colsum = (const int32_t *)((const int8_t *)pk + (size_t)nb * kq * NR * KQ);
+  const uint8_t flip = sgn ? 0x80 : 0;
+  const uint32_t zc = (uint32_t)(sgn ? xZero + 128 : xZero);
+  enum { RB = 32 };
+  int32_t stackC[RB * 512];
+  int32_t *C = (size_t)RB * N <= sizeof stackC / 4 ? stackC : malloc((size_t)RB * N * 4);
+  if (!C) return fail(env, "dense: out of memory");
+  for (int r0 = 0; r0 < R; r0 += RB) {
+    const int m = R - r0 < RB ? R - r0 : RB;
+    gemm_any(x + (size_t)r0 * K, m, K, flip, pw, colsum, N, zc, C);
+    if (wZero) /* Σ (x − z)(w' − wZero) = Σ (x − z)·w' − wZero·Σ (x − z), mod 2^32 */
+      for (int i = 0; i < m; i++) {
+        const uint8_t *xr = x + (size_t)(r0 + i) * K;
+        uint32_t rs = 0;
+        for (int k = 0; k < K; k++) rs += (uint32_t)(sgn ? (int32_t)(int8_t)xr[k] : (int32_t)xr[k]);
+        rs -= (uint32_t)K * (uint32_t)xZero;
+        const uint32_t corr = rs * (uint32_t)wZero;
+        for (int j = 0; j < N; j++) C[(size_t)i * N + j] = (int32_t)((uint32_t)C[(size_t)i * N + j] - corr);
+      }
+    for (int i = 0; i < m; i++)
+      requant_any(C + (size_t)i * N, N, bias, mult, shift, yZero, lo, hi, (uint8_t *)y + ((size_t)(r0 + i) * N) * ob, ob);
+  }
+  if (C != stackC) free(C);
+  return NULL;
+}
+
+/* depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null, mult, shift, yZero, lo, hi, out, outBytes) */
+static napi_value js_depthwise(napi_env env, napi_callback_info info) {
+  size_t argc = 26;
+  napi_value a[26];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 26) return fail(env, "depthwise: expected 26 arguments");
+  int32_t v[17];
+  for (int i = 1; i <= 16; i++)
+    if (!get_i32(env, a[i], &v[i])) return fail(env, "depthwise: integer arguments expected");
+  int32_t yZero, lo, hi, ob;
+  if (!get_i32(env, a[21], &yZero) || !get_i32(env, a[22], &lo) || !get_i32(env, a[23], &hi) || !get_i32(env, a[25], &ob))
+    return fail(env, "depthwise: integer arguments expected");
+  const int sgn = v[1], B = v[2], H = v[3], W = v[4], C = v[5], KH = v[6], KW = v[7], sh = v[8], sw = v[9], dh = v[10], dw = v[11],
+            pt = v[12], pl = v[13], OH = v[14], OW = v[15], z = v[16];
+  size_t xb, wb, bb = 0, mb, sb, yb;
+  const uint8_t *x = ta(env, a[0], &xb, NULL);
+  const int16_t *w16 = ta(env, a[17], &wb, NULL);
+  napi_valuetype bt;
+  napi_typeof(env, a[18], &bt);
+  const int32_t *bias = bt == napi_null ? NULL : ta(env, a[18], &bb, NULL);
+  const int32_t *mult = ta(env, a[19], &mb, NULL), *shift = ta(env, a[20], &sb, NULL);
+  void *y = ta(env, a[24], &yb, NULL);
+  if (!x || !w16 || !mult || !shift || !y || (bt != napi_null && !bias) || B < 0 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 ||
+      OH < 1 || OW < 1 || (ob != 1 && ob != 4) || xb < (size_t)B * H * W * C || wb < (size_t)KH * KW * C * 2 ||
+      yb < (size_t)B * OH * OW * C * ob || mb < (size_t)C * 4 || sb < (size_t)C * 4 || (bias && bb < (size_t)C * 4))
+    return fail(env, "depthwise: array sizes do not match");
+  for (int j = 0; j < C; j++)
+    if (shift[j] < 1 || shift[j] > 62) return fail(env, "depthwise: shift out of range");
+  int32_t *acc = malloc((size_t)C * 4);
+  if (!acc) return fail(env, "depthwise: out of memory");
+  for (int b = 0; b < B; b++) {
+    const uint8_t *xi = x + (size_t)b * H * W * C;
+    uint8_t *yi = (uint8_t *)y + (size_t)b * OH * OW * C * ob;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        dw_point(xi, sgn, H, W, C, KH, KW, oh, ow, sh, sw, dh, dw, pt, pl, z, w16, acc);
+        requant_any(acc, C, bias, mult, shift, yZero, lo, hi, yi + ((size_t)oh * OW + ow) * C * ob, ob);
+      }
+  }
+  free(acc);
+  return NULL;
+}
+
+/* gather(src, map: Int32Array, n, fill, dst): dst[i] = map[i] >= 0 ? src[map[i]] : fill (bytes) */
+static napi_value js_gather(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t n, fill;
+  size_t sb, mb, db;
+  const uint8_t *src = argc >= 5 ? ta(env, a[0], &sb, NULL) : NULL;
+  const int32_t *map = argc >= 5 ? ta(env, a[1], &mb, NULL) : NULL;
+  uint8_t *dst = argc >= 5 ? ta(env, a[4], &db, NULL) : NULL;
+  if (!src || !map || !dst || !get_i32(env, a[2], &n) || !get_i32(env, a[3], &fill) || n < 0 || mb < (size_t)n * 4 || db < (size_t)n)
+    return fail(env, "gather: bad arguments");
+  for (int i = 0; i < n; i++) {
+    const int32_t m = map[i];
+    if (m >= 0 && (size_t)m >= sb) return fail(env, "gather: index out of range");
+    dst[i] = m >= 0 ? src[m] : (uint8_t)fill;
+  }
+  return NULL;
+}
+
+static napi_value js_cpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value s;
+  const char *name = g_path == 2 ? "avx512vnni" : g_path == 1 ? "avx2" : "scalar";
+  CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &s));
+  return s;
+}
+
+/* setPath(p): test hook, forces a lower path (0 scalar, 1 avx2) than the CPU allows; returns the path. */
+static int g_max = 0;
+static napi_value js_set_path(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1], r;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t p;
+  if (argc < 1 || !get_i32(env, a[0], &p)) return fail(env, "setPath(p): integer expected");
+  g_path = p < 0 ? 0 : p > g_max ? g_max : p;
+  CHECK(napi_create_int32(env, g_path, &r));
+  return r;
+}
+
+NAPI_MODULE_INIT() {
+#ifdef VERITY_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+    g_max = 2;
+  else if (__builtin_cpu_supports("avx2"))
+    g_max = 1;
+#endif
+  g_path = g_max;
+  struct { const char *name; napi_callback cb; } fns[] = {
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"setPath", js_set_path},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,106 @@
+/**
+ * The optional native integer kernels (native/verity_native.c, an N-API addon built from source at
+ * install by native/build.mjs): dense GEMM + requant (Linear, Conv via im2col, MatMul), depthwise
+ * conv, byte gather. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
+ * exactness argument in the C file's header), dispatching inside on the CPU's features
+ * (AVX-512 VNNI, AVX2, plain C).
+ *
+ * Loading: only where `process.getBuiltinModule` exists (Node ≥ 20.16) — no static import of any
+ * Node module, so this file stays pure for browsers and bundlers, where nativeKernels() is null.
+ * A missing or unloadable addon, or VERITY_NATIVE=0, also gives null, and the ops use their
+ * WebAssembly path, then their JS path.
+ */
+import { portableJsOnly } from './wasm.js';
+
+export interface NativeKernels {
+  pack(w: Int8Array, N: number, K: number): ArrayBuffer;
+  packedBytes(N: number, K: number): number;
+  packAct(src: Int8Array | Uint8Array, signed: number, N: number, K: number, transB: number, dst: ArrayBuffer): void;
+  dense(
+    x: Int8Array | Uint8Array,
+    signed: number,
+    R: number,
+    K: number,
+    xZero: number,
+    packed: ArrayBuffer,
+    N: number,
+    bias: Int32Array | null,
+    mult: Int32Array,
+    shift: Int32Array,
+    yZero: number,
+    lo: number,
+    hi: number,
+    out: Int8Array | Uint8Array | Int32Array,
+    outBytes: number,
+    wZero?: number,
+  ): void;
+  depthwise(...args: unknown[]): void;
+  gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;
+  cpu(): string;
+  setPath(p: number): number;
+}
+
+let loaded: NativeKernels | null | undefined;
+let switchedOff = false;
+
+function load(): NativeKernels | null {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; env?: Record<string, string | undefined> } }).process;
+    if (!proc || typeof proc.getBuiltinModule !== 'function' || proc.env?.VERITY_NATIVE === '0') return null;
+    const mod = proc.getBuiltinModule('node:module') as { createRequire: (u: string | URL) => (id: string) => unknown };
+    const url = (proc.getBuiltinModule('node:url') as { fileURLToPath: (u: URL) => string }).fileURLToPath;
+    const file = url(new URL('../../native/build/Release/verity_native.node', import.meta.url));
+    return mod.createRequire(import.meta.url)(file) as NativeKernels;
+  } catch {
+    return null;
+  }
+}
+
+/** The native kernels, or null when absent, unloadable or switched off (setNativeEnabled(false), or
+ *  setWasmGemmEnabled(false), which selects the portable JS paths for everything). */
+export function nativeKernels(): NativeKernels | null {
+  if (switchedOff || portableJsOnly()) return null;
+  if (loaded === undefined) loaded = load();
+  return loaded;
+}
+
+/** Whether the addon is loaded (regardless of setNativeEnabled). */
+export function nativeAvailable(): boolean {
+  if (loaded === undefined) loaded = load();
+  return loaded !== null;
+}
+
+/**
+ * Switches the native kernels off (or back on) for models prepared afterwards (tests compare every
+ * path). Returns the previous setting.
+ */
+export function setNativeEnabled(on: boolean): boolean {
+  const was = !switchedOff;
+  switchedOff = !on;
+  return was;
+}
+
+/**
+ * Test hook: the addon's highest CPU path to use (2 = AVX-512 VNNI, 1 = AVX2, 0 = plain C; capped at
+ * what the CPU supports). Returns the path in effect, or −1 without the addon.
+ */
+export function setNativeCpuPath(p: number): number {
+  return nativeAvailable() ? loaded!.setPath(p) : -1;
+}
+
+/** The addon's CPU path ('avx512vnni' | 'avx2' | 'scalar'), or null without the addon. */
+export function nativeCpu(): string | null {
+  return nativeAvailable() ? loaded!.cpu() : null;
+}
+
+/** Which dense-kernel path models prepared now take: 'native', 'wasm' or 'js'. */
+export function kernelPath(): 'native' | 'wasm' | 'js' {
+  return nativeKernels() ? 'native' : portableJsOnly() ? 'js' : 'wasm';
+}
+
+/** Requant tables as Int32Arrays of n entries (a scalar or length-1 table is broadcast). */
+export function int32Table(n: number, v: ArrayLike<number> | number): Int32Array {
+  const t = new Int32Array(n);
+  for (let j = 0; j < n; j++) t[j] = typeof v === 'number' ? v : v.length === 1 ? v[0] : v[j];
+  return t;
+}

@@ -1,0 +1,200 @@
+/**
+ * Every kernel path gives byte-identical traces: the native addon (each of its CPU paths: AVX-512
+ * VNNI, AVX2, plain C — as far as this CPU allows), WebAssembly SIMD and the JS fallback, through
+ * runModel and runBatch, on every shipped model (and mobile-net from ../shared/models, which has
+ * depthwise convs, when that directory exists), and on random dense-op cases (fast-check) against
+ * the BigInt reference. Skips the native side, with a printed reason, when the addon is not built.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DType, QModel, TensorData } from '../../src/engine/ir.js';
+import { prepareModel, runBatch, runModel } from '../../src/engine/run.js';
+import { kernelPath, nativeAvailable, nativeCpu, setNativeCpuPath, setNativeEnabled } from '../../src/engine/native.js';
+import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
+import { importOnnx, quantizeInput } from '../../src/onnx/import.js';
+import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
+import { bytesOf, type Case, checkCase, modelOf, param, qdtype, tensor, values, zero, loHi, multShift } from './helpers.js';
+
+type Path = { name: string; native: boolean; wasm: boolean; cpu?: number };
+const HAVE = nativeAvailable();
+const CPU_MAX = HAVE ? setNativeCpuPath(2) : -1;
+const PATHS: Path[] = [
+  ...(HAVE ? [2, 1, 0].filter((p) => p <= CPU_MAX).map((p) => ({ name: `native/${['scalar', 'avx2', 'avx512vnni'][p]}`, native: true, wasm: true, cpu: p })) : []),
+  { name: 'wasm', native: false, wasm: true },
+  { name: 'js', native: false, wasm: false },
+];
+if (!HAVE) console.log('native.test: the native addon is not built (run `node native/build.mjs`); comparing the WebAssembly and JS paths only');
+else console.log(`native.test: native addon loaded (CPU path ${nativeCpu()}); paths ${PATHS.map((p) => p.name).join(', ')}`);
+
+function use(p: Path): void {
+  setWasmGemmEnabled(p.wasm);
+  setNativeEnabled(p.native);
+  if (p.cpu !== undefined) setNativeCpuPath(p.cpu);
+}
+afterAll(() => {
+  setWasmGemmEnabled(true);
+  setNativeEnabled(true);
+  if (HAVE) setNativeCpuPath(CPU_MAX);
+});
+
+/** One Buffer per trace (all tensors' bytes back to back). */
+function traceBytes(trace: readonly TensorData[]): Buffer {
+  return Buffer.concat(trace.map(bytesOf));
+}
+
+/** Runs every path on the same items (runModel for each, runBatch over all) and expects equal bytes. */
+function expectAllPathsEqual(q: QModel, items: TensorData[][]): void {
+  let want: Buffer[] | null = null;
+  for (const p of PATHS) {
+    use(p);
+    const pm = prepareModel(q);
+    const single = items.map((inp) => traceBytes(runModel(pm, inp)));
+    const batch = runBatch(pm, items).map(traceBytes);
+    for (let b = 0; b < items.length; b++) {
+      if (!single[b].equals(batch[b])) throw new Error(`${p.name}: runBatch item ${b} differs from runModel`);
+    }
+    if (!want) want = single;
+    else for (let b = 0; b < items.length; b++) if (!single[b].equals(want[b])) throw new Error(`${p.name}: item ${b} differs from ${PATHS[0].name}`);
+  }
+}
+
+describe('every kernel path, shipped models', () => {
+  for (const name of MODEL_NAMES) {
+    it(`${name}: byte-identical traces on every path`, () => {
+      const q = quantized(name);
+      const data = modelData(name);
+      fc.assert(
+        fc.property(fc.array(fc.nat(data.x.length - 1), { minLength: 1, maxLength: 5 }), (rows) => {
+          expectAllPathsEqual(q, rows.map((r) => [quantizeInput(q, data.x[r])]));
+        }),
+        { numRuns: name === 'tiny-gpt' ? 3 : 8 },
+      );
+    });
+  }
+  const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared', 'models');
+  const mobile = join(SHARED, 'mobile-net.onnx');
+  it.skipIf(!existsSync(mobile))('mobile-net (depthwise convs, ../shared/models): byte-identical traces on every path', () => {
+    const data = JSON.parse(readFileSync(join(SHARED, 'mobile-net.data.json'), 'utf8')) as { shape: number[]; x: number[][]; calibration: number[][] };
+    const q = importOnnx(readFileSync(mobile), { name: 'mobile-net', inputShape: data.shape, calibration: data.calibration.slice(0, 16) });
+    expect(q.nodes.some((n) => n.op === 'Conv' && n.attrs.group !== undefined && n.attrs.group !== 1)).toBe(true);
+    expectAllPathsEqual(q, [0, 7, 42].map((r) => [quantizeInput(q, data.x[r])]));
+  });
+  if (!existsSync(mobile)) console.log(`native.test: ${SHARED} is absent; skipping the mobile-net case`);
+});
+
+const int = (g: fc.GeneratorValue, min: number, max: number): number => g(fc.integer, { min, max });
+const draw = <T>(g: fc.GeneratorValue, a: fc.Arbitrary<T>): T => g(() => a);
+
+/** Random cases of the ops with native kernels, each checked against the reference on every path. */
+function casesOnEveryPath(make: (g: fc.GeneratorValue) => Case, runs: number): void {
+  fc.assert(
+    fc.property(fc.gen(), (g) => {
+      const c = make(g);
+      const outs: Buffer[] = [];
+      for (const p of PATHS) {
+        use(p);
+        checkCase(c);
+        outs.push(bytesOf(runModel(prepareModel(modelOf(c)), c.inputs)[c.inputs.length]));
+      }
+      for (let i = 1; i < outs.length; i++) if (!outs[i].equals(outs[0])) throw new Error(`${PATHS[i].name} differs from ${PATHS[0].name}`);
+    }),
+    { numRuns: runs },
+  );
+}
+
+function perChannel(g: fc.GeneratorValue, n: number): { mult: number[]; shift: number[] } {
+  const ms = draw(g, fc.array(multShift, { minLength: n, maxLength: n }));
+  return { mult: ms.map((m) => m.mult), shift: ms.map((m) => m.shift) };
+}
+const biasArb = fc.integer({ min: -(2 ** 20), max: 2 ** 20 });
+
+describe('every kernel path, random cases', () => {
+  it('Linear (K, N across the 4-wide, 16-column and 4-row tiles; i8/u8 in; i8/u8/i32 out)', () => {
+    casesOnEveryPath((g) => {
+      const xd = draw(g, qdtype);
+      const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
+      const R = int(g, 1, 9);
+      const K = int(g, 1, 70);
+      const N = int(g, 1, 40);
+      const { mult, shift } = perChannel(g, N);
+      const { lo, hi } = draw(g, loHi(yd));
+      return {
+        op: 'Linear',
+        inputs: [draw(g, tensor(xd, [R, K]))],
+        attrs: { xZero: draw(g, zero(xd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), lo, hi },
+        params: {
+          weight: param('i8', [N, K], draw(g, values('i8', N * K))),
+          bias: param('i32', [N], draw(g, fc.array(biasArb, { minLength: N, maxLength: N }))),
+          mult: param('i32', [N], mult),
+          shift: param('i32', [N], shift),
+        },
+        out: { dtype: yd, shape: [R, N] },
+      };
+    }, 60);
+  });
+
+  it('depthwise Conv (group = C = CO: padding, strides, dilations)', () => {
+    casesOnEveryPath((g) => {
+      const xd = draw(g, qdtype);
+      const yd = draw(g, qdtype);
+      const C = int(g, 1, 20);
+      const KH = int(g, 1, 3);
+      const KW = int(g, 1, 3);
+      const dh = int(g, 1, 2);
+      const dw = int(g, 1, 2);
+      const pads = [int(g, 0, 2), int(g, 0, 2), int(g, 0, 2), int(g, 0, 2)];
+      const sh = int(g, 1, 2);
+      const sw = int(g, 1, 2);
+      const H = int(g, Math.max(1, dh * (KH - 1) + 1 - pads[0] - pads[2]), 7);
+      const W = int(g, Math.max(1, dw * (KW - 1) + 1 - pads[1] - pads[3]), 7);
+      const OH = Math.floor((H + pads[0] + pads[2] - dh * (KH - 1) - 1) / sh) + 1;
+      const OW = Math.floor((W + pads[1] + pads[3] - dw * (KW - 1) - 1) / sw) + 1;
+      const { mult, shift } = perChannel(g, C);
+      const { lo, hi } = draw(g, loHi(yd));
+      return {
+        op: 'Conv',
+        inputs: [draw(g, tensor(xd, [1, H, W, C]))],
+        attrs: { xZero: draw(g, zero(xd)), yZero: draw(g, zero(yd)), lo, hi, pads, strides: [sh, sw], dilations: [dh, dw], group: C },
+        params: {
+          weight: param('i8', [C, KH, KW, 1], draw(g, values('i8', C * KH * KW))),
+          bias: param('i32', [C], draw(g, fc.array(biasArb, { minLength: C, maxLength: C }))),
+          mult: param('i32', [C], mult),
+          shift: param('i32', [C], shift),
+        },
+        out: { dtype: yd, shape: [1, OH, OW, C] },
+      };
+    }, 60);
+  });
+
+  it('MatMul of two activations (i8/u8 operands, transB, broadcast batch axes)', () => {
+    casesOnEveryPath((g) => {
+      const ad = draw(g, qdtype);
+      const bd = draw(g, qdtype);
+      const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
+      const transB = int(g, 0, 1);
+      const M = int(g, 1, 7);
+      const K = int(g, 1, 40);
+      const N = int(g, 1, 20);
+      const H = int(g, 1, 3);
+      const bH = draw(g, fc.constantFrom(1, H));
+      const { lo, hi } = draw(g, loHi(yd));
+      const ms = draw(g, multShift);
+      return {
+        op: 'MatMul',
+        inputs: [draw(g, tensor(ad, [H, M, K])), draw(g, tensor(bd, transB ? [bH, N, K] : [bH, K, N]))],
+        attrs: { aZero: draw(g, zero(ad)), bZero: draw(g, zero(bd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), mult: ms.mult, shift: ms.shift, transB, lo, hi },
+        params: {},
+        out: { dtype: yd, shape: [H, M, N] },
+      };
+    }, 60);
+  });
+
+  it('reports the path models prepared now take', () => {
+    use(PATHS[0]);
+    expect(kernelPath()).toBe(HAVE ? 'native' : 'wasm');
+    use({ name: 'js', native: false, wasm: false });
+    expect(kernelPath()).toBe('js');
+  });
+});
