@@ -105,7 +105,11 @@ library DisputeCommitments {
         pure
         returns (bytes32)
     {
-        if (index >= leafCount || leafCount > (uint256(1) << MAX_DEPTH)) return bytes32(0);
+        // INVARIANT: counts are bound into list roots as uint32, so a count of 2^32 or more (which would wrap) is
+        // never a member's tree.
+        if (index >= leafCount || leafCount > type(uint32).max || leafCount > (uint256(1) << MAX_DEPTH)) {
+            return bytes32(0);
+        }
         uint256 d = depth(leafCount);
         if (siblings.length != d) return bytes32(0);
         bytes32 h = leafHash(word);

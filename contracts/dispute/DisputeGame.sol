@@ -47,7 +47,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
 
     /// @notice One game. Solidity packs the fields into slots as drawn (bit 0 = least significant):
     /// ```
-    /// slot 0  | claimant address (0..159) | lastMoveAt uint64 (160..223) | phase (224..231) | outcome (232..239) | claimantBonded (240..247) |
+    /// slot 0  | claimant address (0..159) | lastMoveAt uint64 (160..223) | phase (224..231) | outcome (232..239) | claimantBonded (240..247) | stakeBacked (248..255) |
     /// slot 1  | challenger address (0..159) | claimantTimeLeft uint64 (160..223) | count uint32 (224..255) |
     /// slot 2  | bond uint96 (0..95) | challengerTimeLeft uint64 (96..159) | numInputs uint32 (160..191) | tensorId uint32 (192..223) | nodeIndex uint32 (224..255) |
     /// slot 3  | dtype (0..7) | levelsLeft (8..15) | pendingLevels (16..23) | numElements uint32 (24..55) | position uint32 (56..87) |
@@ -59,6 +59,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         Phase phase;
         Outcome outcome;
         bool claimantBonded; // the claimant posted its bond (with revealRoots)
+        bool stakeBacked; // opened by a market: the claimant's bond is its locked task stake (no liquid bond posted)
         address challenger;
         uint64 claimantTimeLeft; // seconds left on the claimant's clock at lastMoveAt
         uint32 count; // number of trace tensors (from revealRoots)
@@ -123,6 +124,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     uint8 public immutable levelsPerMove;
     /// @notice Most tensor roots a trace may have (one revealRoots transaction must fit in a block).
     uint256 public constant MAX_TRACE_TENSORS = 4096;
+    uint256 private constant BPS = 10_000;
 
     /// @notice Bond each side posts (governed; fixed per game at open). Should cover the other side's move costs.
     uint96 public bond;
@@ -132,6 +134,14 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     mapping(address market => bool) public isMarket;
     /// @notice Tokens credited to an account (won bonds), withdrawn with {claimCredit}.
     mapping(address account => uint256) public credit;
+    /// @notice Share of the losing side's posted bond credited to {treasury} instead of the winner, in bps
+    /// (governed; 0 until set). Makes a self-challenge (a puppet losing to its own worker) cost real money.
+    uint16 public loserCutBps;
+    /// @notice Receives the loser's cut.
+    address public treasury;
+    /// @notice Extra members of a market-opened game's challenger side (added by the market): any of them may make
+    /// the challenger's moves, so a first challenger that goes silent cannot lose the game for the others.
+    mapping(uint256 gameId => mapping(address member => bool)) public onChallengerSide;
 
     uint256 private _lastGameId;
     mapping(uint256 gameId => Game) private _games;
@@ -181,6 +191,12 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     event GameResolved(uint256 indexed gameId, Outcome outcome, Reason reason, address winner, uint256 pot);
     /// @notice `account` withdrew its credit.
     event CreditClaimed(address indexed account, uint256 amount);
+    /// @notice The loser's cut changed.
+    event LoserCutSet(uint16 bps, address treasury);
+    /// @notice `member` joined the challenger side of game `gameId` (it may make the challenger's moves).
+    event ChallengerAdded(uint256 indexed gameId, address indexed member);
+    /// @notice `cut` of the loser's bond in game `gameId` was credited to the treasury.
+    event LoserCutTaken(uint256 indexed gameId, address treasury, uint256 cut);
 
     // ------------------------------------------------------------------ errors
 
@@ -261,6 +277,17 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         emit ClockSet(clock_);
     }
 
+    /// @notice Sets the share of the losing side's bond that goes to `treasury_` (governance only). Open games are
+    /// settled with the values at their resolution (the cut only moves bond money, never stake or fees).
+    /// @param bps Share in bps, ≤ 5000 (the winner always gets most of the loser's bond).
+    /// @param treasury_ Receiver (non-zero when bps > 0).
+    function setLoserCut(uint16 bps, address treasury_) external onlyGovernance {
+        if (bps > 5_000 || (bps != 0 && treasury_ == address(0))) revert DisputeBadParameter();
+        loserCutBps = bps;
+        treasury = treasury_;
+        emit LoserCutSet(bps, treasury_);
+    }
+
     // ------------------------------------------------------------------ open
 
     /// @inheritdoc IDisputeResolver
@@ -297,10 +324,27 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         g.traceRoot = claimedRoot;
         g.modelRoot = modelRoot;
         g.check = keccak256(abi.encode(inputHash, outputHash));
+        // A market backs the claimant's side with the worker's locked task stake: the claimant posts no liquid bond,
+        // so any number of games cannot run an honest worker out of bonds (docs/protocol.md §Adversary, attack 2).
+        g.stakeBacked = isMarket[msg.sender];
         emit GameOpened(
             gameId, taskKey, claimant, challenger, msg.sender, claimedRoot, modelRoot, inputHash, outputHash, b, c
         );
         bondToken.safeTransferFrom(challenger, address(this), b);
+    }
+
+    /// @inheritdoc IDisputeResolver
+    /// @dev Only a market, only for a game it opened (stake-backed), only while the game is undecided.
+    function addChallenger(uint256 gameId, address member) external {
+        Game storage g = _games[gameId];
+        // INVARIANT: only a governance-allowed market adds members, and only to market-opened games.
+        if (!isMarket[msg.sender] || !g.stakeBacked) revert DisputeUnauthorizedOpener(msg.sender);
+        // INVARIANT: members join undecided games only.
+        if (g.phase == Phase.Resolved) revert DisputeAlreadyResolved(gameId);
+        // INVARIANT: the claimant can never play for the challenger side.
+        if (member == address(0) || member == g.claimant) revert DisputeBadParties(g.claimant, member);
+        onChallengerSide[gameId][member] = true;
+        emit ChallengerAdded(gameId, member);
     }
 
     // ------------------------------------------------------------------ moves
@@ -336,10 +380,11 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
 
         g.count = uint32(count);
         g.numInputs = numInputs;
-        g.claimantBonded = true;
         g.phase = Phase.AwaitTensor;
+        bool backed = g.stakeBacked;
+        if (!backed) g.claimantBonded = true;
         emit RootsRevealed(gameId, roots, numInputs, numOutputs);
-        bondToken.safeTransferFrom(msg.sender, address(this), g.bond);
+        if (!backed) bondToken.safeTransferFrom(msg.sender, address(this), g.bond);
     }
 
     /// @notice Challenger: names the disputed tensor (the first node output it disagrees with), proves the
@@ -503,6 +548,15 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IDisputeResolver
+    /// @dev The challenger side's first move is {disputeTensor} (it sets tensorId ≥ numInputs ≥ 1, or decides the
+    /// game for the challenger on a wrong trace length).
+    function contested(uint256 gameId) external view returns (bool) {
+        Game storage g = _games[gameId];
+        if (g.phase == Phase.None) revert DisputeUnknownGame(gameId);
+        return g.tensorId != 0 || g.outcome == Outcome.ChallengerWon;
+    }
+
+    /// @inheritdoc IDisputeResolver
     function outcome(uint256 gameId) external view returns (Outcome) {
         Game storage g = _games[gameId];
         if (g.phase == Phase.None) revert DisputeUnknownGame(gameId);
@@ -559,9 +613,10 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         if (phase == Phase.Resolved) revert DisputeAlreadyResolved(gameId);
         bool claimantMove = _claimantMoves(expected);
         // INVARIANT: each move belongs to one side, and only that side makes it, only on its turn.
-        if (msg.sender != (claimantMove ? g.claimant : g.challenger) || _claimantMoves(phase) != claimantMove) {
-            revert DisputeNotYourTurn(gameId, msg.sender);
-        }
+        bool isSide = claimantMove
+            ? msg.sender == g.claimant
+            : (msg.sender == g.challenger || onChallengerSide[gameId][msg.sender]);
+        if (!isSide || _claimantMoves(phase) != claimantMove) revert DisputeNotYourTurn(gameId, msg.sender);
         // INVARIANT: the mover makes the move the phase expects.
         if (phase != expected) revert DisputeWrongMove(gameId, phase);
         uint256 last = g.lastMoveAt;
@@ -677,11 +732,19 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
 
     /// @dev Decides the game and credits the whole pot to the winner (effects only; no transfer).
     function _resolve(uint256 gameId, Game storage g, Outcome o, Reason reason) private {
-        uint256 pot = g.claimantBonded ? 2 * uint256(g.bond) : g.bond;
-        address winner = o == Outcome.ClaimantWon ? g.claimant : g.challenger;
+        uint256 b = g.bond;
+        uint256 pot = g.claimantBonded ? 2 * b : b;
+        bool claimantWon = o == Outcome.ClaimantWon;
+        address winner = claimantWon ? g.claimant : g.challenger;
         g.phase = Phase.Resolved;
         g.outcome = o;
-        credit[winner] += pot;
-        emit GameResolved(gameId, o, reason, winner, pot);
+        // The loser's posted bond (the challenger's always; the claimant's only if it posted one) pays the cut.
+        uint256 cut = (claimantWon || g.claimantBonded) ? b * loserCutBps / BPS : 0;
+        if (cut != 0) {
+            credit[treasury] += cut;
+            emit LoserCutTaken(gameId, treasury, cut);
+        }
+        credit[winner] += pot - cut;
+        emit GameResolved(gameId, o, reason, winner, pot - cut);
     }
 }

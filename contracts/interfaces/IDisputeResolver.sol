@@ -38,6 +38,18 @@ interface IDisputeResolver {
         bytes32 outputHash
     ) external returns (uint256 gameId);
 
+    /// @notice Adds `member` to the challenger side of game `gameId` (called by the market that opened it when a
+    /// second challenger joins a live game on the same element): the member may make the challenger's moves.
+    /// @param gameId The id returned by {open}.
+    /// @param member The joining challenger.
+    function addChallenger(uint256 gameId, address member) external;
+
+    /// @notice Whether the challenger side ever moved in the game (false for a game won because the challenger let
+    /// its clock run out before its first move: the market records no "dispute won" for it).
+    /// @param gameId The id returned by {open}.
+    /// @return True once the challenger side has made a move.
+    function contested(uint256 gameId) external view returns (bool);
+
     /// @notice Current outcome of a game.
     /// @param gameId The id returned by {open}.
     /// @return The outcome (Pending while undecided).

@@ -15,6 +15,12 @@ import {ReputationRegistry} from "../registry/ReputationRegistry.sol";
 import {ValidationRegistry} from "../registry/ValidationRegistry.sol";
 import {Staking} from "../staking/Staking.sol";
 
+/// @notice What the market calls on its audit module when a task pays its audit premium.
+interface IAuditPool {
+    /// @notice `amount` of task `taskId`'s fee was transferred to the pool.
+    function addPremium(uint256 taskId, uint256 amount) external;
+}
+
 /// @title TaskMarket
 /// @notice Inference tasks with optimistic settlement (docs/protocol.md §Task market).
 /// Lifecycle: a requester posts a task (model id, input tensors in calldata or their commitment, one or many
@@ -63,6 +69,17 @@ contract TaskMarket is Governed, ReentrancyGuard {
         // slot 4, 5
         bytes32 inputRoot;
         bytes32 resultRoot;
+        // slot 6: rules snapshotted when the task is claimed (treasury, slash split, abandon penalty) or posted
+        // (audit premium), so governance cannot change them under a live task or dispute
+        address treasury;
+        uint16 slashBps;
+        uint16 abandonBps;
+        uint16 auditFeeBps;
+        uint48 commitBlock; // block of the commit (audit selection uses a later block's hash); in the claim's slot
+        // slot 7
+        uint128 challengerPot; // challenger share of the slash, split among `winners` once no dispute is open
+        uint32 winners; // challenger-side members of this task's won disputes (they split challengerPot)
+        uint16 holds; // open checks of the audit / data-availability modules; finalize waits for 0
     }
 
     struct Dispute {
@@ -71,7 +88,27 @@ contract TaskMarket is Governed, ReentrancyGuard {
         uint32 index;
         IDisputeResolver.Outcome outcome;
         IDisputeResolver resolver;
+        uint8 teamSize; // challenger + joiners (≤ MAX_TEAM)
+        bool sharePaid; // the members' slash shares were credited
         uint256 gameId;
+        uint128 joinBond; // bond each joiner posted (rules at open)
+    }
+
+    /// @notice Governed rules added by issue 11 (docs/protocol.md §Adversary); separate from {Params} so existing
+    /// callers of getParams/setParams keep their ABI.
+    /// @param minFee Smallest task fee (post reverts below it): reputation cannot be farmed with dust tasks.
+    /// @param joinBond Bond a second challenger posts to join the challenger side of a live game (to the worker if
+    /// the side loses, back if it wins).
+    /// @param regrace After a claimant win, the task stays challengeable until at least now + regrace, so a griefer
+    /// holding the element's single game slot cannot run out the window.
+    /// @param abandonBps Share of the locked stake slashed (to the requester) when a claimed task expires uncommitted.
+    /// @param auditFeeBps Share of each task fee paid to the audit pool at finalize (when an audit book is set).
+    struct Rules {
+        uint128 minFee;
+        uint128 joinBond;
+        uint64 regrace;
+        uint16 abandonBps;
+        uint16 auditFeeBps;
     }
 
     /// @notice Governed parameters.
@@ -91,6 +128,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
     }
 
     uint256 private constant BPS = 10_000;
+    /// @notice Gas each bookkeeping call (reputation, validation) may use; settlement never depends on it succeeding.
+    uint256 public constant BOOKKEEPING_GAS = 300_000;
+    /// @notice Most members of one game's challenger side (the opener included).
+    uint8 public constant MAX_TEAM = 4;
+    /// @notice Codes of {BookkeepingFailed}.which.
+    uint8 public constant BOOK_REPUTATION = 1;
+    uint8 public constant BOOK_VALIDATION_REQUEST = 2;
+    uint8 public constant BOOK_VALIDATION_RESPONSE = 3;
 
     /// @notice Fee, stake and bond token (VRT).
     IERC20 public immutable token;
@@ -106,6 +151,15 @@ contract TaskMarket is Governed, ReentrancyGuard {
     ValidationRegistry public immutable validationRegistry;
 
     Params private _params;
+    Rules private _rules;
+    /// @notice The audit module (random audits, docs/protocol.md §Audits); zero = audits off.
+    address public auditBook;
+    /// @notice The data-availability module (docs/protocol.md §Data availability); zero = off.
+    address public dataAvailability;
+    /// @dev Live (market-unresolved) dispute of each element key; 0 = none.
+    mapping(bytes32 key => uint256 disputeId) private _live;
+    /// @dev Joiners of each dispute's challenger side (≤ MAX_TEAM − 1).
+    mapping(uint256 disputeId => address[]) private _joiners;
     uint256 private _lastTaskId;
     uint256 private _lastDisputeId;
     mapping(uint256 taskId => Task) private _tasks;
@@ -166,6 +220,24 @@ contract TaskMarket is Governed, ReentrancyGuard {
     event Withdrawn(address indexed account, uint256 amount);
     /// @notice Governance replaced the parameters.
     event ParamsUpdated(Params params);
+    /// @notice Governance replaced the issue-11 rules.
+    event RulesUpdated(Rules rules);
+    /// @notice Governance set the audit and data-availability modules.
+    event ModulesSet(address auditBook, address dataAvailability);
+    /// @notice A reputation or validation write failed (out of its gas budget or reverted); settlement went on.
+    event BookkeepingFailed(uint256 indexed taskId, uint256 indexed disputeId, uint8 which);
+    /// @notice `member` joined the challenger side of dispute `disputeId`, posting `bond`.
+    event ChallengeJoined(uint256 indexed disputeId, address indexed member, uint256 bond);
+    /// @notice `member` was credited `amount`, its part of the task's challenger share.
+    event ShareCredited(uint256 indexed disputeId, address indexed member, uint256 amount);
+    /// @notice A claimant win extended the task's challenge window to `challengeDeadline`.
+    event ChallengeWindowExtended(uint256 indexed taskId, uint64 challengeDeadline);
+    /// @notice A claimed task expired uncommitted: `slashed` of the worker's stake went to the requester.
+    event TaskAbandoned(uint256 indexed taskId, address indexed worker, uint256 slashed);
+    /// @notice `premium` of the task fee went to the audit pool.
+    event AuditPremiumPaid(uint256 indexed taskId, uint256 premium);
+    /// @notice A module placed (`held` true) or released a hold on the task's settlement.
+    event TaskHold(uint256 indexed taskId, address indexed module, bool held, uint16 holds);
 
     /// @notice Task fee is zero.
     error MarketZeroFee();
@@ -214,6 +286,25 @@ contract TaskMarket is Governed, ReentrancyGuard {
     error MarketInvalidTensors(uint256 index);
     /// @notice Zero address parameter.
     error MarketZeroAddress();
+    /// @notice Fee below the governed minimum.
+    error MarketFeeBelowMinimum(uint256 fee, uint256 minFee);
+    /// @notice The element already has a live dispute: join it ({joinChallenge}) instead.
+    error MarketElementInDispute(uint256 taskId, uint32 index, uint256 disputeId);
+    /// @notice The caller is already on a side of the dispute (or is the worker).
+    error MarketAlreadyOnSide(uint256 disputeId, address caller);
+    /// @notice The dispute's challenger side has MAX_TEAM members.
+    error MarketTeamFull(uint256 disputeId, uint8 max);
+    /// @notice The task's shares cannot be credited yet (not invalidated, disputes open, or already credited).
+    error MarketSharesNotReady(uint256 disputeId);
+    /// @notice Finalize while audit / data-availability checks are open.
+    error MarketOpenChecks(uint256 taskId, uint16 holds);
+    /// @notice Caller is not a bound module.
+    error MarketNotModule(address caller);
+    /// @notice Settlement called with too little gas for its bookkeeping budget (a caller could otherwise make the
+    /// bookkeeping fail on purpose).
+    error MarketInsufficientGas(uint256 gasLeft, uint256 needed);
+    /// @notice Too many recipients for a module invalidation.
+    error MarketTooManyRecipients(uint256 count, uint256 max);
 
     /// @param token_ VRT.
     /// @param identityRegistry_ ERC-8004 identity registry.
@@ -245,6 +336,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         reputationRegistry = reputationRegistry_;
         validationRegistry = validationRegistry_;
         _setParams(params_);
+        _setRules(Rules({minFee: 1e15, joinBond: 1e18, regrace: 1 hours, abandonBps: 1_000, auditFeeBps: 1_000}));
     }
 
     // ================================================================== requester
@@ -321,8 +413,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
         claimable[t.requester] += refund;
         emit TaskCancelled(taskId, msg.sender, refund);
         if (status == TaskStatus.Claimed) {
-            staking.unlock(t.worker, t.stakeLocked);
-            _reputation(t.agentId, -1, "task", "expired", taskKey(taskId, 0));
+            address w = t.worker;
+            uint256 locked = t.stakeLocked;
+            uint256 penalty = locked * t.abandonBps / BPS;
+            claimable[t.requester] += penalty;
+            emit TaskAbandoned(taskId, w, penalty);
+            if (penalty != 0) staking.slash(w, penalty);
+            staking.unlock(w, locked - penalty);
+            _reputation(taskId, 0, t.agentId, -1, "task", "expired", taskKey(taskId, 0));
         }
     }
 
@@ -342,6 +440,9 @@ contract TaskMarket is Governed, ReentrancyGuard {
         t.status = TaskStatus.Claimed;
         t.agentId = agentId.toUint64();
         t.stakeLocked = stakeLocked;
+        t.treasury = _params.treasury;
+        t.slashBps = _params.slashChallengerBps;
+        t.abandonBps = _rules.abandonBps;
         emit TaskClaimed(taskId, msg.sender, agentId, stakeLocked);
         staking.lock(msg.sender, stakeLocked);
     }
@@ -409,7 +510,46 @@ contract TaskMarket is Governed, ReentrancyGuard {
                 resultProof, t.resultRoot, PositionalMerkle.resultLeaf(index, outputHash, traceRoot), index, count
             )
         ) revert MarketInvalidResultProof(taskId, index);
+        uint256 live = _live[taskKey(taskId, index)];
+        // INVARIANT: one live game per element, so a worker never defends more games than it has elements
+        // (attack 2); a later challenger joins the live game's challenger side instead.
+        if (live != 0) revert MarketElementInDispute(taskId, index, live);
         disputeId = _openDispute(t, taskId, index, inputHash, outputHash, traceRoot);
+    }
+
+    /// @notice Joins the challenger side of a live dispute (the element's single game): posts the dispute's join
+    /// bond (approve the market), may then make the challenger's moves in the game, and shares the task's challenger
+    /// share if the side wins (bond back); if the side loses, the bond goes to the worker.
+    /// @param disputeId The live dispute.
+    function joinChallenge(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _disputes[disputeId];
+        if (d.challenger == address(0)) revert MarketUnknownDispute(disputeId);
+        if (d.outcome != IDisputeResolver.Outcome.Pending) revert MarketDisputeAlreadyResolved(disputeId);
+        // INVARIANT: a member joins once, never the worker, never the opener again.
+        if (msg.sender == d.challenger || msg.sender == _tasks[d.taskId].worker || _isJoiner(disputeId, msg.sender)) {
+            revert MarketAlreadyOnSide(disputeId, msg.sender);
+        }
+        // INVARIANT: the team is bounded (every settlement loop over it is ≤ MAX_TEAM).
+        if (d.teamSize >= MAX_TEAM) revert MarketTeamFull(disputeId, MAX_TEAM);
+        d.teamSize += 1;
+        _joiners[disputeId].push(msg.sender);
+        uint256 bond = d.joinBond;
+        emit ChallengeJoined(disputeId, msg.sender, bond);
+        d.resolver.addChallenger(d.gameId, msg.sender);
+        token.safeTransferFrom(msg.sender, address(this), bond);
+    }
+
+    /// @notice Credits the members of a won dispute their equal part of the task's challenger share, once the task
+    /// is invalidated and none of its disputes is open (anyone may call; {resolve} does it for the last dispute).
+    /// @param disputeId A dispute its challenger side won.
+    function payShare(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _disputes[disputeId];
+        Task storage t = _tasks[d.taskId];
+        if (
+            d.outcome != IDisputeResolver.Outcome.ChallengerWon || d.sharePaid || t.status != TaskStatus.Invalidated
+                || t.openDisputes != 0
+        ) revert MarketSharesNotReady(disputeId);
+        _payShare(t, disputeId, d);
     }
 
     // ================================================================== settlement (anyone)
@@ -424,10 +564,13 @@ contract TaskMarket is Governed, ReentrancyGuard {
         if (d.outcome != IDisputeResolver.Outcome.Pending) revert MarketDisputeAlreadyResolved(disputeId);
         IDisputeResolver.Outcome o = d.resolver.outcome(d.gameId);
         if (o == IDisputeResolver.Outcome.Pending) revert MarketDisputePending(disputeId);
+        _checkBookkeepingGas(3);
 
         uint256 taskId = d.taskId;
         Task storage t = _tasks[taskId];
         d.outcome = o;
+        bytes32 key = taskKey(taskId, d.index);
+        delete _live[key];
         // Cannot underflow: every dispute counted here was added by challenge() and is resolved only once.
         unchecked {
             t.openDisputes -= 1;
@@ -436,12 +579,35 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
         bool claimantWon = o == IDisputeResolver.Outcome.ClaimantWon;
         bool invalidates = !claimantWon && t.status == TaskStatus.Committed;
-        if (invalidates) _invalidate(t, taskId, d.challenger);
+        address[] storage joiners = _joiners[disputeId];
+        uint256 nj = joiners.length;
+        uint256 jb = d.joinBond;
+        if (claimantWon) {
+            claimable[t.worker] += jb * nj;
+            uint64 until = uint64(block.timestamp) + _rules.regrace;
+            if (t.status == TaskStatus.Committed && until > t.challengeDeadline) {
+                t.challengeDeadline = until;
+                emit ChallengeWindowExtended(taskId, until);
+            }
+        } else {
+            t.winners += d.teamSize;
+            for (uint256 i; i < nj; ++i) {
+                claimable[joiners[i]] += jb;
+            }
+            if (invalidates) _invalidate(t, taskId, d.challenger, true);
+        }
+        if (t.status == TaskStatus.Invalidated && t.openDisputes == 0) {
+            // Once: after invalidation no dispute opens, so the count reaches 0 here exactly once.
+            uint256 w = t.winners;
+            if (w != 0) claimable[t.treasury] += t.challengerPot % w;
+            if (!claimantWon) _payShare(t, disputeId, d);
+        }
 
-        bytes32 key = taskKey(taskId, d.index);
-        _validation(t.agentId, disputeId, key, claimantWon);
-        if (claimantWon) _reputation(t.agentId, 1, "dispute", "won", key);
-        else if (invalidates) _reputation(t.agentId, -1, "dispute", "lost", key);
+        // Bookkeeping last, each write in its own gas budget: it can fail, settlement above cannot.
+        bool contested = claimantWon ? _contested(d) : true;
+        if (contested) _validation(t.agentId, taskId, disputeId, key, claimantWon);
+        if (claimantWon && contested) _reputation(taskId, disputeId, t.agentId, 1, "dispute", "won", key);
+        else if (invalidates) _reputation(taskId, disputeId, t.agentId, -1, "dispute", "lost", key);
     }
 
     /// @notice Finalizes a committed task after its challenge window when no dispute is open: credits the fee
@@ -452,16 +618,27 @@ contract TaskMarket is Governed, ReentrancyGuard {
         if (t.status != TaskStatus.Committed) revert MarketUnexpectedStatus(taskId, t.status);
         if (block.timestamp < t.challengeDeadline) revert MarketChallengeWindowOpen(taskId, t.challengeDeadline);
         if (t.openDisputes != 0) revert MarketOpenDisputes(taskId, t.openDisputes);
+        if (t.holds != 0) revert MarketOpenChecks(taskId, t.holds);
+        _checkBookkeepingGas(1);
         t.status = TaskStatus.Finalized;
         uint256 fee = t.fee;
-        uint256 protocolFee = fee * t.protocolFeeBps / BPS;
-        uint256 payout = fee - protocolFee;
+        // Rounded up: every finalized task pays the treasury at least 1 wei per bps point of fee (attack 4).
+        uint256 protocolFee = (fee * t.protocolFeeBps + BPS - 1) / BPS;
+        address book = auditBook;
+        uint256 premium = book == address(0) ? 0 : fee * t.auditFeeBps / BPS;
+        if (premium > fee - protocolFee) premium = fee - protocolFee;
+        uint256 payout = fee - protocolFee - premium;
         address worker = t.worker;
         claimable[worker] += payout;
-        claimable[_params.treasury] += protocolFee;
+        claimable[t.treasury] += protocolFee;
         emit TaskFinalized(taskId, worker, payout, protocolFee);
         staking.unlock(worker, t.stakeLocked);
-        _reputation(t.agentId, 1, "task", "finalized", t.resultRoot);
+        if (premium != 0) {
+            emit AuditPremiumPaid(taskId, premium);
+            token.safeTransfer(book, premium);
+            IAuditPool(book).addPremium(taskId, premium);
+        }
+        _reputation(taskId, 0, t.agentId, 1, "task", "finalized", t.resultRoot);
     }
 
     /// @notice Withdraws everything credited to the caller.
@@ -482,6 +659,76 @@ contract TaskMarket is Governed, ReentrancyGuard {
         _setParams(newParams);
     }
 
+    /// @notice Replaces the issue-11 rules. Governance only. Claimed tasks keep the abandon penalty, slash split and
+    /// treasury of their claim; posted tasks their audit premium; open disputes their join bond.
+    /// @param newRules The new rules.
+    function setRules(Rules calldata newRules) external onlyGovernance {
+        _setRules(newRules);
+    }
+
+    /// @notice Sets the audit and data-availability modules (zero = off). Governance only.
+    /// @param auditBook_ The AuditBook.
+    /// @param dataAvailability_ The data-availability module.
+    function setModules(address auditBook_, address dataAvailability_) external onlyGovernance {
+        auditBook = auditBook_;
+        dataAvailability = dataAvailability_;
+        emit ModulesSet(auditBook_, dataAvailability_);
+    }
+
+    // ================================================================== modules
+
+    /// @notice A module holds (or releases) the task's settlement while its check is open (finalize waits).
+    /// @param taskId The task (committed, or claimed for input requests).
+    /// @param held True to add a hold, false to release one.
+    function setHold(uint256 taskId, bool held) external {
+        _onlyModule();
+        Task storage t = _tasks[taskId];
+        if (t.status != TaskStatus.Committed && t.status != TaskStatus.Claimed) {
+            revert MarketUnexpectedStatus(taskId, t.status);
+        }
+        // Holds are added and released in pairs by the modules (each check holds once).
+        if (held) t.holds += 1;
+        else t.holds -= 1;
+        emit TaskHold(taskId, msg.sender, held, t.holds);
+    }
+
+    /// @notice A module invalidates a committed task whose worker failed its check (audit unanswered, element not
+    /// opened): stake slashed, fee refunded, the challenger share split equally among `recipients` (≤ MAX_TEAM).
+    /// No-op (returns 0) if the task is no longer committed.
+    /// @param taskId The task.
+    /// @param recipients Who caught it (auditors, the data-availability requester).
+    /// @return share The challenger share paid out.
+    function moduleInvalidate(uint256 taskId, address[] calldata recipients) external nonReentrant returns (uint256 share) {
+        _onlyModule();
+        uint256 n = recipients.length;
+        if (n == 0 || n > MAX_TEAM) revert MarketTooManyRecipients(n, MAX_TEAM);
+        Task storage t = _tasks[taskId];
+        if (t.status != TaskStatus.Committed) return 0;
+        _checkBookkeepingGas(1);
+        share = _invalidate(t, taskId, recipients[0], false);
+        uint256 per = share / n;
+        for (uint256 i; i < n; ++i) {
+            claimable[recipients[i]] += per;
+        }
+        claimable[t.treasury] += share - per * n;
+        _reputation(taskId, 0, t.agentId, -1, "check", "failed", t.resultRoot);
+    }
+
+    /// @notice A module cancels a claimed task whose requester withheld an input element: the worker's stake is
+    /// released and the fee is paid to the worker.
+    /// @param taskId The task.
+    function moduleCancelWithheld(uint256 taskId) external nonReentrant {
+        _onlyModule();
+        Task storage t = _tasks[taskId];
+        if (t.status != TaskStatus.Claimed) revert MarketUnexpectedStatus(taskId, t.status);
+        t.status = TaskStatus.Cancelled;
+        t.holds = 0;
+        address w = t.worker;
+        claimable[w] += t.fee;
+        emit TaskCancelled(taskId, msg.sender, 0);
+        staking.unlock(w, t.stakeLocked);
+    }
+
     // ================================================================== views
 
     /// @notice Current parameters.
@@ -494,6 +741,36 @@ contract TaskMarket is Governed, ReentrancyGuard {
     /// @return Seconds.
     function challengeWindow() external view returns (uint64) {
         return _params.challengeWindow;
+    }
+
+    /// @notice Current issue-11 rules.
+    /// @return The rules.
+    function getRules() external view returns (Rules memory) {
+        return _rules;
+    }
+
+    /// @notice The live dispute of an element (0 = none): a second challenger joins it with {joinChallenge}.
+    /// @param taskId The task.
+    /// @param index The element.
+    /// @return The dispute id.
+    function liveDispute(uint256 taskId, uint256 index) external view returns (uint256) {
+        return _live[taskKey(taskId, index)];
+    }
+
+    /// @notice Joiners of a dispute's challenger side (the opener is `getDispute(id).challenger`).
+    /// @param disputeId The dispute.
+    /// @return The joiners.
+    function joinersOf(uint256 disputeId) external view returns (address[] memory) {
+        return _joiners[disputeId];
+    }
+
+    /// @notice The ValidationRegistry request hash of a dispute's record: MARKET_TAG ‖ 28 bytes of
+    /// keccak256(market, disputeId), a key space only the market may write.
+    /// @param disputeId The dispute.
+    /// @return The request hash.
+    function validationKey(uint256 disputeId) public view returns (bytes32) {
+        // MARKET_TAG = ValidationRegistry.MARKET_TAG (the registry reserves it for its bound market).
+        return bytes32(bytes4(keccak256("verity.market.v1"))) | (keccak256(abi.encode(address(this), disputeId)) >> 32);
     }
 
     /// @notice A task. Status None for unknown ids.
@@ -535,6 +812,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         uint64 deadline
     ) private returns (uint256 taskId) {
         if (fee == 0) revert MarketZeroFee();
+        if (fee < _rules.minFee) revert MarketFeeBelowMinimum(fee, _rules.minFee);
         if (deadline <= block.timestamp) revert MarketInvalidDeadline(deadline, uint64(block.timestamp));
         if (itemCount == 0 || itemCount > PositionalMerkle.MAX_LEAVES) {
             revert MarketInvalidItemCount(itemCount, PositionalMerkle.MAX_LEAVES);
@@ -550,6 +828,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         t.requester = msg.sender;
         t.fee = fee.toUint128();
         t.inputRoot = inputRoot;
+        t.auditFeeBps = _rules.auditFeeBps;
         emit TaskPosted(taskId, msg.sender, modelId, inputRoot, itemCount, fee, deadline);
     }
 
@@ -573,6 +852,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         t.resultRoot = root;
         t.challengeDeadline = challengeDeadline;
         t.status = TaskStatus.Committed;
+        t.commitBlock = uint48(block.number);
     }
 
     function _openDispute(
@@ -591,6 +871,9 @@ contract TaskMarket is Governed, ReentrancyGuard {
         d.taskId = uint64(taskId); // task ids are sequential from 1; 2^64 tasks is unreachable
         d.index = index;
         d.resolver = resolver;
+        d.teamSize = 1;
+        d.joinBond = _rules.joinBond;
+        _live[taskKey(taskId, index)] = disputeId;
         bytes32 modelRoot = modelRegistry.modelRoot(t.modelId);
         // The resolver is governance-set and trusted; it pulls the challenger's bond (msg.sender) itself.
         uint256 gameId =
@@ -599,28 +882,103 @@ contract TaskMarket is Governed, ReentrancyGuard {
         emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId);
     }
 
-    function _invalidate(Task storage t, uint256 taskId, address challenger) private {
+    /// @dev Invalidates: slashes the locked stake (treasury part credited now), refunds the fee. The challenger share
+    /// is kept in challengerPot for the winners (`pooled`) or returned for the caller to pay out.
+    function _invalidate(Task storage t, uint256 taskId, address challenger, bool pooled)
+        private
+        returns (uint256 challengerShare)
+    {
         t.status = TaskStatus.Invalidated;
         uint256 slashed = t.stakeLocked;
-        uint256 challengerShare = slashed * _params.slashChallengerBps / BPS;
+        challengerShare = slashed * t.slashBps / BPS;
+        if (pooled) t.challengerPot = uint128(challengerShare);
         uint256 refund = t.fee;
-        claimable[challenger] += challengerShare;
-        claimable[_params.treasury] += slashed - challengerShare;
+        claimable[t.treasury] += slashed - challengerShare;
         claimable[t.requester] += refund;
         emit TaskInvalidated(taskId, challenger, slashed, challengerShare, refund);
         staking.slash(t.worker, slashed);
     }
 
-    /// @dev Outcome feedback: ("task","finalized") +1, ("task","expired") -1, ("dispute","won") +1,
-    /// ("dispute","lost") -1. `key` (task key or result root) goes in feedbackHash.
-    function _reputation(uint64 agentId, int128 value, string memory tag1, string memory tag2, bytes32 key) private {
-        reputationRegistry.giveFeedback(agentId, value, 0, tag1, tag2, "", "", key);
+    /// @dev Credits each member of won dispute `d` its part challengerPot / winners (≤ MAX_TEAM members).
+    function _payShare(Task storage t, uint256 disputeId, Dispute storage d) private {
+        d.sharePaid = true;
+        uint256 per = uint256(t.challengerPot) / t.winners;
+        claimable[d.challenger] += per;
+        emit ShareCredited(disputeId, d.challenger, per);
+        address[] storage joiners = _joiners[disputeId];
+        for (uint256 i; i < joiners.length; ++i) {
+            claimable[joiners[i]] += per;
+            emit ShareCredited(disputeId, joiners[i], per);
+        }
     }
 
-    function _validation(uint64 agentId, uint256 disputeId, bytes32 key, bool upheld) private {
-        bytes32 requestHash = keccak256(abi.encode(address(this), disputeId));
-        validationRegistry.validationRequest(address(this), agentId, "", requestHash);
-        validationRegistry.validationResponse(requestHash, upheld ? 100 : 0, "", key, "dispute");
+    function _isJoiner(uint256 disputeId, address who) private view returns (bool) {
+        address[] storage joiners = _joiners[disputeId];
+        for (uint256 i; i < joiners.length; ++i) {
+            if (joiners[i] == who) return true;
+        }
+        return false;
+    }
+
+    function _contested(Dispute storage d) private view returns (bool) {
+        try d.resolver.contested{gas: BOOKKEEPING_GAS}(d.gameId) returns (bool c) {
+            return c;
+        } catch {
+            return true;
+        }
+    }
+
+    function _onlyModule() private view {
+        if (msg.sender == address(0) || (msg.sender != auditBook && msg.sender != dataAvailability)) {
+            revert MarketNotModule(msg.sender);
+        }
+    }
+
+    /// @dev Reverts unless `calls` bookkeeping calls can each get their full budget (63/64 rule plus a margin).
+    function _checkBookkeepingGas(uint256 calls) private view {
+        uint256 needed = calls * (BOOKKEEPING_GAS + BOOKKEEPING_GAS / 63) + 100_000;
+        // INVARIANT: nobody can make bookkeeping fail on purpose by sending too little gas.
+        if (gasleft() < needed) revert MarketInsufficientGas(gasleft(), needed);
+    }
+
+    /// @dev Outcome feedback: ("task","finalized") +1, ("task","expired") -1, ("dispute","won") +1,
+    /// ("dispute","lost") -1, ("check","failed") -1. `key` (task key or result root) goes in feedbackHash. Runs in
+    /// its own gas budget; a failure emits BookkeepingFailed and never reverts settlement.
+    function _reputation(
+        uint256 taskId,
+        uint256 disputeId,
+        uint64 agentId,
+        int128 value,
+        string memory tag1,
+        string memory tag2,
+        bytes32 key
+    ) private {
+        try reputationRegistry.giveFeedback{gas: BOOKKEEPING_GAS}(agentId, value, 0, tag1, tag2, "", "", key) {}
+        catch {
+            emit BookkeepingFailed(taskId, disputeId, BOOK_REPUTATION);
+        }
+    }
+
+    function _validation(uint64 agentId, uint256 taskId, uint256 disputeId, bytes32 key, bool upheld) private {
+        bytes32 requestHash = validationKey(disputeId);
+        try validationRegistry.validationRequest{gas: BOOKKEEPING_GAS}(address(this), agentId, "", requestHash) {}
+        catch {
+            emit BookkeepingFailed(taskId, disputeId, BOOK_VALIDATION_REQUEST);
+            return;
+        }
+        try validationRegistry.validationResponse{gas: BOOKKEEPING_GAS}(
+            requestHash, upheld ? 100 : 0, "", key, "dispute"
+        ) {} catch {
+            emit BookkeepingFailed(taskId, disputeId, BOOK_VALIDATION_RESPONSE);
+        }
+    }
+
+    function _setRules(Rules memory r) private {
+        if (r.abandonBps > BPS) revert MarketInvalidBps(r.abandonBps);
+        // INVARIANT: protocol fee + audit premium never exceed the fee (finalize also caps the premium).
+        if (r.auditFeeBps > BPS / 2) revert MarketInvalidBps(r.auditFeeBps);
+        _rules = r;
+        emit RulesUpdated(r);
     }
 
     function _setParams(Params memory p) private {

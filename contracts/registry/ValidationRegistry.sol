@@ -34,6 +34,9 @@ contract ValidationRegistry is MarketBinding {
     uint8 public constant MAX_RESPONSE = 100;
     /// @notice Max validators in one {getSummary} call.
     uint256 public constant MAX_SUMMARY_VALIDATORS = 16;
+    /// @notice Tag (first 4 bytes) of every request hash the bound market writes; reserved for the market, so nobody
+    /// can take the hash of a market record first (docs/protocol.md §Adversary, attack 1).
+    bytes4 public constant MARKET_TAG = bytes4(keccak256("verity.market.v1"));
 
     /// @notice The ERC-8004 identity registry.
     IdentityRegistry public immutable identityRegistry;
@@ -72,6 +75,10 @@ contract ValidationRegistry is MarketBinding {
     error ValidationTagTooLong(uint256 length);
     /// @notice Too many validators passed to {getSummary}.
     error ValidationTooManyValidators(uint256 count, uint256 max);
+    /// @notice A caller other than the bound market used a request hash in the market's reserved key space.
+    error ValidationReservedRequestHash(address caller, bytes32 requestHash);
+    /// @notice A caller other than the bound market named the market as validator.
+    error ValidationReservedValidator(address caller, address validator);
 
     /// @param identityRegistry_ The ERC-8004 identity registry.
     constructor(IdentityRegistry identityRegistry_) {
@@ -96,6 +103,13 @@ contract ValidationRegistry is MarketBinding {
         bytes32 requestHash
     ) external {
         if (validatorAddress == address(0)) revert ValidationZeroValidator();
+        if (msg.sender != market || msg.sender == address(0)) {
+            // INVARIANT: the market's key space (MARKET_TAG prefix) and the market as validator are the market's alone.
+            if (bytes4(requestHash) == MARKET_TAG) revert ValidationReservedRequestHash(msg.sender, requestHash);
+            if (validatorAddress == market && market != address(0)) {
+                revert ValidationReservedValidator(msg.sender, validatorAddress);
+            }
+        }
         if (_validations[requestHash].validatorAddress != address(0)) revert ValidationRequestExists(requestHash);
         if (msg.sender != market || msg.sender == address(0)) {
             if (!identityRegistry.isAuthorized(msg.sender, agentId)) revert ValidationUnauthorized(msg.sender, agentId);

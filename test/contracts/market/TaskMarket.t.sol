@@ -470,9 +470,10 @@ contract TaskMarketTest is Fixture {
         resolver.decide(1, IDisputeResolver.Outcome.ChallengerWon);
         resolver.decide(2, IDisputeResolver.Outcome.ChallengerWon);
         market.resolve(d1);
-        uint256 afterFirst = market.claimable(challenger);
+        assertEq(market.claimable(challenger), 0, "share waits until no dispute is open");
         market.resolve(d2);
-        assertEq(market.claimable(challenger), afterFirst, "slashed once");
+        market.payShare(d1);
+        assertEq(market.claimable(challenger), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "slashed once, share split");
         assertEq(market.claimable(requester), FEE, "refunded once");
     }
 
@@ -577,8 +578,10 @@ contract TaskMarketTest is Fixture {
         vm.warp(market.getTask(taskId).deadline + 1);
         vm.prank(stranger);
         market.cancel(taskId);
-        assertEq(market.claimable(requester), FEE, "refund");
+        uint256 penalty = uint256(MIN_STAKE) * market.getRules().abandonBps / 10_000;
+        assertEq(market.claimable(requester), FEE + penalty, "refund plus abandon penalty");
         assertEq(staking.accountOf(worker).locked, 0, "unlocked");
+        assertEq(staking.accountOf(worker).staked, 1_000e18 - penalty, "abandon penalty slashed");
         address[] memory none = new address[](0);
         (uint64 count, int128 avg,) = reputation.getSummary(agentId, none, "task", "expired");
         assertEq(count, 1, "expired count");

@@ -23,6 +23,12 @@ contract HostileResolver is IDisputeResolver {
         return 1;
     }
 
+    function addChallenger(uint256, address) external {}
+
+    function contested(uint256) external pure returns (bool) {
+        return true;
+    }
+
     function outcome(uint256) external pure returns (Outcome) {
         return Outcome.ChallengerWon;
     }

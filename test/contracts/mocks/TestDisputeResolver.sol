@@ -45,6 +45,26 @@ contract TestDisputeResolver is IDisputeResolver {
         emit GameOpened(gameId, taskKey, claimant, challenger);
     }
 
+    /// @notice Games the test marked as uncontested (the challenger never moved).
+    mapping(uint256 gameId => bool) public uncontested;
+    /// @notice Members added to a game's challenger side.
+    mapping(uint256 gameId => address[]) public members;
+
+    /// @inheritdoc IDisputeResolver
+    function addChallenger(uint256 gameId, address member) external {
+        members[gameId].push(member);
+    }
+
+    /// @inheritdoc IDisputeResolver
+    function contested(uint256 gameId) external view returns (bool) {
+        return !uncontested[gameId];
+    }
+
+    /// @notice Test hook: marks a game as won without any challenger move.
+    function setUncontested(uint256 gameId, bool u) external {
+        uncontested[gameId] = u;
+    }
+
     /// @notice Test hook: decides a game.
     function decide(uint256 gameId, Outcome o) external {
         if (gameId == 0 || gameId > _games.length) revert TestResolverUnknownGame(gameId);

@@ -22,4 +22,6 @@ interface Vm {
     function assume(bool condition) external pure;
     function getBlockNumber() external view returns (uint256 height);
     function getBlockTimestamp() external view returns (uint256 timestamp);
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
 }
