@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, OpCtx, type ExecLimits, type OpImpl } from './ops/conte
 import { Conv } from './ops/conv.js';
 import * as E from './ops/elementwise.js';
 import { Gemm, Linear, MatMul } from './ops/linalg.js';
-import { BatchNormalization, LayerNormalization, Softmax } from './ops/norm.js';
+import { BatchNormalization, InstanceNormalization, LayerNormalization, Softmax } from './ops/norm.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './ops/pool.js';
 import * as Q from './ops/quant.js';
 import { ReduceMax, ReduceMean, ReduceSum } from './ops/reduce.js';
@@ -24,9 +24,11 @@ const OPS: Record<string, OpImpl> = {
   // arithmetic and activations
   Add: E.Add, Sub: E.Sub, Mul: E.Mul, Div: E.Div, Pow: E.Pow, Sum: E.Sum, Neg: E.Neg, Sqrt: E.Sqrt, Exp: E.Exp,
   Relu: E.Relu, Sigmoid: E.Sigmoid, Tanh: E.Tanh, Erf: E.Erf, Clip: E.Clip, Equal: E.Equal, Where: E.Where,
-  Cast: E.Cast, Identity: E.Identity, Dropout: E.Dropout,
+  Cast: E.Cast, Identity: E.Identity, Dropout: E.Dropout, Abs: E.Abs, Reciprocal: E.Reciprocal, Log: E.Log,
+  LeakyRelu: E.LeakyRelu, HardSigmoid: E.HardSigmoid, HardSwish: E.HardSwish, Elu: E.Elu, Selu: E.Selu, Celu: E.Celu,
+  Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu,
   // linear algebra, convolution, pooling, normalization
-  Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, LayerNormalization, Softmax,
+  Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, LayerNormalization, Softmax,
   ReduceMean, ReduceSum, ReduceMax,
   // data movement and generators
   Reshape: S.Reshape, Flatten: S.Flatten, Squeeze: S.Squeeze, Unsqueeze: S.Unsqueeze, Transpose: S.Transpose,

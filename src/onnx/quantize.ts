@@ -45,7 +45,10 @@ const SOFTMAX_OUT: QParams = { scale: 1 / 256, zeroPoint: -128 };
 /** Q16 exp table for Softmax. */
 const EXP_ONE = 65536;
 
-const UNARY_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Abs', 'Pow']);
+const UNARY_OPS = new Set([
+  'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Abs', 'Pow', 'Reciprocal', 'Log',
+  'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
+]);
 const BINARY_ELEMENTWISE = new Set(['Add', 'Mul', 'Sub', 'Div']);
 const POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool']);
 
@@ -130,7 +133,8 @@ class Quantizer {
       if (!o || this.q.has(o)) continue;
       const shape = this.g.shapes.get(o) ?? [1];
       const r = this.ranges.get(o);
-      this.define(o, 'i8', shape, 'plain', r ? activationParams(r.min, r.max) : { scale: 1, zeroPoint: 0 });
+      const ok = r && Number.isFinite(r.min) && Number.isFinite(r.max);
+      this.define(o, 'i8', shape, 'plain', ok ? activationParams(r.min, r.max) : { scale: 1, zeroPoint: 0 });
     }
   }
 
@@ -591,7 +595,13 @@ class Quantizer {
     if (!constB) {
       b = this.get(bn, n.name);
       if (a.layout === 'nhwc' && b.layout === 'nhwc') layout = 'nhwc';
-      else {
+      else if ((a.layout === 'nhwc' || b.layout === 'nhwc') && a.logical.length === 4 && b.logical.length === 4 && yShape.length === 4) {
+        // One operand already channels-last (a Conv output, a residual): bring the other there too
+        // (free for [N, C, 1, 1] and reused when it already exists), so the sum stays NHWC.
+        a = this.nhwc(a, n);
+        b = this.nhwc(b, n);
+        layout = 'nhwc';
+      } else {
         a = this.plain(a);
         b = this.plain(b);
       }

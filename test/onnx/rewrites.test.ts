@@ -72,7 +72,7 @@ const CASES: Case[] = [
   { name: 'Sub c−x', inputs: { x: [2, 3] }, inits: { c: randn([3]) }, nodes: [{ op: 'Sub', inputs: ['c', 'x'], outputs: ['y'] }], folded: ['Neg', 'Add'] },
   { name: 'Sub x−z', inputs: { x: [2, 3], z: [3] }, nodes: [{ op: 'Sub', inputs: ['x', 'z'], outputs: ['y'] }], folded: ['Neg', 'Add'] },
   { name: 'Div x/c', inputs: { x: [2, 3] }, inits: { c: positive([1]) }, nodes: [{ op: 'Div', inputs: ['x', 'c'], outputs: ['y'] }], folded: ['Mul'] },
-  { name: 'Div c/x', inputs: { x: [2, 3] }, inits: { c: randn([3]) }, nodes: [{ op: 'Div', inputs: ['c', 'x'], outputs: ['y'] }], folded: ['Div'] },
+  { name: 'Div c/x', inputs: { x: [2, 3] }, inits: { c: randn([3]) }, nodes: [{ op: 'Div', inputs: ['c', 'x'], outputs: ['y'] }], folded: ['Reciprocal', 'Mul'] },
   { name: 'Add c+x (const moves second)', inputs: { x: [2, 3] }, inits: { c: randn([2, 3]) }, nodes: [{ op: 'Add', inputs: ['c', 'x'], outputs: ['y'] }], folded: ['Add'] },
   { name: 'Sum x+c+z', inputs: { x: [2, 3], z: [2, 3] }, inits: { c: randn([3]) }, nodes: [{ op: 'Sum', inputs: ['c', 'x', 'z'], outputs: ['y'] }], folded: ['Add', 'Add'] },
   {
@@ -308,14 +308,17 @@ describe('rewrites and op forms agree with onnxruntime', () => {
     expect((e as OnnxUnsupportedOpError).reason).toContain('ceil_mode');
   });
 
-  it('ReduceMean of a computed tensor runs in runFloat but is not canonical', async () => {
+  it('ReduceMean of a computed tensor runs in runFloat and folds into Transpose/Reshape/Linear', async () => {
     const bytes = buildModel({ inputs: [{ name: 'x', shape: [2, 3, 4] }], outputs: [{ name: 'y' }], nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'], attrs: [attrInts('axes', [1, -1])] }], opset: 13 });
     const x = randn([2, 3, 4]);
     const want = (await (await ort.InferenceSession.create(bytes)).run({ x: toOrt(x) })).y;
     const got = runFloat(loadOnnx(bytes).graph, { x }).get('y')!;
     expect(got.shape).toEqual([...want.dims]);
     expect(maxAbsDiff(got.data, want.data as Float32Array)).toBeLessThan(1e-6);
-    expect(() => foldGraph(loadOnnx(bytes), {})).toThrow(OnnxUnsupportedOpError);
+    const folded = foldGraph(loadOnnx(bytes), {});
+    expect(folded.nodes.map((n) => n.op)).not.toContain('ReduceMean');
+    expect(folded.nodes.map((n) => n.op)).toContain('Linear');
+    expect(maxAbsDiff(runFloat(folded, { x }).get('y')!.data, want.data as Float32Array)).toBeLessThan(1e-5);
   });
 
   it('ReduceMean opset 18 axes input, Expand and Where on computed tensors in runFloat', async () => {

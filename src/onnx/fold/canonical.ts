@@ -11,7 +11,8 @@
  *  Add, Mul    [a dyn, b dyn|const] (a constant operand is always second), numpy broadcasting.
  *  Div         [a dyn|const, b dyn] (a constant float divisor became Mul by its reciprocal).
  *  Pow         [x dyn, exponent const].
- *  Relu, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg   [x dyn].
+ *  Relu, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg, Abs, Reciprocal, Log, LeakyRelu, HardSigmoid, HardSwish,
+ *  Elu, Selu, Celu, Softplus, Softsign, Mish   [x dyn] (float activations with their ONNX attrs).
  *  Clip        [x dyn]; attrs min, max (numbers; an absent bound is ±3.4028234663852886e38).
  *  MaxPool     [x dyn]; attrs kernel_shape, strides, pads, dilations. ceil_mode/auto_pad resolved
  *              into pads (extra end padding, which never wins a max).
@@ -39,6 +40,7 @@ import type { FloatGraph, FNode } from '../graph.js';
 /** Canonical float ops plus ONNX's quantized ops (passed through unchanged). */
 export const CANONICAL_OPS: readonly string[] = [
   'Linear', 'MatMul', 'Conv', 'Add', 'Mul', 'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Pow',
+  'Abs', 'Reciprocal', 'Log', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
   'Div', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'LayerNormalization', 'Reshape', 'Transpose',
   'Concat', 'Slice', 'Gather',
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger', 'ConvInteger',

@@ -12,6 +12,7 @@ import { constOrUndefined, emitCommutative, emitReshape, node, requireOnlyFirstO
 import { rewriteGemm } from './rewrite-gemm.js';
 import { rewriteLayerNorm, rewriteSoftmax } from './rewrite-lastaxis.js';
 import { rewritePool } from './rewrite-pool.js';
+import { rewriteDynamicDiv, rewriteInstanceNorm, rewritePRelu, rewriteReduce } from './rewrite-more.js';
 import type { FoldState } from './state.js';
 import { transpose2d } from './tensors.js';
 
@@ -84,8 +85,15 @@ const handlers: Record<string, Handler> = {
     if (c && c.dtype === 'float32') {
       const inv: FTensor = { dtype: 'float32', shape: [...c.shape], data: c.data.map((v) => f32(1 / v)) };
       s.emit(node(n, 'Mul', [a, s.addConst(`${b}::recip`, inv)], [n.outputs[0]]));
-    } else s.emit(n);
+    } else if (!s.isConst(b) && s.dtype(b) === 'float32') rewriteDynamicDiv(s, n);
+    else s.emit(n);
   },
+
+  ReduceSum: (s, n, index) => rewriteReduce(s, n, index),
+  ReduceMean: (s, n, index) => rewriteReduce(s, n, index),
+  ReduceMax: (s, n, index) => rewriteReduce(s, n, index),
+  PRelu: (s, n, index) => rewritePRelu(s, n, index),
+  InstanceNormalization: (s, n, index) => rewriteInstanceNorm(s, n, index),
 
   Reshape: (s, n) => emitReshape(s, n, n.inputs[0], n.outputs[0], s.shape(n.outputs[0])),
   Flatten: (s, n) => emitReshape(s, n, n.inputs[0], n.outputs[0], s.shape(n.outputs[0])),

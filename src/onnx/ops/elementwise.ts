@@ -95,6 +95,54 @@ export const Tanh = unary(Math.tanh, { floatOnly: true });
 export const Erf = unary(erf, { floatOnly: true });
 export const Sigmoid = unary((x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), { floatOnly: true });
 
+/** PRelu: x where x ≥ 0, slope·x elsewhere (slope broadcasts to x). */
+export const PRelu = arith((x, sl) => (x >= 0 ? x : x * sl));
+
+export const Abs = unary(Math.abs, { floatOnly: false });
+export const Reciprocal = unary((x) => 1 / x, { floatOnly: true });
+export const Log = unary(Math.log, { floatOnly: true });
+
+const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
+
+/** A float activation with attributes (defaults as in the ONNX spec). */
+function activation(f: (ctx: OpCtx) => (x: number) => number): OpImpl {
+  return (ctx, inputs) => {
+    const x = ctx.float32(inputs, 0);
+    const g = f(ctx);
+    const y = ctx.alloc('float32', x.shape);
+    for (let i = 0; i < x.data.length; i++) y.data[i] = g(x.data[i]);
+    ctx.work(x.data.length * 4);
+    return [y];
+  };
+}
+
+export const LeakyRelu = activation((ctx) => {
+  const a = ctx.float('alpha', 0.01);
+  return (x) => (x >= 0 ? x : a * x);
+});
+export const HardSigmoid = activation((ctx) => {
+  const a = ctx.float('alpha', 0.2);
+  const b = ctx.float('beta', 0.5);
+  return (x) => Math.max(0, Math.min(1, a * x + b));
+});
+export const HardSwish = activation(() => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)));
+export const Elu = activation((ctx) => {
+  const a = ctx.float('alpha', 1);
+  return (x) => (x >= 0 ? x : a * Math.expm1(x));
+});
+export const Selu = activation((ctx) => {
+  const a = ctx.float('alpha', 1.67326319217681884765625);
+  const g = ctx.float('gamma', 1.05070102214813232421875);
+  return (x) => (x > 0 ? g * x : g * a * Math.expm1(x));
+});
+export const Celu = activation((ctx) => {
+  const a = ctx.float('alpha', 1);
+  return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
+});
+export const Softplus = activation(() => softplus);
+export const Softsign = activation(() => (x) => x / (1 + Math.abs(x)));
+export const Mish = activation(() => (x) => x * Math.tanh(softplus(x)));
+
 /** Clip bounds: inputs 1 and 2 (opset 11+) or attributes min/max (opset < 11); absent bounds are
  *  the float32 range (so an integer tensor is effectively unbounded). Exported for fold.ts. */
 export function clipBounds(ctx: OpCtx, inputs: Inputs): { min: number; max: number } {

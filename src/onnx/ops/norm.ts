@@ -30,6 +30,31 @@ export const BatchNormalization: OpImpl = (ctx, inputs) => {
   return [y];
 };
 
+/** InstanceNormalization: per (n, c), (x − mean)/√(var + ε) over the spatial dims, then scale and bias per channel. */
+export const InstanceNormalization: OpImpl = (ctx, inputs) => {
+  const x = ctx.float32(inputs, 0);
+  const scale = ctx.float32(inputs, 1);
+  const bias = ctx.float32(inputs, 2);
+  if (x.shape.length < 3) ctx.fail(`input must be N,C,D1,…, got ${shapeStr(x.shape)}`);
+  const C = x.shape[1];
+  if (scale.data.length !== C || bias.data.length !== C) ctx.fail(`scale and B must have ${C} elements`);
+  const eps = ctx.float('epsilon', 1e-5);
+  const inner = sizeOf(x.shape.slice(2));
+  const y = ctx.alloc('float32', x.shape);
+  for (let base = 0, k = 0; base < x.data.length; base += inner, k++) {
+    const c = k % C;
+    let mean = 0;
+    for (let i = 0; i < inner; i++) mean += x.data[base + i];
+    mean /= inner;
+    let v = 0;
+    for (let i = 0; i < inner; i++) v += (x.data[base + i] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / inner + eps);
+    for (let i = 0; i < inner; i++) y.data[base + i] = (x.data[base + i] - mean) * inv * scale.data[c] + bias.data[c];
+  }
+  ctx.work(x.data.length * 4);
+  return [y];
+};
+
 export const LayerNormalization: OpImpl = (ctx, inputs) => {
   const x = ctx.float32(inputs, 0);
   const scale = ctx.float32(inputs, 1);

@@ -1,0 +1,140 @@
+/**
+ * Rewrites of ops the integer engine has no op for into ops it has (fold pass 1). Each rewrite
+ * computes the same float function (up to float32 rounding order), so it inherits the integer
+ * semantics, the Solidity one-step verifier and the differential tests of the ops it emits:
+ *
+ *  ReduceSum / ReduceMean (any axes)  → [Transpose the reduced axes last] → Reshape [.., K] →
+ *                                       Linear with weights 1 (1/K) and bias 0 → Reshape to the output
+ *  ReduceMax (any axes)               → [Transpose] → Reshape [1, R, 1, K] → MaxPool kernel [1, K] → Reshape
+ *  PRelu (constant slope)             → a scalar slope is LeakyRelu (one table); a per-channel slope is
+ *                                       Relu(x) + (−slope)·Relu(−x): two tables, a Mul by the constant, an Add
+ *  Div of two runtime tensors         → Mul(a, Reciprocal(b)) (Reciprocal is a table of b)
+ *  InstanceNormalization              → Reshape [N, C, H·W] → LayerNormalization over the last axis →
+ *                                       Reshape back → Mul/Add by the per-channel scale/bias
+ */
+import { attrFloat, attrInt, attrInts, hasAttr, type FNode } from '../graph.js';
+import { sizeOf, tensorFrom, zeros } from '../tensor.js';
+import { emitCommutative, emitReshape, node } from './emit.js';
+import type { FoldState } from './state.js';
+
+const f32 = Math.fround;
+
+function reduceAxes(s: FoldState, n: FNode, index: number, rank: number): number[] | 'noop' {
+  const ctx = s.ctx(n, index);
+  let axes: number[];
+  if (n.inputs[1]) {
+    const c = s.consts.get(n.inputs[1]) ?? ctx.unsupported('computed (non-constant) axes');
+    axes = Array.from(c.data);
+  } else axes = hasAttr(n, 'axes') ? attrInts(n, 'axes') : [];
+  if (axes.length === 0 && attrInt(n, 'noop_with_empty_axes', 0) !== 0) return 'noop';
+  if (axes.length === 0) return Array.from({ length: rank }, (_, i) => i);
+  return [...new Set(axes.map((a) => ctx.axis(a, rank, 'axes')))].sort((a, b) => a - b);
+}
+
+export function rewriteReduce(s: FoldState, n: FNode, index: number): void {
+  const x = n.inputs[0];
+  const out = n.outputs[0];
+  const shape = s.shape(x);
+  const r = shape.length;
+  const axes = reduceAxes(s, n, index, r);
+  if (axes === 'noop') {
+    s.setAlias(out, x);
+    return;
+  }
+  const outShape = s.shape(out);
+  const keep = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...keep, ...axes];
+  const lead = keep.map((i) => shape[i]);
+  const K = sizeOf(axes.map((a) => shape[a]));
+  let cur = x;
+  if (!perm.every((p, i) => p === i)) {
+    cur = s.fresh(`${out}::reduced-last`);
+    s.emit(node(n, 'Transpose', [x], [cur], { perm }, '::perm'), perm.map((p) => shape[p]), 'float32');
+  }
+  if (n.op === 'ReduceMax') {
+    const R = sizeOf(lead);
+    const x4 = s.fresh(`${out}::nchw`);
+    emitReshape(s, n, cur, x4, [1, R, 1, K], '::in');
+    const y4 = s.fresh(`${out}::pooled`);
+    s.emit(node(n, 'MaxPool', [s.resolve(x4)], [y4], { kernel_shape: [1, K], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1] }), [1, R, 1, 1], 'float32');
+    emitReshape(s, n, y4, out, outShape, '::out');
+    return;
+  }
+  const x2 = s.fresh(`${out}::rows`);
+  emitReshape(s, n, cur, x2, [...lead, K], '::in');
+  const w = n.op === 'ReduceMean' ? f32(1 / K) : 1;
+  const W = s.addConst(`${out}::weights`, tensorFrom('float32', [1, K], new Array<number>(K).fill(w)));
+  const B = s.addConst(`${out}::bias`, zeros('float32', [1]));
+  const y2 = s.fresh(`${out}::sum`);
+  s.emit(node(n, 'Linear', [s.resolve(x2), W, B], [y2]), [...lead, 1], 'float32');
+  emitReshape(s, n, y2, out, outShape, '::out');
+}
+
+export function rewritePRelu(s: FoldState, n: FNode, index: number): void {
+  const [x, sl] = n.inputs;
+  const out = n.outputs[0];
+  const S = s.consts.get(sl) ?? s.ctx(n, index).unsupported('a computed (non-constant) slope');
+  if (S.data.length === 1) {
+    s.emit(node(n, 'LeakyRelu', [x], [out], { alpha: S.data[0] }));
+    return;
+  }
+  const shape = s.shape(x);
+  const pos = s.fresh(`${out}::pos`);
+  s.emit(node(n, 'Relu', [x], [pos], {}, '::pos'), shape, 'float32');
+  const nx = s.fresh(`${out}::negx`);
+  s.emit(node(n, 'Neg', [x], [nx], {}, '::negx'), shape, 'float32');
+  const negPart = s.fresh(`${out}::negpart`);
+  s.emit(node(n, 'Relu', [nx], [negPart], {}, '::negpart'), shape, 'float32');
+  const negSlope = s.addConst(`${sl}::neg`, { dtype: 'float32', shape: [...S.shape], data: Float32Array.from(S.data, (v) => -v) });
+  const m = s.fresh(`${out}::scaled`);
+  s.emit(node(n, 'Mul', [negPart, negSlope], [m], {}, '::slope'), shape, 'float32');
+  s.emit(node(n, 'Add', [pos, m], [out]));
+}
+
+/** Div whose divisor is computed at run time (float): a · (1/b). */
+export function rewriteDynamicDiv(s: FoldState, n: FNode): void {
+  const [a, b] = n.inputs;
+  const rb = s.fresh(`${b}::recip`);
+  s.emit(node(n, 'Reciprocal', [b], [rb], {}, '::recip'), s.shape(b), 'float32');
+  if (s.isConst(a) && s.consts.get(a)!.data.length === 1) {
+    // c / b: one table of b (Reciprocal, then Mul by the scalar).
+    s.emit(node(n, 'Mul', [rb, a], [n.outputs[0]]));
+    return;
+  }
+  emitCommutative(s, n, 'Mul', a, rb, n.outputs[0]);
+}
+
+export function rewriteInstanceNorm(s: FoldState, n: FNode, index: number): void {
+  const ctx = s.ctx(n, index);
+  const [x, scale, bias] = n.inputs;
+  const out = n.outputs[0];
+  const shape = s.shape(x);
+  if (shape.length < 3) ctx.fail(`input must be N,C,D1,…, got [${shape}]`);
+  const S = s.consts.get(scale) ?? ctx.unsupported('a computed (non-constant) scale');
+  const B = s.consts.get(bias) ?? ctx.unsupported('a computed (non-constant) B');
+  const [N, C] = shape;
+  const K = sizeOf(shape.slice(2));
+  const eps = attrFloat(n, 'epsilon', 1e-5);
+  const rows = s.fresh(`${out}::rows`);
+  emitReshape(s, n, x, rows, [N, C, K], '::in');
+  const ones = s.addConst(`${out}::ones`, tensorFrom('float32', [K], new Array<number>(K).fill(1)));
+  const zero = s.addConst(`${out}::zeros`, zeros('float32', [K]));
+  const normed = s.fresh(`${out}::normed`);
+  s.emit(node(n, 'LayerNormalization', [s.resolve(rows), ones, zero], [normed], { axis: -1, epsilon: eps }, '::norm'), [N, C, K], 'float32');
+  const back = s.fresh(`${out}::nchw`);
+  emitReshape(s, n, normed, back, shape, '::out');
+  const chShape = [C, ...shape.slice(2).map(() => 1)];
+  const hasScale = Array.from(S.data).some((v) => v !== 1);
+  const hasBias = Array.from(B.data).some((v) => v !== 0);
+  let cur = s.resolve(back);
+  if (hasScale) {
+    const sc = s.addConst(`${scale}::ch`, tensorFrom('float32', chShape, S.data));
+    const m = hasBias ? s.fresh(`${out}::scaled`) : out;
+    s.emit(node(n, 'Mul', [cur, sc], [m], {}, '::scale'), shape, 'float32');
+    cur = m;
+  }
+  if (hasBias) {
+    const bi = s.addConst(`${bias}::ch`, tensorFrom('float32', chShape, B.data));
+    s.emit(node(n, 'Add', [cur, bi], [out], {}, '::bias'), shape, 'float32');
+  } else if (!hasScale) s.setAlias(out, cur);
+}
