@@ -4,7 +4,7 @@
  * DisputeClient) and asserts that every party's token delta (wallet + market credit + game credit + stake) equals the
  * model's, to the wei. Also measures the gas of every call, which the simulation then uses.
  */
-import { erc20Abi, type Address, type Hex } from 'viem';
+import { erc20Abi, zeroAddress, type Address, type Hex } from 'viem';
 import {
   challengeResult,
   claimTask,
@@ -75,6 +75,9 @@ export async function readEconParams(p: LocalProtocol): Promise<EconParams> {
   const rules = deployedRules();
   const market = p.addresses.taskMarket;
   const game = p.addresses.disputeGame;
+  // the modules exist in the ABI before they are switched on: a zero module address means the rule is off
+  if (rules.audit) rules.audit = ((await read(market, taskMarketAbi, 'auditBook')) as Address) !== zeroAddress;
+  if (rules.da) rules.da = ((await read(market, taskMarketAbi, 'dataAvailability')) as Address) !== zeroAddress;
   const values: Record<string, unknown> = { ...((await read(market, taskMarketAbi, 'getParams')) as Record<string, unknown>) };
   if (rules.minFee) Object.assign(values, (await read(market, taskMarketAbi, 'getRules')) as Record<string, unknown>);
   values.bond = await read(game, disputeGameAbi, 'bond');
