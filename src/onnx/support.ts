@@ -84,16 +84,11 @@ export const SUPPORTED_ONNX_OPS: readonly OpSupport[] = [
   T('Softsign'),
   T('Mish', 'Lut', '18–21'),
   { op: 'PRelu', opsets: '9–21', kind: 'rewrite', becomes: 'Relu(x) − slope·Relu(−x): two Luts, Mul by the slope, Add' },
-  { op: 'ReduceMean', opsets: '1–17', kind: 'rewrite', becomes: 'Linear with weights 1/N over the reduced axes (after a Transpose when they are not last)' },
+  { op: 'ReduceMean', opsets: '1–21', kind: 'rewrite', becomes: 'Linear with weights 1/N over the reduced axes (after a Transpose when they are not last)' },
   { op: 'ReduceSum', opsets: '1–21', kind: 'rewrite', becomes: 'Linear with weights 1 over the reduced axes' },
-  { op: 'ReduceMax', opsets: '1–17', kind: 'rewrite', becomes: 'MaxPool over the reduced axes' },
-  { op: 'QuantizeLinear', opsets: '10–21', kind: 'integer', becomes: 'graph boundary / folded' },
-  { op: 'DequantizeLinear', opsets: '10–21', kind: 'integer', becomes: 'graph boundary / folded' },
-  { op: 'DynamicQuantizeLinear', opsets: '11–21', kind: 'integer', becomes: 'graph boundary / folded' },
-  { op: 'QLinearMatMul', opsets: '10–21', kind: 'integer', becomes: 'QLinearMatMul' },
-  { op: 'QLinearConv', opsets: '10–21', kind: 'integer', becomes: 'QLinearConv' },
-  { op: 'MatMulInteger', opsets: '10–21', kind: 'integer', becomes: 'MatMulInteger' },
-  { op: 'ConvInteger', opsets: '10–21', kind: 'integer', becomes: 'ConvInteger' },
+  { op: 'ReduceMax', opsets: '1–21', kind: 'rewrite', becomes: 'MaxPool over the reduced axes' },
+  { op: 'QuantizeLinear', opsets: '10–21', kind: 'folded', becomes: 'constant (a pre-quantized QDQ graph does not import: export the float model)' },
+  { op: 'DequantizeLinear', opsets: '10–21', kind: 'folded', becomes: 'constant (e.g. int8 weights stored with their scale)' },
 ];
 
 /** For ops the importer does not accept: the nearest rewrite that imports. */
@@ -136,6 +131,17 @@ const REWRITES: Record<string, string> = {
   ScatterND: 'build the tensor with Concat/Slice instead of in-place writes',
   DepthToSpace: 'Reshape + Transpose + Reshape',
   SpaceToDepth: 'Reshape + Transpose + Reshape',
+  QLinearMatMul: 'export the float model and let verity quantize it (pre-quantized QDQ/QOperator graphs are not imported; the engine has these ops for ONNX conformance only)',
+  QLinearConv: 'export the float model and let verity quantize it (pre-quantized QDQ/QOperator graphs are not imported)',
+  MatMulInteger: 'export the float model and let verity quantize it (dynamically quantized graphs are not imported)',
+  ConvInteger: 'export the float model and let verity quantize it (dynamically quantized graphs are not imported)',
+  DynamicQuantizeLinear: 'export the float model and let verity quantize it (dynamically quantized graphs are not imported)',
+  QuantizeLinear: 'export the float model and let verity quantize it (QuantizeLinear of a run-time tensor is not imported)',
+  DequantizeLinear: 'export the float model and let verity quantize it (DequantizeLinear of a run-time tensor is not imported)',
+  Equal: 'masks from run-time inputs are not imported yet: precompute the mask as a float input (1 = keep, 0 = pad) and use (mask − 1)·1e4 added to the scores',
+  Where: 'masks from run-time inputs are not imported yet: use Add of (mask − 1)·1e4 instead of Where(mask, −inf, x)',
+  Expand: 'rely on broadcasting in the consuming Add/Mul instead of an explicit Expand of a run-time tensor',
+  Cast: 'keep run-time tensors float32 (a Cast of a computed tensor is not imported)',
   Attention: 'export without the fused com.microsoft Attention op (plain MatMul/Softmax)',
 };
 
@@ -147,4 +153,22 @@ export function rewriteHint(op: string): string {
   const bare = op.includes(':') ? op.slice(op.lastIndexOf(':') + 1) : op;
   if (op.startsWith('com.microsoft:')) return `export without onnxruntime's fused ops (no --optimize / transformers optimizer): ${REWRITES[bare] ?? 'use the plain ai.onnx ops'}`;
   return REWRITES[bare] ?? GENERIC_REWRITE;
+}
+
+const KIND_TEXT: Record<SupportKind, string> = {
+  integer: 'integer op',
+  table: 'lookup table',
+  rewrite: 'rewritten',
+  folded: 'constant-folded',
+};
+
+/** The table docs/ops.md §Supported ONNX ops prints (test/onnx/support.test.ts keeps them equal). */
+export function supportedOpsTable(): string {
+  const rows = SUPPORTED_ONNX_OPS.map((s) => `| ${s.op} | ${s.opsets} | ${KIND_TEXT[s.kind]} | ${s.becomes} |`);
+  return ['| ONNX op | opsets | how | becomes |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** The one-line list the README prints. */
+export function supportedOpsList(): string {
+  return SUPPORTED_ONNX_OPS.map((s) => `${s.op} (${s.opsets})`).join(', ');
 }
