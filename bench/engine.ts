@@ -1,25 +1,36 @@
 /**
  * npm run bench:engine — the integer engine against onnxruntime-node (float32, CPU provider) on the
- * same models and the same held-out rows, in the same run:
- *   1-row latency (median, p95; verity: runModel incl. quantizeInput), batch throughput (inferences/s;
- *   verity: runBatch of 64 rows, a full trace per row), peak memory (max RSS of a child
- *   process that does only that runtime's work), accuracy.
+ * same models and the same held-out rows, in the same run, with the same thread counts:
+ *   - 1-row latency (median, p95), one thread each (ort: intraOpNumThreads = interOpNumThreads = 1;
+ *     verity: runModel incl. quantizeInput, on the main thread);
+ *   - batch throughput (inferences/s on batches of 64 rows), both runtimes allowed THREADS threads
+ *     (ort: intraOpNumThreads = THREADS; verity: BatchPool — runBatch split over THREADS threads,
+ *     src/parallel/pool.ts), one full trace per row;
+ *   - "verifiable" inference: the plain engine plus what the honest path commits (today: the
+ *     traceRoot of every trace, docs/protocol.md §Commitments), 1-row latency and batch throughput;
+ *   - peak memory (max RSS of a child process that does only that runtime's work), accuracy.
+ * Models: every shipped model in models/ plus gpt-mid and mobile-net from ../shared/models when that
+ * directory is present (skipped with a printed reason otherwise).
  * Each (model, runtime) pair runs in its own child process so memory is attributable.
- * Writes bench/results/engine.json and prints a table.
+ * Writes bench/results/engine.json and prints a table. `--models a,b` limits the models.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(import.meta.dirname, '..');
-const MODELS = ['wine-mlp', 'digits-convnet', 'tiny-gpt'] as const;
-type Model = (typeof MODELS)[number];
+const SHARED = join(ROOT, '..', 'shared', 'models');
+const SHIPPED = ['wine-mlp', 'digits-convnet', 'tiny-gpt'];
+const EXTRA = ['gpt-mid', 'mobile-net'];
 type Runtime = 'verity' | 'onnxruntime';
 const BATCH = 64;
-/** Throughput: warm up this long, then run at least the planned batches and at least MIN_MS (both runtimes). */
-const WARMUP_MS = 300;
-const MIN_MS = 300;
+const THREADS = Math.min(2, cpus().length);
+/** Warm up this long, then measure for at least MIN_MS (and at least MIN_ITERS calls). */
+const WARMUP_MS = 400;
+const MIN_MS = 1200;
+const MIN_ITERS = 20;
 
 interface Data {
   shape: number[];
@@ -29,20 +40,32 @@ interface Data {
   vocab?: string;
 }
 
-interface ChildResult {
-  model: Model;
-  runtime: Runtime;
+interface Timing {
   latencyMedianMs: number;
   latencyP95Ms: number;
   throughputPerS: number;
+}
+
+interface ChildResult extends Timing {
+  model: string;
+  runtime: Runtime;
+  /** verity only: runModel + traceRoot (1 row) and runBatch + traceRoot per trace. */
+  verifiable?: Timing;
+  /** verity only: which integer kernel path ran ('native' | 'wasm' | 'js') and the batch threads. */
+  path?: string;
+  batchThreads: number;
   maxRssMb: number;
   metric: number;
   metricName: string;
   rows: number;
 }
 
-function loadData(model: Model): Data {
-  return JSON.parse(readFileSync(join(ROOT, 'models', `${model}.data.json`), 'utf8')) as Data;
+function dirOf(model: string): string {
+  return SHIPPED.includes(model) ? join(ROOT, 'models') : SHARED;
+}
+
+function loadData(model: string): Data {
+  return JSON.parse(readFileSync(join(dirOf(model), `${model}.data.json`), 'utf8')) as Data;
 }
 
 function quantile(xs: number[], q: number): number {
@@ -78,82 +101,86 @@ function metricOf(data: Data, logits: (r: number) => ArrayLike<number>): { metri
   return { metric: correct / data.x.length, name: 'top-1 accuracy' };
 }
 
-/** Time `fn` over `iters` calls after warm-up; returns per-call ms. */
-function timeEach(iters: number, fn: (i: number) => void): number[] {
-  for (let i = 0; i < Math.min(50, iters); i++) fn(i);
+/** Per-call ms of `fn` after WARMUP_MS of warm-up, over at least MIN_MS and MIN_ITERS calls. */
+async function timeEach(fn: (i: number) => unknown, minIters = MIN_ITERS): Promise<number[]> {
+  const w0 = performance.now();
+  for (let i = 0; performance.now() - w0 < WARMUP_MS; i++) await fn(i);
   const out: number[] = [];
-  for (let i = 0; i < iters; i++) {
+  const t0 = performance.now();
+  for (let i = 0; out.length < minIters || performance.now() - t0 < MIN_MS; i++) {
     const t = performance.now();
-    fn(i);
+    await fn(i);
     out.push(performance.now() - t);
   }
   return out;
 }
 
-async function child(model: Model, runtime: Runtime): Promise<ChildResult> {
+/** Inferences/s of `fn` (one call = `per` inferences). */
+async function rate(per: number, fn: (i: number) => unknown): Promise<number> {
+  const lat = await timeEach(fn, 3);
+  return (lat.length * per) / (lat.reduce((a, b) => a + b, 0) / 1000);
+}
+
+async function child(model: string, runtime: Runtime): Promise<ChildResult> {
   const data = loadData(model);
   const rows = data.x;
-  const size = data.shape.reduce((a, b) => a * b, 1);
-  const iters = model === 'tiny-gpt' ? 300 : 2000;
+  const file = join(dirOf(model), `${model}.onnx`);
+  const batchRows = Array.from({ length: BATCH }, (_, i) => rows[i % rows.length]);
   let lat: number[];
   let throughput: number;
+  let verifiable: Timing | undefined;
+  let path: string | undefined;
+  let batchThreads = THREADS;
   let logitsOf: (r: number) => ArrayLike<number>;
   if (runtime === 'verity') {
     const { importOnnx, quantizeInput, dequantizeOutput } = await import('../src/onnx/import.js');
     const { prepareModel, runBatch, runModel } = await import('../src/engine/run.js');
+    const { traceRoot, keccakReady } = await import('../src/commit/index.js');
+    const engine = await import('../src/engine/index.js');
+    const { BatchPool } = await import('../src/parallel/pool.js');
+    await keccakReady;
     const calibration =
       data.calibration ??
-      (JSON.parse(readFileSync(join(ROOT, 'models', `${model}.calibration.json`), 'utf8')) as { calibration: number[][] }).calibration;
-    const q = importOnnx(readFileSync(join(ROOT, 'models', `${model}.onnx`)), { name: model, inputShape: data.shape, calibration });
+      (JSON.parse(readFileSync(join(dirOf(model), `${model}.calibration.json`), 'utf8')) as { calibration: number[][] }).calibration;
+    const q = importOnnx(readFileSync(file), { name: model, inputShape: data.shape, calibration });
     const p = prepareModel(q);
+    path = engine.kernelPath() === 'native' ? `native/${engine.nativeCpu()}` : engine.kernelPath();
     const inputs = rows.map((r) => quantizeInput(q, r));
+    const feed = batchRows.map((r) => [quantizeInput(q, r)]);
     // 1-row latency includes quantizing the float input, as a caller would.
-    lat = timeEach(iters, (i) => runModel(p, [quantizeInput(q, rows[i % rows.length])]));
-    // Throughput: runBatch over BATCH rows (dense ops run all rows in one GEMM), one trace per row.
-    const batches = Math.max(3, Math.ceil((iters * 2) / BATCH));
-    const feeds = Array.from({ length: batches }, (_, b) => Array.from({ length: BATCH }, (_, i) => [inputs[(b * BATCH + i) % inputs.length]]));
-    // Warm-up: the JIT (JS and WebAssembly tiers) needs a few hundred ms; ort is native code.
-    const w0 = performance.now();
-    for (let w = 0; performance.now() - w0 < WARMUP_MS; w++) runBatch(p, feeds[w % batches]);
-    let done = 0;
-    const t0 = performance.now();
-    while (done < batches || performance.now() - t0 < MIN_MS) runBatch(p, feeds[done++ % batches]);
-    throughput = (done * BATCH) / ((performance.now() - t0) / 1000);
+    lat = await timeEach((i) => runModel(p, [quantizeInput(q, rows[i % rows.length])]));
+    const vlat = await timeEach((i) => traceRoot(runModel(p, [quantizeInput(q, rows[i % rows.length])])));
+    // Batch: runBatch over BATCH rows, split over THREADS threads (src/parallel/pool.ts).
+    if (THREADS > 1) {
+      const pool = await BatchPool.create(q, THREADS);
+      throughput = await rate(BATCH, () => pool.run(feed));
+      const vtp = await rate(BATCH, () => pool.runCommitted(feed));
+      verifiable = { latencyMedianMs: quantile(vlat, 0.5), latencyP95Ms: quantile(vlat, 0.95), throughputPerS: vtp };
+      await pool.close();
+    } else {
+      batchThreads = 1;
+      throughput = await rate(BATCH, () => runBatch(p, feed));
+      const vtp = await rate(BATCH, () => runBatch(p, feed).map((t) => traceRoot(t)));
+      verifiable = { latencyMedianMs: quantile(vlat, 0.5), latencyP95Ms: quantile(vlat, 0.95), throughputPerS: vtp };
+    }
     const outs = inputs.map((inp) => Array.from(dequantizeOutput(q, runModel(p, [inp])[q.outputs[0]])));
     logitsOf = (r) => outs[r];
   } else {
     const ort = await import('onnxruntime-node');
-    const s = await ort.InferenceSession.create(join(ROOT, 'models', `${model}.onnx`));
+    const one = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+    const many = await ort.InferenceSession.create(file, { intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: 'sequential' });
     const feedOf = (rs: number[][]) =>
       data.vocab
         ? new ort.Tensor('int64', BigInt64Array.from(rs.flat().map((v) => BigInt(v))), [rs.length, ...data.shape])
         : new ort.Tensor('float32', Float32Array.from(rs.flat()), [rs.length, ...data.shape]);
     const singles = rows.map((r) => feedOf([r]));
     // ort's run is async; await each so the latency is the real round trip.
-    for (let i = 0; i < 50; i++) await s.run({ x: singles[i % singles.length] });
-    lat = [];
-    for (let i = 0; i < iters; i++) {
-      const t = performance.now();
-      await s.run({ x: singles[i % singles.length] });
-      lat.push(performance.now() - t);
-    }
-    const batchRows = Array.from({ length: BATCH }, (_, i) => rows[i % rows.length]);
+    lat = await timeEach((i) => one.run({ x: singles[i % singles.length] }));
     const feed = feedOf(batchRows);
-    await s.run({ x: feed });
-    const batches = Math.max(3, Math.ceil((iters * 2) / BATCH));
-    const w0 = performance.now();
-    while (performance.now() - w0 < WARMUP_MS) await s.run({ x: feed });
-    let done = 0;
-    const t0 = performance.now();
-    while (done < batches || performance.now() - t0 < MIN_MS) {
-      await s.run({ x: feed });
-      done++;
-    }
-    throughput = (done * BATCH) / ((performance.now() - t0) / 1000);
+    throughput = await rate(BATCH, () => many.run({ x: feed }));
     const outs: Float32Array[] = [];
-    for (const f of singles) outs.push((await s.run({ x: f })).logits.data as Float32Array);
+    for (const f of singles) outs.push((await one.run({ x: f })).logits.data as Float32Array);
     logitsOf = (r) => outs[r];
-    void size;
   }
   const m = metricOf(data, logitsOf);
   return {
@@ -162,6 +189,9 @@ async function child(model: Model, runtime: Runtime): Promise<ChildResult> {
     latencyMedianMs: quantile(lat, 0.5),
     latencyP95Ms: quantile(lat, 0.95),
     throughputPerS: throughput,
+    verifiable,
+    path,
+    batchThreads,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     metric: m.metric,
     metricName: m.name,
@@ -172,13 +202,19 @@ async function child(model: Model, runtime: Runtime): Promise<ChildResult> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
-    const r = await child(args[1] as Model, args[2] as Runtime);
+    const r = await child(args[1], args[2] as Runtime);
     process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
     return;
   }
+  const only = args[0] === '--models' ? args[1].split(',') : null;
+  let models = [...SHIPPED];
+  if (existsSync(SHARED)) models.push(...EXTRA.filter((m) => existsSync(join(SHARED, `${m}.onnx`))));
+  else console.log(`bench:engine: ${SHARED} is absent; skipping ${EXTRA.join(', ')}`);
+  if (only) models = models.filter((m) => only.includes(m));
   const self = fileURLToPath(import.meta.url);
+  const load0 = loadavg();
   const results: ChildResult[] = [];
-  for (const model of MODELS) {
+  for (const model of models) {
     for (const runtime of ['onnxruntime', 'verity'] as const) {
       process.stderr.write(`bench:engine ${model} on ${runtime}…\n`);
       const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', model, runtime], {
@@ -195,50 +231,76 @@ async function main(): Promise<void> {
       results.push(JSON.parse(line.slice(7)) as ChildResult);
     }
   }
-  const table: string[][] = [['model', 'runtime', 'latency p50 ms', 'p95 ms', 'batch inf/s', 'max RSS MB', 'metric', 'vs ort latency', 'vs ort throughput']];
-  const summary = MODELS.map((model) => {
+  const x = (v: number): string => `${v.toFixed(2)}×`;
+  const table: string[][] = [
+    ['model', 'runtime', 'path', 'lat p50 ms', 'p95 ms', `batch inf/s (${THREADS} thr)`, 'verif. lat ms', 'verif. inf/s', 'RSS MB', 'metric', 'lat vs ort', 'tput vs ort', 'verif/engine', 'verif vs ort'],
+  ];
+  const summary = models.map((model) => {
     const o = results.find((r) => r.model === model && r.runtime === 'onnxruntime')!;
     const v = results.find((r) => r.model === model && r.runtime === 'verity')!;
+    const vf = v.verifiable!;
+    const s = {
+      model,
+      /** > 1 means verity is faster (ort latency / verity latency). */
+      latencyRatio: o.latencyMedianMs / v.latencyMedianMs,
+      throughputRatio: v.throughputPerS / o.throughputPerS,
+      verifiableLatencyVsEngine: v.latencyMedianMs / vf.latencyMedianMs,
+      verifiableThroughputVsEngine: vf.throughputPerS / v.throughputPerS,
+      verifiableLatencyVsOrt: o.latencyMedianMs / vf.latencyMedianMs,
+      verifiableThroughputVsOrt: vf.throughputPerS / o.throughputPerS,
+      verityBatchThreads: v.batchThreads,
+    };
     for (const r of [o, v]) {
+      const isV = r === v;
       table.push([
         model,
         r.runtime,
+        r.path ?? '',
         r.latencyMedianMs.toFixed(4),
         r.latencyP95Ms.toFixed(4),
         r.throughputPerS.toFixed(0),
+        isV ? vf.latencyMedianMs.toFixed(4) : '',
+        isV ? vf.throughputPerS.toFixed(0) : '',
         r.maxRssMb.toFixed(0),
         `${r.metricName === 'top-1 accuracy' ? (r.metric * 100).toFixed(2) + '%' : r.metric.toFixed(4) + ' CE'}`,
-        r === v ? `${(o.latencyMedianMs / v.latencyMedianMs).toFixed(2)}× faster` : '',
-        r === v ? `${(v.throughputPerS / o.throughputPerS).toFixed(2)}×` : '',
+        isV ? x(s.latencyRatio) : '',
+        isV ? x(s.throughputRatio) : '',
+        isV ? `${x(s.verifiableLatencyVsEngine)} / ${x(s.verifiableThroughputVsEngine)}` : '',
+        isV ? `${x(s.verifiableLatencyVsOrt)} / ${x(s.verifiableThroughputVsOrt)}` : '',
       ]);
     }
-    return {
-      model,
-      latencyTargetMet: v.latencyMedianMs <= o.latencyMedianMs,
-      throughputTargetMet: v.throughputPerS >= 0.5 * o.throughputPerS,
-      latencyRatio: v.latencyMedianMs / o.latencyMedianMs,
-      throughputRatio: v.throughputPerS / o.throughputPerS,
-    };
+    return s;
   });
   const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
   table.forEach((r, i) => {
-    console.log(r.map((x, c) => x.padEnd(widths[c])).join('  '));
+    console.log(r.map((c, j) => c.padEnd(widths[j])).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   });
-  console.log('\nTargets: 1-row latency ≤ onnxruntime; batch throughput ≥ 0.5× onnxruntime (batch of 64; verity runBatch, one full trace per row).');
-  for (const s of summary) console.log(`${s.model}: latency ${s.latencyTargetMet ? 'met' : 'NOT met'}, throughput ${s.throughputTargetMet ? 'met' : 'NOT met'}`);
+  const load1 = loadavg();
+  console.log(`\nRatios > 1 favour verity. verif = verifiable (engine + traceRoot of each trace); "a / b" = 1-row latency / batch throughput.`);
+  console.log(`Targets: latency ≥ 1.0× ort; throughput ≥ 1.0× ort; verifiable ≥ 0.8× engine and ≥ 0.5× ort. Load average before ${load0[0].toFixed(2)}, after ${load1[0].toFixed(2)}.`);
+  for (const s of summary) {
+    const met = (b: boolean): string => (b ? 'met' : 'NOT met');
+    console.log(
+      `${s.model}: latency ${met(s.latencyRatio >= 1)}, throughput ${met(s.throughputRatio >= 1)}, verifiable vs engine ${met(Math.min(s.verifiableLatencyVsEngine, s.verifiableThroughputVsEngine) >= 0.8)}, verifiable vs ort ${met(Math.min(s.verifiableLatencyVsOrt, s.verifiableThroughputVsOrt) >= 0.5)}`,
+    );
+  }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   const out = {
     bench: 'engine',
     date: new Date().toISOString(),
     node: process.version,
-    cpus: (await import('node:os')).cpus().length,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    threads: { latency: 1, batch: THREADS },
     batch: BATCH,
+    loadAverage: { before: load0, after: load1 },
     results,
     summary,
   };
-  writeFileSync(join(ROOT, 'bench', 'results', 'engine.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log('wrote bench/results/engine.json');
+  const outFile = only ? join(ROOT, 'bench', 'results', `engine-${only.join('_')}.json`) : join(ROOT, 'bench', 'results', 'engine.json');
+  writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
+  console.log(`wrote ${outFile.slice(ROOT.length + 1)}`);
 }
 
 await main();

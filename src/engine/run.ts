@@ -303,8 +303,8 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
   return runChunk(p, batch);
 }
 
-/** Items per stacked run of runBatch (larger batches are split). */
-const MAX_BATCH = 256;
+/** Items per stacked run of runBatch (larger batches are split into chunks of this many). */
+export const MAX_BATCH = 256;
 
 function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[]): Trace[] {
   const m = p.model;
@@ -334,6 +334,20 @@ function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[]): 
         st.kernel(insB, itemOf(out, b, st.size));
       }
     }
+  }
+  return arenaTraces(p, arena, B);
+}
+
+/**
+ * The B traces of one runBatch chunk from its arena (the layout runBatch writes: tensor id's B items
+ * contiguous from B·offsets[id]). For moving a chunk between threads as one ArrayBuffer
+ * (src/parallel/pool.ts): arenaOf(traces) there, arenaTraces here.
+ */
+export function arenaTraces(p: PreparedModel, arena: ArrayBuffer, B: number): Trace[] {
+  const tensors = p.model.tensors;
+  const { offsets, sizes } = p;
+  if (!(arena instanceof ArrayBuffer) || !Number.isInteger(B) || B < 1 || B > MAX_BATCH || arena.byteLength !== p.arenaBytes * B) {
+    throw new EngineInputError({ input: 'arena', expected: `an ArrayBuffer of ${p.arenaBytes} bytes × B items (1 ≤ B ≤ ${MAX_BATCH})`, got: `${arena instanceof ArrayBuffer ? arena.byteLength + ' bytes' : typeof arena}, B = ${B}` });
   }
   const traces: Trace[] = new Array(B);
   for (let b = 0; b < B; b++) {

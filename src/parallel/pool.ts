@@ -1,0 +1,143 @@
+/**
+ * BatchPool: runBatch split across threads — the calling thread runs one share while worker threads
+ * (worker.ts) run the others on their own prepared copy of the model. Every item's trace is what
+ * runBatch / runModel give it (same engine code, same integers; the test in
+ * test/engine/pool.test.ts checks bytes), returned in input order. Traces come back as views of
+ * transferred ArrayBuffers (no copy). runCommitted also returns each trace's traceRoot, computed on
+ * the thread that ran it.
+ *
+ * Node only (worker_threads), so it lives outside src/engine, which stays pure.
+ */
+import { Worker } from 'node:worker_threads';
+import type { QModel, TensorData, Trace } from '../engine/ir.js';
+import { arenaTraces, MAX_BATCH, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
+import { keccakReady, traceRoot } from '../commit/index.js';
+import { BaseError } from '../errors.js';
+
+export class BatchPoolError extends BaseError {
+  override name = 'BatchPoolError';
+}
+
+type Reply = { id: number; arenas?: ArrayBuffer[]; count?: number; roots?: Uint8Array[]; error?: string };
+
+/** Below this estimated time for a worker's share, the caller runs the whole batch itself (a message
+ *  round trip and the arena transfer cost more than they save). */
+const MIN_SHARE_MS = 0.4;
+
+/** Items' input i, back to back in one typed array (what a worker is sent). */
+function flatInputs(items: readonly (readonly TensorData[])[]): TensorData[] {
+  return items[0].map((t0, i) => {
+    const n = t0.data.length;
+    const data = new (t0.data.constructor as new (n: number) => TensorData['data'])(n * items.length);
+    items.forEach((inp, b) => (data as Int32Array).set(inp[i].data as Int32Array, b * n));
+    return { dtype: t0.dtype, shape: t0.shape, data };
+  });
+}
+
+const WORKER = new URL('./worker-boot.mjs', import.meta.url);
+
+export class BatchPool {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private closed = false;
+  private msPerItem = Infinity;
+
+  private constructor(
+    private readonly p: PreparedModel,
+    private readonly workers: Worker[],
+    private readonly minShareMs: number,
+  ) {
+    for (const w of workers) {
+      w.on('message', (r: Reply) => {
+        const h = this.pending.get(r.id);
+        if (!h) return;
+        this.pending.delete(r.id);
+        if (r.error) h.reject(new BatchPoolError(`batch worker failed: ${r.error}`));
+        else h.resolve(r);
+      });
+      w.on('error', (e) => {
+        for (const h of this.pending.values()) h.reject(new BatchPoolError(`batch worker crashed: ${e.message}`));
+        this.pending.clear();
+      });
+    }
+  }
+
+  /**
+   * A pool of `threads` threads in all (the caller's plus threads − 1 workers) for one model.
+   * opts.minShareMs: below this estimated time for a worker's share the caller runs the whole batch
+   * (default 0.4 ms; 0 always splits).
+   */
+  static async create(model: QModel, threads = 2, opts: { minShareMs?: number } = {}): Promise<BatchPool> {
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new BatchPoolError(`threads must be an integer in 1..64, got ${threads}`);
+    }
+    const p = prepareModel(model);
+    await keccakReady;
+    const workers = await Promise.all(
+      Array.from(
+        { length: threads - 1 },
+        () =>
+          new Promise<Worker>((resolve, reject) => {
+            const w = new Worker(WORKER, { workerData: { model } });
+            w.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve(w) : reject(new BatchPoolError(`batch worker failed to start: ${m.error}`))));
+            w.once('error', reject);
+          }),
+      ),
+    );
+    return new BatchPool(p, workers, opts.minShareMs ?? MIN_SHARE_MS);
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** runBatch(model, batch), split across the threads; traces in input order. */
+  async run(batch: readonly (readonly TensorData[])[]): Promise<Trace[]> {
+    return (await this.split(batch, false)).traces;
+  }
+
+  /** As run, plus each trace's traceRoot (src/commit/trace.ts). */
+  async runCommitted(batch: readonly (readonly TensorData[])[]): Promise<{ traces: Trace[]; roots: Uint8Array[] }> {
+    const r = await this.split(batch, true);
+    return { traces: r.traces, roots: r.roots! };
+  }
+
+  private async split(batch: readonly (readonly TensorData[])[], roots: boolean): Promise<{ traces: Trace[]; roots?: Uint8Array[] }> {
+    if (this.closed) throw new BatchPoolError('the pool is closed');
+    // Per-item cost, measured on the caller's shares: too little work per worker share runs here.
+    if (this.workers.length === 0 || batch.length < 2 || this.msPerItem * (batch.length / this.threads) < this.minShareMs) {
+      const t0 = performance.now();
+      const traces = runBatch(this.p, batch);
+      if (batch.length > 0) this.msPerItem = (performance.now() - t0) / batch.length;
+      return roots ? { traces, roots: traces.map((t) => traceRoot(t)) } : { traces };
+    }
+    const n = this.threads;
+    // Shares as equal as possible; the caller runs the first (no message round trip).
+    const bounds = Array.from({ length: n + 1 }, (_, i) => Math.round((i * batch.length) / n));
+    const asks = this.workers.map((w, i) => {
+      const items = batch.slice(bounds[i + 1], bounds[i + 2]);
+      if (items.length === 0) return Promise.resolve<Reply>({ id: 0, arenas: [], count: 0, roots: [] });
+      const id = this.nextId++;
+      return new Promise<Reply>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        const inputs = flatInputs(items);
+        w.postMessage({ id, inputs, count: items.length, roots }, inputs.map((t) => t.data.buffer as ArrayBuffer));
+      });
+    });
+    const t0 = performance.now();
+    const mine = runBatch(this.p, batch.slice(0, bounds[1]));
+    if (bounds[1] > 0) this.msPerItem = (performance.now() - t0) / bounds[1];
+    const myRoots = roots ? mine.map((t) => traceRoot(t)) : undefined;
+    const replies = await Promise.all(asks);
+    const traces = [...mine];
+    for (const r of replies) {
+      r.arenas!.forEach((a, c) => traces.push(...arenaTraces(this.p, a, Math.min(MAX_BATCH, r.count! - c * MAX_BATCH))));
+    }
+    return roots ? { traces, roots: [...myRoots!, ...replies.flatMap((r) => r.roots!)] } : { traces };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

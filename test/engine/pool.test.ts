@@ -1,0 +1,52 @@
+/**
+ * BatchPool (src/parallel/pool.ts): runBatch split across threads gives, item by item and in order,
+ * the bytes runModel gives on the calling thread, with the same traceRoots, on every shipped model.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { prepareModel, runModel } from '../../src/engine/run.js';
+import { keccakReady, traceRoot } from '../../src/commit/index.js';
+import { BatchPool, BatchPoolError } from '../../src/parallel/pool.js';
+import { quantizeInput } from '../../src/onnx/import.js';
+import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
+import { expectSameTrace } from './helpers.js';
+
+const pools: BatchPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe('BatchPool', () => {
+  for (const name of MODEL_NAMES) {
+    it(`${name}: 2 threads give runModel's traces and roots, in order`, async () => {
+      await keccakReady;
+      const q = quantized(name);
+      const p = prepareModel(q);
+      const rows = modelData(name).x;
+      const pool = await BatchPool.create(q, 2, { minShareMs: 0 });
+      pools.push(pool);
+      expect(pool.threads).toBe(2);
+      for (const n of [1, 2, 7]) {
+        const items = Array.from({ length: n }, (_, i) => [quantizeInput(q, rows[(i * 5 + n) % rows.length])]);
+        const { traces, roots } = await pool.runCommitted(items);
+        expect(traces.length).toBe(n);
+        items.forEach((inputs, b) => {
+          const want = runModel(p, inputs);
+          expectSameTrace(traces[b], want);
+          expect(Buffer.from(roots[b]).equals(Buffer.from(traceRoot(want)))).toBe(true);
+        });
+        const plain = await pool.run(items);
+        plain.forEach((t, b) => expectSameTrace(t, traces[b]));
+        // The same through the small-batch shortcut (the caller runs everything).
+        const small = await (await BatchPool.create(q, 1)).run(items);
+        small.forEach((t, b) => expectSameTrace(t, traces[b]));
+      }
+    });
+  }
+
+  it('rejects a bad thread count and use after close', async () => {
+    await expect(BatchPool.create(quantized('wine-mlp'), 0)).rejects.toBeInstanceOf(BatchPoolError);
+    const pool = await BatchPool.create(quantized('wine-mlp'), 1);
+    await pool.close();
+    await expect(pool.run([])).rejects.toBeInstanceOf(BatchPoolError);
+  });
+});
