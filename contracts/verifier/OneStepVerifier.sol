@@ -15,7 +15,28 @@ import {
     VerifierParamProofCount,
     VerifierTensorRootMismatch,
     VerifierOutputIndexOutOfRange,
-    VerifierUnsupportedOp
+    VerifierUnsupportedOp,
+    OP_LINEAR,
+    OP_CONV,
+    OP_MAT_MUL,
+    OP_ADD,
+    OP_MUL,
+    OP_LUT,
+    OP_MAX_POOL,
+    OP_AVERAGE_POOL,
+    OP_GLOBAL_AVERAGE_POOL,
+    OP_SOFTMAX,
+    OP_LAYER_NORM,
+    OP_GATHER,
+    OP_RESHAPE,
+    OP_TRANSPOSE,
+    OP_CONCAT,
+    OP_SLICE,
+    OP_REQUANTIZE,
+    OP_MAT_MUL_INTEGER,
+    OP_CONV_INTEGER,
+    OP_QLINEAR_MAT_MUL,
+    OP_QLINEAR_CONV
 } from "./VerifierTypes.sol";
 import {ProofLib} from "./lib/ProofLib.sol";
 
@@ -24,7 +45,8 @@ import {ProofLib} from "./lib/ProofLib.sol";
 /// opened input/param multiproof against its tensorRoot, then delegates the recomputation of the
 /// output element to the contract of the op's family (a plain view call: families are pure).
 /// @dev An input or param proof with no indices is "not opened": it is not verified and the op
-/// cannot read it (Concat reads one input only). Op codes: docs/protocol.md (index in OP_TYPES).
+/// cannot read it (Concat reads one input only). Op codes: the OP_* constants of VerifierTypes.sol,
+/// generated from OP_TYPES (src/engine/ir.ts).
 contract OneStepVerifier is IOneStepVerifier {
     /// @notice Linear, Conv, MatMul, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv.
     IOpFamily public immutable dense;
@@ -71,12 +93,17 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param op The op code (index in OP_TYPES).
     /// @return The family contract.
     function familyOf(uint8 op) public view returns (IOpFamily) {
-        // Linear 0, Conv 1, MatMul 2, MatMulInteger 17, ConvInteger 18, QLinearMatMul 19, QLinearConv 20
-        if (op <= 2 || (op >= 17 && op <= 20)) return dense;
-        // Add 3, Mul 4, Lut 5, Gather 11 … Requantize 16
-        if ((op >= 3 && op <= 5) || (op >= 11 && op <= 16)) return elementwise;
-        // MaxPool 6, AveragePool 7, GlobalAveragePool 8, Softmax 9, LayerNorm 10
-        if (op >= 6 && op <= 10) return reduce;
+        if (
+            op == OP_LINEAR || op == OP_CONV || op == OP_MAT_MUL || op == OP_MAT_MUL_INTEGER || op == OP_CONV_INTEGER
+                || op == OP_QLINEAR_MAT_MUL || op == OP_QLINEAR_CONV
+        ) return dense;
+        if (
+            op == OP_ADD || op == OP_MUL || op == OP_LUT || op == OP_GATHER || op == OP_RESHAPE || op == OP_TRANSPOSE
+                || op == OP_CONCAT || op == OP_SLICE || op == OP_REQUANTIZE
+        ) return elementwise;
+        if (op == OP_MAX_POOL || op == OP_AVERAGE_POOL || op == OP_GLOBAL_AVERAGE_POOL || op == OP_SOFTMAX || op == OP_LAYER_NORM) {
+            return reduce;
+        }
         revert VerifierUnsupportedOp(op);
     }
 

@@ -3,6 +3,33 @@ pragma solidity ^0.8.24;
 
 import {WordsProof} from "../interfaces/IOneStepVerifier.sol";
 
+// Op codes: a node header's `op` is the op's index in OP_TYPES (src/engine/ir.ts).
+// <generated:op-codes> from OP_TYPES in src/engine/ir.ts by scripts/gen-opcodes.ts; do not edit
+uint8 constant OP_LINEAR = 0;
+uint8 constant OP_CONV = 1;
+uint8 constant OP_MAT_MUL = 2;
+uint8 constant OP_ADD = 3;
+uint8 constant OP_MUL = 4;
+uint8 constant OP_LUT = 5;
+uint8 constant OP_MAX_POOL = 6;
+uint8 constant OP_AVERAGE_POOL = 7;
+uint8 constant OP_GLOBAL_AVERAGE_POOL = 8;
+uint8 constant OP_SOFTMAX = 9;
+uint8 constant OP_LAYER_NORM = 10;
+uint8 constant OP_GATHER = 11;
+uint8 constant OP_RESHAPE = 12;
+uint8 constant OP_TRANSPOSE = 13;
+uint8 constant OP_CONCAT = 14;
+uint8 constant OP_SLICE = 15;
+uint8 constant OP_REQUANTIZE = 16;
+uint8 constant OP_MAT_MUL_INTEGER = 17;
+uint8 constant OP_CONV_INTEGER = 18;
+uint8 constant OP_QLINEAR_MAT_MUL = 19;
+uint8 constant OP_QLINEAR_CONV = 20;
+// Number of op codes; a code >= OP_COUNT is unknown.
+uint8 constant OP_COUNT = 21;
+// </generated:op-codes>
+
 /// @notice Tensor metadata in a node header (docs/protocol.md §Node header).
 struct TensorMeta { uint8 dtype; uint8 layout; int32 zeroPoint; uint32[] shape; }
 /// @notice Param metadata in a node header; params are sorted by name.

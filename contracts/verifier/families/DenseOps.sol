@@ -2,7 +2,20 @@
 pragma solidity ^0.8.24;
 
 import {WordsProof} from "../../interfaces/IOneStepVerifier.sol";
-import {NodeHeader, Operand, IOpFamily, VerifierUnsupportedOp, VerifierInvalidAttr} from "../VerifierTypes.sol";
+import {
+    NodeHeader,
+    Operand,
+    IOpFamily,
+    VerifierUnsupportedOp,
+    VerifierInvalidAttr,
+    OP_LINEAR,
+    OP_CONV,
+    OP_MAT_MUL,
+    OP_MAT_MUL_INTEGER,
+    OP_CONV_INTEGER,
+    OP_QLINEAR_MAT_MUL,
+    OP_QLINEAR_CONV
+} from "../VerifierTypes.sol";
 import {OpLib} from "../lib/OpLib.sol";
 
 /// @title DenseOps
@@ -61,11 +74,11 @@ contract DenseOps is IOpFamily {
         returns (int256)
     {
         uint8 op = h.op;
-        if (op == 0) return _linear(h, ins, ps, o);
-        if (op == 1) return _conv(h, ins, ps, o);
-        if (op == 2) return _matmul(h, ins, ps, o);
-        if (op == 17 || op == 19) return _onnxMatMul(h, ins, ps, o, op == 19);
-        if (op == 18 || op == 20) return _convNchw(h, ins, ps, o, op == 20);
+        if (op == OP_LINEAR) return _linear(h, ins, ps, o);
+        if (op == OP_CONV) return _conv(h, ins, ps, o);
+        if (op == OP_MAT_MUL) return _matmul(h, ins, ps, o);
+        if (op == OP_MAT_MUL_INTEGER || op == OP_QLINEAR_MAT_MUL) return _onnxMatMul(h, ins, ps, o, op == OP_QLINEAR_MAT_MUL);
+        if (op == OP_CONV_INTEGER || op == OP_QLINEAR_CONV) return _convNchw(h, ins, ps, o, op == OP_QLINEAR_CONV);
         revert VerifierUnsupportedOp(op);
     }
 

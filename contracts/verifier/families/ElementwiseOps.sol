@@ -7,7 +7,16 @@ import {
     IOpFamily,
     VerifierUnsupportedOp,
     VerifierInvalidAttr,
-    VerifierGatherIndexOutOfRange
+    VerifierGatherIndexOutOfRange,
+    OP_ADD,
+    OP_MUL,
+    OP_LUT,
+    OP_GATHER,
+    OP_RESHAPE,
+    OP_TRANSPOSE,
+    OP_CONCAT,
+    OP_SLICE,
+    OP_REQUANTIZE
 } from "../VerifierTypes.sol";
 import {OpLib} from "../lib/OpLib.sol";
 
@@ -24,14 +33,14 @@ contract ElementwiseOps is IOpFamily {
         returns (int256)
     {
         uint8 op = h.op;
-        if (op == 3 || op == 4) return _binary(h, ins, ps, o, op == 3);
-        if (op == 5) return _lut(h, ins, ps, o);
-        if (op == 11) return _gather(h, ins, ps, o);
-        if (op == 12) return h.inp(ins, 0, o);
-        if (op == 13) return h.inp(ins, 0, _transposeIndex(h, o));
-        if (op == 14) return _concat(h, ins, o);
-        if (op == 15) return h.inp(ins, 0, _sliceIndex(h, o));
-        if (op == 16) return _requantize(h, ins, o);
+        if (op == OP_ADD || op == OP_MUL) return _binary(h, ins, ps, o, op == OP_ADD);
+        if (op == OP_LUT) return _lut(h, ins, ps, o);
+        if (op == OP_GATHER) return _gather(h, ins, ps, o);
+        if (op == OP_RESHAPE) return h.inp(ins, 0, o);
+        if (op == OP_TRANSPOSE) return h.inp(ins, 0, _transposeIndex(h, o));
+        if (op == OP_CONCAT) return _concat(h, ins, o);
+        if (op == OP_SLICE) return h.inp(ins, 0, _sliceIndex(h, o));
+        if (op == OP_REQUANTIZE) return _requantize(h, ins, o);
         revert VerifierUnsupportedOp(op);
     }
 

@@ -2,7 +2,17 @@
 pragma solidity ^0.8.24;
 
 import {WordsProof} from "../../interfaces/IOneStepVerifier.sol";
-import {NodeHeader, IOpFamily, VerifierUnsupportedOp, VerifierInvalidAttr} from "../VerifierTypes.sol";
+import {
+    NodeHeader,
+    IOpFamily,
+    VerifierUnsupportedOp,
+    VerifierInvalidAttr,
+    OP_MAX_POOL,
+    OP_AVERAGE_POOL,
+    OP_GLOBAL_AVERAGE_POOL,
+    OP_SOFTMAX,
+    OP_LAYER_NORM
+} from "../VerifierTypes.sol";
 import {OpLib} from "../lib/OpLib.sol";
 
 /// @title ReduceOps
@@ -40,10 +50,10 @@ contract ReduceOps is IOpFamily {
         returns (int256)
     {
         uint8 op = h.op;
-        if (op == 6 || op == 7) return _pool(h, ins, o, op == 6);
-        if (op == 8) return _globalAvg(h, ins, o);
-        if (op == 9) return _softmax(h, ins, ps, o);
-        if (op == 10) return _layerNorm(h, ins, ps, o);
+        if (op == OP_MAX_POOL || op == OP_AVERAGE_POOL) return _pool(h, ins, o, op == OP_MAX_POOL);
+        if (op == OP_GLOBAL_AVERAGE_POOL) return _globalAvg(h, ins, o);
+        if (op == OP_SOFTMAX) return _softmax(h, ins, ps, o);
+        if (op == OP_LAYER_NORM) return _layerNorm(h, ins, ps, o);
         revert VerifierUnsupportedOp(op);
     }
 
