@@ -3,12 +3,17 @@ pragma solidity ^0.8.24;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC721URIStorage} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721URIStorage.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /// @title IdentityRegistry
 /// @notice ERC-8004 "Trustless Agents" Identity Registry: every agent is an ERC-721 token whose token URI
 /// (the agent URI) points at the agent's registration file ("agent card"). Agent ids start at 1 so 0 can mean
 /// "no agent" elsewhere in Verity. No admin: registration is permissionless.
-contract IdentityRegistry is ERC721URIStorage {
+/// @dev The reserved metadata key `agentWallet` (where the agent is paid) starts as the owner, changes only with
+/// {setAgentWallet} (the new wallet's EIP-712 signature, or ERC-1271 for a contract wallet), is cleared by
+/// {unsetAgentWallet} and on transfer, and is refused by {setMetadata} and {register}'s metadata entries.
+contract IdentityRegistry is ERC721URIStorage, EIP712 {
     /// @notice One on-chain metadata entry (ERC-8004 `MetadataEntry`).
     struct MetadataEntry {
         string metadataKey;
@@ -18,8 +23,17 @@ contract IdentityRegistry is ERC721URIStorage {
     /// @notice Upper bound on entries passed to {register} (bounds the loop over caller-supplied data).
     uint256 public constant MAX_METADATA_ENTRIES = 16;
 
+    /// @notice The reserved metadata key of the agent's payment wallet (ERC-8004).
+    string public constant AGENT_WALLET_KEY = "agentWallet";
+    /// @notice EIP-712 type the new wallet signs in {setAgentWallet} (as in the ERC-8004 reference contracts).
+    bytes32 public constant AGENT_WALLET_SET_TYPEHASH =
+        keccak256("AgentWalletSet(uint256 agentId,address newWallet,address owner,uint256 deadline)");
+    /// @notice Longest a wallet signature may stay valid ahead of time.
+    uint256 public constant MAX_DEADLINE_DELAY = 5 minutes;
+
     uint256 private _nextAgentId = 1;
     mapping(uint256 agentId => mapping(string key => bytes value)) private _metadata;
+    mapping(uint256 agentId => address wallet) private _agentWallet;
 
     /// @notice An agent was registered (ERC-8004).
     event Registered(uint256 indexed agentId, string agentURI, address indexed owner);
@@ -34,8 +48,18 @@ contract IdentityRegistry is ERC721URIStorage {
     error IdentityUnauthorized(address caller, uint256 agentId);
     /// @notice Too many metadata entries in one call.
     error IdentityTooManyMetadataEntries(uint256 count, uint256 max);
+    /// @notice `agentWallet` may only be set through {setAgentWallet}.
+    error IdentityReservedKey(string metadataKey);
+    /// @notice The zero address as a wallet.
+    error IdentityInvalidWallet(address wallet);
+    /// @notice The wallet signature's deadline has passed.
+    error IdentityExpiredSignature(uint256 deadline, uint256 nowTimestamp);
+    /// @notice The deadline is more than {MAX_DEADLINE_DELAY} ahead.
+    error IdentityDeadlineTooFar(uint256 deadline, uint256 maxDeadline);
+    /// @notice The signature is not the new wallet's (ECDSA for an EOA, ERC-1271 for a contract).
+    error IdentityInvalidWalletSignature(address wallet);
 
-    constructor() ERC721("Verity Agent", "AGENT") {}
+    constructor() ERC721("Verity Agent", "AGENT") EIP712("ERC8004IdentityRegistry", "1") {}
 
     /// @notice Registers a new agent owned by the caller, without URI or metadata.
     /// @return agentId The new agent id.
@@ -60,6 +84,7 @@ contract IdentityRegistry is ERC721URIStorage {
         }
         agentId = _register(agentURI);
         for (uint256 i; i < metadata.length; ++i) {
+            _requireNotReserved(metadata[i].metadataKey);
             _setMetadata(agentId, metadata[i].metadataKey, metadata[i].metadataValue);
         }
     }
@@ -79,7 +104,54 @@ contract IdentityRegistry is ERC721URIStorage {
     /// @param metadataValue Entry value (raw bytes).
     function setMetadata(uint256 agentId, string calldata metadataKey, bytes calldata metadataValue) external {
         _checkAuthorized(agentId);
+        _requireNotReserved(metadataKey);
         _setMetadata(agentId, metadataKey, metadataValue);
+    }
+
+    /// @notice Sets the agent's payment wallet, proven by the wallet's signature over the EIP-712 struct
+    /// AgentWalletSet(agentId, newWallet, owner, deadline): ECDSA for an EOA, ERC-1271 for a contract wallet.
+    /// Owner or approved operator only.
+    /// @param agentId The agent.
+    /// @param newWallet The wallet (non-zero).
+    /// @param deadline Last timestamp the signature is valid (at most {MAX_DEADLINE_DELAY} ahead).
+    /// @param signature The wallet's signature.
+    function setAgentWallet(uint256 agentId, address newWallet, uint256 deadline, bytes calldata signature) external {
+        // INVARIANT: only the agent's owner or operator picks its wallet.
+        address owner = _checkAuthorized(agentId);
+        if (newWallet == address(0)) revert IdentityInvalidWallet(newWallet);
+        // INVARIANT: a signature is accepted only inside its short validity window.
+        if (block.timestamp > deadline) revert IdentityExpiredSignature(deadline, block.timestamp);
+        if (deadline > block.timestamp + MAX_DEADLINE_DELAY) {
+            revert IdentityDeadlineTooFar(deadline, block.timestamp + MAX_DEADLINE_DELAY);
+        }
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(AGENT_WALLET_SET_TYPEHASH, agentId, newWallet, owner, deadline)));
+        // INVARIANT: the wallet consents (its key or its ERC-1271 logic signed this agent, owner and deadline).
+        if (!SignatureChecker.isValidSignatureNow(newWallet, digest, signature)) {
+            revert IdentityInvalidWalletSignature(newWallet);
+        }
+        _setWallet(agentId, newWallet);
+    }
+
+    /// @notice Clears the agent's payment wallet (to the zero address). Owner or approved operator only.
+    /// @param agentId The agent.
+    function unsetAgentWallet(uint256 agentId) external {
+        _checkAuthorized(agentId);
+        _setWallet(agentId, address(0));
+    }
+
+    /// @notice The agent's payment wallet (the owner at registration; zero after a transfer or an unset).
+    /// @param agentId The agent (reverts with ERC721NonexistentToken if unknown).
+    /// @return The wallet.
+    function getAgentWallet(uint256 agentId) external view returns (address) {
+        _requireOwned(agentId);
+        return _agentWallet[agentId];
+    }
+
+    /// @notice The EIP-712 domain separator {setAgentWallet} signatures are made under.
+    /// @return The separator.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
     }
 
     /// @notice Reads one metadata entry (empty if unset).
@@ -111,7 +183,26 @@ contract IdentityRegistry is ERC721URIStorage {
         // re-entrancy surface.
         _mint(msg.sender, agentId);
         if (bytes(agentURI).length != 0) _setTokenURI(agentId, agentURI);
+        _setWallet(agentId, msg.sender);
         emit Registered(agentId, agentURI, msg.sender);
+    }
+
+    function _setWallet(uint256 agentId, address wallet) private {
+        _agentWallet[agentId] = wallet;
+        bytes memory value = wallet == address(0) ? bytes("") : abi.encodePacked(wallet);
+        _metadata[agentId][AGENT_WALLET_KEY] = value;
+        emit MetadataSet(agentId, AGENT_WALLET_KEY, AGENT_WALLET_KEY, value);
+    }
+
+    /// @dev Clears the wallet on a transfer (not on mint): the new owner must prove a wallet again.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        from = super._update(to, tokenId, auth);
+        if (from != address(0) && to != address(0) && _agentWallet[tokenId] != address(0)) _setWallet(tokenId, address(0));
+    }
+
+    function _requireNotReserved(string calldata key) private pure {
+        // INVARIANT: the wallet key is written only by _setWallet (signature-checked or owner at mint).
+        if (keccak256(bytes(key)) == keccak256(bytes(AGENT_WALLET_KEY))) revert IdentityReservedKey(key);
     }
 
     function _setMetadata(uint256 agentId, string calldata key, bytes calldata value) private {
@@ -119,8 +210,8 @@ contract IdentityRegistry is ERC721URIStorage {
         emit MetadataSet(agentId, key, key, value);
     }
 
-    function _checkAuthorized(uint256 agentId) private view {
-        address owner = _requireOwned(agentId);
+    function _checkAuthorized(uint256 agentId) private view returns (address owner) {
+        owner = _requireOwned(agentId);
         if (!_isAuthorized(owner, msg.sender, agentId)) revert IdentityUnauthorized(msg.sender, agentId);
     }
 }

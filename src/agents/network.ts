@@ -130,8 +130,8 @@ function summarize(model: QModel, outputs: readonly TensorData[]): { output: num
 async function readReputation(publicClient: PublicClient, addresses: ProtocolAddresses, agentId: string): Promise<AgentReputation> {
   const id = BigInt(agentId);
   const [summary, finalized] = await Promise.all([
-    publicClient.readContract({ address: addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [id, [], '', ''] }),
-    publicClient.readContract({ address: addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [id, [], 'task', 'finalized'] }),
+    publicClient.readContract({ address: addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [id, [addresses.taskMarket], '', ''] }),
+    publicClient.readContract({ address: addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [id, [addresses.taskMarket], 'task', 'finalized'] }),
   ]);
   let owner: Address | null = null;
   let uri: string | null = null;

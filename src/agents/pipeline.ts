@@ -554,7 +554,7 @@ export async function standing(agent: MarketAgent): Promise<Standing> {
   let score = 0;
   if (agent.agentId !== undefined) {
     const sum = (tag1: string, tag2: string) =>
-      publicClient.readContract({ address: a.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agent.agentId!, [], tag1, tag2] });
+      publicClient.readContract({ address: a.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agent.agentId!, [a.taskMarket], tag1, tag2] });
     const [all, fin, lst] = await Promise.all([sum('', ''), sum('task', 'finalized'), sum('dispute', 'lost')]);
     finalized = Number(fin[0]);
     lost = Number(lst[0]);

@@ -165,7 +165,7 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
       let reputation = '-';
       if (a.role === 'worker') {
         const agentId = (a.node.role as Worker).agentId!;
-        const [count, value, decimals] = await pc.readContract({ address: dep.addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agentId, [], '', ''] });
+        const [count, value, decimals] = await pc.readContract({ address: dep.addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agentId, [dep.addresses.taskMarket], '', ''] });
         reputation = count > 0n ? `${(Number(value) / 10 ** decimals).toFixed(2)} (${count})` : '0 (0)';
       }
       rows.push([a.label, `${addr.slice(0, 8)}…`, a.role === 'worker' ? String(commits) : '-', a.role === 'worker' ? String(finals.length) : '-', String(won), String(lost), vrt(slashed), vrt(fees), reputation]);

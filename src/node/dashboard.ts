@@ -332,7 +332,7 @@ export class NetworkIndexer {
         const [acct, claimable, rep] = await Promise.all([
           pc.readContract({ address: a.staking, abi: stakingAbi, functionName: 'accountOf', args: [addr as Address] }),
           pc.readContract({ address: a.taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [addr as Address] }),
-          reg ? pc.readContract({ address: a.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [BigInt(reg.agentId), [], '', ''] }) : Promise.resolve(undefined),
+          reg ? pc.readContract({ address: a.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [BigInt(reg.agentId), [a.taskMarket], '', ''] }) : Promise.resolve(undefined),
         ]);
         const mine = tasks.filter((t) => t.worker === addr);
         const finals = this.events.filter((e) => e.name === 'TaskFinalized' && lc(e.args.worker) === addr);

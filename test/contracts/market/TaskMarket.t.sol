@@ -418,7 +418,9 @@ contract TaskMarketTest is Fixture {
         assertEq(market.getTask(taskId).openDisputes, 0, "open");
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Committed), "still committed");
         address[] memory none = new address[](0);
-        (uint64 count, int128 avg,) = reputation.getSummary(agentId, none, "dispute", "won");
+        address[] memory mk = new address[](1); // ERC-8004 getSummary: a non-empty client list (the market)
+        mk[0] = address(market);
+        (uint64 count, int128 avg,) = reputation.getSummary(agentId, mk, "dispute", "won");
         assertEq(count, 1, "rep count");
         assertEq(int256(avg), 1e18, "rep avg");
         (uint64 vc, uint8 vr) = validation.getSummary(agentId, none, "dispute");
@@ -445,7 +447,9 @@ contract TaskMarketTest is Fixture {
         assertEq(a.locked, 0, "lock consumed");
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "status");
         address[] memory none = new address[](0);
-        (uint64 count, int128 avg,) = reputation.getSummary(agentId, none, "dispute", "lost");
+        address[] memory mk = new address[](1); // ERC-8004 getSummary: a non-empty client list (the market)
+        mk[0] = address(market);
+        (uint64 count, int128 avg,) = reputation.getSummary(agentId, mk, "dispute", "lost");
         assertEq(count, 1, "rep count");
         assertEq(int256(avg), -1e18, "rep avg");
         (uint64 vc, uint8 vr) = validation.getSummary(agentId, none, "");
@@ -511,7 +515,9 @@ contract TaskMarketTest is Fixture {
         assertEq(market.claimable(treasury), protocolFee, "treasury");
         assertEq(staking.accountOf(worker).locked, 0, "unlocked");
         address[] memory none = new address[](0);
-        (uint64 count,,) = reputation.getSummary(agentId, none, "task", "finalized");
+        address[] memory mk = new address[](1); // ERC-8004 getSummary: a non-empty client list (the market)
+        mk[0] = address(market);
+        (uint64 count,,) = reputation.getSummary(agentId, mk, "task", "finalized");
         assertEq(count, 1, "reputation");
         vm.expectRevert(
             abi.encodeWithSelector(TaskMarket.MarketUnexpectedStatus.selector, taskId, TaskMarket.TaskStatus.Finalized)
@@ -583,7 +589,9 @@ contract TaskMarketTest is Fixture {
         assertEq(staking.accountOf(worker).locked, 0, "unlocked");
         assertEq(staking.accountOf(worker).staked, 1_000e18 - penalty, "abandon penalty slashed");
         address[] memory none = new address[](0);
-        (uint64 count, int128 avg,) = reputation.getSummary(agentId, none, "task", "expired");
+        address[] memory mk = new address[](1); // ERC-8004 getSummary: a non-empty client list (the market)
+        mk[0] = address(market);
+        (uint64 count, int128 avg,) = reputation.getSummary(agentId, mk, "task", "expired");
         assertEq(count, 1, "expired count");
         assertEq(int256(avg), -1e18, "negative");
     }

@@ -290,7 +290,9 @@ contract AttacksTest is GameFixture {
             spent += minFee;
         }
         uint256 cost = spent - market.claimable(worker);
-        (uint64 points,,) = reputation.getSummary(agentId, new address[](0), "task", "finalized");
+        address[] memory mk = new address[](1); // ERC-8004 getSummary: a non-empty client list (the market)
+        mk[0] = address(market);
+        (uint64 points,,) = reputation.getSummary(agentId, mk, "task", "finalized");
         assertEq(points, 3, "points");
         uint256 perPoint = cost / points;
         assertTrue(perPoint >= (minFee * FEE_BPS + 9_999) / 10_000 && perPoint > 0, "costs the protocol fee per point");
@@ -310,7 +312,9 @@ contract AttacksTest is GameFixture {
         vm.warp(block.timestamp + CLOCK + 1);
         game.timeout(_gameOf(d));
         market.resolve(d);
-        (uint64 won,,) = reputation.getSummary(agentId, new address[](0), "dispute", "won");
+        address[] memory mk = new address[](1); // ERC-8004 getSummary: a non-empty client list (the market)
+        mk[0] = address(market);
+        (uint64 won,,) = reputation.getSummary(agentId, mk, "dispute", "won");
         assertEq(won, 0, "no dispute won for an uncontested game");
         (uint64 validations,) = validation.getSummary(agentId, new address[](0), "dispute");
         assertEq(validations, 0, "no validation record");
