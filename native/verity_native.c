@@ -14,6 +14,9 @@
  *             mult, shift, yZero, lo, hi, out, outBytes)
  *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
  *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst)   dst[i] = map[i] ≥ 0 ? src[map[i]] : fill
+ *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
+ *       leaf and level hashes of src/commit/keccak.ts (hashLeavesInto / hashLevelInto), same bytes,
+ *       eight Keccak-f[1600] states at a time with AVX-512.
  *   cpu() -> 'avx512vnni' | 'avx2' | 'scalar'
  *
  * Exactness. The dot product Σ (x − z)·w is computed as Σ u·w − z'·Σ w with u = x (u8 input,
@@ -235,7 +238,8 @@ static void *ta(napi_env env, napi_value v, size_t *bytes, napi_typedarray_type 
   size_t el = (t == napi_int32_array || t == napi_uint32_array || t == napi_float32_array) ? 4 : (t == napi_int16_array || t == napi_uint16_array) ? 2 : (t == napi_float64_array || t == napi_bigint64_array || t == napi_biguint64_array) ? 8 : 1;
   if (bytes) *bytes = len * el;
   if (type) *type = t;
-  return data;
+  static uint8_t empty[8];
+  return data ? data : (void *)empty; /* an empty array may have no backing store */
 }
 
 static napi_value fail(napi_env env, const char *msg) {
@@ -431,6 +435,193 @@ static napi_value js_gather(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* ---------- Keccak-256 (Ethereum padding 0x01 … 0x80) for Merkle levels (src/commit/keccak.ts) ---------- */
+static const uint64_t KRC[24] = {
+    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL, 0x000000000000808bULL,
+    0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL, 0x0000000000000088ULL,
+    0x0000000080008009ULL, 0x000000008000000aULL, 0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL,
+    0x8000000000008003ULL, 0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
+    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+static const int KROT[24] = {1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14, 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44};
+static const int KPI[24] = {10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1};
+
+static inline uint64_t rol64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static void keccakf(uint64_t st[25]) {
+  uint64_t bc[5], t;
+  for (int round = 0; round < 24; round++) {
+    for (int i = 0; i < 5; i++) bc[i] = st[i] ^ st[i + 5] ^ st[i + 10] ^ st[i + 15] ^ st[i + 20];
+    for (int i = 0; i < 5; i++) {
+      t = bc[(i + 4) % 5] ^ rol64(bc[(i + 1) % 5], 1);
+      for (int j = 0; j < 25; j += 5) st[j + i] ^= t;
+    }
+    t = st[1];
+    for (int i = 0; i < 24; i++) {
+      const int j = KPI[i];
+      const uint64_t b = st[j];
+      st[j] = rol64(t, KROT[i]);
+      t = b;
+    }
+    for (int j = 0; j < 25; j += 5) {
+      for (int i = 0; i < 5; i++) bc[i] = st[j + i];
+      for (int i = 0; i < 5; i++) st[j + i] ^= (~bc[(i + 1) % 5]) & bc[(i + 2) % 5];
+    }
+    st[0] ^= KRC[round];
+  }
+}
+
+/* One padded block (len ≤ 135 bytes of msg) → 32-byte digest. Little-endian host assumed (x86, arm). */
+static void keccak_block(const uint8_t *msg, int len, uint8_t *out) {
+  uint8_t blk[136];
+  memset(blk, 0, sizeof blk);
+  memcpy(blk, msg, len);
+  blk[len] ^= 0x01;
+  blk[135] ^= 0x80;
+  uint64_t st[25];
+  memset(st, 0, sizeof st);
+  memcpy(st, blk, 136);
+  keccakf(st);
+  memcpy(out, st, 32);
+}
+
+#ifdef VERITY_X86
+#define K512 __attribute__((target("avx512f")))
+K512 static void keccakf8(__m512i st[25]) {
+  __m512i bc[5], t;
+  for (int round = 0; round < 24; round++) {
+    for (int i = 0; i < 5; i++)
+      bc[i] = _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(st[i], st[i + 5]), _mm512_xor_si512(st[i + 10], st[i + 15])), st[i + 20]);
+    for (int i = 0; i < 5; i++) {
+      t = _mm512_xor_si512(bc[(i + 4) % 5], _mm512_rolv_epi64(bc[(i + 1) % 5], _mm512_set1_epi64(1)));
+      for (int j = 0; j < 25; j += 5) st[j + i] = _mm512_xor_si512(st[j + i], t);
+    }
+    t = st[1];
+    for (int i = 0; i < 24; i++) {
+      const int j = KPI[i];
+      const __m512i b = st[j];
+      st[j] = _mm512_rolv_epi64(t, _mm512_set1_epi64(KROT[i]));
+      t = b;
+    }
+    for (int j = 0; j < 25; j += 5) {
+      for (int i = 0; i < 5; i++) bc[i] = st[j + i];
+      for (int i = 0; i < 5; i++) st[j + i] = _mm512_ternarylogic_epi64(bc[i], bc[(i + 1) % 5], bc[(i + 2) % 5], 0xD2);
+    }
+    st[0] = _mm512_xor_si512(st[0], _mm512_set1_epi64((long long)KRC[round]));
+  }
+}
+
+/* Eight messages of `len` bytes (≤ 135), each given by a pointer → eight digests. */
+K512 static void keccak_x8(const uint8_t *const msg[8], int len, uint8_t *const out[8]) {
+  uint64_t lanes[17][8];
+  uint8_t blk[136];
+  for (int m = 0; m < 8; m++) {
+    memset(blk, 0, sizeof blk);
+    memcpy(blk, msg[m], len);
+    blk[len] ^= 0x01;
+    blk[135] ^= 0x80;
+    for (int l = 0; l < 17; l++) memcpy(&lanes[l][m], blk + 8 * l, 8);
+  }
+  __m512i st[25];
+  for (int l = 0; l < 17; l++) st[l] = _mm512_loadu_si512((const void *)lanes[l]);
+  for (int l = 17; l < 25; l++) st[l] = _mm512_setzero_si512();
+  keccakf8(st);
+  uint64_t o[4][8];
+  for (int l = 0; l < 4; l++) _mm512_storeu_si512((void *)o[l], st[l]);
+  for (int m = 0; m < 8; m++)
+    for (int l = 0; l < 4; l++) memcpy(out[m] + 8 * l, &o[l][m], 8);
+}
+#endif
+
+static int g_kx8 = 0; /* 8-way AVX-512 keccak available and enabled */
+
+/* n messages msg(i) of len bytes → out(i); 8 at a time when AVX-512 allows. All reads happen
+ * before the writes of each group of 8 (in-place Merkle levels rely on it; see hash_level). */
+static void keccak_many(int n, int len, const uint8_t *(*msg)(void *, int, uint8_t *), void *ctx, uint8_t *(*out)(void *, int)) {
+  int i = 0;
+#ifdef VERITY_X86
+  if (g_kx8) {
+    uint8_t bufs[8][136];
+    for (; i + 8 <= n; i += 8) {
+      const uint8_t *m[8];
+      uint8_t *o[8];
+      for (int k = 0; k < 8; k++) m[k] = msg(ctx, i + k, bufs[k]);
+      uint8_t tmp[8][32];
+      for (int k = 0; k < 8; k++) o[k] = tmp[k];
+      keccak_x8(m, len, o);
+      for (int k = 0; k < 8; k++) memcpy(out(ctx, i + k), tmp[k], 32);
+    }
+  }
+#endif
+  uint8_t b[136], d[32];
+  for (; i < n; i++) {
+    const uint8_t *m = msg(ctx, i, b);
+    keccak_block(m, len, d);
+    memcpy(out(ctx, i), d, 32);
+  }
+}
+
+struct leaves_ctx { const uint8_t *src; size_t srcLen; uint8_t *out; };
+static const uint8_t *leaf_msg(void *c, int i, uint8_t *buf) {
+  struct leaves_ctx *x = c;
+  buf[0] = 0x00;
+  const size_t at = (size_t)i * 32;
+  if (at + 32 <= x->srcLen) memcpy(buf + 1, x->src + at, 32);
+  else {
+    memset(buf + 1, 0, 32);
+    if (at < x->srcLen) memcpy(buf + 1, x->src + at, x->srcLen - at);
+  }
+  return buf;
+}
+static uint8_t *leaf_out(void *c, int i) { return ((struct leaves_ctx *)c)->out + (size_t)i * 32; }
+
+struct level_ctx { uint8_t *buf; size_t from, to; int count; const uint8_t *zero; };
+static const uint8_t *level_msg(void *c, int j, uint8_t *b) {
+  struct level_ctx *x = c;
+  b[0] = 0x01;
+  memcpy(b + 1, x->buf + x->from + (size_t)64 * j, 32);
+  if (2 * j + 1 < x->count) memcpy(b + 33, x->buf + x->from + (size_t)64 * j + 32, 32);
+  else memcpy(b + 33, x->zero, 32);
+  return b;
+}
+static uint8_t *level_out(void *c, int j) { struct level_ctx *x = c; return x->buf + x->to + (size_t)32 * j; }
+
+/* keccakLeaves(src: Uint8Array, leafCount, out: Uint8Array, outOffset): out[outOffset + 32i] = keccak(0x00 ‖ word i) */
+static napi_value js_keccak_leaves(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t sb, ob;
+  int32_t n, off;
+  const uint8_t *src = argc >= 4 ? ta(env, a[0], &sb, NULL) : NULL;
+  uint8_t *out = argc >= 4 ? ta(env, a[2], &ob, NULL) : NULL;
+  if (!src || !out || !get_i32(env, a[1], &n) || !get_i32(env, a[3], &off) || n < 0 || off < 0 || (size_t)off + (size_t)n * 32 > ob)
+    return fail(env, "keccakLeaves(src, leafCount, out, outOffset): bad arguments");
+  struct leaves_ctx c = {src, sb, out + off};
+  keccak_many(n, 33, leaf_msg, &c, leaf_out);
+  return NULL;
+}
+
+/* keccakLevel(buf: Uint8Array, from, count, to, zero: Uint8Array(32)) -> parents (hashLevelInto) */
+static napi_value js_keccak_level(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5], r;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  size_t bb, zb;
+  int32_t from, count, to;
+  uint8_t *buf = argc >= 5 ? ta(env, a[0], &bb, NULL) : NULL;
+  const uint8_t *zero = argc >= 5 ? ta(env, a[4], &zb, NULL) : NULL;
+  if (!buf || !zero || zb != 32 || !get_i32(env, a[1], &from) || !get_i32(env, a[2], &count) || !get_i32(env, a[3], &to) || from < 0 ||
+      count < 0 || to < 0 || (size_t)from + (size_t)count * 32 > bb || (size_t)to + (size_t)((count + 1) / 2) * 32 > bb ||
+      (to > from && (size_t)to < (size_t)from + (size_t)count * 32))
+    return fail(env, "keccakLevel(buf, from, count, to, zero): bad arguments");
+  const int parents = (count + 1) / 2;
+  struct level_ctx c = {buf, (size_t)from, (size_t)to, count, zero};
+  keccak_many(parents, 65, level_msg, &c, level_out);
+  CHECK(napi_create_int32(env, parents, &r));
+  return r;
+}
+
 static napi_value js_cpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -448,6 +639,7 @@ static napi_value js_set_path(napi_env env, napi_callback_info info) {
   int32_t p;
   if (argc < 1 || !get_i32(env, a[0], &p)) return fail(env, "setPath(p): integer expected");
   g_path = p < 0 ? 0 : p > g_max ? g_max : p;
+  g_kx8 = g_path == 2;
   CHECK(napi_create_int32(env, g_path, &r));
   return r;
 }
@@ -462,8 +654,9 @@ NAPI_MODULE_INIT() {
     g_max = 1;
 #endif
   g_path = g_max;
+  g_kx8 = g_path == 2;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -14,6 +14,7 @@
 import { createKeccak, type IHasher } from 'hash-wasm';
 import { keccak256 as viemKeccak256 } from 'viem';
 import { EncodingError } from './errors.js';
+import { nativeKernels } from '../engine/native.js';
 
 let wasm: IHasher | null = null;
 
@@ -119,6 +120,13 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
  * words (so a leafCount larger than ceil(src.length/32) pads with empty leaves).
  */
 export function hashLeavesInto(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void {
+  // The native addon (src/engine/native.ts), when built: the same digests, one call per level,
+  // eight Keccak states at a time (AVX-512).
+  const nat = forceJs ? null : nativeKernels();
+  if (nat && leafCount <= 0x7fffffff && outOffset + 32 * leafCount <= out.length) {
+    nat.keccakLeaves(src, leafCount, out, outOffset);
+    return;
+  }
   const fullWords = Math.floor(src.length / 32);
   const h = hasher();
   for (let i = 0; i < leafCount; i++) {
@@ -148,6 +156,10 @@ export function hashLeavesInto(src: Uint8Array, leafCount: number, out: Uint8Arr
  */
 export function hashLevelInto(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number {
   const parents = (count + 1) >> 1;
+  const nat = forceJs ? null : nativeKernels();
+  if (nat && (to <= from || to >= from + 32 * count) && to + 32 * parents <= buf.length && from + 32 * count <= buf.length) {
+    return nat.keccakLevel(buf, from, count, to, zero);
+  }
   const h = hasher();
   for (let j = 0; j < parents; j++) {
     const l = from + 64 * j;

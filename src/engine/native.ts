@@ -1,7 +1,7 @@
 /**
  * The optional native integer kernels (native/verity_native.c, an N-API addon built from source at
  * install by native/build.mjs): dense GEMM + requant (Linear, Conv via im2col, MatMul), depthwise
- * conv, byte gather. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
+ * conv, byte gather, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
  * exactness argument in the C file's header), dispatching inside on the CPU's features
  * (AVX-512 VNNI, AVX2, plain C).
  *
@@ -36,6 +36,8 @@ export interface NativeKernels {
   ): void;
   depthwise(...args: unknown[]): void;
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;
+  keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
+  keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
   cpu(): string;
   setPath(p: number): number;
 }

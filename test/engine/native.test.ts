@@ -15,6 +15,7 @@ import { kernelPath, nativeAvailable, nativeCpu, setNativeCpuPath, setNativeEnab
 import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
 import { importOnnx, quantizeInput } from '../../src/onnx/import.js';
 import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
+import { keccakReady, merkleRoot, traceRoot } from '../../src/commit/index.js';
 import { bytesOf, type Case, checkCase, modelOf, param, qdtype, tensor, values, zero, loHi, multShift } from './helpers.js';
 
 type Path = { name: string; native: boolean; wasm: boolean; cpu?: number };
@@ -196,5 +197,24 @@ describe('every kernel path, random cases', () => {
     expect(kernelPath()).toBe(HAVE ? 'native' : 'wasm');
     use({ name: 'js', native: false, wasm: false });
     expect(kernelPath()).toBe('js');
+  });
+});
+
+describe('Merkle hashing on every path (the native Keccak levels of src/commit/keccak.ts)', () => {
+  it('merkleRoot and traceRoot are the same bytes natively (8-way and 1-way) and on hash-wasm', async () => {
+    await keccakReady;
+    const q = quantized('digits-convnet');
+    const trace = runModel(prepareModel(q), [quantizeInput(q, modelData('digits-convnet').x[3])]);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 3000 }), (data) => {
+        const roots: Buffer[] = [];
+        for (const p of PATHS) {
+          use(p);
+          roots.push(Buffer.from(merkleRoot(data)), Buffer.from(traceRoot(trace)));
+        }
+        for (let i = 2; i < roots.length; i++) expect(roots[i].equals(roots[i % 2])).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
