@@ -19,6 +19,9 @@ import {Staking} from "../staking/Staking.sol";
 interface IAuditPool {
     /// @notice `amount` of task `taskId`'s fee was transferred to the pool.
     function addPremium(uint256 taskId, uint256 amount) external;
+
+    /// @notice Whether the task's audit is drawn and closed (not selected, or settled): finalize waits for it.
+    function cleared(uint256 taskId) external view returns (bool);
 }
 
 /// @title TaskMarket
@@ -298,6 +301,8 @@ contract TaskMarket is Governed, ReentrancyGuard {
     error MarketSharesNotReady(uint256 disputeId);
     /// @notice Finalize while audit / data-availability checks are open.
     error MarketOpenChecks(uint256 taskId, uint16 holds);
+    /// @notice Finalize before the task's audit was drawn and closed (AuditBook.drawAudit / settleAudit).
+    error MarketAuditPending(uint256 taskId);
     /// @notice Caller is not a bound module.
     error MarketNotModule(address caller);
     /// @notice Settlement called with too little gas for its bookkeeping budget (a caller could otherwise make the
@@ -619,12 +624,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
         if (block.timestamp < t.challengeDeadline) revert MarketChallengeWindowOpen(taskId, t.challengeDeadline);
         if (t.openDisputes != 0) revert MarketOpenDisputes(taskId, t.openDisputes);
         if (t.holds != 0) revert MarketOpenChecks(taskId, t.holds);
+        address book = auditBook;
+        // INVARIANT: an audited task is paid only once its audit is drawn and closed.
+        if (book != address(0) && !IAuditPool(book).cleared(taskId)) revert MarketAuditPending(taskId);
         _checkBookkeepingGas(1);
         t.status = TaskStatus.Finalized;
         uint256 fee = t.fee;
         // Rounded up: every finalized task pays the treasury at least 1 wei per bps point of fee (attack 4).
         uint256 protocolFee = (fee * t.protocolFeeBps + BPS - 1) / BPS;
-        address book = auditBook;
         uint256 premium = book == address(0) ? 0 : fee * t.auditFeeBps / BPS;
         if (premium > fee - protocolFee) premium = fee - protocolFee;
         uint256 payout = fee - protocolFee - premium;

@@ -5,6 +5,7 @@ import {GameFixture} from "../utils/GameFixture.sol";
 import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
 import {DisputeGame} from "../../../contracts/dispute/DisputeGame.sol";
 import {ValidationRegistry} from "../../../contracts/registry/ValidationRegistry.sol";
+import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
 import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
 import {DisputeCommitments as C} from "../../../contracts/dispute/DisputeCommitments.sol";
 
@@ -363,5 +364,24 @@ contract AttacksTest is GameFixture {
         assertEq(h.rootOfMember(uint256(1) << 32, 0, bytes32(uint256(1)), s), bytes32(0), "2^32 leaves rejected");
         bytes32[] memory s1 = new bytes32[](32);
         assertTrue(h.rootOfMember(type(uint32).max, 0, bytes32(uint256(1)), s1) != bytes32(0), "2^32 - 1 accepted");
+    }
+
+    /// A model whose dispute cannot fit a block is refused at registration (trace > MAX_TRACE_TENSORS or one-step
+    /// gas > MAX_STEP_GAS). before: registerModel took no shape and bounded nothing (no pre-fix run: new function).
+    function test_attack6_modelRegistration_bounded() public {
+        bytes32 root = keccak256("m");
+        vm.expectRevert(
+            abi.encodeWithSelector(ModelRegistry.ModelRegistryShapeOutOfBounds.selector, 1, 4096, 1, 1_000_000)
+        );
+        models.registerModelWithShape(root, "u", 1, ModelRegistry.Shape(1, 4096, 1, 1_000_000));
+        vm.expectRevert(
+            abi.encodeWithSelector(ModelRegistry.ModelRegistryShapeOutOfBounds.selector, 1, 10, 1, 15_000_001)
+        );
+        models.registerModelWithShape(root, "u", 1, ModelRegistry.Shape(1, 10, 1, 15_000_001));
+        vm.expectRevert(abi.encodeWithSelector(ModelRegistry.ModelRegistryShapeOutOfBounds.selector, 1, 2, 3, 1));
+        models.registerModelWithShape(root, "u", 1, ModelRegistry.Shape(1, 2, 3, 1));
+        uint256 id = models.registerModelWithShape(root, "u", 1, ModelRegistry.Shape(2, 4094, 1, 15_000_000));
+        assertEq(models.shapeOf(id).nodeCount, 4094, "max shape accepted");
+        assertEq(models.getModel(id).registrant, address(this), "registrant");
     }
 }

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {GameFixture} from "../utils/GameFixture.sol";
+import {Tree} from "../dispute/DisputeWorld.sol";
+import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
+import {AuditBook} from "../../../contracts/market/AuditBook.sol";
+import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
+
+/// @notice Random audits (docs/protocol.md §Audits) against the real TaskMarket: model t0 (input) → t1 → t2
+/// (output), so the audited tensor j is t1 (the only intermediate). Auditors are staked accounts.
+contract AuditBookTest is GameFixture {
+    uint128 internal constant DEPOSIT = 2e18;
+    uint128 internal constant REWARD = 1e18;
+    uint64 internal constant W = 10 minutes;
+
+    AuditBook internal book;
+    address internal auditor = makeAddr("auditor");
+    address internal lazy = makeAddr("lazy");
+
+    function setUp() public {
+        _setUpGame();
+        book = new AuditBook(address(timelock), market, _config(10_000));
+        vm.prank(address(timelock));
+        market.setModules(address(book), address(0));
+        address[2] memory who = [auditor, lazy];
+        for (uint256 i; i < 2; ++i) {
+            _setupWorker(who[i], 200e18);
+            _fund(who[i], 10e18);
+            vm.prank(who[i]);
+            token.approve(address(book), type(uint256).max);
+        }
+        token.approve(address(book), type(uint256).max);
+        book.fundPool(100e18);
+    }
+
+    function _config(uint16 rate) internal pure returns (AuditBook.Config memory) {
+        return AuditBook.Config({
+            rateBps: rate,
+            commitWindow: W,
+            answerWindow: W,
+            revealWindow: W,
+            deposit: DEPOSIT,
+            reward: REWARD,
+            minAuditorStake: 100e18
+        });
+    }
+
+    /// Scenario plus the model registered with its declared shape (1 input, 2 nodes, 1 output).
+    function _shaped(uint256 seed, bool corrupt) internal {
+        _scenario(seed, corrupt);
+        gameModelId = models.registerModelWithShape(
+            gameModelRoot, "ipfs://chain2", 1 << 16, ModelRegistry.Shape(1, 2, 1, 1_000_000)
+        );
+    }
+
+    function _seal(uint256 taskId, bytes32 root, address who, bytes32 salt) internal pure returns (bytes32) {
+        return keccak256(abi.encode(taskId, root, who, salt));
+    }
+
+    function _answer(uint256 taskId) internal {
+        bytes32[] memory none = new bytes32[](0);
+        bytes32[] memory sib = Tree.proof(Tree.build(claimRoots), 1);
+        bytes32 outH = _outHash(claimed[2]);
+        bytes32 tr = _traceRoot(claimRoots);
+        vm.prank(worker);
+        book.answerAudit(taskId, outH, tr, none, 3, claimRoots[1], sib);
+    }
+
+    function _drawn(uint256 taskId) internal returns (AuditBook.Audit memory a) {
+        vm.roll(block.number + 2);
+        book.drawAudit(taskId);
+        a = book.getAudit(taskId);
+    }
+
+    function test_audit_honestAuditorPaid_workerPaid() public {
+        _shaped(1, false);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        assertEq(uint256(a.state), uint256(AuditBook.State.Selected), "selected");
+        (uint32 index, uint256 j) = book.targetTensor(taskId);
+        assertEq(index, 0, "element");
+        assertEq(j, 1, "the intermediate tensor");
+        uint256 before = token.balanceOf(auditor);
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s"));
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditTooEarly.selector, taskId, uint256(a.commitEnd) + 1));
+        _answer(taskId);
+        vm.warp(a.commitEnd + 1);
+        _answer(taskId);
+        uint256 poolBefore = book.pool();
+        vm.prank(auditor);
+        book.revealAudit(taskId, honestRoots[1], "s");
+        assertEq(token.balanceOf(auditor), before + REWARD, "honest auditor: deposit back plus the reward");
+        assertEq(book.pool(), poolBefore - REWARD, "paid from the pool");
+        book.settleAudit(taskId);
+        vm.warp(market.getTask(taskId).challengeDeadline);
+        market.finalize(taskId);
+        uint256 premium = FEE * market.getRules().auditFeeBps / 10_000;
+        assertEq(book.pool(), poolBefore - REWARD + premium, "the task's premium refills the pool");
+        assertEq(token.balanceOf(address(book)), book.pool(), "book holds exactly its pool");
+    }
+
+    function test_audit_lazyAuditorRandomSeal_losesDeposit() public {
+        _shaped(2, false);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        uint256 before = token.balanceOf(lazy);
+        vm.prank(lazy);
+        book.commitAudit(taskId, _seal(taskId, keccak256("guess"), lazy, "s"));
+        vm.warp(a.commitEnd + 1);
+        _answer(taskId);
+        vm.prank(lazy);
+        book.revealAudit(taskId, keccak256("guess"), "s"); // mismatch: deposit held
+        // A lazy auditor cannot re-seal after seeing the answer, nor open its seal with the right value.
+        vm.prank(lazy);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditNotAuditor.selector, taskId, lazy));
+        book.revealAudit(taskId, claimRoots[1], "s");
+        vm.warp(a.revealEnd + 1);
+        uint256 poolBefore = book.pool();
+        book.settleAudit(taskId);
+        assertEq(token.balanceOf(lazy), before - DEPOSIT, "lazy auditor loses its deposit");
+        assertEq(book.pool(), poolBefore + DEPOSIT, "forfeited to the pool");
+    }
+
+    function test_audit_sealNotRevealed_forfeits() public {
+        _shaped(3, false);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        uint256 before = token.balanceOf(lazy);
+        vm.prank(lazy);
+        book.commitAudit(taskId, keccak256("anything"));
+        vm.warp(a.commitEnd + 1);
+        _answer(taskId);
+        vm.prank(auditor);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditNotAuditor.selector, taskId, auditor));
+        book.revealAudit(taskId, claimRoots[1], "s"); // not an auditor of this task
+        vm.prank(lazy);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditBadReveal.selector, taskId, lazy));
+        book.revealAudit(taskId, claimRoots[1], "s"); // the seal was not of this value
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditTooEarly.selector, taskId, uint256(a.revealEnd) + 1));
+        book.settleAudit(taskId);
+        vm.warp(a.revealEnd + 1);
+        book.settleAudit(taskId);
+        assertEq(token.balanceOf(lazy), before - DEPOSIT, "unrevealed seal forfeits the deposit");
+    }
+
+    function test_audit_workerDoesNotAnswer_slashed() public {
+        _shaped(4, false);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s"));
+        vm.prank(lazy);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], lazy, "t"));
+        vm.warp(market.getTask(taskId).challengeDeadline);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketAuditPending.selector, taskId));
+        market.finalize(taskId);
+        vm.warp(a.answerEnd + 1);
+        uint256 before = token.balanceOf(auditor);
+        book.settleAudit(taskId);
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "invalidated");
+        assertEq(staking.accountOf(worker).staked, 1_000e18 - MIN_STAKE, "silent worker slashed");
+        uint256 share = uint256(MIN_STAKE) * SLASH_BPS / 10_000;
+        assertEq(market.claimable(auditor), share / 2, "auditors share the challenger share");
+        assertEq(token.balanceOf(auditor), before + DEPOSIT, "deposit back");
+        assertEq(market.claimable(requester), FEE, "fee refunded");
+    }
+
+    function test_audit_selectionFromLaterBlockhash() public {
+        vm.prank(address(timelock));
+        book.setConfig(_config(5_000));
+        _shaped(5, false);
+        uint256 t1 = _postClaimCommit();
+        uint256 commitBlock = block.number;
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditTooEarly.selector, t1, commitBlock + 2));
+        book.drawAudit(t1); // the seed block's hash does not exist yet when the worker commits
+        vm.roll(commitBlock + 1);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditTooEarly.selector, t1, commitBlock + 2));
+        book.drawAudit(t1);
+        vm.roll(commitBlock + 5);
+        // Selection is a function of blockhash(commitBlock + 1) only: find one hash that selects and one that does not.
+        bytes32 yes;
+        bytes32 no;
+        for (uint256 i; yes == 0 || no == 0; ++i) {
+            bytes32 h = keccak256(abi.encode(i));
+            bool sel = uint256(keccak256(abi.encode(h, t1))) % 10_000 < 5_000;
+            if (sel && yes == 0) yes = h;
+            if (!sel && no == 0) no = h;
+        }
+        vm.setBlockhash(commitBlock + 1, no);
+        book.drawAudit(t1);
+        assertEq(uint256(book.getAudit(t1).state), uint256(AuditBook.State.NotSelected), "not selected");
+        assertTrue(book.cleared(t1), "cleared");
+
+        uint256 t2 = _postClaimCommit();
+        uint256 cb2 = block.number;
+        vm.roll(cb2 + 3);
+        bytes32 yes2;
+        for (uint256 i; yes2 == 0; ++i) {
+            bytes32 h = keccak256(abi.encode(i));
+            if (uint256(keccak256(abi.encode(h, t2))) % 10_000 < 5_000) yes2 = h;
+        }
+        vm.setBlockhash(cb2 + 1, yes2);
+        book.drawAudit(t2);
+        assertEq(uint256(book.getAudit(t2).state), uint256(AuditBook.State.Selected), "selected");
+
+        // Nobody drew within 256 blocks: selected, so the worker gains nothing by keeping others from drawing.
+        uint256 t3 = _postClaimCommit();
+        vm.roll(block.number + 300);
+        book.drawAudit(t3);
+        assertEq(uint256(book.getAudit(t3).state), uint256(AuditBook.State.Selected), "late draw selects");
+    }
+
+    function test_audit_finalizeWaitsForDraw_premiumToPool() public {
+        vm.prank(address(timelock));
+        book.setConfig(_config(0));
+        _shaped(6, false);
+        uint256 taskId = _postClaimCommit();
+        vm.warp(market.getTask(taskId).challengeDeadline);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketAuditPending.selector, taskId));
+        market.finalize(taskId);
+        vm.roll(block.number + 2);
+        book.drawAudit(taskId);
+        uint256 poolBefore = book.pool();
+        market.finalize(taskId);
+        uint256 premium = FEE * market.getRules().auditFeeBps / 10_000;
+        uint256 protocolFee = (FEE * FEE_BPS + 9_999) / 10_000;
+        assertEq(book.pool(), poolBefore + premium, "premium");
+        assertEq(market.claimable(worker), FEE - protocolFee - premium, "worker paid the rest");
+    }
+
+    function test_audit_commitRules() public {
+        _shaped(7, false);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditNotAllowed.selector, taskId, worker));
+        book.commitAudit(taskId, bytes32(0));
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditInsufficientStake.selector, stranger, 0, 100e18));
+        book.commitAudit(taskId, bytes32(0));
+        vm.prank(auditor);
+        book.commitAudit(taskId, bytes32(0));
+        vm.prank(auditor);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditNotAllowed.selector, taskId, auditor));
+        book.commitAudit(taskId, bytes32(0));
+        vm.prank(lazy);
+        book.commitAudit(taskId, bytes32(0));
+        address third = makeAddr("third");
+        _setupWorker(third, 200e18);
+        vm.prank(third);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditFull.selector, taskId, 2));
+        book.commitAudit(taskId, bytes32(0));
+        vm.warp(a.commitEnd + 1);
+        vm.prank(auditor);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditUnexpectedState.selector, taskId, AuditBook.State.Selected));
+        book.revealAudit(taskId, bytes32(0), bytes32(0)); // before the answer
+    }
+}
