@@ -451,21 +451,21 @@ static inline uint64_t rol64(uint64_t x, int r) { return (x << r) | (x >> (64 - 
 static void keccakf(uint64_t st[25]) {
   uint64_t bc[5], t;
   for (int round = 0; round < 24; round++) {
-    for (int i = 0; i < 5; i++) bc[i] = st[i] ^ st[i + 5] ^ st[i + 10] ^ st[i + 15] ^ st[i + 20];
-    for (int i = 0; i < 5; i++) {
+    _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) bc[i] = st[i] ^ st[i + 5] ^ st[i + 10] ^ st[i + 15] ^ st[i + 20];
+    _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) {
       t = bc[(i + 4) % 5] ^ rol64(bc[(i + 1) % 5], 1);
-      for (int j = 0; j < 25; j += 5) st[j + i] ^= t;
+      _Pragma("GCC unroll 5") for (int j = 0; j < 25; j += 5) st[j + i] ^= t;
     }
     t = st[1];
-    for (int i = 0; i < 24; i++) {
+    _Pragma("GCC unroll 24") for (int i = 0; i < 24; i++) {
       const int j = KPI[i];
       const uint64_t b = st[j];
       st[j] = rol64(t, KROT[i]);
       t = b;
     }
     for (int j = 0; j < 25; j += 5) {
-      for (int i = 0; i < 5; i++) bc[i] = st[j + i];
-      for (int i = 0; i < 5; i++) st[j + i] ^= (~bc[(i + 1) % 5]) & bc[(i + 2) % 5];
+      _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) bc[i] = st[j + i];
+      _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) st[j + i] ^= (~bc[(i + 1) % 5]) & bc[(i + 2) % 5];
     }
     st[0] ^= KRC[round];
   }
@@ -490,22 +490,22 @@ static void keccak_block(const uint8_t *msg, int len, uint8_t *out) {
 K512 static void keccakf8(__m512i st[25]) {
   __m512i bc[5], t;
   for (int round = 0; round < 24; round++) {
-    for (int i = 0; i < 5; i++)
+    _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++)
       bc[i] = _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(st[i], st[i + 5]), _mm512_xor_si512(st[i + 10], st[i + 15])), st[i + 20]);
-    for (int i = 0; i < 5; i++) {
+    _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) {
       t = _mm512_xor_si512(bc[(i + 4) % 5], _mm512_rolv_epi64(bc[(i + 1) % 5], _mm512_set1_epi64(1)));
-      for (int j = 0; j < 25; j += 5) st[j + i] = _mm512_xor_si512(st[j + i], t);
+      _Pragma("GCC unroll 5") for (int j = 0; j < 25; j += 5) st[j + i] = _mm512_xor_si512(st[j + i], t);
     }
     t = st[1];
-    for (int i = 0; i < 24; i++) {
+    _Pragma("GCC unroll 24") for (int i = 0; i < 24; i++) {
       const int j = KPI[i];
       const __m512i b = st[j];
       st[j] = _mm512_rolv_epi64(t, _mm512_set1_epi64(KROT[i]));
       t = b;
     }
     for (int j = 0; j < 25; j += 5) {
-      for (int i = 0; i < 5; i++) bc[i] = st[j + i];
-      for (int i = 0; i < 5; i++) st[j + i] = _mm512_ternarylogic_epi64(bc[i], bc[(i + 1) % 5], bc[(i + 2) % 5], 0xD2);
+      _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) bc[i] = st[j + i];
+      _Pragma("GCC unroll 5") for (int i = 0; i < 5; i++) st[j + i] = _mm512_ternarylogic_epi64(bc[i], bc[(i + 1) % 5], bc[(i + 2) % 5], 0xD2);
     }
     st[0] = _mm512_xor_si512(st[0], _mm512_set1_epi64((long long)KRC[round]));
   }
