@@ -22,7 +22,6 @@ import {
 import { startAnvil, type AnvilInstance } from '../chain/anvil.js';
 import { taskMarketAbi } from '../chain/artifacts/index.js';
 import { deployProtocol } from '../chain/deploy.js';
-import { NonceManager } from '../chain/nonce.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
@@ -79,7 +78,6 @@ export class EmbeddedChain {
   readonly anvil: AnvilInstance;
   readonly publicClient: PublicClient;
   readonly addresses: ProtocolAddresses;
-  readonly nonceManager: NonceManager;
   readonly chainId: number;
   readonly fee: bigint;
   private readonly testClient: ReturnType<typeof createTestClient>;
@@ -93,14 +91,12 @@ export class EmbeddedChain {
     publicClient: PublicClient;
     testClient: ReturnType<typeof createTestClient>;
     addresses: ProtocolAddresses;
-    nonceManager: NonceManager;
     fee: bigint;
   }) {
     this.anvil = a.anvil;
     this.publicClient = a.publicClient;
     this.testClient = a.testClient;
     this.addresses = a.addresses;
-    this.nonceManager = a.nonceManager;
     this.chainId = foundry.id;
     this.fee = a.fee;
   }
@@ -113,10 +109,9 @@ export class EmbeddedChain {
       const transport = http(anvil.rpcUrl);
       const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
       const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
-      const nonceManager = new NonceManager();
       const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 20 });
-      const { addresses } = await deployProtocol(deployer, publicClient, { market: { challengeWindow: opts.challengeWindow ?? 60n } }, nonceManager);
-      const chain = new EmbeddedChain({ anvil, publicClient, testClient, addresses, nonceManager, fee: opts.fee ?? E18 });
+      const { addresses } = await deployProtocol(deployer, publicClient, { market: { challengeWindow: opts.challengeWindow ?? 60n } });
+      const chain = new EmbeddedChain({ anvil, publicClient, testClient, addresses, fee: opts.fee ?? E18 });
       for (const role of ['requester', 'worker', 'agent'] as const) {
         await sendContractTransaction(chain.as('deployer'), {
           contract: 'VerityToken',
@@ -149,7 +144,7 @@ export class EmbeddedChain {
       account: mnemonicToAccount(MNEMONIC, { addressIndex: index }),
       pollingInterval: 20,
     });
-    return { publicClient: this.publicClient, walletClient, nonceManager: this.nonceManager, addresses: this.addresses };
+    return { publicClient: this.publicClient, walletClient, addresses: this.addresses };
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -204,20 +199,39 @@ export class EmbeddedChain {
     model: QModel,
     inputs: readonly TensorData[],
     compute: (inputs: readonly TensorData[]) => { outputs: readonly TensorData[]; traceRoot: Hex },
-    opts: { fee?: bigint; onStatus?: (status: string, taskId: bigint) => void } = {},
+    opts: {
+      fee?: bigint;
+      onStatus?: (status: string, taskId: bigint) => void;
+      /** Called as the challenge window runs (closed in four steps here), with the seconds left. */
+      onWindow?: (secondsLeft: bigint, taskId: bigint) => void;
+      /** Aborted before the claim: nothing is posted, or the open task is cancelled on-chain (fee refunded). */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<SettledTask & { outputHash: Hex }> {
     return this.serial(async () => {
       const modelId = await this.ensureModelUnqueued(model);
       const agentId = await this.workerAgent();
       const fee = opts.fee ?? this.fee;
+      if (opts.signal?.aborted) throw new EmbeddedChainError('Cancelled before the task was posted.');
       const post = await postTask(this.as('requester'), { modelId, inputs, fee, deadline: await this.deadline() });
       opts.onStatus?.('posted', post.taskId);
+      if (opts.signal?.aborted) {
+        // Still open: the requester cancels it and gets the fee back.
+        await sendContractTransaction(this.as('requester'), { contract: 'TaskMarket', address: this.addresses.taskMarket, abi: taskMarketAbi, functionName: 'cancel', args: [post.taskId] });
+        opts.onStatus?.('cancelled', post.taskId);
+        throw new EmbeddedChainError(`Cancelled: task ${post.taskId} was cancelled on-chain before a worker claimed it.`);
+      }
       const claim = await claimTask(this.as('worker'), { taskId: post.taskId, agentId });
       opts.onStatus?.('claimed', post.taskId);
       const { outputs, traceRoot } = compute(inputs);
       const commit = await commitResult(this.as('worker'), { taskId: post.taskId, outputs, traceRoot });
       opts.onStatus?.('committed', post.taskId);
-      await this.closeWindow();
+      const window = (await this.challengeWindowSeconds()) + 1n;
+      const step = window / 4n + 1n;
+      for (let left = window; left > 0n; left -= left < step ? left : step) {
+        opts.onWindow?.(left, post.taskId);
+        await this.warp(left < step ? left : step);
+      }
       const fin = await finalizeTask(this.as('worker'), { taskId: post.taskId });
       opts.onStatus?.('finalized', post.taskId);
       return {

@@ -83,11 +83,26 @@ export interface AgentReputation {
   staked: string | null;
 }
 
+/** One step of a verified task as it runs (posted → claimed → committed → window … → finalized). */
+export interface InferProgress {
+  stage: 'posted' | 'claimed' | 'committed' | 'window' | 'finalized' | 'cancelled' | 'invalidated' | 'failed';
+  taskId: string | null;
+  /** During `window`: seconds of the challenge window left (chain time). */
+  secondsLeft?: number;
+  message: string;
+}
+
+export interface InferOptions {
+  onProgress?: (p: InferProgress) => void;
+  /** Aborting stops waiting; a task not yet claimed is cancelled on-chain where the network can (embedded). */
+  signal?: AbortSignal;
+}
+
 export interface VerityNetwork {
   readonly kind: 'embedded' | 'node-http';
   listModels(): Promise<ModelInfo[]>;
   /** Submits a task and resolves once it is final (finalized, invalidated or failed). */
-  verifiedInfer(req: InferRequest): Promise<VerifiedResult>;
+  verifiedInfer(req: InferRequest, opts?: InferOptions): Promise<VerifiedResult>;
   taskStatus(id: string): Promise<VerifiedResult>;
   agentReputation(agentId: string): Promise<AgentReputation>;
   close(): Promise<void>;
@@ -199,7 +214,7 @@ export class EmbeddedNetwork implements VerityNetwork {
     return this.models.map((m) => infoOf(m, this.chain.modelIdOf(modelRootHex(m))));
   }
 
-  async verifiedInfer(req: InferRequest): Promise<VerifiedResult> {
+  async verifiedInfer(req: InferRequest, opts: InferOptions = {}): Promise<VerifiedResult> {
     const model = findModel(this.models, req.model);
     const inputs = inputsOf(model, req);
     const root = modelRootHex(model);
@@ -212,12 +227,17 @@ export class EmbeddedNetwork implements VerityNetwork {
       (ins) => (ex = this.engine.execute(root, ins)),
       {
         ...(fee === undefined ? {} : { fee }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
         onStatus: (status, taskId) => {
           const id = String(taskId);
           pending ??= { id, taskId: id, status: 'pending', finalized: false, model: model.name, modelRoot: root, txs: {} };
           if (status === 'committed') pending.status = 'committed';
+          if (status === 'cancelled') pending.status = 'failed';
           this.results.set(id, pending);
+          const messages: Record<string, string> = { posted: `task ${id} posted`, claimed: `task ${id} claimed by a staked worker`, committed: `task ${id}: result and trace root committed on-chain`, finalized: `task ${id} finalized`, cancelled: `task ${id} cancelled on-chain` };
+          opts.onProgress?.({ stage: status as InferProgress['stage'], taskId: id, message: messages[status] ?? status });
         },
+        onWindow: (left, taskId) => opts.onProgress?.({ stage: 'window', taskId: String(taskId), secondsLeft: Number(left), message: `challenge window: ${left} s left` }),
       },
     );
     // What the worker committed (and the window let stand) is what the requester receives.
@@ -374,7 +394,7 @@ export class NodeHttpNetwork implements VerityNetwork {
     return res;
   }
 
-  async verifiedInfer(req: InferRequest): Promise<VerifiedResult> {
+  async verifiedInfer(req: InferRequest, opts: InferOptions = {}): Promise<VerifiedResult> {
     const model = this.known().find((x) => x.name === req.model || modelRootHex(x).toLowerCase() === req.model.toLowerCase());
     const body = {
       model: req.model,
@@ -384,8 +404,15 @@ export class NodeHttpNetwork implements VerityNetwork {
     };
     const { id } = await this.call<{ id: string; status: string }>('POST', '/tasks', body);
     const deadline = Date.now() + (this.opts.timeoutMs ?? 600_000);
+    let last = '';
     for (;;) {
+      if (opts.signal?.aborted) throw new NetworkError(`Stopped waiting for task ${id}: cancelled.`, { details: 'the task goes on at the node' });
       const v = this.view(await this.call<NodeTaskView>('GET', `/tasks/${encodeURIComponent(id)}`), model);
+      if (v.status !== last) {
+        last = v.status;
+        const stage = v.status === 'pending' ? 'posted' : v.status;
+        opts.onProgress?.({ stage: stage as InferProgress['stage'], taskId: v.taskId, message: `task ${v.taskId ?? id}: ${v.status}` });
+      }
       if (v.status === 'finalized' || v.status === 'invalidated' || v.status === 'failed') return v;
       if (Date.now() > deadline) throw new NetworkError(`Task ${id} was not final in time.`, { details: `last status ${v.status}` });
       await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 500));

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpServer, MCP_TOOLS, startMcpHttp, type McpHttpServer } from '../../src/agents/mcp.js';
 import { EmbeddedNetwork, localRun, type VerifiedResult } from '../../src/agents/network.js';
 import { modelRootHex } from '../../src/commit/index.js';
+import { taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { quantizeInput } from '../../src/onnx/io.js';
 import { modelData, quantized } from '../onnx/models.js';
 
@@ -63,6 +64,70 @@ describe('MCP server (in-memory transport)', () => {
   });
 });
 
+describe('MCP: schemas, resources, cancellation, Origin', () => {
+  it('every tool has an output schema; structuredContent conforms (the SDK client validates it)', async () => {
+    const client = await inMemoryClient();
+    const { tools } = await client.listTools();
+    for (const t of tools) {
+      expect(t.outputSchema, t.name).toBeDefined();
+      expect(t.outputSchema!.type).toBe('object');
+    }
+    const infer = tools.find((t) => t.name === 'verified_infer')!;
+    expect(Object.keys(infer.outputSchema!.properties ?? {})).toEqual(expect.arrayContaining(['status', 'traceRoot', 'txs', 'settlementTx']));
+    // list_models links each model as a resource, which reads back as JSON.
+    const r = await client.callTool({ name: 'list_models', arguments: {} });
+    const link = (r.content as { type: string; uri?: string }[]).find((c) => c.type === 'resource_link')!;
+    expect(link.uri).toBe(`verity://models/${modelRootHex(quantized('wine-mlp'))}`);
+    const read = await client.readResource({ uri: link.uri! });
+    expect(JSON.parse((read.contents[0] as { text: string }).text)).toMatchObject({ name: 'wine-mlp' });
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(['verity://models/{modelRoot}', 'verity://tasks/{id}']);
+    await client.close();
+  });
+
+  it('a cancelled verified_infer ends without a result; a task cancelled before its claim is cancelled on-chain', async () => {
+    const client = await inMemoryClient();
+    const ac = new AbortController();
+    let taskId: string | undefined;
+    const call = client.callTool({ name: 'verified_infer', arguments: { model: 'wine-mlp', input: modelData('wine-mlp').x[1]! } }, undefined, {
+      signal: ac.signal,
+      onprogress: (p) => {
+        const meta = (p as { _meta?: { stage?: string; taskId?: string } })._meta;
+        taskId ??= meta?.taskId;
+        if (meta?.stage === 'window') ac.abort('user cancelled');
+      },
+    });
+    await expect(call).rejects.toThrow();
+    expect(taskId).toMatch(/^\d+$/);
+    // Past its claim the task runs to finality on-chain; the server stays usable.
+    let st = '';
+    for (let i = 0; i < 200 && st !== 'finalized'; i++) {
+      st = structured<VerifiedResult>(await client.callTool({ name: 'task_status', arguments: { id: taskId! } })).status;
+      if (st !== 'finalized') await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(st).toBe('finalized');
+    await client.close();
+    // Before the claim: aborted right at 'posted', the open task is cancelled on-chain (status Cancelled = 6).
+    const early = new AbortController();
+    let posted: string | null = null;
+    const e = await net
+      .verifiedInfer({ model: 'wine-mlp', input: modelData('wine-mlp').x[2]! }, { signal: early.signal, onProgress: (p) => p.stage === 'posted' && ((posted = p.taskId), early.abort()) })
+      .catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(/cancelled on-chain/);
+    const t = await net.chain.publicClient.readContract({ address: net.chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [BigInt(posted!)] });
+    expect(t.status).toBe(6);
+  });
+
+  it('Streamable HTTP refuses a foreign Origin (403) and serves its own', async () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '0' } } };
+    const post = (origin?: string) =>
+      fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(origin ? { origin } : {}) }, body: JSON.stringify(init) });
+    expect((await post('https://evil.example')).status).toBe(403);
+    expect((await post(`http://127.0.0.1:${http.port}`)).status).toBe(200);
+    expect((await post()).status).toBe(200);
+  });
+});
+
 describe('MCP server (Streamable HTTP on 127.0.0.1) on anvil', () => {
   it('verified_infer returns a finalized result matching the local engine and trace root', async () => {
     expect(http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
@@ -72,7 +137,19 @@ describe('MCP server (Streamable HTTP on 127.0.0.1) on anvil', () => {
 
     const model = quantized('wine-mlp');
     const row = modelData('wine-mlp').x[3]!;
-    const r = structured<VerifiedResult>(await client.callTool({ name: 'verified_infer', arguments: { model: 'wine-mlp', input: row } }));
+    const progress: { progress: number; message?: string; _meta?: { stage?: string; secondsLeft?: number } }[] = [];
+    const r = structured<VerifiedResult & { settlementTx: string }>(
+      await client.callTool({ name: 'verified_infer', arguments: { model: 'wine-mlp', input: row } }, undefined, { onprogress: (p) => progress.push(p as never) }),
+    );
+    // Progress streamed over HTTP while the task ran: posted, claimed, committed, the window counting down, finalized.
+    const stages = progress.map((p) => p._meta?.stage);
+    expect(stages.slice(0, 3)).toEqual(['posted', 'claimed', 'committed']);
+    expect(stages.at(-1)).toBe('finalized');
+    const left = progress.filter((p) => p._meta?.stage === 'window').map((p) => p._meta!.secondsLeft!);
+    expect(left.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < left.length; i++) expect(left[i]!).toBeLessThan(left[i - 1]!);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
+    expect(r.settlementTx).toBe(r.txs.finalize);
     const local = localRun(model, [quantizeInput(model, row)]);
     expect(r.status).toBe('finalized');
     expect(r.finalized).toBe(true);
