@@ -9,7 +9,7 @@
  * the governor gets PROPOSER and CANCELLER, the deployer gives up PROPOSER, CANCELLER and DEFAULT_ADMIN.
  * Afterwards no externally owned account holds any power: only governor proposals executed by the timelock.
  */
-import { encodeFunctionData, getAddress, zeroAddress, zeroHash, type Abi, type Address, type Hex } from 'viem';
+import { encodeFunctionData, getAddress, zeroAddress, zeroHash, type Abi, type Address, type ContractConstructorArgs, type Hex } from 'viem';
 import {
   disputeGameAbi,
   disputeGameBytecode,
@@ -33,7 +33,7 @@ import {
   verityTokenBytecode,
 } from './artifacts/index.js';
 import { TransactionError, type ChainActionErrorType } from './errors.js';
-import { defaultNonceManager } from './nonce.js';
+import type { WriteArgs, WriteName } from './call.js';
 import { deployContract, sendContractTransaction, type ChainClients } from './send.js';
 import type { ProtocolAddresses } from './types.js';
 import { deployOneStepVerifier } from './verifier.js';
@@ -89,17 +89,16 @@ export async function deployProtocol(
   walletClient: ChainClients['walletClient'],
   publicClient: ChainClients['publicClient'],
   opts: DeployProtocolOptions = {},
-  nonceManager = defaultNonceManager,
 ): Promise<DeployProtocolReturnType> {
-  const clients: ChainClients = { walletClient, publicClient, nonceManager };
+  const clients: ChainClients = { walletClient, publicClient };
   const deployer = walletClient.account.address;
   const gas: { step: string; gasUsed: bigint }[] = [];
-  const deploy = async (name: string, abi: Abi | readonly unknown[], bytecode: Hex, args: readonly unknown[] = []): Promise<Address> => {
+  const deploy = async <const abi extends Abi>(name: string, abi: abi, bytecode: Hex, args?: ContractConstructorArgs<abi>): Promise<Address> => {
     const r = await deployContract(clients, name, abi, bytecode, args);
     gas.push({ step: `deploy ${name}`, gasUsed: r.receipt.gasUsed });
     return r.address;
   };
-  const call = async (contract: string, address: Address, abi: Abi | readonly unknown[], functionName: string, args: readonly unknown[] = []) => {
+  const call = async <const abi extends Abi, fn extends WriteName<abi>>(contract: string, address: Address, abi: abi, functionName: fn, args: WriteArgs<abi, fn>) => {
     const r = await sendContractTransaction(clients, { contract, address, abi, functionName, args });
     gas.push({ step: `${contract}.${functionName}`, gasUsed: r.receipt.gasUsed });
     return r;

@@ -27,7 +27,7 @@ export interface ContractRevertErrorParameters {
   /** Contract name, e.g. 'TaskMarket'. */
   contract: string;
   /** Function called. */
-  functionName: string;
+  method: string;
   /** Custom error name (`Error` for require-with-reason, `Panic` for a panic, `unknown` if undecodable). */
   errorName: string;
   /** Decoded error arguments. */
@@ -41,19 +41,19 @@ export interface ContractRevertErrorParameters {
 export class ContractRevertError extends BaseError {
   override name = 'ContractRevertError';
   readonly contract: string;
-  readonly functionName: string;
+  readonly method: string;
   readonly errorName: string;
   readonly args: readonly unknown[];
   readonly data: Hex | undefined;
 
   constructor(p: ContractRevertErrorParameters) {
-    super(`${p.contract}.${p.functionName} reverted: ${p.errorName}(${p.args.map(formatArg).join(', ')})`, {
+    super(`${p.contract}.${p.method} reverted: ${p.errorName}(${p.args.map(formatArg).join(', ')})`, {
       details: p.data ? `revert data ${p.data.length > 202 ? `${p.data.slice(0, 202)}…` : p.data}` : undefined,
       hint: p.errorName === 'unknown' ? 'The revert data matches no error of the protocol ABIs.' : undefined,
       cause: p.cause,
     });
     this.contract = p.contract;
-    this.functionName = p.functionName;
+    this.method = p.method;
     this.errorName = p.errorName;
     this.args = p.args;
     this.data = p.data;
@@ -77,7 +77,7 @@ export type ChainActionErrorType = ContractRevertError | TransactionError | Unex
  * Turns whatever a viem call threw into a {@link ContractRevertError} when it carries revert data (decoding it with
  * every protocol error if the called ABI lacks it), else a {@link TransactionError}.
  */
-export function decodeContractError(err: unknown, ctx: { contract: string; functionName: string }): BaseError {
+export function decodeContractError(err: unknown, ctx: { contract: string; method: string }): BaseError {
   if (err instanceof BaseError) return err;
   if (err instanceof ViemBaseError) {
     const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
@@ -97,8 +97,8 @@ export function decodeContractError(err: unknown, ctx: { contract: string; funct
       if (reverted.reason) return new ContractRevertError({ ...ctx, errorName: 'Error', args: [reverted.reason], cause: err });
       return new ContractRevertError({ ...ctx, errorName: 'unknown', args: [], cause: err });
     }
-    return new TransactionError(`${ctx.contract}.${ctx.functionName} failed: ${err.shortMessage}`, { details: err.details, cause: err });
+    return new TransactionError(`${ctx.contract}.${ctx.method} failed: ${err.shortMessage}`, { details: err.details, cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new TransactionError(`${ctx.contract}.${ctx.functionName} failed: ${message}`, { cause: err });
+  return new TransactionError(`${ctx.contract}.${ctx.method} failed: ${message}`, { cause: err });
 }

@@ -192,7 +192,7 @@ export class LogFollower {
       let got;
       try {
         got = await this.rpc('eth_getLogs', () =>
-          this.o.client.getLogs({ address: this.o.address, events: this.events, fromBlock: a, toBlock: b, strict: true } as never),
+          this.o.client.getLogs({ address: this.o.address, events: this.events, fromBlock: a, toBlock: b, strict: true }),
         );
       } catch (e) {
         if (classifyRpcError(e) === 'range' && this.range > 1n) {

@@ -1,115 +1,85 @@
 /**
- * Transaction sending shared by deployProtocol and the actions: simulate (so a revert is decoded before anything is
- * sent), take a nonce from the {@link NonceManager}, send, wait for the receipt, and turn every failure into a
- * decoded {@link ContractRevertError} or a {@link TransactionError}.
+ * Sending for code without a node store (deployProtocol, the actions, the CLI, agents, benches, tests): the same
+ * crash-safe {@link TxSender} the node uses, over one in-memory journal per (chain, account), so every transaction of
+ * the project goes through one sender. A call is typed by its ABI (function name and arguments checked at compile
+ * time); a revert surfaces as the decoded {@link ContractRevertError}, anything else as a {@link TransactionError}.
  */
-import { getAddress, parseEventLogs, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
-import { decodeContractError, TransactionError, UnexpectedReceiptError } from './errors.js';
-import { defaultNonceManager, type NonceManager } from './nonce.js';
+import { encodeDeployData, getAddress, type Abi, type ContractConstructorArgs, type EncodeDeployDataParameters, type Account, type Address, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
+import { contractCall, type TxRequest, type WriteArgs, type WriteName } from './call.js';
+import { ContractRevertError, TransactionError } from './errors.js';
+import { MemoryJournal, TxFailedError, TxSender, viemPort } from './tx.js';
 
 /** The clients every action needs. */
 export interface ChainClients {
   publicClient: PublicClient;
   walletClient: WalletClient<Transport, Chain, Account>;
-  /** Nonce source (default: the process-wide {@link defaultNonceManager}). */
-  nonceManager?: NonceManager;
+  /** The sender (default: the process-wide one of this chain and account, see {@link senderFor}). */
+  sender?: TxSender;
 }
 
-/** A mined, successful transaction and the simulated return value of the call. */
-export interface SentTransaction<R = unknown> {
+/** A mined, successful transaction. */
+export interface SentTransaction {
   hash: Hex;
   receipt: TransactionReceipt;
-  result: R;
 }
 
-export interface ContractCall {
+/** A typed contract call: `functionName` and `args` are checked against `abi`. */
+export interface ContractCall<abi extends Abi, fn extends WriteName<abi>> {
   /** Contract name for error messages ('TaskMarket'). */
   contract: string;
   address: Address;
-  abi: Abi | readonly unknown[];
-  functionName: string;
-  args?: readonly unknown[];
+  abi: abi;
+  functionName: fn;
+  args: WriteArgs<abi, fn>;
 }
 
-async function mined(clients: ChainClients, hash: Hex, what: string): Promise<TransactionReceipt> {
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') {
-    throw new TransactionError(`${what} was mined but reverted.`, {
-      details: `tx ${hash} in block ${receipt.blockNumber}`,
-      hint: 'The state changed between simulation and inclusion; simulate again for the reason.',
-    });
-  }
-  return receipt;
+const senders = new Map<string, TxSender>();
+
+/** The process-wide sender of `walletClient`'s account on its chain and RPC (one journal, so nonces never collide). */
+export function senderFor(clients: ChainClients): TxSender {
+  if (clients.sender) return clients.sender;
+  // Keyed by the RPC too: a test's fresh anvil (same chain id, same accounts) starts from nonce 0 again.
+  const url = (clients.publicClient.transport as { url?: string }).url ?? '';
+  const key = `${clients.publicClient.chain?.id ?? 0}:${url}:${clients.walletClient.account.address.toLowerCase()}`;
+  let s = senders.get(key);
+  if (!s) senders.set(key, (s = new TxSender(new MemoryJournal(), viemPort(clients.publicClient, clients.walletClient))));
+  return s;
 }
 
-/** Simulates, sends and waits for a contract call; throws decoded errors. */
-export async function sendContractTransaction<R = unknown>(clients: ChainClients, call: ContractCall): Promise<SentTransaction<R>> {
-  const { publicClient, walletClient } = clients;
-  const nonces = clients.nonceManager ?? defaultNonceManager;
-  const account = walletClient.account;
-  const ctx = { contract: call.contract, functionName: call.functionName };
-  let request: unknown;
-  let result: R;
-  try {
-    const sim = await publicClient.simulateContract({
-      address: call.address,
-      abi: call.abi as Abi,
-      functionName: call.functionName,
-      args: call.args ?? [],
-      account,
-    } as never);
-    request = (sim as { request: unknown }).request;
-    result = (sim as { result: R }).result;
-  } catch (e) {
-    throw decodeContractError(e, ctx);
-  }
-  const nonce = await nonces.consume(publicClient, account.address);
+/** Sends `request` under a fresh key, waits for it, and returns its receipt; reverts are decoded. */
+export async function sendRequest(clients: ChainClients, request: TxRequest): Promise<SentTransaction> {
+  const sender = senderFor(clients);
   let hash: Hex;
   try {
-    hash = await walletClient.writeContract({ ...(request as object), nonce } as never);
+    hash = (await sender.send(sender.freshKey(request.label), request)).hash;
   } catch (e) {
-    nonces.reset(publicClient, account.address);
-    throw decodeContractError(e, ctx);
+    if (e instanceof TxFailedError) {
+      if (e.cause instanceof ContractRevertError) throw e.cause;
+      throw new TransactionError(e.shortMessage, { details: e.details, cause: e });
+    }
+    throw e;
   }
-  const receipt = await mined(clients, hash, `${call.contract}.${call.functionName}`);
-  return { hash, receipt, result };
+  const receipt = await clients.publicClient.getTransactionReceipt({ hash });
+  return { hash, receipt };
 }
 
-/** Deploys a contract (with a managed nonce) and returns its address and receipt. */
-export async function deployContract(
+/** Simulates, sends and waits for a typed contract call; throws decoded errors. */
+export async function sendContractTransaction<const abi extends Abi, fn extends WriteName<abi>>(clients: ChainClients, call: ContractCall<abi, fn>): Promise<SentTransaction> {
+  return sendRequest(clients, contractCall(call.contract, call.address, call.abi, call.functionName, call.args));
+}
+
+/** Deploys a contract (constructor arguments typed by its ABI) through the sender; returns its address and receipt. */
+export async function deployContract<const abi extends Abi>(
   clients: ChainClients,
   contract: string,
-  abi: Abi | readonly unknown[],
+  abi: abi,
   bytecode: Hex,
-  args: readonly unknown[] = [],
+  args?: ContractConstructorArgs<abi>,
 ): Promise<{ address: Address; hash: Hex; receipt: TransactionReceipt }> {
-  const { publicClient, walletClient } = clients;
-  const nonces = clients.nonceManager ?? defaultNonceManager;
-  const account = walletClient.account;
-  const nonce = await nonces.consume(publicClient, account.address);
-  let hash: Hex;
-  try {
-    hash = await walletClient.deployContract({ abi: abi as Abi, bytecode, args, nonce, account } as never);
-  } catch (e) {
-    nonces.reset(publicClient, account.address);
-    throw decodeContractError(e, { contract, functionName: 'constructor' });
-  }
-  const receipt = await mined(clients, hash, `${contract} deployment`);
-  if (!receipt.contractAddress) throw new TransactionError(`${contract} deployment has no contract address.`, { details: `tx ${hash}` });
-  return { address: getAddress(receipt.contractAddress), hash, receipt };
+  // Checked at the call site; viem's conditional parameter type cannot be resolved inside a generic body.
+  const data = encodeDeployData({ abi, bytecode, args: args ?? [] } as unknown as EncodeDeployDataParameters);
+  const r = await sendRequest(clients, { label: `${contract}.constructor`, data });
+  if (!r.receipt.contractAddress) throw new TransactionError(`${contract} deployment has no contract address.`, { details: `tx ${r.hash}` });
+  return { address: getAddress(r.receipt.contractAddress), hash: r.hash, receipt: r.receipt };
 }
 
-/** The first `eventName` log emitted by `address` in `receipt`, decoded with `abi`. */
-export function eventOf<T = Record<string, unknown>>(
-  receipt: TransactionReceipt,
-  abi: Abi | readonly unknown[],
-  address: Address,
-  eventName: string,
-): T {
-  const logs = parseEventLogs({ abi: abi as Abi, logs: receipt.logs, eventName } as never) as unknown as { address: Address; args: T }[];
-  const hit = logs.find((l) => l.address.toLowerCase() === address.toLowerCase());
-  if (!hit) {
-    throw new UnexpectedReceiptError(`No ${eventName} event in the receipt.`, { details: `tx ${receipt.transactionHash}, contract ${address}` });
-  }
-  return hit.args;
-}

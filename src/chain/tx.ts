@@ -8,14 +8,16 @@
  * A process killed anywhere resumes with {@link TxSender.recover}: a signed/sent row is re-broadcast with the SAME
  * raw bytes (same nonce, same hash: the chain cannot include it twice), an intent row is signed afresh. A key is
  * never signed twice unless its first signature's nonce was provably taken by another transaction (then it is
- * dropped back to intent). Nonces come from max(store's highest + 1, chain pending count), under one lock.
+ * dropped back to intent). Nonces come from max(journal's highest + 1, chain pending count), under one lock.
+ *
+ * This is the one sender of the project: the node journals in its SQLite store (src/node/store.ts implements
+ * {@link TxJournal}); the CLI, the dispute client, deployments, benches and tests use a {@link MemoryJournal} (the same
+ * code path, with nothing to resume after a crash). Requests are built by the typed builders in src/chain/call.ts.
  */
 import {
   BaseError as ViemBaseError,
   decodeErrorResult,
-  encodeFunctionData,
   keccak256 as viemKeccak,
-  type Abi,
   type Account,
   type Address,
   type Chain,
@@ -24,10 +26,107 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
-import { protocolErrorsAbi } from '../chain/abi.js';
-import { ContractRevertError, decodeContractError } from '../chain/errors.js';
 import { BaseError } from '../errors.js';
-import type { NodeStore, TxRow } from './store.js';
+import { protocolErrorsAbi } from './abi.js';
+import type { TxRequest } from './call.js';
+import { ContractRevertError, decodeContractError } from './errors.js';
+
+export type { TxRequest } from './call.js';
+
+export type TxStatus = 'intent' | 'signed' | 'sent' | 'confirmed' | 'failed';
+
+/** One journaled transaction. */
+export interface TxRow {
+  id: number;
+  /** Idempotency key: one transaction per key, ever. */
+  key: string;
+  account: string;
+  /** JSON of the {@link TxRequest}. */
+  call: string;
+  status: TxStatus;
+  nonce: number | null;
+  hash: string | null;
+  raw: string | null;
+  block: number | null;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Where the sender records every step before taking the next (the node's store; a {@link MemoryJournal}). */
+export interface TxJournal {
+  getTx(key: string): TxRow | undefined;
+  /** Records the intent to send `call` under `key`; returns the existing row if the key is known. */
+  recordIntent(key: string, account: string, call: string): TxRow;
+  /** intent → signed: raw bytes and hash durable before broadcast. */
+  recordSigned(key: string, nonce: number, hash: string, raw: string): void;
+  /** signed → sent. */
+  recordSent(key: string): void;
+  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string }): void;
+  /** A signed transaction whose nonce another one took: back to intent. */
+  recordDropped(key: string, error: string): void;
+  /** Not yet confirmed or failed, oldest first. */
+  unsettledTxs(account?: string): TxRow[];
+  /** Highest nonce signed for `account` (−1 if none). */
+  maxNonce(account: string): number;
+}
+
+/** A {@link TxJournal} in memory, for a process that has nothing to resume (CLI, tests, the dispute client). */
+export class MemoryJournal implements TxJournal {
+  private readonly rows = new Map<string, TxRow>();
+  private id = 0;
+
+  getTx(key: string): TxRow | undefined {
+    const r = this.rows.get(key);
+    return r ? { ...r } : undefined;
+  }
+
+  recordIntent(key: string, account: string, call: string): TxRow {
+    if (!this.rows.has(key)) {
+      const ts = Date.now();
+      this.rows.set(key, { id: ++this.id, key, account: account.toLowerCase(), call, status: 'intent', nonce: null, hash: null, raw: null, block: null, error: null, createdAt: ts, updatedAt: ts });
+    }
+    return this.getTx(key)!;
+  }
+
+  private update(key: string, when: (r: TxRow) => boolean, patch: Partial<TxRow>): boolean {
+    const r = this.rows.get(key);
+    if (!r || !when(r)) return false;
+    Object.assign(r, patch, { updatedAt: Date.now() });
+    return true;
+  }
+
+  recordSigned(key: string, nonce: number, hash: string, raw: string): void {
+    if (!this.update(key, (r) => r.status === 'intent', { status: 'signed', nonce, hash, raw })) {
+      throw new TxFailedError(`Transaction ${key} is not an intent.`, { details: `status ${this.rows.get(key)?.status}` });
+    }
+  }
+
+  recordSent(key: string): void {
+    this.update(key, (r) => r.status === 'signed', { status: 'sent' });
+  }
+
+  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string }): void {
+    this.update(key, (r) => r.status !== 'confirmed' && r.status !== 'failed', { status: outcome.status, block: outcome.block ?? null, error: outcome.error ?? null });
+  }
+
+  recordDropped(key: string, error: string): void {
+    this.update(key, (r) => r.status === 'signed' || r.status === 'sent', { status: 'intent', nonce: null, hash: null, raw: null, error });
+  }
+
+  unsettledTxs(account?: string): TxRow[] {
+    return [...this.rows.values()]
+      .filter((r) => (r.status === 'intent' || r.status === 'signed' || r.status === 'sent') && (!account || r.account === account.toLowerCase()))
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({ ...r }));
+  }
+
+  maxNonce(account: string): number {
+    let n = -1;
+    for (const r of this.rows.values()) if (r.account === account.toLowerCase() && r.nonce !== null) n = Math.max(n, r.nonce);
+    return n;
+  }
+}
 
 export class TxFailedError extends BaseError {
   override name = 'TxFailedError';
@@ -36,15 +135,6 @@ export class TxFailedError extends BaseError {
 /** A transaction that is durable but not yet known to be mined (the RPC kept failing); recover() finishes it. */
 export class TxPendingError extends BaseError {
   override name = 'TxPendingError';
-}
-
-/** What to send: a contract call, already encoded (so it survives a restart as JSON). */
-export interface TxRequest {
-  /** 'TaskMarket.claim' (for logs and decoded errors). */
-  label: string;
-  to: Address;
-  data: Hex;
-  value?: string;
 }
 
 export interface TxReceiptInfo {
@@ -98,13 +188,13 @@ function isAlreadyKnown(e: unknown): boolean {
 }
 
 export class TxSender {
-  readonly store: NodeStore;
+  readonly store: TxJournal;
   readonly port: ChainPort;
   private readonly opts: Required<Omit<TxSenderOptions, 'log'>> & Pick<TxSenderOptions, 'log'>;
   private lock: Promise<unknown> = Promise.resolve();
   private counter = 0;
 
-  constructor(store: NodeStore, port: ChainPort, opts: TxSenderOptions = {}) {
+  constructor(store: TxJournal, port: ChainPort, opts: TxSenderOptions = {}) {
     this.store = store;
     this.port = port;
     this.opts = {
@@ -164,7 +254,7 @@ export class TxSender {
         signed = { ...(await this.port.sign(req, nonce)), nonce };
       } catch (e) {
         // A revert in simulation or gas estimation is final for this key: recorded, decoded, never sent.
-        const decoded = decodeContractError(e, { contract: req.label.split('.')[0] ?? req.label, functionName: req.label.split('.')[1] ?? 'call' });
+        const decoded = decodeContractError(e, { contract: req.label.split('.')[0] ?? req.label, method: req.label.split('.')[1] ?? 'call' });
         if (decoded.name === 'ContractRevertError') {
           this.store.recordOutcome(key, { status: 'failed', error: decoded.shortMessage });
           this.opts.log?.('error', `${req.label} would revert: ${decoded.shortMessage}`, { key });
@@ -242,10 +332,6 @@ export class TxSender {
   }
 }
 
-/** Encodes a contract call as a {@link TxRequest}. */
-export function callRequest(contract: string, to: Address, abi: Abi | readonly unknown[], functionName: string, args: readonly unknown[] = []): TxRequest {
-  return { label: `${contract}.${functionName}`, to, data: encodeFunctionData({ abi: abi as Abi, functionName, args } as never) };
-}
 
 /** A {@link ChainPort} over viem clients with a local account (private key). */
 export function viemPort(publicClient: PublicClient, walletClient: WalletClient<Transport, Chain, Account>): ChainPort {
@@ -262,12 +348,13 @@ export function viemPort(publicClient: PublicClient, walletClient: WalletClient<
     pendingNonce: () => publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' }),
     minedNonce: () => publicClient.getTransactionCount({ address: account.address, blockTag: 'latest' }),
     sign: async (req, nonce) => {
-      let prepared: unknown;
+      if (!account.signTransaction) throw new TxFailedError('The account cannot sign locally.', { hint: 'Give the node a private key (--key).' });
+      let raw: Hex;
       try {
         const value = req.value ? BigInt(req.value) : undefined;
         // Gas used can depend on state that changes before inclusion (clocks, warm slots): 30% headroom.
-        const estimate = await publicClient.estimateGas({ account, to: req.to, data: req.data, value, blockTag: 'pending' } as never);
-        prepared = await walletClient.prepareTransactionRequest({
+        const estimate = await publicClient.estimateGas({ account, to: req.to, data: req.data, value, blockTag: 'pending' });
+        const prepared = await walletClient.prepareTransactionRequest({
           account,
           chain: walletClient.chain,
           to: req.to,
@@ -275,12 +362,11 @@ export function viemPort(publicClient: PublicClient, walletClient: WalletClient<
           value,
           nonce,
           gas: (estimate * 13n) / 10n + 20_000n,
-        } as never);
+        });
+        raw = await walletClient.signTransaction(prepared);
       } catch (e) {
         throw revertOf(e, req) ?? e;
       }
-      if (!account.signTransaction) throw new TxFailedError('The node account cannot sign locally.', { hint: 'Give the node a private key (--key).' });
-      const raw = await account.signTransaction(prepared as never);
       return { raw, hash: viemKeccak(raw) };
     },
     broadcast: async (raw) => {
@@ -302,7 +388,7 @@ export function viemPort(publicClient: PublicClient, walletClient: WalletClient<
 /** A decoded ContractRevertError for an eth_call that reverted (raw revert data decoded with every protocol error). */
 export function revertOf(e: unknown, req: TxRequest): ContractRevertError | undefined {
   if (!(e instanceof ViemBaseError)) return undefined;
-  const [contract, functionName] = [req.label.split('.')[0] ?? req.label, req.label.split('.')[1] ?? 'call'];
+  const [contract, method] = [req.label.split('.')[0] ?? req.label, req.label.split('.')[1] ?? 'call'];
   const hit = e.walk((x) => {
     const d = (x as { data?: unknown }).data;
     return typeof d === 'string' || (typeof d === 'object' && d !== null && typeof (d as { data?: unknown }).data === 'string');
@@ -311,11 +397,11 @@ export function revertOf(e: unknown, req: TxRequest): ContractRevertError | unde
   if (raw && raw !== '0x') {
     try {
       const d = decodeErrorResult({ abi: protocolErrorsAbi, data: raw });
-      return new ContractRevertError({ contract, functionName, errorName: d.errorName, args: (d.args ?? []) as readonly unknown[], data: raw, cause: e });
+      return new ContractRevertError({ contract, method, errorName: d.errorName, args: (d.args ?? []) as readonly unknown[], data: raw, cause: e });
     } catch {
-      return new ContractRevertError({ contract, functionName, errorName: 'unknown', args: [], data: raw, cause: e });
+      return new ContractRevertError({ contract, method, errorName: 'unknown', args: [], data: raw, cause: e });
     }
   }
-  if (/revert/i.test(e.message)) return new ContractRevertError({ contract, functionName, errorName: 'unknown', args: [], cause: e });
+  if (/revert/i.test(e.message)) return new ContractRevertError({ contract, method, errorName: 'unknown', args: [], cause: e });
   return undefined;
 }

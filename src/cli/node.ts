@@ -12,7 +12,6 @@ import { pino } from 'pino';
 import { registerAgent, registerModel, stake } from '../chain/actions/index.js';
 import { startAnvil } from '../chain/anvil.js';
 import { deployProtocol } from '../chain/deploy.js';
-import { NonceManager } from '../chain/nonce.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
@@ -75,7 +74,6 @@ async function clients(rpc: string, key: Hex): Promise<Omit<ProtocolClients, 'ad
   return {
     publicClient: createPublicClient({ chain, transport, pollingInterval: 100 }) as PublicClient,
     walletClient: createWalletClient({ chain, transport, account: privateKeyToAccount(key), pollingInterval: 100 }),
-    nonceManager: new NonceManager(),
   };
 }
 
@@ -349,7 +347,7 @@ export async function deploy(
   await keccakReady;
   const c = await clients(rpc, key);
   const window = o.challengeWindow ?? 86_400n;
-  const { addresses } = await deployProtocol(c.walletClient, c.publicClient, { market: { challengeWindow: window }, game: { clock: o.clock ?? 86_400n }, unbondingDelay: window * 2n > 7n * 86_400n ? window * 2n : 7n * 86_400n }, c.nonceManager);
+  const { addresses } = await deployProtocol(c.walletClient, c.publicClient, { market: { challengeWindow: window }, game: { clock: o.clock ?? 86_400n }, unbondingDelay: window * 2n > 7n * 86_400n ? window * 2n : 7n * 86_400n });
   const pc: ProtocolClients = { ...c, addresses };
   const models: DeploymentFile['models'] = {};
   for (const spec of o.models) {

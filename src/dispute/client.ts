@@ -32,7 +32,10 @@ import {
 } from '../commit/index.js';
 import type { QModel, TensorData, Trace } from '../engine/ir.js';
 import { BaseError } from '../errors.js';
+import { contractCall, eventIn, type TxRequest, type WriteArgs, type WriteName } from '../chain/call.js';
+import { MemoryJournal, TxSender, viemPort } from '../chain/tx.js';
 import { disputeGameAbi } from './abi.js';
+import { moverOf, nextMove, Phase, type MoveName, type Side } from './moves.js';
 
 export class DisputeClientError extends BaseError {
   override name = 'DisputeClientError';
@@ -111,10 +114,7 @@ export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: On
   };
 }
 
-/** Game phases (DisputeGame.Phase). */
-export const Phase = { None: 0, AwaitRoots: 1, AwaitTensor: 2, AwaitTensorData: 3, AwaitPick: 4, AwaitChildren: 5, AwaitOneStep: 6, Resolved: 7 } as const;
-/** IDisputeResolver.Outcome. */
-export const Outcome = { Pending: 0, ClaimantWon: 1, ChallengerWon: 2 } as const;
+export { Phase, Outcome } from './moves.js';
 
 export interface GameState {
   claimant: Address;
@@ -138,6 +138,12 @@ export interface GameState {
   modelRoot: Hex;
 }
 
+/** A move {@link DisputeClient.playMove} played. */
+export type PlayedMove =
+  | { move: 'revealRoots' | 'revealTensor' | 'bisect' | 'pick' }
+  | { move: 'disputeTensor'; tensorId: number }
+  | { move: 'oneStep'; elementIndex: number };
+
 /** One transaction the client sent. */
 export interface MoveRecord {
   gameId: bigint;
@@ -155,6 +161,11 @@ export interface DisputeClientOptions {
   game: Address;
   /** Poll interval while waiting for the opponent (ms). */
   pollMs?: number;
+  /**
+   * How a move's transaction leaves (returns its hash). Default: the project's crash-safe {@link TxSender} over an
+   * in-memory journal for `walletClient`; the node passes its own journaled sender, keyed by the game state.
+   */
+  send?: (request: TxRequest) => Promise<Hex>;
 }
 
 const DTYPE_OF_CODE = ['', 'i8', 'u8', 'i32'] as const;
@@ -184,6 +195,7 @@ export class DisputeClient {
   readonly moves: MoveRecord[] = [];
   private readonly pollMs: number;
   private readonly trees = new Map<string, MerkleTree>();
+  private readonly sendTx: (request: TxRequest) => Promise<Hex>;
 
   constructor(opts: DisputeClientOptions) {
     this.publicClient = opts.publicClient;
@@ -191,6 +203,11 @@ export class DisputeClient {
     this.game = opts.game;
     this.account = opts.walletClient.account.address;
     this.pollMs = opts.pollMs ?? 50;
+    if (opts.send) this.sendTx = opts.send;
+    else {
+      const sender = new TxSender(new MemoryJournal(), viemPort(opts.publicClient, opts.walletClient));
+      this.sendTx = async (req) => (await sender.send(sender.freshKey(req.label), req)).hash;
+    }
   }
 
   // ------------------------------------------------------------------ reads
@@ -253,56 +270,46 @@ export class DisputeClient {
 
   // ------------------------------------------------------------------ transactions
 
-  /**
-   * Gas limit for a move: the estimate plus a margin. The estimate is exact for the block it was made against, but
-   * a move writes the mover's clock (packed with other fields): if the transaction lands a second later, that store
-   * changes a value the estimate saw unchanged and costs ~2,800 gas more, which would run an exact limit out of gas.
-   */
-  private async gasFor(request: unknown): Promise<bigint> {
-    const est = await this.publicClient.estimateContractGas({ ...(request as object), account: this.walletClient.account } as never);
-    return est + est / 5n + 20_000n;
-  }
-
-  private async send(gameId: bigint, move: string, request: Parameters<WalletClient<Transport, Chain, Account>['writeContract']>[0]): Promise<TransactionReceipt> {
-    const { request: simulated } = await this.publicClient.simulateContract({ ...(request as object), account: this.walletClient.account } as never);
-    const hash = await this.walletClient.writeContract({ ...(simulated as object), gas: await this.gasFor(simulated) } as never);
+  /** Sends one typed request, waits for its receipt and records it as `move` of `gameId`. */
+  private async send(gameId: bigint, move: string, request: TxRequest): Promise<TransactionReceipt> {
+    const hash = await this.sendTx(request);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError(`${move} reverted.`, { details: `game ${gameId}, tx ${hash}` });
     this.moves.push({ gameId, move, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return receipt;
   }
 
+  /** A typed request to the game. */
+  private call<fn extends WriteName<typeof disputeGameAbi>>(functionName: fn, args: WriteArgs<typeof disputeGameAbi, fn>): TxRequest {
+    return contractCall('DisputeGame', this.game, disputeGameAbi, functionName, args);
+  }
+
   private async approveBond(gameId: bigint, amount: bigint): Promise<void> {
     const token = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'bondToken' });
     const allowance = await this.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [this.account, this.game] });
     if (allowance >= amount) return;
-    await this.send(gameId, 'approve', { address: token, abi: erc20Abi, functionName: 'approve', args: [this.game, amount] } as never);
+    await this.send(gameId, 'approve', contractCall('VerityToken', token, erc20Abi, 'approve', [this.game, amount]));
   }
 
-  /** Opens a game as the challenger (approves the bond first). Returns the game id. */
+  /** Opens a game as the challenger (approves the bond first). Returns the game id (from its GameOpened event). */
   async open(args: { taskKey: Hex; claimant: Address; traceRoot: Hex; modelRoot: Hex; inputHash: Hex; outputHash: Hex }): Promise<bigint> {
     const bond = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'bond' });
     await this.approveBond(0n, bond);
-    const { request, result } = await this.publicClient.simulateContract({
-      address: this.game,
-      abi: disputeGameAbi,
-      functionName: 'open',
-      args: [args.taskKey, args.claimant, this.account, args.traceRoot, args.modelRoot, args.inputHash, args.outputHash],
-      account: this.walletClient.account,
-    });
-    const hash = await this.walletClient.writeContract({ ...request, gas: await this.gasFor(request) } as never);
+    const request = this.call('open', [args.taskKey, args.claimant, this.account, args.traceRoot, args.modelRoot, args.inputHash, args.outputHash]);
+    const hash = await this.sendTx(request);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError('open reverted.', { details: `tx ${hash}` });
-    this.moves.push({ gameId: result, move: 'open', hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
-    return result;
+    const { gameId } = eventIn(receipt, disputeGameAbi, this.game, 'GameOpened');
+    this.moves.push({ gameId, move: 'open', hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
+    return gameId;
   }
 
   async timeout(gameId: bigint): Promise<void> {
-    await this.send(gameId, 'timeout', { address: this.game, abi: disputeGameAbi, functionName: 'timeout', args: [gameId] } as never);
+    await this.send(gameId, 'timeout', this.call('timeout', [gameId]));
   }
 
   async claimCredit(): Promise<void> {
-    await this.send(0n, 'claimCredit', { address: this.game, abi: disputeGameAbi, functionName: 'claimCredit', args: [] } as never);
+    await this.send(0n, 'claimCredit', this.call('claimCredit', []));
   }
 
   // ------------------------------------------------------------------ claimant moves
@@ -319,12 +326,7 @@ export class DisputeClient {
   async revealRoots(gameId: bigint, me: StateProvider): Promise<void> {
     const g = await this.state(gameId);
     await this.approveBond(gameId, g.bond);
-    await this.send(gameId, 'revealRoots', {
-      address: this.game,
-      abi: disputeGameAbi,
-      functionName: 'revealRoots',
-      args: [gameId, me.tensorRoots(), me.numInputs(), me.numOutputs()],
-    } as never);
+    await this.send(gameId, 'revealRoots', this.call('revealRoots', [gameId, me.tensorRoots(), me.numInputs(), me.numOutputs()]));
   }
 
   async revealTensor(gameId: bigint, me: StateProvider, levelsPerMove: number): Promise<void> {
@@ -332,24 +334,14 @@ export class DisputeClient {
     const t = me.tensor(g.tensorId);
     const tree = this.tensorTree(`${gameId}:${g.tensorId}`, t);
     const levels = Math.min(levelsPerMove, g.levelsLeft);
-    await this.send(gameId, 'revealTensor', {
-      address: this.game,
-      abi: disputeGameAbi,
-      functionName: 'revealTensor',
-      args: [gameId, DTYPE_CODES[t.dtype], t.shape, bytesToHex(tree.root), childrenOf(tree, g.levelsLeft, 0, levels)],
-    } as never);
+    await this.send(gameId, 'revealTensor', this.call('revealTensor', [gameId, DTYPE_CODES[t.dtype], t.shape, bytesToHex(tree.root), childrenOf(tree, g.levelsLeft, 0, levels)]));
   }
 
   async bisect(gameId: bigint, me: StateProvider, levelsPerMove: number): Promise<void> {
     const g = await this.state(gameId);
     const tree = this.tensorTree(`${gameId}:${g.tensorId}`, me.tensor(g.tensorId));
     const levels = Math.min(levelsPerMove, g.levelsLeft);
-    await this.send(gameId, 'bisect', {
-      address: this.game,
-      abi: disputeGameAbi,
-      functionName: 'bisect',
-      args: [gameId, childrenOf(tree, g.levelsLeft, g.position, levels)],
-    } as never);
+    await this.send(gameId, 'bisect', this.call('bisect', [gameId, childrenOf(tree, g.levelsLeft, g.position, levels)]));
   }
 
   // ------------------------------------------------------------------ challenger moves
@@ -365,12 +357,7 @@ export class DisputeClient {
     if (t < 0) throw new DisputeClientError(`Game ${gameId}: the claimant's roots equal ours; nothing to dispute.`, { hint: 'Let the clock run out or concede.' });
     const tree = MerkleTree.fromWords(theirs.map((r) => hexToBytes(r)));
     const siblings = tree.prove([t]).siblings.map((s) => bytesToHex(s));
-    await this.send(gameId, 'disputeTensor', {
-      address: this.game,
-      abi: disputeGameAbi,
-      functionName: 'disputeTensor',
-      args: [gameId, BigInt(t), theirs[t], siblings, me.nodeProof(t - numInputs)],
-    } as never);
+    await this.send(gameId, 'disputeTensor', this.call('disputeTensor', [gameId, BigInt(t), theirs[t], siblings, me.nodeProof(t - numInputs)]));
     return t;
   }
 
@@ -382,7 +369,7 @@ export class DisputeClient {
     const mine = childrenOf(tree, g.levelsLeft, g.position, g.pendingLevels);
     let i = theirs.findIndex((c, k) => c !== mine[k]);
     if (i < 0) i = 0; // the claimant revealed our own hashes here: any child will do, it cannot be won
-    await this.send(gameId, 'pick', { address: this.game, abi: disputeGameAbi, functionName: 'pick', args: [gameId, theirs, BigInt(i)] } as never);
+    await this.send(gameId, 'pick', this.call('pick', [gameId, theirs, BigInt(i)]));
     return i;
   }
 
@@ -423,26 +410,51 @@ export class DisputeClient {
       roots: inputIds.map((id) => roots[id]!),
       siblings: inputIds.map((id) => rootTree.prove([id]).siblings.map((s) => bytesToHex(s))),
     };
-    await this.send(gameId, 'oneStep', {
-      address: this.game,
-      abi: disputeGameAbi,
-      functionName: 'oneStep',
-      args: [gameId, { words, pick: BigInt(pick), elementInWord: BigInt(j) }, step, inputs],
-    } as never);
+    await this.send(gameId, 'oneStep', this.call('oneStep', [gameId, { words, pick: BigInt(pick), elementInWord: BigInt(j) }, step, inputs]));
     return { elementIndex };
   }
 
   // ------------------------------------------------------------------ playing
 
-  private async waitTurn(gameId: bigint): Promise<{ myTurn: boolean; resolved: boolean; g: GameState }> {
+  /**
+   * Plays `side`'s move for the game's phase `g.phase`, as the move table (src/dispute/moves.ts) says; returns the
+   * move played (with the disputed tensor / re-executed element where the move chose one), or undefined when it is
+   * not `side`'s turn. One move, one transaction (two when a bond is approved first).
+   */
+  async playMove(gameId: bigint, g: GameState, side: Side, me: StateProvider, levelsPerMove?: number): Promise<PlayedMove | undefined> {
+    const move = nextMove(g.phase, side);
+    if (!move) return undefined;
+    switch (move) {
+      case 'revealRoots':
+        await this.revealRoots(gameId, me);
+        return { move };
+      case 'revealTensor':
+        await this.revealTensor(gameId, me, levelsPerMove ?? (await this.levelsPerMove()));
+        return { move };
+      case 'bisect':
+        await this.bisect(gameId, me, levelsPerMove ?? (await this.levelsPerMove()));
+        return { move };
+      case 'disputeTensor':
+        return { move, tensorId: await this.disputeTensor(gameId, me) };
+      case 'pick':
+        await this.pick(gameId, me);
+        return { move };
+      case 'oneStep':
+        return { move, elementIndex: (await this.oneStep(gameId, me)).elementIndex };
+    }
+  }
+
+  /** Waits until it is this account's turn (calling timeout when the opponent's clock has run out) or the game is decided. */
+  private async waitTurn(gameId: bigint): Promise<{ resolved: boolean; g: GameState }> {
     for (;;) {
       const g = await this.state(gameId);
-      if (g.phase === Phase.Resolved) return { myTurn: false, resolved: true, g };
+      if (g.phase === Phase.Resolved) return { resolved: true, g };
       // mover and deadline from the same read as the phase (a separate turn() call could see a later state)
-      const claimantMoves = g.phase === Phase.AwaitRoots || g.phase === Phase.AwaitTensorData || g.phase === Phase.AwaitChildren;
-      const mover = claimantMoves ? g.claimant : g.challenger;
-      const deadline = g.lastMoveAt + (claimantMoves ? g.claimantTimeLeft : g.challengerTimeLeft);
-      if (mover.toLowerCase() === this.account.toLowerCase()) return { myTurn: true, resolved: false, g };
+      const side = moverOf(g.phase);
+      if (!side) throw new DisputeClientError(`Game ${gameId} is in phase ${g.phase}, which has no mover.`);
+      const mover = side === 'claimant' ? g.claimant : g.challenger;
+      const deadline = g.lastMoveAt + (side === 'claimant' ? g.claimantTimeLeft : g.challengerTimeLeft);
+      if (mover.toLowerCase() === this.account.toLowerCase()) return { resolved: false, g };
       const block = await this.publicClient.getBlock();
       if (block.timestamp > deadline) {
         await this.timeout(gameId);
@@ -452,29 +464,24 @@ export class DisputeClient {
     }
   }
 
-  /** Plays the claimant's side until the game is decided; returns the outcome. */
-  async playClaimant(gameId: bigint, me: StateProvider): Promise<number> {
+  /** Plays `side` until the game is decided (each move through {@link playMove}); returns the outcome. */
+  async play(gameId: bigint, side: Side, me: StateProvider): Promise<number> {
     const s = await this.levelsPerMove();
     for (;;) {
       const { resolved, g } = await this.waitTurn(gameId);
       if (resolved) return this.outcome(gameId);
-      if (g.phase === Phase.AwaitRoots) await this.revealRoots(gameId, me);
-      else if (g.phase === Phase.AwaitTensorData) await this.revealTensor(gameId, me, s);
-      else if (g.phase === Phase.AwaitChildren) await this.bisect(gameId, me, s);
-      else throw new DisputeClientError(`Unexpected phase ${g.phase} on the claimant's turn.`);
+      if (!(await this.playMove(gameId, g, side, me, s))) throw new DisputeClientError(`Unexpected phase ${g.phase} on the ${side}'s turn.`);
     }
+  }
+
+  /** Plays the claimant's side until the game is decided; returns the outcome. */
+  async playClaimant(gameId: bigint, me: StateProvider): Promise<number> {
+    return this.play(gameId, 'claimant', me);
   }
 
   /** Plays the challenger's side until the game is decided; returns the outcome. */
   async playChallenger(gameId: bigint, me: StateProvider): Promise<number> {
-    for (;;) {
-      const { resolved, g } = await this.waitTurn(gameId);
-      if (resolved) return this.outcome(gameId);
-      if (g.phase === Phase.AwaitTensor) await this.disputeTensor(gameId, me);
-      else if (g.phase === Phase.AwaitPick) await this.pick(gameId, me);
-      else if (g.phase === Phase.AwaitOneStep) await this.oneStep(gameId, me);
-      else throw new DisputeClientError(`Unexpected phase ${g.phase} on the challenger's turn.`);
-    }
+    return this.play(gameId, 'challenger', me);
   }
 }
 

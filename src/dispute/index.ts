@@ -15,6 +15,8 @@ export {
   type WordsProofArg,
   type GameState,
   type MoveRecord,
+  type PlayedMove,
   type DisputeClientOptions,
 } from './client.js';
 export { disputeGameAbi } from './abi.js';
+export { MOVE_TABLE, moverOf, nextMove, winnerOf, type MoveName, type Side, type PhaseCode, type OutcomeCode } from './moves.js';

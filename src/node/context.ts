@@ -5,18 +5,22 @@
  */
 import { erc20Abi, maxUint256, parseEventLogs, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
 import type { Logger } from 'pino';
+import { BaseError } from '../errors.js';
 import { disputeGameAbi, identityRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
 import type { ProtocolAddresses } from '../chain/types.js';
 import { dtypeFromCode } from '../commit/index.js';
 import { allocate, type TensorData } from '../engine/ir.js';
 import type { LocalEngineProvider } from './engine-provider.js';
 import type { NodeStore } from './store.js';
-import { callRequest, TxFailedError, type TxSender } from './tx.js';
+import { eventsIn, type ProtocolCalls, type TxRequest } from '../chain/call.js';
+import { TxFailedError, type TxSender } from '../chain/tx.js';
 import { LogFollower, type FollowerState } from '../chain/follower.js';
 
 export interface NodeContext {
   store: NodeStore;
   sender: TxSender;
+  /** Typed requests for every protocol call at `addresses` (src/chain/call.ts). */
+  calls: ProtocolCalls;
   publicClient: PublicClient;
   walletClient: WalletClient<Transport, Chain, Account>;
   addresses: ProtocolAddresses;
@@ -36,27 +40,23 @@ export function inc(ctx: NodeContext, name: string, by = 1): void {
   ctx.metrics.set(name, (ctx.metrics.get(name) ?? 0) + by);
 }
 
-/** Sends a contract call under an idempotency key and returns its receipt. */
-export async function sendCall(
-  ctx: NodeContext,
-  key: string,
-  contract: string,
-  address: Address,
-  abi: Abi | readonly unknown[],
-  functionName: string,
-  args: readonly unknown[] = [],
-): Promise<TransactionReceipt> {
-  const sent = await ctx.sender.send(key, callRequest(contract, address, abi, functionName, args));
+/** Sends a typed request (`ctx.calls.market.claim([…])`, src/chain/call.ts) under an idempotency key; returns its receipt. */
+export async function sendCall(ctx: NodeContext, key: string, request: TxRequest): Promise<TransactionReceipt> {
+  const sent = await ctx.sender.send(key, request);
   inc(ctx, 'verity_node_transactions_total');
   return ctx.publicClient.getTransactionReceipt({ hash: sent.hash });
 }
 
-/** Decoded `eventName` logs of `address` in a receipt. */
-export function logsOf<T>(receipt: TransactionReceipt, abi: Abi | readonly unknown[], address: Address, eventName: string): T[] {
-  return (parseEventLogs({ abi: abi as Abi, logs: receipt.logs, eventName } as never) as unknown as { address: Address; args: T }[])
-    .filter((l) => l.address.toLowerCase() === address.toLowerCase())
-    .map((l) => l.args);
+export class MissingFieldError extends BaseError {
+  override name = 'MissingFieldError';
 }
+
+/** A hex column a call needs from a stored row (`task q-3 inputRoot`); a missing one is a {@link MissingFieldError}. */
+export function hexField(v: string | null | undefined, what: string): Hex {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]*$/.test(v)) throw new MissingFieldError(`No ${what} stored.`, { details: `value: ${String(v)}` });
+  return v as Hex;
+}
+
 
 /** True if `e` is a recorded failure whose decoded revert names `errorName`. */
 export function failedWith(e: unknown, errorName: string): boolean {
@@ -188,7 +188,7 @@ export async function ensureApprovals(ctx: NodeContext): Promise<void> {
   ] as const) {
     const allowance = await ctx.publicClient.readContract({ address: ctx.addresses.token, abi: erc20Abi, functionName: 'allowance', args: [ctx.account, spender] });
     if (allowance >= maxUint256 / 2n) continue;
-    await sendCall(ctx, `approve:${name}:${spender}`, 'VerityToken', ctx.addresses.token, erc20Abi, 'approve', [spender, maxUint256]);
+    await sendCall(ctx, `approve:${name}:${spender}`, ctx.calls.token.approve([spender, maxUint256]));
   }
 }
 
@@ -202,8 +202,8 @@ export async function ensureAgent(ctx: NodeContext, agentURI: string): Promise<b
     ctx.store.setKv('agentId', String(mine[0].args.agentId));
     return mine[0].args.agentId;
   }
-  const r = await sendCall(ctx, 'agent:register', 'IdentityRegistry', ctx.addresses.identityRegistry, identityRegistryAbi, 'register', [agentURI]);
-  const ev = logsOf<{ agentId: bigint }>(r, identityRegistryAbi, ctx.addresses.identityRegistry, 'Registered')[0];
+  const r = await sendCall(ctx, 'agent:register', ctx.calls.identity.register([agentURI]));
+  const ev = eventsIn(r, identityRegistryAbi, ctx.addresses.identityRegistry, 'Registered')[0];
   if (!ev) throw new Error('register: no Registered event');
   ctx.store.setKv('agentId', String(ev.agentId));
   return ev.agentId;
@@ -214,7 +214,7 @@ export async function ensureStake(ctx: NodeContext, target: bigint): Promise<voi
   const free = await ctx.publicClient.readContract({ address: ctx.addresses.staking, abi: stakingAbi, functionName: 'freeStakeOf', args: [ctx.account] });
   if (free >= target) return;
   const acct = await ctx.publicClient.readContract({ address: ctx.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [ctx.account] });
-  await sendCall(ctx, `stake:${acct.staked}:${target}`, 'Staking', ctx.addresses.staking, stakingAbi, 'stake', [target - free]);
+  await sendCall(ctx, `stake:${acct.staked}:${target}`, ctx.calls.staking.stake([target - free]));
 }
 
 /** Pulls everything credited to this account by the market and the game. */
@@ -223,13 +223,13 @@ export async function withdrawAll(ctx: NodeContext): Promise<bigint> {
   const claimable = await ctx.publicClient.readContract({ address: ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [ctx.account] });
   if (claimable > 0n) {
     const n = await ctx.publicClient.getBlockNumber();
-    await sendCall(ctx, `withdraw:market:${n}`, 'TaskMarket', ctx.addresses.taskMarket, taskMarketAbi, 'withdraw');
+    await sendCall(ctx, `withdraw:market:${n}`, ctx.calls.market.withdraw());
     total += claimable;
   }
   const credit = await ctx.publicClient.readContract({ address: ctx.addresses.disputeGame, abi: disputeGameAbi, functionName: 'credit', args: [ctx.account] });
   if (credit > 0n) {
     const n = await ctx.publicClient.getBlockNumber();
-    await sendCall(ctx, `withdraw:game:${n}`, 'DisputeGame', ctx.addresses.disputeGame, disputeGameAbi, 'claimCredit');
+    await sendCall(ctx, `withdraw:game:${n}`, ctx.calls.game.claimCredit());
     total += credit;
   }
   if (total > 0n) inc(ctx, 'verity_node_withdrawn_vrt_total', Number(total / 10n ** 12n) / 1e6);

@@ -11,16 +11,13 @@
  * answers (game id, phase, tensor, levels, position): a restarted node re-derives the same key and never sends the
  * same move twice.
  */
-import type { Account, Chain, Hex, Transport, WalletClient } from 'viem';
 import { taskMarketAbi } from '../chain/artifacts/index.js';
-import { DisputeClient, Phase, type GameState, type StateProvider } from '../dispute/index.js';
+import { TxFailedError } from '../chain/tx.js';
+import { DisputeClient, moverOf, Phase, winnerOf, type GameState, type StateProvider } from '../dispute/index.js';
 import { failedWith, inc, sendCall, withdrawAll, type NodeContext } from './context.js';
 import type { DisputeRow } from './store.js';
-import { callRequest, TxFailedError } from './tx.js';
 
 export type DisputeFsmState = 'playing' | 'decided' | 'settled' | 'done';
-
-const CLAIMANT_PHASES: readonly number[] = [Phase.AwaitRoots, Phase.AwaitTensorData, Phase.AwaitChildren];
 
 export function moveKey(gameId: string, g: GameState): string {
   return `game:${gameId}:p${g.phase}:t${g.tensorId}:l${g.levelsLeft}:pos${g.position}:pl${g.pendingLevels}`;
@@ -38,16 +35,19 @@ export class DisputeMachine {
     this.ctx = ctx;
     this.disputeId = disputeId;
     this.provider = provider;
-    // The client's transactions go through the crash-safe sender under the current move's key.
-    const wallet = {
-      ...ctx.walletClient,
-      writeContract: async (req: { address: Hex; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] }) => {
-        const sent = await ctx.sender.send(`${this.currentKey}:${req.functionName}`, callRequest('DisputeGame', req.address, req.abi, req.functionName, req.args ?? []));
+    // The client's transactions go through the node's crash-safe sender under the current move's key
+    // (`<move key>:<function>`, e.g. game:3:p1:…:a0:revealRoots).
+    this.client = new DisputeClient({
+      publicClient: ctx.publicClient,
+      walletClient: ctx.walletClient,
+      game: ctx.addresses.disputeGame,
+      pollMs: 100,
+      send: async (req) => {
+        const sent = await ctx.sender.send(`${this.currentKey}:${req.label.split('.')[1] ?? req.label}`, req);
         inc(ctx, 'verity_node_transactions_total');
         return sent.hash;
       },
-    } as unknown as WalletClient<Transport, Chain, Account>;
-    this.client = new DisputeClient({ publicClient: ctx.publicClient, walletClient: wallet, game: ctx.addresses.disputeGame, pollMs: 100 });
+    });
   }
 
   row(): DisputeRow {
@@ -68,7 +68,7 @@ export class DisputeMachine {
           this.ctx.log.info({ disputeId: row.disputeId, side: row.side, outcome: g.outcome }, 'dispute game decided');
           return this.row();
         }
-        const claimantMoves = CLAIMANT_PHASES.includes(g.phase);
+        const claimantMoves = moverOf(g.phase) === 'claimant';
         const mover = claimantMoves ? g.claimant : g.challenger;
         const deadline = g.lastMoveAt + (claimantMoves ? g.claimantTimeLeft : g.challengerTimeLeft);
         store.updateDispute(this.disputeId, { gamePhase: g.phase, deadline: Number(deadline) });
@@ -78,7 +78,8 @@ export class DisputeMachine {
           const base = moveKey(row.gameId, g);
           this.currentKey = `${base}:a${store.getKv(`attempts:${base}`) ?? '0'}`;
           const before = this.client.moves.length;
-          await this.move(gameId, g, row.side);
+          this.levels ??= await this.client.levelsPerMove();
+          await this.client.playMove(gameId, g, row.side, this.provider(), this.levels);
           const last = this.client.moves[this.client.moves.length - 1];
           if (this.client.moves.length > before && last) store.updateDispute(this.disputeId, { lastMoveTx: last.hash, error: null });
           inc(this.ctx, 'verity_node_dispute_moves_total');
@@ -97,13 +98,13 @@ export class DisputeMachine {
         let hash: string | null = null;
         const d = await this.ctx.publicClient.readContract({ address: this.ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getDispute', args: [BigInt(row.disputeId)] });
         if (d.outcome === 0) try {
-          const r = await sendCall(this.ctx, `resolve:${row.disputeId}`, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'resolve', [BigInt(row.disputeId)]);
+          const r = await sendCall(this.ctx, `resolve:${row.disputeId}`, this.ctx.calls.market.resolve([BigInt(row.disputeId)]));
           hash = r.transactionHash;
         } catch (e) {
           if (!failedWith(e, 'MarketDisputeAlreadyResolved')) throw e;
         }
         store.updateDispute(this.disputeId, { state: 'settled', resolveTx: hash, error: null });
-        const won = (row.side === 'challenger' && row.outcome === 2) || (row.side === 'claimant' && row.outcome === 1);
+        const won = winnerOf(row.outcome ?? 0) === row.side;
         inc(this.ctx, won ? 'verity_node_disputes_won_total' : 'verity_node_disputes_lost_total');
         return this.row();
       }
@@ -122,20 +123,6 @@ export class DisputeMachine {
       store.updateDispute(this.disputeId, { error: msg });
       this.ctx.log.warn({ disputeId: row.disputeId, err: msg }, 'dispute step failed; will retry');
       return this.row();
-    }
-  }
-
-  private async move(gameId: bigint, g: GameState, side: DisputeRow['side']): Promise<void> {
-    const me = this.provider();
-    this.levels ??= await this.client.levelsPerMove();
-    if (side === 'claimant') {
-      if (g.phase === Phase.AwaitRoots) await this.client.revealRoots(gameId, me);
-      else if (g.phase === Phase.AwaitTensorData) await this.client.revealTensor(gameId, me, this.levels);
-      else if (g.phase === Phase.AwaitChildren) await this.client.bisect(gameId, me, this.levels);
-    } else {
-      if (g.phase === Phase.AwaitTensor) await this.client.disputeTensor(gameId, me);
-      else if (g.phase === Phase.AwaitPick) await this.client.pick(gameId, me);
-      else if (g.phase === Phase.AwaitOneStep) await this.client.oneStep(gameId, me);
     }
   }
 }

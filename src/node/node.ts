@@ -8,6 +8,7 @@ import { createPublicClient, createWalletClient, defineChain, http, type Address
 import { privateKeyToAccount } from 'viem/accounts';
 import { pino, type Logger } from 'pino';
 import { modelRegistryAbi } from '../chain/artifacts/index.js';
+import { protocolCalls } from '../chain/call.js';
 import type { ProtocolAddresses } from '../chain/types.js';
 import { keccakReady } from '../commit/index.js';
 import type { QModel } from '../engine/ir.js';
@@ -19,7 +20,7 @@ import { Requester, type RequesterOptions } from './roles/requester.js';
 import { Verifier, type VerifierOptions } from './roles/verifier.js';
 import { Worker, type WorkerOptions } from './roles/worker.js';
 import { NodeStore } from './store.js';
-import { TxSender, viemPort } from './tx.js';
+import { TxSender, viemPort } from '../chain/tx.js';
 
 export class NodeConfigError extends BaseError {
   override name = 'NodeConfigError';
@@ -166,7 +167,7 @@ export async function createNode(opts: NodeOptions): Promise<VerityNode> {
   const sender = new TxSender(store, viemPort(publicClient, walletClient), {
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
   });
-  const ctx: NodeContext = { store, sender, publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])], ...(opts.follow ? { follow: opts.follow } : {}) };
+  const ctx: NodeContext = { store, sender, calls: protocolCalls(opts.addresses), publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])], ...(opts.follow ? { follow: opts.follow } : {}) };
   const role: Role =
     opts.role === 'worker'
       ? new Worker(ctx, opts.worker)

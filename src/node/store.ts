@@ -10,6 +10,7 @@
  * Every write is a single statement or one SQLite transaction, so a process killed at any moment leaves each row
  * either before or after a step, never between.
  */
+import type { TxJournal, TxRow } from '../chain/tx.js';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -194,24 +195,7 @@ export interface DisputeRow {
   updatedAt: number;
 }
 
-export type TxStatus = 'intent' | 'signed' | 'sent' | 'confirmed' | 'failed';
-
-export interface TxRow {
-  id: number;
-  /** Idempotency key: one transaction per key, ever. */
-  key: string;
-  account: string;
-  /** JSON of what to send (see src/node/tx.ts). */
-  call: string;
-  status: TxStatus;
-  nonce: number | null;
-  hash: string | null;
-  raw: string | null;
-  block: number | null;
-  error: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
+export type { TxRow, TxStatus } from '../chain/tx.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
@@ -270,7 +254,7 @@ export interface OpenStoreOptions {
 }
 
 /** The node's state. Synchronous (better-sqlite3); one instance per process. */
-export class NodeStore {
+export class NodeStore implements TxJournal {
   readonly db: Db;
   readonly dataDir: string;
   readonly traceDir: string;

@@ -7,7 +7,6 @@ import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol, type DeployProtocolOptions } from '../../src/chain/deploy.js';
-import { NonceManager } from '../../src/chain/nonce.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { keccakReady, modelRootHex } from '../../src/commit/index.js';
@@ -28,7 +27,6 @@ export interface LocalProtocol {
   publicClient: PublicClient;
   testClient: ReturnType<typeof createTestClient>;
   addresses: ProtocolAddresses;
-  nonceManager: NonceManager;
   /** Clients acting as `role`. */
   as(role: Role): ProtocolClients;
   /** Advances anvil's clock by `seconds` and mines a block. */
@@ -45,9 +43,8 @@ export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<L
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
     const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
     const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 20 });
-    const nonceManager = new NonceManager();
-    const { addresses } = await deployProtocol(wallet(ROLES.deployer), publicClient, opts, nonceManager);
-    const as = (role: Role): ProtocolClients => ({ publicClient, walletClient: wallet(ROLES[role]), nonceManager, addresses });
+    const { addresses } = await deployProtocol(wallet(ROLES.deployer), publicClient, opts);
+    const as = (role: Role): ProtocolClients => ({ publicClient, walletClient: wallet(ROLES[role]), addresses });
     for (const role of ['requester', 'worker', 'challenger', 'stranger'] as const) {
       await sendContractTransaction(as('deployer'), {
         contract: 'VerityToken',
@@ -62,7 +59,6 @@ export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<L
       publicClient,
       testClient,
       addresses,
-      nonceManager,
       as,
       warp: async (seconds) => {
         await testClient.increaseTime({ seconds: Number(seconds) });

@@ -10,7 +10,7 @@ import { foundry } from 'viem/chains';
 import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { compileContracts } from '../../src/chain/compile.js';
 import { keccakReady, leafCountOfBytes, elementSize, modelRootHex, treeDepth } from '../../src/commit/index.js';
-import { DisputeClient, ioDigest, Outcome, Phase, traceStateProvider, type MoveRecord, type StateProvider } from '../../src/dispute/index.js';
+import { DisputeClient, ioDigest, moverOf, Outcome, Phase, traceStateProvider, type MoveRecord, type StateProvider } from '../../src/dispute/index.js';
 import { allocate, sizeOf, type QModel, type TensorData, type Trace } from '../../src/engine/ir.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { quantizeInput } from '../../src/onnx/import.js';
@@ -185,29 +185,29 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
   for (;;) {
     const g = await claimant.state(gameId);
     if (g.phase === Phase.Resolved) break;
-    const claimantTurn = g.phase === Phase.AwaitRoots || g.phase === Phase.AwaitTensorData || g.phase === Phase.AwaitChildren;
-    if (claimantTurn) {
+    // Each side moves through DisputeClient.playMove: the move table the nodes' DisputeMachine plays by too.
+    const side = moverOf(g.phase);
+    if (side === 'claimant') {
       if (opts.claimantStopsAfter !== undefined && nClaimant >= opts.claimantStopsAfter) {
         await runOut(challenger);
         continue;
       }
-      if (g.phase === Phase.AwaitRoots) await claimant.revealRoots(gameId, cp);
-      else if (g.phase === Phase.AwaitTensorData) await claimant.revealTensor(gameId, cp, s);
-      else await claimant.bisect(gameId, cp, s);
+      await claimant.playMove(gameId, g, 'claimant', cp, s);
       nClaimant++;
     } else {
       if (opts.challengerStopsAfter !== undefined && nChallenger >= opts.challengerStopsAfter) {
         await runOut(claimant);
         continue;
       }
-      if (g.phase === Phase.AwaitTensor) {
-        const t = await challenger.disputeTensor(gameId, hp);
+      const played = await challenger.playMove(gameId, g, 'challenger', hp, s);
+      if (!played) throw new Error(`no challenger move in phase ${g.phase}`);
+      if (played.move === 'disputeTensor') {
+        const t = played.tensorId;
         result.tensorId = t;
         result.nodeIndex = t - numIn;
         result.numElements = sizeOf(model.tensors[t]!.shape);
-      } else if (g.phase === Phase.AwaitPick) await challenger.pick(gameId, hp);
-      else {
-        const { elementIndex } = await challenger.oneStep(gameId, hp);
+      } else if (played.move === 'oneStep') {
+        const { elementIndex } = played;
         result.elementIndex = elementIndex;
         // the verification alone, as a direct call with the same arguments the game passed
         const step = hp.oneStep(g.nodeIndex, elementIndex);

@@ -9,7 +9,6 @@ import { foundry } from 'viem/chains';
 import { registerModel } from '../../src/chain/actions/index.js';
 import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol } from '../../src/chain/deploy.js';
-import { NonceManager } from '../../src/chain/nonce.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { keccakReady, modelRootHex } from '../../src/commit/index.js';
@@ -45,14 +44,13 @@ export async function testNet(models: readonly QModel[], opts: { funded?: number
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
     const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 50 });
-    const nonceManager = new NonceManager();
     const { addresses } = await deployProtocol(deployer, publicClient, {
       market: { challengeWindow: opts.challengeWindow ?? 12n },
       game: { clock: opts.clock ?? 120n },
       unbondingDelay: 3_600n,
       timelockDelay: 60n,
-    }, nonceManager);
-    const client: ProtocolClients = { publicClient, walletClient: deployer, nonceManager, addresses };
+    });
+    const client: ProtocolClients = { publicClient, walletClient: deployer, addresses };
     const modelIds = new Map<string, bigint>();
     for (const m of models) {
       const r = await registerModel(client, { modelRoot: modelRootHex(m) as Hex, metadataURI: `verity:model:${m.name}`, opsBitmap: opsBitmap(m) });

@@ -15,7 +15,7 @@ import { sendCall } from '../../src/node/context.js';
 import { LocalEngineProvider } from '../../src/node/engine-provider.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import type { Requester } from '../../src/node/roles/requester.js';
-import { TxFailedError } from '../../src/node/tx.js';
+import { TxFailedError } from '../../src/chain/tx.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized } from '../onnx/models.js';
 import { E18, keyOf, testNet, until, type TestNet } from './helpers.js';
@@ -114,7 +114,7 @@ describe('nodes behind an RPC that drops connections', () => {
 
   it('a reverted transaction is logged with its decoded custom error', async () => {
     const w = nodes[0]!;
-    await expect(sendCall(w.ctx, 'test:claim-missing', 'TaskMarket', net.addresses.taskMarket, taskMarketAbi, 'claim', [999n, 1n])).rejects.toBeInstanceOf(TxFailedError);
+    await expect(sendCall(w.ctx, 'test:claim-missing', w.ctx.calls.market.claim([999n, 1n]))).rejects.toBeInstanceOf(TxFailedError);
     expect(w.ctx.store.getTx('test:claim-missing')).toMatchObject({ status: 'failed' });
     expect(w.ctx.store.getTx('test:claim-missing')!.error).toMatch(/MarketUnexpectedStatus\(999, 0\)/);
     expect(logLines.some((l) => l.includes('"level":50') && l.includes('TaskMarket.claim would revert') && l.includes('MarketUnexpectedStatus(999, 0)'))).toBe(true);

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { keccak256, toHex, type Hex } from 'viem';
 import { ContractRevertError } from '../../src/chain/errors.js';
 import { NodeStore, SCHEMA_VERSION } from '../../src/node/store.js';
-import { TxFailedError, TxSender, type ChainPort, type TxRequest } from '../../src/node/tx.js';
+import { TxFailedError, TxSender, type ChainPort, type TxRequest } from '../../src/chain/tx.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -99,7 +99,7 @@ class FakeChain {
       simulate: (req) =>
         around(() => {
           if (this.reverting.has(req.data)) {
-            throw new ContractRevertError({ contract: 'TaskMarket', functionName: 'claim', errorName: 'MarketUnexpectedStatus', args: [1n, 2] });
+            throw new ContractRevertError({ contract: 'TaskMarket', method: 'claim', errorName: 'MarketUnexpectedStatus', args: [1n, 2] });
           }
         }),
       pendingNonce: () => around(() => this.mined.length + this.pool.size),

@@ -6,7 +6,8 @@
 import type { Hex, TransactionReceipt } from 'viem';
 import { disputeGameAbi, taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 import { ensureAllowance } from './ensureAllowance.js';
 
@@ -48,6 +49,6 @@ export async function challengeResult(client: ProtocolClients, p: ChallengeResul
     functionName: 'challenge',
     args: [p.taskId, p.index ?? 0, p.inputHash, p.inputProof ?? [], p.outputHash, p.traceRoot, p.resultProof ?? []],
   });
-  const ev = eventOf<{ disputeId: bigint; gameId: bigint }>(r.receipt, taskMarketAbi, taskMarket, 'ResultChallenged');
+  const ev = eventIn(r.receipt, taskMarketAbi, taskMarket, 'ResultChallenged');
   return { disputeId: ev.disputeId, gameId: ev.gameId, bond, hash: r.hash, receipt: r.receipt };
 }

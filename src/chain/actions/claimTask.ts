@@ -2,7 +2,8 @@
 import type { Hex, TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface ClaimTaskParameters {
@@ -21,6 +22,6 @@ export type ClaimTaskErrorType = ChainActionErrorType;
 export async function claimTask(client: ProtocolClients, p: ClaimTaskParameters): Promise<ClaimTaskReturnType> {
   const address = client.addresses.taskMarket;
   const r = await sendContractTransaction(client, { contract: 'TaskMarket', address, abi: taskMarketAbi, functionName: 'claim', args: [p.taskId, p.agentId] });
-  const ev = eventOf<{ stakeLocked: bigint }>(r.receipt, taskMarketAbi, address, 'TaskClaimed');
+  const ev = eventIn(r.receipt, taskMarketAbi, address, 'TaskClaimed');
   return { stakeLocked: ev.stakeLocked, hash: r.hash, receipt: r.receipt };
 }

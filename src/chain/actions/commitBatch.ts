@@ -3,7 +3,8 @@ import type { Hex, TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
 import { PositionalTree, resultLeaf } from '../positional.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface CommitBatchParameters {
@@ -32,6 +33,6 @@ export async function commitBatch(client: ProtocolClients, p: CommitBatchParamet
     functionName: 'commitBatch',
     args: [p.taskId, resultTree.root],
   });
-  const ev = eventOf<{ challengeDeadline: bigint }>(r.receipt, taskMarketAbi, address, 'BatchCommitted');
+  const ev = eventIn(r.receipt, taskMarketAbi, address, 'BatchCommitted');
   return { resultTree, challengeDeadline: ev.challengeDeadline, hash: r.hash, receipt: r.receipt };
 }

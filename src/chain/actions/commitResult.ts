@@ -4,7 +4,8 @@ import type { TensorData } from '../../engine/ir.js';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
 import { tensorArg } from '../io.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface CommitResultParameters {
@@ -36,6 +37,6 @@ export async function commitResult(client: ProtocolClients, p: CommitResultParam
     functionName: 'commit',
     args: [p.taskId, p.outputs.map(tensorArg), p.traceRoot],
   });
-  const ev = eventOf<{ outputHash: Hex; resultRoot: Hex; challengeDeadline: bigint }>(r.receipt, taskMarketAbi, address, 'ResultCommitted');
+  const ev = eventIn(r.receipt, taskMarketAbi, address, 'ResultCommitted');
   return { outputHash: ev.outputHash, resultRoot: ev.resultRoot, challengeDeadline: ev.challengeDeadline, hash: r.hash, receipt: r.receipt };
 }

@@ -2,7 +2,8 @@
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface FinalizeTaskParameters {
@@ -22,6 +23,6 @@ export type FinalizeTaskErrorType = ChainActionErrorType;
 export async function finalizeTask(client: ProtocolClients, p: FinalizeTaskParameters): Promise<FinalizeTaskReturnType> {
   const address = client.addresses.taskMarket;
   const r = await sendContractTransaction(client, { contract: 'TaskMarket', address, abi: taskMarketAbi, functionName: 'finalize', args: [p.taskId] });
-  const ev = eventOf<{ worker: Address; workerPayout: bigint; protocolFee: bigint }>(r.receipt, taskMarketAbi, address, 'TaskFinalized');
+  const ev = eventIn(r.receipt, taskMarketAbi, address, 'TaskFinalized');
   return { ...ev, hash: r.hash, receipt: r.receipt };
 }

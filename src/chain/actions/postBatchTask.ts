@@ -3,7 +3,8 @@ import type { Hex, TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
 import { inputLeaf, PositionalTree } from '../positional.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 import { ensureAllowance } from './ensureAllowance.js';
 
@@ -36,6 +37,6 @@ export async function postBatchTask(client: ProtocolClients, p: PostBatchTaskPar
     functionName: 'postBatchTask',
     args: [p.modelId, inputTree.root, p.inputHashes.length, p.fee, p.deadline],
   });
-  const ev = eventOf<{ taskId: bigint }>(r.receipt, taskMarketAbi, address, 'TaskPosted');
+  const ev = eventIn(r.receipt, taskMarketAbi, address, 'TaskPosted');
   return { taskId: ev.taskId, inputTree, hash: r.hash, receipt: r.receipt };
 }

@@ -8,7 +8,8 @@ import { taskMarketAbi } from '../artifacts/index.js';
 import { UnexpectedReceiptError, type ChainActionErrorType } from '../errors.js';
 import { inputHashOf, tensorArg } from '../io.js';
 import { inputLeaf } from '../positional.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 import { ensureAllowance } from './ensureAllowance.js';
 
@@ -50,8 +51,8 @@ export async function postTask(client: ProtocolClients, p: PostTaskParameters): 
         functionName: 'postTaskCommitment',
         args: [p.modelId, p.inputHash, p.fee, p.deadline],
       });
-  const posted = eventOf<{ taskId: bigint; inputRoot: Hex }>(r.receipt, taskMarketAbi, address, 'TaskPosted');
-  const published = eventOf<{ inputHash: Hex }>(r.receipt, taskMarketAbi, address, 'InputPublished');
+  const posted = eventIn(r.receipt, taskMarketAbi, address, 'TaskPosted');
+  const published = eventIn(r.receipt, taskMarketAbi, address, 'InputPublished');
   const expected = p.inputs ? inputHashOf(p.inputs) : p.inputHash;
   if (published.inputHash !== expected || posted.inputRoot !== inputLeaf(0, expected)) {
     throw new UnexpectedReceiptError('The market committed to another input than the one posted.', {

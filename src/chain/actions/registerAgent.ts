@@ -2,7 +2,8 @@
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { identityRegistryAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface RegisterAgentParameters {
@@ -22,6 +23,6 @@ export type RegisterAgentErrorType = ChainActionErrorType;
 export async function registerAgent(client: ProtocolClients, p: RegisterAgentParameters): Promise<RegisterAgentReturnType> {
   const address = client.addresses.identityRegistry;
   const r = await sendContractTransaction(client, { contract: 'IdentityRegistry', address, abi: identityRegistryAbi, functionName: 'register', args: [p.agentURI] });
-  const ev = eventOf<{ agentId: bigint; owner: Address }>(r.receipt, identityRegistryAbi, address, 'Registered');
+  const ev = eventIn(r.receipt, identityRegistryAbi, address, 'Registered');
   return { agentId: ev.agentId, owner: ev.owner, hash: r.hash, receipt: r.receipt };
 }

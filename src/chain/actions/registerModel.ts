@@ -2,7 +2,8 @@
 import type { Hex, TransactionReceipt } from 'viem';
 import { modelRegistryAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface RegisterModelParameters {
@@ -23,13 +24,13 @@ export type RegisterModelErrorType = ChainActionErrorType;
 
 export async function registerModel(client: ProtocolClients, p: RegisterModelParameters): Promise<RegisterModelReturnType> {
   const address = client.addresses.modelRegistry;
-  const r = await sendContractTransaction<bigint>(client, {
+  const r = await sendContractTransaction(client, {
     contract: 'ModelRegistry',
     address,
     abi: modelRegistryAbi,
     functionName: 'registerModel',
     args: [p.modelRoot, p.metadataURI, p.opsBitmap],
   });
-  const ev = eventOf<{ modelId: bigint }>(r.receipt, modelRegistryAbi, address, 'ModelRegistered');
+  const ev = eventIn(r.receipt, modelRegistryAbi, address, 'ModelRegistered');
   return { modelId: ev.modelId, hash: r.hash, receipt: r.receipt };
 }

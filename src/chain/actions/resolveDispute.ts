@@ -5,7 +5,8 @@
 import { parseEventLogs, type Hex, type TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 
 export interface ResolveDisputeParameters {
@@ -26,7 +27,7 @@ export type ResolveDisputeErrorType = ChainActionErrorType;
 export async function resolveDispute(client: ProtocolClients, p: ResolveDisputeParameters): Promise<ResolveDisputeReturnType> {
   const address = client.addresses.taskMarket;
   const r = await sendContractTransaction(client, { contract: 'TaskMarket', address, abi: taskMarketAbi, functionName: 'resolve', args: [p.disputeId] });
-  const ev = eventOf<{ outcome: number }>(r.receipt, taskMarketAbi, address, 'DisputeResolved');
+  const ev = eventIn(r.receipt, taskMarketAbi, address, 'DisputeResolved');
   const inv = parseEventLogs({ abi: taskMarketAbi, logs: r.receipt.logs, eventName: 'TaskInvalidated' }).find(
     (l) => l.address.toLowerCase() === address.toLowerCase(),
   );

@@ -2,7 +2,8 @@
 import type { Hex, TransactionReceipt } from 'viem';
 import { stakingAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { eventOf, sendContractTransaction } from '../send.js';
+import { eventIn } from '../call.js';
+import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
 import { ensureAllowance } from './ensureAllowance.js';
 
@@ -23,6 +24,6 @@ export async function stake(client: ProtocolClients, p: StakeParameters): Promis
   const address = client.addresses.staking;
   await ensureAllowance(client, { spender: address, amount: p.amount });
   const r = await sendContractTransaction(client, { contract: 'Staking', address, abi: stakingAbi, functionName: 'stake', args: [p.amount] });
-  const ev = eventOf<{ staked: bigint }>(r.receipt, stakingAbi, address, 'Staked');
+  const ev = eventIn(r.receipt, stakingAbi, address, 'Staked');
   return { staked: ev.staked, hash: r.hash, receipt: r.receipt };
 }

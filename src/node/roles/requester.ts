@@ -15,10 +15,11 @@ import { taskMarketAbi } from '../../chain/artifacts/index.js';
 import { inputHashOf, tensorArg } from '../../chain/io.js';
 import type { TensorData } from '../../engine/ir.js';
 import { BaseError } from '../../errors.js';
-import { chainNow, ensureApprovals, inc, logsOf, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
+import { eventsIn } from '../../chain/call.js';
+import { chainNow, ensureApprovals, hexField, inc, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import type { ResultRow, TaskRow } from '../store.js';
-import { TxFailedError } from '../tx.js';
+import { TxFailedError } from '../../chain/tx.js';
 import type { Role } from './common.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchResults, inputTreeOf, type BatchItemResult } from '../batch.js';
 
@@ -183,20 +184,20 @@ export class Requester implements Role {
       try {
         const r =
           t.itemCount > 1
-            ? await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'postBatchTask', [
+            ? await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, this.ctx.calls.market.postBatchTask([
                 BigInt(t.modelId),
-                t.inputRoot,
+                hexField(t.inputRoot, `task ${t.taskId} inputRoot`),
                 t.itemCount,
                 BigInt(t.fee),
                 BigInt(deadline),
-              ])
-            : await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'postTask', [
+              ]))
+            : await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, this.ctx.calls.market.postTask([
                 BigInt(t.modelId),
                 inputs().map(tensorArg),
                 BigInt(t.fee),
                 BigInt(deadline),
-              ]);
-        const ev = logsOf<{ taskId: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'TaskPosted')[0]!;
+              ]));
+        const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'TaskPosted')[0]!;
         store.updateTask(t.taskId, { status: 'posted', chainTaskId: String(ev.taskId), error: null });
         store.addTaskTx(t.taskId, 'post', r.transactionHash);
         inc(this.ctx, 'verity_node_tasks_posted_total');
@@ -248,7 +249,7 @@ export class Requester implements Role {
       const chain = await readTask(this.ctx, BigInt(t.chainTaskId!));
       if (chain.status === 'Open' && Number(chain.deadline) < now) {
         try {
-          const r = await sendCall(this.ctx, `cancel:${t.chainTaskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'cancel', [BigInt(t.chainTaskId!)]);
+          const r = await sendCall(this.ctx, `cancel:${t.chainTaskId}`, this.ctx.calls.market.cancel([BigInt(t.chainTaskId!)]));
           store.updateTask(t.taskId, { status: 'cancelled', error: 'no worker before the deadline' });
           store.addTaskTx(t.taskId, 'cancel', r.transactionHash);
         } catch (e) {

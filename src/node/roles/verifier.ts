@@ -14,9 +14,11 @@
 import type { Hex } from 'viem';
 import { taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf } from '../../chain/io.js';
-import { chainNow, ensureApprovals, inc, logsOf, modelRootOf, scan, sendCall, tensorFromArg, type NodeContext } from '../context.js';
+import { eventsIn } from '../../chain/call.js';
+import { chainNow, ensureApprovals, hexField, inc, modelRootOf, scan, sendCall, tensorFromArg, type NodeContext } from '../context.js';
+import type { WriteArgs } from '../../chain/call.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
-import { TxFailedError } from '../tx.js';
+import { TxFailedError } from '../../chain/tx.js';
 import { DisputeBook, publishedInputs, type Role } from './common.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
 import type { TaskRow } from '../store.js';
@@ -183,11 +185,11 @@ export class Verifier implements Role {
   }
 
   /** Sends a challenge (keyed by task and element) and starts tracking its dispute. */
-  private async challenge(t: TaskRow, index: number, ownTraceRoot: string, args: readonly unknown[]): Promise<void> {
+  private async challenge(t: TaskRow, index: number, ownTraceRoot: string, args: WriteArgs<typeof taskMarketAbi, 'challenge'>): Promise<void> {
     const { store, addresses } = this.ctx;
     try {
-      const r = await sendCall(this.ctx, `challenge:${t.taskId}:${index}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'challenge', args);
-      const ev = logsOf<{ disputeId: bigint; gameId: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
+      const r = await sendCall(this.ctx, `challenge:${t.taskId}:${index}`, this.ctx.calls.market.challenge(args));
+      const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
       store.tx(() => {
         store.insertDispute({ disputeId: String(ev.disputeId), gameId: String(ev.gameId), taskId: t.taskId, idx: index, side: 'challenger', traceRoot: ownTraceRoot, state: 'playing' });
         store.updateTask(t.taskId, { status: 'challenged' });
@@ -233,16 +235,16 @@ export class Verifier implements Role {
       this.ctx.log.warn({ taskId: t.taskId, theirs: t.traceRoot, ours: e.traceRoot }, 'result mismatch: challenging');
       store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
       try {
-        const r = await sendCall(this.ctx, `challenge:${t.taskId}:0`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'challenge', [
+        const r = await sendCall(this.ctx, `challenge:${t.taskId}:0`, this.ctx.calls.market.challenge([
           BigInt(t.taskId),
           0,
-          t.inputHash,
+          hexField(t.inputHash, `task ${t.taskId} inputHash`),
           [],
-          t.outputHash,
-          t.traceRoot,
+          hexField(t.outputHash, `task ${t.taskId} outputHash`),
+          hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
           [],
-        ]);
-        const ev = logsOf<{ disputeId: bigint; gameId: bigint }>(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
+        ]));
+        const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
         store.tx(() => {
           store.insertDispute({ disputeId: String(ev.disputeId), gameId: String(ev.gameId), taskId: t.taskId, idx: 0, side: 'challenger', traceRoot: e.traceRoot, state: 'playing' });
           store.updateTask(t.taskId, { status: 'challenged' });

@@ -16,9 +16,10 @@
 import type { Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf, tensorArg } from '../../chain/io.js';
-import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, inc, logsOf, modelRootOf, readTask, scan, sendCall, withdrawAll, type NodeContext } from '../context.js';
+import { eventsIn } from '../../chain/call.js';
+import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, modelRootOf, readTask, scan, sendCall, withdrawAll, type NodeContext } from '../context.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
-import { TxFailedError } from '../tx.js';
+import { TxFailedError } from '../../chain/tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
 import { DisputeBook, publishedInputs, type Role } from './common.js';
 import type { TaskRow } from '../store.js';
@@ -140,7 +141,7 @@ export class Worker implements Role {
         const attempt = Number(store.getKv(`claim-attempt:${t.taskId}`) ?? '0');
         const key = attempt === 0 ? `claim:${t.taskId}` : `claim:${t.taskId}:a${attempt}`;
         try {
-          const r = await sendCall(this.ctx, key, 'TaskMarket', this.ctx.addresses.taskMarket, taskMarketAbi, 'claim', [BigInt(t.taskId), this.agentId!]);
+          const r = await sendCall(this.ctx, key, this.ctx.calls.market.claim([BigInt(t.taskId), this.agentId!]));
           store.updateTask(t.taskId, { status: 'claimed', worker: this.ctx.account });
           store.addTaskTx(t.taskId, 'claim', r.transactionHash);
           inc(this.ctx, 'verity_node_tasks_claimed_total');
@@ -230,13 +231,13 @@ export class Worker implements Role {
           // A batch: every element result under one root, in one transaction (element data served by the API).
           const r =
             t.itemCount > 1
-              ? await sendCall(this.ctx, `commit:${t.taskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'commitBatch', [BigInt(t.taskId), t.resultRoot])
-              : await sendCall(this.ctx, `commit:${t.taskId}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'commit', [
+              ? await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commitBatch([BigInt(t.taskId), hexField(t.resultRoot, `task ${t.taskId} resultRoot`)]))
+              : await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commit([
                   BigInt(t.taskId),
                   (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg),
-                  t.traceRoot,
-                ]);
-          const ev = logsOf<{ challengeDeadline: bigint }>(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
+                  hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
+                ]));
+          const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
           store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
           store.addTaskTx(t.taskId, 'commit', r.transactionHash);
           inc(this.ctx, 'verity_node_results_committed_total');
@@ -267,7 +268,7 @@ export class Worker implements Role {
       // Keyed by the chain time: a finalize that lost a race is not retried under a burnt key (the chain status
       // read above makes a second one unnecessary once the first landed).
       try {
-        const r = await sendCall(this.ctx, `finalize:${t.taskId}:${now}`, 'TaskMarket', addresses.taskMarket, taskMarketAbi, 'finalize', [BigInt(t.taskId)]);
+        const r = await sendCall(this.ctx, `finalize:${t.taskId}:${now}`, this.ctx.calls.market.finalize([BigInt(t.taskId)]));
         store.updateTask(t.taskId, { status: 'finalized' });
         store.addTaskTx(t.taskId, 'finalize', r.transactionHash);
         inc(this.ctx, 'verity_node_tasks_finalized_total');

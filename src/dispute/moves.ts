@@ -1,0 +1,44 @@
+/**
+ * The dispute game's move table (docs/protocol.md §Dispute game): for each phase, whose turn it is and the move that
+ * side plays. DisputeClient.playMove dispatches on it; DisputeClient.playClaimant / playChallenger (tests, benches,
+ * agents) and the node's DisputeMachine (src/node/dispute-fsm.ts) both play through playMove, so a fix here reaches
+ * every path. Phase and Outcome mirror DisputeGame.Phase and IDisputeResolver.Outcome; a reordering there fails the
+ * game tests that read both.
+ */
+
+/** Game phases (DisputeGame.Phase). */
+export const Phase = { None: 0, AwaitRoots: 1, AwaitTensor: 2, AwaitTensorData: 3, AwaitPick: 4, AwaitChildren: 5, AwaitOneStep: 6, Resolved: 7 } as const;
+export type PhaseCode = (typeof Phase)[keyof typeof Phase];
+
+/** IDisputeResolver.Outcome. */
+export const Outcome = { Pending: 0, ClaimantWon: 1, ChallengerWon: 2 } as const;
+export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
+
+export type Side = 'claimant' | 'challenger';
+export type MoveName = 'revealRoots' | 'revealTensor' | 'bisect' | 'disputeTensor' | 'pick' | 'oneStep';
+
+/** Phase → the side that moves and its move. Phases absent here (None, Resolved) have no mover. */
+export const MOVE_TABLE: Readonly<Partial<Record<PhaseCode, { side: Side; move: MoveName }>>> = {
+  [Phase.AwaitRoots]: { side: 'claimant', move: 'revealRoots' },
+  [Phase.AwaitTensor]: { side: 'challenger', move: 'disputeTensor' },
+  [Phase.AwaitTensorData]: { side: 'claimant', move: 'revealTensor' },
+  [Phase.AwaitPick]: { side: 'challenger', move: 'pick' },
+  [Phase.AwaitChildren]: { side: 'claimant', move: 'bisect' },
+  [Phase.AwaitOneStep]: { side: 'challenger', move: 'oneStep' },
+};
+
+/** Whose turn it is in `phase` (undefined: nobody's, the game is not running). */
+export function moverOf(phase: number): Side | undefined {
+  return MOVE_TABLE[phase as PhaseCode]?.side;
+}
+
+/** The move `side` plays in `phase`, or undefined if it is not that side's turn. */
+export function nextMove(phase: number, side: Side): MoveName | undefined {
+  const m = MOVE_TABLE[phase as PhaseCode];
+  return m && m.side === side ? m.move : undefined;
+}
+
+/** The side an outcome names as winner (undefined while pending). */
+export function winnerOf(outcome: number): Side | undefined {
+  return outcome === Outcome.ClaimantWon ? 'claimant' : outcome === Outcome.ChallengerWon ? 'challenger' : undefined;
+}
