@@ -17,6 +17,9 @@
  *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
  *       leaf and level hashes of src/commit/keccak.ts (hashLeavesInto / hashLevelInto), same bytes,
  *       eight Keccak-f[1600] states at a time with AVX-512.
+ *   layerNorm(x, xSigned, rows, N, xZero, gamma, beta, eps, shift, yZero, lo, hi, y) and
+ *   softmax(x, rows, L, table, masked, y): the row kernels of docs/ops.md §LayerNorm / §Softmax, with
+ *       the same exact-division argument as their JS kernels (src/engine/ops/layernorm.ts, softmax.ts).
  *   cpu() -> 'avx512vnni' | 'avx2' | 'scalar'
  *
  * Exactness. The dot product Σ (x − z)·w is computed as Σ u·w − z'·Σ w with u = x (u8 input,
@@ -622,6 +625,126 @@ static napi_value js_keccak_level(napi_env env, napi_callback_info info) {
   return r;
 }
 
+
+/* ---------- LayerNorm and Softmax rows (docs/ops.md; the JS kernels' exact formulas) ---------- */
+static int64_t isqrt64(int64_t v) { /* floor sqrt, 0 ≤ v < 2^53 */
+  if (v <= 0) return 0;
+  int64_t r = (int64_t)__builtin_sqrt((double)v);
+  while (r * r > v) r--;
+  while ((r + 1) * (r + 1) <= v) r++;
+  return r;
+}
+
+#ifdef VERITY_X86
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+static void layernorm_rows(const uint8_t *x, int sgn, int rows, int N, int32_t xZero, const int32_t *gamma, const int32_t *beta,
+                           int64_t eps, int shift, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, double *c) {
+  const double half = (double)((int64_t)1 << (shift - 1)), inv = 1.0 / (double)((int64_t)1 << shift);
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *xr = x + (size_t)r * N;
+    int64_t T = 0;
+    for (int i = 0; i < N; i++) T += sgn ? (int32_t)(int8_t)xr[i] : (int32_t)xr[i];
+    T -= (int64_t)N * xZero;
+    int64_t Q = 0;
+    for (int i = 0; i < N; i++) {
+      const int64_t ci = (int64_t)N * ((sgn ? (int32_t)(int8_t)xr[i] : (int32_t)xr[i]) - xZero) - T;
+      c[i] = (double)ci;
+      Q += ci * ci;
+    }
+    int64_t R = isqrt64(Q / N + eps); /* Q ≥ 0: integer division is floor */
+    if (R < 1) R = 1;
+    const double d = 2.0 * (double)R, rd = 1.0 / d;
+    for (int i = 0; i < N; i++) {
+      /* t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R); |numerator| < 2^36, exact in double;
+       * the reciprocal quotient is within 2^−16 of the true one, one remainder test makes it exact. */
+      const double num = 2.0 * (double)gamma[i] * c[i] + (double)R;
+      double t = __builtin_floor(num * rd);
+      const double rem = num - t * d;
+      t = rem < 0 ? t - 1 : rem >= d ? t + 1 : t;
+      /* rshr(t + beta, shift): |t + beta| < 2^37, (v + 2^(s−1))·2^−s exact in double, floor exact */
+      double v = (double)yZero + __builtin_floor((t + (double)beta[i] + half) * inv);
+      v = v < lo ? lo : v > hi ? hi : v;
+      y[(size_t)r * N + i] = (uint8_t)(int8_t)(int32_t)v;
+    }
+  }
+}
+
+#ifdef VERITY_X86
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+static void softmax_rows(const int8_t *x, int rows, int L, const int32_t *table, int masked, int8_t *y, double *e) {
+  for (int r = 0; r < rows; r++) {
+    const int8_t *xr = x + (size_t)r * L;
+    int mx = -128;
+    for (int i = 0; i < L; i++) mx = xr[i] > mx ? xr[i] : mx;
+    const int mask = masked && mx != -128;
+    double S = 0; /* Σ e < 2^51: exact in double */
+    for (int i = 0; i < L; i++) {
+      const double v = (mask && xr[i] == -128) ? 0.0 : (double)table[mx - xr[i]];
+      e[i] = v;
+      S += v;
+    }
+    const double d = 2.0 * S, rd = 1.0 / d;
+    for (int i = 0; i < L; i++) {
+      /* roundDiv(e·256, S) = floor((512·e + S) / 2S), numerator < 2^52; one remainder test after
+       * the reciprocal quotient (within 2^−40) makes it exact. */
+      const double num = 512.0 * e[i] + S;
+      double q = __builtin_floor(num * rd);
+      const double rem = num - q * d;
+      q = rem < 0 ? q - 1 : rem >= d ? q + 1 : q;
+      const double v = q - 128;
+      y[(size_t)r * L + i] = (int8_t)(int32_t)(v > 127 ? 127 : v);
+    }
+  }
+}
+
+/* layerNorm(x, xSigned, rows, N, xZero, gamma: Int32Array, beta: Int32Array, eps, shift, yZero, lo, hi, y) */
+static napi_value js_layernorm(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value a[13];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 13) return fail(env, "layerNorm: expected 13 arguments");
+  int32_t sgn, rows, N, xZero, shift, yZero, lo, hi;
+  double epsd;
+  if (!get_i32(env, a[1], &sgn) || !get_i32(env, a[2], &rows) || !get_i32(env, a[3], &N) || !get_i32(env, a[4], &xZero) ||
+      napi_get_value_double(env, a[7], &epsd) != napi_ok || !get_i32(env, a[8], &shift) || !get_i32(env, a[9], &yZero) ||
+      !get_i32(env, a[10], &lo) || !get_i32(env, a[11], &hi))
+    return fail(env, "layerNorm: numeric arguments expected");
+  size_t xb, gb, bb, yb;
+  const uint8_t *x = ta(env, a[0], &xb, NULL);
+  const int32_t *gamma = ta(env, a[5], &gb, NULL), *beta = ta(env, a[6], &bb, NULL);
+  uint8_t *y = ta(env, a[12], &yb, NULL);
+  if (!x || !gamma || !beta || !y || rows < 0 || N < 1 || N > 1 << 20 || xb < (size_t)rows * N || yb < (size_t)rows * N ||
+      gb < (size_t)N * 4 || bb < (size_t)N * 4 || shift < 1 || shift > 52 || !(epsd >= 0 && epsd < 9007199254740992.0))
+    return fail(env, "layerNorm: bad arguments");
+  double *c = malloc((size_t)N * sizeof(double));
+  if (!c) return fail(env, "layerNorm: out of memory");
+  layernorm_rows(x, sgn, rows, N, xZero, gamma, beta, (int64_t)epsd, shift, yZero, lo, hi, y, c);
+  free(c);
+  return NULL;
+}
+
+/* softmax(x: Int8Array, rows, L, table: Int32Array(256), masked, y: Int8Array) */
+static napi_value js_softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t rows, L, masked;
+  size_t xb, tb, yb;
+  const int8_t *x = argc >= 6 ? ta(env, a[0], &xb, NULL) : NULL;
+  const int32_t *table = argc >= 6 ? ta(env, a[3], &tb, NULL) : NULL;
+  int8_t *y = argc >= 6 ? ta(env, a[5], &yb, NULL) : NULL;
+  if (!x || !table || !y || !get_i32(env, a[1], &rows) || !get_i32(env, a[2], &L) || !get_i32(env, a[4], &masked) || rows < 0 ||
+      L < 1 || xb < (size_t)rows * L || yb < (size_t)rows * L || tb < 256 * 4)
+    return fail(env, "softmax(x, rows, L, table, masked, y): bad arguments");
+  double *e = malloc((size_t)L * sizeof(double));
+  if (!e) return fail(env, "softmax: out of memory");
+  softmax_rows(x, rows, L, table, masked, y, e);
+  free(e);
+  return NULL;
+}
+
 static napi_value js_cpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -656,7 +779,7 @@ NAPI_MODULE_INIT() {
   g_path = g_max;
   g_kx8 = g_path == 2;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

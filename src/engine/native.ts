@@ -1,7 +1,7 @@
 /**
  * The optional native integer kernels (native/verity_native.c, an N-API addon built from source at
  * install by native/build.mjs): dense GEMM + requant (Linear, Conv via im2col, MatMul), depthwise
- * conv, byte gather, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
+ * conv, byte gather, LayerNorm and Softmax rows, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
  * exactness argument in the C file's header), dispatching inside on the CPU's features
  * (AVX-512 VNNI, AVX2, plain C).
  *
@@ -38,6 +38,8 @@ export interface NativeKernels {
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;
   keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
+  layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
+  softmax(x: Int8Array, rows: number, L: number, table: Int32Array, masked: number, y: Int8Array): void;
   cpu(): string;
   setPath(p: number): number;
 }

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
+import { nativeAvailable, setNativeEnabled } from '../../src/engine/native.js';
 import { checkCase, FC, param, qdtype, tensor, zero } from './helpers.js';
 
 type G = fc.GeneratorValue;
@@ -23,15 +24,20 @@ function expTable(g: G): number[] {
   return [int(g, 1, 2 ** 31 - 1), ...draw(g, fc.array(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { minLength: 255, maxLength: 255 }))];
 }
 
-// Every op runs with the WebAssembly kernels (default) and with the JS fallbacks.
-for (const backend of ['wasm', 'js'] as const) {
+// Every op runs with the native kernels (when the addon is built; src/engine/native.ts), the
+// WebAssembly kernels and the JS fallbacks.
+if (!nativeAvailable()) console.log('ops-norm: native addon not built (native/build.mjs); its backend block checks the WebAssembly path again');
+for (const backend of ['native', 'wasm', 'js'] as const) {
   describe(`[${backend} kernels]`, () => {
     let was = true;
+    let wasNative = true;
     beforeAll(() => {
-      was = setWasmGemmEnabled(backend === 'wasm');
+      was = setWasmGemmEnabled(backend !== 'js');
+      wasNative = setNativeEnabled(backend === 'native');
     });
     afterAll(() => {
       setWasmGemmEnabled(was);
+      setNativeEnabled(wasNative);
     });
 
     describe('Softmax', () => {

@@ -8,6 +8,7 @@ import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN, rowwise } from './commo
 import { shiftAttr, zeroAttr } from './quant.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, copyIn8, copyOut } from './wasmdense.js';
+import { nativeKernels } from '../native.js';
 
 export const LAYERNORM_MAX_AXIS = 1024;
 export const LAYERNORM_MAX_EPS = 2 ** 52 - 2 ** 40;
@@ -32,6 +33,17 @@ export function prepare(ctx: NodeContext): Kernel {
   const shift = shiftAttr(ctx);
   const lo = DTYPE_MIN[yd];
   const hi = DTYPE_MAX[yd];
+  const nat = nativeKernels();
+  if (nat) {
+    // Native (src/engine/native.ts): the JS kernel's formula below, in C, exact.
+    const G = Int32Array.from(gammaP.data);
+    const Bt = Int32Array.from(betaP.data);
+    const sgn = xd === 'i8' ? 1 : 0;
+    return rowwise((ins, out) => {
+      const n = ins[0].data.length;
+      nat.layerNorm(ins[0].data as Uint8Array, sgn, n / N, N, xZero, G, Bt, eps, shift, yZero, lo, hi, out.data as Uint8Array);
+    });
+  }
   const w = wasmKernels();
   if (w) {
     // WebAssembly (src/engine/wasm.ts layernorm8..): the same integer formula, exact.

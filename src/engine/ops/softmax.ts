@@ -6,6 +6,7 @@
 import { type Kernel, NodeContext, rowwise } from './common.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, copyIn8, copyOut } from './wasmdense.js';
+import { nativeKernels } from '../native.js';
 
 export const SOFTMAX_MAX_AXIS = 1 << 20;
 
@@ -23,6 +24,15 @@ export function prepare(ctx: NodeContext): Kernel {
   ctx.paramRange('exp', expP, 0, 2147483647);
   if (expP.data[0] < 1) ctx.fail(`param 'exp'[0] must be ≥ 1 (the maximum's weight), got ${expP.data[0]}`);
   const masked = ctx.int('masked', 0, 1, 0) === 1;
+  const nat = nativeKernels();
+  if (nat) {
+    // Native (src/engine/native.ts): the JS kernel's formula below, in C, exact.
+    const E = Int32Array.from(expP.data);
+    return rowwise((ins, out) => {
+      const n = ins[0].data.length;
+      nat.softmax(ins[0].data as Int8Array, n / L, L, E, masked ? 1 : 0, out.data as Int8Array);
+    });
+  }
   const w = wasmKernels();
   if (w) {
     // WebAssembly (src/engine/wasm.ts softmax8): the same integer formula, exact.
