@@ -42,6 +42,11 @@ export function calibrate(
       const maskable = softmaxInputs.has(name);
       for (let k = 0; k < d.length; k++) {
         const v = d[k];
+        if (v === -Infinity || v === Infinity) {
+          // ±∞ (a run-time mask's −inf) has no int8 value of its own: see maskRanges below.
+          r.masked = true;
+          continue;
+        }
         if (maskable && v <= MASK_FLOOR) {
           r.masked = true;
           continue;
@@ -57,6 +62,15 @@ export function calibrate(
       r.min = 0;
       r.max = 0;
     }
+  }
+  // A tensor that held ±∞ outside a Softmax input (a mask built at run time, Where(mask, −inf, 0))
+  // gets its range extended to −3G, G the largest finite |value| of the graph: its −128 then stands
+  // for "−∞" — added to any tensor it takes the sum below that tensor's range (the sum saturates,
+  // and a Softmax reading it sees −128 = masked), while its finite values (0) stay exact.
+  let G = 0;
+  for (const r of ranges.values()) G = Math.max(G, Math.abs(r.min), Math.abs(r.max));
+  for (const [name, r] of ranges) {
+    if (r.masked && !softmaxInputs.has(name)) r.min = Math.min(r.min, -3 * Math.max(G, 1));
   }
   return ranges;
 }

@@ -23,7 +23,7 @@ export { DEFAULT_LIMITS } from './ops/context.js';
 const OPS: Record<string, OpImpl> = {
   // arithmetic and activations
   Add: E.Add, Sub: E.Sub, Mul: E.Mul, Div: E.Div, Pow: E.Pow, Sum: E.Sum, Neg: E.Neg, Sqrt: E.Sqrt, Exp: E.Exp,
-  Relu: E.Relu, Sigmoid: E.Sigmoid, Tanh: E.Tanh, Erf: E.Erf, Clip: E.Clip, Equal: E.Equal, Where: E.Where,
+  Relu: E.Relu, Sigmoid: E.Sigmoid, Tanh: E.Tanh, Erf: E.Erf, Clip: E.Clip, Equal: E.Equal, Where: E.Where, Not: E.Not,
   Cast: E.Cast, Identity: E.Identity, Dropout: E.Dropout, Abs: E.Abs, Reciprocal: E.Reciprocal, Log: E.Log,
   LeakyRelu: E.LeakyRelu, HardSigmoid: E.HardSigmoid, HardSwish: E.HardSwish, Elu: E.Elu, Selu: E.Selu, Celu: E.Celu,
   Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu,

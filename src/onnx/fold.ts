@@ -21,6 +21,7 @@ import { pruneConsts, removeDeadNodes, restoreOutputNames } from './fold/cleanup
 import { propagateConstants } from './fold/constfold.js';
 import { foldBatchNorms, fuseBiasAdds } from './fold/fuse.js';
 import { canonicalizeNodes } from './fold/rewrite.js';
+import { sinkMaskChains } from './fold/sink.js';
 import { FoldState } from './fold/state.js';
 
 export { CANONICAL_OPS } from './fold/canonical.js';
@@ -101,6 +102,8 @@ export function foldGraph(model: OnnxModel, inputShapes: Record<string, number[]
   fuseBiasAdds(s, outs);
 
   restoreOutputNames(s, g.outputs);
+  removeDeadNodes(s, g.outputs);
+  sinkMaskChains(s, g.outputs);
   removeDeadNodes(s, g.outputs);
   pruneConsts(s);
 

@@ -48,8 +48,10 @@ const EXP_ONE = 65536;
 const UNARY_OPS = new Set([
   'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Abs', 'Pow', 'Reciprocal', 'Log',
   'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
+  // mask steps (fold/sink.ts puts them in one chain): Where(cond, a, b) with constant a, b; Cast; Not
+  'Where', 'Cast', 'Not',
 ]);
-const BINARY_ELEMENTWISE = new Set(['Add', 'Mul', 'Sub', 'Div']);
+const BINARY_ELEMENTWISE = new Set(['Add', 'Mul', 'Sub', 'Div', 'Equal']);
 const POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool']);
 
 interface QT {
@@ -314,8 +316,10 @@ class Quantizer {
       const dyn = n.inputs.filter((i, k) => i && !this.isConst(i) && (n.op === 'Clip' || UNARY_OPS.has(n.op) ? k === 0 : true));
       const sources = new Set(dyn.map((i) => this.sourceOf(i)));
       const sameShape = dyn.every((i) => sameDims(this.shape(i), this.shape(name)));
-      const floatIn = dyn.every((i) => (this.g.shapes.has(i) || this.q.has(i)) && this.dtypeOf(i) === 'float32');
-      if (sources.size === 1 && sameShape && floatIn) src = [...sources][0];
+      // Bool steps (a mask's Equal → Where) may sit inside a chain; its source is a float tensor.
+      const floatIn = dyn.every((i) => (this.g.shapes.has(i) || this.q.has(i)) && (this.dtypeOf(i) === 'float32' || this.dtypeOf(i) === 'bool'));
+      const only = [...sources][0];
+      if (sources.size === 1 && sameShape && floatIn && this.dtypeOf(only) === 'float32') src = only;
     }
     this.srcMemo.set(name, src);
     return src;
@@ -451,6 +455,8 @@ class Quantizer {
         return this.emitMove(n);
       case 'Concat':
         return this.emitConcat(n);
+      case 'Expand':
+        return this.emitExpand(n);
       default:
         if (UNARY_OPS.has(n.op) || BINARY_ELEMENTWISE.has(n.op)) {
           throw new QuantizeError(`Cannot quantize ${n.op} here`, {
@@ -813,6 +819,41 @@ class Quantizer {
         steps: ints(n.attrs.steps, undefined, n),
       });
     }
+  }
+
+  /** Expand of an activation: a Reshape adding leading 1s, then one Gather (indices all 0) per
+   *  broadcast axis. */
+  private emitExpand(n: FNode): void {
+    const x = this.plain(this.get(n.inputs[0], n.name));
+    const target = this.shape(n.outputs[0]);
+    let cur = x;
+    let dims = [...x.logical];
+    const steps: { axis: number; len: number }[] = [];
+    const full = [...Array(Math.max(0, target.length - dims.length)).fill(1), ...dims];
+    full.forEach((d, a) => {
+      if (d === target[a]) return;
+      if (d !== 1) throw new QuantizeError('Expand to an incompatible shape', { details: `node "${n.name}": [${x.logical}] to [${target}]` });
+      steps.push({ axis: a, len: target[a] });
+    });
+    const last = (k: number) => k === steps.length - 1;
+    if (full.length !== dims.length) {
+      const name = steps.length === 0 ? n.outputs[0] : `${n.outputs[0]}::rank`;
+      const y = this.define(name, this.dtypeOfQ(cur), full, 'plain', cur.q, steps.length === 0 ? name : '');
+      this.add('Reshape', n.name, [cur.id], y.id, { shape: full });
+      cur = y;
+      dims = full;
+    } else if (steps.length === 0) {
+      const y = this.define(n.outputs[0], this.dtypeOfQ(cur), full, 'plain', cur.q);
+      this.add('Reshape', n.name, [cur.id], y.id, { shape: full });
+      return;
+    }
+    steps.forEach((st, k) => {
+      dims = dims.map((d, a) => (a === st.axis ? st.len : d));
+      const name = last(k) ? n.outputs[0] : `${n.outputs[0]}::axis${st.axis}`;
+      const y = this.define(name, this.dtypeOfQ(cur), dims, 'plain', cur.q, last(k) ? name : '');
+      this.add('Gather', n.name, [cur.id], y.id, { axis: st.axis }, { indices: { dtype: 'i32', shape: [st.len], data: new Int32Array(st.len) } });
+      cur = y;
+    });
   }
 
   private emitConcat(n: FNode): void {

@@ -103,9 +103,11 @@ describe('structural errors', () => {
         { op: 'Where', name: 'sel', inputs: ['m', 'zero', 'x'], outputs: ['y'] },
       ],
     });
+    // Equal(x, 0) is a mask test (canonical); Where choosing between a constant and x is not.
     const e = catchErr(() => foldGraph(loadOnnx(bytes), {}), OnnxUnsupportedOpError);
-    expect(e.opType).toBe('Equal');
-    expect(e.nodeName).toBe('eq');
+    expect(e.opType).toBe('Where');
+    expect(e.nodeName).toBe('sel');
+    expect(e.rewrite).toContain('Add');
   });
 
   it('a missing initializer names the tensor and the reading node', () => {

@@ -96,11 +96,11 @@ export function fuzzModel(
       const shapes = Object.fromEntries(m.graph.inputs.map((inp) => [inp.name, inp.shape.map((d, k) => (typeof d === 'number' ? d : (inputShape[k] ?? 1)))]));
       foldGraph(m, shapes, { limits: FUZZ_LIMITS });
       // A mutant that folds goes on through the whole pipeline: quantize, prepare, run.
-      const dims = inputShape.slice(1);
-      const size = dims.reduce((a, b) => a * b, 1);
-      const row = Array.from({ length: size }, () => rand() * 4 - 2);
-      const q = importLoaded(m, { name: `mutant ${i}`, inputShape: dims, calibration: [row] }, '0x');
-      runModel(prepareModel(q), [quantizeInput(q, row)]);
+      // Several inputs: one flat row of all inputs back to back (ids small integers, floats in [−2, 2)).
+      const sizes = m.graph.inputs.map((inp) => shapes[inp.name].reduce((a, b) => a * b, 1));
+      const parts = m.graph.inputs.map((inp, k) => Array.from({ length: sizes[k] }, () => (inp.dtype === 'float32' ? rand() * 4 - 2 : Math.floor(rand() * 4))));
+      const q = importLoaded(m, { name: `mutant ${i}`, inputShapes: m.graph.inputs.map((inp) => shapes[inp.name].slice(1)), calibration: [parts.flat()] }, '0x');
+      runModel(prepareModel(q), parts.map((part, k) => quantizeInput(q, part, k)));
       outcome = 'imported';
     } catch (e) {
       if (!(e instanceof BaseError)) {

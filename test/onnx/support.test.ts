@@ -63,6 +63,15 @@ const SMOKE: Record<string, Smoke> = {
   Range: { shape: [1, 4], nodes: [{ op: 'Range', inputs: ['a', 'b', 'd'], outputs: ['c'] }, { op: 'Add', inputs: ['x', 'c'], outputs: ['y'] }], inits: { a: f32([], [0]), b: f32([], [4]), d: f32([], [1]) } },
   Equal: { shape: [1, 4], nodes: [{ op: 'Equal', inputs: ['p', 'q'], outputs: ['m'] }, { op: 'Where', inputs: ['m', 'p', 'q'], outputs: ['c'] }, { op: 'Add', inputs: ['x', 'c'], outputs: ['y'] }], inits: { p: f32([4], [0, 1, 0, 1]), q: f32([4], [0, 0, 0, 0]) } },
   Where: { shape: [1, 4], nodes: [{ op: 'Equal', inputs: ['p', 'q'], outputs: ['m'] }, { op: 'Where', inputs: ['m', 'p', 'q'], outputs: ['c'] }, { op: 'Mul', inputs: ['x', 'c'], outputs: ['y'] }], inits: { p: f32([4], [2, 1, 2, 1]), q: f32([4], [2, 0, 0, 0]) } },
+  Not: {
+    shape: [1, 4],
+    inits: { z: f32([], [0]), big: f32([], [-10]), zero: f32([], [0]) },
+    nodes: [
+      { op: 'Equal', inputs: ['x', 'z'], outputs: ['m'] },
+      { op: 'Not', inputs: ['m'], outputs: ['k'] },
+      { op: 'Where', inputs: ['k', 'zero', 'big'], outputs: ['y'] },
+    ],
+  },
   Relu: unary('Relu'),
   Clip: { nodes: [{ op: 'Clip', inputs: ['x', 'lo', 'hi'], outputs: ['y'] }], inits: { lo: f32([], [0]), hi: f32([], [6]) } },
   Sigmoid: unary('Sigmoid'),

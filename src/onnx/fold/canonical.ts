@@ -30,6 +30,11 @@
  *              positive steps and [-1, dim-1] for negative ones (-1 = through index 0).
  *  Gather      [data, indices] each dyn or const; attrs axis (non-negative); constant indices
  *              are non-negative.
+ *  Equal       [x dyn, c const of one value]: a mask test (bool); Not, Cast [x dyn]: on masks.
+ *  Where       [cond dyn, a const of one value, b const of one value]: mask → two values.
+ *  Expand      [x dyn, shape const]: a broadcast copy (masks expanded over heads).
+ *              These become lookup tables (Equal/Not/Cast/Where, through fold/sink.ts, which moves
+ *              them ahead of the Reshape/Expand/Transpose between them) and Gathers (Expand).
  *  QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, QLinearMatMul, QLinearConv,
  *  MatMulInteger, ConvInteger: as in ONNX, passed through (when fed by constants only, they were
  *  constant-folded like any other op).
@@ -42,15 +47,20 @@ export const CANONICAL_OPS: readonly string[] = [
   'Linear', 'MatMul', 'Conv', 'Add', 'Mul', 'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Pow',
   'Abs', 'Reciprocal', 'Log', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
   'Div', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'LayerNormalization', 'Reshape', 'Transpose',
-  'Concat', 'Slice', 'Gather',
+  'Concat', 'Slice', 'Gather', 'Equal', 'Where', 'Cast', 'Expand', 'Not',
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger', 'ConvInteger',
 ];
 
 const CANON = new Set(CANONICAL_OPS);
 
 /** Why a node of a canonical op type is not in canonical form, or undefined when it is. */
-function formProblem(n: FNode, isConst: (t: string) => boolean): string | undefined {
+function formProblem(n: FNode, isConst: (t: string) => boolean, consts: FloatGraph['consts']): string | undefined {
   const [a, b, c] = n.inputs;
+  // A constant holding one value (a scalar, or a tensor of one repeated value such as ConstantOfShape's).
+  const isUniform = (t: string | undefined) => {
+    const v = t ? consts.get(t) : undefined;
+    return v !== undefined && v.data.length > 0 && v.data.every((x) => Object.is(x, v.data[0]) || x === v.data[0]);
+  };
   const dyn = (t: string | undefined) => t !== undefined && t !== '' && !isConst(t);
   switch (n.op) {
     case 'Linear':
@@ -74,6 +84,12 @@ function formProblem(n: FNode, isConst: (t: string) => boolean): string | undefi
       return n.inputs.length === 1 ? undefined : 'computed min/max';
     case 'LayerNormalization':
       return isConst(b) && isConst(c) ? undefined : 'a computed Scale or B';
+    case 'Equal':
+      return dyn(a) && isUniform(b) ? undefined : 'a comparison of two computed tensors (only a computed tensor against one constant value imports)';
+    case 'Where':
+      return dyn(a) && isUniform(b) && isUniform(c) ? undefined : 'a selection between computed tensors (only Where(mask, constant, constant) imports)';
+    case 'Expand':
+      return dyn(a) && isConst(b) ? undefined : 'a computed target shape';
     default:
       return undefined;
   }
@@ -89,7 +105,7 @@ export function checkCanonical(g: FloatGraph, collect?: (e: OnnxUnsupportedOpErr
   const isConst = (t: string) => t !== '' && g.consts.has(t);
   g.nodes.forEach((n, index) => {
     for (const t of n.inputs) if (t && !defined.has(t)) throw new OnnxMissingTensorError({ tensor: t, node: n.name });
-    const reason = CANON.has(n.op) ? formProblem(n, isConst) : undefined;
+    const reason = CANON.has(n.op) ? formProblem(n, isConst, g.consts) : undefined;
     if (!CANON.has(n.op) || reason) {
       const e = new OnnxUnsupportedOpError({
         opType: n.op,

@@ -61,6 +61,11 @@ const handlers: Record<string, Handler> = {
   },
 
   Add: (s, n) => emitCommutative(s, n, 'Add', n.inputs[0], n.inputs[1], n.outputs[0]),
+  // A mask test: the constant second (Equal is symmetric).
+  Equal: (s, n) => {
+    const [a, b] = n.inputs;
+    s.emit(s.isConst(a) && !s.isConst(b) ? node(n, 'Equal', [b, a], [n.outputs[0]]) : n);
+  },
   Mul: (s, n) => emitCommutative(s, n, 'Mul', n.inputs[0], n.inputs[1], n.outputs[0]),
 
   // a − c → a + (−c); c − b → (−b) + c; a − b → a + (−b).

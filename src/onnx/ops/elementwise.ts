@@ -65,6 +65,14 @@ export const Equal: OpImpl = (ctx, inputs) => {
   return [binary(ctx, a, b, 'bool', (x, y) => (x === y ? 1 : 0))];
 };
 
+export const Not: OpImpl = (ctx, inputs) => {
+  const x = ctx.in(inputs, 0);
+  if (x.dtype !== 'bool') ctx.fail(`input must be bool, got ${x.dtype}`);
+  const y = ctx.alloc('bool', x.shape);
+  for (let i = 0; i < x.data.length; i++) y.data[i] = x.data[i] ? 0 : 1;
+  return [y];
+};
+
 export const Where: OpImpl = (ctx, inputs) => {
   const c = ctx.in(inputs, 0);
   const x = ctx.in(inputs, 1);
