@@ -11,6 +11,8 @@
  */
 import { encodeFunctionData, getAddress, zeroAddress, zeroHash, type Abi, type Address, type ContractConstructorArgs, type Hex } from 'viem';
 import {
+  auditBookAbi,
+  auditBookBytecode,
   disputeGameAbi,
   disputeGameBytecode,
   identityRegistryAbi,
@@ -31,6 +33,8 @@ import {
   verityTimelockBytecode,
   verityTokenAbi,
   verityTokenBytecode,
+  verityVestingAbi,
+  verityVestingBytecode,
 } from './artifacts/index.js';
 import { TransactionError, type ChainActionErrorType } from './errors.js';
 import type { WriteArgs, WriteName } from './call.js';
@@ -73,10 +77,36 @@ export interface DeployProtocolOptions {
   };
   /** Use this IOneStepVerifier instead of deploying the real one (e.g. a test double). */
   verifier?: Address;
+  /**
+   * How the supply is split at deployment (docs/protocol.md §Governance on day one), in bps of tokenSupply; applied
+   * only when the deployer holds the supply. Default: 40% to the timelock (treasury), 15% to a 4-year linear
+   * VerityVesting wallet for contributors, the audit-pool seed (if audits are on) to the AuditBook, the rest stays
+   * with the deployer as the operator float that funds nodes and demos. Set treasuryBps and contributorsBps to 0 to
+   * keep the old behaviour (whole supply with the deployer).
+   */
+  distribution?: { treasuryBps?: number; contributorsBps?: number; contributors?: Address; vestingSeconds?: bigint };
+  /**
+   * Random audits (AuditBook, docs/protocol.md §Audits). Off unless given: deploys the book, sets it on the market
+   * through the timelock batch and seeds its reward pool with `poolSeed` VRT from the deployer.
+   */
+  audits?: {
+    rateBps?: number;
+    commitWindow?: bigint;
+    answerWindow?: bigint;
+    revealWindow?: bigint;
+    deposit?: bigint;
+    reward?: bigint;
+    minAuditorStake?: bigint;
+    poolSeed?: bigint;
+  };
 }
 
 export interface DeployProtocolReturnType {
   addresses: ProtocolAddresses;
+  /** The AuditBook, when `audits` was given. */
+  auditBook?: Address;
+  /** The contributors' VerityVesting wallet, when a contributors share was distributed. */
+  vesting?: Address;
   deployer: Address;
   /** Gas used per deployment / setup transaction, in order. */
   gas: { step: string; gasUsed: bigint }[];
@@ -165,15 +195,36 @@ export async function deployProtocol(
   await call('ReputationRegistry', reputationRegistry, reputationRegistryAbi, 'bindMarket', [taskMarket]);
   await call('ValidationRegistry', validationRegistry, validationRegistryAbi, 'bindMarket', [taskMarket]);
 
-  // Governance bootstrap through the timelock (delay 0 for now): allow the market on the game, then set the real
-  // delay. updateDelay is only callable by the timelock itself, so it runs inside the batch.
+  let auditBook: Address | undefined;
+  if (opts.audits) {
+    const au = opts.audits;
+    auditBook = await deploy('AuditBook', auditBookAbi, auditBookBytecode, [
+      timelock,
+      taskMarket,
+      {
+        rateBps: au.rateBps ?? 1_000,
+        commitWindow: au.commitWindow ?? 600n,
+        answerWindow: au.answerWindow ?? 600n,
+        revealWindow: au.revealWindow ?? 600n,
+        deposit: au.deposit ?? 5n * E18,
+        reward: au.reward ?? E18,
+        minAuditorStake: au.minAuditorStake ?? 100n * E18,
+      },
+    ]);
+  }
+
+  // Governance bootstrap through the timelock (delay 0 for now): allow the market on the game (and the audit book on
+  // the market), then set the real delay. updateDelay is only callable by the timelock itself, so it runs last.
   const delay = opts.timelockDelay ?? 2n * DAY;
-  const targets = [disputeGame, timelock];
-  const values = [0n, 0n];
-  const payloads = [
-    encodeFunctionData({ abi: disputeGameAbi, functionName: 'setMarket', args: [taskMarket, true] }),
-    encodeFunctionData({ abi: verityTimelockAbi, functionName: 'updateDelay', args: [delay] }),
-  ];
+  const targets: Address[] = [disputeGame];
+  const payloads: Hex[] = [encodeFunctionData({ abi: disputeGameAbi, functionName: 'setMarket', args: [taskMarket, true] })];
+  if (auditBook) {
+    targets.push(taskMarket);
+    payloads.push(encodeFunctionData({ abi: taskMarketAbi, functionName: 'setModules', args: [auditBook, zeroAddress] }));
+  }
+  targets.push(timelock);
+  payloads.push(encodeFunctionData({ abi: verityTimelockAbi, functionName: 'updateDelay', args: [delay] }));
+  const values = targets.map(() => 0n);
   const salt = zeroHash;
   await call('VerityTimelock', timelock, verityTimelockAbi, 'scheduleBatch', [targets, values, payloads, zeroHash, salt, 0n]);
   await call('VerityTimelock', timelock, verityTimelockAbi, 'executeBatch', [targets, values, payloads, zeroHash, salt]);
@@ -202,7 +253,29 @@ export async function deployProtocol(
     });
   }
 
+  // Supply distribution (docs/protocol.md §Governance on day one).
+  let vesting: Address | undefined;
+  if ((opts.tokenHolder ?? deployer) === deployer) {
+    const supply = opts.tokenSupply ?? 1_000_000_000n * E18;
+    const d = opts.distribution ?? {};
+    const treasuryShare = (supply * BigInt(d.treasuryBps ?? 4_000)) / 10_000n;
+    const contributorsShare = (supply * BigInt(d.contributorsBps ?? 1_500)) / 10_000n;
+    if (treasuryShare > 0n) await call('VerityToken', token, verityTokenAbi, 'transfer', [timelock, treasuryShare]);
+    if (contributorsShare > 0n) {
+      const now = (await publicClient.getBlock()).timestamp;
+      vesting = await deploy('VerityVesting', verityVestingAbi, verityVestingBytecode, [d.contributors ?? deployer, now, d.vestingSeconds ?? 4n * 365n * DAY]);
+      await call('VerityToken', token, verityTokenAbi, 'transfer', [vesting, contributorsShare]);
+    }
+    const seed = opts.audits?.poolSeed ?? 0n;
+    if (auditBook && seed > 0n) {
+      await call('VerityToken', token, verityTokenAbi, 'approve', [auditBook, seed]);
+      await call('AuditBook', auditBook, auditBookAbi, 'fundPool', [seed]);
+    }
+  }
+
   return {
+    auditBook,
+    vesting,
     addresses: {
       token,
       timelock,

@@ -17,3 +17,4 @@ export * from './ValidationRegistry.js';
 export * from './VerityGovernor.js';
 export * from './VerityTimelock.js';
 export * from './VerityToken.js';
+export * from './VerityVesting.js';
