@@ -4,7 +4,7 @@
  * DisputeClient) and asserts that every party's token delta (wallet + market credit + game credit + stake) equals the
  * model's, to the wei. Also measures the gas of every call, which the simulation then uses.
  */
-import { erc20Abi, zeroAddress, type Address, type Hex } from 'viem';
+import { bytesToHex, encodeAbiParameters, erc20Abi, keccak256, parseEventLogs, toHex, zeroAddress, type Address, type Hex } from 'viem';
 import {
   challengeResult,
   claimTask,
@@ -18,9 +18,9 @@ import {
   stake,
 } from '../src/chain/actions/index.js';
 import { sendContractTransaction } from '../src/chain/send.js';
-import { disputeGameAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
+import { auditBookAbi, disputeGameAbi, modelRegistryAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
 import { inputHashOf } from '../src/chain/io.js';
-import { traceRootHex } from '../src/commit/index.js';
+import { TraceCommitment, tensorRoot, traceRootHex } from '../src/commit/index.js';
 import { DisputeClient, Phase, traceStateProvider } from '../src/dispute/index.js';
 import { buildOneStep } from '../src/verifier/index.js';
 import { localProtocol, opsBitmap, realRun, type LocalProtocol, type RealRun, type Role } from '../test/chain/helpers.js';
@@ -83,6 +83,15 @@ export async function readEconParams(p: LocalProtocol): Promise<EconParams> {
   values.bond = await read(game, disputeGameAbi, 'bond');
   values.clock = await read(game, disputeGameAbi, 'clock');
   if (rules.bondSplit) values.loserCutBps = await read(game, disputeGameAbi, 'loserCutBps');
+  if (rules.audit) {
+    const book = (await read(market, taskMarketAbi, 'auditBook')) as Address;
+    const c = (await read(book, auditBookAbi, 'getConfig')) as Record<string, unknown>;
+    values.auditRateBps = c.rateBps;
+    values.auditDeposit = c.deposit;
+    values.auditReward = c.reward;
+    values.maxAuditors = await read(book, auditBookAbi, 'MAX_AUDITORS');
+    values.auditPoolSeed = await read(book, auditBookAbi, 'pool');
+  }
   const sources: Record<string, Source> = {};
   const big = (k: string, names: string[], fallback: bigint): bigint => {
     for (const n of names) {
@@ -105,6 +114,7 @@ export async function readEconParams(p: LocalProtocol): Promise<EconParams> {
     auditDeposit: big('auditDeposit', ['auditDeposit'], DESIGN_DEFAULTS.auditDeposit),
     maxAuditors: Number(big('maxAuditors', ['maxAuditors'], BigInt(DESIGN_DEFAULTS.maxAuditors))),
     bondTreasuryBps: big('bondTreasuryBps', ['loserCutBps'], DESIGN_DEFAULTS.bondTreasuryBps),
+    auditPoolSeed: big('auditPoolSeed', ['auditPoolSeed'], 0n),
     daBond: big('daBond', ['daBond'], DESIGN_DEFAULTS.daBond),
     daShareBps: big('daShareBps', ['daShareBps'], DESIGN_DEFAULTS.daShareBps),
     joinBond: big('joinBond', ['joinBond'], DESIGN_DEFAULTS.joinBond),
@@ -125,6 +135,8 @@ interface World {
   modelId: bigint;
   honest: RealRun;
   gas: GasTable;
+  /** The AuditBook, when audits are on. */
+  book?: Address;
 }
 
 function measure(w: World, action: string, gasUsed: bigint): void {
@@ -148,7 +160,7 @@ async function holdings(w: World): Promise<Record<Party, bigint>> {
   const out = {} as Record<Party, bigint>;
   for (const r of PARTIES) out[r] = await of(p.as(r).walletClient.account.address, true);
   out.treasury = await of(a.timelock, false);
-  out.pool = 0n; // the audit pool: read once the audit ABI exists
+  out.pool = w.book ? await pc.readContract({ address: w.book, abi: auditBookAbi, functionName: 'pool' }) : 0n;
   return out;
 }
 
@@ -171,6 +183,49 @@ async function scenario(w: World, name: string, run: () => Promise<Deltas>, note
 }
 
 const FEE = 2n * E18;
+/** Audit-pool seed of the checked deployment (deployProtocol audits.poolSeed). */
+export const AUDIT_POOL_SEED = 100n * E18;
+
+async function bookTx(w: World, role: Role, functionName: string, args: readonly unknown[]) {
+  const r = await sendContractTransaction(w.p.as(role), { contract: 'AuditBook', address: w.book!, abi: auditBookAbi, functionName: functionName as never, args: args as never });
+  measure(w, functionName, r.receipt.gasUsed);
+  return r;
+}
+
+/** Draws the task's audit (the worker does: finalize waits for it); forces selection by drawing > 256 blocks late. */
+async function draw(w: World, taskId: bigint, force: boolean): Promise<boolean> {
+  await w.p.testClient.mine({ blocks: force ? 260 : 2 });
+  const r = await bookTx(w, 'worker', 'drawAudit', [taskId]);
+  return parseEventLogs({ abi: auditBookAbi, logs: r.receipt.logs, eventName: 'AuditDrawn' })[0]!.args.selected;
+}
+
+/** Draws and, if selected with nobody auditing, settles the audit so the task can finalize. */
+async function clearAudit(w: World, taskId: bigint): Promise<void> {
+  if (!w.book) return;
+  if (!(await draw(w, taskId, false))) return;
+  const a = await w.p.publicClient.readContract({ address: w.book, abi: auditBookAbi, functionName: 'getAudit', args: [taskId] });
+  await w.p.warp(a.commitEnd - (await w.p.now()) + 1n);
+  await bookTx(w, 'worker', 'settleAudit', [taskId]);
+}
+
+const salt = (who: string) => keccak256(toHex(`salt:${who}`));
+function sealOf(taskId: bigint, root: Hex, auditor: Address, s: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }].map((x, i) => (i === 2 ? { type: 'address' } : x)) as never, [taskId, root, auditor, s] as never));
+}
+
+/** The auditor's tensor j of the task, by re-executing (here: the honest trace) and reading targetTensor. */
+async function tensorJ(w: World, taskId: bigint, trace: RealRun['honest']): Promise<{ j: number; root: Hex }> {
+  const [, j] = await w.p.publicClient.readContract({ address: w.book!, abi: auditBookAbi, functionName: 'targetTensor', args: [taskId] });
+  return { j: Number(j), root: bytesToHex(tensorRoot(trace[Number(j)]!)) as Hex };
+}
+
+/** The worker's answer: tensor j of its committed trace, with its proof. */
+async function answer(w: World, taskId: bigint, trace: RealRun['honest'], outputHash: Hex): Promise<void> {
+  const { j } = await tensorJ(w, taskId, trace);
+  const tc = new TraceCommitment(trace);
+  const pr = tc.proveTensor(j);
+  await bookTx(w, 'worker', 'answerAudit', [taskId, outputHash, traceRootHex(trace), [], BigInt(trace.length), bytesToHex(pr.leaf), pr.siblings.map((x) => bytesToHex(x))]);
+}
 
 async function postAndCommit(w: World, trace: RealRun['honest'], requester: Role = 'requester', fee = FEE) {
   const { p, honest } = w;
@@ -194,21 +249,40 @@ function sumMoves(c: DisputeClient): bigint {
 }
 
 /** Plays the sample scenarios on a fresh anvil; returns the checks, the deployed parameters and the measured gas. */
-export async function checkAgainstContracts(): Promise<{ params: EconParams; checks: ScenarioCheck[]; gas: GasTable }> {
-  const p = await localProtocol();
+export async function checkAgainstContracts(withAudits = true): Promise<{ params: EconParams; checks: ScenarioCheck[]; gas: GasTable }> {
+  // deployProtocol's defaults, with audits switched on (AuditBook defaults) and the pool seeded
+  const p = await localProtocol(withAudits ? { audits: { poolSeed: AUDIT_POOL_SEED } } : {});
   try {
     const params = await readEconParams(p);
     const honest = realRun('wine-mlp');
-    const { modelId } = await registerModel(p.as('requester'), { modelRoot: honest.modelRoot, metadataURI: 'ipfs://wine-mlp', opsBitmap: opsBitmap(honest.model) });
+    const m = honest.model;
+    const shape = { numInputs: m.inputs.length, nodeCount: m.nodes.length, numOutputs: m.outputs.length, maxStepGas: 5_000_000n };
+    const reg = await sendContractTransaction(p.as('requester'), {
+      contract: 'ModelRegistry',
+      address: p.addresses.modelRegistry,
+      abi: modelRegistryAbi,
+      functionName: 'registerModelWithShape',
+      args: [honest.modelRoot, 'ipfs://wine-mlp', opsBitmap(m), shape],
+    });
+    const modelId = parseEventLogs({ abi: modelRegistryAbi, logs: reg.receipt.logs, eventName: 'ModelRegistered' })[0]!.args.modelId;
     const { agentId } = await registerAgent(p.as('worker'), { agentURI: 'ipfs://worker' });
     await stake(p.as('worker'), { amount: 1_000n * E18 });
-    const w: World = { p, params, agentId, modelId, honest, gas: {} };
+    const book = params.rules.audit ? ((await p.publicClient.readContract({ address: p.addresses.taskMarket, abi: taskMarketAbi, functionName: 'auditBook' })) as Address) : undefined;
+    const w: World = { p, params, agentId, modelId, honest, gas: {}, ...(book ? { book } : {}) };
+    if (book) {
+      // auditors: staked, book approved for deposits
+      for (const r of ['challenger', 'stranger'] as const) {
+        await stake(p.as(r), { amount: 100n * E18 });
+        await ensureAllowance(p.as(r), { spender: book, amount: 1_000n * E18 });
+      }
+    }
     const checks: ScenarioCheck[] = [];
 
     // 1. honest task finalized
     checks.push(
       await scenario(w, 'honest task finalized', async () => {
         const t = await postAndCommit(w, honest.honest);
+        await clearAudit(w, t.taskId);
         await p.warp(params.challengeWindow);
         const fz = await finalizeTask(p.as('stranger'), { taskId: t.taskId });
         measure(w, 'finalize', fz.receipt.gasUsed);
@@ -255,6 +329,7 @@ export async function checkAgainstContracts(): Promise<{ params: EconParams; che
         if (to) measure(w, 'timeout', to.gasUsed);
         const rs = await resolveDispute(p.as('stranger'), { disputeId: ch.disputeId });
         measure(w, 'resolveWon', rs.receipt.gasUsed);
+        await clearAudit(w, t.taskId);
         await p.warp(params.challengeWindow);
         await finalizeTask(p.as('stranger'), { taskId: t.taskId });
         return add(add(post(FEE), finalize(params, FEE)), gameBonds(params, 'claimant', 'stranger'));
@@ -283,6 +358,54 @@ export async function checkAgainstContracts(): Promise<{ params: EconParams; che
       );
     }
 
+    if (w.book) {
+      const pool = () => p.publicClient.readContract({ address: w.book!, abi: auditBookAbi, functionName: 'pool' });
+      const cfg = await p.publicClient.readContract({ address: w.book, abi: auditBookAbi, functionName: 'getConfig' });
+      const addr = (r: Role) => p.as(r).walletClient.account.address;
+      // 5. audited honest task, honest auditor (challenger) re-executes, seals tensor j, reveals after the answer: paid
+      // 6. the same with a lazy auditor (stranger) beside it: a random seal, forfeited to the pool
+      for (const lazy of [false, true]) {
+        checks.push(
+          await scenario(w, lazy ? 'lazy auditor beside an honest one (audited honest task)' : 'audited honest task, honest auditor paid', async () => {
+            const t = await postAndCommit(w, honest.honest);
+            if (!(await draw(w, t.taskId, true))) throw new Error('a draw more than 256 blocks late must select the task');
+            const { root } = await tensorJ(w, t.taskId, honest.honest);
+            await bookTx(w, 'challenger', 'commitAudit', [t.taskId, sealOf(t.taskId, root, addr('challenger'), salt('challenger'))]);
+            const junk = keccak256(toHex('a guess'));
+            if (lazy) await bookTx(w, 'stranger', 'commitAudit', [t.taskId, sealOf(t.taskId, junk, addr('stranger'), salt('stranger'))]);
+            await p.warp(cfg.commitWindow + 1n);
+            await answer(w, t.taskId, honest.honest, t.outputHash);
+            const before = await pool();
+            await bookTx(w, 'challenger', 'revealAudit', [t.taskId, root, salt('challenger')]);
+            if (lazy) {
+              await bookTx(w, 'stranger', 'revealAudit', [t.taskId, junk, salt('stranger')]);
+              await p.warp(cfg.answerWindow + cfg.revealWindow + 1n);
+            }
+            await bookTx(w, 'worker', 'settleAudit', [t.taskId]);
+            await p.warp(params.challengeWindow);
+            await finalizeTask(p.as('stranger'), { taskId: t.taskId });
+            const reward = before < params.auditReward ? before : params.auditReward;
+            const d = add(add(post(FEE), finalize(params, FEE)), { challenger: reward, pool: -reward });
+            return lazy ? add(d, { stranger: -params.auditDeposit, pool: params.auditDeposit }) : d;
+          }),
+        );
+      }
+      // 7. liar caught by the audit: it cannot answer tensor j of a trace it did not compute honestly (here: it stays
+      // silent, its rational move); settleAudit invalidates the task, the auditor takes the challenger share
+      checks.push(
+        await scenario(w, 'liar caught by the audit (no answer)', async () => {
+          const t = await postAndCommit(w, honest.corrupted);
+          if (!(await draw(w, t.taskId, true))) throw new Error('a draw more than 256 blocks late must select the task');
+          const { root } = await tensorJ(w, t.taskId, honest.honest);
+          await bookTx(w, 'challenger', 'commitAudit', [t.taskId, sealOf(t.taskId, root, addr('challenger'), salt('challenger'))]);
+          await p.warp(cfg.commitWindow + cfg.answerWindow + 1n);
+          const r = await bookTx(w, 'challenger', 'settleAudit', [t.taskId]);
+          measure(w, 'settleAuditInvalidate', r.receipt.gasUsed);
+          return add(post(FEE), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, FEE, ['challenger']));
+        }),
+      );
+    }
+
     // 4. reputation farmer: the worker posts a task to itself at the smallest fee the market accepts
     const farmFee = params.rules.minFee ? params.minFee : 1n;
     checks.push(
@@ -291,6 +414,7 @@ export async function checkAgainstContracts(): Promise<{ params: EconParams; che
         `reputation farmer (self-task, fee ${farmFee} wei)`,
         async () => {
           const t = await postAndCommit(w, honest.honest, 'worker', farmFee);
+          await clearAudit(w, t.taskId);
           await p.warp(params.challengeWindow);
           await finalizeTask(p.as('worker'), { taskId: t.taskId });
           return add(post(farmFee, 'worker'), finalize(params, farmFee));

@@ -45,6 +45,8 @@ export interface EconParams {
   auditReward: bigint;
   auditDeposit: bigint;
   maxAuditors: number;
+  /** Audit pool at deployment (AuditBook.fundPool seed). */
+  auditPoolSeed: bigint;
   /** Losing challenger's bond share to the treasury, bps. */
   bondTreasuryBps: bigint;
   daBond: bigint;
@@ -71,6 +73,7 @@ export const DESIGN_DEFAULTS = {
   auditReward: 2n * E18, // ≈ premium / rate at the demo fee of 2 VRT
   auditDeposit: 5n * E18,
   maxAuditors: 2,
+  auditPoolSeed: 0n,
   bondTreasuryBps: 2_000n,
   daBond: 1n * E18,
   daShareBps: 5_000n,
@@ -208,10 +211,12 @@ export const GAS_ESTIMATES: Record<string, number> = {
   resolveSlash: 495_000,
   resolveWon: 300_000,
   withdraw: 40_000,
-  drawAudit: 60_000,
-  commitAudit: 90_000,
-  answerAudit: 70_000,
-  revealAudit: 80_000,
+  drawAudit: 80_000,
+  commitAudit: 110_000,
+  answerAudit: 90_000,
+  revealAudit: 70_000,
+  settleAudit: 50_000,
+  settleAuditInvalidate: 450_000,
   requestElement: 90_000,
   openElement: 90_000,
   settleUnopened: 300_000,

@@ -50,6 +50,8 @@ interface TaskSpec {
   puppet?: boolean;
   /** Who posts the task ('worker' for a self-dealing farmer). */
   requester?: string;
+  /** The liar's own staked puppet auditors, committing first (the worker can draw and commit in one block). */
+  puppetAuditors?: number;
   /** Games the griefer opens (default env.griefGames). */
   griefGames?: number;
 }
@@ -70,7 +72,7 @@ interface Ctx {
   reputation: Record<string, number>;
 }
 
-function newCtx(p: EconParams, env: Env, gas: GasTable, seed: number, poolSeed = 0n): Ctx {
+function newCtx(p: EconParams, env: Env, gas: GasTable, seed: number, poolSeed = p.auditPoolSeed): Ctx {
   return { p, env, gas, rand: rng(seed), pool: poolSeed, ledger: {}, honestSlashed: 0, honestTasks: 0, lies: 0, liesCaught: 0, audits: 0, reputation: {} };
 }
 
@@ -110,51 +112,50 @@ function runTask(c: Ctx, s: TaskSpec): void {
     compute(c, 'worker', elements);
   }
 
-  // ---- audit
-  const caught: string[] = [];
-  let daCaught: string | undefined;
-  const audited = p.rules.audit ? c.rand() < Number(p.auditRateBps) / Number(BPS) : false;
-  if (audited) {
-    c.audits++;
-    const slots = s.auditors.slice(0, p.maxAuditors).map((k, i) => ({ k, name: `auditor${i}:${k}` }));
-    if (slots.length > 0) cost(c, slots[0]!.name, 'drawAudit');
-    if (s.batch && s.withholds && slots.some((a) => a.k === 'honest')) {
-      // the auditor cannot get the drawn element's outputs: it asks for them on-chain; nobody can open them
-      const a = slots.find((x) => x.k === 'honest')!;
-      cost(c, a.name, 'requestElement', 'settleUnopened');
-      daCaught = a.name;
-    } else {
+  // ---- audit (AuditBook): every committed task is drawn (finalize waits for it; the worker draws to get paid)
+  let caught: string[] = [];
+  if (p.rules.audit) {
+    cost(c, 'worker', 'drawAudit');
+    const selected = c.rand() < Number(p.auditRateBps) / Number(BPS);
+    if (selected) {
+      c.audits++;
+      type Slot = { k: AuditorKind | 'puppet'; name: string };
+      const puppets: Slot[] = Array.from({ length: s.puppetAuditors ?? 0 }, (_, i) => ({ k: 'puppet' as const, name: `puppetAuditor${i}` }));
+      const slots: Slot[] = [...puppets, ...s.auditors.map((k, i) => ({ k, name: `auditor${i}:${k}` }))].slice(0, p.maxAuditors);
+      const honestSlot = slots.some((a) => a.k !== 'puppet');
       for (const a of slots) {
         cost(c, a.name, 'commitAudit');
+        tokens(c, { [a.name]: -p.auditDeposit }); // held by the book
         if (a.k === 'honest') compute(c, a.name, 1);
       }
-      if (slots.length > 0) cost(c, 'worker', 'answerAudit');
-      for (const a of slots) {
-        cost(c, a.name, 'revealAudit');
-        if (a.k === 'lazy') {
-          // a random seal never matches the worker's proven tensor root, and the lazy auditor cannot win a game: forfeit
-          tokens(c, { [a.name]: -p.auditDeposit, pool: p.auditDeposit });
-        } else {
-          // re-execution gives the true tensor j; it matches an honest worker's answer (paid) — for a liar the
-          // re-executed trace root differs from the committed one, so the auditor challenges (below)
-          if (!s.lies) {
+      if (s.lies && honestSlot) {
+        // The rational liar / withholder cannot prove a tensor j its auditors would match (it never ran the model):
+        // it does not answer. settleAudit after the answer window invalidates the task through the market; the
+        // auditors share the challenger share (market.moduleInvalidate) and get their deposits back.
+        c.liesCaught++;
+        cost(c, slots[0]!.name, 'settleAuditInvalidate');
+        tokens(c, invalidate({ ...p, rules: { ...p.rules, teamSplit: true } }, fee, slots.map((a) => a.name), 'worker', req));
+        for (const a of slots) tokens(c, { [a.name]: p.auditDeposit });
+        return;
+      }
+      if (slots.length > 0) {
+        cost(c, 'worker', 'answerAudit');
+        for (const a of slots) {
+          cost(c, a.name, 'revealAudit');
+          if (a.k === 'honest' || a.k === 'puppet') {
+            // (a puppet seals the liar's own tensor j) re-execution gives the worker's tensor j: match -> deposit back + min(pool, reward)
             const r = c.pool < p.auditReward ? c.pool : p.auditReward;
-            tokens(c, { [a.name]: r, pool: -r });
-          } else caught.push(a.name);
+            tokens(c, { [a.name]: p.auditDeposit + r, pool: -r });
+          } else {
+            // a random seal never opens to the worker's tensor root: deposit held, forfeited to the pool at settlement
+            tokens(c, { pool: p.auditDeposit });
+          }
         }
       }
+      cost(c, 'worker', 'settleAudit');
     }
   }
-  if (s.lies && caught.length === 0 && !daCaught && c.rand() < env.watchProb) caught.push('watcher');
-
-  // ---- data availability (withheld batch element never opened)
-  if (daCaught) {
-    c.liesCaught++;
-    const slash = p.minStake;
-    const share = (slash * p.daShareBps) / BPS;
-    tokens(c, { worker: -slash, [req]: fee, [daCaught]: share, treasury: slash - share });
-    return;
-  }
+  if (s.lies && c.rand() < env.watchProb) caught = ['watcher'];
 
   // ---- challenge of a lie: the rational liar concedes (never reveals), the challenger wins on time
   if (caught.length > 0) {
@@ -370,6 +371,27 @@ export function simulate(p: EconParams, env: Env, gas: GasTable) {
     met: hcProfit > 0,
     ...(hcProfit <= 0 ? { fix: 'the puppet takes the challenger share: split the share among all challenger-side winners (team)' } : {}),
   });
+
+  // liar whose own staked puppets take every audit slot (first come: the worker knows the draw first, it can draw
+  // and commit in one block), on every task
+  if (p.rules.audit) {
+    const pa = newCtx(p, env, gas, env.seed + 8);
+    for (let i = 0; i < R; i++) runTask(pa, { lies: true, batch: false, auditors: ['honest', 'honest'], puppetAuditors: p.maxAuditors });
+    const combined = Object.entries(pa.ledger).filter(([k]) => k === 'worker' || k.startsWith('puppetAuditor')).reduce((x, [, v]) => x + v, 0) / R;
+    rows.push({
+      strategy: `liar + ${p.maxAuditors} puppet auditors taking every slot`,
+      party: 'worker+puppets',
+      profitPerTask: combined,
+      vsHonest: combined - honestWorker,
+      unit: `lie (${pa.liesCaught}/${pa.lies} caught)`,
+      tasks: R,
+      target: 'profit below the honest worker’s',
+      met: combined < honestWorker,
+      ...(combined >= honestWorker
+        ? { fix: 'first-come audit slots can all be taken by the worker’s puppets (it can draw and commit in one block): accept every seal during the commit window and pay the reward to up to MAX_AUDITORS matching reveals picked by a later blockhash, or let any staked party that proves a mismatch of an audited task take the share (watchers)' }
+        : {}),
+    });
+  }
 
   // reputation farmer: self-tasks at the smallest accepted fee; and the idle-puppet self-challenge
   const farmEnv: Env = { ...env, feeVrt: vrt(p.rules.minFee ? p.minFee : 1n) };
