@@ -641,31 +641,38 @@ __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
 static void layernorm_rows(const uint8_t *x, int sgn, int rows, int N, int32_t xZero, const int32_t *gamma, const int32_t *beta,
                            int64_t eps, int shift, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, double *c) {
   const double half = (double)((int64_t)1 << (shift - 1)), inv = 1.0 / (double)((int64_t)1 << shift);
+  int32_t *ci = (int32_t *)(c + N); /* caller allocates 2N doubles */
   for (int r = 0; r < rows; r++) {
     const uint8_t *xr = x + (size_t)r * N;
-    int64_t T = 0;
-    for (int i = 0; i < N; i++) T += sgn ? (int32_t)(int8_t)xr[i] : (int32_t)xr[i];
-    T -= (int64_t)N * xZero;
+    /* |d| ≤ 255, |T| ≤ 1024·255, |c| = |N·d − T| < 2^20: all in int32 */
+    int32_t T = 0;
+    if (sgn)
+      for (int i = 0; i < N; i++) ci[i] = (int32_t)(int8_t)xr[i] - xZero;
+    else
+      for (int i = 0; i < N; i++) ci[i] = (int32_t)xr[i] - xZero;
+    for (int i = 0; i < N; i++) T += ci[i];
     int64_t Q = 0;
     for (int i = 0; i < N; i++) {
-      const int64_t ci = (int64_t)N * ((sgn ? (int32_t)(int8_t)xr[i] : (int32_t)xr[i]) - xZero) - T;
-      c[i] = (double)ci;
-      Q += ci * ci;
+      ci[i] = N * ci[i] - T;
+      Q += (int64_t)ci[i] * ci[i];
     }
     int64_t R = isqrt64(Q / N + eps); /* Q ≥ 0: integer division is floor */
     if (R < 1) R = 1;
     const double d = 2.0 * (double)R, rd = 1.0 / d;
+    uint8_t *yr = y + (size_t)r * N;
     for (int i = 0; i < N; i++) {
       /* t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R); |numerator| < 2^36, exact in double;
        * the reciprocal quotient is within 2^−16 of the true one, one remainder test makes it exact. */
-      const double num = 2.0 * (double)gamma[i] * c[i] + (double)R;
+      const double num = 2.0 * (double)gamma[i] * (double)ci[i] + (double)R;
       double t = __builtin_floor(num * rd);
       const double rem = num - t * d;
-      t = rem < 0 ? t - 1 : rem >= d ? t + 1 : t;
+      t = rem < 0 ? t - 1 : t;
+      t = rem >= d ? t + 1 : t;
       /* rshr(t + beta, shift): |t + beta| < 2^37, (v + 2^(s−1))·2^−s exact in double, floor exact */
       double v = (double)yZero + __builtin_floor((t + (double)beta[i] + half) * inv);
-      v = v < lo ? lo : v > hi ? hi : v;
-      y[(size_t)r * N + i] = (uint8_t)(int8_t)(int32_t)v;
+      v = v < lo ? lo : v;
+      v = v > hi ? hi : v;
+      yr[i] = (uint8_t)(int32_t)v;
     }
   }
 }
@@ -718,7 +725,7 @@ static napi_value js_layernorm(napi_env env, napi_callback_info info) {
   if (!x || !gamma || !beta || !y || rows < 0 || N < 1 || N > 1 << 20 || xb < (size_t)rows * N || yb < (size_t)rows * N ||
       gb < (size_t)N * 4 || bb < (size_t)N * 4 || shift < 1 || shift > 52 || !(epsd >= 0 && epsd < 9007199254740992.0))
     return fail(env, "layerNorm: bad arguments");
-  double *c = malloc((size_t)N * sizeof(double));
+  double *c = malloc((size_t)N * 2 * sizeof(double));
   if (!c) return fail(env, "layerNorm: out of memory");
   layernorm_rows(x, sgn, rows, N, xZero, gamma, beta, (int64_t)epsd, shift, yZero, lo, hi, y, c);
   free(c);
