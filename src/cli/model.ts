@@ -134,14 +134,24 @@ export function registerModelCommands(program: Command): void {
       const raw = o.input.trim().startsWith('[') || o.input.trim().startsWith('{') ? safeParse(o.input) : readJson(o.input, 'input file');
       const rows = rowsFrom(raw, o.input);
       const results = rows.map((row, r) => {
-        let input;
+        let inputs;
         try {
-          input = quantizeInput(q, row);
+          // Several inputs: the row holds their values back to back, in graph-input order.
+          const sizes = q.inputs.map((id) => q.tensors[id].shape.reduce((a, b) => a * b, 1));
+          const total = sizes.reduce((a, b) => a + b, 0);
+          if (q.inputs.length > 1 && row.length !== total) {
+            throw new CliInputError(`Row ${r} has ${row.length} values; the inputs need ${total}`, {
+              details: q.inputs.map((id, k) => `${q.tensors[id].name} [${q.tensors[id].shape.join(', ')}]: ${sizes[k]}`).join(', '),
+            });
+          }
+          let at = 0;
+          inputs = sizes.map((n, k) => quantizeInput(q, q.inputs.length > 1 ? row.slice(at, (at += n)) : row, k));
         } catch (e) {
+          if (e instanceof CliInputError) throw e;
           if (e instanceof BaseError) throw new CliInputError(`Row ${r}: ${e.shortMessage}`, { details: e.details, hint: e.hint });
           throw e;
         }
-        const trace = runModel(p, [input]);
+        const trace = runModel(p, inputs);
         const out = trace[q.outputs[0]];
         const values = Array.from(dequantizeOutput(q, out));
         return { output: Array.from(out.data), values, argmax: argmax(out.data), traceRoot: traceRootHex(trace) };

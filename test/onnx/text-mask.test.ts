@@ -6,7 +6,8 @@
  * 800 held-out rows, agreement with onnxruntime, identical traces across runs, and that the mask
  * really masks (padded ids do not change a single output integer).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importOnnx, resolveInputs, quantizeInput, argmax } from '../../src/onnx/import.js';
@@ -73,5 +74,21 @@ describe.skipIf(!have)('text-mask: two inputs, run-time key padding mask, masked
       checked++;
     }
     expect(checked).toBeGreaterThan(5);
+  });
+
+  it('verity model import / run take both inputs from the CLI (rows of ids then mask)', () => {
+    const out = `/tmp/verity-text-mask-${process.pid}.vqm`;
+    const input = `/tmp/verity-text-mask-${process.pid}.json`;
+    writeFileSync(input, JSON.stringify({ x: d.x.slice(0, 3) }));
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'model', ...args], { cwd: ROOT, encoding: 'utf8' });
+    const imp = cli('import', join(DIR, 'text-mask.onnx'), '--calibration', join(DIR, 'text-mask.data.json'), '--out', out, '--no-report', '--json');
+    expect(imp.status, imp.stderr).toBe(0);
+    const run1 = cli('run', out, '--input', input, '--json');
+    expect(run1.status, run1.stderr).toBe(0);
+    const res = JSON.parse(run1.stdout.trim().split('\n').at(-1)!);
+    d.x.slice(0, 3).forEach((row, i) => {
+      expect(res.results[i].output).toEqual(Array.from(run(row)[q.outputs[0]].data));
+      expect(res.results[i].traceRoot).toBe(traceRootHex(run(row)));
+    });
   });
 });
