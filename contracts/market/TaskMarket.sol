@@ -409,7 +409,8 @@ contract TaskMarket is Governed, ReentrancyGuard {
         if (status == TaskStatus.Open) {
             if (!expired && msg.sender != t.requester) revert MarketCannotCancel(taskId, msg.sender);
         } else if (status == TaskStatus.Claimed) {
-            if (!expired) revert MarketCannotCancel(taskId, msg.sender);
+            // INVARIANT: a task whose worker is waiting for a withheld input (a module hold) does not expire on it.
+            if (!expired || t.holds != 0) revert MarketCannotCancel(taskId, msg.sender);
         } else {
             revert MarketUnexpectedStatus(taskId, status);
         }
