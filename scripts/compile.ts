@@ -3,6 +3,7 @@
  * src/chain/artifacts/ so viem infers argument/return types from `as const` ABIs.
  *
  *   npx tsx scripts/compile.ts            write the artifacts
+ *   npx tsx scripts/compile.ts --out DIR  write them to DIR instead
  *   npx tsx scripts/compile.ts --check    write nothing; exit 1 naming every artifact that differs from a fresh
  *                                         compile of contracts/ (npm test runs this, so artifacts cannot go stale)
  *
@@ -16,7 +17,9 @@ import solc from 'solc';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const contractsDir = join(root, 'contracts');
-const outDir = join(root, 'src', 'chain', 'artifacts');
+const outArg = process.argv.indexOf('--out');
+/** Where the artifacts go (`--out <dir>` to write elsewhere, e.g. to compare). */
+const outDir = outArg > 0 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1]!) : join(root, 'src', 'chain', 'artifacts');
 
 interface SolcError {
   severity: 'error' | 'warning' | 'info';
@@ -27,9 +30,29 @@ interface SolcContract {
   abi: unknown[];
   evm: { bytecode: { object: string } };
 }
+interface AstNode {
+  nodeType?: string;
+  name?: string;
+  canonicalName?: string;
+  members?: { name: string }[];
+  nodes?: AstNode[];
+}
 interface SolcOutput {
   errors?: SolcError[];
   contracts?: Record<string, Record<string, SolcContract>>;
+  sources?: Record<string, { ast?: AstNode }>;
+}
+
+/** Every enum declared in contracts/ (canonical name → member names in declaration order), from the solc AST. */
+function enumsOf(output: SolcOutput): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const walk = (n: AstNode | undefined): void => {
+    if (!n) return;
+    if (n.nodeType === 'EnumDefinition' && n.members) out[n.canonicalName ?? n.name ?? '?'] = n.members.map((m) => m.name);
+    for (const c of n.nodes ?? []) walk(c);
+  };
+  for (const src of Object.keys(output.sources ?? {}).sort()) if (src.startsWith('contracts/')) walk(output.sources![src]!.ast);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function listSol(dir: string): string[] {
@@ -66,7 +89,7 @@ function main(): void {
       viaIR: false,
       metadata: { bytecodeHash: 'none', appendCBOR: false },
       remappings: ['@openzeppelin/=node_modules/@openzeppelin/'],
-      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'], '': ['ast'] } },
     },
   };
 
@@ -109,6 +132,13 @@ function main(): void {
   exported.sort();
   const index = header + '\n' + exported.map((n) => `export * from './${n}.js';`).join('\n') + '\n';
   generated.set('index.ts', index);
+  // Enums are uint8 in an ABI: their names come from the AST, so TS code reads them from here instead of mirroring.
+  generated.set(
+    'enums.ts',
+    header +
+      '\n/** Every enum of contracts/ (canonical name → members in declaration order: a member\'s index is its uint8 value). */\n' +
+      `export const SOLIDITY_ENUMS = ${JSON.stringify(enumsOf(output), null, 2)} as const;\n`,
+  );
 
   if (process.argv.includes('--check')) {
     const onDisk = existsSync(outDir) ? readdirSync(outDir).filter((n) => n.endsWith('.ts')) : [];

@@ -64,8 +64,9 @@ export class PipelineError extends BaseError {
   override name = 'PipelineError';
 }
 
-/** TaskMarket.TaskStatus. */
-export const TaskStatus = { None: 0, Open: 1, Claimed: 2, Committed: 3, Finalized: 4, Invalidated: 5, Cancelled: 6 } as const;
+/** TaskMarket.TaskStatus (generated from the contract, src/chain/enums.ts). */
+export { TaskStatus } from '../chain/enums.js';
+import { TaskStatus } from '../chain/enums.js';
 
 // ------------------------------------------------------------------ stage work (pure)
 

@@ -32,7 +32,7 @@ import {
   verityTimelockAbi,
 } from './artifacts/index.js';
 import { UnexpectedReceiptError } from './errors.js';
-import type { ProtocolAddresses } from './types.js';
+import type { ProtocolAddresses } from './addresses.js';
 
 /** What to send: a contract call, already encoded (so it survives a restart as JSON). */
 export interface TxRequest {

@@ -2,17 +2,14 @@
  * The dispute game's move table (docs/protocol.md §Dispute game): for each phase, whose turn it is and the move that
  * side plays. DisputeClient.playMove dispatches on it; DisputeClient.playClaimant / playChallenger (tests, benches,
  * agents) and the node's DisputeMachine (src/node/dispute-fsm.ts) both play through playMove, so a fix here reaches
- * every path. Phase and Outcome mirror DisputeGame.Phase and IDisputeResolver.Outcome; a reordering there fails the
- * game tests that read both.
+ * every path. Phase and Outcome are DisputeGame.Phase and IDisputeResolver.Outcome as scripts/compile.ts reads them
+ * from the contracts (src/chain/enums.ts).
  */
 
-/** Game phases (DisputeGame.Phase). */
-export const Phase = { None: 0, AwaitRoots: 1, AwaitTensor: 2, AwaitTensorData: 3, AwaitPick: 4, AwaitChildren: 5, AwaitOneStep: 6, Resolved: 7 } as const;
-export type PhaseCode = (typeof Phase)[keyof typeof Phase];
+import { Outcome, Phase, type PhaseCode } from '../chain/enums.js';
 
-/** IDisputeResolver.Outcome. */
-export const Outcome = { Pending: 0, ClaimantWon: 1, ChallengerWon: 2 } as const;
-export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
+/** Game phases (DisputeGame.Phase) and outcomes (IDisputeResolver.Outcome), generated from the contracts. */
+export { Outcome, Phase, type OutcomeCode, type PhaseCode } from '../chain/enums.js';
 
 export type Side = 'claimant' | 'challenger';
 export type MoveName = 'revealRoots' | 'revealTensor' | 'bisect' | 'disputeTensor' | 'pick' | 'oneStep';

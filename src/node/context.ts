@@ -6,6 +6,7 @@
 import { erc20Abi, maxUint256, parseEventLogs, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
 import type { Logger } from 'pino';
 import { BaseError } from '../errors.js';
+import { taskStatusName, type TaskStatusName } from '../chain/enums.js';
 import { disputeGameAbi, identityRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
 import type { ProtocolAddresses } from '../chain/types.js';
 import { dtypeFromCode } from '../commit/index.js';
@@ -142,14 +143,14 @@ export function tensorFromArg(t: { dtype: number; shape: readonly number[]; data
   return { dtype, shape: [...t.shape], data };
 }
 
-export const TASK_STATUS = ['None', 'Open', 'Claimed', 'Committed', 'Finalized', 'Invalidated', 'Cancelled'] as const;
+export { TASK_STATUS } from '../chain/enums.js';
 
 export interface ChainTask {
   worker: Address;
   deadline: bigint;
   itemCount: number;
   challengeDeadline: bigint;
-  status: (typeof TASK_STATUS)[number];
+  status: TaskStatusName;
   openDisputes: number;
   modelId: bigint;
   agentId: bigint;
@@ -160,7 +161,7 @@ export interface ChainTask {
 
 export async function readTask(ctx: NodeContext, taskId: bigint): Promise<ChainTask> {
   const t = await ctx.publicClient.readContract({ address: ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [taskId] });
-  return { ...t, status: TASK_STATUS[t.status] ?? 'None' } as unknown as ChainTask;
+  return { ...t, status: taskStatusName(t.status) };
 }
 
 /** Block timestamp of the latest block (the chain's clock). */

@@ -16,7 +16,8 @@ import type { FastifyInstance } from 'fastify';
 import { parseEventLogs, type Abi, type Address, type Hex } from 'viem';
 import { z } from 'zod';
 import { disputeGameAbi, identityRegistryAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
-import { TASK_STATES, networkViewSchema, networkQuerySchema, type AgentView, type TaskView, type MoveView, type DisputeView, type SeriesPoint, type NetworkView, type NetworkQuery } from '../views/network.js';
+import { Outcome, REASONS, words } from '../chain/enums.js';
+import { OUTCOME_WORDS, TASK_STATES, networkViewSchema, networkQuerySchema, type AgentView, type TaskView, type MoveView, type DisputeView, type SeriesPoint, type NetworkView, type NetworkQuery } from '../views/network.js';
 import type { NodeContext } from './context.js';
 import type { VerityNode } from './node.js';
 import { pageAssets, type PageAssets } from './pages.js';
@@ -26,8 +27,8 @@ import { pageAssets, type PageAssets } from './pages.js';
 // ── the indexer ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 const ABI = [...taskMarketAbi, ...disputeGameAbi, ...identityRegistryAbi] as unknown as Abi;
-const OUTCOMES = ['pending', 'claimant won', 'challenger won'] as const;
-const REASONS = ['timeout', 'trace length', 'padding', 'one-step'];
+const OUTCOME_NAMES = OUTCOME_WORDS;
+const REASON_NAMES = REASONS.map(words);
 
 interface Ev {
   name: string;
@@ -191,7 +192,7 @@ export class NetworkIndexer {
           d.settled = true;
           d.outcome = Number(a.outcome);
         }
-        if (Number(a.outcome) === 1 && t.state === 'challenged') t.state = 'committed';
+        if (Number(a.outcome) === Outcome.ClaimantWon && t.state === 'challenged') t.state = 'committed';
         break;
       }
       case 'TaskInvalidated':
@@ -258,10 +259,10 @@ export class NetworkIndexer {
           push(e, 'one-step check', `element ${str(a.elementIndex)} of tensor ${str(a.tensorId)}: claimed ${str(a.claimed)}, computed ${str(a.computed)}`);
           break;
         case 'GameResolved':
-          push(e, 'resolved', `${OUTCOMES[Number(a.outcome)] ?? '?'} (${REASONS[Number(a.reason)] ?? '?'}); pot ${fmtVrt(BigInt(str(a.pot)))} VRT`);
+          push(e, 'resolved', `${OUTCOME_NAMES[Number(a.outcome)] ?? '?'} (${REASON_NAMES[Number(a.reason)] ?? '?'}); pot ${fmtVrt(BigInt(str(a.pot)))} VRT`);
           break;
         case 'DisputeResolved':
-          push(e, 'settle', `market settled: ${OUTCOMES[Number(a.outcome)] ?? '?'}`);
+          push(e, 'settle', `market settled: ${OUTCOME_NAMES[Number(a.outcome)] ?? '?'}`);
           break;
         case 'TaskInvalidated':
           push(e, 'slash', `${fmtVrt(BigInt(str(a.slashed)))} VRT slashed, ${fmtVrt(BigInt(str(a.challengerShare)))} VRT to the challenger`);
@@ -277,9 +278,9 @@ export class NetworkIndexer {
       index: d.index,
       claimant,
       challenger: d.challenger,
-      state: d.settled ? 'settled' : g && g.outcome !== 0 ? 'resolved' : 'playing',
-      outcome: OUTCOMES[outcome] ?? 'pending',
-      reason: g?.reason !== null && g?.reason !== undefined ? (REASONS[g.reason] ?? null) : null,
+      state: d.settled ? 'settled' : g && g.outcome !== Outcome.Pending ? 'resolved' : 'playing',
+      outcome: OUTCOME_NAMES[outcome] ?? 'pending',
+      reason: g?.reason !== null && g?.reason !== undefined ? (REASON_NAMES[g.reason] ?? null) : null,
       gas: String(gas),
       openedAt: this.time(d.openedBlock),
       moves,

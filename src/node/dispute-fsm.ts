@@ -13,7 +13,7 @@
  */
 import { taskMarketAbi } from '../chain/artifacts/index.js';
 import { TxFailedError } from '../chain/tx.js';
-import { DisputeClient, moverOf, Phase, winnerOf, type GameState, type StateProvider } from '../dispute/index.js';
+import { DisputeClient, moverOf, Outcome, Phase, winnerOf, type GameState, type StateProvider } from '../dispute/index.js';
 import { failedWith, inc, sendCall, withdrawAll, type NodeContext } from './context.js';
 import type { DisputeRow } from './store.js';
 
@@ -97,7 +97,7 @@ export class DisputeMachine {
         this.currentKey = '';
         let hash: string | null = null;
         const d = await this.ctx.publicClient.readContract({ address: this.ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getDispute', args: [BigInt(row.disputeId)] });
-        if (d.outcome === 0) try {
+        if (d.outcome === Outcome.Pending) try {
           const r = await sendCall(this.ctx, `resolve:${row.disputeId}`, this.ctx.calls.market.resolve([BigInt(row.disputeId)]));
           hash = r.transactionHash;
         } catch (e) {

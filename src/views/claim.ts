@@ -3,6 +3,7 @@
  * single-element task. The node parses its answer with this schema; the page imports the type.
  */
 import { z } from 'zod';
+import { TASK_STATUS, type TaskStatusName } from '../chain/enums.js';
 import { tensorJsonSchema } from './tensor.js';
 
 // ── schemas (zod: the handler's answer is parsed with them, and they document the routes in /openapi.json) ───────
@@ -12,7 +13,11 @@ const txHash = hex32.describe('Transaction hash');
 
 const tensorJson = tensorJsonSchema(0);
 
-export const CLAIM_STATUSES = ['open', 'claimed', 'committed', 'finalized', 'invalidated', 'cancelled'] as const;
+/** TaskMarket.TaskStatus in lower case, None left out (src/chain/enums.ts: from the contract). */
+export const CLAIM_STATUSES = TASK_STATUS.filter((s) => s !== 'None').map((s) => s.toLowerCase()) as unknown as readonly [
+  Lowercase<Exclude<TaskStatusName, 'None'>>,
+  ...Lowercase<Exclude<TaskStatusName, 'None'>>[],
+];
 
 /** The claim (zod: the handler's answer is parsed with it, and it documents the route in /openapi.json). */
 export const taskClaimSchema = z.object({

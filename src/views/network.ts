@@ -3,6 +3,11 @@
  * disputes with their moves, series. The node documents and checks with these schemas; the page imports the types.
  */
 import { z } from 'zod';
+import { OUTCOMES, words } from '../chain/enums.js';
+import { CLAIM_STATUSES } from './claim.js';
+
+/** IDisputeResolver.Outcome as words: 'pending', 'claimant won', 'challenger won'. */
+export const OUTCOME_WORDS = OUTCOMES.map(words) as unknown as readonly [string, ...string[]];
 
 // ── response schemas (zod; the same schemas document /network in the OpenAPI document) ─────────────────────────
 
@@ -27,7 +32,9 @@ export const agentViewSchema = z.object({
   slashed: uint.describe('Stake slashed for invalidated tasks'),
 });
 
-export const TASK_STATES = ['open', 'claimed', 'committed', 'challenged', 'finalized', 'invalidated', 'cancelled'] as const;
+/** A task's state on the dashboard: TaskMarket.TaskStatus in lower case (None left out), plus `challenged` (committed
+ *  with an open dispute). */
+export const TASK_STATES = [...CLAIM_STATUSES, 'challenged'] as const;
 
 export const taskViewSchema = z.object({
   taskId: z.string(),
@@ -63,7 +70,7 @@ export const disputeViewSchema = z.object({
   claimant: z.string().nullable(),
   challenger: z.string(),
   state: z.enum(['playing', 'resolved', 'settled']),
-  outcome: z.enum(['pending', 'claimant won', 'challenger won']),
+  outcome: z.enum(OUTCOME_WORDS),
   reason: z.string().nullable(),
   gas: uint.describe('Total gas of the dispute’s transactions'),
   openedAt: z.number().int(),

@@ -4,6 +4,7 @@ import { DisputeMachine } from '../dispute-fsm.js';
 import type { NodeContext } from '../context.js';
 import type { DisputeRow } from '../store.js';
 import type { Hex } from 'viem';
+import { winnerOf } from '../../dispute/moves.js';
 import { tensorFromArg } from '../context.js';
 import { tensorToJson, type TensorJson } from '../engine-provider.js';
 
@@ -41,7 +42,7 @@ export class DisputeBook {
       const after = await this.machine(row).step();
       if (after.state === 'done') {
         this.machines.delete(row.disputeId);
-        const won = (after.side === 'challenger' && after.outcome === 2) || (after.side === 'claimant' && after.outcome === 1);
+        const won = winnerOf(after.outcome) === after.side;
         this.ctx.store.updateTask(after.taskId, { status: after.side === 'challenger' ? (won ? 'invalidated' : 'verified') : won ? 'committed' : 'invalidated' });
       }
     }
