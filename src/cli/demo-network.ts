@@ -24,6 +24,7 @@ import type { Requester } from '../node/roles/requester.js';
 import type { Worker } from '../node/roles/worker.js';
 import { readFileSync } from 'node:fs';
 import { deploy } from './node.js';
+import { winnerOf } from '../dispute/moves.js';
 import { printTable } from './progress.js';
 import { servePeers, startBatchStream } from './demo-batches.js';
 
@@ -158,8 +159,8 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
       const finals = ev.filter((e) => e.eventName === 'TaskFinalized' && (e.args as { worker: string }).worker.toLowerCase() === addr);
       const fees = finals.reduce((s, e) => s + (e.args as { workerPayout: bigint }).workerPayout, 0n);
       const ds = a.node.ctx.store.listDisputes();
-      const won = ds.filter((d) => (d.side === 'challenger' && d.outcome === 2) || (d.side === 'claimant' && d.outcome === 1)).length;
-      const lost = ds.filter((d) => (d.side === 'challenger' && d.outcome === 1) || (d.side === 'claimant' && d.outcome === 2)).length;
+      const won = ds.filter((d) => winnerOf(d.outcome) === d.side).length;
+      const lost = ds.filter((d) => winnerOf(d.outcome) !== undefined && winnerOf(d.outcome) !== d.side).length;
       const workerTasks = new Set(ev.filter((e) => e.eventName === 'TaskClaimed' && (e.args as { worker: string }).worker.toLowerCase() === addr).map((e) => (e.args as { taskId: bigint }).taskId));
       const slashed = ev.filter((e) => e.eventName === 'TaskInvalidated' && workerTasks.has((e.args as { taskId: bigint }).taskId)).reduce((s, e) => s + (e.args as { slashed: bigint }).slashed, 0n);
       let reputation = '-';
