@@ -74,6 +74,8 @@ export interface DeployProtocolOptions {
     clock?: bigint;
     /** Tree levels opened per bisection move, 1..4 (default 2). */
     levelsPerMove?: number;
+    /** Share of the losing side's bond to the treasury, bps (default 1000). */
+    loserCutBps?: number;
   };
   /** Use this IOneStepVerifier instead of deploying the real one (e.g. a test double). */
   verifier?: Address;
@@ -216,8 +218,12 @@ export async function deployProtocol(
   // Governance bootstrap through the timelock (delay 0 for now): allow the market on the game (and the audit book on
   // the market), then set the real delay. updateDelay is only callable by the timelock itself, so it runs last.
   const delay = opts.timelockDelay ?? 2n * DAY;
-  const targets: Address[] = [disputeGame];
-  const payloads: Hex[] = [encodeFunctionData({ abi: disputeGameAbi, functionName: 'setMarket', args: [taskMarket, true] })];
+  const targets: Address[] = [disputeGame, disputeGame];
+  const payloads: Hex[] = [
+    encodeFunctionData({ abi: disputeGameAbi, functionName: 'setMarket', args: [taskMarket, true] }),
+    // 10% of a losing side's bond to the treasury: a self-challenge that loses on purpose costs real money.
+    encodeFunctionData({ abi: disputeGameAbi, functionName: 'setLoserCut', args: [gm.loserCutBps ?? 1_000, m.treasury ?? timelock] }),
+  ];
   if (auditBook) {
     targets.push(taskMarket);
     payloads.push(encodeFunctionData({ abi: taskMarketAbi, functionName: 'setModules', args: [auditBook, zeroAddress] }));
