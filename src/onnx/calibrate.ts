@@ -22,6 +22,37 @@ export interface CalibrationProgress {
   (done: number, total: number): void;
 }
 
+/**
+ * Tensors that reach a Softmax input only through additive masking and data movement (Add,
+ * Reshape, Transpose, Expand, Slice, Concat, Mul by a constant): an attention mask on its way to the
+ * scores, such as Hugging Face's `(1 − mask) · finfo.min` or `· −1e4`. In those, values at or
+ * below MASK_FLOOR mean "masked" too (see maskRanges); anywhere else they are real values.
+ */
+function maskFeeders(graph: FloatGraph, softmaxInputs: ReadonlySet<string>): Set<string> {
+  const PASS = new Set(['Add', 'Reshape', 'Transpose', 'Expand', 'Slice', 'Concat', 'Mul', 'Unsqueeze', 'Squeeze']);
+  const out = new Set<string>();
+  let frontier = [...softmaxInputs];
+  const producer = new Map<string, (typeof graph.nodes)[number]>();
+  for (const n of graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const t of frontier) {
+      const p = producer.get(t);
+      if (!p || !PASS.has(p.op)) continue;
+      const dyn = p.inputs.filter((i) => i && !graph.consts.has(i));
+      if (p.op === 'Mul' && dyn.length !== 1) continue;
+      for (const i of dyn) {
+        if (!out.has(i) && !softmaxInputs.has(i)) {
+          out.add(i);
+          next.push(i);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
 export function calibrate(
   graph: FloatGraph,
   feeds: Record<string, FTensor>[],
@@ -29,6 +60,7 @@ export function calibrate(
 ): Map<string, Range> {
   const ranges = new Map<string, Range>();
   const softmaxInputs = new Set(graph.nodes.filter((n) => n.op === 'Softmax').map((n) => n.inputs[0]));
+  const maskPaths = maskFeeders(graph, softmaxInputs);
   feeds.forEach((feed, i) => {
     const values = runFloat(graph, feed, { keep: 'all' });
     for (const [name, t] of values) {
@@ -39,7 +71,7 @@ export function calibrate(
         ranges.set(name, r);
       }
       const d = t.data;
-      const maskable = softmaxInputs.has(name);
+      const maskable = softmaxInputs.has(name) || maskPaths.has(name);
       for (let k = 0; k < d.length; k++) {
         const v = d[k];
         if (v === -Infinity || v === Infinity) {
