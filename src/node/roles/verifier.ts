@@ -20,6 +20,7 @@ import type { WriteArgs } from '../../chain/call.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../../chain/tx.js';
 import { DisputeBook, publishedInputs, type Role } from './common.js';
+import { AuditorDuty } from './auditor.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
 import type { TaskRow } from '../store.js';
 
@@ -39,6 +40,8 @@ export class Verifier implements Role {
   private readonly random: () => number;
   private readonly batch: number;
   private readonly disputes: DisputeBook;
+  /** Random audits (AuditBook): sealed re-execution of selected tasks, paid from the audit premium. */
+  private readonly audits: AuditorDuty;
 
   constructor(ctx: NodeContext, opts: VerifierOptions = {}) {
     this.ctx = ctx;
@@ -46,15 +49,26 @@ export class Verifier implements Role {
     this.random = opts.random ?? Math.random;
     this.batch = opts.batch ?? 16;
     this.disputes = new DisputeBook(ctx);
+    // An audited single-element task is always checked in full (whatever the sampling rate): a mismatch is challenged.
+    this.audits = new AuditorDuty(ctx, {
+      onSelected: (id) => {
+        const t = ctx.store.getTask(id);
+        if (!t || t.itemCount > 1 || !t.inputs || (t.status !== 'skipped' && t.status !== 'committed')) return;
+        ctx.store.setKv(`sample:${id}`, 'check');
+        if (t.status === 'skipped' && t.error === 'not sampled') ctx.store.updateTask(id, { status: 'committed', error: null });
+      },
+    });
   }
 
   async setup(): Promise<void> {
     await ensureApprovals(this.ctx);
+    await this.audits.setup();
     this.ctx.log.info({ sample: this.sample, models: this.ctx.engine.modelRoots() }, 'verifier ready');
   }
 
   async tick(): Promise<void> {
     await this.discover();
+    await this.audits.tick();
     await this.check();
     await this.disputes.stepAll();
   }

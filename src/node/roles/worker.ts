@@ -22,6 +22,7 @@ import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../e
 import { TxFailedError } from '../../chain/tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
 import { DisputeBook, publishedInputs, type Role } from './common.js';
+import { AuditAnswerer } from './auditor.js';
 import type { TaskRow } from '../store.js';
 
 export interface WorkerOptions {
@@ -42,16 +43,20 @@ export class Worker implements Role {
   private readonly ctx: NodeContext;
   private readonly opts: Required<WorkerOptions>;
   private readonly disputes: DisputeBook;
+  /** Draws, answers and settles the random audits of our results (finalize waits for them). */
+  private readonly audits: AuditAnswerer;
   agentId: bigint | undefined;
 
   constructor(ctx: NodeContext, opts: WorkerOptions = {}) {
     this.ctx = ctx;
     this.opts = { agentURI: opts.agentURI ?? `verity:worker:${ctx.account}`, stake: opts.stake ?? 1_000n * 10n ** 18n, batch: opts.batch ?? 8, minFee: opts.minFee ?? 0n, maxItems: opts.maxItems ?? 256 };
     this.disputes = new DisputeBook(ctx);
+    this.audits = new AuditAnswerer(ctx);
   }
 
   async setup(): Promise<void> {
     await ensureApprovals(this.ctx);
+    await this.audits.setup();
     this.agentId = await ensureAgent(this.ctx, this.opts.agentURI);
     await ensureStake(this.ctx, this.opts.stake);
     this.ctx.log.info({ agentId: String(this.agentId), models: this.ctx.engine.modelRoots() }, 'worker ready');
@@ -63,6 +68,7 @@ export class Worker implements Role {
     await this.executeClaimed();
     await this.commitComputed();
     await this.disputes.stepAll();
+    await this.audits.tick();
     await this.finalizeDue();
   }
 
@@ -275,7 +281,7 @@ export class Worker implements Role {
         finalized++;
       } catch (e) {
         if (failedWith(e, 'MarketUnexpectedStatus')) store.updateTask(t.taskId, { status: 'finalized' });
-        else if (!failedWith(e, 'MarketChallengeWindowOpen') && !failedWith(e, 'MarketOpenDisputes')) throw e;
+        else if (!failedWith(e, 'MarketChallengeWindowOpen') && !failedWith(e, 'MarketOpenDisputes') && !failedWith(e, 'MarketAuditPending')) throw e;
       }
     }
     if (finalized > 0) await withdrawAll(this.ctx);

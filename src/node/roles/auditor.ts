@@ -1,0 +1,259 @@
+/**
+ * Random audits (AuditBook, docs/protocol.md §Audits), both sides of them:
+ *
+ * - {@link AuditorDuty} (run by the verifier role): follows the book's AuditDrawn events; for a selected task it
+ *   re-executes the audited element, takes the root of trace tensor j (AuditBook.targetTensor: an intermediate tensor
+ *   the worker never published), seals keccak256(abi.encode(taskId, root, auditor, salt)) with commitAudit (the salt is
+ *   stored before the seal is sent), reveals once the worker has answered, and settles the audit when the worker did
+ *   not answer or its own reveal did not match. An audited task is always checked in full by the verifier (its trace
+ *   root compared, challenged on a mismatch), whatever the verifier's sampling rate.
+ * - {@link AuditAnswerer} (run by the worker role): draws the audit of each of its committed tasks (finalize waits for
+ *   it), answers a selected one after the commit window with tensor j of its stored trace and its Merkle proof
+ *   (answerAudit), and settles the audit so the task can be finalized.
+ *
+ * Both are off when the market has no audit book. Every step re-reads the book, so a restart resumes where the chain is.
+ */
+import { encodeAbiParameters, keccak256, maxUint256, toHex, zeroAddress, type Address, type Hex } from 'viem';
+import { randomBytes } from 'node:crypto';
+import { auditBookAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
+import { callsOf } from '../../chain/call.js';
+import { TxFailedError } from '../../chain/tx.js';
+import { TraceCommitment } from '../../commit/index.js';
+import { batchInputsFromJson, resultTreeOf } from '../batch.js';
+import { chainNow, ensureStake, inc, scan, sendCall, type NodeContext } from '../context.js';
+import { decodeTrace, tensorFromJson, type TensorJson } from '../engine-provider.js';
+
+/** AuditBook.State. */
+export const AuditState = { None: 0, NotSelected: 1, Selected: 2, Settled: 3 } as const;
+
+/** The market's audit book (zero when audits are off), read once per context. */
+const books = new WeakMap<NodeContext, Address>();
+export async function auditBookOf(ctx: NodeContext): Promise<Address | undefined> {
+  let b = books.get(ctx);
+  if (!b) {
+    b = await ctx.publicClient.readContract({ address: ctx.addresses.taskMarket, abi: taskMarketAbi, functionName: 'auditBook' });
+    books.set(ctx, b);
+  }
+  return b === zeroAddress ? undefined : b;
+}
+
+/** keccak256(abi.encode(uint256 taskId, bytes32 tensorRoot, address auditor, bytes32 salt)): the AuditBook seal. */
+export function auditSeal(taskId: bigint, tensorRoot: Hex, auditor: Address, salt: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'bytes32' }, { type: 'address' }, { type: 'bytes32' }], [taskId, tensorRoot, auditor, salt]));
+}
+
+function readAudit(ctx: NodeContext, book: Address, taskId: bigint) {
+  return ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'getAudit', args: [taskId] });
+}
+
+/** Sends a book call; a revert is logged and reported as false (the next tick re-reads the book and retries). */
+async function tryBook(ctx: NodeContext, key: string, what: string, send: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await send();
+    return true;
+  } catch (e) {
+    if (!(e instanceof TxFailedError)) throw e;
+    ctx.log.debug({ key, err: e.message.split('\n')[0] }, `${what} not sent`);
+    return false;
+  }
+}
+
+interface AuditorEntry {
+  taskId: string;
+  phase: 'drawn' | 'committed' | 'revealed';
+  commitEnd: number;
+  answerEnd: number;
+  revealEnd: number;
+  root?: Hex;
+  salt?: Hex;
+  matched?: boolean;
+}
+
+export interface AuditorDutyOptions {
+  /** Called for every task selected for audit, so the verifier checks it in full (and challenges a mismatch). */
+  onSelected?: (taskId: string) => void;
+}
+
+/** The verifier's side of audits (see the module comment). */
+export class AuditorDuty {
+  private book: Address | undefined;
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly opts: AuditorDutyOptions = {},
+  ) {}
+
+  async setup(): Promise<void> {
+    this.book = await auditBookOf(this.ctx);
+    if (!this.book) return;
+    const cfg = await this.ctx.publicClient.readContract({ address: this.book, abi: auditBookAbi, functionName: 'getConfig' });
+    await ensureStake(this.ctx, cfg.minAuditorStake);
+    const allowance = await this.ctx.publicClient.readContract({ address: this.ctx.addresses.token, abi: [{ type: 'function', name: 'allowance', stateMutability: 'view', inputs: [{ type: 'address' }, { type: 'address' }], outputs: [{ type: 'uint256' }] }] as const, functionName: 'allowance', args: [this.ctx.account, this.book] });
+    if (allowance < maxUint256 / 2n) await sendCall(this.ctx, `approve:audit:${this.book}`, this.ctx.calls.token.approve([this.book, maxUint256]));
+    this.ctx.log.info({ book: this.book, deposit: String(cfg.deposit), reward: String(cfg.reward), rateBps: cfg.rateBps }, 'auditing');
+  }
+
+  private open(): AuditorEntry[] {
+    return JSON.parse(this.ctx.store.getKv('audits:open') ?? '[]') as AuditorEntry[];
+  }
+  private save(entries: AuditorEntry[]): void {
+    this.ctx.store.setKv('audits:open', JSON.stringify(entries));
+  }
+
+  async tick(): Promise<void> {
+    const book = this.book;
+    if (!book) return;
+    const { store } = this.ctx;
+    const me = this.ctx.account.toLowerCase();
+    await scan(this.ctx, 'auditor', book, auditBookAbi, ['AuditDrawn'], (logs) => {
+      const entries = this.open();
+      for (const l of logs) {
+        const a = l.args as { taskId: bigint; selected: boolean; commitEnd: bigint; answerEnd: bigint; revealEnd: bigint };
+        if (!a.selected) continue;
+        const id = String(a.taskId);
+        const t = store.getTask(id);
+        if (!t || !t.worker || t.worker.toLowerCase() === me || entries.some((e) => e.taskId === id)) continue;
+        entries.push({ taskId: id, phase: 'drawn', commitEnd: Number(a.commitEnd), answerEnd: Number(a.answerEnd), revealEnd: Number(a.revealEnd) });
+        this.opts.onSelected?.(id);
+      }
+      this.save(entries);
+    });
+    const now = Number(await chainNow(this.ctx));
+    const entries = this.open();
+    const keep: AuditorEntry[] = [];
+    for (const e of entries) {
+      if (await this.step(book, e, now)) keep.push(e);
+    }
+    this.save(keep);
+  }
+
+  /** One step of one audit; false once the audit needs nothing more from this node. */
+  private async step(book: Address, e: AuditorEntry, now: number): Promise<boolean> {
+    const ctx = this.ctx;
+    const id = BigInt(e.taskId);
+    const calls = callsOf('AuditBook', book, auditBookAbi);
+    if (e.phase === 'drawn') {
+      if (now > e.commitEnd) return false; // too late to seal
+      if (!e.root) {
+        const root = await this.tensorRoot(book, e.taskId);
+        if (!root) return true; // inputs not here yet (a batch): next tick
+        e.root = root;
+        e.salt = toHex(randomBytes(32));
+        this.saveEntry(e); // the salt is stored before the seal goes out
+      }
+      const ok = await tryBook(ctx, `audit:commit:${e.taskId}`, 'commitAudit', () => sendCall(ctx, `audit:commit:${e.taskId}`, calls.commitAudit([id, auditSeal(id, e.root!, ctx.account, e.salt!)])));
+      if (!ok) return false; // full, or the window closed
+      inc(ctx, 'verity_node_audits_committed_total');
+      e.phase = 'committed';
+      return true;
+    }
+    const a = await readAudit(ctx, book, id);
+    if (a.state !== AuditState.Selected) return false; // settled by someone
+    if (e.phase === 'committed') {
+      if (a.answered && now <= e.revealEnd) {
+        const ok = await tryBook(ctx, `audit:reveal:${e.taskId}`, 'revealAudit', () => sendCall(ctx, `audit:reveal:${e.taskId}`, calls.revealAudit([id, e.root!, e.salt!])));
+        if (!ok) return now <= e.revealEnd;
+        e.matched = a.answer.toLowerCase() === e.root!.toLowerCase();
+        e.phase = 'revealed';
+        inc(ctx, e.matched ? 'verity_node_audits_paid_total' : 'verity_node_audits_mismatched_total');
+        if (!e.matched) ctx.log.warn({ taskId: e.taskId, ours: e.root, theirs: a.answer }, 'audit answer does not match our re-execution');
+        return !e.matched;
+      }
+      if (!a.answered && now > e.answerEnd) {
+        // the worker did not answer: settling invalidates the task (we share the challenger share, deposit back)
+        await tryBook(ctx, `audit:settle:${e.taskId}:${now}`, 'settleAudit', () => sendCall(ctx, `audit:settle:${e.taskId}:${now}`, calls.settleAudit([id])));
+        return false;
+      }
+      return true;
+    }
+    // revealed, mismatched: the deposit comes back at settlement if the task was invalidated meanwhile
+    if (now > e.revealEnd) {
+      await tryBook(ctx, `audit:settle:${e.taskId}:${now}`, 'settleAudit', () => sendCall(ctx, `audit:settle:${e.taskId}:${now}`, calls.settleAudit([id])));
+      return false;
+    }
+    return true;
+  }
+
+  private saveEntry(e: AuditorEntry): void {
+    const all = this.open().map((x) => (x.taskId === e.taskId ? e : x));
+    this.save(all);
+  }
+
+  /** Root of trace tensor j of the audited element, from our own run (undefined while the inputs are unknown). */
+  private async tensorRoot(book: Address, taskId: string): Promise<Hex | undefined> {
+    const { store, engine } = this.ctx;
+    const t = store.getTask(taskId);
+    if (!t || !t.modelRoot || !t.inputs || !engine.has(t.modelRoot)) return undefined;
+    const [index, j] = await this.ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'targetTensor', args: [BigInt(taskId)] });
+    const inputs = t.itemCount > 1 ? batchInputsFromJson(t.inputs)[index] : (JSON.parse(t.inputs) as TensorJson[]).map(tensorFromJson);
+    if (!inputs) return undefined;
+    const run = engine.execute(t.modelRoot, inputs);
+    inc(this.ctx, 'verity_node_audits_executed_total');
+    return run.tensorRoots[Number(j)];
+  }
+}
+
+/** The worker's side of audits (see the module comment). */
+export class AuditAnswerer {
+  private book: Address | undefined;
+  constructor(private readonly ctx: NodeContext) {}
+
+  async setup(): Promise<void> {
+    this.book = await auditBookOf(this.ctx);
+  }
+
+  /** Draws, answers and settles the audits of this worker's committed tasks. */
+  async tick(): Promise<void> {
+    const book = this.book;
+    if (!book) return;
+    const ctx = this.ctx;
+    const calls = callsOf('AuditBook', book, auditBookAbi);
+    const now = Number(await chainNow(ctx));
+    for (const t of ctx.store.tasksByStatus('committed')) {
+      const id = BigInt(t.taskId);
+      const a = await readAudit(ctx, book, id);
+      if (a.state === AuditState.None) {
+        // drawable from commitBlock + 2; too early reverts and is retried next tick
+        await tryBook(ctx, `audit:draw:${t.taskId}:${now}`, 'drawAudit', () => sendCall(ctx, `audit:draw:${t.taskId}:${now}`, calls.drawAudit([id])));
+        continue;
+      }
+      if (a.state !== AuditState.Selected) continue;
+      const seals = await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'sealsOf', args: [id] });
+      const settle = () => tryBook(ctx, `audit:settle:${t.taskId}:${now}`, 'settleAudit', () => sendCall(ctx, `audit:settle:${t.taskId}:${now}`, calls.settleAudit([id])));
+      if (seals.length === 0) {
+        if (now > Number(a.commitEnd)) await settle();
+        continue;
+      }
+      if (!a.answered) {
+        if (now > Number(a.commitEnd) && now <= Number(a.answerEnd)) await this.answer(book, t.taskId, a.index);
+        continue;
+      }
+      if (seals.every((s) => s.status === 1) || now > Number(a.revealEnd)) await settle();
+    }
+  }
+
+  /** answerAudit: tensor j of element `index`'s stored trace, proven in its trace root (and the element in the batch root). */
+  private async answer(book: Address, taskId: string, index: number): Promise<void> {
+    const { store } = this.ctx;
+    const t = store.getTask(taskId)!;
+    const results = store.listResults(taskId);
+    const r = t.itemCount > 1 ? results.find((x) => x.idx === index) : (store.getResult(taskId) ?? results[0]);
+    const stored = r ? store.getTrace(r.traceRoot) : undefined;
+    if (!r || !stored) {
+      this.ctx.log.error({ taskId, index }, 'audit: the trace of the audited element is not in the store; cannot answer');
+      return;
+    }
+    const trace = decodeTrace(stored.bytes);
+    const [, j] = await this.ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'targetTensor', args: [BigInt(taskId)] });
+    const proof = new TraceCommitment(trace).proveTensor(Number(j));
+    const resultProof = t.itemCount > 1 ? resultTreeOf(results.sort((x, y) => x.idx - y.idx).map((x) => ({ outputHash: x.outputHash as Hex, traceRoot: x.traceRoot as Hex }))).proof(index) : [];
+    const calls = callsOf('AuditBook', book, auditBookAbi);
+    const ok = await tryBook(this.ctx, `audit:answer:${taskId}`, 'answerAudit', () =>
+      sendCall(
+        this.ctx,
+        `audit:answer:${taskId}`,
+        calls.answerAudit([BigInt(taskId), r.outputHash as Hex, r.traceRoot as Hex, resultProof, BigInt(trace.length), toHex(proof.leaf), proof.siblings.map((s) => toHex(s))]),
+      ),
+    );
+    if (ok) inc(this.ctx, 'verity_node_audits_answered_total');
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Random audits through the nodes, on anvil with the real AuditBook (every task selected: rateBps 10000, short
+ * windows). A verifier node that samples NOTHING on its own (sample 0) still audits: it re-executes the audited task,
+ * seals tensor j, reveals after the worker's answer. Honest worker: the worker node draws and answers the audit, the
+ * auditor is paid its reward (deposit back) and the task is finalized. Dishonest worker: the audit makes the verifier
+ * check the task in full, it challenges, the game is played and the liar is slashed; the honest worker never is.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublicClient, createWalletClient, erc20Abi, http, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
+import { postTask } from '../../src/chain/actions/index.js';
+import { auditBookAbi, modelRegistryAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
+import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { deployProtocol } from '../../src/chain/deploy.js';
+import { sendContractTransaction } from '../../src/chain/send.js';
+import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
+import { keccakReady, modelRootHex } from '../../src/commit/index.js';
+import { createNode, type VerityNode } from '../../src/node/node.js';
+import { quantizeInput } from '../../src/onnx/import.js';
+import { modelData, quantized } from '../onnx/models.js';
+import { E18, keyOf, opsBitmap, until } from './helpers.js';
+
+const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
+const model = quantized('wine-mlp');
+const REWARD = 1n * E18;
+let anvil: AnvilInstance;
+let pc: PublicClient;
+let addresses: ProtocolAddresses;
+let book: Address;
+let modelId: bigint;
+let requester: ProtocolClients;
+const work = mkdtempSync(join(tmpdir(), 'verity-audit-'));
+const nodes: VerityNode[] = [];
+
+async function node(role: 'worker' | 'verifier', i: number, extra: { dishonest?: number; sample?: number } = {}): Promise<VerityNode> {
+  const n = await createNode({ role, rpcUrl: anvil.rpcUrl, privateKey: keyOf(i).privateKey, dataDir: join(work, `${role}-${i}`), addresses, qmodels: [model], pollMs: 150, logger: pino({ level: 'silent' }), ...extra });
+  nodes.push(n);
+  await n.start();
+  return n;
+}
+
+async function post(row: number): Promise<bigint> {
+  const input = quantizeInput(model, modelData('wine-mlp').x[row]!);
+  const { taskId } = await postTask(requester, { modelId, inputs: [input], fee: 2n * E18, deadline: (await pc.getBlock()).timestamp + 600n });
+  return taskId;
+}
+
+async function bookEvents<const N extends 'AuditRevealed' | 'AuditAnswered' | 'AuditCommitted'>(eventName: N) {
+  return parseEventLogs({ abi: auditBookAbi, logs: await pc.getLogs({ address: book, fromBlock: 0n }), eventName });
+}
+
+beforeAll(async () => {
+  await keccakReady;
+  anvil = await startAnvil({ args: ['--block-time', '0.25'] });
+  const transport = http(anvil.rpcUrl);
+  pc = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
+  const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 50 });
+  const dep = await deployProtocol(deployer, pc, {
+    market: { challengeWindow: 30n },
+    game: { clock: 120n },
+    unbondingDelay: 3_600n,
+    timelockDelay: 60n,
+    audits: { rateBps: 10_000, commitWindow: 4n, answerWindow: 4n, revealWindow: 4n, deposit: 5n * E18, reward: REWARD, minAuditorStake: 100n * E18, poolSeed: 100n * E18 },
+  });
+  addresses = dep.addresses;
+  book = dep.auditBook!;
+  const client: ProtocolClients = { publicClient: pc, walletClient: deployer, addresses };
+  const reg = await sendContractTransaction(client, {
+    contract: 'ModelRegistry',
+    address: addresses.modelRegistry,
+    abi: modelRegistryAbi,
+    functionName: 'registerModelWithShape',
+    args: [modelRootHex(model) as Hex, 'verity:model:wine-mlp', opsBitmap(model), { numInputs: model.inputs.length, nodeCount: model.nodes.length, numOutputs: model.outputs.length, maxStepGas: 5_000_000n }],
+  });
+  modelId = parseEventLogs({ abi: modelRegistryAbi, logs: reg.receipt.logs, eventName: 'ModelRegistered' })[0]!.args.modelId;
+  for (let i = 1; i <= 4; i++) {
+    await sendContractTransaction(client, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [keyOf(i).address, 100_000n * E18] });
+  }
+  requester = { publicClient: pc, walletClient: createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 4 }), pollingInterval: 50 }), addresses };
+}, 180_000);
+
+afterAll(async () => {
+  for (const n of nodes) await n.stop().catch(() => undefined);
+  await anvil?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('audits through the nodes', () => {
+  it('an honest task is audited, the auditor paid, the task finalized; a liar is caught through its audit', async () => {
+    const verifier = await node('verifier', 3, { sample: 0 });
+    const honest = await node('worker', 1);
+    const auditor = keyOf(3).address.toLowerCase();
+
+    // ---- honest worker
+    const t1 = await post(0);
+    const paid = await until(async () => (await bookEvents('AuditRevealed')).find((e) => e.args.taskId === t1 && e.args.auditor.toLowerCase() === auditor), 90_000);
+    expect(paid.args.matched).toBe(true);
+    expect(paid.args.paid).toBe(REWARD);
+    const answered = (await bookEvents('AuditAnswered')).find((e) => e.args.taskId === t1)!;
+    expect(answered.args.tensorId).toBeGreaterThanOrEqual(model.inputs.length); // an intermediate tensor, never an input
+    await until(async () => (await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [t1] })).status === 4, 90_000); // Finalized
+    await honest.stop();
+
+    // ---- dishonest worker (every answer corrupted); the verifier samples nothing, the audit makes it check
+    await node('worker', 2, { dishonest: 1 });
+    const t2 = await post(1);
+    await until(async () => (await bookEvents('AuditCommitted')).some((e) => e.args.taskId === t2 && e.args.auditor.toLowerCase() === auditor), 90_000);
+    const status = await until(async () => {
+      const s = (await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [t2] })).status;
+      return s === 5 || s === 4 ? s : undefined; // Invalidated | Finalized
+    }, 150_000);
+    expect(status).toBe(5);
+    const logs = parseEventLogs({ abi: taskMarketAbi, logs: await pc.getLogs({ address: addresses.taskMarket, fromBlock: 0n }) });
+    const challenged = logs.filter((l) => l.eventName === 'ResultChallenged' && l.args.taskId === t2);
+    expect(challenged.map((l) => (l.args as { challenger: string }).challenger.toLowerCase())).toEqual([auditor]);
+    const invalidated = logs.filter((l) => l.eventName === 'TaskInvalidated');
+    expect(invalidated.map((l) => (l.args as { taskId: bigint }).taskId)).toEqual([t2]); // the honest worker's task never
+    expect(verifier.ctx.store.getTask(String(t2))?.status).toBeDefined();
+  }, 400_000);
+});
