@@ -12,6 +12,8 @@
  * Models: every shipped model in models/ plus gpt-mid and mobile-net from ../shared/models when that
  * directory is present (skipped with a printed reason otherwise).
  * Each (model, runtime) pair runs in its own child process so memory is attributable.
+ * Every (model, runtime) child runs `--repeat N` times (default 2; the machine is shared, so single
+ * runs vary 1.5–2×); the table and `results` give the median over the repeats, `runs` every run.
  * Writes bench/results/engine.json and prints a table. `--models a,b` limits the models.
  */
 import { spawnSync } from 'node:child_process';
@@ -206,17 +208,22 @@ async function main(): Promise<void> {
     process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
     return;
   }
-  const only = args[0] === '--models' ? args[1].split(',') : null;
+  const flag = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const only = flag('--models')?.split(',') ?? null;
+  const repeat = Math.max(1, Number(flag('--repeat') ?? 2));
   let models = [...SHIPPED];
   if (existsSync(SHARED)) models.push(...EXTRA.filter((m) => existsSync(join(SHARED, `${m}.onnx`))));
   else console.log(`bench:engine: ${SHARED} is absent; skipping ${EXTRA.join(', ')}`);
   if (only) models = models.filter((m) => only.includes(m));
   const self = fileURLToPath(import.meta.url);
   const load0 = loadavg();
-  const results: ChildResult[] = [];
-  for (const model of models) {
+  const runs: ChildResult[] = [];
+  for (let rep = 0; rep < repeat; rep++) for (const model of models) {
     for (const runtime of ['onnxruntime', 'verity'] as const) {
-      process.stderr.write(`bench:engine ${model} on ${runtime}…\n`);
+      process.stderr.write(`bench:engine ${model} on ${runtime} (run ${rep + 1}/${repeat})…\n`);
       const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', model, runtime], {
         cwd: ROOT,
         encoding: 'utf8',
@@ -228,7 +235,29 @@ async function main(): Promise<void> {
         process.stderr.write(r.stderr);
         throw new Error(`bench child ${model}/${runtime} failed (exit ${r.status})`);
       }
-      results.push(JSON.parse(line.slice(7)) as ChildResult);
+      runs.push(JSON.parse(line.slice(7)) as ChildResult);
+    }
+  }
+  // Per (model, runtime): the median over the repeats of every timing (each run is its own process).
+  const med = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const results: ChildResult[] = [];
+  for (const model of models) {
+    for (const runtime of ['onnxruntime', 'verity'] as const) {
+      const rs = runs.filter((r) => r.model === model && r.runtime === runtime);
+      const timing = (get: (r: ChildResult) => Timing): Timing => ({
+        latencyMedianMs: med(rs.map((r) => get(r).latencyMedianMs)),
+        latencyP95Ms: med(rs.map((r) => get(r).latencyP95Ms)),
+        throughputPerS: med(rs.map((r) => get(r).throughputPerS)),
+      });
+      results.push({
+        ...rs[0],
+        ...timing((r) => r),
+        verifiable: rs[0].verifiable ? timing((r) => r.verifiable!) : undefined,
+        maxRssMb: Math.max(...rs.map((r) => r.maxRssMb)),
+      });
     }
   }
   const x = (v: number): string => `${v.toFixed(2)}×`;
@@ -277,7 +306,7 @@ async function main(): Promise<void> {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   const load1 = loadavg();
-  console.log(`\nRatios > 1 favour verity. verif = verifiable (engine + traceRoot of each trace); "a / b" = 1-row latency / batch throughput.`);
+  console.log(`\nMedians over ${repeat} run(s) per (model, runtime). Ratios > 1 favour verity. verif = verifiable (engine + traceRoot of each trace); "a / b" = 1-row latency / batch throughput.`);
   console.log(`Targets: latency ≥ 1.0× ort; throughput ≥ 1.0× ort; verifiable ≥ 0.8× engine and ≥ 0.5× ort. Load average before ${load0[0].toFixed(2)}, after ${load1[0].toFixed(2)}.`);
   for (const s of summary) {
     const met = (b: boolean): string => (b ? 'met' : 'NOT met');
@@ -295,7 +324,10 @@ async function main(): Promise<void> {
     threads: { latency: 1, batch: THREADS },
     batch: BATCH,
     loadAverage: { before: load0, after: load1 },
+    repeat,
+    /** Medians over the repeats (each figure of each run is itself a median / rate over ≥ 1.2 s). */
     results,
+    runs,
     summary,
   };
   const outFile = only ? join(ROOT, 'bench', 'results', `engine-${only.join('_')}.json`) : join(ROOT, 'bench', 'results', 'engine.json');

@@ -13,6 +13,7 @@
  *   depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null,
  *             mult, shift, yZero, lo, hi, out, outBytes)
  *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
+ *   lut(x, table, n, y)   y[i] = table[x[i] as a byte] (Lut with the table re-indexed by raw byte)
  *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst)   dst[i] = map[i] ≥ 0 ? src[map[i]] : fill
  *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
  *       leaf and level hashes of src/commit/keccak.ts (hashLeavesInto / hashLevelInto), same bytes,
@@ -103,9 +104,6 @@ static inline uint32_t quad(const uint8_t *a, int K, int q) {
 }
 
 /* Plain C (vectorized by the compiler where it can): one row at a time. */
-#ifdef VERITY_X86
-__attribute__((target_clones("avx2", "default")))
-#endif
 static void gemm_generic(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N,
                          uint32_t zc, int32_t *C) {
   const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
@@ -182,11 +180,74 @@ VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t fli
 }
 #endif
 
+
+#ifdef VERITY_X86
+/* AVX2: u (≤ 255) and w' widened to i16, vpmaddwd sums two products (≤ 2·255·128, exact) into i32
+ * lanes, which wrap like the scalar path. One 16-byte load of the packed block = 4 columns × 4 k. */
+#define AVX2_TARGET __attribute__((target("avx2")))
+AVX2_TARGET static inline __attribute__((always_inline)) void avx2_tile(const uint8_t *A, int mr, int K, uint32_t flip4, const int8_t *wb,
+                                                                       int kq, int32_t *C, int ldc, int nv, uint32_t zc, const int32_t *colsum) {
+  const int kfull = K / KQ;
+  __m256i acc[4][4];
+  for (int i = 0; i < 4; i++)
+    for (int g = 0; g < 4; g++) acc[i][g] = _mm256_setzero_si256();
+  for (int q = 0; q < kq; q++) {
+    __m256i w[4];
+    for (int g = 0; g < 4; g++) w[g] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wb + (size_t)q * 64 + 16 * g)));
+    for (int i = 0; i < mr; i++) {
+      uint32_t a4;
+      if (q < kfull) memcpy(&a4, A + (size_t)i * K + q * KQ, 4);
+      else a4 = quad(A + (size_t)i * K, K, q);
+      a4 ^= flip4;
+      const uint64_t a16 = (uint64_t)(a4 & 0xff) | ((uint64_t)((a4 >> 8) & 0xff) << 16) | ((uint64_t)((a4 >> 16) & 0xff) << 32) | ((uint64_t)(a4 >> 24) << 48);
+      const __m256i av = _mm256_set1_epi64x((long long)a16);
+      for (int g = 0; g < 4; g++) acc[i][g] = _mm256_add_epi32(acc[i][g], _mm256_madd_epi16(av, w[g]));
+    }
+  }
+  for (int i = 0; i < mr; i++) {
+    /* acc[g] lanes: [c0 p0, c0 p1, c1 p0, c1 p1 | c2 p0, c2 p1, c3 p0, c3 p1] for columns 4g.. */
+    __m256i h01 = _mm256_hadd_epi32(acc[i][0], acc[i][1]); /* [c0 c1 c4 c5 | c2 c3 c6 c7] */
+    __m256i h23 = _mm256_hadd_epi32(acc[i][2], acc[i][3]); /* [c8 c9 c12 c13 | c10 c11 c14 c15] */
+    h01 = _mm256_permute4x64_epi64(h01, 0xD8);            /* [c0 c1 c2 c3 | c4 c5 c6 c7] */
+    h23 = _mm256_permute4x64_epi64(h23, 0xD8);
+    int32_t out[16];
+    _mm256_storeu_si256((__m256i *)out, h01);
+    _mm256_storeu_si256((__m256i *)(out + 8), h23);
+    for (int c = 0; c < nv; c++) C[(size_t)i * ldc + c] = (int32_t)((uint32_t)out[c] - zc * (uint32_t)colsum[c]);
+  }
+}
+
+AVX2_TARGET static void gemm_avx2(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N,
+                                  uint32_t zc, int32_t *C) {
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  const uint32_t flip4 = flip * 0x01010101u;
+  for (int r0 = 0; r0 < rows; r0 += 4) {
+    const int mr = rows - r0 < 4 ? rows - r0 : 4;
+    for (int b = 0; b < nb; b++) {
+      const int nv = N - b * NR < NR ? N - b * NR : NR;
+      const int8_t *wb = pw + (size_t)b * kq * 64;
+      int32_t *Cb = C + (size_t)r0 * N + b * NR;
+      const uint8_t *a = A + (size_t)r0 * K;
+      switch (mr) {
+        case 4: avx2_tile(a, 4, K, flip4, wb, kq, Cb, N, nv, zc, colsum + b * NR); break;
+        case 3: avx2_tile(a, 3, K, flip4, wb, kq, Cb, N, nv, zc, colsum + b * NR); break;
+        case 2: avx2_tile(a, 2, K, flip4, wb, kq, Cb, N, nv, zc, colsum + b * NR); break;
+        default: avx2_tile(a, 1, K, flip4, wb, kq, Cb, N, nv, zc, colsum + b * NR); break;
+      }
+    }
+  }
+}
+#endif
+
 static void gemm_any(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N,
                      uint32_t zc, int32_t *C) {
 #ifdef VERITY_X86
   if (g_path == 2) {
     gemm_vnni(A, rows, K, flip, pw, colsum, N, zc, C);
+    return;
+  }
+  if (g_path == 1) {
+    gemm_avx2(A, rows, K, flip, pw, colsum, N, zc, C);
     return;
   }
 #endif
@@ -752,6 +813,23 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* lut(x, table: Uint8Array(256) indexed by x's raw byte, n, y): y[i] = table[x[i] as byte] */
+static napi_value js_lut(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int32_t n;
+  size_t xb = 0, tb = 0, yb = 0;
+  const uint8_t *x = argc >= 4 ? ta(env, a[0], &xb, NULL) : NULL;
+  const uint8_t *t = argc >= 4 ? ta(env, a[1], &tb, NULL) : NULL;
+  uint8_t *y = argc >= 4 ? ta(env, a[3], &yb, NULL) : NULL;
+  if (!x || !t || !y || !get_i32(env, a[2], &n) || n < 0 || tb < 256 || xb < (size_t)n || yb < (size_t)n)
+    return fail(env, "lut(x, table, n, y): bad arguments");
+  for (int i = 0; i < n; i++) y[i] = t[x[i]];
+  return NULL;
+}
+
 static napi_value js_cpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -786,7 +864,7 @@ NAPI_MODULE_INIT() {
   g_path = g_max;
   g_kx8 = g_path == 2;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"lut", js_lut}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

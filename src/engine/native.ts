@@ -40,6 +40,7 @@ export interface NativeKernels {
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   softmax(x: Int8Array, rows: number, L: number, table: Int32Array, masked: number, y: Int8Array): void;
+  lut(x: Int8Array, table: Uint8Array, n: number, y: Int8Array | Uint8Array): void;
   cpu(): string;
   setPath(p: number): number;
 }

@@ -7,6 +7,7 @@ import type { DType } from '../ir.js';
 import { batchKernel, type Kernel } from './common.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, copyIn8, copyOut } from './wasmdense.js';
+import { nativeKernels } from '../native.js';
 
 /** map[e] = base + Σ_a idx_a(e)·step[a], over the row-major output index idx(e) of `outShape`. */
 export function stridedIndexMap(base: number, step: readonly number[], outShape: readonly number[]): Int32Array {
@@ -31,6 +32,15 @@ export function stridedIndexMap(base: number, step: readonly number[], outShape:
 /** y[item][e] = x[item][map[e]] for every item of a batch (inSize input elements per item). */
 export function gatherKernel(dt: DType, map: Int32Array, inSize: number): Kernel {
   const n = map.length;
+  const nat = nativeKernels();
+  if (nat && dt !== 'i32' && n > 0) {
+    // Native: the same byte gather, straight between the trace arrays (no copies).
+    return batchKernel((ins, out, B) => {
+      const x = ins[0].data as Uint8Array;
+      const y = out.data as Uint8Array;
+      for (let item = 0; item < B; item++) nat.gather(x.subarray(item * inSize, (item + 1) * inSize), map, n, 0, y.subarray(item * n, (item + 1) * n));
+    });
+  }
   const w = wasmKernels();
   if (w && dt !== 'i32') {
     // WebAssembly: a byte gather through the resident index map, item by item.
