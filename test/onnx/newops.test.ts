@@ -148,6 +148,20 @@ const CASES: OpCase[] = [
     k: 3, L: 4, ops: ['Transpose', 'Conv', 'Add', 'Transpose'],
   },
   {
+    name: 'Resize nearest ×2 (scales, asymmetric/floor: nn.Upsample)',
+    shape: X4,
+    inits: { sc: f32([4], [1, 1, 2, 2]) },
+    nodes: [{ op: 'Resize', inputs: ['x', '', 'sc'], outputs: ['y'], attrs: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }, { name: 'coordinate_transformation_mode', type: 3, s: new TextEncoder().encode('asymmetric') }, { name: 'nearest_mode', type: 3, s: new TextEncoder().encode('floor') }] }],
+    k: 0.5, L: 0, ops: ['Reshape', 'Gather', 'Gather', 'Reshape'], opset: 13,
+  },
+  {
+    name: 'Resize nearest to sizes ×3 on W (half_pixel default)',
+    shape: X4,
+    inits: { sz: { dtype: 'int64', shape: [4], data: Float64Array.from([1, 3, 4, 12]) } },
+    nodes: [{ op: 'Resize', inputs: ['x', '', '', 'sz'], outputs: ['y'], attrs: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }] }],
+    k: 0.5, L: 0, ops: ['Reshape', 'Gather', 'Reshape'], opset: 13,
+  },
+  {
     name: 'InstanceNormalization',
     shape: X4,
     inits: { sc: f32([3], [1.5, 0.5, -1]), bi: f32([3], [0.1, 0, -0.3]) },

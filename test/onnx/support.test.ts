@@ -94,6 +94,7 @@ const SMOKE: Record<string, Smoke> = {
   Softsign: unary('Softsign'),
   Mish: unary('Mish', 18),
   PRelu: withConst('PRelu', f32([3, 1, 1], [0.1, 0.2, 0.3])),
+  Resize: { inits: { sc: f32([4], [1, 1, 2, 2]) }, nodes: [{ op: 'Resize', inputs: ['x', '', 'sc'], outputs: ['y'], attrs: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }] }], opset: 13 },
   ReduceMean: { shape: [1, 3, 8], nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'], attrs: [attrInts('axes', [1])] }], opset: 17 },
   ReduceSum: { shape: [1, 3, 8], nodes: [{ op: 'ReduceSum', inputs: ['x', 'a'], outputs: ['y'] }], inits: { a: i64([1], [-1]) }, opset: 13 },
   ReduceMax: { shape: [1, 3, 8], nodes: [{ op: 'ReduceMax', inputs: ['x', 'a'], outputs: ['y'] }], inits: { a: i64([1], [2]) }, opset: 18 },

@@ -9,12 +9,15 @@
  *  PRelu (constant slope)             → a scalar slope is LeakyRelu (one table); a per-channel slope is
  *                                       Relu(x) + (−slope)·Relu(−x): two tables, a Mul by the constant, an Add
  *  Div of two runtime tensors         → Mul(a, Reciprocal(b)) (Reciprocal is a table of b)
+ *  Resize/Upsample nearest, integer   → Reshape [.., d, 1, ..] → Expand [.., d, k, ..] → Reshape
+ *  factors (output[i] = input[floor(i/k)])   (Expand of an activation is a Gather per axis)
  *  InstanceNormalization              → Reshape [N, C, H·W] → LayerNormalization over the last axis →
  *                                       Reshape back → Mul/Add by the per-channel scale/bias
  */
 import { attrFloat, attrInt, attrInts, hasAttr, type FNode } from '../graph.js';
 import { sizeOf, tensorFrom, zeros } from '../tensor.js';
 import { emitCommutative, emitReshape, node } from './emit.js';
+import { nearestIndexMap, resizeGeometry } from '../ops/resize.js';
 import type { FoldState } from './state.js';
 
 const f32 = Math.fround;
@@ -137,4 +140,33 @@ export function rewriteInstanceNorm(s: FoldState, n: FNode, index: number): void
     const bi = s.addConst(`${bias}::ch`, tensorFrom('float32', chShape, B.data));
     s.emit(node(n, 'Add', [cur, bi], [out], {}, '::bias'), shape, 'float32');
   } else if (!hasScale) s.setAlias(out, cur);
+}
+
+export function rewriteResize(s: FoldState, n: FNode, index: number): void {
+  const ctx = s.ctx(n, index);
+  const x = n.inputs[0];
+  const out = n.outputs[0];
+  if (n.inputs.slice(1).some((i) => i !== '' && !s.isConst(i))) ctx.unsupported('computed (non-constant) roi/scales/sizes');
+  const mode = n.op === 'Upsample' ? (typeof n.attrs.mode === 'string' ? n.attrs.mode : 'nearest') : typeof n.attrs.mode === 'string' ? n.attrs.mode : 'nearest';
+  if (mode !== 'nearest') ctx.unsupported(`mode "${mode}" (only nearest upsampling by integer factors imports)`);
+  const shape = s.shape(x);
+  const consts = n.inputs.map((i) => (i ? s.consts.get(i) : undefined));
+  const { out: outShape, scales } = resizeGeometry(ctx, { dtype: 'float32', shape, data: new Float32Array(0) }, consts);
+  const k = outShape.map((o, a) => o / shape[a]);
+  k.forEach((f, a) => {
+    if (!Number.isInteger(f) || f < 1) ctx.unsupported(`a non-integer or downsampling factor ${f} on axis ${a} (only nearest upsampling by integer factors)`);
+    const map = nearestIndexMap(ctx, shape[a], outShape[a], scales[a]);
+    if (map.some((j, i) => j !== Math.floor(i / f))) ctx.unsupported(`a coordinate mode whose nearest map is not floor(i / ${f}) on axis ${a}`);
+  });
+  if (k.every((f) => f === 1)) {
+    s.setAlias(out, x);
+    return;
+  }
+  const split = shape.flatMap((d, a) => (k[a] > 1 ? [d, 1] : [d]));
+  const wide = shape.flatMap((d, a) => (k[a] > 1 ? [d, k[a]] : [d]));
+  const x1 = s.fresh(`${out}::split`);
+  emitReshape(s, n, x, x1, split, '::split');
+  const x2 = s.fresh(`${out}::repeat`);
+  s.emit(node(n, 'Expand', [s.resolve(x1), s.constInt64(`${out}::wide`, wide)], [x2], {}, '::repeat'), wide, s.dtype(x));
+  emitReshape(s, n, x2, out, outShape, '::merge');
 }
