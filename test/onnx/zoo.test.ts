@@ -26,6 +26,7 @@ const CLASSIFIERS: [string, string, string[]][] = [
   ['MobileNetV3 (HardSwish, ReLU6, depthwise, squeeze-excite with HardSigmoid)', 'mobilenet-v3', ['HardSwish', 'HardSigmoid', 'Clip', 'GlobalAveragePool', 'Mul']],
   ['EfficientNet-lite (SiLU, SE)', 'efficientnet-lite', ['Sigmoid', 'Mul']],
   ['CNN layers (LeakyRelu, PRelu, InstanceNorm, standalone BatchNorm, ReduceMax/ReduceMean)', 'cnn-layers', ['LeakyRelu', 'PRelu', 'InstanceNormalization', 'BatchNormalization', 'ReduceMax', 'ReduceMean']],
+  ['Encoder-decoder with nearest upsampling (nn.Upsample → Resize) and a skip Concat', 'unet-upsample', ['Resize', 'Concat', 'MaxPool']],
   ['Transformer encoder with mean pooling (ReduceMean)', 'encoder-meanpool', ['ReduceMean', 'Softmax', 'LayerNormalization']],
 ];
 
