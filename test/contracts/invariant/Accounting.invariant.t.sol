@@ -27,7 +27,7 @@ contract AccountingInvariantTest is Fixture {
         }
         handler = new MarketHandler(token, market, staking, resolver, modelId, actors, agents);
         targetContract(address(handler));
-        bytes4[] memory sel = new bytes4[](14);
+        bytes4[] memory sel = new bytes4[](16);
         sel[0] = MarketHandler.stake.selector;
         sel[1] = MarketHandler.requestUnbond.selector;
         sel[2] = MarketHandler.withdrawUnbonded.selector;
@@ -42,6 +42,8 @@ contract AccountingInvariantTest is Fixture {
         sel[11] = MarketHandler.withdraw.selector;
         sel[12] = MarketHandler.warp.selector;
         sel[13] = MarketHandler.post.selector; // posting twice as likely keeps the pipeline full
+        sel[14] = MarketHandler.join.selector;
+        sel[15] = MarketHandler.payShare.selector;
         targetSelector(FuzzSelector(address(handler), sel));
     }
 
@@ -58,9 +60,56 @@ contract AccountingInvariantTest is Fixture {
         }
     }
 
-    /// @dev The market holds no bonds (the resolver takes them).
-    function _bonds() internal pure returns (uint256) {
-        return 0;
+    /// @dev What the market holds besides escrow and credits: the join bonds of live disputes, and the challenger share
+    /// of invalidated tasks not yet credited (all of it while a dispute of the task is open; then the parts of won
+    /// disputes whose members were not credited yet). Game bonds are the resolver's.
+    function _bonds() internal view returns (uint256 held) {
+        (, uint256 nDisputes) = market.counts();
+        for (uint256 d = 1; d <= nDisputes; ++d) {
+            TaskMarket.Dispute memory x = market.getDispute(d);
+            if (x.outcome == IDisputeResolver.Outcome.Pending) held += uint256(x.joinBond) * market.joinersOf(d).length;
+            TaskMarket.Task memory t = market.getTask(x.taskId);
+            if (
+                t.status == TaskMarket.TaskStatus.Invalidated && t.openDisputes == 0 && !x.sharePaid
+                    && x.outcome == IDisputeResolver.Outcome.ChallengerWon
+            ) held += uint256(t.challengerPot) / t.winners * x.teamSize;
+        }
+        (uint256 nTasks,) = market.counts();
+        for (uint256 id = 1; id <= nTasks; ++id) {
+            TaskMarket.Task memory t = market.getTask(id);
+            if (t.status == TaskMarket.TaskStatus.Invalidated && t.openDisputes != 0) held += t.challengerPot;
+        }
+    }
+
+    /// Issue 11: no honest party is ever slashed. Every invalidated task was a lie, and each actor's stake changed only
+    /// by what it put in, took out, and lost on its own lies or abandoned claims.
+    function invariant_noHonestPartySlashed() public view {
+        (uint256 nTasks,) = market.counts();
+        uint256 n = handler.actorCount();
+        uint256[] memory lost = new uint256[](n);
+        uint16 abandonBps = market.getRules().abandonBps;
+        for (uint256 id = 1; id <= nTasks; ++id) {
+            TaskMarket.Task memory t = market.getTask(id);
+            uint256 loss;
+            if (t.status == TaskMarket.TaskStatus.Invalidated) {
+                assertTrue(handler.dishonest(id), "an honest worker's task was invalidated");
+                loss = t.stakeLocked;
+            } else if (t.status == TaskMarket.TaskStatus.Cancelled && t.worker != address(0)) {
+                loss = uint256(t.stakeLocked) * abandonBps / 10_000;
+            }
+            for (uint256 i; i < n; ++i) {
+                if (handler.actors(i) == t.worker) lost[i] += loss;
+            }
+        }
+        for (uint256 i; i < n; ++i) {
+            address a = handler.actors(i);
+            Staking.Account memory acc = staking.accountOf(a);
+            assertEq(
+                200e18 + handler.ghostStaked(a),
+                uint256(acc.staked) + acc.unbonding + handler.ghostUnstaked(a) + lost[i],
+                "stake lost only to own lies or abandoned claims"
+            );
+        }
     }
 
     /// Tokens held by Staking + TaskMarket == stakes (incl. unbonding) + bonds + escrowed fees + credited payouts.

@@ -29,6 +29,13 @@ contract MarketHandler is Test {
     mapping(uint256 => uint256) public finalizeSuccesses;
     uint256 public ghostDoublePay;
     uint256 public calls;
+    /// @notice Ground truth of each commit (issue 11: "no honest party slashed"): true if the worker committed a wrong
+    /// result. The test resolver is told the truth, as the real game decides it (DisputeGame's own suites).
+    mapping(uint256 taskId => bool) public dishonest;
+    mapping(uint256 gameId => uint256 taskId) public gameTask;
+    /// @notice Stake each actor put into Staking and took out of it (ghosts for stake conservation).
+    mapping(address => uint256) public ghostStaked;
+    mapping(address => uint256) public ghostUnstaked;
 
     constructor(
         IERC20 token_,
@@ -72,7 +79,9 @@ contract MarketHandler is Test {
         address a = _actor(actorSeed);
         amount = bound(amount, 1, 300e18);
         vm.prank(a);
-        try staking.stake(amount) {} catch {}
+        try staking.stake(amount) {
+            ghostStaked[a] += amount;
+        } catch {}
     }
 
     function requestUnbond(uint256 actorSeed, uint256 amount) external {
@@ -87,8 +96,12 @@ contract MarketHandler is Test {
 
     function withdrawUnbonded(uint256 actorSeed) external {
         ++calls;
-        vm.prank(_actor(actorSeed));
-        try staking.withdrawUnbonded() {} catch {}
+        address a = _actor(actorSeed);
+        uint256 before = token.balanceOf(a);
+        vm.prank(a);
+        try staking.withdrawUnbonded() {
+            ghostUnstaked[a] += token.balanceOf(a) - before;
+        } catch {}
     }
 
     // ------------------------------------------------------------ market
@@ -128,7 +141,7 @@ contract MarketHandler is Test {
         try market.claim(id, agentOf[a]) {} catch {}
     }
 
-    function commit(uint256 taskSeed) external {
+    function commit(uint256 taskSeed, bool lie) external {
         ++calls;
         uint256 id = _task(taskSeed);
         if (id == 0) return;
@@ -136,10 +149,29 @@ contract MarketHandler is Test {
         if (w == address(0)) return;
         vm.prank(w);
         if (isBatch[id]) {
-            try market.commitBatch(id, MerkleBuilder.root(_resultLeaves())) {} catch {}
+            try market.commitBatch(id, MerkleBuilder.root(_resultLeaves())) {
+                dishonest[id] = lie;
+            } catch {}
         } else {
-            try market.commit(id, _tensors(hex"beef"), keccak256("trace")) {} catch {}
+            try market.commit(id, _tensors(hex"beef"), keccak256("trace")) {
+                dishonest[id] = lie;
+            } catch {}
         }
+    }
+
+    function join(uint256 disputeSeed, uint256 actorSeed) external {
+        ++calls;
+        (, uint256 n) = market.counts();
+        if (n == 0) return;
+        vm.prank(_actor(actorSeed));
+        try market.joinChallenge(disputeSeed % n + 1) {} catch {}
+    }
+
+    function payShare(uint256 disputeSeed) external {
+        ++calls;
+        (, uint256 n) = market.counts();
+        if (n == 0) return;
+        try market.payShare(disputeSeed % n + 1) {} catch {}
     }
 
     function challenge(uint256 taskSeed, uint256 actorSeed, uint256 indexSeed) external {
@@ -158,19 +190,29 @@ contract MarketHandler is Test {
                 keccak256(abi.encode("out", uint256(i))),
                 keccak256(abi.encode("tr", uint256(i))),
                 MerkleBuilder.proof(_resultLeaves(), i)
-            ) {} catch {}
+            ) {
+                gameTask[resolver.gameCount()] = id;
+            } catch {}
         } else {
             bytes32[] memory none = new bytes32[](0);
             try market.challenge(id, 0, _digest(6, hex"c0ffee"), none, _digest(7, hex"beef"), keccak256("trace"), none)
-            {} catch {}
+            {
+                gameTask[resolver.gameCount()] = id;
+            } catch {}
         }
     }
+
+    /// @dev The game is sound: the challenger wins exactly when the worker lied (`honestGames` false lets a game be
+    /// decided at random, for the accounting invariants only).
+    bool public honestGames = true;
 
     function decide(uint256 gameSeed, bool challengerWins) external {
         ++calls;
         uint256 n = resolver.gameCount();
         if (n == 0) return;
         uint256 g = gameSeed % n + 1;
+        if (honestGames) challengerWins = dishonest[gameTask[g]];
+        if (!challengerWins && gameSeed % 3 == 0) resolver.setUncontested(g, true);
         try resolver.decide(
             g, challengerWins ? IDisputeResolver.Outcome.ChallengerWon : IDisputeResolver.Outcome.ClaimantWon
         ) {} catch {}
