@@ -13,9 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { pino } from 'pino';
-import { startAnvil } from '../src/chain/anvil.js';
+import { anvilKey, startAnvil } from '../src/chain/anvil.js';
 import { servePeers } from '../src/cli/demo-batches.js';
 import { printTable } from '../src/cli/progress.js';
 import { deploy } from '../src/cli/node.js';
@@ -23,7 +22,6 @@ import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../src/node/en
 import { createNode, type VerityNode } from '../src/node/node.js';
 import type { Requester } from '../src/node/roles/requester.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const E18 = 10n ** 18n;
 const SCENARIOS = [
   { name: 'single', tasks: 24, items: 1 },
@@ -32,10 +30,7 @@ const SCENARIOS = [
 ] as const;
 const LIMIT_MS = 180_000; // per scenario
 
-function keyOf(i: number): { address: Hex; privateKey: Hex } {
-  const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
-  return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
-}
+const keyOf = anvilKey;
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;

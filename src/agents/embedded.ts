@@ -6,7 +6,6 @@
  * actions of src/chain/actions.
  */
 import { createPublicClient, createTestClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient, type TransactionReceipt } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import {
   claimTask,
@@ -19,7 +18,7 @@ import {
   registerModel,
   stake,
 } from '../chain/actions/index.js';
-import { startAnvil, type AnvilInstance } from '../chain/anvil.js';
+import { anvilAccount, startAnvil, type AnvilInstance } from '../chain/anvil.js';
 import { taskMarketAbi } from '../chain/artifacts/index.js';
 import { deployProtocol } from '../chain/deploy.js';
 import { sendContractTransaction } from '../chain/send.js';
@@ -32,17 +31,12 @@ export class EmbeddedChainError extends BaseError {
   override name = 'EmbeddedChainError';
 }
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const E18 = 10n ** 18n;
 export const ACCOUNT_INDEX = { deployer: 0, requester: 1, worker: 2, agent: 3 } as const;
 export type EmbeddedRole = keyof typeof ACCOUNT_INDEX;
 
-/** Bit i set for every op i (index in OP_TYPES) the model uses (ModelRegistry's opsBitmap). */
-export function opsBitmap(model: QModel): bigint {
-  let b = 0n;
-  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
-  return b;
-}
+export { opsBitmap } from '../chain/actions/registerModel.js';
+import { opsBitmap } from '../chain/actions/registerModel.js';
 
 /** Gas and hash of one protocol transaction. */
 export interface TxRecord {
@@ -109,7 +103,7 @@ export class EmbeddedChain {
       const transport = http(anvil.rpcUrl);
       const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
       const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
-      const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 20 });
+      const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 20 });
       const { addresses } = await deployProtocol(deployer, publicClient, { market: { challengeWindow: opts.challengeWindow ?? 60n } });
       const chain = new EmbeddedChain({ anvil, publicClient, testClient, addresses, fee: opts.fee ?? E18 });
       for (const role of ['requester', 'worker', 'agent'] as const) {
@@ -141,7 +135,7 @@ export class EmbeddedChain {
     const walletClient = createWalletClient({
       chain: foundry,
       transport: http(this.anvil.rpcUrl),
-      account: mnemonicToAccount(MNEMONIC, { addressIndex: index }),
+      account: anvilAccount(index),
       pollingInterval: 20,
     });
     return { publicClient: this.publicClient, walletClient, addresses: this.addresses };

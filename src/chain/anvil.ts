@@ -6,11 +6,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import type { Address, Hex } from 'viem';
+import { bytesToHex, type Address, type Hex } from 'viem';
+import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
 import { BaseError } from '../errors.js';
 
 export class AnvilError extends BaseError {
   override name = 'AnvilError';
+}
+
+/** anvil's default, publicly known test mnemonic (never for real funds). */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+
+/** Account `i` of {@link ANVIL_MNEMONIC} (anvil funds 0..9 with 10,000 ETH). */
+export function anvilAccount(i: number): HDAccount {
+  return mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i });
+}
+
+/** Address and private key of anvil account `i` (for a node's --key). */
+export function anvilKey(i: number): { address: Address; privateKey: Hex } {
+  const a = anvilAccount(i);
+  return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
 }
 
 /** anvil's first default-mnemonic account (test only; publicly known key). */

@@ -34,6 +34,7 @@ import type { QModel, TensorData, Trace } from '../engine/ir.js';
 import { BaseError } from '../errors.js';
 import { contractCall, eventIn, type TxRequest, type WriteArgs, type WriteName } from '../chain/call.js';
 import { MemoryJournal, TxSender, viemPort } from '../chain/tx.js';
+import type { OneStepArg, WordsProofArg } from '../verifier/witness.js';
 import { disputeGameAbi } from './abi.js';
 import { moverOf, nextMove, Phase, type MoveName, type Side } from './moves.js';
 
@@ -41,30 +42,9 @@ export class DisputeClientError extends BaseError {
   override name = 'DisputeClientError';
 }
 
-/** Solidity `NodeProof`. */
-export interface NodeProofArg {
-  index: bigint;
-  count: bigint;
-  header: Hex;
-  paramRoots: Hex[];
-  siblings: Hex[];
-}
-
-/** Solidity `WordsProof`. */
-export interface WordsProofArg {
-  leafCount: bigint;
-  indices: bigint[];
-  words: Hex[];
-  siblings: Hex[];
-}
-
-/** Solidity `OneStep` (what src/verifier's buildOneStep returns as `.step`). */
-export interface OneStepArg {
-  node: NodeProofArg;
-  inputs: WordsProofArg[];
-  params: WordsProofArg[];
-  outputIndex: bigint;
-}
+/** Solidity `NodeProof`, `WordsProof`, `OneStep`: the one-step witness types (src/verifier/witness.ts). */
+export type { OneStepArg, WordsProofArg };
+export type NodeProofArg = OneStepArg['node'];
 
 /** What a player knows about its own run. */
 export interface StateProvider {

@@ -73,12 +73,8 @@ export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<L
   }
 }
 
-/** Bit i set for every op i (index in OP_TYPES) the model uses. */
-export function opsBitmap(model: QModel): bigint {
-  let b = 0n;
-  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
-  return b;
-}
+export { opsBitmap } from '../../src/chain/actions/registerModel.js';
+import { opsBitmap } from '../../src/chain/actions/registerModel.js';
 
 export interface RealRun {
   model: QModel;

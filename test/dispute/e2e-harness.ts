@@ -5,9 +5,8 @@
  * transaction's gas. Shared by test/dispute/e2e.test.ts and bench/gas-dispute.ts.
  */
 import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, type Abi, type Address, type Hex, type PublicClient } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { compileContracts } from '../../src/chain/compile.js';
 import { keccakReady, leafCountOfBytes, elementSize, modelRootHex, treeDepth } from '../../src/commit/index.js';
 import { DisputeClient, ioDigest, moverOf, Outcome, Phase, traceStateProvider, type MoveRecord, type StateProvider } from '../../src/dispute/index.js';
@@ -18,12 +17,11 @@ import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../../src/chain/v
 import { buildOneStep, dependencies } from '../../src/verifier/index.js';
 import { modelData, quantized, type ModelName } from '../onnx/models.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 export const BOND = 10n ** 19n;
 export const CLOCK = 3n * 86400n;
-const deployer = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
-const claimantAcct = mnemonicToAccount(MNEMONIC, { addressIndex: 1 });
-const challengerAcct = mnemonicToAccount(MNEMONIC, { addressIndex: 2 });
+const deployer = anvilAccount(0);
+const claimantAcct = anvilAccount(1);
+const challengerAcct = anvilAccount(2);
 
 /** mulberry32: a small seeded PRNG, [0, 1). */
 export function prng(seed: number): () => number {

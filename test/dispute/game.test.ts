@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, createTestClient, createWalletClient, http, bytesToHex, type Abi, type Address, type Hex } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { compileContracts } from '../../src/chain/compile.js';
 import { tensorBytes, treeDepth, leafCountOfBytes } from '../../src/commit/index.js';
 import { DisputeClient, disputeGameAbi, firstDisagreement, ioDigest, Outcome, traceStateProvider } from '../../src/dispute/index.js';
@@ -16,15 +15,14 @@ import type { QModel, Trace } from '../../src/engine/ir.js';
 import { modelRootHex } from '../../src/commit/index.js';
 import { chainModel, corrupt, runChain } from './helpers.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const BOND = 10n ** 19n;
 const CLOCK = 3n * 86400n;
 
 let anvil: AnvilInstance;
 let art: Record<string, { abi: Abi; bytecode: Hex }>;
-const deployer = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
-const claimantAcct = mnemonicToAccount(MNEMONIC, { addressIndex: 1 });
-const challengerAcct = mnemonicToAccount(MNEMONIC, { addressIndex: 2 });
+const deployer = anvilAccount(0);
+const claimantAcct = anvilAccount(1);
+const challengerAcct = anvilAccount(2);
 
 function clients() {
   const transport = http(anvil.rpcUrl);

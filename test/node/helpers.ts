@@ -4,29 +4,21 @@
  * test mnemonic.
  */
 import { bytesToHex, createPublicClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import { registerModel } from '../../src/chain/actions/index.js';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { anvilKey, anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol } from '../../src/chain/deploy.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { keccakReady, modelRootHex } from '../../src/commit/index.js';
 import { OP_TYPES, type QModel } from '../../src/engine/ir.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 export const E18 = 10n ** 18n;
 
-export function keyOf(i: number): { address: Hex; privateKey: Hex } {
-  const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
-  return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
-}
+export const keyOf = anvilKey;
 
-export function opsBitmap(model: QModel): bigint {
-  let b = 0n;
-  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
-  return b;
-}
+export { opsBitmap } from '../../src/chain/actions/registerModel.js';
+import { opsBitmap } from '../../src/chain/actions/registerModel.js';
 
 export interface TestNet {
   anvil: AnvilInstance;
@@ -43,7 +35,7 @@ export async function testNet(models: readonly QModel[], opts: { funded?: number
   try {
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
-    const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 50 });
+    const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 50 });
     const { addresses } = await deployProtocol(deployer, publicClient, {
       market: { challengeWindow: opts.challengeWindow ?? 12n },
       game: { clock: opts.clock ?? 120n },

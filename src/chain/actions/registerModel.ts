@@ -1,5 +1,6 @@
 /** Registers a model by its modelRoot (ModelRegistry.registerModel). */
 import type { Hex, TransactionReceipt } from 'viem';
+import { OP_TYPES, type QModel } from '../../engine/ir.js';
 import { modelRegistryAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
 import { eventIn } from '../call.js';
@@ -21,6 +22,13 @@ export interface RegisterModelReturnType {
 }
 
 export type RegisterModelErrorType = ChainActionErrorType;
+
+/** ModelRegistry's opsBitmap: bit i set for every op the model uses, i its index in OP_TYPES. */
+export function opsBitmap(model: Pick<QModel, 'nodes'>): bigint {
+  let b = 0n;
+  for (const n of model.nodes) b |= 1n << BigInt(OP_TYPES.indexOf(n.op));
+  return b;
+}
 
 export async function registerModel(client: ProtocolClients, p: RegisterModelParameters): Promise<RegisterModelReturnType> {
   const address = client.addresses.modelRegistry;

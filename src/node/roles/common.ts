@@ -2,7 +2,7 @@
 import { decodeTrace } from '../engine-provider.js';
 import { DisputeMachine } from '../dispute-fsm.js';
 import type { NodeContext } from '../context.js';
-import type { DisputeRow } from '../store.js';
+import type { DisputeRow, NodeStore } from '../store.js';
 import type { Hex } from 'viem';
 import { winnerOf } from '../../dispute/moves.js';
 import { tensorFromArg } from '../context.js';
@@ -58,4 +58,41 @@ export function publishedInputs(logs: readonly { eventName: string; args: unknow
     inputs.set(String(a.taskId), { inputHash: a.inputHash, inputs: a.inputs.map((t) => tensorToJson(tensorFromArg(t))) });
   }
   return inputs;
+}
+
+/** A TaskPosted log's fields. */
+export interface TaskPostedArgs {
+  taskId: bigint;
+  requester: Hex;
+  modelId: bigint;
+  inputRoot: Hex;
+  itemCount: number;
+  fee: bigint;
+  deadline: bigint;
+}
+
+/** The store row of a posted task seen on chain (its inputs when InputPublished carried them), as `status`. */
+export function postedTaskRow(
+  a: TaskPostedArgs,
+  postTx: Hex,
+  modelRoot: string,
+  inp: { inputHash: Hex; inputs: TensorJson[] } | undefined,
+  status: 'open' | 'skipped',
+): Parameters<NodeStore['insertTask']>[0] {
+  const id = String(a.taskId);
+  return {
+    taskId: id,
+    chainTaskId: id,
+    modelId: String(a.modelId),
+    modelRoot,
+    requester: a.requester,
+    itemCount: a.itemCount,
+    fee: String(a.fee),
+    deadline: Number(a.deadline),
+    inputHash: inp?.inputHash ?? null,
+    inputs: inp ? JSON.stringify(inp.inputs) : null,
+    inputRoot: a.itemCount > 1 ? a.inputRoot.toLowerCase() : null,
+    status,
+    txs: { post: postTx },
+  };
 }

@@ -19,7 +19,7 @@ import { chainNow, ensureApprovals, hexField, inc, modelRootOf, scan, sendCall, 
 import type { WriteArgs } from '../../chain/call.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../../chain/tx.js';
-import { DisputeBook, publishedInputs, type Role } from './common.js';
+import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
 import { AuditorDuty } from './auditor.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
 import type { TaskRow } from '../store.js';
@@ -80,28 +80,14 @@ export class Verifier implements Role {
       const inputs = publishedInputs(logs);
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
-          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; inputRoot: Hex; itemCount: number; fee: bigint; deadline: bigint };
+          const a = l.args as unknown as TaskPostedArgs;
           const id = String(a.taskId);
           const inp = inputs.get(id);
           const modelRoot = await modelRootOf(this.ctx, a.modelId);
           // A batch's element inputs are fetched from the requester's API when its result is checked.
           const batch = a.itemCount > 1;
           const checkable = (batch || (!!inp && inp.inputs.length > 0)) && this.ctx.engine.has(modelRoot);
-          store.insertTask({
-            taskId: id,
-            chainTaskId: id,
-            modelId: String(a.modelId),
-            modelRoot,
-            requester: a.requester,
-            itemCount: a.itemCount,
-            fee: String(a.fee),
-            deadline: Number(a.deadline),
-            inputHash: inp?.inputHash ?? null,
-            inputs: inp ? JSON.stringify(inp.inputs) : null,
-            inputRoot: batch ? a.inputRoot.toLowerCase() : null,
-            status: checkable ? 'open' : 'skipped',
-            txs: { post: l.transactionHash },
-          });
+          store.insertTask(postedTaskRow(a, l.transactionHash, modelRoot, inp, checkable ? 'open' : 'skipped'));
         } else if (l.eventName === 'ResultCommitted') {
           const a = l.args as { taskId: bigint; worker: Hex; outputHash: Hex; traceRoot: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
           const t = store.getTask(String(a.taskId));

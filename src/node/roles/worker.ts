@@ -21,7 +21,7 @@ import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexFie
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { TxFailedError } from '../../chain/tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
-import { DisputeBook, publishedInputs, type Role } from './common.js';
+import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
 import { AuditAnswerer } from './auditor.js';
 import type { TaskRow } from '../store.js';
 
@@ -80,7 +80,7 @@ export class Worker implements Role {
       const inputs = publishedInputs(logs);
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
-          const a = l.args as { taskId: bigint; requester: Hex; modelId: bigint; inputRoot: Hex; itemCount: number; fee: bigint; deadline: bigint };
+          const a = l.args as unknown as TaskPostedArgs;
           const id = String(a.taskId);
           const inp = inputs.get(id);
           const modelRoot = await modelRootOf(this.ctx, a.modelId);
@@ -88,21 +88,7 @@ export class Worker implements Role {
           const batch = a.itemCount > 1;
           const dataOk = batch ? a.itemCount <= this.opts.maxItems : !!inp && inp.inputs.length > 0;
           const served = dataOk && this.ctx.engine.has(modelRoot) && a.fee >= this.opts.minFee;
-          store.insertTask({
-            taskId: id,
-            chainTaskId: id,
-            modelId: String(a.modelId),
-            modelRoot,
-            requester: a.requester,
-            itemCount: a.itemCount,
-            fee: String(a.fee),
-            deadline: Number(a.deadline),
-            inputHash: inp?.inputHash ?? null,
-            inputs: inp ? JSON.stringify(inp.inputs) : null,
-            inputRoot: batch ? a.inputRoot.toLowerCase() : null,
-            status: served ? 'open' : 'skipped',
-            txs: { post: l.transactionHash },
-          });
+          store.insertTask(postedTaskRow(a, l.transactionHash, modelRoot, inp, served ? 'open' : 'skipped'));
           inc(this.ctx, 'verity_node_tasks_seen_total');
         } else if (l.eventName === 'ResultChallenged') {
           const a = l.args as { disputeId: bigint; taskId: bigint; index: number; gameId: bigint };
