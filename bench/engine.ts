@@ -154,7 +154,7 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
     const vlat = await timeEach((i) => traceRoot(runModel(p, [quantizeInput(q, rows[i % rows.length])])));
     // Batch: runBatch over BATCH rows, split over THREADS threads (src/parallel/pool.ts).
     if (THREADS > 1) {
-      const pool = await BatchPool.create(q, THREADS);
+      const pool = await BatchPool.create(p, THREADS);
       throughput = await rate(BATCH, () => pool.run(feed));
       const vtp = await rate(BATCH, () => pool.runCommitted(feed));
       verifiable = { latencyMedianMs: quantile(vlat, 0.5), latencyP95Ms: quantile(vlat, 0.95), throughputPerS: vtp };

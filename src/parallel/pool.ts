@@ -22,7 +22,7 @@ type Reply = { id: number; arenas?: ArrayBuffer[]; count?: number; roots?: Uint8
 
 /** Below this estimated time for a worker's share, the caller runs the whole batch itself (a message
  *  round trip and the arena transfer cost more than they save). */
-const MIN_SHARE_MS = 0.4;
+const MIN_SHARE_MS = 1;
 
 /** Items' input i, back to back in one typed array (what a worker is sent). */
 function flatInputs(items: readonly (readonly TensorData[])[]): TensorData[] {
@@ -63,15 +63,19 @@ export class BatchPool {
   }
 
   /**
-   * A pool of `threads` threads in all (the caller's plus threads − 1 workers) for one model.
+   * A pool of `threads` threads in all (the caller's plus threads − 1 workers) for one model (a
+   * QModel, or a PreparedModel the calling thread already uses, which the pool then shares).
    * opts.minShareMs: below this estimated time for a worker's share the caller runs the whole batch
-   * (default 0.4 ms; 0 always splits).
+   * (default 1 ms; 0 always splits).
    */
-  static async create(model: QModel, threads = 2, opts: { minShareMs?: number } = {}): Promise<BatchPool> {
+  static async create(model: QModel | PreparedModel, threads = 2, opts: { minShareMs?: number } = {}): Promise<BatchPool> {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new BatchPoolError(`threads must be an integer in 1..64, got ${threads}`);
     }
-    const p = prepareModel(model);
+    // A PreparedModel the caller already runs is reused: V8 specializes a kernel closure best while
+    // it is its site's only one, so a second preparation in the same thread runs measurably slower.
+    const p = 'steps' in model ? model : prepareModel(model);
+    model = p.model;
     await keccakReady;
     const workers = await Promise.all(
       Array.from(
@@ -85,6 +89,12 @@ export class BatchPool {
       ),
     );
     return new BatchPool(p, workers, opts.minShareMs ?? MIN_SHARE_MS);
+  }
+
+  /** The per-item cost estimate falls at once and rises slowly, so a run slowed by a busy machine
+   *  (descheduled mid-batch) does not flip the split decision. */
+  private observe(ms: number): void {
+    this.msPerItem = Math.min(this.msPerItem === Infinity ? ms : this.msPerItem * 1.05, ms);
   }
 
   get threads(): number {
@@ -108,7 +118,7 @@ export class BatchPool {
     if (this.workers.length === 0 || batch.length < 2 || this.msPerItem * (batch.length / this.threads) < this.minShareMs) {
       const t0 = performance.now();
       const traces = runBatch(this.p, batch);
-      if (batch.length > 0) this.msPerItem = (performance.now() - t0) / batch.length;
+      if (batch.length > 0) this.observe((performance.now() - t0) / batch.length);
       return roots ? { traces, roots: traces.map((t) => traceRoot(t)) } : { traces };
     }
     const n = this.threads;
@@ -126,7 +136,7 @@ export class BatchPool {
     });
     const t0 = performance.now();
     const mine = runBatch(this.p, batch.slice(0, bounds[1]));
-    if (bounds[1] > 0) this.msPerItem = (performance.now() - t0) / bounds[1];
+    if (bounds[1] > 0) this.observe((performance.now() - t0) / bounds[1]);
     const myRoots = roots ? mine.map((t) => traceRoot(t)) : undefined;
     const replies = await Promise.all(asks);
     const traces = [...mine];

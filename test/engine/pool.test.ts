@@ -22,7 +22,8 @@ describe('BatchPool', () => {
       const q = quantized(name);
       const p = prepareModel(q);
       const rows = modelData(name).x;
-      const pool = await BatchPool.create(q, 2, { minShareMs: 0 });
+      // (wine-mlp: the pool shares the caller's PreparedModel; the others: it prepares its own)
+      const pool = await BatchPool.create(name === 'wine-mlp' ? p : q, 2, { minShareMs: 0 });
       pools.push(pool);
       expect(pool.threads).toBe(2);
       for (const n of [1, 2, 7]) {
