@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, OpCtx, type ExecLimits, type OpImpl } from './ops/conte
 import { Conv } from './ops/conv.js';
 import * as E from './ops/elementwise.js';
 import { Gemm, Linear, MatMul } from './ops/linalg.js';
-import { BatchNormalization, InstanceNormalization, LayerNormalization, Softmax } from './ops/norm.js';
+import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization, Softmax } from './ops/norm.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './ops/pool.js';
 import * as Q from './ops/quant.js';
 import { ReduceMax, ReduceMean, ReduceSum } from './ops/reduce.js';
@@ -29,7 +29,7 @@ const OPS: Record<string, OpImpl> = {
   LeakyRelu: E.LeakyRelu, HardSigmoid: E.HardSigmoid, HardSwish: E.HardSwish, Elu: E.Elu, Selu: E.Selu, Celu: E.Celu,
   Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu,
   // linear algebra, convolution, pooling, normalization
-  Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, LayerNormalization, Softmax,
+  Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, GroupNormalization, LayerNormalization, Softmax,
   ReduceMean, ReduceSum, ReduceMax, Resize, Upsample: Resize,
   // data movement and generators
   Reshape: S.Reshape, Flatten: S.Flatten, Squeeze: S.Squeeze, Unsqueeze: S.Unsqueeze, Transpose: S.Transpose,

@@ -162,6 +162,20 @@ const CASES: OpCase[] = [
     k: 0.5, L: 0, ops: ['Reshape', 'Gather', 'Reshape'], opset: 13,
   },
   {
+    name: 'GroupNormalization opset 18 (scale/bias per group)',
+    shape: [1, 4, 3, 3],
+    inits: { sc: f32([2], [1.5, -0.5]), bi: f32([2], [0.1, 0.3]) },
+    nodes: [{ op: 'GroupNormalization', inputs: ['x', 'sc', 'bi'], outputs: ['y'], attrs: [attrInt('num_groups', 2)] }],
+    k: 6, L: 0, ops: ['Reshape', 'LayerNorm', 'Reshape', 'Mul', 'Add'], opset: 18,
+  },
+  {
+    name: 'GroupNormalization opset 21 (scale/bias per channel)',
+    shape: [1, 4, 3, 3],
+    inits: { sc: f32([4], [1.5, -0.5, 1, 2]), bi: f32([4], [0.1, 0.3, 0, -0.2]) },
+    nodes: [{ op: 'GroupNormalization', inputs: ['x', 'sc', 'bi'], outputs: ['y'], attrs: [attrInt('num_groups', 2)] }],
+    k: 6, L: 0, ops: ['Reshape', 'LayerNorm', 'Reshape', 'Mul', 'Add'], opset: 21,
+  },
+  {
     name: 'InstanceNormalization',
     shape: X4,
     inits: { sc: f32([3], [1.5, 0.5, -1]), bi: f32([3], [0.1, 0, -0.3]) },

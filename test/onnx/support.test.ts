@@ -44,6 +44,8 @@ const SMOKE: Record<string, Smoke> = {
   Softmax: { shape: [1, 2, 5], nodes: [{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs: [attrInt('axis', -1)] }] },
   LayerNormalization: { shape: [1, 2, 6], nodes: [{ op: 'LayerNormalization', inputs: ['x', 'g', 'b'], outputs: ['y'], attrs: [attrInt('axis', -1)] }], inits: { g: f32([6], r(6, 3)), b: f32([6], r(6, 4)) } },
   BatchNormalization: { nodes: [{ op: 'BatchNormalization', inputs: ['x', 's', 'b', 'm', 'v'], outputs: ['y'] }], inits: { s: f32([3], [1, 2, 0.5]), b: f32([3], [0, 1, -1]), m: f32([3], [0.1, 0, 0.2]), v: f32([3], [1, 2, 0.5]) } },
+  InstanceNormalization: { nodes: [{ op: 'InstanceNormalization', inputs: ['x', 's', 'b'], outputs: ['y'] }], inits: { s: f32([3], [1, 2, 0.5]), b: f32([3], [0, 1, -1]) } },
+  GroupNormalization: { shape: [1, 4, 3, 3], nodes: [{ op: 'GroupNormalization', inputs: ['x', 's', 'b'], outputs: ['y'], attrs: [attrInt('num_groups', 2)] }], inits: { s: f32([4], [1, 2, 0.5, 1]), b: f32([4], [0, 1, -1, 0]) }, opset: 21 },
   Gather: { shape: [1, 5], nodes: [{ op: 'Gather', inputs: ['x', 'i'], outputs: ['y'], attrs: [attrInt('axis', 1)] }], inits: { i: i64([3], [4, 0, 2]) } },
   Reshape: withConst('Reshape', reshapeTo([1, 3, 16])),
   Flatten: unary('Flatten', 13, [attrInt('axis', 1)]),

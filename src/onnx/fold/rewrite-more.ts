@@ -107,23 +107,32 @@ export function rewriteDynamicDiv(s: FoldState, n: FNode): void {
   emitCommutative(s, n, 'Mul', a, rb, n.outputs[0]);
 }
 
+/** InstanceNormalization, and GroupNormalization (G groups; an instance norm is G = C). */
 export function rewriteInstanceNorm(s: FoldState, n: FNode, index: number): void {
   const ctx = s.ctx(n, index);
   const [x, scale, bias] = n.inputs;
   const out = n.outputs[0];
   const shape = s.shape(x);
   if (shape.length < 3) ctx.fail(`input must be N,C,D1,…, got [${shape}]`);
-  const S = s.consts.get(scale) ?? ctx.unsupported('a computed (non-constant) scale');
-  const B = s.consts.get(bias) ?? ctx.unsupported('a computed (non-constant) B');
+  let S = s.consts.get(scale) ?? ctx.unsupported('a computed (non-constant) scale');
+  let B = s.consts.get(bias) ?? ctx.unsupported('a computed (non-constant) B');
   const [N, C] = shape;
-  const K = sizeOf(shape.slice(2));
+  const G = n.op === 'GroupNormalization' ? attrInt(n, 'num_groups') : C;
+  if (G < 1 || C % G !== 0) ctx.fail(`num_groups ${G} must divide C = ${C}`, 'num_groups');
+  if (S.data.length === G && G !== C) {
+    // Opset 18's per-group scale/bias: the same value for each channel of a group.
+    const per = (t: typeof S) => tensorFrom('float32', [C], Array.from({ length: C }, (_, c) => t.data[Math.floor(c / (C / G))]));
+    S = per(S);
+    B = per(B);
+  }
+  const K = (C / G) * sizeOf(shape.slice(2));
   const eps = attrFloat(n, 'epsilon', 1e-5);
   const rows = s.fresh(`${out}::rows`);
-  emitReshape(s, n, x, rows, [N, C, K], '::in');
+  emitReshape(s, n, x, rows, [N, G, K], '::in');
   const ones = s.addConst(`${out}::ones`, tensorFrom('float32', [K], new Array<number>(K).fill(1)));
   const zero = s.addConst(`${out}::zeros`, zeros('float32', [K]));
   const normed = s.fresh(`${out}::normed`);
-  s.emit(node(n, 'LayerNormalization', [s.resolve(rows), ones, zero], [normed], { axis: -1, epsilon: eps }, '::norm'), [N, C, K], 'float32');
+  s.emit(node(n, 'LayerNormalization', [s.resolve(rows), ones, zero], [normed], { axis: -1, epsilon: eps }, '::norm'), [N, G, K], 'float32');
   const back = s.fresh(`${out}::nchw`);
   emitReshape(s, n, normed, back, shape, '::out');
   const chShape = [C, ...shape.slice(2).map(() => 1)];

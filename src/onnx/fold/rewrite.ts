@@ -99,6 +99,7 @@ const handlers: Record<string, Handler> = {
   ReduceMax: (s, n, index) => rewriteReduce(s, n, index),
   PRelu: (s, n, index) => rewritePRelu(s, n, index),
   InstanceNormalization: (s, n, index) => rewriteInstanceNorm(s, n, index),
+  GroupNormalization: (s, n, index) => rewriteInstanceNorm(s, n, index),
   Resize: (s, n, index) => rewriteResize(s, n, index),
   Upsample: (s, n, index) => rewriteResize(s, n, index),
 

@@ -55,6 +55,41 @@ export const InstanceNormalization: OpImpl = (ctx, inputs) => {
   return [y];
 };
 
+/** GroupNormalization (opset 18: scale/bias per group; 21: per channel): statistics over each group's
+ *  channels and spatial positions. */
+export const GroupNormalization: OpImpl = (ctx, inputs) => {
+  const x = ctx.float32(inputs, 0);
+  const scale = ctx.float32(inputs, 1);
+  const bias = ctx.float32(inputs, 2);
+  if (x.shape.length < 3) ctx.fail(`input must be N,C,D1,…, got ${shapeStr(x.shape)}`);
+  const G = ctx.int('num_groups');
+  const [N, C] = x.shape;
+  if (G < 1 || C % G !== 0) ctx.fail(`num_groups ${G} must divide C = ${C}`, 'num_groups');
+  const perChannel = ctx.opset >= 21;
+  if (scale.data.length !== (perChannel ? C : G) || bias.data.length !== scale.data.length) ctx.fail(`scale and bias must have ${perChannel ? C : G} elements`);
+  const eps = ctx.float('epsilon', 1e-5);
+  const inner = sizeOf(x.shape.slice(2));
+  const K = (C / G) * inner;
+  const y = ctx.alloc('float32', x.shape);
+  for (let n = 0; n < N; n++)
+    for (let g = 0; g < G; g++) {
+      const base = (n * G + g) * K;
+      let mean = 0;
+      for (let i = 0; i < K; i++) mean += x.data[base + i];
+      mean /= K;
+      let v = 0;
+      for (let i = 0; i < K; i++) v += (x.data[base + i] - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / K + eps);
+      for (let i = 0; i < K; i++) {
+        const c = g * (C / G) + Math.floor(i / inner);
+        const j = perChannel ? c : g;
+        y.data[base + i] = (x.data[base + i] - mean) * inv * scale.data[j] + bias.data[j];
+      }
+    }
+  ctx.work(x.data.length * 4);
+  return [y];
+};
+
 export const LayerNormalization: OpImpl = (ctx, inputs) => {
   const x = ctx.float32(inputs, 0);
   const scale = ctx.float32(inputs, 1);
