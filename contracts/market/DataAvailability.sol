@@ -183,7 +183,10 @@ contract DataAvailability is Governed, ReentrancyGuard {
         ) revert DaBadOpening(taskId, index, 2);
         r.open = false;
         emit InputOpened(taskId, index, inputHash, inputs);
-        if (t.status == TaskMarket.TaskStatus.Claimed) market.setHold(taskId, false);
+        // The worker may have committed meanwhile: release the hold in either live status.
+        if (t.status == TaskMarket.TaskStatus.Claimed || t.status == TaskMarket.TaskStatus.Committed) {
+            market.setHold(taskId, false);
+        }
     }
 
     /// @notice After an input request's window passed unanswered: cancels the task, releases the worker's stake and
@@ -194,7 +197,10 @@ contract DataAvailability is Governed, ReentrancyGuard {
         Request storage r = _expired(taskId, index, 2);
         r.open = false;
         emit RequestExpired(taskId, index, 2);
-        market.moduleCancelWithheld(taskId);
+        TaskMarket.TaskStatus status = market.getTask(taskId).status;
+        if (status == TaskMarket.TaskStatus.Claimed) market.moduleCancelWithheld(taskId);
+        // The worker committed without the input: the request lapses and only the hold is released.
+        else if (status == TaskMarket.TaskStatus.Committed) market.setHold(taskId, false);
     }
 
     /// @notice A request (kind 1 element, 2 input) of element `index` of task `taskId`.
@@ -213,8 +219,9 @@ contract DataAvailability is Governed, ReentrancyGuard {
     function _open(uint256 taskId, uint32 index, uint32 itemCount, uint8 kind, uint128 b) private {
         if (index >= itemCount) revert DaBadIndex(taskId, index, itemCount);
         Request storage r = _requests[_key(taskId, index, kind)];
-        // INVARIANT: one open request per element and kind (each one holds the task once).
-        if (r.open) revert DaAlreadyRequested(taskId, index);
+        // INVARIANT: one open request per element and kind (each one holds the task once); an input is requested at
+        // most once, so a worker cannot hold a task's expiry by re-requesting.
+        if (r.open || (kind == 2 && r.requester != address(0))) revert DaAlreadyRequested(taskId, index);
         uint64 deadline = uint64(block.timestamp) + window;
         _requests[_key(taskId, index, kind)] =
             Request({requester: msg.sender, deadline: deadline, kind: kind, open: true, bond: b});

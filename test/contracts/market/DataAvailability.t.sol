@@ -164,10 +164,29 @@ contract DataAvailabilityTest is Fixture {
         vm.prank(requester);
         da.publishInput(taskId, 6, _tensors(_in(6)), proof);
         assertEq(market.getTask(taskId).holds, 0, "hold released");
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DataAvailability.DaAlreadyRequested.selector, taskId, 6));
+        da.requestInput(taskId, 6); // once per element: no holding the expiry by re-requesting
         vm.warp(block.timestamp + 2 hours);
         vm.expectRevert(abi.encodeWithSelector(DataAvailability.DaNoRequest.selector, taskId, 6));
         da.settleInputWithheld(taskId, 6);
         market.cancel(taskId); // an ordinary expiry again
+    }
+
+    /// A worker that commits while its input request is open does not leave the task held forever.
+    function test_da_commitWhileInputRequested_holdReleased() public {
+        uint256 taskId = _postAndClaim();
+        vm.prank(worker);
+        da.requestInput(taskId, 2);
+        bytes32 root = MerkleBuilder.root(_results());
+        vm.prank(worker);
+        market.commitBatch(taskId, root);
+        vm.warp(block.timestamp + DA_WINDOW + 1);
+        da.settleInputWithheld(taskId, 2);
+        assertEq(market.getTask(taskId).holds, 0, "hold released");
+        vm.warp(market.getTask(taskId).challengeDeadline);
+        market.finalize(taskId);
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Finalized), "finalized");
     }
 
     function test_da_onlyModulesHold() public {
