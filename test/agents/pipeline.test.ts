@@ -188,12 +188,13 @@ describe('hiring: a two-stage tiny-gpt pipeline through the market', () => {
       const x = after[idx(a)]!;
       return { total: x.total - b.total, staked: x.staked - b.staked, fin: x.finalized - b.finalized, lost: x.lost - b.lost, score: x.score - b.score };
     };
-    // the liar: stake down by the slash, its game bond lost, one ("dispute","lost") −1 feedback
-    expect(d(mallory)).toEqual({ total: -minStake - bond, staked: -minStake, fin: 0, lost: 1, score: -1 });
-    // the verifier: credited the challenger share by the market and both bonds by the game
+    // the liar: stake down by the slash (market-opened games are backed by the locked stake: no liquid game bond),
+    // one ("dispute","lost") −1 feedback
+    expect(d(mallory)).toEqual({ total: -minStake, staked: -minStake, fin: 0, lost: 1, score: -1 });
+    // the verifier: credited the challenger share by the market and its own bond back by the game
     expect(after[idx(victor)]!.claimable - before[idx(victor)]!.claimable).toBe(minStake / 2n);
-    expect(after[idx(victor)]!.gameCredit - before[idx(victor)]!.gameCredit).toBe(2n * bond);
-    expect(d(victor).total).toBe(minStake / 2n + bond);
+    expect(after[idx(victor)]!.gameCredit - before[idx(victor)]!.gameCredit).toBe(bond);
+    expect(d(victor).total).toBe(minStake / 2n);
     // the first-stage agent keeps its fee and its reputation (+1 finalize), nothing slashed; the refunded stage-2
     // fee paid the honest re-post
     expect(r.attempts[0]!.payout).toBe(afterFee(JOB.fee));
@@ -217,9 +218,9 @@ describe('hiring: a two-stage tiny-gpt pipeline through the market', () => {
     expect(attempts[0]!.dispute).toMatchObject({ index: LIE_ELEMENT_STEP, nodeIndex: LIE_NODE, outcome: Outcome.ChallengerWon, slashed: minStake, refund: JOB.fee });
     const d = (a: MarketAgent) => after[idx(a)]!.total - before[idx(a)]!.total;
     expect(d(requester)).toBe(0n); // fee refunded (credited by the market)
-    expect(d(eve)).toBe(-minStake - bond);
+    expect(d(eve)).toBe(-minStake); // stake-backed game: the slash is the whole loss
     expect(after[idx(eve)]!.lost - before[idx(eve)]!.lost).toBe(1);
-    expect(d(victor)).toBe(minStake / 2n + bond);
+    expect(d(victor)).toBe(minStake / 2n);
     expect(d(bob)).toBe(0n);
   });
 });
