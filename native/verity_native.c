@@ -254,25 +254,28 @@ static void gemm_any(const uint8_t *A, int rows, int K, uint8_t flip, const int8
   gemm_generic(A, rows, K, flip, pw, colsum, N, zc, C);
 }
 
-/* ---------- depthwise conv ---------- */
+/* ---------- depthwise conv: one output row [OW][C] of int32 accumulators at a time ---------- */
 #ifdef VERITY_X86
 __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
 #endif
-static void dw_point(const uint8_t *x, int sgn, int H, int W, int C, int KH, int KW, int oh, int ow, int sh, int sw, int dh,
-                     int dw, int pt, int pl, int32_t z, const int16_t *w16, int32_t *acc) {
-  for (int c = 0; c < C; c++) acc[c] = 0;
+static void dw_row(const uint8_t *x, int sgn, int H, int W, int C, int KH, int KW, int oh, int OW, int sh, int sw, int dh, int dw,
+                   int pt, int pl, int32_t z, const int16_t *w16, int32_t *acc) {
+  memset(acc, 0, (size_t)OW * C * 4);
   for (int kh = 0; kh < KH; kh++) {
     const int h = oh * sh + kh * dh - pt;
     if (h < 0 || h >= H) continue;
     for (int kw = 0; kw < KW; kw++) {
-      const int xx = ow * sw + kw * dw - pl;
-      if (xx < 0 || xx >= W) continue;
-      const uint8_t *px = x + ((size_t)h * W + xx) * C;
-      const int16_t *pw = w16 + ((size_t)kh * KW + kw) * C;
-      if (sgn)
-        for (int c = 0; c < C; c++) acc[c] += ((int32_t)(int8_t)px[c] - z) * (int32_t)pw[c];
-      else
-        for (int c = 0; c < C; c++) acc[c] += ((int32_t)px[c] - z) * (int32_t)pw[c];
+      const int16_t *wk = w16 + ((size_t)kh * KW + kw) * C;
+      for (int ow = 0; ow < OW; ow++) {
+        const int xx = ow * sw + kw * dw - pl;
+        if (xx < 0 || xx >= W) continue; /* padding: x − xZero = 0 */
+        const uint8_t *px = x + ((size_t)h * W + xx) * C;
+        int32_t *pa = acc + (size_t)ow * C;
+        if (sgn)
+          for (int c = 0; c < C; c++) pa[c] += ((int32_t)(int8_t)px[c] - z) * (int32_t)wk[c];
+        else
+          for (int c = 0; c < C; c++) pa[c] += ((int32_t)px[c] - z) * (int32_t)wk[c];
+      }
     }
   }
 }
@@ -464,16 +467,23 @@ static napi_value js_depthwise(napi_env env, napi_callback_info info) {
     return fail(env, "depthwise: array sizes do not match");
   for (int j = 0; j < C; j++)
     if (shift[j] < 1 || shift[j] > 62) return fail(env, "depthwise: shift out of range");
-  int32_t *acc = malloc((size_t)C * 4);
+  /* Accumulators for one output row, and the per-channel tables tiled over it (one requant call a row). */
+  const size_t rowN = (size_t)OW * C;
+  int32_t *acc = malloc(rowN * 4 * 4);
   if (!acc) return fail(env, "depthwise: out of memory");
+  int32_t *tb = acc + rowN, *tm = tb + rowN, *ts = tm + rowN;
+  for (size_t e = 0; e < rowN; e++) {
+    tb[e] = bias ? bias[e % C] : 0;
+    tm[e] = mult[e % C];
+    ts[e] = shift[e % C];
+  }
   for (int b = 0; b < B; b++) {
     const uint8_t *xi = x + (size_t)b * H * W * C;
     uint8_t *yi = (uint8_t *)y + (size_t)b * OH * OW * C * ob;
-    for (int oh = 0; oh < OH; oh++)
-      for (int ow = 0; ow < OW; ow++) {
-        dw_point(xi, sgn, H, W, C, KH, KW, oh, ow, sh, sw, dh, dw, pt, pl, z, w16, acc);
-        requant_any(acc, C, bias, mult, shift, yZero, lo, hi, yi + ((size_t)oh * OW + ow) * C * ob, ob);
-      }
+    for (int oh = 0; oh < OH; oh++) {
+      dw_row(xi, sgn, H, W, C, KH, KW, oh, OW, sh, sw, dh, dw, pt, pl, z, w16, acc);
+      requant_any(acc, (int)rowN, tb, tm, ts, yZero, lo, hi, yi + (size_t)oh * rowN * ob, ob);
+    }
   }
   free(acc);
   return NULL;
