@@ -97,10 +97,10 @@ function fail(e: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] };
 }
 
-async function guard(fn: () => Promise<unknown>, links?: (v: never) => Link[]): Promise<CallToolResult> {
+async function guard<T>(fn: () => Promise<T>, links?: (v: T) => Link[]): Promise<CallToolResult> {
   try {
     const v = await fn();
-    return ok(v, links ? links(v as never) : []);
+    return ok(v, links ? links(v) : []);
   } catch (e) {
     return fail(e);
   }
