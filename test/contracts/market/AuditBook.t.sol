@@ -257,4 +257,42 @@ contract AuditBookTest is GameFixture {
         vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditUnexpectedState.selector, taskId, AuditBook.State.Selected));
         book.revealAudit(taskId, bytes32(0), bytes32(0)); // before the answer
     }
+
+    /// A worker whose intermediate tensor is wrong answers with its own (wrong) root: the honest auditor's reveal
+    /// mismatches, it challenges and wins the real game, and gets its deposit back plus the slash share.
+    function test_audit_mismatch_auditorChallengesAndWins() public {
+        _shaped(8, false);
+        bytes memory bad = bytes.concat(claimed[1]);
+        bad[300] = bytes1(uint8(bad[300]) ^ 0x5a);
+        claimed[1] = bad;
+        claimRoots[1] = _tensorRoot(bad); // the worker skipped node 0: its t1 is wrong, its output copied
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s"));
+        vm.warp(a.commitEnd + 1);
+        _answer(taskId);
+        assertTrue(book.getAudit(taskId).answer != honestRoots[1], "the worker answered its wrong root");
+        uint256 before = token.balanceOf(auditor);
+        vm.prank(auditor);
+        book.revealAudit(taskId, honestRoots[1], "s");
+        assertEq(token.balanceOf(auditor), before, "mismatch: deposit held");
+        // The auditor now knows the disputed tensor and challenges.
+        vm.prank(auditor);
+        token.approve(address(game), type(uint256).max);
+        bytes32[] memory none = new bytes32[](0);
+        bytes32 inH = _inHash(honest[0]);
+        bytes32 outH = _outHash(claimed[2]);
+        bytes32 tr = _traceRoot(claimRoots);
+        vm.prank(auditor);
+        uint256 d = market.challenge(taskId, 0, inH, none, outH, tr, none);
+        _play(market.getDispute(d).gameId);
+        market.resolve(d);
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "caught");
+        vm.warp(a.revealEnd + 1);
+        book.settleAudit(taskId);
+        assertEq(token.balanceOf(auditor), before + DEPOSIT - GAME_BOND, "deposit back (its game bond is in the game)");
+        assertEq(game.credit(auditor), GAME_BOND, "game bond back");
+        assertEq(market.claimable(auditor), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "slash share");
+    }
 }
