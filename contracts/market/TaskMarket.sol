@@ -560,9 +560,12 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
     // ================================================================== settlement (anyone)
 
-    /// @notice Settles a dispute once its game is decided (bonds are settled by the resolver). Challenger won: if
-    /// the task is not already invalidated, it is invalidated (locked stake slashed and split, fee refunded).
-    /// Records the outcome in reputation and validation.
+    /// @notice Settles a dispute once its game is decided (game bonds are settled by the resolver). Challenger won:
+    /// joiners' bonds back; if the task is not already invalidated, it is invalidated (locked stake slashed: treasury
+    /// part credited, challenger share kept for the winners; fee refunded). Claimant won: joiners' bonds to the
+    /// worker, the window extended to at least now + regrace. Once no dispute of an invalidated task is open, this
+    /// dispute's members are credited their part of the share ({payShare} for the others). Then, in gas-budgeted
+    /// try/catch, records the outcome in reputation and validation (none for an uncontested claimant win).
     /// @param disputeId The dispute.
     function resolve(uint256 disputeId) external nonReentrant {
         Dispute storage d = _disputes[disputeId];
@@ -616,8 +619,9 @@ contract TaskMarket is Governed, ReentrancyGuard {
         else if (invalidates) _reputation(taskId, disputeId, t.agentId, -1, "dispute", "lost", key);
     }
 
-    /// @notice Finalizes a committed task after its challenge window when no dispute is open: credits the fee
-    /// (minus the protocol fee) to the worker, releases its stake, records a "task/finalized" outcome.
+    /// @notice Finalizes a committed task after its challenge window when no dispute, no module hold is open and its
+    /// audit (if an audit book is set) is cleared: credits the fee minus the protocol fee (rounded up) and the audit
+    /// premium to the worker, the premium to the audit pool, releases its stake, records a "task/finalized" outcome.
     /// @param taskId The task.
     function finalize(uint256 taskId) external nonReentrant {
         Task storage t = _tasks[taskId];
