@@ -25,6 +25,11 @@ import {
   type ExecutionEventBus,
   type RequestContext,
 } from '@a2a-js/sdk/server';
+import { createHash } from 'node:crypto';
+import { duplicateInterfacesForLegacy, isLegacyJsonRpcMethod } from '@a2a-js/sdk/compat/v0_3';
+import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
+import { TaskNotCancelableError } from '@a2a-js/sdk/errors';
+import type { TaskStore } from '@a2a-js/sdk/server';
 import Fastify from 'fastify';
 import type { Address } from 'viem';
 import { z } from 'zod';
@@ -68,10 +73,11 @@ export function agentCardOf(reg: RegistrationFile): AgentCard {
   return {
     name: reg.name,
     description: reg.description,
-    supportedInterfaces: [{ url: `${base}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION }],
+    // The same JSON-RPC endpoint speaks 1.0 and 0.3 (the SDK's legacy handler).
+    supportedInterfaces: duplicateInterfacesForLegacy([{ url: `${base}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION }], ['JSONRPC']),
     provider: undefined,
     version: '0.1.0',
-    capabilities: { streaming: false, pushNotifications: false, extensions: [] },
+    capabilities: { streaming: true, pushNotifications: false, extensions: [] },
     securitySchemes: {},
     securityRequirements: [],
     defaultInputModes: ['application/json', 'text/plain'],
@@ -88,6 +94,48 @@ export function agentCardOf(reg: RegistrationFile): AgentCard {
     })),
     signatures: [],
   };
+}
+
+/** The same card in A2A 0.3's JSON shape (served to clients that send no A2A-Version or a 0.x one). */
+export function legacyCardOf(card: AgentCard): Record<string, unknown> {
+  const rpc = card.supportedInterfaces.find((i) => i.protocolBinding === 'JSONRPC')!;
+  return {
+    protocolVersion: '0.3.0',
+    name: card.name,
+    description: card.description,
+    url: rpc.url,
+    preferredTransport: 'JSONRPC',
+    additionalInterfaces: [{ url: rpc.url, transport: 'JSONRPC' }],
+    version: card.version,
+    capabilities: { streaming: card.capabilities?.streaming ?? false, pushNotifications: false, stateTransitionHistory: false },
+    defaultInputModes: card.defaultInputModes,
+    defaultOutputModes: card.defaultOutputModes,
+    skills: card.skills.map((k) => ({ id: k.id, name: k.name, description: k.description, tags: k.tags, examples: k.examples, inputModes: k.inputModes, outputModes: k.outputModes })),
+  };
+}
+
+/**
+ * Task store whose reads reflect the chain: a task carrying a verified result gets `metadata.verity` = { taskId,
+ * chainStatus, finalized } read from the network (the market's task) at every GetTask.
+ */
+export class ChainAwareTaskStore implements TaskStore {
+  private readonly inner = new InMemoryTaskStore();
+  constructor(private readonly network: VerityNetwork) {}
+  save(task: Parameters<TaskStore['save']>[0], ctx: Parameters<TaskStore['save']>[1]) {
+    return this.inner.save(task, ctx);
+  }
+  list(params: Parameters<TaskStore['list']>[0], ctx: Parameters<TaskStore['list']>[1]) {
+    return this.inner.list(params, ctx);
+  }
+  async load(taskId: string, ctx: Parameters<TaskStore['load']>[1]) {
+    const t = await this.inner.load(taskId, ctx);
+    // The verified-result artifact names the market's task (artifactId verified-result-<taskId>).
+    const chainTaskId = t?.artifacts.map((a) => /^verified-result-(\d+)$/.exec(a.artifactId)?.[1]).find(Boolean);
+    if (!t || !chainTaskId) return t;
+    const st = await this.network.taskStatus(chainTaskId).catch(() => undefined);
+    if (!st) return t;
+    return { ...t, metadata: { ...(t.metadata ?? {}), verity: { taskId: chainTaskId, chainStatus: st.status, finalized: st.finalized } } };
+  }
 }
 
 const requestSchema = z.object({
@@ -147,7 +195,20 @@ export class VerifiedInferenceExecutor implements AgentExecutor {
     try {
       const req = requestOf(ctx.userMessage);
       bus.publish(status(TaskState.TASK_STATE_WORKING, agentMessage(taskId, contextId, [textPart(`Posting ${req.model} to the Verity market…`)])));
-      const result = await this.network.verifiedInfer(req);
+      // Each step on-chain (posted, claimed, committed, the challenge window counting down) is a status update.
+      const result = await this.network.verifiedInfer(req, {
+        onProgress: (p) => {
+          if (p.stage === 'finalized') return;
+          bus.publish(
+            AgentEvent.statusUpdate({
+              taskId,
+              contextId,
+              status: { state: TaskState.TASK_STATE_WORKING, message: agentMessage(taskId, contextId, [textPart(p.message)]), timestamp: new Date().toISOString() },
+              metadata: { verity: { stage: p.stage, taskId: p.taskId, ...(p.secondsLeft === undefined ? {} : { secondsLeft: p.secondsLeft }) } },
+            }),
+          );
+        },
+      });
       const value = JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
       bus.publish(
         AgentEvent.artifactUpdate({
@@ -170,7 +231,14 @@ export class VerifiedInferenceExecutor implements AgentExecutor {
       const summary = done
         ? `Finalized: task ${result.taskId}, trace root ${result.traceRoot}${result.argmax === undefined ? '' : `, argmax ${result.argmax}`}.`
         : `Task ${result.taskId ?? result.id} ended ${result.status}${result.error ? `: ${result.error}` : ''}.`;
-      bus.publish(status(done ? TaskState.TASK_STATE_COMPLETED : TaskState.TASK_STATE_FAILED, agentMessage(taskId, contextId, [textPart(summary)])));
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId,
+          status: { state: done ? TaskState.TASK_STATE_COMPLETED : TaskState.TASK_STATE_FAILED, message: agentMessage(taskId, contextId, [textPart(summary)]), timestamp: new Date().toISOString() },
+          metadata: { verity: { taskId: result.taskId, settlementTx: result.txs.finalize ?? null } },
+        }),
+      );
     } catch (e) {
       const msg = e instanceof BaseError ? `${e.shortMessage}${e.details ? ` (${e.details})` : ''}` : e instanceof Error ? e.message : String(e);
       bus.publish(status(TaskState.TASK_STATE_FAILED, agentMessage(taskId, contextId, [textPart(msg)])));
@@ -179,7 +247,7 @@ export class VerifiedInferenceExecutor implements AgentExecutor {
 
   async cancelTask(taskId: string): Promise<void> {
     // A task posted to the market runs to finality (its fee is escrowed, a worker may have claimed it).
-    throw new A2aError(`Task ${taskId} cannot be canceled: verified tasks run to finality on-chain.`);
+    throw new TaskNotCancelableError(`Task ${taskId} cannot be canceled: verified tasks run to finality on-chain.`);
   }
 }
 
@@ -216,29 +284,53 @@ export async function startA2aAgent(o: A2aAgentOptions): Promise<A2aAgent> {
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
   let handler: DefaultRequestHandler | undefined;
   let card: AgentCard | undefined;
-  app.get(`/${AGENT_CARD_PATH}`, async (_req, reply) => {
+  let legacyHandler: LegacyJsonRpcTransportHandler | undefined;
+  const isLegacy = (v: string | undefined) => v === undefined || /^0\./.test(v);
+  app.get(`/${AGENT_CARD_PATH}`, async (req, reply) => {
     if (!card) return reply.status(503).send({ error: 'NotReady' });
-    return reply.header('cache-control', 'no-cache').send(card);
+    // Per-version card (no A2A-Version header = a 0.3 client), cacheable: ETag per version, Vary: A2A-Version.
+    const v = req.headers[A2A_VERSION_HEADER.toLowerCase()];
+    const body = JSON.stringify(isLegacy(typeof v === 'string' ? v : undefined) ? legacyCardOf(card) : card);
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    reply.header('etag', etag).header('vary', A2A_VERSION_HEADER).header('cache-control', 'public, max-age=300');
+    if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+    return reply.type('application/json').send(body);
   });
   app.post(JSONRPC_PATH, async (req, reply) => {
-    if (!handler || !card) return reply.status(503).send({ error: 'NotReady' });
+    if (!handler || !legacyHandler || !card) return reply.status(503).send({ error: 'NotReady' });
     const headerVersion = req.headers[A2A_VERSION_HEADER.toLowerCase()];
+    const requested = typeof headerVersion === 'string' ? headerVersion : undefined;
+    const method = (req.body as { method?: unknown } | undefined)?.method;
+    // A 0.3 client sends no A2A-Version (or 0.x) and 0.3 method names (message/send, message/stream, tasks/get…).
+    const legacy = isLegacy(requested) && isLegacyJsonRpcMethod(method);
     const context = defaultServerCallContextBuilder({
       extensions: undefined,
       user: undefined,
       headers: req.headers,
-      requestedVersion: typeof headerVersion === 'string' ? headerVersion : undefined,
+      requestedVersion: legacy ? '0.3' : requested,
     } as Parameters<typeof defaultServerCallContextBuilder>[0]);
+    const id = (req.body as { id?: string | number } | undefined)?.id ?? null;
     try {
-      validateVersion(context.requestedVersion, card, 'JSONRPC');
-      const out = await new JsonRpcTransportHandler(handler).handle(req.body as Record<string, unknown>, context);
+      let out: unknown;
+      if (legacy) out = await legacyHandler.handle(req.body as Record<string, unknown>, context);
+      else {
+        validateVersion(context.requestedVersion, card, 'JSONRPC');
+        out = await new JsonRpcTransportHandler(handler).handle(req.body as Record<string, unknown>, context);
+      }
       if (out && typeof (out as AsyncGenerator)[Symbol.asyncIterator] === 'function') {
-        const id = (req.body as { id?: string | number } | undefined)?.id ?? null;
-        return reply.send({ jsonrpc: '2.0', id, error: { code: -32004, message: 'Streaming is not supported by this agent.' } });
+        // Streaming (SendStreamingMessage / message/stream): one SSE event per JSON-RPC response.
+        reply.hijack();
+        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        try {
+          for await (const ev of out as AsyncGenerator) reply.raw.write(`data: ${JSON.stringify(ev)}\n\n`);
+        } catch (e) {
+          reply.raw.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id, error: JsonRpcTransportHandler.mapToJSONRPCError(e) })}\n\n`);
+        }
+        reply.raw.end();
+        return reply;
       }
       return reply.send(out);
     } catch (e) {
-      const id = (req.body as { id?: string | number } | undefined)?.id ?? null;
       return reply.send({ jsonrpc: '2.0', id, error: JsonRpcTransportHandler.mapToJSONRPCError(e) });
     }
   });
@@ -275,7 +367,8 @@ export async function startA2aAgent(o: A2aAgentOptions): Promise<A2aAgent> {
       });
     }
     card = agentCardOf(registration);
-    handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), new VerifiedInferenceExecutor(o.network));
+    handler = new DefaultRequestHandler(card, new ChainAwareTaskStore(o.network), new VerifiedInferenceExecutor(o.network));
+    legacyHandler = new LegacyJsonRpcTransportHandler(handler);
     return {
       baseUrl,
       cardUrl,

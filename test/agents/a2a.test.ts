@@ -4,7 +4,8 @@
  * finalized verified result matching the local engine.
  */
 import { randomUUID } from 'node:crypto';
-import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
+import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { isLegacyAgentCard, parseLegacyAgentCard } from '@a2a-js/sdk/compat/v0_3/client';
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardFromRegistry, startA2aAgent, type A2aAgent } from '../../src/agents/a2a.js';
@@ -50,7 +51,7 @@ describe('A2A agent card and ERC-8004 registration', () => {
     expect(reg.services.find((e) => e.name === 'A2A')!.endpoint).toBe(agent.cardUrl);
     expect(reg.verity!.models).toEqual([{ name: 'wine-mlp', modelRoot: modelRootHex(quantized('wine-mlp')) }]);
 
-    const served = (await (await fetch(agent.cardUrl)).json()) as typeof fromChain.card;
+    const served = (await (await fetch(agent.cardUrl, { headers: { 'A2A-Version': '1.0' } })).json()) as typeof fromChain.card;
     expect(served.name).toBe(reg.name);
     expect(served.name).toBe('verity-wine-agent');
     expect(served.supportedInterfaces[0]!.url).toBe(`${agent.baseUrl}/a2a/jsonrpc`);
@@ -148,5 +149,78 @@ describe('A2A message/send on anvil', () => {
     expect(res.status?.state).toBe(TaskState.TASK_STATE_FAILED);
     const msg = res.status?.message?.parts[0]?.content;
     expect(msg?.$case === 'text' ? msg.value : '').toMatch(/No request in the message/);
+  });
+});
+
+describe('A2A 1.0 and 0.3 clients (the SDK’s own), streaming, caching, cancel', () => {
+  const request = (i: number) =>
+    userMessage([{ content: { $case: 'data', value: { model: 'wine-mlp', input: modelData('wine-mlp').x[i]! } }, metadata: undefined, filename: '', mediaType: 'application/json' }]);
+
+  async function streamToEnd(c: Awaited<ReturnType<typeof client>>, i: number) {
+    const events: StreamResponse[] = [];
+    for await (const ev of c.sendMessageStream({ tenant: '', message: request(i), configuration: undefined, metadata: undefined })) events.push(ev);
+    const states = events.map((e) => (e.payload?.$case === 'statusUpdate' ? e.payload.value.status?.state : e.payload?.$case === 'task' ? e.payload.value.status?.state : undefined)).filter((x) => x !== undefined);
+    const artifact = events.find((e) => e.payload?.$case === 'artifactUpdate');
+    const value = artifact?.payload?.$case === 'artifactUpdate' ? (artifact.payload.value.artifact?.parts[0]?.content as { value: VerifiedResult }).value : undefined;
+    const texts = events.map((e) => (e.payload?.$case === 'statusUpdate' ? e.payload.value.status?.message?.parts[0]?.content : undefined)).map((p) => (p?.$case === 'text' ? p.value : '')).filter(Boolean);
+    const taskId = events.map((e) => (e.payload?.$case === 'statusUpdate' ? e.payload.value.taskId : e.payload?.$case === 'task' ? e.payload.value.id : '')).find(Boolean)!;
+    return { events, states, value, texts, taskId };
+  }
+
+  function checkVerified(value: VerifiedResult | undefined, i: number) {
+    const model = quantized('wine-mlp');
+    const local = localRun(model, [quantizeInput(model, modelData('wine-mlp').x[i]!)]);
+    expect(value?.status).toBe('finalized');
+    expect(value?.traceRoot).toBe(local.traceRoot);
+    expect(value?.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
+  }
+
+  it('a 1.0 client fetches the card from the well-known path and streams a task to a verified result', async () => {
+    const c = await client();
+    const { states, value, texts } = await streamToEnd(c, 4);
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(states).toContain(TaskState.TASK_STATE_WORKING);
+    // Progress streamed: the on-chain steps and the challenge window counting down.
+    expect(texts.some((t) => /committed on-chain/.test(t))).toBe(true);
+    expect(texts.some((t) => /challenge window: \d+ s left/.test(t))).toBe(true);
+    checkVerified(value, 4);
+  });
+
+  it('a 0.3 client (no A2A-Version; 0.3 card and wire format) streams a task to a verified result', async () => {
+    const raw = await (await fetch(agent.cardUrl)).json();
+    expect(raw.protocolVersion).toBe('0.3.0');
+    expect(isLegacyAgentCard(raw)).toBe(true);
+    const card = parseLegacyAgentCard(raw);
+    const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ legacyCompat: { enabled: true } })] }));
+    const c = await factory.createFromAgentCard(card);
+    expect(c.protocolVersion).toMatch(/^0\.3/);
+    const { states, value } = await streamToEnd(c as never, 5);
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    checkVerified(value, 5);
+  });
+
+  it('GetTask reflects the on-chain task; cancel answers TaskNotCancelable', async () => {
+    const c = await client();
+    const { taskId, value } = await streamToEnd(c, 6);
+    const t = await c.getTask({ tenant: '', id: taskId, historyLength: undefined });
+    expect((t.metadata as { verity?: { taskId: string; chainStatus: string; finalized: boolean } }).verity).toEqual({ taskId: value!.taskId, chainStatus: 'finalized', finalized: true });
+    const rpc = await fetch(`${agent.baseUrl}/a2a/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'A2A-Version': '1.0' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'CancelTask', params: { id: taskId } }),
+    });
+    const body = (await rpc.json()) as { error?: { code: number } };
+    expect(body.error?.code).toBe(-32002); // TaskNotCancelableError
+  });
+
+  it('the card is cacheable per version (ETag, Vary: A2A-Version, 304)', async () => {
+    const v1 = await fetch(agent.cardUrl, { headers: { 'A2A-Version': '1.0' } });
+    expect(v1.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(v1.headers.get('vary')).toMatch(/A2A-Version/i);
+    const etag = v1.headers.get('etag')!;
+    expect((await v1.json()).supportedInterfaces.map((i: { protocolVersion: string }) => i.protocolVersion).sort()).toEqual(['0.3', '1.0']);
+    const legacy = await fetch(agent.cardUrl);
+    expect(legacy.headers.get('etag')).not.toBe(etag);
+    expect((await fetch(agent.cardUrl, { headers: { 'A2A-Version': '1.0', 'if-none-match': etag } })).status).toBe(304);
   });
 });
