@@ -14,6 +14,7 @@ import { AveragePool, GlobalAveragePool, MaxPool } from './ops/pool.js';
 import * as Q from './ops/quant.js';
 import { ReduceMax, ReduceMean, ReduceSum } from './ops/reduce.js';
 import { Resize } from './ops/resize.js';
+import { GRU, LSTM } from './ops/recurrent.js';
 import { Concat, Gather, Slice, Split } from './ops/select.js';
 import * as S from './ops/shape.js';
 import { shapeStr, type FTensor } from './tensor.js';
@@ -30,7 +31,7 @@ const OPS: Record<string, OpImpl> = {
   Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu,
   // linear algebra, convolution, pooling, normalization
   Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, GroupNormalization, LayerNormalization, Softmax,
-  ReduceMean, ReduceSum, ReduceMax, Resize, Upsample: Resize,
+  ReduceMean, ReduceSum, ReduceMax, Resize, Upsample: Resize, GRU, LSTM,
   // data movement and generators
   Reshape: S.Reshape, Flatten: S.Flatten, Squeeze: S.Squeeze, Unsqueeze: S.Unsqueeze, Transpose: S.Transpose,
   Expand: S.Expand, Shape: S.Shape, Constant: S.Constant, ConstantOfShape: S.ConstantOfShape, Range: S.Range,

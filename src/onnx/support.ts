@@ -88,6 +88,8 @@ export const SUPPORTED_ONNX_OPS: readonly OpSupport[] = [
   T('Mish', 'Lut', '18–21'),
   { op: 'PRelu', opsets: '9–21', kind: 'rewrite', becomes: 'Relu(x) − slope·Relu(−x): two Luts, Mul by the slope, Add' },
   { op: 'Resize', opsets: '10–21', kind: 'rewrite', becomes: 'nearest upsampling by integer factors: Reshape + Expand (Gathers) + Reshape' },
+  { op: 'GRU', opsets: '7–21', kind: 'rewrite', becomes: 'unrolled over the fixed sequence length: Slice, Linear per gate, Sigmoid/Tanh tables, Mul/Add (forward, zero initial state, no sequence_lens)' },
+  { op: 'LSTM', opsets: '7–21', kind: 'rewrite', becomes: 'unrolled over the fixed sequence length: Slice, Linear per gate, Sigmoid/Tanh tables, Mul/Add (forward, zero initial state, no peepholes)' },
   { op: 'ReduceMean', opsets: '1–21', kind: 'rewrite', becomes: 'Linear with weights 1/N over the reduced axes (after a Transpose when they are not last)' },
   { op: 'ReduceSum', opsets: '1–21', kind: 'rewrite', becomes: 'Linear with weights 1 over the reduced axes' },
   { op: 'ReduceMax', opsets: '1–21', kind: 'rewrite', becomes: 'MaxPool over the reduced axes' },
@@ -97,8 +99,8 @@ export const SUPPORTED_ONNX_OPS: readonly OpSupport[] = [
 
 /** For ops the importer does not accept: the nearest rewrite that imports. */
 const REWRITES: Record<string, string> = {
-  LSTM: 'unroll the recurrence over a fixed sequence length in the exporting code (a Python loop of Linear + Sigmoid/Tanh + Mul/Add per step), then export',
-  GRU: 'unroll the recurrence over a fixed sequence length in the exporting code (a Python loop of Linear + Sigmoid/Tanh + Mul/Add per step), then export',
+  GRU: 'export with a fixed sequence length, forward direction, zero initial state and no sequence_lens (then the importer unrolls it)',
+  LSTM: 'export with a fixed sequence length, forward direction, zero initial state, no sequence_lens and no peepholes (then the importer unrolls it)',
   RNN: 'unroll the recurrence over a fixed sequence length in the exporting code (Linear + Tanh per step), then export',
   Loop: 'export with torch.jit.trace (or the dynamo exporter) on a fixed input length so the loop is unrolled',
   If: 'export with torch.jit.trace on concrete inputs so the branch is resolved at export time',

@@ -97,6 +97,8 @@ const SMOKE: Record<string, Smoke> = {
   Mish: unary('Mish', 18),
   PRelu: withConst('PRelu', f32([3, 1, 1], [0.1, 0.2, 0.3])),
   Resize: { inits: { sc: f32([4], [1, 1, 2, 2]) }, nodes: [{ op: 'Resize', inputs: ['x', '', 'sc'], outputs: ['y'], attrs: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }] }], opset: 13 },
+  GRU: { shape: [4, 1, 3], nodes: [{ op: 'GRU', inputs: ['x', 'W', 'R', 'B'], outputs: ['', 'y'], attrs: [attrInt('hidden_size', 2), attrInt('linear_before_reset', 1)] }], inits: { W: f32([1, 6, 3], r(18, 5)), R: f32([1, 6, 2], r(12, 6)), B: f32([1, 12], r(12, 7)) } },
+  LSTM: { shape: [4, 1, 3], nodes: [{ op: 'LSTM', inputs: ['x', 'W', 'R', 'B'], outputs: ['y'], attrs: [attrInt('hidden_size', 2)] }], inits: { W: f32([1, 8, 3], r(24, 5)), R: f32([1, 8, 2], r(16, 6)), B: f32([1, 16], r(16, 7)) } },
   ReduceMean: { shape: [1, 3, 8], nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'], attrs: [attrInts('axes', [1])] }], opset: 17 },
   ReduceSum: { shape: [1, 3, 8], nodes: [{ op: 'ReduceSum', inputs: ['x', 'a'], outputs: ['y'] }], inits: { a: i64([1], [-1]) }, opset: 13 },
   ReduceMax: { shape: [1, 3, 8], nodes: [{ op: 'ReduceMax', inputs: ['x', 'a'], outputs: ['y'] }], inits: { a: i64([1], [2]) }, opset: 18 },

@@ -3,7 +3,8 @@
  * them on sklearn digits or on Python sources): each is imported from its calibration rows and
  * run on its held-out rows. Checked: top-1 within 1 point of the float model's (next-character
  * cross-entropy within 0.15 nats for the language model), byte-identical traces across two runs
- * and two imports, and for the recurrent model a typed error naming GRU and the unrolling rewrite.
+ * and two imports; GRU/LSTM are unrolled over the fixed sequence length, and a recurrent form the
+ * unrolling does not cover is a typed error naming the op, the node and what is missing.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ const CLASSIFIERS: [string, string, string[]][] = [
   ['EfficientNet-lite (SiLU, SE)', 'efficientnet-lite', ['Sigmoid', 'Mul']],
   ['CNN layers (LeakyRelu, PRelu, InstanceNorm, standalone BatchNorm, ReduceMax/ReduceMean)', 'cnn-layers', ['LeakyRelu', 'PRelu', 'InstanceNormalization', 'BatchNormalization', 'ReduceMax', 'ReduceMean']],
   ['Encoder-decoder with nearest upsampling (nn.Upsample → Resize) and a skip Concat', 'unet-upsample', ['Resize', 'Concat', 'MaxPool']],
+  ['GRU (unrolled over the fixed sequence length)', 'gru', ['GRU']],
+  ['LSTM (unrolled over the fixed sequence length)', 'lstm', ['LSTM']],
   ['Transformer encoder with mean pooling (ReduceMean)', 'encoder-meanpool', ['ReduceMean', 'Softmax', 'LayerNormalization']],
 ];
 
@@ -87,19 +90,17 @@ describe('zoo: one real export per family', () => {
     expect(loss - d.float_val_loss!).toBeLessThan(0.15);
   });
 
-  it('GRU (recurrent): a typed error naming the op, the node and the unrolling rewrite', () => {
-    const bytes = bytesOf('gru');
-    const d = dataOf('gru');
-    expect(() => importOnnx(bytes, { name: 'gru', inputShape: d.shape, calibration: d.calibration })).toThrow(OnnxUnsupportedOpError);
-    try {
-      importOnnx(bytes, { name: 'gru', inputShape: d.shape, calibration: d.calibration });
-    } catch (e) {
-      const u = e as OnnxUnsupportedOpError;
-      expect(u.opType).toBe('GRU');
-      expect(u.nodeName).toBe('/gru/GRU');
-      expect(u.rewrite).toMatch(/unroll/);
-    }
-    const r = checkOnnx(bytes, { inputShapes: [d.shape] });
-    expect(r.issues[0]).toMatchObject({ op: 'GRU', node: '/gru/GRU', stage: 'load' });
+  it('a recurrent op the unrolling does not cover is a typed error naming op, node and the requirement', async () => {
+    const { buildModel, f32, attrInt } = await import('./helpers.js');
+    const bytes = buildModel({
+      inputs: [{ name: 'x', shape: [4, 1, 3] }],
+      outputs: [{ name: 'y' }],
+      inits: { W: f32([1, 6, 3], new Array(18).fill(0.1)), R: f32([1, 6, 2], new Array(12).fill(0.1)), L: { dtype: 'int32', shape: [1], data: Float64Array.from([4]) } },
+      nodes: [{ op: 'GRU', name: 'gru', inputs: ['x', 'W', 'R', '', 'L'], outputs: ['y'], attrs: [attrInt('hidden_size', 2)] }],
+    });
+    const r = checkOnnx(bytes);
+    expect(r.issues[0]).toMatchObject({ op: 'GRU', node: 'gru' });
+    expect(r.issues[0].reason).toContain('sequence_lens');
+    expect(() => importOnnx(bytes, { name: 'g', calibration: [new Array(12).fill(0.5)] })).toThrow(OnnxUnsupportedOpError);
   });
 });

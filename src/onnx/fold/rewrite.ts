@@ -12,6 +12,7 @@ import { constOrUndefined, emitCommutative, emitReshape, node, requireOnlyFirstO
 import { rewriteGemm } from './rewrite-gemm.js';
 import { rewriteLayerNorm, rewriteSoftmax } from './rewrite-lastaxis.js';
 import { rewritePool } from './rewrite-pool.js';
+import { rewriteRnn } from './rewrite-rnn.js';
 import { rewriteDynamicDiv, rewriteInstanceNorm, rewritePRelu, rewriteReduce, rewriteResize } from './rewrite-more.js';
 import type { FoldState } from './state.js';
 import { transpose2d } from './tensors.js';
@@ -101,6 +102,8 @@ const handlers: Record<string, Handler> = {
   InstanceNormalization: (s, n, index) => rewriteInstanceNorm(s, n, index),
   GroupNormalization: (s, n, index) => rewriteInstanceNorm(s, n, index),
   Resize: (s, n, index) => rewriteResize(s, n, index),
+  GRU: (s, n, index) => rewriteRnn(s, n, index),
+  LSTM: (s, n, index) => rewriteRnn(s, n, index),
   Upsample: (s, n, index) => rewriteResize(s, n, index),
 
   Reshape: (s, n) => emitReshape(s, n, n.inputs[0], n.outputs[0], s.shape(n.outputs[0])),
