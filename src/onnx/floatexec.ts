@@ -6,7 +6,7 @@
 import { OnnxMissingTensorError, OnnxShapeError, OnnxUnsupportedOpError } from './errors.js';
 import type { FloatGraph, GraphInput } from './graph.js';
 import { DEFAULT_LIMITS, OpCtx, type ExecLimits, type OpImpl } from './ops/context.js';
-import { Conv } from './ops/conv.js';
+import { Conv, ConvTranspose } from './ops/conv.js';
 import * as E from './ops/elementwise.js';
 import { Gemm, Linear, MatMul } from './ops/linalg.js';
 import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization, Softmax } from './ops/norm.js';
@@ -30,7 +30,7 @@ const OPS: Record<string, OpImpl> = {
   LeakyRelu: E.LeakyRelu, HardSigmoid: E.HardSigmoid, HardSwish: E.HardSwish, Elu: E.Elu, Selu: E.Selu, Celu: E.Celu,
   Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu,
   // linear algebra, convolution, pooling, normalization
-  Gemm, MatMul, Linear, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, GroupNormalization, LayerNormalization, Softmax,
+  Gemm, MatMul, Linear, Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, GroupNormalization, LayerNormalization, Softmax,
   ReduceMean, ReduceSum, ReduceMax, Resize, Upsample: Resize, GRU, LSTM,
   // data movement and generators
   Reshape: S.Reshape, Flatten: S.Flatten, Squeeze: S.Squeeze, Unsqueeze: S.Unsqueeze, Transpose: S.Transpose,

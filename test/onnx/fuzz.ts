@@ -119,7 +119,7 @@ export function fuzzModel(
 
 
 const OPS = ['Conv', 'Gemm', 'MatMul', 'Add', 'Relu', 'Reshape', 'Transpose', 'Softmax', 'MaxPool', 'AveragePool', 'Flatten', 'Slice', 'Gather', 'Concat', 'Split', 'BatchNormalization', 'Squeeze', 'Unsqueeze', 'Expand', 'Identity', 'Sub', 'Div', 'LayerNormalization', 'GlobalAveragePool', 'Shape', 'Cast', 'Where', 'NonZero',
-  'ReduceSum', 'ReduceMean', 'ReduceMax', 'PRelu', 'LeakyRelu', 'HardSwish', 'HardSigmoid', 'InstanceNormalization', 'Reciprocal', 'Softplus', 'Mish', 'Elu', 'Selu', 'Celu', 'Log', 'Abs', 'Resize', 'Not', 'Equal', 'GroupNormalization', 'GRU', 'LSTM'];
+  'ReduceSum', 'ReduceMean', 'ReduceMax', 'PRelu', 'LeakyRelu', 'HardSwish', 'HardSigmoid', 'InstanceNormalization', 'Reciprocal', 'Softplus', 'Mish', 'Elu', 'Selu', 'Celu', 'Log', 'Abs', 'Resize', 'Not', 'Equal', 'GroupNormalization', 'GRU', 'LSTM', 'ConvTranspose'];
 const NASTY = [0, -1, 1, 2, 3, -2, 7, 64, 1000, 65535, 2 ** 31 - 1, -(2 ** 31), 2 ** 40, 1e15];
 
 /**

@@ -176,6 +176,20 @@ const CASES: OpCase[] = [
     k: 6, L: 0, ops: ['Reshape', 'LayerNorm', 'Reshape', 'Mul', 'Add'], opset: 21,
   },
   {
+    name: 'ConvTranspose stride 2, k 3, pads 1, output_padding 1',
+    shape: X4,
+    inits: { w: f32([3, 2, 3, 3], normal(54, 0.4)), b: f32([2], [0.1, -0.2]) },
+    nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: [attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1]), attrInts('output_padding', [1, 1])] }],
+    k: 3, L: 3, ops: ['Reshape', 'Gather', 'Gather', 'Mul', 'Reshape', 'Slice', 'Transpose', 'Conv', 'Transpose'],
+  },
+  {
+    name: 'ConvTranspose stride 1, groups 3, k 2',
+    shape: X4,
+    inits: { w: f32([3, 1, 2, 2], normal(12, 0.5)) },
+    nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w'], outputs: ['y'], attrs: [attrInt('group', 3)] }],
+    k: 3, L: 2, ops: ['Transpose', 'Conv', 'Transpose'],
+  },
+  {
     name: 'InstanceNormalization',
     shape: X4,
     inits: { sc: f32([3], [1.5, 0.5, -1]), bi: f32([3], [0.1, 0, -0.3]) },

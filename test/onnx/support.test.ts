@@ -33,6 +33,7 @@ const SMOKE: Record<string, Smoke> = {
   Gemm: { shape: [1, 6], nodes: [{ op: 'Gemm', inputs: ['x', 'W', 'b'], outputs: ['y'], attrs: [attrInt('transB', 1)] }], inits: { W: f32([4, 6], r(24)), b: f32([4], r(4)) } },
   MatMul: { shape: [1, 6], nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] }], inits: { W: f32([6, 4], r(24)) } },
   Conv: { nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], attrs: [attrInts('pads', [1, 1, 1, 1])] }], inits: { W: f32([2, 3, 3, 3], r(54)) } },
+  ConvTranspose: { nodes: [{ op: 'ConvTranspose', inputs: ['x', 'W'], outputs: ['y'], attrs: [attrInts('strides', [2, 2])] }], inits: { W: f32([3, 2, 3, 3], r(54)) } },
   Add: withConst('Add', f32([4], r(4))),
   Sub: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['a'] }, { op: 'Sigmoid', inputs: ['x'], outputs: ['b'] }, { op: 'Sub', inputs: ['a', 'b'], outputs: ['y'] }] },
   Mul: withConst('Mul', f32([3, 1, 1], r(3))),

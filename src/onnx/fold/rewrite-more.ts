@@ -18,6 +18,7 @@ import { attrFloat, attrInt, attrInts, hasAttr, type FNode } from '../graph.js';
 import { sizeOf, tensorFrom, zeros } from '../tensor.js';
 import { emitCommutative, emitReshape, node } from './emit.js';
 import { nearestIndexMap, resizeGeometry } from '../ops/resize.js';
+import { convTransposeSpec } from '../ops/conv.js';
 import type { FoldState } from './state.js';
 
 const f32 = Math.fround;
@@ -178,4 +179,58 @@ export function rewriteResize(s: FoldState, n: FNode, index: number): void {
   const x2 = s.fresh(`${out}::repeat`);
   s.emit(node(n, 'Expand', [s.resolve(x1), s.constInt64(`${out}::wide`, wide)], [x2], {}, '::repeat'), wide, s.dtype(x));
   emitReshape(s, n, x2, out, outShape, '::merge');
+}
+
+/**
+ * ConvTranspose (2-D) as a Conv over the zero-interleaved input: Reshape [N, C, H, 1, W, 1] →
+ * Expand by the strides → Mul by a constant 0/1 grid (zeros between the pixels) → Reshape →
+ * Slice off the trailing zeros; then a stride-1 Conv with the kernel flipped and its channel axes
+ * swapped, padded d·(k − 1) − pad (+ output_padding at the end). Pads larger than d·(k − 1) would
+ * need a crop: unsupported.
+ */
+export function rewriteConvTranspose(s: FoldState, n: FNode, index: number): void {
+  const ctx = s.ctx(n, index);
+  const [x, wn, bn] = n.inputs;
+  const out = n.outputs[0];
+  const w = s.consts.get(wn) ?? ctx.unsupported('a computed (non-constant) weight');
+  const B = bn ? (s.consts.get(bn) ?? ctx.unsupported('a computed bias')) : undefined;
+  const g = convTransposeSpec(ctx, s.shape(x), w.shape);
+  const [sh, sw] = g.strides;
+  const begin = [0, 1].map((a) => g.dil[a] * ((a ? g.KW : g.KH) - 1) - g.pads[a]);
+  const end = [0, 1].map((a) => g.dil[a] * ((a ? g.KW : g.KH) - 1) - g.pads[a + 2] + g.outPad[a]);
+  if ([...begin, ...end].some((p) => p < 0)) ctx.unsupported('pads larger than dilation·(kernel − 1) (the equivalent Conv would need a crop)');
+  let cur = x;
+  const UH = sh * (g.H - 1) + 1;
+  const UW = sw * (g.W - 1) + 1;
+  if (sh > 1 || sw > 1) {
+    const split = s.fresh(`${out}::split`);
+    emitReshape(s, n, x, split, [g.N, g.C, g.H, 1, g.W, 1], '::split');
+    const wide = [g.N, g.C, g.H, sh, g.W, sw];
+    const rep = s.fresh(`${out}::repeat`);
+    s.emit(node(n, 'Expand', [s.resolve(split), s.constInt64(`${out}::wide`, wide)], [rep], {}, '::repeat'), wide, 'float32');
+    const grid = new Array<number>(sh * sw).fill(0);
+    grid[0] = 1;
+    const zeroed = s.fresh(`${out}::interleaved`);
+    s.emit(node(n, 'Mul', [rep, s.addConst(`${out}::grid`, tensorFrom('float32', [1, 1, 1, sh, 1, sw], grid))], [zeroed], {}, '::grid'), wide, 'float32');
+    const flat = s.fresh(`${out}::up`);
+    emitReshape(s, n, zeroed, flat, [g.N, g.C, g.H * sh, g.W * sw], '::up');
+    cur = s.resolve(flat);
+    if (UH !== g.H * sh || UW !== g.W * sw) {
+      const cut = s.fresh(`${out}::cut`);
+      s.emit(node(n, 'Slice', [cur], [cut], { starts: [0, 0], ends: [UH, UW], axes: [2, 3], steps: [1, 1] }, '::cut'), [g.N, g.C, UH, UW], 'float32');
+      cur = cut;
+    }
+  }
+  const Cig = g.C / g.group;
+  const wf = new Float32Array(g.Co * Cig * g.KH * g.KW);
+  for (let ci = 0; ci < g.C; ci++) {
+    const gi = Math.floor(ci / Cig);
+    for (let co = 0; co < g.Cog; co++)
+      for (let i = 0; i < g.KH; i++)
+        for (let j = 0; j < g.KW; j++)
+          wf[(((gi * g.Cog + co) * Cig + (ci % Cig)) * g.KH + (g.KH - 1 - i)) * g.KW + (g.KW - 1 - j)] = w.data[((ci * g.Cog + co) * g.KH + i) * g.KW + j];
+  }
+  const W2 = s.addConst(`${wn}::conv`, tensorFrom('float32', [g.Co, Cig, g.KH, g.KW], wf));
+  const B2 = B ? bn : s.addConst(`${out}::bias`, zeros('float32', [g.Co]));
+  s.emit(node(n, 'Conv', [cur, W2, B2], [out], { kernel_shape: [g.KH, g.KW], strides: [1, 1], dilations: [...g.dil], pads: [...begin, ...end], group: g.group }));
 }

@@ -13,7 +13,7 @@ import { rewriteGemm } from './rewrite-gemm.js';
 import { rewriteLayerNorm, rewriteSoftmax } from './rewrite-lastaxis.js';
 import { rewritePool } from './rewrite-pool.js';
 import { rewriteRnn } from './rewrite-rnn.js';
-import { rewriteDynamicDiv, rewriteInstanceNorm, rewritePRelu, rewriteReduce, rewriteResize } from './rewrite-more.js';
+import { rewriteConvTranspose, rewriteDynamicDiv, rewriteInstanceNorm, rewritePRelu, rewriteReduce, rewriteResize } from './rewrite-more.js';
 import type { FoldState } from './state.js';
 import { transpose2d } from './tensors.js';
 
@@ -103,6 +103,7 @@ const handlers: Record<string, Handler> = {
   GroupNormalization: (s, n, index) => rewriteInstanceNorm(s, n, index),
   Resize: (s, n, index) => rewriteResize(s, n, index),
   GRU: (s, n, index) => rewriteRnn(s, n, index),
+  ConvTranspose: (s, n, index) => rewriteConvTranspose(s, n, index),
   LSTM: (s, n, index) => rewriteRnn(s, n, index),
   Upsample: (s, n, index) => rewriteResize(s, n, index),
 
