@@ -1,0 +1,89 @@
+/**
+ * Peers found through the chain instead of a `--peers` list: every agent registered in the IdentityRegistry (its
+ * `Registered` and `URIUpdated` events, followed with {@link LogFollower}) points at an ERC-8004 registration file;
+ * the endpoints of its services named `serviceName` (default `verity-node`, what `verity node run --public-url`
+ * registers) are the candidates. A refresh re-reads changed files, health-checks every candidate (GET
+ * `<endpoint>/health`, short timeout) and keeps only the ones that answer — a peer that is gone drops out and comes
+ * back when it answers again.
+ */
+import type { Address, PublicClient } from 'viem';
+import { identityRegistryAbi } from '../chain/artifacts/index.js';
+import { LogFollower, type FollowerCursorStore } from '../chain/follower.js';
+import { readRegistrationUri, type ReadRegistrationOptions } from './registration.js';
+
+export interface PeerDiscoveryOptions {
+  client: PublicClient;
+  identityRegistry: Address;
+  /** Follower cursor (the node keeps it in its store); default in memory. */
+  cursor?: FollowerCursorStore;
+  serviceName?: string;
+  /** Endpoints never returned (this node's own public URL). */
+  exclude?: string[];
+  /** Health-check path and timeout (default /health, 2 s); null: no health check. */
+  healthPath?: string | null;
+  healthTimeoutMs?: number;
+  read?: ReadRegistrationOptions;
+  confirmations?: number;
+}
+
+export class PeerDiscovery {
+  private readonly o: PeerDiscoveryOptions;
+  private readonly follower: LogFollower;
+  /** agentId → service endpoints from its current registration file. */
+  private readonly endpoints = new Map<string, string[]>();
+  private live: string[] = [];
+
+  constructor(o: PeerDiscoveryOptions) {
+    this.o = o;
+    let mem: ReturnType<FollowerCursorStore['load']>;
+    const cursor = o.cursor ?? { load: () => mem, save: (s) => void (mem = s) };
+    this.follower = new LogFollower({ client: o.client, address: o.identityRegistry, abi: identityRegistryAbi, eventNames: ['Registered', 'URIUpdated'], cursor, confirmations: o.confirmations ?? 0 });
+  }
+
+  /** The endpoints that answered at the last refresh. */
+  peers(): string[] {
+    return [...this.live];
+  }
+
+  /** Every endpoint registered, reachable or not. */
+  registered(): Map<string, string[]> {
+    return new Map(this.endpoints);
+  }
+
+  /** Follows new registrations to the chain head, re-reads the files they point to, health-checks the endpoints. */
+  async refresh(): Promise<string[]> {
+    const changed = new Set<string>();
+    await this.follower.catchUp({
+      onLogs: (logs) => {
+        for (const l of logs) changed.add(String(l.args.agentId));
+      },
+    });
+    const name = (this.o.serviceName ?? 'verity-node').toLowerCase();
+    for (const id of changed) {
+      const uri = await this.o.client
+        .readContract({ address: this.o.identityRegistry, abi: identityRegistryAbi, functionName: 'tokenURI', args: [BigInt(id)] })
+        .catch(() => '');
+      // An unreadable or non-conformant file simply advertises nothing.
+      const reg = uri ? await readRegistrationUri(uri, this.o.read).catch(() => undefined) : undefined;
+      const eps = (reg?.services ?? []).filter((s) => s.name.toLowerCase() === name).map((s) => s.endpoint.replace(/\/+$/, ''));
+      if (eps.length) this.endpoints.set(id, eps);
+      else this.endpoints.delete(id);
+    }
+    const exclude = new Set((this.o.exclude ?? []).map((e) => e.replace(/\/+$/, '')));
+    const all = [...new Set([...this.endpoints.values()].flat())].filter((e) => !exclude.has(e));
+    const path = this.o.healthPath === undefined ? '/health' : this.o.healthPath;
+    const ok = await Promise.all(
+      all.map(async (e) => {
+        if (path === null) return true;
+        try {
+          const r = await fetch(`${e}${path}`, { signal: AbortSignal.timeout(this.o.healthTimeoutMs ?? 2000) });
+          return r.ok;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    this.live = all.filter((_, i) => ok[i]);
+    return this.peers();
+  }
+}
