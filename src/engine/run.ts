@@ -294,13 +294,22 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
   const B = batch.length;
   for (let b = 0; b < B; b++) checkInputs(m, p.sizes, batch[b], `batch[${b}]`, `batch[${b}] `);
   if (B === 0) return [];
-  if (B > MAX_BATCH) {
-    // Bounded scratch memory: run large batches in chunks (the traces are the same).
+  const chunk = batchChunk(p);
+  if (B > chunk) {
+    // Bounded memory per stacked run: large batches in chunks (the traces are the same).
     const out: Trace[] = [];
-    for (let b0 = 0; b0 < B; b0 += MAX_BATCH) out.push(...runChunk(p, batch.slice(b0, b0 + MAX_BATCH)));
+    for (let b0 = 0; b0 < B; b0 += chunk) out.push(...runChunk(p, batch.slice(b0, b0 + chunk)));
     return out;
   }
   return runChunk(p, batch);
+}
+
+/** Bytes of trace one stacked run aims to stay within (its tensors stay in cache between ops). */
+const CHUNK_BYTES = 8 << 20;
+
+/** Items per stacked run of runBatch for this model: MAX_BATCH, fewer for large traces. */
+export function batchChunk(p: PreparedModel): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(CHUNK_BYTES / Math.max(1, p.arenaBytes))));
 }
 
 /** Items per stacked run of runBatch (larger batches are split into chunks of this many). */

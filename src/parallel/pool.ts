@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { QModel, TensorData, Trace } from '../engine/ir.js';
-import { arenaTraces, MAX_BATCH, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
+import { arenaTraces, batchChunk, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
 import { keccakReady, traceRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
 
@@ -141,7 +141,8 @@ export class BatchPool {
     const replies = await Promise.all(asks);
     const traces = [...mine];
     for (const r of replies) {
-      r.arenas!.forEach((a, c) => traces.push(...arenaTraces(this.p, a, Math.min(MAX_BATCH, r.count! - c * MAX_BATCH))));
+      const chunk = batchChunk(this.p);
+      r.arenas!.forEach((a, c) => traces.push(...arenaTraces(this.p, a, Math.min(chunk, r.count! - c * chunk))));
     }
     return roots ? { traces, roots: [...myRoots!, ...replies.flatMap((r) => r.roots!)] } : { traces };
   }

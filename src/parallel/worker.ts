@@ -1,7 +1,7 @@
 /** A BatchPool worker (pool.ts): prepares the model once, then runs the batches it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QModel, TensorData } from '../engine/ir.js';
-import { MAX_BATCH, prepareModel, runBatch } from '../engine/run.js';
+import { batchChunk, prepareModel, runBatch } from '../engine/run.js';
 import { keccakReady, traceRoot } from '../commit/index.js';
 
 const port = parentPort!;
@@ -11,7 +11,7 @@ try {
   port.on('message', (m: { id: number; inputs: TensorData[]; count: number; roots: boolean }) => {
     try {
       // Inputs arrive as one array per graph input (items back to back); traces leave as their
-      // runBatch arenas, one per chunk of MAX_BATCH items (the caller rebuilds the views).
+      // runBatch arenas, one per chunk of batchChunk(p) items (the caller rebuilds the views).
       const items = Array.from({ length: m.count }, (_, b) =>
         m.inputs.map((t) => {
           const n = t.data.length / m.count;
@@ -21,7 +21,7 @@ try {
       const traces = runBatch(p, items);
       const roots = m.roots ? traces.map((t) => traceRoot(t)) : undefined;
       const arenas: ArrayBuffer[] = [];
-      for (let b = 0; b < traces.length; b += MAX_BATCH) arenas.push(traces[b][0].data.buffer as ArrayBuffer);
+      for (let b = 0, c = batchChunk(p); b < traces.length; b += c) arenas.push(traces[b][0].data.buffer as ArrayBuffer);
       port.postMessage({ id: m.id, arenas, count: m.count, roots }, arenas);
     } catch (e) {
       port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });

@@ -3,7 +3,7 @@
  * the bytes runModel gives on the calling thread, with the same traceRoots, on every shipped model.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareModel, runModel } from '../../src/engine/run.js';
+import { batchChunk, prepareModel, runModel } from '../../src/engine/run.js';
 import { keccakReady, traceRoot } from '../../src/commit/index.js';
 import { BatchPool, BatchPoolError } from '../../src/parallel/pool.js';
 import { quantizeInput } from '../../src/onnx/import.js';
@@ -43,6 +43,18 @@ describe('BatchPool', () => {
       }
     });
   }
+
+  it('a worker share larger than one runBatch chunk comes back as several arenas, in order', async () => {
+    const q = quantized('wine-mlp');
+    const p = prepareModel(q);
+    const rows = modelData('wine-mlp').x;
+    const pool = await BatchPool.create(p, 2, { minShareMs: 0 });
+    pools.push(pool);
+    const items = Array.from({ length: 600 }, (_, i) => [quantizeInput(q, rows[i % rows.length].map((v, j) => v + ((i * 3 + j) % 7) - 3))]);
+    expect(Math.ceil(300 / batchChunk(p))).toBeGreaterThan(1);
+    const traces = await pool.run(items);
+    items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+  });
 
   it('rejects a bad thread count and use after close', async () => {
     await expect(BatchPool.create(quantized('wine-mlp'), 0)).rejects.toBeInstanceOf(BatchPoolError);
