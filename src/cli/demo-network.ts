@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { pino } from 'pino';
-import { reputationRegistryAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { auditBookAbi, reputationRegistryAbi, taskMarketAbi } from '../chain/artifacts/index.js';
 import { startAnvil } from '../chain/anvil.js';
 import { parseEventLogs } from 'viem';
 import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../node/engine-provider.js';
@@ -30,6 +30,11 @@ import { servePeers, startBatchStream } from './demo-batches.js';
 
 const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const E18 = 10n ** 18n;
+/**
+ * Random audits in the demo (AuditBook): a quarter of the results is audited (the deployed default is 10%), with
+ * windows of a few seconds so audits settle while the demo runs; the verifiers are the auditors.
+ */
+const DEMO_AUDITS = { rateBps: 2_500, commitWindow: 10n, answerWindow: 15n, revealWindow: 15n, deposit: 5n * E18, reward: E18, minAuditorStake: 100n * E18, poolSeed: 100n * E18 };
 const vrt = (w: bigint) => (Number(w / 10n ** 15n) / 1000).toFixed(1);
 
 function keyOf(i: number): { address: Hex; privateKey: Hex } {
@@ -75,7 +80,7 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
     say(`chain: anvil at ${anvil.rpcUrl}`);
     const names = ['wine-mlp', 'digits-convnet'];
     const models = names.map((n) => loadShippedModel(n));
-    const dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { models: names, fund: [1, 2, 3, 4, 5, 6].map((i) => keyOf(i).address), challengeWindow: 10n, clock: 60n });
+    const dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { models: names, fund: [1, 2, 3, 4, 5, 6].map((i) => keyOf(i).address), challengeWindow: 10n, clock: 60n, audits: DEMO_AUDITS });
     say(`deployed: TaskMarket ${dep.addresses.taskMarket}; models ${Object.entries(dep.models).map(([n, m]) => `${n} #${m.id}`).join(', ')}`);
     const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' }, pino.destination(2));
     const agents: { label: string; role: string; i: number; node: VerityNode }[] = [];
@@ -152,7 +157,11 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
     // Summary per agent.
     const ev = await events();
     const pc = requester.ctx.publicClient;
-    const rows: string[][] = [['agent', 'address', 'committed', 'finalized', 'disputes won', 'disputes lost', 'slashed VRT', 'fees earned VRT', 'reputation']];
+    // Audits: each auditor's matched reveals and the reward they paid (AuditBook.AuditRevealed).
+    const book = await pc.readContract({ address: market, abi: taskMarketAbi, functionName: 'auditBook' });
+    const audits = parseEventLogs({ abi: auditBookAbi, logs: await pc.getLogs({ address: book, fromBlock: 0n }) });
+    const revealed = audits.filter((e) => e.eventName === 'AuditRevealed').map((e) => e.args as { auditor: string; matched: boolean; paid: bigint });
+    const rows: string[][] = [['agent', 'address', 'committed', 'finalized', 'disputes won', 'disputes lost', 'slashed VRT', 'fees earned VRT', 'audits paid', 'audit pay VRT', 'reputation']];
     for (const a of agents) {
       const addr = keyOf(a.i).address.toLowerCase();
       const commits = ev.filter((e) => (e.eventName === 'ResultCommitted' || e.eventName === 'BatchCommitted') && (e.args as { worker: string }).worker.toLowerCase() === addr).length;
@@ -169,7 +178,9 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
         const [count, value, decimals] = await pc.readContract({ address: dep.addresses.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agentId, [dep.addresses.taskMarket], '', ''] });
         reputation = count > 0n ? `${(Number(value) / 10 ** decimals).toFixed(2)} (${count})` : '0 (0)';
       }
-      rows.push([a.label, `${addr.slice(0, 8)}…`, a.role === 'worker' ? String(commits) : '-', a.role === 'worker' ? String(finals.length) : '-', String(won), String(lost), vrt(slashed), vrt(fees), reputation]);
+      const myAudits = revealed.filter((r) => r.auditor.toLowerCase() === addr && r.matched);
+      const auditPay = myAudits.reduce((x, r) => x + r.paid, 0n);
+      rows.push([a.label, `${addr.slice(0, 8)}…`, a.role === 'worker' ? String(commits) : '-', a.role === 'worker' ? String(finals.length) : '-', String(won), String(lost), vrt(slashed), vrt(fees), a.role === 'verifier' ? String(myAudits.length) : '-', a.role === 'verifier' ? vrt(auditPay) : '-', reputation]);
     }
     const views = ids.map((id) => req.view(id)!);
     console.log('');
@@ -185,6 +196,11 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
     console.log(
       `\n${fin.length}/${total} tasks finalized (${correct} equal to an honest re-run) in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
         `${ev.filter((e) => e.eventName === 'ResultChallenged').length} disputes, ${ev.filter((e) => e.eventName === 'TaskInvalidated').length} wrong answers slashed and re-posted.`,
+    );
+    const drawn = audits.filter((e) => e.eventName === 'AuditDrawn').map((e) => e.args as { selected: boolean });
+    console.log(
+      `${drawn.length} results drawn for audit, ${drawn.filter((d) => d.selected).length} audited (rate ${DEMO_AUDITS.rateBps / 100}%); ` +
+        `auditors paid ${vrt(revealed.reduce((x, r) => x + r.paid, 0n))} VRT from the audit pool for ${revealed.filter((r) => r.matched).length} matching reveals.`,
     );
     const bs = batches.status(); // batch stream summary
     console.log(`${bs.finalized}/${bs.total} batch labeling jobs finalized (${bs.verifiedItems}/${bs.items} elements, each checked against its committed root).`);

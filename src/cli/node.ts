@@ -12,6 +12,10 @@ import { pino } from 'pino';
 import { registerAgent, registerModel, stake } from '../chain/actions/index.js';
 import { startAnvil } from '../chain/anvil.js';
 import { deployProtocol } from '../chain/deploy.js';
+import type { DeployProtocolOptions } from '../chain/deploy.js';
+import { modelRegistryAbi } from '../chain/artifacts/index.js';
+import { parseEventLogs } from 'viem';
+import { OP_TYPES as AUDIT_OPS } from '../engine/ir.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
@@ -342,16 +346,17 @@ export async function registerModelSpec(pc: ProtocolClients, spec: string): Prom
 export async function deploy(
   rpc: string,
   key: Hex,
-  o: { out?: string; models: string[]; fund: string[]; challengeWindow?: bigint; clock?: bigint },
+  o: { out?: string; models: string[]; fund: string[]; challengeWindow?: bigint; clock?: bigint; audits?: DeployProtocolOptions['audits'] },
 ): Promise<DeploymentFile> {
   await keccakReady;
   const c = await clients(rpc, key);
   const window = o.challengeWindow ?? 86_400n;
-  const { addresses } = await deployProtocol(c.walletClient, c.publicClient, { market: { challengeWindow: window }, game: { clock: o.clock ?? 86_400n }, unbondingDelay: window * 2n > 7n * 86_400n ? window * 2n : 7n * 86_400n });
+  const { addresses } = await deployProtocol(c.walletClient, c.publicClient, { market: { challengeWindow: window }, game: { clock: o.clock ?? 86_400n }, unbondingDelay: window * 2n > 7n * 86_400n ? window * 2n : 7n * 86_400n, ...(o.audits ? { audits: o.audits } : {}) });
   const pc: ProtocolClients = { ...c, addresses };
   const models: DeploymentFile['models'] = {};
   for (const spec of o.models) {
-    const r = await registerModelSpec(pc, spec);
+    // with audits on, models declare their trace shape (only those can be audited)
+    const r = o.audits ? await registerModelSpecWithShape(pc, spec) : await registerModelSpec(pc, spec);
     models[r.name] = { id: r.id, root: r.root };
   }
   for (const a of o.fund) {
@@ -360,4 +365,16 @@ export async function deploy(
   const d: DeploymentFile = { chainId: await c.publicClient.getChainId(), rpc, addresses, models };
   if (o.out) writeFileSync(o.out, `${JSON.stringify(d, null, 2)}\n`);
   return d;
+}
+
+/** Registers a model with its declared trace shape (ModelRegistry.registerModelWithShape): auditable by the AuditBook. */
+export async function registerModelSpecWithShape(pc: ProtocolClients, spec: string): Promise<{ name: string; id: string; root: Hex; hash: Hex }> {
+  const m = loadModelSpec(spec);
+  let bitmap = 0n;
+  for (const n of m.nodes) bitmap |= 1n << BigInt(AUDIT_OPS.indexOf(n.op));
+  const root = modelRootHex(m) as Hex;
+  const shape = { numInputs: m.inputs.length, nodeCount: m.nodes.length, numOutputs: m.outputs.length, maxStepGas: 10_000_000n };
+  const r = await sendContractTransaction(pc, { contract: 'ModelRegistry', address: pc.addresses.modelRegistry, abi: modelRegistryAbi, functionName: 'registerModelWithShape', args: [root, `verity:model:${m.name}`, bitmap, shape] });
+  const ev = parseEventLogs({ abi: modelRegistryAbi, logs: r.receipt.logs, eventName: 'ModelRegistered' })[0]!;
+  return { name: m.name, id: String(ev.args.modelId), root, hash: r.hash };
 }

@@ -46,15 +46,19 @@ function readAudit(ctx: NodeContext, book: Address, taskId: bigint) {
   return ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'getAudit', args: [taskId] });
 }
 
-/** Sends a book call; a revert is logged and reported as false (the next tick re-reads the book and retries). */
-async function tryBook(ctx: NodeContext, key: string, what: string, send: () => Promise<unknown>): Promise<boolean> {
+/**
+ * Sends a book call under `key`; a revert is logged and returned as its decoded message (the next tick re-reads the
+ * book and retries under a new key: a revert in simulation is final for its key, so retried moves carry the chain time).
+ */
+async function tryBook(ctx: NodeContext, key: string, what: string, send: () => Promise<unknown>): Promise<string | undefined> {
   try {
     await send();
-    return true;
+    return undefined;
   } catch (e) {
     if (!(e instanceof TxFailedError)) throw e;
-    ctx.log.debug({ key, err: e.message.split('\n')[0] }, `${what} not sent`);
-    return false;
+    const msg = e.message.split('\n')[0]!;
+    ctx.log.debug({ key, err: msg }, `${what} not sent`);
+    return msg;
   }
 }
 
@@ -140,9 +144,13 @@ export class AuditorDuty {
         e.salt = toHex(randomBytes(32));
         this.saveEntry(e); // the salt is stored before the seal goes out
       }
-      const ok = await tryBook(ctx, `audit:commit:${e.taskId}`, 'commitAudit', () => sendCall(ctx, `audit:commit:${e.taskId}`, calls.commitAudit([id, auditSeal(id, e.root!, ctx.account, e.salt!)])));
-      if (!ok) return false; // full, or the window closed
-      inc(ctx, 'verity_node_audits_committed_total');
+      const seals = await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'sealsOf', args: [id] });
+      if (!seals.some((x) => x.auditor.toLowerCase() === ctx.account.toLowerCase())) {
+        const key = `audit:commit:${e.taskId}:${now}`;
+        const err = await tryBook(ctx, key, 'commitAudit', () => sendCall(ctx, key, calls.commitAudit([id, auditSeal(id, e.root!, ctx.account, e.salt!)])));
+        if (err) return !/AuditFull|AuditNotAllowed|AuditWindowClosed|AuditInsufficientStake/.test(err); // else retry next tick
+        inc(ctx, 'verity_node_audits_committed_total');
+      }
       e.phase = 'committed';
       return true;
     }
@@ -150,8 +158,14 @@ export class AuditorDuty {
     if (a.state !== AuditState.Selected) return false; // settled by someone
     if (e.phase === 'committed') {
       if (a.answered && now <= e.revealEnd) {
-        const ok = await tryBook(ctx, `audit:reveal:${e.taskId}`, 'revealAudit', () => sendCall(ctx, `audit:reveal:${e.taskId}`, calls.revealAudit([id, e.root!, e.salt!])));
-        if (!ok) return now <= e.revealEnd;
+        const seals = await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'sealsOf', args: [id] });
+        const mine = seals.find((x) => x.auditor.toLowerCase() === ctx.account.toLowerCase());
+        if (!mine) return false;
+        if (mine.status === 0) {
+          const key = `audit:reveal:${e.taskId}:${now}`;
+          const err = await tryBook(ctx, key, 'revealAudit', () => sendCall(ctx, key, calls.revealAudit([id, e.root!, e.salt!])));
+          if (err) return now <= e.revealEnd;
+        }
         e.matched = a.answer.toLowerCase() === e.root!.toLowerCase();
         e.phase = 'revealed';
         inc(ctx, e.matched ? 'verity_node_audits_paid_total' : 'verity_node_audits_mismatched_total');
@@ -247,13 +261,15 @@ export class AuditAnswerer {
     const proof = new TraceCommitment(trace).proveTensor(Number(j));
     const resultProof = t.itemCount > 1 ? resultTreeOf(results.sort((x, y) => x.idx - y.idx).map((x) => ({ outputHash: x.outputHash as Hex, traceRoot: x.traceRoot as Hex }))).proof(index) : [];
     const calls = callsOf('AuditBook', book, auditBookAbi);
-    const ok = await tryBook(this.ctx, `audit:answer:${taskId}`, 'answerAudit', () =>
+    const key = `audit:answer:${taskId}:${Number(await chainNow(this.ctx))}`;
+    const err = await tryBook(this.ctx, key, 'answerAudit', () =>
       sendCall(
         this.ctx,
-        `audit:answer:${taskId}`,
+        key,
         calls.answerAudit([BigInt(taskId), r.outputHash as Hex, r.traceRoot as Hex, resultProof, BigInt(trace.length), toHex(proof.leaf), proof.siblings.map((s) => toHex(s))]),
       ),
     );
-    if (ok) inc(this.ctx, 'verity_node_audits_answered_total');
+    if (!err) inc(this.ctx, 'verity_node_audits_answered_total');
+    else this.ctx.log.warn({ taskId, err }, 'audit answer not accepted yet; retrying');
   }
 }

@@ -64,11 +64,11 @@ export class Worker implements Role {
 
   async tick(): Promise<void> {
     await this.discover();
+    await this.audits.tick(); // first: its answer window is the tightest deadline a worker has
     await this.claimOpen();
     await this.executeClaimed();
     await this.commitComputed();
     await this.disputes.stepAll();
-    await this.audits.tick();
     await this.finalizeDue();
   }
 
