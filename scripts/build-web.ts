@@ -58,21 +58,20 @@ const PAGES = {
   dashboard: { entry: 'dashboard.ts', html: 'dashboard.html', css: 'dashboard.css' },
 } as const;
 
+/** What every page bundle shares: an ES module for the browsers the page supports, quiet, no license comments. */
+const BROWSER = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['es2022', 'chrome111', 'firefox111', 'safari16.4'],
+  legalComments: 'none',
+  logLevel: 'silent',
+} as const satisfies esbuild.BuildOptions;
+
 /** Bundles one page of src/web in memory: its script (with what it imports), its html and css. */
 export async function bundlePage(page: keyof typeof PAGES, opts: { minify?: boolean } = {}): Promise<PageBundle> {
   const p = PAGES[page];
-  const r = await esbuild.build({
-    entryPoints: [join(WEB_SRC, p.entry)],
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'esm',
-    target: ['es2022', 'chrome111', 'firefox111', 'safari16.4'],
-    minify: opts.minify ?? true,
-    legalComments: 'none',
-    logLevel: 'silent',
-    outfile: 'app.js',
-  });
+  const r = await esbuild.build({ ...BROWSER, entryPoints: [join(WEB_SRC, p.entry)], write: false, minify: opts.minify ?? true, outfile: 'app.js' });
   const js = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
   return { html: readFileSync(join(WEB_SRC, p.html), 'utf8'), js, css: readFileSync(join(WEB_SRC, p.css), 'utf8') };
 }
@@ -91,17 +90,12 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<BuildResult> {
   let result: esbuild.BuildResult<{ metafile: true }>;
   try {
     result = await esbuild.build({
+      ...BROWSER,
       entryPoints: [join(WEB_SRC, 'app.ts')],
       outfile: join(outdir, 'app.js'),
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      target: ['es2022', 'chrome111', 'firefox111', 'safari16.4'],
       minify: opts.minify ?? true,
       sourcemap: 'linked',
       metafile: true,
-      logLevel: 'silent',
-      legalComments: 'none',
     });
   } catch (e) {
     const errors = (e as esbuild.BuildFailure).errors;
