@@ -8,8 +8,10 @@ import { bytesToHex, encodeAbiParameters, erc20Abi, keccak256, parseEventLogs, t
 import {
   challengeResult,
   claimTask,
+  commitBatch,
   commitResult,
   finalizeTask,
+  postBatchTask,
   postTask,
   registerAgent,
   registerModel,
@@ -402,6 +404,22 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
           const r = await bookTx(w, 'challenger', 'settleAudit', [t.taskId]);
           measure(w, 'settleAuditInvalidate', r.receipt.gasUsed);
           return add(post(FEE), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, FEE, ['challenger']));
+        }),
+      );
+
+      // 8. batch withholder: commits a root over results it never computed (nothing to open, nothing to prove); its
+      // audited element cannot be answered, settleAudit invalidates the batch
+      checks.push(
+        await scenario(w, 'batch withholder caught by the audit (100 elements, no answer)', async () => {
+          const fee = 20n * E18;
+          const bt = await postBatchTask(p.as('requester'), { modelId: w.modelId, inputHashes: Array.from({ length: 100 }, (_, i) => keccak256(toHex(`in${i}`))), fee, deadline: (await p.now()) + 3_600n });
+          await claimTask(p.as('worker'), { taskId: bt.taskId, agentId: w.agentId });
+          await commitBatch(p.as('worker'), { taskId: bt.taskId, results: Array.from({ length: 100 }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)), traceRoot: keccak256(toHex(`tr${i}`)) })) });
+          if (!(await draw(w, bt.taskId, true))) throw new Error('a draw more than 256 blocks late must select the task');
+          await bookTx(w, 'challenger', 'commitAudit', [bt.taskId, sealOf(bt.taskId, keccak256(toHex('re-executed root')), addr('challenger'), salt('challenger'))]);
+          await p.warp(cfg.commitWindow + cfg.answerWindow + 1n);
+          await bookTx(w, 'challenger', 'settleAudit', [bt.taskId]);
+          return add(post(fee), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, fee, ['challenger']));
         }),
       );
     }
