@@ -5,7 +5,7 @@
  *
  *   POST /tasks                      submit a task (requester nodes)
  *   GET  /tasks/:id                  status, verified result (finalized only), trace root, transaction hashes
- *   GET  /traces/:root/tensors/:i    one tensor of a stored trace (for a challenger)
+ *   GET  /traces/:root/tensors/:i    one tensor of a trace under an open dispute (recomputed; 404 otherwise)
  *   GET  /disputes, /disputes/:id    tracked disputes
  *   GET  /agents                     registered agents with stake
  *   GET  /health                     liveness and chain head
@@ -21,12 +21,15 @@ import { identityRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifac
 import { tensorRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
 import { runModel } from '../engine/run.js';
+import { inputRows } from '../onnx/inputs.js';
+import { quantizeInput } from '../onnx/io.js';
 import type { TensorData } from '../engine/ir.js';
 import { tensorJsonSchema } from '../views/tensor.js';
 import { registerDashboard } from './dashboard.js';
 import { HttpError } from './http-error.js';
 import { PageMissingError } from './pages.js';
-import { decodeTrace, tensorFromJson, tensorToJson } from './engine-provider.js';
+import { tensorFromJson, tensorToJson } from './engine-provider.js';
+import { traceFor, TraceUnavailableError } from './traces.js';
 import { modelIdOf, type VerityNode } from './node.js';
 import { Requester, viewOf } from './roles/requester.js';
 import { registerBatchRoutes } from './api-batch.js';
@@ -38,7 +41,10 @@ const tensorSchema = tensorJsonSchema(1);
 export const submitSchema = z
   .object({
     model: z.string().min(1).describe('Model name (as loaded on this node) or modelRoot (0x…)'),
-    input: z.array(z.number()).optional().describe('One float row, quantized by the node with the model’s input scale'),
+    input: z
+      .union([z.array(z.number()), z.array(z.array(z.number())), z.record(z.string(), z.array(z.number()))])
+      .optional()
+      .describe('Float inputs, quantized by the node with the model’s input scales: one row (several inputs back to back), one row per graph input in order, or an object keyed by input name'),
     inputs: z.array(tensorSchema).optional().describe('Already quantized input tensors, in model order'),
     fee: z.string().regex(/^\d+$/, 'a decimal integer (wei)').describe('Fee in VRT wei'),
     ttl: z.number().int().min(10).max(86_400).optional().describe('Seconds a worker has to commit (default 600)'),
@@ -116,14 +122,16 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
       let inputs: TensorData[];
       try {
         if (body.input) {
-          const info = lm.model.tensors[lm.model.inputs[0]!]!;
-          const expected = info.shape.reduce((a, b) => a * b, 1);
-          if (lm.model.inputs.length !== 1) throw new HttpError(422, 'InvalidInput', `Model ${lm.name} has ${lm.model.inputs.length} inputs; send "inputs" tensors.`);
-          if (body.input.length !== expected) {
-            throw new HttpError(422, 'InvalidInput', `Input has ${body.input.length} values; model ${lm.name} expects ${expected} (shape [${info.shape.join(', ')}]).`);
-          }
-          if (!body.input.every(Number.isFinite)) throw new HttpError(422, 'InvalidInput', 'Input values must be finite numbers.');
-          inputs = [ctx.engine.quantize(lm.root, body.input)];
+          const flat = (Array.isArray(body.input) ? body.input.flat() : Object.values(body.input).flat()) as number[];
+          if (!flat.every(Number.isFinite)) throw new HttpError(422, 'InvalidInput', 'Input values must be finite numbers.');
+          const rows = inputRows(lm.model, body.input);
+          inputs = rows.map((row, k) => {
+            const info = lm.model.tensors[lm.model.inputs[k]!]!;
+            const expected = info.shape.reduce((a, b) => a * b, 1);
+            const which = rows.length > 1 ? ` "${info.name}"` : '';
+            if (row.length !== expected) throw new HttpError(422, 'InvalidInput', `Input${which} has ${row.length} values; model ${lm.name} expects ${expected} (shape [${info.shape.join(', ')}]).`);
+            return quantizeInput(lm.model, row, k);
+          });
         } else {
           inputs = body.inputs!.map((t, i) => {
             if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new HttpError(422, 'InvalidInput', `inputs[${i}] has ${t.data.length} values for shape [${t.shape.join(', ')}].`);
@@ -152,17 +160,26 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
     return { ...viewOf(t), traceRoot: t.traceRoot, outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker };
   });
 
-  app.get<{ Params: { root: string; i: string } }>('/traces/:root/tensors/:i', { schema: { summary: 'One tensor of a stored trace, with its tensorRoot' } }, async (req) => {
+  // Served only while a dispute on that trace is open: intermediate tensor roots stay unpublished otherwise (the
+  // audits of docs/protocol.md §Audits ask for one an auditor must have computed itself). Recomputed, not stored.
+  app.get<{ Params: { root: string; i: string } }>('/traces/:root/tensors/:i', { schema: { summary: 'One tensor of a trace under an open dispute, with its tensorRoot' } }, async (req) => {
     const root = req.params.root.toLowerCase();
     if (!/^0x[0-9a-f]{64}$/.test(root)) throw new HttpError(400, 'InvalidTraceRoot', 'A trace root is 0x followed by 64 hex digits.');
     const i = Number(req.params.i);
     if (!Number.isInteger(i) || i < 0) throw new HttpError(400, 'InvalidTensorIndex', 'The tensor index must be a non-negative integer.');
-    const stored = ctx.store.getTrace(root);
-    if (!stored) throw new HttpError(404, 'UnknownTrace', `No trace ${root} on this node.`);
-    const trace = decodeTrace(stored.bytes);
+    const d = ctx.store.listDisputes({ active: true }).find((x) => x.traceRoot.toLowerCase() === root);
+    if (!d) throw new HttpError(404, 'TraceNotDisputed', `No open dispute on trace ${root} at this node; traces are served only while disputed.`);
+    let got: ReturnType<typeof traceFor>;
+    try {
+      got = traceFor(ctx, root, { taskId: d.taskId, idx: d.idx });
+    } catch (e) {
+      if (e instanceof TraceUnavailableError) throw new HttpError(404, 'UnknownTrace', e.shortMessage);
+      throw e;
+    }
+    const trace = got.trace;
     const t = trace[i];
     if (!t) throw new HttpError(404, 'UnknownTensor', `Trace has ${trace.length} tensors; no tensor ${i}.`);
-    return { traceRoot: root, modelRoot: stored.modelRoot, index: i, count: trace.length, tensorRoot: bytesToHex(tensorRoot(t)), tensor: tensorToJson(t) };
+    return { traceRoot: root, modelRoot: got.modelRoot, index: i, count: trace.length, tensorRoot: bytesToHex(tensorRoot(t)), tensor: tensorToJson(t) };
   });
 
   app.get('/disputes', { schema: { summary: 'Disputes this node tracks' } }, async () => ctx.store.listDisputes());
