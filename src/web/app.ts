@@ -15,7 +15,7 @@ import {
   checkClaim,
   checkTask,
   loadModel,
-  parseRows,
+  parseRuns,
   parseTaskClaim,
   runRow,
   timeRows,
@@ -23,6 +23,7 @@ import {
   type Claim,
   type LoadedModel,
   type RowResult,
+  type RunInput,
   type TaskCheck,
   type TaskClaim,
   type TimingOptions,
@@ -33,16 +34,17 @@ interface ModelEntry {
   name: string;
   file: string;
   modelRoot: string;
-  example: number[];
+  example: RunInput;
 }
 
 export interface VerityApi {
   /** Resolves when the page is initialised (keccak ready, query claim handled). */
   ready: Promise<void>;
   backends: typeof backends;
-  run(modelUrl: string, rows: number[][]): Promise<{ name: string; modelRoot: string; results: RowResult[] }>;
+  /** Runs: each a row, one row per graph input, or an object keyed by input name (several-input models). */
+  run(modelUrl: string, rows: readonly RunInput[]): Promise<{ name: string; modelRoot: string; results: RowResult[] }>;
   /** Milliseconds per row, one figure per round (core.timeRows: the loop Node runs too). */
-  time(modelUrl: string, rows: number[][], opts?: TimingOptions): Promise<number[]>;
+  time(modelUrl: string, rows: readonly RunInput[], opts?: TimingOptions): Promise<number[]>;
   check(claim: Claim & { model: string }): Promise<CheckResult>;
   /** Reads task `id` through the node at `node` (an origin; default this page's), re-executes it here, and shows the verdict. */
   checkTask(id: string, node?: string): Promise<{ claim: TaskClaim; check: TaskCheck }>;
@@ -197,9 +199,9 @@ function showVerdict(c: CheckResult): void {
   v.replaceChildren(el('strong', {}, c.match ? '✓ match — this tab computed the committed trace root' : '✗ mismatch — the committed trace root is not what this model computes on this input'), dl);
 }
 
-function inputRow(): number[] {
-  const rows = parseRows($<HTMLTextAreaElement>('input').value);
-  if (rows.length !== 1) throw new Error(`Give one row (got ${rows.length}).`);
+function inputRow(): RunInput {
+  const rows = parseRuns($<HTMLTextAreaElement>('input').value, current ?? undefined);
+  if (rows.length !== 1) throw new Error(`Give the inputs of one run (got ${rows.length} rows).`);
   return rows[0];
 }
 
@@ -244,7 +246,7 @@ async function claimFromQuery(q: URLSearchParams): Promise<(Claim & { model?: st
   }
   const input = q.get('input');
   const root = q.get('root');
-  if (input && root) return { model: q.get('model') ?? undefined, input: parseRows(input)[0], traceRoot: root, modelRoot: q.get('modelRoot') ?? undefined };
+  if (input && root) return { model: q.get('model') ?? undefined, input: parseRuns(input)[0], traceRoot: root, modelRoot: q.get('modelRoot') ?? undefined };
   return null;
 }
 

@@ -5,9 +5,16 @@
  */
 import { bytesEqual, inputHashOf, keccakBackend, keccakReady, modelRootHex, outputHashOf, rootFromHex, traceRootHex } from '../commit/index.js';
 import { allocate, decodeModel, prepareModel, runModel, wasmGemmAvailable, type DType, type PreparedModel, type QModel, type TensorData } from '../engine/index.js';
-import { argmax, dequantizeOutput, quantizeInput } from '../onnx/io.js';
+import { argmax, dequantizeOutput } from '../onnx/io.js';
+import { quantizeInputs, type InputsSpec } from '../onnx/inputs.js';
 import type { TaskClaimView } from '../views/claim.js';
 import { tensorFromJson, type TensorJson } from '../views/tensor.js';
+
+/**
+ * The inputs of one run: a row (several graph inputs back to back), one row per graph input in order, or an object
+ * keyed by graph-input name (src/onnx/inputs.ts).
+ */
+export type RunInput = InputsSpec;
 
 export interface LoadedModel {
   name: string;
@@ -33,8 +40,8 @@ export interface Claim {
   model?: string;
   /** The model root the claim was made against (checked when given). */
   modelRoot?: string;
-  /** One input row (floats, or ids for token models). */
-  input: number[];
+  /** The inputs of one run (floats, or ids for token models): a row, one row per graph input, or an object by input name. */
+  input: RunInput;
   /** The committed trace root. */
   traceRoot: string;
 }
@@ -63,9 +70,9 @@ export async function loadModel(bytes: Uint8Array): Promise<LoadedModel> {
   };
 }
 
-/** Runs one row: quantize, execute, commit. */
-export function runRow(m: LoadedModel, row: readonly number[]): RowResult {
-  const { outputs: _all, ...r } = runTensors(m, [quantizeInput(m.model, row)]);
+/** Runs one row (or the inputs of one run of a several-input model): quantize, execute, commit. */
+export function runRow(m: LoadedModel, row: RunInput): RowResult {
+  const { outputs: _all, ...r } = runTensors(m, quantizeInputs(m.model, row));
   return r;
 }
 
@@ -83,8 +90,8 @@ export function runTensors(m: LoadedModel, inputs: readonly TensorData[]): RowRe
 }
 
 /** Runs one row without committing (the timed part of the benchmark). */
-export function executeRow(m: LoadedModel, row: readonly number[]): void {
-  runModel(m.prepared, [quantizeInput(m.model, row)]);
+export function executeRow(m: LoadedModel, row: RunInput): void {
+  runModel(m.prepared, quantizeInputs(m.model, row));
 }
 
 export interface TimingOptions {
@@ -100,8 +107,8 @@ export interface TimingOptions {
  * Milliseconds per row, one figure per round, after one warm-up pass over the rows. The same loop runs in
  * Node and in the page (bench/browser.ts), so the two differ only in the runtime.
  */
-export function timeRows(m: LoadedModel, rows: readonly (readonly number[])[], opts: TimingOptions = {}): number[] {
-  const step = opts.commit ? (r: readonly number[]) => void runRow(m, r) : (r: readonly number[]) => executeRow(m, r);
+export function timeRows(m: LoadedModel, rows: readonly RunInput[], opts: TimingOptions = {}): number[] {
+  const step = opts.commit ? (r: RunInput) => void runRow(m, r) : (r: RunInput) => executeRow(m, r);
   for (const r of rows) step(r);
   const minMs = opts.minRoundMs ?? 20;
   const perRow: number[] = [];
@@ -135,17 +142,39 @@ export function checkClaim(m: LoadedModel, claim: Claim): CheckResult {
 
 /** Parses an input: one row, a list of rows, or {"x": rows}. Throws Error with a readable message. */
 export function parseRows(text: string): number[][] {
+  const runs = parseRuns(text);
+  if (!runs.every((r): r is number[] => Array.isArray(r) && r.every((n) => typeof n === 'number'))) throw new Error('Input must be a row of numbers, a list of rows, or {"x": rows}.');
+  return runs;
+}
+
+/**
+ * Parses the inputs of one or more runs: a row, a list of rows, or {"x": rows}; for a model with several graph inputs
+ * (`m` given) also an object keyed by input name ({"ids": [..], "mask": [..]}), a list of such objects, or one row per
+ * graph input ([[ids..], [mask..]], told apart from a list of back-to-back rows by the row lengths). Throws Error with
+ * a readable message.
+ */
+export function parseRuns(text: string, m?: LoadedModel): RunInput[] {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
     throw new Error(`Input is not valid JSON: ${(e as Error).message}`);
   }
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'x' in v) v = (v as { x: unknown }).x;
+  const isObj = (r: unknown): r is Record<string, number[]> => r !== null && typeof r === 'object' && !Array.isArray(r);
+  if (isObj(v) && 'x' in v) v = (v as { x: unknown }).x;
   const isRow = (r: unknown): r is number[] => Array.isArray(r) && r.every((n) => typeof n === 'number');
-  if (isRow(v)) return [v];
-  if (Array.isArray(v) && v.length > 0 && v.every(isRow)) return v;
-  throw new Error('Input must be a row of numbers, a list of rows, or {"x": rows}.');
+  const isNamed = (r: unknown): r is Record<string, number[]> => isObj(r) && Object.values(r).every(isRow);
+  if (isRow(v) || isNamed(v)) return [v];
+  if (Array.isArray(v) && v.length > 0 && v.every(isNamed)) return v;
+  if (Array.isArray(v) && v.length > 0 && v.every(isRow)) {
+    const model = m?.model;
+    if (model && model.inputs.length > 1 && v.length === model.inputs.length) {
+      const sizes = model.inputs.map((id) => model.tensors[id].shape.reduce((a, b) => a * b, 1));
+      if (v.every((r, k) => r.length === sizes[k])) return [v]; // one run, one row per graph input
+    }
+    return v;
+  }
+  throw new Error('Input must be a row of numbers, a list of rows, {"x": rows}, or an object keyed by input name.');
 }
 
 /** Which backends run in this runtime. */
