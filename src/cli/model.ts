@@ -6,6 +6,7 @@ import { importOnnx, quantizeInput, dequantizeOutput, argmax, resolveInputs } fr
 import { loadOnnx } from '../onnx/load.js';
 import { quantizationReport, formatReport } from '../onnx/report.js';
 import { checkOnnx, type CheckReport } from '../onnx/check.js';
+import { quantizeInputs } from '../onnx/inputs.js';
 import { encodeModel, decodeModel } from '../engine/format.js';
 import { prepareModel, runModel } from '../engine/run.js';
 import { progressBar } from './progress.js';
@@ -125,27 +126,34 @@ export function registerModelCommands(program: Command): void {
   model
     .command('run <file>')
     .description('run a quantized model on input rows and print outputs and trace roots')
-    .requiredOption('--input <json>', 'a JSON file (or inline JSON): one row, a list of rows, or {"x": rows}')
+    .requiredOption('--input <json>', 'a JSON file (or inline JSON): one row, a list of rows, or {"x": rows}; several inputs back to back in a row, or by name: {"ids": [..], "mask": [..]} (or a list of such)')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { input: string; json?: boolean }) => {
       await keccakReady;
       const q = decodeModel(readFileSync(file));
       const p = prepareModel(q);
       const raw = o.input.trim().startsWith('[') || o.input.trim().startsWith('{') ? safeParse(o.input) : readJson(o.input, 'input file');
-      const rows = rowsFrom(raw, o.input);
+      // Several inputs may also be given by name: {"ids": [..], "mask": [..]} is one run, a list of such objects many.
+      const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+      const named = (v: unknown) => isObj(v) && !('x' in v) && !('input' in v);
+      const byName = named(raw) ? [raw] : Array.isArray(raw) && raw.length > 0 && raw.every(named) ? (raw as unknown[]) : undefined;
+      const rows: (number[] | unknown)[] = byName ?? rowsFrom(raw, o.input);
       const results = rows.map((row, r) => {
         let inputs;
         try {
-          // Several inputs: the row holds their values back to back, in graph-input order.
-          const sizes = q.inputs.map((id) => q.tensors[id].shape.reduce((a, b) => a * b, 1));
-          const total = sizes.reduce((a, b) => a + b, 0);
-          if (q.inputs.length > 1 && row.length !== total) {
-            throw new CliInputError(`Row ${r} has ${row.length} values; the inputs need ${total}`, {
-              details: q.inputs.map((id, k) => `${q.tensors[id].name} [${q.tensors[id].shape.join(', ')}]: ${sizes[k]}`).join(', '),
-            });
+          if (byName) inputs = quantizeInputs(q, row);
+          else {
+            // Several inputs: the row holds their values back to back, in graph-input order.
+            const sizes = q.inputs.map((id) => q.tensors[id].shape.reduce((a, b) => a * b, 1));
+            const total = sizes.reduce((a, b) => a + b, 0);
+            if (q.inputs.length > 1 && (row as number[]).length !== total) {
+              throw new CliInputError(`Row ${r} has ${(row as number[]).length} values; the inputs need ${total}`, {
+                details: q.inputs.map((id, k) => `${q.tensors[id].name} [${q.tensors[id].shape.join(', ')}]: ${sizes[k]}`).join(', '),
+              });
+            }
+            let at = 0;
+            inputs = sizes.map((n, k) => quantizeInput(q, q.inputs.length > 1 ? (row as number[]).slice(at, (at += n)) : (row as number[]), k));
           }
-          let at = 0;
-          inputs = sizes.map((n, k) => quantizeInput(q, q.inputs.length > 1 ? row.slice(at, (at += n)) : row, k));
         } catch (e) {
           if (e instanceof CliInputError) throw e;
           if (e instanceof BaseError) throw new CliInputError(`Row ${r}: ${e.shortMessage}`, { details: e.details, hint: e.hint });
