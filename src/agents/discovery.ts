@@ -31,7 +31,11 @@ export class PeerDiscovery {
   private readonly follower: LogFollower;
   /** agentId → service endpoints from its current registration file. */
   private readonly endpoints = new Map<string, string[]>();
+  /** endpoint → the agent's owner (lowercase) and the `role` its service declares (a Verity node's role), if any. */
+  private readonly about = new Map<string, { owner?: string; role?: string }>();
   private live: string[] = [];
+  /** Date.now() of the last completed refresh (0: never). */
+  refreshedAt = 0;
 
   constructor(o: PeerDiscoveryOptions) {
     this.o = o;
@@ -43,6 +47,25 @@ export class PeerDiscovery {
   /** The endpoints that answered at the last refresh. */
   peers(): string[] {
     return [...this.live];
+  }
+
+  /**
+   * The live endpoints ordered for a purpose: those of agents owned by `owner` first, then those whose service
+   * declares `role`, then the rest (a peer that holds the data is asked first; any other may still serve it).
+   */
+  ordered(prefer: { owner?: string; role?: string } = {}): string[] {
+    const rank = (e: string) => {
+      const a = this.about.get(e);
+      if (prefer.owner && a?.owner === prefer.owner.toLowerCase()) return 0;
+      if (prefer.role && a?.role === prefer.role) return 1;
+      return 2;
+    };
+    return this.live.map((e, i) => ({ e, i, r: rank(e) })).sort((x, y) => x.r - y.r || x.i - y.i).map((x) => x.e);
+  }
+
+  /** Owner and declared role of a registered endpoint. */
+  describe(endpoint: string): { owner?: string; role?: string } | undefined {
+    return this.about.get(endpoint.replace(/\/+$/, ''));
   }
 
   /** Every endpoint registered, reachable or not. */
@@ -65,9 +88,14 @@ export class PeerDiscovery {
         .catch(() => '');
       // An unreadable or non-conformant file simply advertises nothing.
       const reg = uri ? await readRegistrationUri(uri, this.o.read).catch(() => undefined) : undefined;
-      const eps = (reg?.services ?? []).filter((s) => s.name.toLowerCase() === name).map((s) => s.endpoint.replace(/\/+$/, ''));
-      if (eps.length) this.endpoints.set(id, eps);
-      else this.endpoints.delete(id);
+      const services = (reg?.services ?? []).filter((s) => s.name.toLowerCase() === name);
+      const eps = services.map((s) => s.endpoint.replace(/\/+$/, ''));
+      if (eps.length) {
+        // The owner now (the NFT may have moved since Registered); unreadable: unknown.
+        const owner = await this.o.client.readContract({ address: this.o.identityRegistry, abi: identityRegistryAbi, functionName: 'ownerOf', args: [BigInt(id)] }).catch(() => undefined);
+        services.forEach((s, i) => this.about.set(eps[i]!, { ...(owner ? { owner: owner.toLowerCase() } : {}), ...(typeof s.role === 'string' ? { role: s.role } : {}) }));
+        this.endpoints.set(id, eps);
+      } else this.endpoints.delete(id);
     }
     const exclude = new Set((this.o.exclude ?? []).map((e) => e.replace(/\/+$/, '')));
     const all = [...new Set([...this.endpoints.values()].flat())].filter((e) => !exclude.has(e));
@@ -84,6 +112,7 @@ export class PeerDiscovery {
       }),
     );
     this.live = all.filter((_, i) => ok[i]);
+    this.refreshedAt = Date.now();
     return this.peers();
   }
 }

@@ -14,7 +14,9 @@ import type { Hex } from 'viem';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
 import { inputLeaf, PositionalTree, resultLeaf } from '../chain/positional.js';
 import type { TensorData } from '../engine/ir.js';
-import type { NodeContext } from './context.js';
+import { readTask, type NodeContext } from './context.js';
+import { discovers, peersFor } from './discovery.js';
+import type { RoleName } from './roles/common.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from './engine-provider.js';
 
 /** The element inputs of a batch: one tensor list per element. */
@@ -49,22 +51,30 @@ export function resultTreeOf(leaves: readonly BatchLeaf[]): PositionalTree {
   return new PositionalTree(leaves.map((l, i) => resultLeaf(i, l.outputHash, l.traceRoot)));
 }
 
-/** Peers' API base URLs this node asks for batch data (its own API is harmless: it answers 404). */
-export function peersOf(ctx: NodeContext): string[] {
-  return ctx.peers ?? [];
+/** Peers' API base URLs this node asks for batch data: the `--peers` list, else those found on-chain (./discovery.ts). */
+export async function peersOf(ctx: NodeContext, prefer: { owner?: string; role?: RoleName } = {}, force = false): Promise<string[]> {
+  return peersFor(ctx, prefer, force);
 }
 
-/** GET `path` from each peer in turn (5 s timeout each) until `accept` returns a value. */
-export async function fetchFromPeers<T>(ctx: NodeContext, path: string, accept: (body: unknown) => T | undefined): Promise<T | undefined> {
-  for (const base of peersOf(ctx)) {
-    try {
-      const r = await fetch(new URL(path, base), { signal: AbortSignal.timeout(5_000) });
-      if (!r.ok) continue;
-      const v = accept(await r.json());
-      if (v !== undefined) return v;
-      ctx.log.warn({ peer: base, path }, 'peer served batch data that does not match the chain; ignored');
-    } catch {
-      // unreachable peer: try the next
+/**
+ * GET `path` from each peer in turn (5 s timeout each, the ones matching `prefer` first) until `accept` returns a
+ * value. With discovered peers, a miss re-reads the registrations and asks the peers not asked yet.
+ */
+export async function fetchFromPeers<T>(ctx: NodeContext, path: string, accept: (body: unknown) => T | undefined, prefer: { owner?: string; role?: RoleName } = {}): Promise<T | undefined> {
+  const asked = new Set<string>();
+  for (const force of discovers(ctx) ? [false, true] : [false]) {
+    for (const base of await peersOf(ctx, prefer, force)) {
+      if (asked.has(base)) continue;
+      asked.add(base);
+      try {
+        const r = await fetch(new URL(path, base), { signal: AbortSignal.timeout(5_000) });
+        if (!r.ok) continue;
+        const v = accept(await r.json());
+        if (v !== undefined) return v;
+        ctx.log.warn({ peer: base, path }, 'peer served batch data that does not match the chain; ignored');
+      } catch {
+        // unreachable peer: try the next
+      }
     }
   }
   return undefined;
@@ -81,11 +91,13 @@ export async function fetchBatchInputs(ctx: NodeContext, inputRoot: string, item
     } catch {
       return undefined;
     }
-  });
+  }, { role: 'requester' });
 }
 
 /** Every element result of a committed batch, from any peer (its worker), checked against the committed root. */
 export async function fetchBatchResults(ctx: NodeContext, chainTaskId: string, resultRoot: string, itemCount: number): Promise<BatchItemResult[] | undefined> {
+  // The worker that committed the batch is asked first (its agent's endpoints).
+  const worker = discovers(ctx) ? await readTask(ctx, BigInt(chainTaskId)).then((t) => t.worker, () => undefined) : undefined;
   return fetchFromPeers(ctx, `/tasks/${chainTaskId}/results`, (body) => {
     const b = body as { items?: BatchItemResult[] };
     if (!Array.isArray(b.items) || b.items.length !== itemCount) return undefined;
@@ -96,5 +108,5 @@ export async function fetchBatchResults(ctx: NodeContext, chainTaskId: string, r
     } catch {
       return undefined;
     }
-  });
+  }, worker ? { owner: worker } : { role: 'worker' });
 }

@@ -30,8 +30,13 @@ export interface NodeContext {
   account: Address;
   /** Metrics counters (exported at /metrics). */
   metrics: Map<string, number>;
-  /** Other nodes' API base URLs, asked for batch data (inputs, element results); see src/node/batch.ts. */
+  /** Other nodes' API base URLs, asked for batch data (inputs, element results); see src/node/batch.ts. Empty or
+   * absent: the peers are found through the agents' ERC-8004 registrations (src/node/discovery.ts). */
   peers?: string[];
+  /** The URL this node's API is reachable at, registered in its agent's registration file (src/node/discovery.ts). */
+  publicUrl?: string;
+  /** How old the discovered peer list may get before it is re-read, ms (default 10 000). */
+  discoveryRefreshMs?: number;
   /** Chain following (see {@link scan}): confirmations before acting on a log (default 0, fine on anvil; set it on a
    * public chain), reorg window in blocks (default 64), largest eth_getLogs range (default: the scan's). */
   follow?: { confirmations?: number; reorgWindow?: number; maxRange?: bigint };

@@ -20,6 +20,7 @@ import { Requester, type RequesterOptions } from './roles/requester.js';
 import { Verifier, type VerifierOptions } from './roles/verifier.js';
 import { Worker, type WorkerOptions } from './roles/worker.js';
 import { NodeStore } from './store.js';
+import { announce } from './discovery.js';
 import { TxSender, viemPort } from '../chain/tx.js';
 
 export class NodeConfigError extends BaseError {
@@ -42,6 +43,9 @@ export interface NodeOptions {
   sample?: number;
   /** Other nodes' API base URLs, asked for batch data (inputs from requesters, element results from workers). */
   peers?: readonly string[];
+  /** URL this node's API is reachable at: registered in its agent's ERC-8004 registration file at start
+   * (src/node/discovery.ts). Unset: nothing is announced (the CLI announces its API URL once it listens). */
+  publicUrl?: string;
   /** Poll interval between ticks, ms (default 500). */
   pollMs?: number;
   /** Chain following: confirmations, reorg window, largest eth_getLogs range (see scan in ./context.ts). */
@@ -78,6 +82,8 @@ export class VerityNode {
       try {
         const rec = await this.ctx.sender.recover();
         if (rec.settled + rec.failed + rec.pending > 0) this.ctx.log.info(rec, 'resumed unsettled transactions');
+        // Announced before the role's setup, so a worker's agent is this registration.
+        if (this.ctx.publicUrl) await announce(this.ctx, this.opts.role);
         await this.role.setup();
         break;
       } catch (e) {
@@ -167,7 +173,7 @@ export async function createNode(opts: NodeOptions): Promise<VerityNode> {
   const sender = new TxSender(store, viemPort(publicClient, walletClient), {
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
   });
-  const ctx: NodeContext = { store, sender, calls: protocolCalls(opts.addresses), publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])], ...(opts.follow ? { follow: opts.follow } : {}) };
+  const ctx: NodeContext = { store, sender, calls: protocolCalls(opts.addresses), publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])], ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), ...(opts.follow ? { follow: opts.follow } : {}) };
   const role: Role =
     opts.role === 'worker'
       ? new Worker(ctx, opts.worker)
