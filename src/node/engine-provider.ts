@@ -142,17 +142,20 @@ export class LocalEngineProvider implements EngineProvider {
    * Runs the model. `mode` (dishonest providers only): 'honest' never lies, 'lie' always does (a batch worker lies in
    * at most one element); by default a fraction `dishonest` of answers lie.
    */
-  execute(modelRoot: string, inputs: readonly TensorData[], mode?: 'honest' | 'lie'): Execution {
+  execute(modelRoot: string, inputs: readonly TensorData[], mode?: 'honest' | 'lie' | { replay: { tensorId: number; element: number } }): Execution {
     const lm = this.loadModel(modelRoot);
     const trace = runModel(lm.prepared, inputs) as TensorData[];
     let corrupted: Execution['corrupted'];
-    const lie = this.dishonest > 0 && (mode === 'lie' || (mode === undefined && this.random() < this.dishonest));
+    // A replay re-applies a lie told before (a dishonest worker recomputing the trace it committed, for a dispute).
+    const replay = typeof mode === 'object' ? mode.replay : undefined;
+    const lie = replay !== undefined || (this.dishonest > 0 && (mode === 'lie' || (mode === undefined && this.random() < this.dishonest)));
     if (lie) {
       const steps = lm.prepared.steps;
-      const s = Math.floor(this.random() * steps.length);
+      const s = replay ? steps.findIndex((st) => st.output === replay.tensorId) : Math.floor(this.random() * steps.length);
+      if (s < 0) throw new EngineProviderError(`Cannot replay a corruption of tensor ${replay!.tensorId}: no step of ${lm.name} outputs it.`);
       const tensorId = steps[s]!.output;
       const t = trace[tensorId]!;
-      const element = Math.floor(this.random() * t.data.length);
+      const element = replay ? replay.element : Math.floor(this.random() * t.data.length);
       const data = t.data.slice();
       const lo = t.dtype === 'i8' ? -128 : t.dtype === 'u8' ? 0 : -(2 ** 31);
       const hi = t.dtype === 'i8' ? 127 : t.dtype === 'u8' ? 255 : 2 ** 31 - 1;

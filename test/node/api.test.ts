@@ -1,8 +1,9 @@
 /**
  * The HTTP API on a requester and a worker node (anvil): bad input is a 4xx JSON error naming what was wrong and
- * stores nothing; a good task is posted, served, finalized, and its trace is fetchable from the worker.
+ * stores nothing; a good task is posted, served, finalized, and its trace is fetchable from the worker only while a
+ * dispute on it is open (recomputed: the worker keeps no trace file).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -95,10 +96,18 @@ describe('the API end to end', () => {
     expect((await rApi.inject({ method: 'GET', url: `/tasks/${done.taskId}` })).json()).toMatchObject({ id });
     expect((await rApi.inject({ method: 'GET', url: '/tasks/q-999' })).statusCode).toBe(404);
 
-    const tr = await wApi.inject({ method: 'GET', url: `/traces/${done.result!.traceRoot}/tensors/0` });
+    // The worker stored no trace file; the trace is served only while a dispute on it is open (recomputed then).
+    const traceUrl = `/traces/${done.result!.traceRoot}/tensors/0`;
+    expect(readdirSync(worker.ctx.store.traceDir)).toHaveLength(0);
+    expect((await wApi.inject({ method: 'GET', url: traceUrl })).json()).toMatchObject({ error: 'TraceNotDisputed' });
+    // a tracked dispute row on that trace (a state the dispute machine does not step, so no chain call is made)
+    worker.ctx.store.insertDispute({ disputeId: 'api-test', gameId: '0', taskId: done.taskId, idx: 0, side: 'claimant', traceRoot: done.result!.traceRoot, state: 'opening' });
+    const tr = await wApi.inject({ method: 'GET', url: traceUrl });
     expect(tr.statusCode).toBe(200);
     expect(tr.json()).toMatchObject({ index: 0, count: 4, tensor: { dtype: 'i8', shape: [1, 13] } });
     expect((await wApi.inject({ method: 'GET', url: `/traces/${done.result!.traceRoot}/tensors/99` })).statusCode).toBe(404);
+    worker.ctx.store.updateDispute('api-test', { state: 'done' });
+    expect((await wApi.inject({ method: 'GET', url: traceUrl })).statusCode).toBe(404);
     expect((await wApi.inject({ method: 'GET', url: '/traces/0x12/tensors/0' })).json()).toMatchObject({ error: 'InvalidTraceRoot' });
 
     const agents = (await rApi.inject({ method: 'GET', url: '/agents' })).json() as { owner: string; staked: string }[];

@@ -8,7 +8,7 @@
  *   not answer or its own reveal did not match. An audited task is always checked in full by the verifier (its trace
  *   root compared, challenged on a mismatch), whatever the verifier's sampling rate.
  * - {@link AuditAnswerer} (run by the worker role): draws the audit of each of its committed tasks (finalize waits for
- *   it), answers a selected one after the commit window with tensor j of its stored trace and its Merkle proof
+ *   it), answers a selected one after the commit window with tensor j of its trace (recomputed from the kept inputs) and its Merkle proof
  *   (answerAudit), and settles the audit so the task can be finalized.
  *
  * Both are off when the market has no audit book. Every step re-reads the book, so a restart resumes where the chain is.
@@ -21,7 +21,9 @@ import { TxFailedError } from '../../chain/tx.js';
 import { TraceCommitment } from '../../commit/index.js';
 import { batchInputsFromJson, resultTreeOf } from '../batch.js';
 import { chainNow, ensureStake, inc, scan, sendCall, type NodeContext } from '../context.js';
-import { decodeTrace, tensorFromJson, type TensorJson } from '../engine-provider.js';
+import { tensorFromJson, type TensorJson } from '../engine-provider.js';
+import { traceFor } from '../traces.js';
+import type { Trace } from '../../engine/ir.js';
 
 /** AuditBook.State. */
 export const AuditState = { None: 0, NotSelected: 1, Selected: 2, Settled: 3 } as const;
@@ -245,18 +247,20 @@ export class AuditAnswerer {
     }
   }
 
-  /** answerAudit: tensor j of element `index`'s stored trace, proven in its trace root (and the element in the batch root). */
+  /** answerAudit: tensor j of element `index`'s (recomputed) trace, proven in its trace root (and the element in the batch root). */
   private async answer(book: Address, taskId: string, index: number): Promise<void> {
     const { store } = this.ctx;
     const t = store.getTask(taskId)!;
     const results = store.listResults(taskId);
     const r = t.itemCount > 1 ? results.find((x) => x.idx === index) : (store.getResult(taskId) ?? results[0]);
-    const stored = r ? store.getTrace(r.traceRoot) : undefined;
-    if (!r || !stored) {
-      this.ctx.log.error({ taskId, index }, 'audit: the trace of the audited element is not in the store; cannot answer');
+    let trace: Trace;
+    try {
+      if (!r) throw new Error(`no result of element ${index}`);
+      trace = traceFor(this.ctx, r.traceRoot, { taskId, idx: r.idx }).trace; // recomputed from the kept inputs
+    } catch (e) {
+      this.ctx.log.error({ taskId, index, err: (e as Error).message.split('\n')[0] }, 'audit: the trace of the audited element cannot be recomputed; cannot answer');
       return;
     }
-    const trace = decodeTrace(stored.bytes);
     const [, j] = await this.ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'targetTensor', args: [BigInt(taskId)] });
     const proof = new TraceCommitment(trace).proveTensor(Number(j));
     const resultProof = t.itemCount > 1 ? resultTreeOf(results.sort((x, y) => x.idx - y.idx).map((x) => ({ outputHash: x.outputHash as Hex, traceRoot: x.traceRoot as Hex }))).proof(index) : [];

@@ -1,5 +1,5 @@
 /** What the three roles share: the Role interface and stepping the tracked disputes. */
-import { decodeTrace } from '../engine-provider.js';
+import { traceFor } from '../traces.js';
 import { DisputeMachine } from '../dispute-fsm.js';
 import type { NodeContext } from '../context.js';
 import type { DisputeRow, NodeStore } from '../store.js';
@@ -17,7 +17,7 @@ export interface Role {
   tick(): Promise<void>;
 }
 
-/** Machines of the active disputes, created on demand from their rows (traces loaded from the store). */
+/** Machines of the active disputes, created on demand from their rows (traces from src/node/traces.ts: a stored file or recomputed). */
 export class DisputeBook {
   private readonly machines = new Map<string, DisputeMachine>();
   constructor(private readonly ctx: NodeContext) {}
@@ -27,9 +27,8 @@ export class DisputeBook {
     if (!m) {
       const ctx = this.ctx;
       m = new DisputeMachine(ctx, row.disputeId, () => {
-        const t = ctx.store.getTrace(row.traceRoot);
-        if (!t) throw new Error(`trace ${row.traceRoot} of dispute ${row.disputeId} is missing from the store`);
-        return ctx.engine.stateProvider(t.modelRoot, decodeTrace(t.bytes));
+        const t = traceFor(ctx, row.traceRoot, { taskId: row.taskId, idx: row.idx });
+        return ctx.engine.stateProvider(t.modelRoot, t.trace);
       });
       this.machines.set(row.disputeId, m);
     }

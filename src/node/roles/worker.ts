@@ -1,24 +1,25 @@
 /**
  * Worker: claims open tasks it can serve (a loaded model, one element, inputs in calldata, fee ≥ its minimum,
- * deadline ahead), runs the engine, keeps the trace (content-addressed file + index), commits, finalizes after the
- * challenge window, and plays the claimant's side of every dispute on its results. When many tasks are queued it
+ * deadline ahead), runs the engine, keeps the inputs and results (not the trace: it is recomputed from them when a
+ * dispute or an audit needs it, src/node/traces.ts), commits, finalizes after the challenge window, and plays the claimant's side of every dispute on its results. When many tasks are queued it
  * works in batches: up to `batch` claims, executions and commits in flight together (one block on a busy chain).
  *
  * Task row: open → claimed → computed → committed (→ challenged → committed | invalidated) → finalized; lost when
  * another worker claimed first; skipped when not served.
  *
  * Batch tasks (itemCount > 1): the element inputs are fetched from the requester's API (src/node/batch.ts, checked
- * against the posted input root) before claiming; every element is run and its trace and result stored one by one
+ * against the posted input root) before claiming; every element is run and its result stored one by one
  * (a restart runs only the missing ones); all results are committed under one root in one transaction
  * (commitBatch); the element results and proofs are served by the API (src/node/api-batch.ts); a challenge of one
- * element is defended from that element's trace.
+ * element is defended from that element's recomputed trace.
  */
 import type { Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf, tensorArg } from '../../chain/io.js';
 import { eventsIn } from '../../chain/call.js';
 import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, modelRootOf, readTask, scan, sendCall, withdrawAll, type NodeContext } from '../context.js';
-import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
+import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
+import { rememberCorruption } from '../traces.js';
 import { TxFailedError } from '../../chain/tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
 import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
@@ -162,7 +163,7 @@ export class Worker implements Role {
   }
 
   /**
-   * Runs every element of a claimed batch, storing each element's trace and result as it goes (a restart runs only
+   * Runs every element of a claimed batch, storing each element's result as it goes (a restart runs only
    * the missing ones), then the result root. A dishonest provider lies in at most one element (chosen once, stored).
    */
   private executeBatch(t: TaskRow): void {
@@ -177,7 +178,7 @@ export class Worker implements Role {
     for (const [i, inputs] of items.entries()) {
       if (store.getResult(t.taskId, i)) continue;
       const e = engine.execute(t.modelRoot!, inputs, String(i) === liar ? 'lie' : 'honest');
-      store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
+      rememberCorruption(this.ctx, e.traceRoot, e.corrupted); // the trace itself is recomputed when needed (src/node/traces.ts)
       store.putResult({ taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
       if (e.corrupted) this.ctx.log.info({ taskId: t.taskId, index: i, corrupted: e.corrupted }, 'executed (lying in this element)');
     }
@@ -205,7 +206,7 @@ export class Worker implements Role {
         const started = performance.now();
         const e = engine.execute(t.modelRoot!, inputs);
         inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
-        store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
+        rememberCorruption(this.ctx, e.traceRoot, e.corrupted);
         store.putResult({ taskId: t.taskId, idx: 0, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
         this.ctx.log.info({ taskId: t.taskId, traceRoot: e.traceRoot, ...(e.corrupted ? { corrupted: e.corrupted } : {}) }, 'executed');
       }
