@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEventLogs, type Hex } from 'viem';
 import { disputeGameAbi, stakingAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
+import { Reason } from '../../src/chain/enums.js';
 import { inputHashOf } from '../../src/chain/io.js';
 import type { QModel, TensorData } from '../../src/engine/ir.js';
 import { buildApi } from '../../src/node/api.js';
@@ -59,6 +60,7 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
     nodes.splice(nodes.indexOf(n), 1);
   };
   const marketLogs = async () => parseEventLogs({ abi: taskMarketAbi, logs: await net.publicClient.getLogs({ address: net.addresses.taskMarket, fromBlock: 0n }) });
+  const gameLogs = async () => parseEventLogs({ abi: disputeGameAbi, logs: await net.publicClient.getLogs({ address: net.addresses.disputeGame, fromBlock: 0n }) });
   const staked = async (i: number) => (await net.publicClient.readContract({ address: net.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [keyOf(i).address] })).staked;
   const post = async (input: unknown): Promise<string> => {
     const r = await api.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ model: 'text-mask', input, fee: String(2n * E18), ttl: 300 }) });
@@ -116,6 +118,8 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
     const args = pub.args as unknown as { inputHash: Hex; inputs: readonly unknown[] };
     expect(args.inputs).toHaveLength(2);
     expect(args.inputHash).toBe(inputHashOf(inputs));
+    const commit = (await marketLogs()).find((l) => l.eventName === 'ResultCommitted' && (l.args as { taskId: bigint }).taskId === taskId)!;
+    expect((commit.args as { worker: string }).worker.toLowerCase()).toBe(keyOf(1).address.toLowerCase());
     await stop(honest);
   }, 180_000);
 
@@ -129,6 +133,13 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
     const commit = (await marketLogs()).find((l) => l.eventName === 'ResultCommitted' && (l.args as { taskId: bigint }).taskId === taskId)!;
     expect((commit.args as { worker: string }).worker.toLowerCase()).toBe(keyOf(2).address.toLowerCase());
     expect(liar.ctx.store.getResult(String(taskId))?.corrupted).toBeTruthy();
+    // Its inputs are the task's, so its reveal passed the two-input binding; the game was decided on one element.
+    const gameId = ((await marketLogs()).find((l) => l.eventName === 'ResultChallenged' && (l.args as { taskId: bigint }).taskId === taskId)!.args as { gameId: bigint }).gameId;
+    const game = (await gameLogs()).filter((l) => (l.args as { gameId?: bigint }).gameId === gameId);
+    expect(game.some((l) => l.eventName === 'RootsRevealed')).toBe(true);
+    const resolved = game.find((l) => l.eventName === 'GameResolved')!.args as { winner: string; reason: number };
+    expect(resolved.winner.toLowerCase()).toBe(keyOf(4).address.toLowerCase());
+    expect(resolved.reason).not.toBe(Reason.Timeout);
     await stop(liar);
   }, 300_000);
 
@@ -150,11 +161,12 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
     expect((inv.args as { slashed: bigint }).slashed).toBeGreaterThan(0n);
     const challenged = (await marketLogs()).find((l) => l.eventName === 'ResultChallenged' && (l.args as { taskId: bigint }).taskId === taskId)!;
     const gameId = (challenged.args as { gameId: bigint }).gameId;
-    const game = parseEventLogs({ abi: disputeGameAbi, logs: await net.publicClient.getLogs({ address: net.addresses.disputeGame, fromBlock: 0n }) });
+    const game = await gameLogs();
     // The claimant's reveal never went through (its roots start with another mask); the game ended on its clock.
     expect(game.filter((l) => l.eventName === 'RootsRevealed' && (l.args as { gameId: bigint }).gameId === gameId)).toHaveLength(0);
-    const resolved = game.find((l) => l.eventName === 'GameResolved' && (l.args as { gameId: bigint }).gameId === gameId);
-    expect(resolved).toBeDefined();
+    const resolved = game.find((l) => l.eventName === 'GameResolved' && (l.args as { gameId: bigint }).gameId === gameId)!.args as { winner: string; reason: number };
+    expect(resolved.winner.toLowerCase()).toBe(keyOf(4).address.toLowerCase());
+    expect(resolved.reason).toBe(Reason.Timeout);
     await stop(liar);
 
     // The honest worker was never slashed: its stake is whole and no invalidated task is its.
