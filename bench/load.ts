@@ -116,7 +116,7 @@ async function scenario(name: string, work: string): Promise<Record<string, unkn
       const db = readdirSync(dirs.worker).filter((f) => f.startsWith('node.db')).reduce((a, f) => a + statSync(join(dirs.worker, f)).size, 0);
       disk.push({ t: (Date.now() - t0) / 1000, traceFiles: tr.files, traceBytes: tr.bytes, dbBytes: db });
     }, 5_000);
-    const job: LoadJob = { type: 'load', modelId: m.id, modelRoot: m.root, rows, items: SHAPE[name]!.items, inflight: SHAPE[name]!.inflight, durationMs: DURATION_S * 1000, drainMs: 60_000, fee: String(1n * E18) };
+    const job: LoadJob = { type: 'load', modelId: m.id, modelRoot: m.root as Hex, rows, items: SHAPE[name]!.items, inflight: SHAPE[name]!.inflight, durationMs: DURATION_S * 1000, drainMs: 60_000, fee: String(1n * E18) };
     children[2]!.send(job);
     const progress = setInterval(() => say(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${tasks.filter((t) => t.verified).reduce((a, t) => a + t.items, 0)} inferences verified`), 10_000);
     await finished;
