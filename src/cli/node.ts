@@ -24,6 +24,7 @@ import { BaseError } from '../errors.js';
 import { buildApi } from '../node/api.js';
 import { loadModelSpec } from '../node/engine-provider.js';
 import { createNode } from '../node/node.js';
+import { announce } from '../node/discovery.js';
 
 export class CliNodeError extends BaseError {
   override name = 'CliNodeError';
@@ -247,6 +248,7 @@ export function registerNodeCommands(program: Command): void {
         pollMs: Number(o.poll),
         peers: (o.peers ?? process.env.VERITY_PEERS ?? '').split(',').filter(Boolean),
         follow: { confirmations: Number(o.confirmations), maxRange: BigInt(o.maxLogRange) },
+        ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
         ...(o.publicUrl
           ? {
               worker: {
@@ -274,6 +276,11 @@ export function registerNodeCommands(program: Command): void {
       if (app) {
         const addr = await app.listen({ host: o.apiHost, port: Number(o.apiPort) });
         logger.info({ api: addr }, 'api listening');
+        // No --public-url: the agent's registration file points at the API's own address (found by peers on-chain).
+        if (!o.publicUrl) {
+          node.ctx.publicUrl = addr;
+          await announce(node.ctx, node.opts.role);
+        }
         console.log(JSON.stringify({ api: addr, role: o.role, account: node.ctx.account }));
       }
     });
