@@ -16,7 +16,7 @@ import { inputLeaf, PositionalTree, resultLeaf } from '../chain/positional.js';
 import type { TensorData } from '../engine/ir.js';
 import { readTask, type NodeContext } from './context.js';
 import { discovers, peersFor } from './discovery.js';
-import type { RoleName } from './roles/common.js';
+import type { RoleName } from './role-name.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from './engine-provider.js';
 
 /** The element inputs of a batch: one tensor list per element. */

@@ -15,7 +15,7 @@ import { PeerDiscovery } from '../agents/discovery.js';
 import { agentRegistryId, buildRegistration, readRegistrationUri, registrationDataUri, serviceOf } from '../agents/registration.js';
 import type { NodeContext } from './context.js';
 import { sendCall } from './context.js';
-import type { RoleName } from './roles/common.js';
+import type { RoleName } from './role-name.js';
 
 const trim = (u: string) => u.replace(/\/+$/, '');
 

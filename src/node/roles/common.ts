@@ -8,7 +8,8 @@ import { winnerOf } from '../../dispute/moves.js';
 import { tensorFromArg } from '../context.js';
 import { tensorToJson, type TensorJson } from '../engine-provider.js';
 
-export type RoleName = 'worker' | 'verifier' | 'requester';
+import type { RoleName } from '../role-name.js';
+export type { RoleName };
 
 /** A node role: one-time setup, then `tick` (one bounded pass of work) called by the node's loop. */
 export interface Role {
