@@ -12,10 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { pino } from 'pino';
 import { auditBookAbi, reputationRegistryAbi, taskMarketAbi } from '../chain/artifacts/index.js';
-import { startAnvil } from '../chain/anvil.js';
+import { anvilKey, startAnvil } from '../chain/anvil.js';
 import { parseEventLogs } from 'viem';
 import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../node/engine-provider.js';
 import { buildApi } from '../node/api.js';
@@ -28,7 +27,6 @@ import { winnerOf } from '../dispute/moves.js';
 import { printTable } from './progress.js';
 import { servePeers, startBatchStream } from './demo-batches.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const E18 = 10n ** 18n;
 /**
  * Random audits in the demo (AuditBook): a quarter of the results is audited (the deployed default is 10%), with
@@ -37,10 +35,7 @@ const E18 = 10n ** 18n;
 const DEMO_AUDITS = { rateBps: 2_500, commitWindow: 10n, answerWindow: 15n, revealWindow: 15n, deposit: 5n * E18, reward: E18, minAuditorStake: 100n * E18, poolSeed: 100n * E18 };
 const vrt = (w: bigint) => (Number(w / 10n ** 15n) / 1000).toFixed(1);
 
-function keyOf(i: number): { address: Hex; privateKey: Hex } {
-  const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
-  return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
-}
+const keyOf = anvilKey;
 
 export interface NetworkDemoOptions {
   /** Tasks the requester sends (default 24). */

@@ -7,10 +7,10 @@ import { buildRegistration, registrationDataUri } from '../agents/registration.j
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, type Hex, type PublicClient } from 'viem';
-import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
+import { privateKeyToAccount } from 'viem/accounts';
 import { pino } from 'pino';
-import { registerAgent, registerModel, stake } from '../chain/actions/index.js';
-import { startAnvil } from '../chain/anvil.js';
+import { opsBitmap, registerAgent, registerModel, stake } from '../chain/actions/index.js';
+import { anvilKey, startAnvil } from '../chain/anvil.js';
 import { deployProtocol } from '../chain/deploy.js';
 import type { DeployProtocolOptions } from '../chain/deploy.js';
 import { modelRegistryAbi } from '../chain/artifacts/index.js';
@@ -110,8 +110,7 @@ export function registerNodeCommands(program: Command): void {
     .action(async (o: { deploy: boolean; out: string; challengeWindow: string; blockTime: string; json?: boolean }) => {
       const anvil = await startAnvil({ args: Number(o.blockTime) > 0 ? ['--block-time', o.blockTime] : [] });
       const agents = [1, 2, 3, 4, 5, 6].map((i) => {
-        const a = mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: i }); // anvil's public test mnemonic
-        return { address: a.address, privateKey: bytesToHex(a.getHdKey().privateKey!) };
+        return anvilKey(i);
       });
       // Stop the chain on a signal at any point, also while deploying.
       let done!: () => void;
@@ -343,10 +342,8 @@ export function registerNodeCommands(program: Command): void {
 /** Registers a shipped model name or a .vqm file in the ModelRegistry: its modelRoot and the ops it uses. */
 export async function registerModelSpec(pc: ProtocolClients, spec: string): Promise<{ name: string; id: string; root: Hex; hash: Hex }> {
   const m = loadModelSpec(spec);
-  let bitmap = 0n;
-  for (const n of m.nodes) bitmap |= 1n << BigInt(OP_TYPES.indexOf(n.op));
   const root = modelRootHex(m) as Hex;
-  const r = await registerModel(pc, { modelRoot: root, metadataURI: `verity:model:${m.name}`, opsBitmap: bitmap });
+  const r = await registerModel(pc, { modelRoot: root, metadataURI: `verity:model:${m.name}`, opsBitmap: opsBitmap(m) });
   return { name: m.name, id: String(r.modelId), root, hash: r.hash };
 }
 
