@@ -33,7 +33,7 @@ import {
 import type { QModel, TensorData, Trace } from '../engine/ir.js';
 import { BaseError } from '../errors.js';
 import { contractCall, eventIn, type TxRequest, type WriteArgs, type WriteName } from '../chain/call.js';
-import { MemoryJournal, TxSender, viemPort } from '../chain/tx.js';
+import { MemoryJournal, TxFailedError, TxSender, viemPort } from '../chain/tx.js';
 import type { OneStepArg, WordsProofArg } from '../verifier/witness.js';
 import { disputeGameAbi } from './abi.js';
 import { moverOf, nextMove, Phase, type MoveName, type Side } from './moves.js';
@@ -150,6 +150,12 @@ export interface DisputeClientOptions {
 
 const DTYPE_OF_CODE = ['', 'i8', 'u8', 'i32'] as const;
 
+/** Field-by-field equality of two reads of one game. */
+function sameState(a: GameState, b: GameState): boolean {
+  for (const k of Object.keys(a) as (keyof GameState)[]) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /** The 2^levels descendants of node (height, position) of a tensor's word tree: leaf words at the last level. */
 export function childrenOf(tree: MerkleTree, height: number, position: number, levels: number): Hex[] {
   const k = 1 << levels;
@@ -175,6 +181,8 @@ export class DisputeClient {
   readonly moves: MoveRecord[] = [];
   private readonly pollMs: number;
   private readonly trees = new Map<string, MerkleTree>();
+  /** The newest block this client has seen its own transaction in: no read may be older (see {@link head}). */
+  private seenBlock = 0n;
   private readonly sendTx: (request: TxRequest) => Promise<Hex>;
 
   constructor(opts: DisputeClientOptions) {
@@ -192,8 +200,39 @@ export class DisputeClient {
 
   // ------------------------------------------------------------------ reads
 
+  /**
+   * A block number at or after this client's last receipt. Reads are pinned to it: an RPC's "latest" can trail a
+   * receipt it has just returned (seen on a loaded anvil, common behind load balancers), and a move computed from
+   * the state before our own last move is a wrong move (it reverts, or names the wrong children).
+   */
+  private async head(): Promise<bigint> {
+    for (let attempt = 0; ; attempt++) {
+      const bn = await this.publicClient.getBlockNumber({ cacheTime: 0 });
+      if (bn >= this.seenBlock) return bn;
+      if (attempt >= 200) throw new DisputeClientError(`The RPC's head ${bn} is behind block ${this.seenBlock}, which holds our last move.`, { hint: 'The RPC stayed behind for 10 s; check it is synced.' });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * The game's state, read so that a move computed from it is a move for the state it meets: at a block at or
+   * after this client's own last receipt ({@link head}), and twice in a row, equal. Anvil answers a call at its head
+   * from the state it is mining into, so a read that lands while the opponent's move executes can see part of that
+   * move (seen on a loaded 2-core box: the new phase with the old position, so an honest move reverted).
+   */
   async state(gameId: bigint): Promise<GameState> {
-    const g = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'game', args: [gameId] });
+    for (let attempt = 0; ; attempt++) {
+      const blockNumber = await this.head();
+      const a = await this.readGame(gameId, blockNumber);
+      const b = await this.readGame(gameId, blockNumber);
+      if (sameState(a, b)) return a;
+      if (attempt >= 20) throw new DisputeClientError(`Game ${gameId}: two reads of block ${blockNumber} keep disagreeing.`, { hint: 'The RPC serves an unsettled state; retry later.' });
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+
+  private async readGame(gameId: bigint, blockNumber: bigint): Promise<GameState> {
+    const g = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'game', args: [gameId], blockNumber });
     return {
       claimant: g.claimant,
       challenger: g.challenger,
@@ -236,12 +275,22 @@ export class DisputeClient {
     }
   }
 
-  /** The children the claimant revealed last, from its ChildrenRevealed events. */
-  async lastChildren(gameId: bigint): Promise<Hex[]> {
-    const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'ChildrenRevealed', args: { gameId }, fromBlock: 0n, strict: true });
-    const last = logs[logs.length - 1];
-    if (!last) throw new DisputeClientError(`Game ${gameId} has no revealed children yet.`);
-    return [...last.args.children];
+  /**
+   * The children the claimant revealed for the game's current node `g` (its ChildrenRevealed event at height
+   * `g.levelsLeft`, position `g.position`). A log index can trail the state (as in {@link revealedRoots}), and the
+   * previous round's children are not this round's, so the event is matched to the state and retried for a
+   * bounded while.
+   */
+  async lastChildren(gameId: bigint, g: Pick<GameState, 'levelsLeft' | 'position'>): Promise<Hex[]> {
+    for (let attempt = 0; ; attempt++) {
+      const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'ChildrenRevealed', args: { gameId }, fromBlock: 0n, strict: true });
+      for (let i = logs.length - 1; i >= 0; i--) {
+        const a = logs[i]!.args;
+        if (a.height === g.levelsLeft && a.position === g.position) return [...a.children];
+      }
+      if (attempt >= 50) throw new DisputeClientError(`Game ${gameId} has no revealed children at height ${g.levelsLeft}, position ${g.position}.`, { hint: 'The RPC returned no matching ChildrenRevealed log for 10 s although the game is past that move.' });
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async outcome(gameId: bigint): Promise<number> {
@@ -255,6 +304,7 @@ export class DisputeClient {
     const hash = await this.sendTx(request);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError(`${move} reverted.`, { details: `game ${gameId}, tx ${hash}` });
+    if (receipt.blockNumber > this.seenBlock) this.seenBlock = receipt.blockNumber;
     this.moves.push({ gameId, move, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return receipt;
   }
@@ -279,6 +329,7 @@ export class DisputeClient {
     const hash = await this.sendTx(request);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError('open reverted.', { details: `tx ${hash}` });
+    if (receipt.blockNumber > this.seenBlock) this.seenBlock = receipt.blockNumber;
     const { gameId } = eventIn(receipt, disputeGameAbi, this.game, 'GameOpened');
     this.moves.push({ gameId, move: 'open', hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return gameId;
@@ -344,7 +395,7 @@ export class DisputeClient {
   /** Picks the first revealed child that differs from the challenger's own tree. */
   async pick(gameId: bigint, me: StateProvider): Promise<number> {
     const g = await this.state(gameId);
-    const theirs = await this.lastChildren(gameId);
+    const theirs = await this.lastChildren(gameId, g);
     const tree = this.tensorTree(`${gameId}:${g.tensorId}`, me.tensor(g.tensorId));
     const mine = childrenOf(tree, g.levelsLeft, g.position, g.pendingLevels);
     let i = theirs.findIndex((c, k) => c !== mine[k]);
@@ -356,7 +407,7 @@ export class DisputeClient {
   /** Last move: the first differing element of the revealed words, re-executed by the one-step verifier. */
   async oneStep(gameId: bigint, me: StateProvider): Promise<{ elementIndex: number }> {
     const g = await this.state(gameId);
-    const words = await this.lastChildren(gameId);
+    const words = await this.lastChildren(gameId, g);
     const t = me.tensor(g.tensorId);
     const tree = this.tensorTree(`${gameId}:${g.tensorId}`, t);
     const first = g.position * (1 << g.pendingLevels);
@@ -447,10 +498,18 @@ export class DisputeClient {
   /** Plays `side` until the game is decided (each move through {@link playMove}); returns the outcome. */
   async play(gameId: bigint, side: Side, me: StateProvider): Promise<number> {
     const s = await this.levelsPerMove();
-    for (;;) {
+    for (let reverts = 0; ; ) {
       const { resolved, g } = await this.waitTurn(gameId);
       if (resolved) return this.outcome(gameId);
-      if (!(await this.playMove(gameId, g, side, me, s))) throw new DisputeClientError(`Unexpected phase ${g.phase} on the ${side}'s turn.`);
+      try {
+        if (!(await this.playMove(gameId, g, side, me, s))) throw new DisputeClientError(`Unexpected phase ${g.phase} on the ${side}'s turn.`);
+        reverts = 0;
+      } catch (e) {
+        // A move that would revert was computed from a state the chain has left (see state()); it was never sent.
+        // Re-read and play again, a bounded number of times, as the node's DisputeMachine does under a new key.
+        if (!(e instanceof TxFailedError) || ++reverts > 3) throw e;
+        await new Promise((r) => setTimeout(r, 10 * this.pollMs));
+      }
     }
   }
 
