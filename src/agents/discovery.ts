@@ -11,11 +11,30 @@ import { identityRegistryAbi } from '../chain/artifacts/index.js';
 import { LogFollower, type FollowerCursorStore } from '../chain/follower.js';
 import { readRegistrationUri, type ReadRegistrationOptions } from './registration.js';
 
+/**
+ * What discovery learned, persisted beside its cursor so a restart neither rescans from block 0 nor forgets the
+ * agents it found: each agent's endpoints, each endpoint's owner and role, and the agents whose registration
+ * changed but whose file is not yet read (saved before the cursor moves past their events).
+ */
+export interface PeerDirectory {
+  endpoints: [agentId: string, endpoints: string[]][];
+  about: [endpoint: string, info: { owner?: string; role?: string }][];
+  dirty: string[];
+}
+
+export interface PeerDirectoryStore {
+  load(): PeerDirectory | undefined;
+  save(d: PeerDirectory): void;
+}
+
 export interface PeerDiscoveryOptions {
   client: PublicClient;
   identityRegistry: Address;
   /** Follower cursor (the node keeps it in its store); default in memory. */
   cursor?: FollowerCursorStore;
+  /** The endpoints found so far (the node keeps them in its store with the cursor); default in memory. A persisted
+   * cursor needs a persisted directory: the events behind the cursor are not read again. */
+  directory?: PeerDirectoryStore;
   serviceName?: string;
   /** Endpoints never returned (this node's own public URL). */
   exclude?: string[];
@@ -33,6 +52,8 @@ export class PeerDiscovery {
   private readonly endpoints = new Map<string, string[]>();
   /** endpoint → the agent's owner (lowercase) and the `role` its service declares (a Verity node's role), if any. */
   private readonly about = new Map<string, { owner?: string; role?: string }>();
+  /** Agents whose registration changed and whose file is still to be read. */
+  private readonly dirty = new Set<string>();
   private live: string[] = [];
   /** Date.now() of the last completed refresh (0: never). */
   refreshedAt = 0;
@@ -42,6 +63,16 @@ export class PeerDiscovery {
     let mem: ReturnType<FollowerCursorStore['load']>;
     const cursor = o.cursor ?? { load: () => mem, save: (s) => void (mem = s) };
     this.follower = new LogFollower({ client: o.client, address: o.identityRegistry, abi: identityRegistryAbi, eventNames: ['Registered', 'URIUpdated'], cursor, confirmations: o.confirmations ?? 0 });
+    const saved = o.directory?.load();
+    if (saved) {
+      for (const [id, eps] of saved.endpoints) this.endpoints.set(id, eps);
+      for (const [e, a] of saved.about) this.about.set(e, a);
+      for (const id of saved.dirty) this.dirty.add(id);
+    }
+  }
+
+  private persist(): void {
+    this.o.directory?.save({ endpoints: [...this.endpoints.entries()], about: [...this.about.entries()], dirty: [...this.dirty] });
   }
 
   /** The endpoints that answered at the last refresh. */
@@ -75,14 +106,15 @@ export class PeerDiscovery {
 
   /** Follows new registrations to the chain head, re-reads the files they point to, health-checks the endpoints. */
   async refresh(): Promise<string[]> {
-    const changed = new Set<string>();
     await this.follower.catchUp({
+      // Recorded before the follower saves its cursor past these events (a crash in between re-reads them).
       onLogs: (logs) => {
-        for (const l of logs) changed.add(String(l.args.agentId));
+        for (const l of logs) this.dirty.add(String(l.args.agentId));
+        if (logs.length) this.persist();
       },
     });
     const name = (this.o.serviceName ?? 'verity-node').toLowerCase();
-    for (const id of changed) {
+    for (const id of [...this.dirty]) {
       const uri = await this.o.client
         .readContract({ address: this.o.identityRegistry, abi: identityRegistryAbi, functionName: 'tokenURI', args: [BigInt(id)] })
         .catch(() => '');
@@ -96,6 +128,8 @@ export class PeerDiscovery {
         services.forEach((s, i) => this.about.set(eps[i]!, { ...(owner ? { owner: owner.toLowerCase() } : {}), ...(typeof s.role === 'string' ? { role: s.role } : {}) }));
         this.endpoints.set(id, eps);
       } else this.endpoints.delete(id);
+      this.dirty.delete(id);
+      this.persist();
     }
     const exclude = new Set((this.o.exclude ?? []).map((e) => e.replace(/\/+$/, '')));
     const all = [...new Set([...this.endpoints.values()].flat())].filter((e) => !exclude.has(e));

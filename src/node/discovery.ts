@@ -11,7 +11,8 @@
  */
 import { identityRegistryAbi } from '../chain/artifacts/index.js';
 import { eventsIn } from '../chain/call.js';
-import { PeerDiscovery } from '../agents/discovery.js';
+import { PeerDiscovery, type PeerDirectory } from '../agents/discovery.js';
+import type { FollowerState } from '../chain/follower.js';
 import { agentRegistryId, buildRegistration, readRegistrationUri, registrationDataUri, serviceOf } from '../agents/registration.js';
 import type { NodeContext } from './context.js';
 import { sendCall } from './context.js';
@@ -76,13 +77,32 @@ export async function announce(ctx: NodeContext, role: RoleName): Promise<bigint
 const discoveries = new WeakMap<NodeContext, PeerDiscovery>();
 const forcedAt = new WeakMap<NodeContext, number>();
 
-/** The node's {@link PeerDiscovery} (created on first use; its own public URL excluded). */
+/** kv keys of discovery's registration cursor and of the endpoints it found (both survive a restart), per registry. */
+export function discoveryKeys(identityRegistry: string): { cursor: string; directory: string } {
+  const r = identityRegistry.toLowerCase();
+  return { cursor: `follow:discovery:${r}`, directory: `discovery:directory:${r}` };
+}
+
+/**
+ * The node's {@link PeerDiscovery} (created on first use; its own public URL excluded). Its cursor and what it found
+ * are kept in the store's kv, so a restarted node reads only the registrations made since.
+ */
 export function discoveryOf(ctx: NodeContext): PeerDiscovery {
   let d = discoveries.get(ctx);
   if (!d) {
+    const kv = <T>(key: string) => ({
+      load: (): T | undefined => {
+        const v = ctx.store.getKv(key);
+        return v ? (JSON.parse(v) as T) : undefined;
+      },
+      save: (v: T) => ctx.store.setKv(key, JSON.stringify(v)),
+    });
+    const keys = discoveryKeys(ctx.addresses.identityRegistry);
     d = new PeerDiscovery({
       client: ctx.publicClient,
       identityRegistry: ctx.addresses.identityRegistry,
+      cursor: kv<FollowerState>(keys.cursor),
+      directory: kv<PeerDirectory>(keys.directory),
       exclude: ctx.publicUrl ? [trim(ctx.publicUrl)] : [],
       confirmations: ctx.follow?.confirmations ?? 0,
       healthTimeoutMs: 2_000,
