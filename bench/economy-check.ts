@@ -20,8 +20,9 @@ import {
   stake,
 } from '../src/chain/actions/index.js';
 import { sendContractTransaction } from '../src/chain/send.js';
-import { auditBookAbi, disputeGameAbi, modelRegistryAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
-import { inputHashOf } from '../src/chain/io.js';
+import { auditBookAbi, dataAvailabilityAbi, disputeGameAbi, modelRegistryAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
+import { inputHashOf, outputHashOf, tensorArg } from '../src/chain/io.js';
+import { PositionalTree, resultLeaf } from '../src/chain/positional.js';
 import { TraceCommitment, tensorRoot, traceRootHex } from '../src/commit/index.js';
 import { DisputeClient, Phase, traceStateProvider } from '../src/dispute/index.js';
 import { buildOneStep } from '../src/verifier/index.js';
@@ -91,8 +92,12 @@ export async function readEconParams(p: LocalProtocol): Promise<EconParams> {
     values.auditRateBps = c.rateBps;
     values.auditDeposit = c.deposit;
     values.auditReward = c.reward;
-    values.maxAuditors = await read(book, auditBookAbi, 'MAX_AUDITORS');
+    values.maxAuditors = await read(book, auditBookAbi, 'PAID_REVEALS');
     values.auditPoolSeed = await read(book, auditBookAbi, 'pool');
+  }
+  if (rules.da) {
+    const da = (await read(market, taskMarketAbi, 'dataAvailability')) as Address;
+    values.daBond = await read(da, dataAvailabilityAbi, 'bond');
   }
   const sources: Record<string, Source> = {};
   const big = (k: string, names: string[], fallback: bigint): bigint => {
@@ -420,6 +425,51 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
           await p.warp(cfg.commitWindow + cfg.answerWindow + 1n);
           await bookTx(w, 'challenger', 'settleAudit', [bt.taskId]);
           return add(post(fee), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, fee, ['challenger']));
+        }),
+      );
+    }
+
+    // 9./10. data availability (DataAvailability, deployed by default): the batch's requester, who did not get its
+    // results, asks for one element on-chain. An honest worker opens it (the bond pays its gas); a withholder cannot,
+    // and settleUnopened invalidates the batch (the requester takes the challenger share and its bond back).
+    if (params.rules.da) {
+      const da = (await p.publicClient.readContract({ address: p.addresses.taskMarket, abi: taskMarketAbi, functionName: 'dataAvailability' })) as Address;
+      const daTx = async (role: Role, functionName: string, args: readonly unknown[]) => {
+        const r = await sendContractTransaction(p.as(role), { contract: 'DataAvailability', address: da, abi: dataAvailabilityAbi, functionName: functionName as never, args: args as never });
+        measure(w, functionName, r.receipt.gasUsed);
+        return r;
+      };
+      await ensureAllowance(p.as('requester'), { spender: da, amount: 1_000n * E18 });
+      const daWindow = await p.publicClient.readContract({ address: da, abi: dataAvailabilityAbi, functionName: 'window' });
+      const outputs = honest.honest.slice(-m.outputs.length);
+      const oh = outputHashOf(outputs) as Hex;
+      const batch = async () => {
+        const fee = 20n * E18;
+        const results = Array.from({ length: 100 }, (_, i) => ({ outputHash: i === 3 ? oh : keccak256(toHex(`out${i}`)), traceRoot: keccak256(toHex(`tr${i}`)) }));
+        const bt = await postBatchTask(p.as('requester'), { modelId: w.modelId, inputHashes: Array.from({ length: 100 }, (_, i) => keccak256(toHex(`in${i}`))), fee, deadline: (await p.now()) + 3_600n });
+        await claimTask(p.as('worker'), { taskId: bt.taskId, agentId: w.agentId });
+        await commitBatch(p.as('worker'), { taskId: bt.taskId, results });
+        return { taskId: bt.taskId, fee, results };
+      };
+      checks.push(
+        await scenario(w, 'data-availability request answered (batch of 100, element opened)', async () => {
+          const b = await batch();
+          await daTx('requester', 'requestElement', [b.taskId, 3]);
+          const tree = new PositionalTree(b.results.map((r, i) => resultLeaf(i, r.outputHash, r.traceRoot)));
+          await daTx('worker', 'openElement', [b.taskId, 3, outputs.map(tensorArg), b.results[3]!.traceRoot, tree.proof(3)]);
+          await clearAudit(w, b.taskId);
+          await p.warp(params.challengeWindow);
+          await finalizeTask(p.as('stranger'), { taskId: b.taskId });
+          return add(add(post(b.fee), finalize(params, b.fee)), { requester: -params.daBond, worker: params.daBond });
+        }),
+      );
+      checks.push(
+        await scenario(w, 'batch withholder caught by a data-availability request (element never opened)', async () => {
+          const b = await batch();
+          await daTx('requester', 'requestElement', [b.taskId, 7]);
+          await p.warp(daWindow + 1n);
+          await daTx('stranger', 'settleUnopened', [b.taskId, 7]);
+          return add(post(b.fee), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, b.fee, ['requester']));
         }),
       );
     }

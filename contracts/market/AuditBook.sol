@@ -15,13 +15,17 @@ import {Staking} from "../staking/Staking.sol";
 /// @notice Random audits with commit-reveal, paid from the audit premium of every task fee (docs/protocol.md §Audits):
 /// the answer to the verifier's dilemma. After a commit, {drawAudit} selects the task with probability `rateBps` from
 /// blockhash(commitBlock + 1), unknown to the worker when it committed (no draw within 256 blocks = selected), and picks
-/// one element and one intermediate trace tensor j. Staked auditors (first come, ≤ MAX_AUDITORS) commit
-/// seal = keccak256(abi.encode(taskId, tensorRoot_j, auditor, salt)) with a deposit; only re-execution yields
-/// tensorRoot_j (the worker publishes only traceRoot). After the commit window the worker proves tensor j in its
-/// committed traceRoot ({answerAudit}); no answer = the task is invalidated and the auditors share the challenger
-/// share. Auditors then reveal: a match returns the deposit plus `reward` (capped by the pool); a mismatch holds the
-/// deposit until settlement (back if the task was invalidated — the auditor challenges — else forfeited to the pool);
-/// no reveal forfeits it. The market's finalize waits until the task's audit is {cleared}.
+/// one element and one intermediate trace tensor j. Every staked auditor may commit, during the commit window,
+/// seal = keccak256(abi.encode(taskId, tensorRoot_j, auditor, salt)) with a deposit (no first-come slots: a worker's
+/// puppets cannot keep an honest auditor out); only re-execution yields tensorRoot_j (the worker publishes only
+/// traceRoot). After the commit window the worker proves tensor j in its committed traceRoot ({answerAudit}); the hash
+/// of the answer's block (unknown to anyone when the seals were fixed, and to the worker when it answers) picks which
+/// PAID_REVEALS seals are paid. Auditors then reveal: a match returns the deposit, plus `reward` (capped by the pool)
+/// if the seal was picked; a mismatch holds the deposit until settlement (back if the task was invalidated — the
+/// auditor challenges — else forfeited to the pool); no reveal forfeits it. No answer = the task is invalidated, the
+/// challenger share goes to the pool (an auditor that never re-executed gets nothing but its deposit back). Deposits to
+/// return after settlement are pulled with {reclaimDeposit} (no loop over the seals). The market's finalize waits
+/// until the task's audit is {cleared}.
 contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     using SafeERC20 for IERC20;
 
@@ -55,7 +59,12 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     struct Audit {
         State state;
         bool answered;
-        uint8 auditors;
+        bool workerFailed; // settled unanswered: every sealed deposit is reclaimable
+        bool refundMismatch; // settled with mismatched deposits reclaimable (the task was invalidated, or too late)
+        uint32 sealCount; // seals committed (any number)
+        uint32 matched; // reveals that matched the answer
+        uint32 mismatched; // reveals that did not
+        uint64 answerBlock; // block of the answer: its hash picks the paid seals
         uint32 index; // audited element
         uint32 numInputs; // declared model shape, at the draw
         uint32 numOutputs;
@@ -68,9 +77,11 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         uint256 seed; // picks element and tensor
         bytes32 answer; // the worker's tensorRoot of tensor `tensorId`
         uint32 tensorId;
+        uint256 paySeed; // picks the paid seals (0 until the first reveal fixes it)
     }
 
-    /// @notice An auditor's seal. status: 0 committed, 1 paid (match), 2 mismatch (deposit held), 3 closed.
+    /// @notice An auditor's seal. status: 0 committed, 1 matched (deposit back, reward if picked), 2 mismatch (deposit
+    /// held), 3 closed.
     struct Seal {
         address auditor;
         uint8 status;
@@ -78,8 +89,9 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     }
 
     uint256 private constant BPS = 10_000;
-    /// @notice Most auditors per audit (first come; the worker cannot choose them).
-    uint8 public constant MAX_AUDITORS = 2;
+    /// @notice Seals paid the reward per audit, picked after the commit window by the answer block's hash among all
+    /// seals (a matching seal not picked gets its deposit back only).
+    uint8 public constant PAID_REVEALS = 2;
 
     /// @notice The market whose tasks are audited (its finalize asks {cleared}).
     TaskMarket public immutable market;
@@ -95,6 +107,8 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     uint256 public pool;
     mapping(uint256 taskId => Audit) private _audits;
     mapping(uint256 taskId => Seal[]) private _seals;
+    /// @dev Position + 1 of each auditor's seal in `_seals[taskId]` (0 = none).
+    mapping(uint256 taskId => mapping(address auditor => uint256)) private _sealPos;
 
     /// @notice Governance replaced the configuration.
     event ConfigSet(Config config);
@@ -118,9 +132,13 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     /// @notice `auditor` revealed `tensorRoot`; `matched` with the answer; `paid` = reward paid (deposit returned
     /// separately when matched).
     event AuditRevealed(uint256 indexed taskId, address indexed auditor, bytes32 tensorRoot, bool matched, uint256 paid);
-    /// @notice The audit closed: `workerFailed` = the worker did not answer (task invalidated); `forfeited` went to
-    /// the pool; `refunded` deposits went back.
-    event AuditSettled(uint256 indexed taskId, bool workerFailed, uint256 forfeited, uint256 refunded);
+    /// @notice The audit closed: `workerFailed` = the worker did not answer (task invalidated, `toPool` = its challenger
+    /// share plus forfeited deposits went to the pool); `refundable` deposits can be reclaimed ({reclaimDeposit}).
+    event AuditSettled(uint256 indexed taskId, bool workerFailed, uint256 toPool, uint256 refundable);
+    /// @notice The paid seals of the audit were fixed by `paySeed` (from the answer block's hash).
+    event AuditPaySeedFixed(uint256 indexed taskId, uint256 paySeed);
+    /// @notice `auditor` reclaimed its `deposit` after settlement.
+    event AuditDepositReclaimed(uint256 indexed taskId, address indexed auditor, uint256 deposit);
 
     /// @notice Caller is not the market.
     error AuditNotMarket(address caller);
@@ -132,8 +150,8 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     error AuditTooEarly(uint256 taskId, uint256 notBefore);
     /// @notice The window for this call closed at `deadline`.
     error AuditWindowClosed(uint256 taskId, uint256 deadline);
-    /// @notice MAX_AUDITORS auditors already committed.
-    error AuditFull(uint256 taskId, uint8 max);
+    /// @notice Nothing to reclaim: the caller's seal is not refundable (`status`).
+    error AuditNotRefundable(uint256 taskId, address auditor, uint8 status);
     /// @notice The caller may not audit this task (it is the worker, or it already committed).
     error AuditNotAllowed(uint256 taskId, address caller);
     /// @notice The auditor's free stake is below the minimum.
@@ -239,16 +257,14 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         Audit storage a = _audits[taskId];
         if (a.state != State.Selected) revert AuditUnexpectedState(taskId, a.state);
         if (block.timestamp > a.commitEnd) revert AuditWindowClosed(taskId, a.commitEnd);
-        // INVARIANT: the auditors are at most MAX_AUDITORS, never the worker, each once.
-        if (a.auditors >= MAX_AUDITORS) revert AuditFull(taskId, MAX_AUDITORS);
-        if (msg.sender == a.worker || _sealOf(taskId, msg.sender) != type(uint256).max) {
-            revert AuditNotAllowed(taskId, msg.sender);
-        }
+        // INVARIANT: any number of auditors (nobody can fill the audit), never the worker, each once.
+        if (msg.sender == a.worker || _sealPos[taskId][msg.sender] != 0) revert AuditNotAllowed(taskId, msg.sender);
         uint256 free = staking.freeStakeOf(msg.sender);
         uint256 minStake = _config.minAuditorStake;
         if (free < minStake) revert AuditInsufficientStake(msg.sender, free, minStake);
-        a.auditors += 1;
+        a.sealCount += 1;
         _seals[taskId].push(Seal({auditor: msg.sender, status: 0, seal: seal}));
+        _sealPos[taskId][msg.sender] = _seals[taskId].length;
         uint256 deposit = a.deposit;
         emit AuditCommitted(taskId, msg.sender, seal, deposit);
         token.safeTransferFrom(msg.sender, address(this), deposit);
@@ -285,13 +301,15 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
             revert AuditBadAnswer(taskId, 2);
         }
         a.answered = true;
+        a.answerBlock = uint64(block.number);
         a.answer = tensorRoot_;
         a.tensorId = uint32(j);
         emit AuditAnswered(taskId, index, uint32(j), tensorRoot_);
     }
 
-    /// @notice Auditor, after the answer and before the reveal window ends: opens its seal. Match: deposit back plus
-    /// min(pool, reward). Mismatch: deposit held until {settleAudit} (challenge the task meanwhile).
+    /// @notice Auditor, after the answer's block and before the reveal window ends: opens its seal. Match: deposit
+    /// back, plus min(pool, reward) if the seal is one of the PAID_REVEALS picked ({isPaidSeal}). Mismatch: deposit
+    /// held until {settleAudit} (challenge the task meanwhile).
     /// @param taskId The task.
     /// @param tensorRoot_ The tensorRoot of tensor j the auditor computed.
     /// @param salt The seal's salt.
@@ -299,37 +317,42 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         Audit storage a = _audits[taskId];
         if (a.state != State.Selected || !a.answered) revert AuditUnexpectedState(taskId, a.state);
         if (block.timestamp > a.revealEnd) revert AuditWindowClosed(taskId, a.revealEnd);
-        uint256 i = _sealOf(taskId, msg.sender);
-        if (i == type(uint256).max || _seals[taskId][i].status != 0) revert AuditNotAuditor(taskId, msg.sender);
-        Seal storage s = _seals[taskId][i];
+        uint256 pos = _sealPos[taskId][msg.sender];
+        if (pos == 0 || _seals[taskId][pos - 1].status != 0) revert AuditNotAuditor(taskId, msg.sender);
+        Seal storage s = _seals[taskId][pos - 1];
         // INVARIANT: only the value sealed before the answer was public counts.
         if (keccak256(abi.encode(taskId, tensorRoot_, msg.sender, salt)) != s.seal) {
             revert AuditBadReveal(taskId, msg.sender);
         }
+        uint256 seed = _fixPaySeed(taskId, a);
         bool matched = tensorRoot_ == a.answer;
         uint256 paid;
         if (matched) {
             s.status = 1;
-            paid = a.reward;
-            if (paid > pool) paid = pool;
-            pool -= paid;
+            a.matched += 1;
+            // INVARIANT: at most PAID_REVEALS seals per audit are paid, picked by a hash unknown when they were sealed.
+            if (_picked(seed, a.sealCount, pos - 1)) {
+                paid = a.reward;
+                if (paid > pool) paid = pool;
+                pool -= paid;
+            }
         } else {
             s.status = 2;
+            a.mismatched += 1;
         }
         emit AuditRevealed(taskId, msg.sender, tensorRoot_, matched, paid);
         if (matched) token.safeTransfer(msg.sender, uint256(a.deposit) + paid);
     }
 
-    /// @notice Closes an audit (anyone): no auditor after the commit window → cleared; no answer after the answer
-    /// window → the task is invalidated (stake slashed, the auditors share the challenger share, deposits back);
-    /// after the reveal window (or once every seal is open and matched) → unrevealed deposits and mismatched ones of a
-    /// task that was not invalidated go to the pool, the rest back.
+    /// @notice Closes an audit (anyone): no seal after the commit window → cleared; no answer after the answer window →
+    /// the task is invalidated (stake slashed, fee refunded), the challenger share goes to the pool and every deposit
+    /// is reclaimable; after the reveal window (or once every seal matched) → unrevealed deposits, and mismatched ones
+    /// of a task that was not invalidated, go to the pool; the rest are reclaimable ({reclaimDeposit}).
     /// @param taskId The task.
     function settleAudit(uint256 taskId) external nonReentrant {
         Audit storage a = _audits[taskId];
         if (a.state != State.Selected) revert AuditUnexpectedState(taskId, a.state);
-        Seal[] storage seals = _seals[taskId];
-        uint256 n = seals.length;
+        uint256 n = a.sealCount;
         uint256 deposit = a.deposit;
         if (n == 0) {
             if (block.timestamp <= a.commitEnd) revert AuditTooEarly(taskId, uint256(a.commitEnd) + 1);
@@ -340,46 +363,55 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         if (!a.answered) {
             if (block.timestamp <= a.answerEnd) revert AuditTooEarly(taskId, uint256(a.answerEnd) + 1);
             a.state = State.Settled;
-            address[] memory who = new address[](n);
-            for (uint256 i; i < n; ++i) {
-                who[i] = seals[i].auditor;
-                seals[i].status = 3;
+            a.workerFailed = true;
+            // The share is not paid to the sealers: a seal proves nothing until it is compared with an answer, and an
+            // auditor that never re-executed must not profit from a silent worker (it gets its deposit back only).
+            address[] memory who = new address[](1);
+            who[0] = address(this);
+            uint256 share = market.moduleInvalidate(taskId, who);
+            uint256 got;
+            if (market.claimable(address(this)) != 0) {
+                uint256 before = token.balanceOf(address(this));
+                market.withdraw();
+                got = token.balanceOf(address(this)) - before;
             }
-            emit AuditSettled(taskId, true, 0, deposit * n);
-            market.moduleInvalidate(taskId, who);
-            for (uint256 i; i < n; ++i) {
-                token.safeTransfer(who[i], deposit);
-            }
+            pool += got;
+            emit AuditSettled(taskId, true, share, deposit * n);
             return;
         }
-        bool allPaid = true;
-        for (uint256 i; i < n; ++i) {
-            if (seals[i].status != 1) allPaid = false;
+        if (a.matched != n && block.timestamp <= a.revealEnd) {
+            revert AuditTooEarly(taskId, uint256(a.revealEnd) + 1);
         }
-        if (!allPaid && block.timestamp <= a.revealEnd) revert AuditTooEarly(taskId, uint256(a.revealEnd) + 1);
         a.state = State.Settled;
         TaskMarket.Task memory t = market.getTask(taskId);
         // A mismatching auditor is refunded if the task was invalidated (it was right), or if the challenge window had
         // closed before it could challenge (a late draw must not punish an honest auditor).
         bool refundMismatch = t.status == TaskMarket.TaskStatus.Invalidated || t.challengeDeadline <= a.answerEnd;
-        address[] memory back = new address[](n);
-        uint256 forfeited;
-        uint256 refunded;
-        for (uint256 i; i < n; ++i) {
-            uint8 st = seals[i].status;
-            seals[i].status = 3;
-            if (st == 2 && refundMismatch) {
-                back[i] = seals[i].auditor;
-                refunded += deposit;
-            } else if (st != 1) {
-                forfeited += deposit;
-            }
-        }
+        a.refundMismatch = refundMismatch;
+        uint256 refundable = refundMismatch ? a.mismatched : 0;
+        uint256 forfeited = deposit * (n - a.matched - refundable);
         pool += forfeited;
-        emit AuditSettled(taskId, false, forfeited, refunded);
-        for (uint256 i; i < n; ++i) {
-            if (back[i] != address(0)) token.safeTransfer(back[i], deposit);
+        emit AuditSettled(taskId, false, forfeited, deposit * refundable);
+    }
+
+    /// @notice Auditor, after settlement: takes back its deposit when it is refundable — any seal of an audit the
+    /// worker did not answer, or a mismatched seal of an audit settled with mismatches refunded.
+    /// @param taskId The task.
+    function reclaimDeposit(uint256 taskId) external nonReentrant {
+        Audit storage a = _audits[taskId];
+        if (a.state != State.Settled) revert AuditUnexpectedState(taskId, a.state);
+        uint256 pos = _sealPos[taskId][msg.sender];
+        if (pos == 0) revert AuditNotAuditor(taskId, msg.sender);
+        Seal storage s = _seals[taskId][pos - 1];
+        uint8 st = s.status;
+        // INVARIANT: a deposit comes back once, and only when the settlement made it refundable.
+        if (!((st == 0 && a.workerFailed) || (st == 2 && a.refundMismatch))) {
+            revert AuditNotRefundable(taskId, msg.sender, st);
         }
+        s.status = 3;
+        uint256 deposit = a.deposit;
+        emit AuditDepositReclaimed(taskId, msg.sender, deposit);
+        token.safeTransfer(msg.sender, deposit);
     }
 
     // ================================================================== governance
@@ -410,6 +442,18 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     /// @return The seals.
     function sealsOf(uint256 taskId) external view returns (Seal[] memory) {
         return _seals[taskId];
+    }
+
+    /// @notice Whether `auditor`'s seal is one of the audit's paid seals (false until the pay seed is fixed by the
+    /// first reveal, or when the auditor did not seal).
+    /// @param taskId The task.
+    /// @param auditor The auditor.
+    /// @return Picked for the reward (if its reveal matches).
+    function isPaidSeal(uint256 taskId, address auditor) external view returns (bool) {
+        Audit storage a = _audits[taskId];
+        uint256 pos = _sealPos[taskId][auditor];
+        if (pos == 0 || a.paySeed == 0) return false;
+        return _picked(a.paySeed, a.sealCount, pos - 1);
     }
 
     /// @notice The tensor an auditor must recompute: element `index` and trace tensor `tensorId` for the model's
@@ -446,12 +490,28 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         if (!PositionalMerkle.verify(proof, t.resultRoot, leaf, index, t.itemCount)) revert AuditBadAnswer(taskId, 1);
     }
 
-    function _sealOf(uint256 taskId, address who) private view returns (uint256) {
-        Seal[] storage seals = _seals[taskId];
-        for (uint256 i; i < seals.length; ++i) {
-            if (seals[i].auditor == who) return i;
-        }
-        return type(uint256).max;
+    /// @dev The pay seed, fixed once from the hash of the answer's block (unknown to the worker when it answered and
+    /// to every auditor when it sealed). Reverts in the answer's own block; if that hash is gone (> 256 blocks),
+    /// falls back to the audit seed and the block number (the seals were fixed long before either was chosen).
+    function _fixPaySeed(uint256 taskId, Audit storage a) private returns (uint256 seed) {
+        seed = a.paySeed;
+        if (seed != 0) return seed;
+        uint256 b = a.answerBlock;
+        if (block.number <= b) revert AuditTooEarly(taskId, b + 1);
+        bytes32 h = blockhash(b);
+        if (h == bytes32(0)) h = keccak256(abi.encode(a.seed, b));
+        seed = uint256(keccak256(abi.encode(h, taskId, "pay"))) | 1; // never 0 (0 = not fixed)
+        a.paySeed = seed;
+        emit AuditPaySeedFixed(taskId, seed);
+    }
+
+    /// @dev Whether seal position `i` of `n` is one of the PAID_REVEALS picked by `seed` (all of them when n ≤ 2;
+    /// otherwise two distinct positions).
+    function _picked(uint256 seed, uint256 n, uint256 i) private pure returns (bool) {
+        if (n <= PAID_REVEALS) return true;
+        uint256 w1 = (seed >> 8) % n;
+        uint256 w2 = (w1 + 1 + (seed >> 136) % (n - 1)) % n;
+        return i == w1 || i == w2;
     }
 
     function _setConfig(Config memory c) private {

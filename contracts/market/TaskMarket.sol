@@ -24,6 +24,12 @@ interface IAuditPool {
     function cleared(uint256 taskId) external view returns (bool);
 }
 
+/// @notice Optional resolver extension (DisputeGame): bounds a game's trace to the registered model's length.
+interface ITraceBounded {
+    /// @notice Bounds game `gameId`'s revealed trace to `maxCount` tensors.
+    function boundTrace(uint256 gameId, uint32 maxCount) external;
+}
+
 /// @title TaskMarket
 /// @notice Inference tasks with optimistic settlement (docs/protocol.md §Task market).
 /// Lifecycle: a requester posts a task (model id, input tensors in calldata or their commitment, one or many
@@ -892,6 +898,12 @@ contract TaskMarket is Governed, ReentrancyGuard {
             resolver.open(taskKey(taskId, index), t.worker, msg.sender, traceRoot, modelRoot, inputHash, outputHash);
         d.gameId = gameId;
         emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId);
+        ModelRegistry.Shape memory sh = modelRegistry.shapeOf(t.modelId);
+        // A model registered with its shape: the claimant may not reveal a trace longer than numInputs + nodeCount.
+        // A resolver without the extension is left unbounded (MAX_TRACE_TENSORS still holds in the game).
+        if (sh.nodeCount != 0) {
+            try ITraceBounded(address(resolver)).boundTrace(gameId, sh.numInputs + sh.nodeCount) {} catch {}
+        }
     }
 
     /// @dev Invalidates: slashes the locked stake (treasury part credited now), refunds the fee. The challenger share

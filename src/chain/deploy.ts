@@ -5,7 +5,8 @@
  * Order: VRT → timelock (bootstrap: delay 0, the deployer its only proposer and admin) → governor → identity,
  * model, reputation, validation registries → staking → one-step verifier (families + router) → DisputeGame →
  * TaskMarket (resolver = the game) → staking/reputation/validation bindMarket(market) (one-shot, clears the
- * binder) → through the timelock, in one batch: game.setMarket(market, true) and timelock.updateDelay(delay) →
+ * binder) → AuditBook (if `audits`) and DataAvailability (by default) → through the timelock, in one batch:
+ * game.setMarket(market, true), game.setLoserCut, market.setModules(book, da) and timelock.updateDelay(delay) →
  * the governor gets PROPOSER and CANCELLER, the deployer gives up PROPOSER, CANCELLER and DEFAULT_ADMIN.
  * Afterwards no externally owned account holds any power: only governor proposals executed by the timelock.
  */
@@ -13,6 +14,8 @@ import { encodeFunctionData, getAddress, zeroAddress, zeroHash, type Abi, type A
 import {
   auditBookAbi,
   auditBookBytecode,
+  dataAvailabilityAbi,
+  dataAvailabilityBytecode,
   disputeGameAbi,
   disputeGameBytecode,
   identityRegistryAbi,
@@ -101,12 +104,20 @@ export interface DeployProtocolOptions {
     minAuditorStake?: bigint;
     poolSeed?: bigint;
   };
+  /**
+   * Data availability (DataAvailability, docs/protocol.md §Data availability): deployed and set on the market by
+   * default, so a withheld batch can always be challenged; `false` leaves it off. bond: element-request bond (default
+   * 1 VRT); window: seconds the other side has to answer (default 1 hour, or the challenge window if shorter).
+   */
+  dataAvailability?: { bond?: bigint; window?: bigint } | false;
 }
 
 export interface DeployProtocolReturnType {
   addresses: ProtocolAddresses;
   /** The AuditBook, when `audits` was given. */
   auditBook?: Address;
+  /** The DataAvailability module (deployed unless `dataAvailability: false`). */
+  dataAvailability?: Address;
   /** The contributors' VerityVesting wallet, when a contributors share was distributed. */
   vesting?: Address;
   deployer: Address;
@@ -215,6 +226,13 @@ export async function deployProtocol(
     ]);
   }
 
+  let dataAvailability: Address | undefined;
+  if (opts.dataAvailability !== false) {
+    const da = opts.dataAvailability ?? {};
+    const cw = m.challengeWindow ?? DAY;
+    dataAvailability = await deploy('DataAvailability', dataAvailabilityAbi, dataAvailabilityBytecode, [timelock, taskMarket, da.bond ?? E18, da.window ?? (cw < 3_600n ? cw : 3_600n)]);
+  }
+
   // Governance bootstrap through the timelock (delay 0 for now): allow the market on the game (and the audit book on
   // the market), then set the real delay. updateDelay is only callable by the timelock itself, so it runs last.
   const delay = opts.timelockDelay ?? 2n * DAY;
@@ -224,9 +242,9 @@ export async function deployProtocol(
     // 10% of a losing side's bond to the treasury: a self-challenge that loses on purpose costs real money.
     encodeFunctionData({ abi: disputeGameAbi, functionName: 'setLoserCut', args: [gm.loserCutBps ?? 1_000, m.treasury ?? timelock] }),
   ];
-  if (auditBook) {
+  if (auditBook || dataAvailability) {
     targets.push(taskMarket);
-    payloads.push(encodeFunctionData({ abi: taskMarketAbi, functionName: 'setModules', args: [auditBook, zeroAddress] }));
+    payloads.push(encodeFunctionData({ abi: taskMarketAbi, functionName: 'setModules', args: [auditBook ?? zeroAddress, dataAvailability ?? zeroAddress] }));
   }
   targets.push(timelock);
   payloads.push(encodeFunctionData({ abi: verityTimelockAbi, functionName: 'updateDelay', args: [delay] }));
@@ -281,6 +299,7 @@ export async function deployProtocol(
 
   return {
     auditBook,
+    dataAvailability,
     vesting,
     addresses: {
       token,

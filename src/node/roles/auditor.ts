@@ -4,9 +4,13 @@
  * - {@link AuditorDuty} (run by the verifier role): follows the book's AuditDrawn events; for a selected task it
  *   re-executes the audited element, takes the root of trace tensor j (AuditBook.targetTensor: an intermediate tensor
  *   the worker never published), seals keccak256(abi.encode(taskId, root, auditor, salt)) with commitAudit (the salt is
- *   stored before the seal is sent), reveals once the worker has answered, and settles the audit when the worker did
- *   not answer or its own reveal did not match. An audited task is always checked in full by the verifier (its trace
- *   root compared, challenged on a mismatch), whatever the verifier's sampling rate.
+ *   stored before the seal is sent), reveals once the worker has answered, settles the audit when the worker did
+ *   not answer or its own reveal did not match, and then reclaims its refundable deposit (AuditBook.reclaimDeposit).
+ *   An audited task is always checked in full by the verifier (its trace root compared, challenged on a mismatch),
+ *   whatever the verifier's sampling rate. Windows (docs/protocol.md §Audits, "Windows and liveness"): every selected
+ *   audit is tracked from its AuditDrawn event even when the task is not in the local store yet (it is sealed as soon
+ *   as the inputs arrive), audits are worked soonest-deadline first, and a failed commit or reveal is retried on the
+ *   next tick while its window is open — only a closed window drops it.
  * - {@link AuditAnswerer} (run by the worker role): draws the audit of each of its committed tasks (finalize waits for
  *   it), answers a selected one after the commit window with tensor j of its trace (recomputed from the kept inputs) and its Merkle proof
  *   (answerAudit), and settles the audit so the task can be finalized.
@@ -117,17 +121,28 @@ export class AuditorDuty {
         if (!a.selected) continue;
         const id = String(a.taskId);
         const t = store.getTask(id);
-        if (!t || !t.worker || t.worker.toLowerCase() === me || entries.some((e) => e.taskId === id)) continue;
+        // A task not in the store yet is tracked too (its inputs may arrive within the commit window); our own
+        // tasks are never audited by us (the book refuses the worker).
+        if ((t?.worker && t.worker.toLowerCase() === me) || entries.some((e) => e.taskId === id)) continue;
         entries.push({ taskId: id, phase: 'drawn', commitEnd: Number(a.commitEnd), answerEnd: Number(a.answerEnd), revealEnd: Number(a.revealEnd) });
         this.opts.onSelected?.(id);
       }
       this.save(entries);
     });
     const now = Number(await chainNow(this.ctx));
-    const entries = this.open();
+    // soonest deadline first: under load a late commit window is the one that must not be missed
+    const deadline = (e: AuditorEntry) => (e.phase === 'drawn' ? e.commitEnd : e.phase === 'committed' ? e.answerEnd : e.revealEnd);
+    const entries = this.open().sort((x, y) => deadline(x) - deadline(y));
     const keep: AuditorEntry[] = [];
     for (const e of entries) {
-      if (await this.step(book, e, now)) keep.push(e);
+      let more = true;
+      try {
+        more = await this.step(book, e, now);
+      } catch (err) {
+        // one audit's failure (an RPC error, a model not loaded) must not starve the others: retried next tick
+        this.ctx.log.warn({ taskId: e.taskId, err: (err as Error).message.split('\n')[0] }, 'audit step failed; retrying');
+      }
+      if (more) keep.push(e);
     }
     this.save(keep);
   }
@@ -138,7 +153,13 @@ export class AuditorDuty {
     const id = BigInt(e.taskId);
     const calls = callsOf('AuditBook', book, auditBookAbi);
     if (e.phase === 'drawn') {
-      if (now > e.commitEnd) return false; // too late to seal
+      if (now > e.commitEnd) {
+        ctx.log.warn({ taskId: e.taskId, commitEnd: e.commitEnd }, 'audit commit window closed before we could seal');
+        inc(ctx, 'verity_node_audits_missed_total');
+        return false;
+      }
+      const t = ctx.store.getTask(e.taskId);
+      if (t?.worker && t.worker.toLowerCase() === ctx.account.toLowerCase()) return false;
       if (!e.root) {
         const root = await this.tensorRoot(book, e.taskId);
         if (!root) return true; // inputs not here yet (a batch): next tick
@@ -150,14 +171,15 @@ export class AuditorDuty {
       if (!seals.some((x) => x.auditor.toLowerCase() === ctx.account.toLowerCase())) {
         const key = `audit:commit:${e.taskId}:${now}`;
         const err = await tryBook(ctx, key, 'commitAudit', () => sendCall(ctx, key, calls.commitAudit([id, auditSeal(id, e.root!, ctx.account, e.salt!)])));
-        if (err) return !/AuditFull|AuditNotAllowed|AuditWindowClosed|AuditInsufficientStake/.test(err); // else retry next tick
+        if (err) return !/AuditNotAllowed|AuditWindowClosed|AuditInsufficientStake/.test(err); // else retry next tick
         inc(ctx, 'verity_node_audits_committed_total');
       }
       e.phase = 'committed';
       return true;
     }
     const a = await readAudit(ctx, book, id);
-    if (a.state !== AuditState.Selected) return false; // settled by someone
+    if (a.state === AuditState.Settled) return this.reclaim(book, e, a); // settled by someone: our deposit may be due
+    if (a.state !== AuditState.Selected) return false;
     if (e.phase === 'committed') {
       if (a.answered && now <= e.revealEnd) {
         const seals = await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'sealsOf', args: [id] });
@@ -170,23 +192,38 @@ export class AuditorDuty {
         }
         e.matched = a.answer.toLowerCase() === e.root!.toLowerCase();
         e.phase = 'revealed';
-        inc(ctx, e.matched ? 'verity_node_audits_paid_total' : 'verity_node_audits_mismatched_total');
+        const paid = e.matched && (await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'isPaidSeal', args: [id, ctx.account] }));
+        inc(ctx, paid ? 'verity_node_audits_paid_total' : e.matched ? 'verity_node_audits_matched_total' : 'verity_node_audits_mismatched_total');
         if (!e.matched) ctx.log.warn({ taskId: e.taskId, ours: e.root, theirs: a.answer }, 'audit answer does not match our re-execution');
         return !e.matched;
       }
       if (!a.answered && now > e.answerEnd) {
-        // the worker did not answer: settling invalidates the task (we share the challenger share, deposit back)
+        // the worker did not answer: settling invalidates the task (its challenger share funds the pool); then our
+        // deposit is reclaimed on the next tick
         await tryBook(ctx, `audit:settle:${e.taskId}:${now}`, 'settleAudit', () => sendCall(ctx, `audit:settle:${e.taskId}:${now}`, calls.settleAudit([id])));
-        return false;
+        return true;
       }
       return true;
     }
-    // revealed, mismatched: the deposit comes back at settlement if the task was invalidated meanwhile
+    // revealed, mismatched: the deposit comes back (reclaimDeposit) if the task was invalidated by settlement
     if (now > e.revealEnd) {
       await tryBook(ctx, `audit:settle:${e.taskId}:${now}`, 'settleAudit', () => sendCall(ctx, `audit:settle:${e.taskId}:${now}`, calls.settleAudit([id])));
-      return false;
+      return true;
     }
     return true;
+  }
+
+  /** After settlement: reclaims our deposit when the book made it refundable; false once nothing is left to do. */
+  private async reclaim(book: Address, e: AuditorEntry, a: { workerFailed: boolean; refundMismatch: boolean }): Promise<boolean> {
+    const ctx = this.ctx;
+    const id = BigInt(e.taskId);
+    const seals = await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'sealsOf', args: [id] });
+    const mine = seals.find((x) => x.auditor.toLowerCase() === ctx.account.toLowerCase());
+    if (!mine || !((mine.status === 0 && a.workerFailed) || (mine.status === 2 && a.refundMismatch))) return false;
+    const key = `audit:reclaim:${e.taskId}`;
+    const err = await tryBook(ctx, key, 'reclaimDeposit', () => sendCall(ctx, key, callsOf('AuditBook', book, auditBookAbi).reclaimDeposit([id])));
+    if (!err) inc(ctx, 'verity_node_audits_reclaimed_total');
+    return false;
   }
 
   private saveEntry(e: AuditorEntry): void {

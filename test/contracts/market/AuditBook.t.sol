@@ -65,6 +65,7 @@ contract AuditBookTest is GameFixture {
         bytes32 tr = _traceRoot(claimRoots);
         vm.prank(worker);
         book.answerAudit(taskId, outH, tr, none, 3, claimRoots[1], sib);
+        vm.roll(block.number + 1); // reveals from the next block: the answer block's hash picks the paid seals
     }
 
     function _drawn(uint256 taskId) internal returns (AuditBook.Audit memory a) {
@@ -158,12 +159,19 @@ contract AuditBookTest is GameFixture {
         market.finalize(taskId);
         vm.warp(a.answerEnd + 1);
         uint256 before = token.balanceOf(auditor);
+        uint256 poolBefore = book.pool();
         book.settleAudit(taskId);
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "invalidated");
         assertEq(staking.accountOf(worker).staked, 1_000e18 - MIN_STAKE, "silent worker slashed");
         uint256 share = uint256(MIN_STAKE) * SLASH_BPS / 10_000;
-        assertEq(market.claimable(auditor), share / 2, "auditors share the challenger share");
+        assertEq(book.pool(), poolBefore + share, "the challenger share funds the pool");
+        assertEq(market.claimable(auditor), 0, "no sealer is paid for a seal never compared");
+        vm.prank(auditor);
+        book.reclaimDeposit(taskId);
         assertEq(token.balanceOf(auditor), before + DEPOSIT, "deposit back");
+        vm.prank(auditor);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditNotRefundable.selector, taskId, auditor, 3));
+        book.reclaimDeposit(taskId);
         assertEq(market.claimable(requester), FEE, "fee refunded");
     }
 
@@ -249,9 +257,12 @@ contract AuditBookTest is GameFixture {
         book.commitAudit(taskId, bytes32(0));
         address third = makeAddr("third");
         _setupWorker(third, 200e18);
+        _fund(third, 10e18);
         vm.prank(third);
-        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditFull.selector, taskId, 2));
-        book.commitAudit(taskId, bytes32(0));
+        token.approve(address(book), type(uint256).max);
+        vm.prank(third);
+        book.commitAudit(taskId, bytes32(0)); // no first-come cap: any staked auditor may seal
+        assertEq(book.getAudit(taskId).sealCount, 3, "three seals");
         vm.warp(a.commitEnd + 1);
         vm.prank(auditor);
         vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditUnexpectedState.selector, taskId, AuditBook.State.Selected));
@@ -291,8 +302,126 @@ contract AuditBookTest is GameFixture {
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "caught");
         vm.warp(a.revealEnd + 1);
         book.settleAudit(taskId);
+        vm.prank(auditor);
+        book.reclaimDeposit(taskId);
         assertEq(token.balanceOf(auditor), before + DEPOSIT - GAME_BOND, "deposit back (its game bond is in the game)");
         assertEq(game.credit(auditor), GAME_BOND, "game bond back");
         assertEq(market.claimable(auditor), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "slash share");
+    }
+
+    function _auditorWithStake(string memory name) internal returns (address who) {
+        who = makeAddr(name);
+        _setupWorker(who, 200e18);
+        _fund(who, 10e18);
+        vm.prank(who);
+        token.approve(address(book), type(uint256).max);
+    }
+
+    /// Issue 11 target: a liar's puppet auditors seal first (the worker knows the draw first and can commit in the same
+    /// block). before: [FAIL: AuditFull(1, 2)] — two puppets took both first-come slots, the honest auditor could not
+    /// seal, the puppets matched the liar's own tensor j and were paid, and the lie finalized. Now every staked auditor
+    /// seals, the honest one mismatches and challenges, the liar is slashed; the puppets get at most their rewards.
+    function test_audit_puppetAuditorsCannotShieldALiar() public {
+        _shaped(9, false);
+        bytes memory bad = bytes.concat(claimed[1]);
+        bad[300] = bytes1(uint8(bad[300]) ^ 0x5a);
+        claimed[1] = bad;
+        claimRoots[1] = _tensorRoot(bad); // the liar skipped node 0
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        address[2] memory puppets = [_auditorWithStake("puppet0"), _auditorWithStake("puppet1")];
+        uint256 liarBefore = staking.accountOf(worker).staked + token.balanceOf(worker);
+        uint256 puppetsBefore = token.balanceOf(puppets[0]) + token.balanceOf(puppets[1]);
+        for (uint256 i; i < 2; ++i) {
+            vm.prank(puppets[i]);
+            book.commitAudit(taskId, _seal(taskId, claimRoots[1], puppets[i], "p")); // the liar's own root
+        }
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s")); // still accepted
+        vm.warp(a.commitEnd + 1);
+        _answer(taskId);
+        for (uint256 i; i < 2; ++i) {
+            vm.prank(puppets[i]);
+            book.revealAudit(taskId, claimRoots[1], "p");
+        }
+        vm.prank(auditor);
+        book.revealAudit(taskId, honestRoots[1], "s"); // mismatch: it now challenges
+        vm.prank(auditor);
+        token.approve(address(game), type(uint256).max);
+        bytes32[] memory none = new bytes32[](0);
+        vm.prank(auditor);
+        uint256 d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), _traceRoot(claimRoots), none);
+        _play(market.getDispute(d).gameId);
+        market.resolve(d);
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "liar caught");
+        uint256 liarAfter = staking.accountOf(worker).staked + token.balanceOf(worker);
+        uint256 puppetsAfter = token.balanceOf(puppets[0]) + token.balanceOf(puppets[1]);
+        assertLe(puppetsAfter - puppetsBefore, 2 * uint256(REWARD), "puppets: at most PAID_REVEALS rewards");
+        assertTrue(liarAfter + puppetsAfter + uint256(MIN_STAKE) / 2 < liarBefore + puppetsBefore, "liar + puppets lose");
+        vm.warp(a.revealEnd + 1);
+        book.settleAudit(taskId);
+        vm.prank(auditor);
+        book.reclaimDeposit(taskId);
+    }
+
+    /// Any number of seals, at most PAID_REVEALS paid, picked by the answer block's hash (fixed after every seal).
+    function test_audit_paidSealsPickedAfterTheSeals() public {
+        _shaped(10, false);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        address[] memory who = new address[](5);
+        for (uint256 i; i < 5; ++i) {
+            who[i] = _auditorWithStake(string(abi.encodePacked("aud", bytes1(uint8(48 + i)))));
+            vm.prank(who[i]);
+            book.commitAudit(taskId, _seal(taskId, honestRoots[1], who[i], "s"));
+        }
+        vm.warp(a.commitEnd + 1);
+        bytes32[] memory none = new bytes32[](0);
+        bytes32[] memory sib = Tree.proof(Tree.build(claimRoots), 1);
+        vm.prank(worker);
+        book.answerAudit(taskId, _outHash(claimed[2]), _traceRoot(claimRoots), none, 3, claimRoots[1], sib);
+        // in the answer's own block its hash does not exist yet: nobody can reveal (or learn who is paid)
+        vm.prank(who[0]);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditTooEarly.selector, taskId, block.number + 1));
+        book.revealAudit(taskId, honestRoots[1], "s");
+        vm.roll(block.number + 1);
+        uint256 paidCount;
+        uint256 poolBefore = book.pool();
+        for (uint256 i; i < 5; ++i) {
+            uint256 b = token.balanceOf(who[i]);
+            vm.prank(who[i]);
+            book.revealAudit(taskId, honestRoots[1], "s");
+            uint256 gain = token.balanceOf(who[i]) - b;
+            bool paid = book.isPaidSeal(taskId, who[i]);
+            assertEq(gain, paid ? DEPOSIT + REWARD : DEPOSIT, "picked: deposit + reward; else deposit");
+            if (paid) ++paidCount;
+        }
+        assertEq(paidCount, 2, "exactly PAID_REVEALS paid");
+        assertEq(book.pool(), poolBefore - 2 * REWARD, "pool pays two rewards");
+        book.settleAudit(taskId); // every seal matched: settles before the reveal window ends
+        assertEq(uint256(book.getAudit(taskId).state), uint256(AuditBook.State.Settled), "settled");
+    }
+
+    /// Issue 11 target: a lazy auditor (random seal) beside an honest one, the liar silent. before: [FAIL: lazy got
+    /// half the challenger share, 25e18 != 0] — settleAudit paid every sealer. Now the share goes to the pool and the
+    /// lazy auditor gets only its deposit back (it loses its gas).
+    function test_audit_workerSilent_lazyAuditorGetsNoShare() public {
+        _shaped(11, true);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        uint256 lazyBefore = token.balanceOf(lazy);
+        vm.prank(lazy);
+        book.commitAudit(taskId, _seal(taskId, keccak256("guess"), lazy, "s"));
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s"));
+        vm.warp(a.answerEnd + 1);
+        uint256 poolBefore = book.pool();
+        book.settleAudit(taskId);
+        vm.prank(lazy);
+        book.reclaimDeposit(taskId);
+        assertEq(market.claimable(lazy), 0, "lazy auditor: no share");
+        assertEq(token.balanceOf(lazy), lazyBefore, "lazy auditor: deposit back, nothing more");
+        assertEq(book.pool(), poolBefore + uint256(MIN_STAKE) * SLASH_BPS / 10_000, "share to the pool");
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "liar slashed");
     }
 }
