@@ -32,13 +32,13 @@ import { TaskNotCancelableError } from '@a2a-js/sdk/errors';
 import type { TaskStore } from '@a2a-js/sdk/server';
 import Fastify from 'fastify';
 import type { Address } from 'viem';
-import { z } from 'zod';
 import { registerAgent } from '../chain/actions/index.js';
 import { identityRegistryAbi } from '../chain/artifacts/index.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolClients } from '../chain/types.js';
 import { BaseError } from '../errors.js';
 import type { InferRequest, ModelInfo, VerityNetwork } from './network.js';
+import { inferRequestSchema } from './schemas.js';
 import { agentRegistryId, buildRegistration, parseRegistration, readRegistrationUri, registrationDataUri, serviceOf, type ReadRegistrationOptions, type RegistrationFile } from './registration.js';
 
 export class A2aError extends BaseError {
@@ -138,13 +138,6 @@ export class ChainAwareTaskStore implements TaskStore {
   }
 }
 
-const requestSchema = z.object({
-  model: z.string().min(1),
-  input: z.array(z.number()).optional(),
-  inputs: z.array(z.object({ dtype: z.enum(['i8', 'u8', 'i32']), shape: z.array(z.number().int().positive()), data: z.array(z.number().int()) })).optional(),
-  fee: z.string().regex(/^\d+$/).optional(),
-});
-
 /** The inference request in a user message: a data part, or a text part holding the same JSON. */
 export function requestOf(message: Message): InferRequest {
   for (const p of message.parts) {
@@ -157,7 +150,7 @@ export function requestOf(message: Message): InferRequest {
         continue;
       }
     } else continue;
-    const r = requestSchema.safeParse(v);
+    const r = inferRequestSchema.safeParse(v);
     if (r.success) return r.data;
     throw new A2aError('The request is not a verified inference request.', { details: r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
   }

@@ -1,35 +1,20 @@
 /**
- * An embedded chain for agents that do not (yet) talk to node processes: anvil on 127.0.0.1 (startAnvil), the
- * protocol deployed with deployProtocol, funded requester and worker accounts from anvil's public test mnemonic,
- * and an honest in-process worker (an ERC-8004 agent with stake) that claims, runs the integer engine, commits,
- * and finalizes after fast-forwarding the challenge window with evm_increaseTime. Everything goes through the
- * actions of src/chain/actions.
+ * An embedded chain: anvil on 127.0.0.1 (startAnvil), the protocol deployed with deployProtocol, funded accounts
+ * from anvil's public test mnemonic (as(role), asAccount(i), fund), models registered once, the clock warped. The
+ * agents' networks run real nodes on it (./local-network.ts). settleBatch is what remains of the in-process
+ * settlement: the dialogue demo's batch task (post, claim, commit, finalize after a warp), not yet driven through
+ * nodes. Everything goes through the actions of src/chain/actions.
  */
 import { createPublicClient, createTestClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient, type TransactionReceipt } from 'viem';
 import { foundry } from 'viem/chains';
-import {
-  claimTask,
-  commitBatch,
-  commitResult,
-  finalizeTask,
-  postBatchTask,
-  postTask,
-  registerAgent,
-  registerModel,
-  stake,
-} from '../chain/actions/index.js';
+import { claimTask, commitBatch, finalizeTask, postBatchTask, registerAgent, registerModel, stake } from '../chain/actions/index.js';
 import { anvilAccount, startAnvil, type AnvilInstance } from '../chain/anvil.js';
 import { taskMarketAbi } from '../chain/artifacts/index.js';
 import { deployProtocol } from '../chain/deploy.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
-import { OP_TYPES, type QModel, type TensorData } from '../engine/ir.js';
-import { BaseError } from '../errors.js';
-
-export class EmbeddedChainError extends BaseError {
-  override name = 'EmbeddedChainError';
-}
+import type { QModel } from '../engine/ir.js';
 
 const E18 = 10n ** 18n;
 export const ACCOUNT_INDEX = { deployer: 0, requester: 1, worker: 2, agent: 3 } as const;
@@ -62,8 +47,10 @@ export interface SettledTask {
 }
 
 export interface EmbeddedChainOptions {
-  /** Seconds a result stays challengeable on this chain (default 60; the worker fast-forwards past it). */
+  /** Seconds a result stays challengeable on this chain (default 60). */
   challengeWindow?: bigint;
+  /** anvil --block-time in seconds (default: none, a block per transaction): real nodes need the clock to move. */
+  blockTime?: number;
   /** Fee per task, wei (default 1 VRT). */
   fee?: bigint;
 }
@@ -98,7 +85,7 @@ export class EmbeddedChain {
   /** Starts anvil, deploys the protocol, funds the requester, worker and agent accounts with 1M VRT each. */
   static async start(opts: EmbeddedChainOptions = {}): Promise<EmbeddedChain> {
     await keccakReady;
-    const anvil = await startAnvil();
+    const anvil = await startAnvil(opts.blockTime === undefined ? {} : { args: ['--block-time', String(opts.blockTime)] });
     try {
       const transport = http(anvil.rpcUrl);
       const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
@@ -106,15 +93,7 @@ export class EmbeddedChain {
       const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 20 });
       const { addresses } = await deployProtocol(deployer, publicClient, { market: { challengeWindow: opts.challengeWindow ?? 60n } });
       const chain = new EmbeddedChain({ anvil, publicClient, testClient, addresses, fee: opts.fee ?? E18 });
-      for (const role of ['requester', 'worker', 'agent'] as const) {
-        await sendContractTransaction(chain.as('deployer'), {
-          contract: 'VerityToken',
-          address: addresses.token,
-          abi: erc20Abi,
-          functionName: 'transfer',
-          args: [chain.as(role).walletClient.account.address, 1_000_000n * E18],
-        });
-      }
+      for (const role of ['requester', 'worker', 'agent'] as const) await chain.fund(chain.as(role).walletClient.account.address);
       return chain;
     } catch (e) {
       await anvil.stop();
@@ -139,6 +118,11 @@ export class EmbeddedChain {
       pollingInterval: 20,
     });
     return { publicClient: this.publicClient, walletClient, addresses: this.addresses };
+  }
+
+  /** Sends `amount` VRT (default 1M) from the deployer to `to`. */
+  async fund(to: Hex, amount = 1_000_000n * E18): Promise<void> {
+    await sendContractTransaction(this.as('deployer'), { contract: 'VerityToken', address: this.addresses.token, abi: erc20Abi, functionName: 'transfer', args: [to, amount] });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -183,62 +167,6 @@ export class EmbeddedChain {
 
   async challengeWindowSeconds(): Promise<bigint> {
     return BigInt(await this.publicClient.readContract({ address: this.addresses.taskMarket, abi: taskMarketAbi, functionName: 'challengeWindow' }));
-  }
-
-  /**
-   * One single-element task, honestly: the requester posts the inputs in calldata, the worker claims, `compute`
-   * runs the engine, the worker commits outputs and trace root, the window passes, anyone finalizes.
-   */
-  settleTask(
-    model: QModel,
-    inputs: readonly TensorData[],
-    compute: (inputs: readonly TensorData[]) => { outputs: readonly TensorData[]; traceRoot: Hex },
-    opts: {
-      fee?: bigint;
-      onStatus?: (status: string, taskId: bigint) => void;
-      /** Called as the challenge window runs (closed in four steps here), with the seconds left. */
-      onWindow?: (secondsLeft: bigint, taskId: bigint) => void;
-      /** Aborted before the claim: nothing is posted, or the open task is cancelled on-chain (fee refunded). */
-      signal?: AbortSignal;
-    } = {},
-  ): Promise<SettledTask & { outputHash: Hex }> {
-    return this.serial(async () => {
-      const modelId = await this.ensureModelUnqueued(model);
-      const agentId = await this.workerAgent();
-      const fee = opts.fee ?? this.fee;
-      if (opts.signal?.aborted) throw new EmbeddedChainError('Cancelled before the task was posted.');
-      const post = await postTask(this.as('requester'), { modelId, inputs, fee, deadline: await this.deadline() });
-      opts.onStatus?.('posted', post.taskId);
-      if (opts.signal?.aborted) {
-        // Still open: the requester cancels it and gets the fee back.
-        await sendContractTransaction(this.as('requester'), { contract: 'TaskMarket', address: this.addresses.taskMarket, abi: taskMarketAbi, functionName: 'cancel', args: [post.taskId] });
-        opts.onStatus?.('cancelled', post.taskId);
-        throw new EmbeddedChainError(`Cancelled: task ${post.taskId} was cancelled on-chain before a worker claimed it.`);
-      }
-      const claim = await claimTask(this.as('worker'), { taskId: post.taskId, agentId });
-      opts.onStatus?.('claimed', post.taskId);
-      const { outputs, traceRoot } = compute(inputs);
-      const commit = await commitResult(this.as('worker'), { taskId: post.taskId, outputs, traceRoot });
-      opts.onStatus?.('committed', post.taskId);
-      const window = (await this.challengeWindowSeconds()) + 1n;
-      const step = window / 4n + 1n;
-      for (let left = window; left > 0n; left -= left < step ? left : step) {
-        opts.onWindow?.(left, post.taskId);
-        await this.warp(left < step ? left : step);
-      }
-      const fin = await finalizeTask(this.as('worker'), { taskId: post.taskId });
-      opts.onStatus?.('finalized', post.taskId);
-      return {
-        taskId: post.taskId,
-        agentId,
-        worker: fin.worker,
-        workerPayout: fin.workerPayout,
-        txs: [rec('post', post), rec('claim', claim), rec('commit', commit), rec('finalize', fin)],
-        resultRoot: commit.resultRoot,
-        outputHash: commit.outputHash,
-        status: 'finalized',
-      };
-    });
   }
 
   /**

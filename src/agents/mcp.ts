@@ -25,14 +25,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { BaseError } from '../errors.js';
 import type { InferProgress, VerifiedResult, VerityNetwork } from './network.js';
+import { inferRequestShape, requestTensorSchema } from './schemas.js';
 
 export const MCP_TOOLS = ['list_models', 'verified_infer', 'agent_reputation', 'task_status'] as const;
 
-const tensorJson = z.object({
-  dtype: z.enum(['i8', 'u8', 'i32']),
-  shape: z.array(z.number().int().positive()).min(1),
-  data: z.array(z.number().int()),
-});
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
 
@@ -52,7 +48,7 @@ const verifiedResultShape = {
   finalized: z.boolean().describe('True once the challenge window closed without a successful challenge'),
   model: z.string(),
   modelRoot: z.string(),
-  outputs: z.array(tensorJson).optional().describe('Committed output tensors (when finalized)'),
+  outputs: z.array(requestTensorSchema).optional().describe('Committed output tensors (when finalized)'),
   output: z.array(z.number()).optional().describe('Dequantized first output'),
   argmax: z.number().int().optional(),
   outputHash: hex.optional(),
@@ -128,12 +124,7 @@ export function createMcpServer(network: VerityNetwork): McpServer {
       title: 'Verified inference',
       description:
         'Runs a model through the Verity market and waits until the result is final: a staked worker commits the output and the trace root on-chain; it is returned once the challenge window closed without a successful challenge. Give `input` (one float row, or integer ids) or `inputs` (quantized tensors). Sends progress notifications (posted, claimed, committed, challenge window seconds left, finalized) when asked for; can be cancelled.',
-      inputSchema: {
-        model: z.string().min(1).describe('Model name (see list_models) or modelRoot (0x…)'),
-        input: z.array(z.number()).optional().describe('One input row (floats; integer ids for id-input models)'),
-        inputs: z.array(tensorJson).optional().describe('Already quantized input tensors, in model order'),
-        fee: z.string().regex(/^\d+$/).optional().describe('Fee in VRT wei (decimal)'),
-      },
+      inputSchema: inferRequestShape,
       outputSchema: verifiedResultShape,
     },
     (args, extra) => {

@@ -1,10 +1,9 @@
 /**
- * VerityNetwork: the small interface agent front-ends (MCP, A2A, dialogue) use to get verified answers. Two
- * implementations:
- *   - NodeHttpNetwork: a requester node's HTTP API (src/node/api.ts: POST /tasks, GET /tasks/:id, GET /agents),
- *     polled until the task is final; agent reputation read from the chain when an RPC URL and addresses are given.
- *   - EmbeddedNetwork: drives an embedded anvil directly with src/chain/actions and an honest in-process worker
- *     (src/agents/embedded.ts) — what the tests use until node processes are wired in.
+ * VerityNetwork: the small interface agent front-ends (MCP, A2A) use to get verified answers, implemented by
+ * NodeHttpNetwork over a requester node's HTTP API (src/node/api.ts: POST /tasks, GET /tasks/:id, POST
+ * /tasks/:id/cancel, GET /models), polled until the task is final; the node is given by URL or found through the
+ * chain's ERC-8004 registrations; agent reputation is read from the chain when an RPC URL and addresses are given.
+ * LocalNetwork (./local-network.ts) is the same class over real nodes it starts on a local anvil.
  */
 import { createPublicClient, http, type Address, type Hex, type PublicClient } from 'viem';
 import { identityRegistryAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
@@ -13,9 +12,10 @@ import { modelRootHex, traceRootHex } from '../commit/index.js';
 import type { QModel, TensorData } from '../engine/ir.js';
 import { outputsOf, runModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
-import { LocalEngineProvider, loadShippedModel, tensorFromJson, tensorToJson, type TensorJson } from '../node/engine-provider.js';
+import { LocalEngineProvider, tensorFromJson, type TensorJson } from '../node/engine-provider.js';
+import { decodeModel } from '../engine/format.js';
+import { PeerDiscovery } from './discovery.js';
 import { argmax, dequantizeOutput, quantizeInput } from '../onnx/io.js';
-import { EmbeddedChain, type EmbeddedChainOptions } from './embedded.js';
 
 export class NetworkError extends BaseError {
   override name = 'NetworkError';
@@ -99,7 +99,7 @@ export interface InferOptions {
 }
 
 export interface VerityNetwork {
-  readonly kind: 'embedded' | 'node-http';
+  readonly kind: 'local' | 'node-http';
   listModels(): Promise<ModelInfo[]>;
   /** Submits a task and resolves once it is final (finalized, invalidated or failed). */
   verifiedInfer(req: InferRequest, opts?: InferOptions): Promise<VerifiedResult>;
@@ -171,129 +171,6 @@ async function readReputation(publicClient: PublicClient, addresses: ProtocolAdd
   };
 }
 
-// ------------------------------------------------------------------ embedded
-
-export interface EmbeddedNetworkOptions extends EmbeddedChainOptions {
-  /** Shipped model names (default wine-mlp), or already imported models. */
-  models?: readonly (string | QModel)[];
-  /** Use this chain instead of starting one (not stopped by close()). */
-  chain?: EmbeddedChain;
-}
-
-/** Embedded chain + honest in-process worker. */
-export class EmbeddedNetwork implements VerityNetwork {
-  readonly kind = 'embedded' as const;
-  readonly chain: EmbeddedChain;
-  readonly models: QModel[];
-  private readonly engine: LocalEngineProvider;
-  private readonly ownsChain: boolean;
-  private readonly results = new Map<string, VerifiedResult>();
-
-  private constructor(chain: EmbeddedChain, models: QModel[], ownsChain: boolean) {
-    this.chain = chain;
-    this.models = models;
-    this.engine = new LocalEngineProvider(models);
-    this.ownsChain = ownsChain;
-  }
-
-  static async start(opts: EmbeddedNetworkOptions = {}): Promise<EmbeddedNetwork> {
-    const models = (opts.models ?? ['wine-mlp']).map((m) => (typeof m === 'string' ? loadShippedModel(m) : m));
-    const chain = opts.chain ?? (await EmbeddedChain.start(opts));
-    try {
-      const net = new EmbeddedNetwork(chain, models, !opts.chain);
-      for (const m of models) await chain.ensureModel(m);
-      await chain.workerAgent();
-      return net;
-    } catch (e) {
-      if (!opts.chain) await chain.stop();
-      throw e;
-    }
-  }
-
-  async listModels(): Promise<ModelInfo[]> {
-    return this.models.map((m) => infoOf(m, this.chain.modelIdOf(modelRootHex(m))));
-  }
-
-  async verifiedInfer(req: InferRequest, opts: InferOptions = {}): Promise<VerifiedResult> {
-    const model = findModel(this.models, req.model);
-    const inputs = inputsOf(model, req);
-    const root = modelRootHex(model);
-    const fee = req.fee === undefined ? undefined : BigInt(req.fee);
-    let pending: VerifiedResult | undefined;
-    let ex: { outputs: TensorData[]; traceRoot: Hex } | undefined;
-    const s = await this.chain.settleTask(
-      model,
-      inputs,
-      (ins) => (ex = this.engine.execute(root, ins)),
-      {
-        ...(fee === undefined ? {} : { fee }),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        onStatus: (status, taskId) => {
-          const id = String(taskId);
-          pending ??= { id, taskId: id, status: 'pending', finalized: false, model: model.name, modelRoot: root, txs: {} };
-          if (status === 'committed') pending.status = 'committed';
-          if (status === 'cancelled') pending.status = 'failed';
-          this.results.set(id, pending);
-          const messages: Record<string, string> = { posted: `task ${id} posted`, claimed: `task ${id} claimed by a staked worker`, committed: `task ${id}: result and trace root committed on-chain`, finalized: `task ${id} finalized`, cancelled: `task ${id} cancelled on-chain` };
-          opts.onProgress?.({ stage: status as InferProgress['stage'], taskId: id, message: messages[status] ?? status });
-        },
-        onWindow: (left, taskId) => opts.onProgress?.({ stage: 'window', taskId: String(taskId), secondsLeft: Number(left), message: `challenge window: ${left} s left` }),
-      },
-    );
-    // What the worker committed (and the window let stand) is what the requester receives.
-    const outputs = ex!.outputs;
-    const id = String(s.taskId);
-    const result: VerifiedResult = {
-      id,
-      taskId: id,
-      status: 'finalized',
-      finalized: true,
-      model: model.name,
-      modelRoot: root,
-      outputs: outputs.map(tensorToJson),
-      ...summarize(model, outputs),
-      outputHash: s.outputHash,
-      traceRoot: ex!.traceRoot,
-      worker: s.worker,
-      txs: Object.fromEntries(s.txs.map((t) => [t.step, t.hash])),
-    };
-    this.results.set(id, result);
-    return result;
-  }
-
-  async taskStatus(id: string): Promise<VerifiedResult> {
-    const known = this.results.get(id);
-    if (known) return known;
-    let t;
-    try {
-      t = await this.chain.publicClient.readContract({ address: this.chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [BigInt(id)] });
-    } catch {
-      throw new NetworkError(`No task ${JSON.stringify(id)}.`);
-    }
-    if (t.status === 0) throw new NetworkError(`No task ${JSON.stringify(id)} on this chain.`);
-    const statuses: Finality[] = ['pending', 'pending', 'pending', 'committed', 'finalized', 'invalidated', 'failed'];
-    const model = this.models.find((m) => this.chain.modelIdOf(modelRootHex(m)) === BigInt(t.modelId));
-    return {
-      id,
-      taskId: id,
-      status: statuses[t.status] ?? 'pending',
-      finalized: t.status === 4,
-      model: model?.name ?? String(t.modelId),
-      modelRoot: model ? modelRootHex(model) : ('0x' as Hex),
-      worker: t.worker,
-      txs: {},
-    };
-  }
-
-  agentReputation(agentId: string): Promise<AgentReputation> {
-    return readReputation(this.chain.publicClient, this.chain.addresses, agentId);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsChain) await this.chain.stop();
-  }
-}
-
 /** A local honest run (what every verified result must match). */
 export function localRun(model: QModel, inputs: readonly TensorData[]): { outputs: TensorData[]; traceRoot: Hex } {
   const engine = new LocalEngineProvider([model]);
@@ -301,12 +178,11 @@ export function localRun(model: QModel, inputs: readonly TensorData[]): { output
   return { outputs: outputsOf(engine.loadModel(modelRootHex(model)).prepared, trace), traceRoot: traceRootHex(trace) };
 }
 
-// ------------------------------------------------------------------ node HTTP API
+
+// ------------------------------------------------------------------ a requester node's HTTP API
 
 export interface NodeHttpNetworkOptions {
-  /** Models the node serves, for list_models (names; default wine-mlp, digits-convnet). */
-  models?: readonly string[];
-  /** For agent_reputation and model ids: the chain the node runs on. */
+  /** For agent_reputation: the chain the node runs on (else the node's GET /agents, without feedback). */
   rpcUrl?: string;
   addresses?: ProtocolAddresses;
   /** Default fee, wei (default 1 VRT). */
@@ -325,14 +201,23 @@ interface NodeTaskView {
   txs: Record<string, string>;
   error: string | null;
   traceRoot?: string | null;
+  challengeDeadline?: number | null;
+  chainTime?: number;
+  cancel?: 'requested' | 'refused' | 'done' | null;
 }
 
-/** A requester node's HTTP API (src/node/api.ts). */
+const FINALITY: Record<string, Finality> = { finalized: 'finalized', invalidated: 'invalidated', failed: 'failed', cancelled: 'failed', committed: 'committed' };
+
+/**
+ * A requester node's HTTP API (src/node/api.ts): POST /tasks, GET /tasks/:id polled to finality, POST
+ * /tasks/:id/cancel, GET /models (+ the .vqm bytes at /models/:root, checked against their root). The node posts,
+ * follows and hands back only verified results; this class only speaks HTTP (and reads reputation from the chain).
+ */
 export class NodeHttpNetwork implements VerityNetwork {
-  readonly kind = 'node-http' as const;
+  readonly kind: 'node-http' | 'local' = 'node-http';
   readonly baseUrl: string;
   private readonly opts: NodeHttpNetworkOptions;
-  private models: QModel[] | undefined;
+  private readonly models = new Map<string, Promise<QModel>>();
   private readonly publicClient: PublicClient | undefined;
 
   constructor(baseUrl: string, opts: NodeHttpNetworkOptions = {}) {
@@ -341,17 +226,24 @@ export class NodeHttpNetwork implements VerityNetwork {
     this.publicClient = opts.rpcUrl ? (createPublicClient({ transport: http(opts.rpcUrl) }) as PublicClient) : undefined;
   }
 
-  private known(): QModel[] {
-    this.models ??= (this.opts.models ?? ['wine-mlp', 'digits-convnet']).map((n) => loadShippedModel(n));
-    return this.models;
+  /**
+   * The network behind the first live requester node found through the chain's ERC-8004 registrations (a
+   * `verity-node` service whose role is `requester`, src/agents/discovery.ts): no URL given, none configured.
+   */
+  static async discover(opts: NodeHttpNetworkOptions & { rpcUrl: string; addresses: ProtocolAddresses }): Promise<NodeHttpNetwork> {
+    return new NodeHttpNetwork(await discoverRequester(opts.rpcUrl, opts.addresses), opts);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const r = await fetch(`${this.baseUrl}${path}`, {
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const r = await this.request(method, path, body);
     const text = await r.text();
     let json: unknown;
     try {
@@ -367,13 +259,30 @@ export class NodeHttpNetwork implements VerityNetwork {
   }
 
   async listModels(): Promise<ModelInfo[]> {
-    return this.known().map((m) => infoOf(m, undefined));
+    return this.call<ModelInfo[]>('GET', '/models');
   }
 
-  private view(v: NodeTaskView, model?: QModel): VerifiedResult {
-    const m = model ?? this.known().find((x) => modelRootHex(x).toLowerCase() === (v.modelRoot ?? '').toLowerCase());
-    const status: Finality =
-      v.status === 'finalized' ? 'finalized' : v.status === 'invalidated' ? 'invalidated' : v.status === 'failed' ? 'failed' : v.status === 'committed' ? 'committed' : 'pending';
+  /** The node's model for `root` (its .vqm bytes, whose modelRoot must be `root`): to dequantize outputs. */
+  private model(root: string): Promise<QModel> {
+    const key = root.toLowerCase();
+    let m = this.models.get(key);
+    if (!m) {
+      m = (async () => {
+        const r = await this.request('GET', `/models/${key}`);
+        if (!r.ok) throw new NetworkError(`The node does not serve model ${key}.`, { details: `HTTP ${r.status}` });
+        const model = decodeModel(new Uint8Array(await r.arrayBuffer()));
+        if (modelRootHex(model).toLowerCase() !== key) throw new NetworkError(`The node served another model for ${key}.`, { details: `its root is ${modelRootHex(model)}` });
+        return model;
+      })();
+      m.catch(() => this.models.delete(key));
+      this.models.set(key, m);
+    }
+    return m;
+  }
+
+  private async view(v: NodeTaskView): Promise<VerifiedResult> {
+    const m = v.modelRoot ? await this.model(v.modelRoot).catch(() => undefined) : undefined;
+    const status = FINALITY[v.status] ?? 'pending';
     const res: VerifiedResult = {
       id: v.id,
       taskId: v.taskId,
@@ -394,8 +303,16 @@ export class NodeHttpNetwork implements VerityNetwork {
     return res;
   }
 
+  private task(id: string): Promise<NodeTaskView> {
+    return this.call<NodeTaskView>('GET', `/tasks/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Submits to the node and polls it to finality, reporting each step once, in order (posted, claimed, committed,
+   * the challenge window's seconds left by chain time while they fall, then the end). Aborted: the node is asked to
+   * cancel; a task no worker claimed is cancelled on-chain, a claimed one runs to finality.
+   */
   async verifiedInfer(req: InferRequest, opts: InferOptions = {}): Promise<VerifiedResult> {
-    const model = this.known().find((x) => x.name === req.model || modelRootHex(x).toLowerCase() === req.model.toLowerCase());
     const body = {
       model: req.model,
       ...(req.input ? { input: req.input } : {}),
@@ -404,23 +321,61 @@ export class NodeHttpNetwork implements VerityNetwork {
     };
     const { id } = await this.call<{ id: string; status: string }>('POST', '/tasks', body);
     const deadline = Date.now() + (this.opts.timeoutMs ?? 600_000);
-    let last = '';
+    const said = new Set<string>();
+    let left = Infinity;
+    const say = (stage: InferProgress['stage'], taskId: string | null, message: string, secondsLeft?: number) => {
+      if (stage !== 'window' && said.has(stage)) return;
+      said.add(stage);
+      opts.onProgress?.({ stage, taskId, message, ...(secondsLeft === undefined ? {} : { secondsLeft }) });
+    };
     for (;;) {
-      if (opts.signal?.aborted) throw new NetworkError(`Stopped waiting for task ${id}: cancelled.`, { details: 'the task goes on at the node' });
-      const v = this.view(await this.call<NodeTaskView>('GET', `/tasks/${encodeURIComponent(id)}`), model);
-      if (v.status !== last) {
-        last = v.status;
-        const stage = v.status === 'pending' ? 'posted' : v.status;
-        opts.onProgress?.({ stage: stage as InferProgress['stage'], taskId: v.taskId, message: `task ${v.taskId ?? id}: ${v.status}` });
+      if (opts.signal?.aborted) return this.cancel(id, opts.signal, deadline);
+      const v = await this.task(id);
+      const t = v.taskId;
+      if (t !== null) say('posted', t, `task ${t} posted`);
+      if (t !== null && (v.txs.claim || v.status !== 'posted')) say('claimed', t, `task ${t} claimed by a staked worker`);
+      if (v.txs.commit) say('committed', t, `task ${t}: result and trace root committed on-chain`);
+      if (v.status === 'committed' && v.challengeDeadline && v.chainTime !== undefined) {
+        const s = Math.max(0, v.challengeDeadline - v.chainTime);
+        if (s < left) say('window', t, `challenge window: ${(left = s)} s left`, s);
       }
-      if (v.status === 'finalized' || v.status === 'invalidated' || v.status === 'failed') return v;
+      if (v.status === 'finalized') say('finalized', t, `task ${t} finalized`);
+      else if (v.status === 'invalidated' || v.status === 'failed' || v.status === 'cancelled') say(v.status, t, `task ${t ?? id}: ${v.status}${v.error ? `: ${v.error}` : ''}`);
+      if (['finalized', 'invalidated', 'failed', 'cancelled'].includes(v.status)) return this.view(v);
       if (Date.now() > deadline) throw new NetworkError(`Task ${id} was not final in time.`, { details: `last status ${v.status}` });
-      await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 500));
+      await this.pause(opts.signal);
+    }
+  }
+
+  private pause(signal?: AbortSignal): Promise<void> {
+    return new Promise((r) => {
+      const wake = () => {
+        clearTimeout(timer);
+        r();
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', wake);
+        r();
+      }, this.opts.pollMs ?? 500);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Asks the node to cancel request `id` and waits for its answer; always throws (the request ends without a result). */
+  private async cancel(id: string, signal: AbortSignal, deadline: number): Promise<never> {
+    await this.call('POST', `/tasks/${encodeURIComponent(id)}/cancel`);
+    for (;;) {
+      const v = await this.task(id);
+      const t = v.taskId ?? id;
+      if (v.cancel === 'done') throw new NetworkError(`Cancelled: task ${t} was cancelled${v.taskId ? ' on-chain' : ''} before a worker claimed it.`, { details: `reason: ${String(signal.reason ?? 'aborted')}` });
+      if (v.cancel === 'refused') throw new NetworkError(`Stopped waiting for task ${t}: a worker claimed it, it runs to finality on-chain.`, { details: `status ${v.status}` });
+      if (Date.now() > deadline) throw new NetworkError(`Task ${t}: the node did not answer the cancel in time.`);
+      await this.pause();
     }
   }
 
   async taskStatus(id: string): Promise<VerifiedResult> {
-    return this.view(await this.call<NodeTaskView>('GET', `/tasks/${encodeURIComponent(id)}`));
+    return this.view(await this.task(id));
   }
 
   async agentReputation(agentId: string): Promise<AgentReputation> {
@@ -432,4 +387,13 @@ export class NodeHttpNetwork implements VerityNetwork {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The API URL of a live requester node, from the chain's ERC-8004 registrations (`verity-node`, role requester). */
+export async function discoverRequester(rpcUrl: string, addresses: ProtocolAddresses): Promise<string> {
+  const d = new PeerDiscovery({ client: createPublicClient({ transport: http(rpcUrl) }) as PublicClient, identityRegistry: addresses.identityRegistry });
+  await d.refresh();
+  const url = d.ordered({ role: 'requester' }).find((u) => d.describe(u)?.role === 'requester');
+  if (!url) throw new NetworkError('No live requester node is registered on this chain.', { hint: 'Start one with `verity node run --role requester` (it announces its API), or pass --node URL.' });
+  return url;
 }

@@ -5,7 +5,8 @@
  *   verity agents mcp [--http [--port N]] [--node URL]              MCP server (stdio by default)
  *   verity agents a2a [--port N] [--node URL]                        A2A endpoint with an ERC-8004 registration
  *
- * Without --node, the network is embedded: anvil on 127.0.0.1, the protocol deployed, an honest in-process worker.
+ * Without --node (or --rpc with --addresses: the requester node found through its on-chain registration), the network
+ * is local: anvil on 127.0.0.1, the protocol deployed, a requester node and a worker node (src/agents/local-network.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -31,24 +32,30 @@ interface NetworkFlags {
 }
 
 async function openNetwork(o: NetworkFlags, log: (s: string) => void) {
-  const { EmbeddedNetwork, NodeHttpNetwork } = await import('../agents/network.js');
-  const models = o.models.split(',').map((s) => s.trim()).filter(Boolean);
+  const { NodeHttpNetwork } = await import('../agents/network.js');
+  const addresses = o.addresses ? (JSON.parse(readFileSync(o.addresses, 'utf8')) as ProtocolAddresses) : undefined;
   if (o.node) {
-    const addresses = o.addresses ? (JSON.parse(readFileSync(o.addresses, 'utf8')) as ProtocolAddresses) : undefined;
     log(`network: requester node ${o.node}`);
-    return new NodeHttpNetwork(o.node, { models, ...(o.rpc ? { rpcUrl: o.rpc } : {}), ...(addresses ? { addresses } : {}) });
+    return new NodeHttpNetwork(o.node, { ...(o.rpc ? { rpcUrl: o.rpc } : {}), ...(addresses ? { addresses } : {}) });
   }
-  log('network: embedded (anvil on 127.0.0.1, protocol deployed, honest in-process worker)…');
-  const net = await EmbeddedNetwork.start({ models });
-  log(`network: ready at ${net.chain.anvil.rpcUrl}; models ${models.join(', ')}`);
+  if (o.rpc && addresses) {
+    const net = await NodeHttpNetwork.discover({ rpcUrl: o.rpc, addresses });
+    log(`network: requester node ${net.baseUrl} (found through the chain's ERC-8004 registrations)`);
+    return net;
+  }
+  const models = o.models.split(',').map((s) => s.trim()).filter(Boolean);
+  log('network: local (anvil on 127.0.0.1, protocol deployed, a requester node and a worker node)…');
+  const { LocalNetwork } = await import('../agents/local-network.js');
+  const net = await LocalNetwork.start({ models });
+  log(`network: ready at ${net.chain.anvil.rpcUrl}; requester node ${net.baseUrl}; models ${models.join(', ')}`);
   return net;
 }
 
 function networkOptions(c: Command): Command {
   return c
-    .option('--node <url>', "a requester node's HTTP API (default: an embedded network)")
-    .option('--rpc <url>', 'with --node: the chain RPC, for agent reputation')
-    .option('--addresses <file>', 'with --node: the protocol addresses JSON')
+    .option('--node <url>', "a requester node's HTTP API (default: found through the chain with --rpc and --addresses, else a local network)")
+    .option('--rpc <url>', 'the chain RPC: agent reputation, and with --addresses and no --node, the requester node found through its registration')
+    .option('--addresses <file>', 'the protocol addresses JSON')
     .option('--models <names>', 'models served (shipped names, comma-separated)', 'wine-mlp,digits-convnet');
 }
 
@@ -139,7 +146,7 @@ export function registerAgentsCommands(program: Command): void {
     const net = await openNetwork(o, log);
     try {
       const { startA2aAgent } = await import('../agents/a2a.js');
-      const identity = net.kind === 'embedded' ? (net as import('../agents/network.js').EmbeddedNetwork).chain.as('agent') : undefined;
+      const identity = net.kind === 'local' ? (net as import('../agents/local-network.js').LocalNetwork).chain.as('agent') : undefined;
       const a = await startA2aAgent({ network: net, name: o.name, port: Number(o.port), ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}), ...(identity ? { identity } : {}) });
       console.log(JSON.stringify({ a2a: a.baseUrl, card: a.cardUrl, agentId: a.agentId === undefined ? null : String(a.agentId) }));
       await waitForSignal();

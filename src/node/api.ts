@@ -4,7 +4,9 @@
  * what was wrong; a rejected request stores nothing.
  *
  *   POST /tasks                      submit a task (requester nodes)
- *   GET  /tasks/:id                  status, verified result (finalized only), trace root, transaction hashes
+ *   GET  /tasks/:id                  status, verified result (finalized only), trace root, transaction hashes, chain time
+ *   POST /tasks/:id/cancel           cancel a task no worker claimed yet (requester nodes; sent by the node's loop)
+ *   GET  /models                     loaded models with their registry ids and shapes (bytes at /models/:root)
  *   GET  /traces/:root/tensors/:i    one tensor of a trace under an open dispute (recomputed; 404 otherwise)
  *   GET  /disputes, /disputes/:id    tracked disputes
  *   GET  /agents                     registered agents with stake
@@ -30,6 +32,7 @@ import { HttpError } from './http-error.js';
 import { PageMissingError } from './pages.js';
 import { tensorFromJson, tensorToJson } from './engine-provider.js';
 import { traceFor, TraceUnavailableError } from './traces.js';
+import { chainNow } from './context.js';
 import { modelIdOf, type VerityNode } from './node.js';
 import { Requester, viewOf } from './roles/requester.js';
 import { registerBatchRoutes } from './api-batch.js';
@@ -157,8 +160,34 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
   app.get<{ Params: { id: string } }>('/tasks/:id', { schema: { summary: 'A task: status, verified result (finalized only), trace root, tx hashes' } }, async (req) => {
     const t = ctx.store.findTask(req.params.id);
     if (!t) throw new HttpError(404, 'UnknownTask', `No task "${req.params.id}" on this node.`);
-    return { ...viewOf(t), traceRoot: t.traceRoot, outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker };
+    // chainTime: the chain's clock, against which challengeDeadline counts down; cancel: a cancel asked of this node.
+    const chainTime = Number(await chainNow(ctx));
+    return { ...viewOf(t), traceRoot: t.traceRoot, outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker, chainTime, cancel: ctx.store.getKv(`cancel:${t.taskId}`) ?? null };
   });
+
+  app.post<{ Params: { id: string } }>(
+    '/tasks/:id/cancel',
+    { schema: { summary: 'Ask the node to cancel a task no worker claimed yet (requester nodes): the loop cancels it on-chain and the fee is refunded; a claimed task runs to finality (cancel "refused")' } },
+    async (req, reply) => {
+      if (!(node.role instanceof Requester)) throw new HttpError(404, 'NotARequester', `This node is a ${node.role.name}; cancel tasks at the requester node that posted them.`);
+      const t = ctx.store.findTask(req.params.id);
+      if (!t) throw new HttpError(404, 'UnknownTask', `No task "${req.params.id}" on this node.`);
+      const cancel = node.role.requestCancel(t.taskId);
+      node.poke();
+      return reply.status(202).send({ id: t.taskId, status: t.status, cancel });
+    },
+  );
+
+  app.get('/models', { schema: { summary: 'The models this node has loaded: name, modelRoot, registry id (null when not registered on this chain), input and output shapes; the .vqm bytes are at /models/:root' } }, async () =>
+    Promise.all(
+      ctx.engine.modelRoots().map(async (r) => {
+        const { model, name } = ctx.engine.loadModel(r);
+        const shape = (id: number) => [...model.tensors[id]!.shape];
+        const modelId = await modelIdOf(ctx, r);
+        return { name, modelRoot: r.toLowerCase(), modelId: modelId === undefined ? null : String(modelId), inputShape: shape(model.inputs[0]!), inputDtype: model.tensors[model.inputs[0]!]!.dtype, outputShape: shape(model.outputs[0]!) };
+      }),
+    ),
+  );
 
   // Served only while a dispute on that trace is open: intermediate tensor roots stay unpublished otherwise (the
   // audits of docs/protocol.md §Audits ask for one an auditor must have computed itself). Recomputed, not stored.

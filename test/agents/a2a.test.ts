@@ -9,7 +9,8 @@ import { isLegacyAgentCard, parseLegacyAgentCard } from '@a2a-js/sdk/compat/v0_3
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardFromRegistry, startA2aAgent, type A2aAgent } from '../../src/agents/a2a.js';
-import { EmbeddedNetwork, localRun, type VerifiedResult } from '../../src/agents/network.js';
+import { LocalNetwork } from '../../src/agents/local-network.js';
+import { localRun, type VerifiedResult } from '../../src/agents/network.js';
 import { modelRootHex } from '../../src/commit/index.js';
 import { quantizeInput } from '../../src/onnx/io.js';
 import { modelData, quantized } from '../onnx/models.js';
@@ -18,11 +19,11 @@ import { parseAbi } from 'viem';
 import { registerAgent } from '../../src/chain/actions/index.js';
 import { SPEC_EXAMPLE } from './erc8004-example.js';
 
-let net: EmbeddedNetwork;
+let net: LocalNetwork;
 let agent: A2aAgent;
 
 beforeAll(async () => {
-  net = await EmbeddedNetwork.start({ models: [quantized('wine-mlp')] });
+  net = await LocalNetwork.start({ models: [quantized('wine-mlp')] });
   agent = await startA2aAgent({ network: net, name: 'verity-wine-agent', identity: net.chain.as('agent') });
 });
 

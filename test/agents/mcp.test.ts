@@ -1,5 +1,6 @@
 /**
- * The MCP server driven by the SDK's own Client (in-memory and Streamable HTTP transports) on anvil: lists the
+ * The MCP server driven by the SDK's own Client (in-memory and Streamable HTTP transports) on anvil, over a network of
+ * real nodes (LocalNetwork: a requester node found through its on-chain registration and a worker node): lists the
  * tools, gets a finalized verified wine-mlp result whose output equals the local engine's and whose trace root
  * equals traceRootHex of a local run; reputation and task status follow.
  */
@@ -8,17 +9,18 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpServer, MCP_TOOLS, startMcpHttp, type McpHttpServer } from '../../src/agents/mcp.js';
-import { EmbeddedNetwork, localRun, type VerifiedResult } from '../../src/agents/network.js';
+import { LocalNetwork } from '../../src/agents/local-network.js';
+import { localRun, type VerifiedResult } from '../../src/agents/network.js';
 import { modelRootHex } from '../../src/commit/index.js';
 import { taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { quantizeInput } from '../../src/onnx/io.js';
 import { modelData, quantized } from '../onnx/models.js';
 
-let net: EmbeddedNetwork;
+let net: LocalNetwork;
 let http: McpHttpServer;
 
 beforeAll(async () => {
-  net = await EmbeddedNetwork.start({ models: [quantized('wine-mlp')] });
+  net = await LocalNetwork.start({ models: [quantized('wine-mlp')] });
   http = await startMcpHttp(net);
 });
 
@@ -101,17 +103,18 @@ describe('MCP: schemas, resources, cancellation, Origin', () => {
     expect(taskId).toMatch(/^\d+$/);
     // Past its claim the task runs to finality on-chain; the server stays usable.
     let st = '';
-    for (let i = 0; i < 200 && st !== 'finalized'; i++) {
+    for (let i = 0; i < 600 && st !== 'finalized'; i++) {
       st = structured<VerifiedResult>(await client.callTool({ name: 'task_status', arguments: { id: taskId! } })).status;
       if (st !== 'finalized') await new Promise((res) => setTimeout(res, 50));
     }
     expect(st).toBe('finalized');
     await client.close();
-    // Before the claim: aborted right at 'posted', the open task is cancelled on-chain (status Cancelled = 6).
+    // Before the claim: a task posted below the worker's minimum fee stays open; aborted at 'posted', the requester
+    // node cancels it on-chain (status Cancelled = 6).
     const early = new AbortController();
     let posted: string | null = null;
     const e = await net
-      .verifiedInfer({ model: 'wine-mlp', input: modelData('wine-mlp').x[2]! }, { signal: early.signal, onProgress: (p) => p.stage === 'posted' && ((posted = p.taskId), early.abort()) })
+      .verifiedInfer({ model: 'wine-mlp', input: modelData('wine-mlp').x[2]!, fee: String(10n ** 15n) }, { signal: early.signal, onProgress: (p) => p.stage === 'posted' && ((posted = p.taskId), early.abort()) })
       .catch((x: unknown) => x);
     expect((e as Error).message).toMatch(/cancelled on-chain/);
     const t = await net.chain.publicClient.readContract({ address: net.chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [BigInt(posted!)] });
@@ -164,7 +167,7 @@ describe('MCP server (Streamable HTTP on 127.0.0.1) on anvil', () => {
     const receipt = await net.chain.publicClient.getTransactionReceipt({ hash: r.txs.finalize as `0x${string}` });
     expect(receipt.status).toBe('success');
 
-    const agentId = String(await net.chain.workerAgent());
+    const agentId = String(net.workerAgentId());
     const rep = structured<{ finalized: number; averageScore: number; owner: string }>(await client.callTool({ name: 'agent_reputation', arguments: { agentId } }));
     expect(rep.finalized).toBeGreaterThanOrEqual(1);
     expect(rep.averageScore).toBe(1);

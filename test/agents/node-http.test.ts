@@ -51,7 +51,7 @@ afterAll(async () => {
 
 describe('NodeHttpNetwork (requester node HTTP API) through MCP', () => {
   it('verified_infer is finalized by the node network and matches the local engine', async () => {
-    const network = new NodeHttpNetwork(baseUrl, { models: ['wine-mlp'], rpcUrl: net.anvil.rpcUrl, addresses: net.addresses, pollMs: 250, timeoutMs: 100_000 });
+    const network = new NodeHttpNetwork(baseUrl, { rpcUrl: net.anvil.rpcUrl, addresses: net.addresses, pollMs: 250, timeoutMs: 100_000 });
     const [ct, st] = InMemoryTransport.createLinkedPair();
     await createMcpServer(network).connect(st);
     const client = new Client({ name: 'verity-test-node', version: '0.0.0' });

@@ -151,6 +151,24 @@ export class Requester implements Role {
     });
   }
 
+  /**
+   * Records that the client wants task `id` cancelled (kv `cancel:<id>`, before any transaction); the loop does it:
+   * a request not yet posted is never posted, a posted task still Open is cancelled on-chain (fee refunded), a
+   * claimed one runs to finality and the cancel is `refused`. Returns the cancel's state.
+   */
+  requestCancel(id: string): 'requested' | 'refused' | 'done' {
+    const { store } = this.ctx;
+    const known = store.getKv(`cancel:${id}`);
+    if (known === 'refused' || known === 'done') return known;
+    const t = store.getTask(id);
+    if (!t || !['posting', 'posted'].includes(t.status)) {
+      store.setKv(`cancel:${id}`, 'refused');
+      return 'refused';
+    }
+    store.setKv(`cancel:${id}`, 'requested');
+    return 'requested';
+  }
+
   async tick(): Promise<void> {
     await this.postPending();
     await this.follow();
@@ -173,6 +191,13 @@ export class Requester implements Role {
   private async postPending(): Promise<void> {
     const { store, addresses } = this.ctx;
     for (const t of store.tasksByStatus('posting').slice(0, 16)) {
+      if (store.getKv(`cancel:${t.taskId}`) === 'requested') {
+        store.tx(() => {
+          store.updateTask(t.taskId, { status: 'cancelled', error: 'cancelled by the requester before it was posted' });
+          store.setKv(`cancel:${t.taskId}`, 'done');
+        });
+        continue;
+      }
       const inputs = () => (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
       // The deadline is fixed when the post is first keyed: the same key always sends the same transaction.
       let deadline = store.getKv(`deadline:${t.taskId}`);
@@ -211,12 +236,14 @@ export class Requester implements Role {
   /** Follows posted tasks through the market's events and state. */
   private async follow(): Promise<void> {
     const { store, addresses } = this.ctx;
-    await scan(this.ctx, 'requester', addresses.taskMarket, taskMarketAbi, ['ResultCommitted', 'BatchCommitted', 'TaskFinalized', 'TaskInvalidated'], (logs) => {
+    await scan(this.ctx, 'requester', addresses.taskMarket, taskMarketAbi, ['TaskClaimed', 'ResultCommitted', 'BatchCommitted', 'TaskFinalized', 'TaskInvalidated'], (logs) => {
       for (const l of logs) {
         const a = l.args as { taskId: bigint };
         const t = store.findTask(String(a.taskId));
         if (!t || t.chainTaskId !== String(a.taskId)) continue;
-        if (l.eventName === 'ResultCommitted') {
+        if (l.eventName === 'TaskClaimed') {
+          store.addTaskTx(t.taskId, 'claim', l.transactionHash);
+        } else if (l.eventName === 'ResultCommitted') {
           const c = l.args as { worker: Hex; outputHash: Hex; traceRoot: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
           store.updateTask(t.taskId, {
             status: t.status === 'posted' ? 'committed' : t.status,
@@ -243,17 +270,21 @@ export class Requester implements Role {
         }
       }
     });
-    // Deadline passed with nobody committing: cancel to get the fee back.
+    // Deadline passed with nobody committing, or the client asked: cancel an Open task to get the fee back.
     const now = Number(await chainNow(this.ctx));
     for (const t of store.tasksByStatus('posted')) {
       const chain = await readTask(this.ctx, BigInt(t.chainTaskId!));
-      if (chain.status === 'Open' && Number(chain.deadline) < now) {
+      const asked = store.getKv(`cancel:${t.taskId}`) === 'requested';
+      if (asked && chain.status !== 'Open') store.setKv(`cancel:${t.taskId}`, 'refused'); // claimed: runs to finality
+      if (chain.status === 'Open' && (asked || Number(chain.deadline) < now)) {
         try {
           const r = await sendCall(this.ctx, `cancel:${t.chainTaskId}`, this.ctx.calls.market.cancel([BigInt(t.chainTaskId!)]));
-          store.updateTask(t.taskId, { status: 'cancelled', error: 'no worker before the deadline' });
+          store.updateTask(t.taskId, { status: 'cancelled', error: asked ? 'cancelled by the requester before a worker claimed it' : 'no worker before the deadline' });
           store.addTaskTx(t.taskId, 'cancel', r.transactionHash);
+          if (asked) store.setKv(`cancel:${t.taskId}`, 'done');
         } catch (e) {
           if (!(e instanceof TxFailedError)) throw e;
+          if (asked) store.setKv(`cancel:${t.taskId}`, 'refused'); // a worker claimed it first
         }
       }
     }
