@@ -6,6 +6,7 @@
  *   POST /tasks                      submit a task (requester nodes)
  *   GET  /tasks/:id                  status, verified result (finalized only), trace root, transaction hashes, chain time
  *   POST /tasks/:id/cancel           cancel a task no worker claimed yet (requester nodes; sent by the node's loop)
+ *   POST /run                        run a model unverified: a worker's quote (nothing committed)
  *   GET  /models                     loaded models with their registry ids and shapes (bytes at /models/:root)
  *   GET  /traces/:root/tensors/:i    one tensor of a trace under an open dispute (recomputed; 404 otherwise)
  *   GET  /disputes, /disputes/:id    tracked disputes
@@ -53,6 +54,9 @@ export const submitSchema = z
     ttl: z.number().int().min(10).max(86_400).optional().describe('Seconds a worker has to commit (default 600)'),
   })
   .refine((b) => (b.input === undefined) !== (b.inputs === undefined), { message: 'give exactly one of "input" (float row) or "inputs" (tensors)' });
+
+/** POST /run: one element's quantized inputs (a quote; unverified). */
+export const runSchema = z.object({ model: z.string().min(1), inputs: z.array(tensorSchema).min(1) });
 
 const errorSchema = z.object({ error: z.string(), message: z.string(), details: z.string().optional() });
 
@@ -177,6 +181,21 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
       return reply.status(202).send({ id: t.taskId, status: t.status, cancel });
     },
   );
+
+  app.post('/run', { schema: { summary: 'Run a loaded model on quantized inputs, unverified: a quote (nothing is committed or paid; the verified answer is a task). Served by worker nodes' } }, async (req) => {
+    if (node.role.name !== 'worker') throw new HttpError(404, 'NotAWorker', `This node is a ${node.role.name}; ask a worker node for a quote.`);
+    const body = parse(runSchema, req.body, 'run');
+    const lm = ctx.engine.find(body.model);
+    if (!lm) throw new HttpError(422, 'UnknownModel', `Unknown model "${body.model}".`);
+    let outputs: TensorData[];
+    try {
+      // As this worker would answer (a liar's quote is its lie).
+      outputs = ctx.engine.execute(lm.root, body.inputs.map(tensorFromJson)).outputs;
+    } catch (e) {
+      throw new HttpError(422, 'InvalidInput', (e as Error).message.split('\n')[0]!);
+    }
+    return { modelRoot: lm.root, outputs: outputs.map(tensorToJson) };
+  });
 
   app.get('/models', { schema: { summary: 'The models this node has loaded: name, modelRoot, registry id (null when not registered on this chain), input and output shapes; the .vqm bytes are at /models/:root' } }, async () =>
     Promise.all(
