@@ -398,7 +398,8 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
         );
       }
       // 7. liar caught by the audit: it cannot answer tensor j of a trace it did not compute honestly (here: it stays
-      // silent, its rational move); settleAudit invalidates the task, the auditor takes the challenger share
+      // silent); settleAudit invalidates the task, the challenger share goes to the pool (a seal never compared earns
+      // nothing), the auditor reclaims its deposit
       checks.push(
         await scenario(w, 'liar caught by the audit (no answer)', async () => {
           const t = await postAndCommit(w, honest.corrupted);
@@ -408,7 +409,8 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
           await p.warp(cfg.commitWindow + cfg.answerWindow + 1n);
           const r = await bookTx(w, 'challenger', 'settleAudit', [t.taskId]);
           measure(w, 'settleAuditInvalidate', r.receipt.gasUsed);
-          return add(post(FEE), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, FEE, ['challenger']));
+          await bookTx(w, 'challenger', 'reclaimDeposit', [t.taskId]);
+          return add(post(FEE), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, FEE, ['pool']));
         }),
       );
 
@@ -424,7 +426,8 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
           await bookTx(w, 'challenger', 'commitAudit', [bt.taskId, sealOf(bt.taskId, keccak256(toHex('re-executed root')), addr('challenger'), salt('challenger'))]);
           await p.warp(cfg.commitWindow + cfg.answerWindow + 1n);
           await bookTx(w, 'challenger', 'settleAudit', [bt.taskId]);
-          return add(post(fee), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, fee, ['challenger']));
+          await bookTx(w, 'challenger', 'reclaimDeposit', [bt.taskId]);
+          return add(post(fee), invalidate({ ...params, rules: { ...params.rules, teamSplit: true } }, fee, ['pool']));
         }),
       );
     }

@@ -44,6 +44,7 @@ export interface EconParams {
   auditRateBps: bigint;
   auditReward: bigint;
   auditDeposit: bigint;
+  /** AuditBook.PAID_REVEALS: seals paid per audit (any number may seal). */
   maxAuditors: number;
   /** Audit pool at deployment (AuditBook.fundPool seed). */
   auditPoolSeed: bigint;
@@ -217,6 +218,7 @@ export const GAS_ESTIMATES: Record<string, number> = {
   revealAudit: 70_000,
   settleAudit: 50_000,
   settleAuditInvalidate: 450_000,
+  reclaimDeposit: 45_000,
   requestElement: 90_000,
   openElement: 90_000,
   settleUnopened: 300_000,

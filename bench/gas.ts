@@ -171,9 +171,13 @@ async function main(): Promise<void> {
       ['drawAudit', 'drawAudit (AuditBook: blockhash(commitBlock+1) selection)'],
       ['commitAudit', 'commitAudit (seal + deposit)'],
       ['answerAudit', 'answerAudit (result leaf + tensor j Merkle proof, single task)'],
-      ['revealAudit', 'revealAudit (match: deposit back + reward)'],
+      ['revealAudit', 'revealAudit (match, picked: deposit back + reward)'],
       ['settleAudit', 'settleAudit (close a matched audit)'],
-      ['settleAuditInvalidate', 'settleAudit, worker never answered → market.moduleInvalidate (slash)'],
+      ['settleAuditInvalidate', 'settleAudit, worker never answered → market.moduleInvalidate (slash, share to pool)'],
+      ['reclaimDeposit', 'reclaimDeposit (auditor pulls a refundable deposit)'],
+      ['requestElement', 'requestElement (DataAvailability: one element, bond posted, finalize held)'],
+      ['openElement', 'openElement (one element: wine-mlp output i8[1,3] in calldata + Merkle proof in a batch of 100)'],
+      ['settleUnopened', 'settleUnopened (one element never opened → batch invalidated, slash)'],
       ['joinChallenge', 'joinChallenge (second challenger joins the live game)'],
     ];
     for (const [k, label] of auditRows) {
@@ -189,7 +193,8 @@ async function main(): Promise<void> {
       gas: Math.round(batchPerResultAudited),
       note: `target ≤ ${TARGETS.batchPerResult}`,
     });
-    const notMeasured = ['requestElement / openElement / settleUnopened (data availability): no data-availability module in the contracts yet'];
+    const notMeasured: string[] = [];
+    for (const k of ['requestElement', 'openElement', 'settleUnopened']) if (ag(k) === undefined) notMeasured.push(`${k} (data availability): not measured — is DataAvailability deployed?`);
 
     const verifierPath = join(import.meta.dirname, 'results', 'gas-verifier.json');
     const verifier = existsSync(verifierPath) ? (JSON.parse(readFileSync(verifierPath, 'utf8')) as { rows: unknown[] }) : undefined;

@@ -34,6 +34,8 @@ import {
 } from './economy-model.js';
 
 // ---------------------------------------------------------------------------------------------- one task
+/** TaskMarket.MAX_TEAM: most members of one game's challenger side. */
+const MAX_TEAM = 4;
 type AuditorKind = 'honest' | 'lazy';
 
 interface TaskSpec {
@@ -119,41 +121,92 @@ function runTask(c: Ctx, s: TaskSpec): void {
     const selected = c.rand() < Number(p.auditRateBps) / Number(BPS);
     if (selected) {
       c.audits++;
-      type Slot = { k: AuditorKind | 'puppet'; name: string };
-      const puppets: Slot[] = Array.from({ length: s.puppetAuditors ?? 0 }, (_, i) => ({ k: 'puppet' as const, name: `puppetAuditor${i}` }));
-      const slots: Slot[] = [...puppets, ...s.auditors.map((k, i) => ({ k, name: `auditor${i}:${k}` }))].slice(0, p.maxAuditors);
-      const honestSlot = slots.some((a) => a.k !== 'puppet');
-      for (const a of slots) {
+      // Every staked auditor seals (AuditBook has no first-come slots): the liar's puppets cannot keep anyone out.
+      type Seal = { k: AuditorKind | 'puppet'; name: string };
+      const puppets: Seal[] = Array.from({ length: s.puppetAuditors ?? 0 }, (_, i) => ({ k: 'puppet' as const, name: `puppetAuditor${i}` }));
+      const seals: Seal[] = [...puppets, ...s.auditors.map((k, i) => ({ k, name: `auditor${i}:${k}` }))];
+      const honestSeals = seals.filter((a) => a.k === 'honest');
+      for (const a of seals) {
         cost(c, a.name, 'commitAudit');
         tokens(c, { [a.name]: -p.auditDeposit }); // held by the book
         if (a.k === 'honest') compute(c, a.name, 1);
       }
-      if (s.lies && honestSlot) {
-        // The rational liar / withholder cannot prove a tensor j its auditors would match (it never ran the model):
-        // it does not answer. settleAudit after the answer window invalidates the task through the market; the
-        // auditors share the challenger share (market.moduleInvalidate) and get their deposits back.
+      // PAID_REVEALS seals picked by the answer block's hash, uniformly among all seals (distinct positions)
+      const picked = new Set<number>();
+      if (seals.length <= p.maxAuditors) seals.forEach((_, i) => picked.add(i));
+      else while (picked.size < p.maxAuditors) picked.add(Math.floor(c.rand() * seals.length));
+      const reward = (name: string) => {
+        const r = c.pool < p.auditReward ? c.pool : p.auditReward;
+        tokens(c, { [name]: r, pool: -r });
+      };
+      const reclaim = (a: Seal) => {
+        cost(c, a.name, 'reclaimDeposit');
+        tokens(c, { [a.name]: p.auditDeposit });
+      };
+      const teamRules = { ...p, rules: { ...p.rules, teamSplit: true } };
+      if (s.lies && honestSeals.length > 0) {
         c.liesCaught++;
-        cost(c, slots[0]!.name, 'settleAuditInvalidate');
-        tokens(c, invalidate({ ...p, rules: { ...p.rules, teamSplit: true } }, fee, slots.map((a) => a.name), 'worker', req));
-        for (const a of slots) tokens(c, { [a.name]: p.auditDeposit });
+        const first = honestSeals[0]!;
+        if (!s.batch) {
+          // A single task: the honest auditors re-executed the whole element, see the committed traceRoot is wrong
+          // and challenge at once (the node's verifier does); the liar's sock puppet and its puppet auditors fill
+          // the challenger team (≤ MAX_TEAM) and take part of the share. A silent liar's audit waits for the dispute
+          // (AuditDisputeOpen) and then settles with nothing more to slash; with puppet auditors the liar answers
+          // its own root instead, so its puppets match and may be picked for a reward. Every non-puppet deposit is
+          // refunded (the task is invalidated).
+          const joiners = [...honestSeals.slice(1).map((a) => a.name), ...(s.puppet ? ['puppet'] : []), ...puppets.map((a) => a.name)].slice(0, MAX_TEAM - 1);
+          const team = [first.name, ...joiners];
+          cost(c, first.name, 'challenge', 'timeout', 'resolveSlash');
+          for (const j of joiners) cost(c, j, 'joinChallenge');
+          tokens(c, invalidate(teamRules, fee, team, 'worker', req));
+          tokens(c, gameBonds(p, 'challenger', first.name, 'worker', false));
+          if (puppets.length > 0) {
+            cost(c, 'worker', 'answerAudit');
+            seals.forEach((a, i) => {
+              cost(c, a.name, 'revealAudit');
+              if (a.k === 'puppet') {
+                tokens(c, { [a.name]: p.auditDeposit });
+                if (picked.has(i)) reward(a.name);
+              }
+            });
+          }
+          cost(c, first.name, 'settleAudit');
+          for (const a of seals) if (a.k !== 'puppet') reclaim(a);
+          return;
+        }
+        // A batch: the element is not public (no traceRoot to compare), the withholder cannot answer; settleAudit
+        // invalidates the batch and the challenger share goes to the pool (no sealer is paid for a seal never
+        // compared); every deposit is reclaimed.
+        cost(c, first.name, 'settleAuditInvalidate');
+        tokens(c, invalidate(teamRules, fee, ['pool'], 'worker', req));
+        for (const a of seals) reclaim(a);
         return;
       }
-      if (slots.length > 0) {
+      if (seals.length > 0) {
         cost(c, 'worker', 'answerAudit');
-        for (const a of slots) {
+        seals.forEach((a, i) => {
           cost(c, a.name, 'revealAudit');
           if (a.k === 'honest' || a.k === 'puppet') {
-            // (a puppet seals the liar's own tensor j) re-execution gives the worker's tensor j: match -> deposit back + min(pool, reward)
-            const r = c.pool < p.auditReward ? c.pool : p.auditReward;
-            tokens(c, { [a.name]: p.auditDeposit + r, pool: -r });
+            // (a puppet seals the liar's own tensor j) re-execution gives the worker's tensor j: match -> deposit back, + min(pool, reward) if picked
+            tokens(c, { [a.name]: p.auditDeposit });
+            if (picked.has(i)) reward(a.name);
           } else {
             // a random seal never opens to the worker's tensor root: deposit held, forfeited to the pool at settlement
             tokens(c, { pool: p.auditDeposit });
           }
-        }
+        });
       }
       cost(c, 'worker', 'settleAudit');
     }
+  }
+  // ---- data availability: the requester of a withheld batch never received its results and asks for one element
+  // on-chain (DataAvailability.requestElement); the withholder cannot open it, settleUnopened invalidates the batch
+  // (stake slashed, fee refunded, the requester takes the challenger share and its bond back)
+  if (s.withholds && p.rules.da) {
+    c.liesCaught++;
+    cost(c, req, 'requestElement', 'settleUnopened');
+    tokens(c, invalidate({ ...p, rules: { ...p.rules, teamSplit: true } }, fee, [req], 'worker', req));
+    return;
   }
   if (s.lies && c.rand() < env.watchProb) caught = ['watcher'];
 
@@ -297,6 +350,22 @@ export function simulate(p: EconParams, env: Env, gas: GasTable) {
     ...(!p.rules.audit ? { fix: 'audits not deployed: there is no lazy auditor to punish (and no pay to be lazy about)' } : {}),
   });
 
+  // lazy auditor sealing beside an honest one on a liar's tasks (the liar stays silent): the lazy seal is never
+  // compared, so it must not share the slash (AuditBook: the challenger share of a silent worker goes to the pool)
+  const lzl = newCtx(p, env, gas, env.seed + 9);
+  for (let i = 0; i < R; i++) runTask(lzl, { lies: true, batch: false, auditors: ['lazy', 'honest'] });
+  rows.push({
+    strategy: 'lazy auditor beside a silent liar',
+    party: lz,
+    profitPerTask: per(lzl, lz, R),
+    profitPerUnit: lzl.audits > 0 ? (lzl.ledger[lz] ?? 0) / lzl.audits : 0,
+    unit: 'audit',
+    tasks: R,
+    target: '< 0 (never re-executed: no share)',
+    met: p.rules.audit ? per(lzl, lz, R) < 0 : false,
+    ...(p.rules.audit && per(lzl, lz, R) >= 0 ? { fix: 'the sealers of a silent worker share the challenger share: a lazy seal is paid without re-executing' } : {}),
+  });
+
   // liars at rate q (enough rounds for ≥ 2000 lies)
   for (const q of [0.01, 0.05, 0.2, 1]) {
     const n = Math.max(R, Math.ceil(2_000 / q));
@@ -379,16 +448,16 @@ export function simulate(p: EconParams, env: Env, gas: GasTable) {
     for (let i = 0; i < R; i++) runTask(pa, { lies: true, batch: false, auditors: ['honest', 'honest'], puppetAuditors: p.maxAuditors });
     const combined = Object.entries(pa.ledger).filter(([k]) => k === 'worker' || k.startsWith('puppetAuditor')).reduce((x, [, v]) => x + v, 0) / R;
     rows.push({
-      strategy: `liar + ${p.maxAuditors} puppet auditors taking every slot`,
+      strategy: `liar + ${p.maxAuditors} puppet auditors sealing first`,
       party: 'worker+puppets',
       profitPerTask: combined,
       vsHonest: combined - honestWorker,
       unit: `lie (${pa.liesCaught}/${pa.lies} caught)`,
       tasks: R,
       target: 'profit below the honest worker’s',
-      met: combined < honestWorker,
-      ...(combined >= honestWorker
-        ? { fix: 'first-come audit slots can all be taken by the worker’s puppets (it can draw and commit in one block): accept every seal during the commit window and pay the reward to up to MAX_AUDITORS matching reveals picked by a later blockhash, or let any staked party that proves a mismatch of an audited task take the share (watchers)' }
+      met: combined < honestWorker && combined < 0,
+      ...(combined >= honestWorker || combined >= 0
+        ? { fix: 'puppet-held audit slots still shield the liar: every staked auditor must be able to seal, and the paid seals must be picked after the seals are fixed' }
         : {}),
     });
   }
@@ -442,9 +511,9 @@ export function simulate(p: EconParams, env: Env, gas: GasTable) {
     vsHonest: wbW - hbW,
     unit: `batch (${wb.liesCaught}/${wb.lies} caught)`,
     tasks: R,
-    target: 'profit below the honest batch worker’s',
-    met: wbW < hbW,
-    ...(wbW >= hbW ? { fix: 'no data-availability challenge deployed: a withheld batch can never be challenged (requestElement/openElement/settleUnopened)' } : {}),
+    target: '< 0 (and below the honest batch worker’s)',
+    met: wbW < 0 && wbW < hbW,
+    ...(wbW >= 0 || wbW >= hbW ? { fix: p.rules.da ? 'the withholder still profits' : 'no data-availability module deployed: a withheld batch is caught only by the audits (requestElement/openElement/settleUnopened)' } : {}),
   });
 
   return { rows, honestSlashed, honestTasks, poolEndVrt: poolEnd, baselineAudits: base.audits };

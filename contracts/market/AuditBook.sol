@@ -150,6 +150,8 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     error AuditTooEarly(uint256 taskId, uint256 notBefore);
     /// @notice The window for this call closed at `deadline`.
     error AuditWindowClosed(uint256 taskId, uint256 deadline);
+    /// @notice A silent worker's audit waits for the task's open disputes (their challenger team takes the share).
+    error AuditDisputeOpen(uint256 taskId, uint32 openDisputes);
     /// @notice Nothing to reclaim: the caller's seal is not refundable (`status`).
     error AuditNotRefundable(uint256 taskId, address auditor, uint8 status);
     /// @notice The caller may not audit this task (it is the worker, or it already committed).
@@ -344,9 +346,9 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         if (matched) token.safeTransfer(msg.sender, uint256(a.deposit) + paid);
     }
 
-    /// @notice Closes an audit (anyone): no seal after the commit window → cleared; no answer after the answer window →
-    /// the task is invalidated (stake slashed, fee refunded), the challenger share goes to the pool and every deposit
-    /// is reclaimable; after the reveal window (or once every seal matched) → unrevealed deposits, and mismatched ones
+    /// @notice Closes an audit (anyone): no seal after the commit window → cleared; no answer after the answer window
+    /// and no dispute open on the task → the task is invalidated (stake slashed, fee refunded; if a dispute already
+    /// invalidated it, nothing more), the challenger share goes to the pool and every deposit is reclaimable; after the reveal window (or once every seal matched) → unrevealed deposits, and mismatched ones
     /// of a task that was not invalidated, go to the pool; the rest are reclaimable ({reclaimDeposit}).
     /// @param taskId The task.
     function settleAudit(uint256 taskId) external nonReentrant {
@@ -362,6 +364,10 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         }
         if (!a.answered) {
             if (block.timestamp <= a.answerEnd) revert AuditTooEarly(taskId, uint256(a.answerEnd) + 1);
+            uint32 open = market.getTask(taskId).openDisputes;
+            // INVARIANT: a dispute on the task settles first, so an auditor that proved the lie in the game (its team)
+            // takes the challenger share; only a lie nobody disputed sends it to the pool.
+            if (open != 0) revert AuditDisputeOpen(taskId, open);
             a.state = State.Settled;
             a.workerFailed = true;
             // The share is not paid to the sealers: a seal proves nothing until it is compared with an answer, and an

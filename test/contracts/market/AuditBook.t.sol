@@ -424,4 +424,32 @@ contract AuditBookTest is GameFixture {
         assertEq(book.pool(), poolBefore + uint256(MIN_STAKE) * SLASH_BPS / 10_000, "share to the pool");
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "liar slashed");
     }
+
+    /// The honest auditor finds the committed trace root wrong and challenges at once; the liar stays silent in the
+    /// audit and in the game. The silent audit waits for the dispute, the auditor's team takes the challenger share,
+    /// and the audit then settles with nothing more to slash (deposits back).
+    function test_audit_workerSilent_disputeSettlesFirst_auditorPaidByTheGame() public {
+        _shaped(12, true);
+        uint256 taskId = _postClaimCommit();
+        AuditBook.Audit memory a = _drawn(taskId);
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s"));
+        vm.prank(auditor);
+        token.approve(address(game), type(uint256).max);
+        bytes32[] memory none = new bytes32[](0);
+        vm.prank(auditor);
+        uint256 d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), _traceRoot(claimRoots), none);
+        vm.warp(a.answerEnd + 1);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditDisputeOpen.selector, taskId, 1));
+        book.settleAudit(taskId);
+        vm.warp(block.timestamp + CLOCK + 1);
+        game.timeout(market.getDispute(d).gameId);
+        market.resolve(d);
+        uint256 poolBefore = book.pool();
+        book.settleAudit(taskId);
+        assertEq(book.pool(), poolBefore, "already invalidated: nothing more to the pool");
+        assertEq(market.claimable(auditor), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "the auditor's game took the share");
+        vm.prank(auditor);
+        book.reclaimDeposit(taskId);
+    }
 }
