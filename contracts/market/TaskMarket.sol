@@ -985,7 +985,8 @@ contract TaskMarket is Governed, ReentrancyGuard {
 
     function _validation(uint64 agentId, uint256 taskId, uint256 disputeId, bytes32 key, bool upheld) private {
         bytes32 requestHash = validationKey(disputeId);
-        try validationRegistry.validationRequest{gas: BOOKKEEPING_GAS}(address(this), agentId, "", requestHash) {}
+        // The registry builds the request URI (a data: URI naming this market, the task and the dispute).
+        try validationRegistry.marketValidationRequest{gas: BOOKKEEPING_GAS}(agentId, taskId, disputeId, requestHash) {}
         catch {
             emit BookkeepingFailed(taskId, disputeId, BOOK_VALIDATION_REQUEST);
             return;

@@ -5,7 +5,7 @@
  * decoded custom error name is asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { erc20Abi, keccak256, parseEventLogs, toHex, zeroHash, type Hex } from 'viem';
+import { erc20Abi, keccak256, parseAbi, parseEventLogs, toHex, zeroHash, type Hex } from 'viem';
 import {
   challengeResult,
   claimTask,
@@ -29,6 +29,17 @@ import { buildOneStep } from '../../src/verifier/index.js';
 import { E18, localProtocol, opsBitmap, realRun, type LocalProtocol, type RealRun } from './helpers.js';
 
 const DAY = 86_400n;
+
+/** ERC-8004's own signatures (the ERC's interfaces, no Verity ABI): what a third-party client calls. */
+const erc8004 = parseAbi([
+  'function ownerOf(uint256 tokenId) view returns (address)',
+  'function tokenURI(uint256 tokenId) view returns (string)',
+  'function getSummary(uint256 agentId, address[] clientAddresses, string tag1, string tag2) view returns (uint64 count, int128 summaryValue, uint8 summaryValueDecimals)',
+  'function getAgentValidations(uint256 agentId) view returns (bytes32[] requestHashes)',
+  'function getValidatorRequests(address validatorAddress) view returns (bytes32[] requestHashes)',
+  'function getValidationStatus(bytes32 requestHash) view returns (address validatorAddress, uint256 agentId, uint8 response, bytes32 responseHash, string tag, uint256 lastUpdate)',
+  'event ValidationRequest(address indexed validatorAddress, uint256 indexed agentId, string requestURI, bytes32 indexed requestHash)',
+]);
 
 /** Runs `fn`, expects a ContractRevertError named `errorName`, returns it. */
 async function reverts(fn: () => Promise<unknown>, errorName: string): Promise<ContractRevertError> {
@@ -221,6 +232,24 @@ describe('challenge → game → slash (real verifier, real model trace)', () =>
     expect(r.invalidated).toEqual({ slashed: 100n * E18, challengerShare: 50n * E18, refund: 20n * E18 });
     const stakedAfter = (await p.publicClient.readContract({ address: p.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [worker.walletClient.account.address] })).staked;
     expect(stakedBefore - stakedAfter).toBe(100n * E18);
+
+    // A third-party ERC-8004 client reads the outcome through the ERC's interfaces only.
+    const read = <T>(address: Hex, functionName: string, args: readonly unknown[]) => p.publicClient.readContract({ address, abi: erc8004, functionName, args } as never) as Promise<T>;
+    const { validationRegistry, reputationRegistry, identityRegistry, taskMarket } = p.addresses;
+    expect(await read<string>(identityRegistry, 'ownerOf', [agentId])).toBe(worker.walletClient.account.address);
+    const [lost, value] = await read<[bigint, bigint, number]>(reputationRegistry, 'getSummary', [agentId, [taskMarket], 'dispute', 'lost']);
+    expect([lost, value]).toEqual([1n, -(10n ** 18n)]);
+    const hashes = await read<Hex[]>(validationRegistry, 'getAgentValidations', [agentId]);
+    expect(hashes.length).toBe(1);
+    expect(await read<Hex[]>(validationRegistry, 'getValidatorRequests', [taskMarket])).toEqual(hashes);
+    const [validator, forAgent, response, , tag] = await read<[string, bigint, number, Hex, string, bigint]>(validationRegistry, 'getValidationStatus', [hashes[0]]);
+    expect([validator, forAgent, response, tag]).toEqual([taskMarket, agentId, 0, 'dispute']);
+    // The market's request carries a request URI a client can read: a data: URI naming the market, task and dispute.
+    const [req] = await p.publicClient.getContractEvents({ address: validationRegistry, abi: erc8004, eventName: 'ValidationRequest', args: { requestHash: hashes[0] }, fromBlock: 0n, strict: true });
+    const uri = req!.args.requestURI;
+    expect(uri.startsWith('data:application/json;base64,')).toBe(true);
+    const body = JSON.parse(Buffer.from(uri.slice('data:application/json;base64,'.length), 'base64').toString('utf8')) as Record<string, unknown>;
+    expect(body).toEqual({ type: 'verity-dispute', chainId: await p.publicClient.getChainId(), market: taskMarket.toLowerCase(), taskId: Number(taskId), disputeId: Number(c.disputeId) });
   });
 
   it('a nested revert (the game pulling an unapproved bond) is decoded from the protocol ABIs', async () => {

@@ -426,6 +426,11 @@ contract TaskMarketTest is Fixture {
         (uint64 vc, uint8 vr) = validation.getSummary(agentId, none, "dispute");
         assertEq(vc, 1, "validation count");
         assertEq(vr, 100, "validation upheld");
+        // ERC-8004 lists: the record is the agent's and the market's (as validator), with a non-empty request URI.
+        bytes32 key = market.validationKey(disputeId);
+        assertEq(validation.getAgentValidations(agentId)[0], key, "agent's validations");
+        assertEq(validation.getValidatorRequests(address(market))[0], key, "market's requests");
+        assertTrue(bytes(validation.marketRequestURI(taskId, disputeId)).length > 29, "request URI");
         // Finalizable after the window.
         vm.warp(market.getTask(taskId).challengeDeadline);
         market.finalize(taskId);
