@@ -12,8 +12,9 @@
  *   as the inputs arrive), audits are worked soonest-deadline first, and a failed commit or reveal is retried on the
  *   next tick while its window is open — only a closed window drops it.
  * - {@link AuditAnswerer} (run by the worker role): draws the audit of each of its committed tasks (finalize waits for
- *   it), answers a selected one after the commit window with tensor j of its trace (recomputed from the kept inputs) and its Merkle proof
- *   (answerAudit), and settles the audit so the task can be finalized.
+ *   it), answers a selected one after the commit window with tensor j of its trace (recomputed from the kept inputs) and
+ *   its Merkle proof (answerAudit) — answers first, soonest window first — and settles the audit so the task can be
+ *   finalized.
  *
  * Both are off when the market has no audit book. Every step re-reads the book, so a restart resumes where the chain is.
  */
@@ -254,33 +255,53 @@ export class AuditAnswerer {
     this.book = await auditBookOf(this.ctx);
   }
 
-  /** Draws, answers and settles the audits of this worker's committed tasks. */
+  /**
+   * Draws, answers and settles the audits of this worker's committed tasks. Answers go first, soonest answer window
+   * first (a missed answer window slashes the task), then draws and settlements; one task's failure does not stop the
+   * others (retried next tick).
+   */
   async tick(): Promise<void> {
     const book = this.book;
     if (!book) return;
     const ctx = this.ctx;
     const calls = callsOf('AuditBook', book, auditBookAbi);
     const now = Number(await chainNow(ctx));
+    const answers: { taskId: string; index: number; answerEnd: number }[] = [];
+    const later: (() => Promise<unknown>)[] = [];
     for (const t of ctx.store.tasksByStatus('committed')) {
       const id = BigInt(t.taskId);
       const a = await readAudit(ctx, book, id);
       if (a.state === AuditState.None) {
         // drawable from commitBlock + 2; too early reverts and is retried next tick
-        await tryBook(ctx, `audit:draw:${t.taskId}:${now}`, 'drawAudit', () => sendCall(ctx, `audit:draw:${t.taskId}:${now}`, calls.drawAudit([id])));
+        later.push(() => tryBook(ctx, `audit:draw:${t.taskId}:${now}`, 'drawAudit', () => sendCall(ctx, `audit:draw:${t.taskId}:${now}`, calls.drawAudit([id]))));
         continue;
       }
       if (a.state !== AuditState.Selected) continue;
-      const seals = await ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'sealsOf', args: [id] });
       const settle = () => tryBook(ctx, `audit:settle:${t.taskId}:${now}`, 'settleAudit', () => sendCall(ctx, `audit:settle:${t.taskId}:${now}`, calls.settleAudit([id])));
-      if (seals.length === 0) {
-        if (now > Number(a.commitEnd)) await settle();
+      if (a.sealCount === 0) {
+        if (now > Number(a.commitEnd)) later.push(settle);
         continue;
       }
       if (!a.answered) {
-        if (now > Number(a.commitEnd) && now <= Number(a.answerEnd)) await this.answer(book, t.taskId, a.index);
+        if (now > Number(a.commitEnd) && now <= Number(a.answerEnd)) answers.push({ taskId: t.taskId, index: a.index, answerEnd: Number(a.answerEnd) });
         continue;
       }
-      if (seals.every((s) => s.status === 1) || now > Number(a.revealEnd)) await settle();
+      if (a.matched === a.sealCount || now > Number(a.revealEnd)) later.push(settle);
+    }
+    answers.sort((x, y) => x.answerEnd - y.answerEnd);
+    for (const x of answers) {
+      try {
+        await this.answer(book, x.taskId, x.index);
+      } catch (e) {
+        ctx.log.warn({ taskId: x.taskId, err: (e as Error).message.split('\n')[0] }, 'audit answer failed; retrying');
+      }
+    }
+    for (const f of later) {
+      try {
+        await f();
+      } catch (e) {
+        ctx.log.warn({ err: (e as Error).message.split('\n')[0] }, 'audit draw/settle failed; retrying');
+      }
     }
   }
 
