@@ -7,6 +7,9 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Governed} from "../common/Governed.sol";
 import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
 import {IOneStepVerifier, OneStep, NodeProof} from "../interfaces/IOneStepVerifier.sol";
+import {NodeHeader} from "../verifier/VerifierTypes.sol";
+import {ProofLib} from "../verifier/lib/ProofLib.sol";
+import {IoCommitments} from "../libraries/IoCommitments.sol";
 import {DisputeCommitments as C} from "./DisputeCommitments.sol";
 
 /// @title DisputeGame
@@ -369,13 +372,14 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
             revert DisputeBadIndex(gameId, uint256(numInputs) + numOutputs, count);
         }
         // INVARIANT: the revealed roots are exactly the claimant's committed trace (count bound in traceRoot).
-        if (C.listRoot(C.PREFIX_TRACE, count, C.rootOfWords(roots)) != g.traceRoot) {
+        if (ProofLib.listRoot(ProofLib.PREFIX_TRACE, count, ProofLib.rootOfWordsCalldata(roots)) != g.traceRoot) {
             revert DisputeBadProof(gameId, PROOF_TRACE_ROOTS);
         }
         // INVARIANT: the trace's inputs are the task's committed inputs and its outputs the claimed outputs, so
         // no input tensor is ever disputed and a correct trace with a wrong claimed output cannot be defended.
-        bytes32 inDigest = keccak256(abi.encodePacked(C.PREFIX_INPUTS, numInputs, roots[:numInputs]));
-        bytes32 outDigest = keccak256(abi.encodePacked(C.PREFIX_OUTPUTS, numOutputs, roots[count - numOutputs:]));
+        bytes32 inDigest = keccak256(abi.encodePacked(IoCommitments.PREFIX_INPUTS, numInputs, roots[:numInputs]));
+        bytes32 outDigest =
+            keccak256(abi.encodePacked(IoCommitments.PREFIX_OUTPUTS, numOutputs, roots[count - numOutputs:]));
         if (keccak256(abi.encode(inDigest, outDigest)) != g.check) revert DisputeBadProof(gameId, PROOF_IO);
 
         g.count = uint32(count);
@@ -403,7 +407,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         NodeProof calldata node
     ) external {
         Game storage g = _startMove(gameId, Phase.AwaitTensor);
-        C.NodeHeader memory h = _checkNode(gameId, g.modelRoot, node);
+        NodeHeader memory h = _checkNode(gameId, g.modelRoot, node);
         uint256 count = g.count;
         uint256 numInputs = g.numInputs;
         // INVARIANT: a trace holds exactly one tensor per model input and per node; the claimant committed to
@@ -426,8 +430,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint256 es = C.elementSize(dtype);
         // INVARIANT: the model's output meta is well formed (a committed header of a registered model).
         if (es == 0) revert DisputeBadProof(gameId, PROOF_NODE);
-        (, uint256 n) = C.tensorPrefix(dtype, h.outputMeta.shape);
-        uint256 d = C.depth(C.leafCountOf(n, es));
+        uint256 n = C.elementCount(h.outputMeta.shape);
+        uint256 d = ProofLib.depthOf(ProofLib.leafCountOf(n, es));
 
         g.tensorId = uint32(tensorId);
         g.nodeIndex = uint32(node.index);
@@ -633,15 +637,15 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     function _checkNode(uint256 gameId, bytes32 modelRoot, NodeProof calldata node)
         private
         pure
-        returns (C.NodeHeader memory h)
+        returns (NodeHeader memory h)
     {
-        h = abi.decode(node.header, (C.NodeHeader));
+        h = abi.decode(node.header, (NodeHeader));
         // INVARIANT: a node proof carries exactly one param root per param the header lists.
         if (node.paramRoots.length != h.params.length) revert DisputeBadProof(gameId, PROOF_NODE);
-        bytes32 leaf = C.nodeCommitment(node.header, node.paramRoots);
+        bytes32 leaf = ProofLib.nodeCommitment(node.header, node.paramRoots);
         bytes32 mr = C.rootOfMember(node.count, node.index, leaf, node.siblings);
         // INVARIANT: the header and params are node `index` of the `count` nodes committed by modelRoot.
-        if (mr == bytes32(0) || C.listRoot(C.PREFIX_MODEL, node.count, mr) != modelRoot) {
+        if (mr == bytes32(0) || ProofLib.listRoot(ProofLib.PREFIX_MODEL, node.count, mr) != modelRoot) {
             revert DisputeBadProof(gameId, PROOF_NODE);
         }
     }
@@ -658,11 +662,11 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         bool leaves = levels == height;
         bytes32[] memory h = new bytes32[](k);
         for (uint256 i; i < k; ++i) {
-            h[i] = leaves ? C.leafHash(children[i]) : children[i];
+            h[i] = leaves ? ProofLib.leafHash(children[i]) : children[i];
         }
         for (uint256 n = k; n > 1; n >>= 1) {
             for (uint256 i; i < n >> 1; ++i) {
-                h[i] = C.nodeHash(h[2 * i], h[2 * i + 1]);
+                h[i] = ProofLib.nodeHash(h[2 * i], h[2 * i + 1]);
             }
         }
         // INVARIANT: the revealed descendants hash up to the node the claimant is committed to.
@@ -714,7 +718,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         private
         view
     {
-        C.NodeHeader memory h = abi.decode(header, (C.NodeHeader));
+        NodeHeader memory h = abi.decode(header, (NodeHeader));
         uint256 n = h.inputs.length;
         // INVARIANT: one proven root per input the node reads, in header order.
         if (inputs.roots.length != n || inputs.siblings.length != n) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {ProofLib} from "../verifier/lib/ProofLib.sol";
 import {DisputeCommitments as C} from "../dispute/DisputeCommitments.sol";
 
 /// @title IoCommitments
@@ -57,7 +58,7 @@ library IoCommitments {
             if (rest < 32) w &= bytes32(~(type(uint256).max >> (8 * rest)));
             words[i] = w;
         }
-        return C.rootOfWords(words);
+        return ProofLib.rootOfWords(words);
     }
 
     /// @notice keccak256(prefix ‖ uint32 ts.length ‖ tensorRoot(ts[0]) ‖ …). `ok` is false (digest zero) if the list

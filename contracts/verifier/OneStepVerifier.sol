@@ -115,12 +115,9 @@ contract OneStepVerifier is IOneStepVerifier {
         if (np.index >= np.count) revert VerifierNodeIndexOutOfRange(np.index, np.count);
         uint256 d = ProofLib.depthOf(np.count);
         if (np.siblings.length != d) revert VerifierNodeSiblingCount(d, np.siblings.length);
-        bytes32 leaf = keccak256(
-            abi.encodePacked(bytes1(0x04), keccak256(np.header), ProofLib.listMerkleRoot(np.paramRoots))
-        );
-        bytes32 root = keccak256(
-            abi.encodePacked(bytes1(0x05), uint32(np.count), ProofLib.singleRoot(leaf, np.index, np.siblings))
-        );
+        bytes32 leaf = ProofLib.nodeCommitment(np.header, np.paramRoots);
+        bytes32 root =
+            ProofLib.listRoot(ProofLib.PREFIX_MODEL, np.count, ProofLib.singleRoot(leaf, np.index, np.siblings));
         if (root != modelRoot) revert VerifierNodeNotInModel(root, modelRoot);
         h = abi.decode(np.header, (NodeHeader));
         if (np.paramRoots.length != h.params.length) revert VerifierParamRootCount(h.params.length, np.paramRoots.length);
@@ -137,7 +134,7 @@ contract OneStepVerifier is IOneStepVerifier {
     ) private pure {
         if (p.indices.length == 0 && p.words.length == 0 && p.siblings.length == 0) return; // not opened
         uint256 n = ProofLib.numElements(shape, operand, which);
-        bytes32 dataRoot = ProofLib.multiRoot(p, ProofLib.leafCountOf(n, dtype), operand, which);
+        bytes32 dataRoot = ProofLib.multiRoot(p, ProofLib.leafCountOf(n, dtype == 3 ? 4 : 1), operand, which);
         bytes32 root = ProofLib.tensorRoot(dtype, shape, n, dataRoot);
         if (root != expected) revert VerifierTensorRootMismatch(operand, which, root, expected);
     }

@@ -12,8 +12,17 @@ import {
 } from "../VerifierTypes.sol";
 
 /// @title ProofLib
-/// @notice keccak256 Merkle trees, multiproofs and tensorRoots exactly as docs/protocol.md §Commitments.
+/// @notice keccak256 Merkle trees, multiproofs, tensorRoots, length-bound list roots and node commitments exactly as
+/// docs/protocol.md §Commitments: the one place these are written in Solidity (the dispute game, the task market's
+/// io digests and the one-step verifier all call it).
 library ProofLib {
+    uint8 internal constant PREFIX_LEAF = 0x00;
+    uint8 internal constant PREFIX_NODE = 0x01;
+    uint8 internal constant PREFIX_TENSOR = 0x02;
+    uint8 internal constant PREFIX_TRACE = 0x03;
+    uint8 internal constant PREFIX_NODE_COMMITMENT = 0x04;
+    uint8 internal constant PREFIX_MODEL = 0x05;
+
     /// @notice Z[0] = keccak256(0x00 ‖ 0^32): the leaf hash of an all-zero (padding) word.
     bytes32 internal constant ZERO_LEAF = 0xf39a869f62e75cf5f0bf914688a6b289caf2049435d8e68c5c5e6d05e44913f3;
 
@@ -43,13 +52,27 @@ library ProofLib {
         while ((uint256(1) << d) < leafCount) ++d;
     }
 
-    /// @notice Merkle root of a short list of 32-byte words (the param roots of a node), level by
-    /// level, pairing an odd last node with the zero-subtree hash of its level; empty list → Z[0].
-    function listMerkleRoot(bytes32[] calldata words) internal pure returns (bytes32) {
+    /// @notice Merkle root of a list of 32-byte words (leaves leafHash(word); an empty list is one zero leaf, Z[0]).
+    function rootOfWords(bytes32[] memory words) internal pure returns (bytes32) {
         uint256 n = words.length;
         if (n == 0) return ZERO_LEAF;
         bytes32[] memory h = new bytes32[](n);
         for (uint256 i; i < n; ++i) h[i] = leafHash(words[i]);
+        return _fold(h, n);
+    }
+
+    /// @notice {rootOfWords} of a list in calldata, hashing the leaves straight from calldata (no memory copy).
+    function rootOfWordsCalldata(bytes32[] calldata words) internal pure returns (bytes32) {
+        uint256 n = words.length;
+        if (n == 0) return ZERO_LEAF;
+        bytes32[] memory h = new bytes32[](n);
+        for (uint256 i; i < n; ++i) h[i] = leafHash(words[i]);
+        return _fold(h, n);
+    }
+
+    /// @dev Hashes `n` ≥ 1 leaf hashes `h` up to the root, level by level in place, pairing an odd last node with the
+    /// zero-subtree hash of its level.
+    function _fold(bytes32[] memory h, uint256 n) private pure returns (bytes32) {
         bytes32 z = ZERO_LEAF;
         while (n > 1) {
             uint256 m = (n + 1) >> 1;
@@ -63,6 +86,16 @@ library ProofLib {
         return h[0];
     }
 
+    /// @notice keccak256(prefix ‖ uint32 count ‖ merkleRoot): the length-bound list roots (traceRoot, modelRoot).
+    function listRoot(uint8 prefix, uint256 count, bytes32 merkleRoot) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(prefix, uint32(count), merkleRoot));
+    }
+
+    /// @notice The node commitment keccak256(0x04 ‖ keccak256(header) ‖ merkleRoot(paramRoots)).
+    function nodeCommitment(bytes calldata header, bytes32[] calldata paramRoots) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(PREFIX_NODE_COMMITMENT, keccak256(header), rootOfWordsCalldata(paramRoots)));
+    }
+
     /// @notice Merkle root of a single-word proof (the word is hashed as a leaf, keccak256(0x00 ‖ word)):
     /// exactly depth(count) siblings, bottom-up.
     function singleRoot(bytes32 word, uint256 index, bytes32[] calldata siblings) internal pure returns (bytes32 h) {
@@ -72,9 +105,9 @@ library ProofLib {
         }
     }
 
-    /// @notice Number of leaves of a tensor's tree: max(1, ceil(n·es/32)).
-    function leafCountOf(uint256 n, uint8 dtype) internal pure returns (uint256 c) {
-        c = (n * (dtype == 3 ? 4 : 1) + 31) >> 5;
+    /// @notice Number of leaves of a tensor's tree of `n` elements of `es` bytes each: max(1, ceil(n·es/32)).
+    function leafCountOf(uint256 n, uint256 es) internal pure returns (uint256 c) {
+        c = (n * es + 31) >> 5;
         if (c == 0) c = 1;
     }
 

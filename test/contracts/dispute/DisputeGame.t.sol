@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {DisputeWorld, Tree} from "./DisputeWorld.sol";
 import {DisputeGame} from "../../../contracts/dispute/DisputeGame.sol";
+import {NodeHeader, TensorMeta, ParamMeta} from "../../../contracts/verifier/VerifierTypes.sol";
+import {ProofLib} from "../../../contracts/verifier/lib/ProofLib.sol";
 import {DisputeCommitments as C} from "../../../contracts/dispute/DisputeCommitments.sol";
 import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
 import {Governed} from "../../../contracts/common/Governed.sol";
@@ -25,20 +27,19 @@ contract DisputeGameTest is DisputeWorld {
         uint32[] memory s23 = new uint32[](2);
         s23[0] = 2;
         s23[1] = 3;
-        bytes32 r8 = C.tensorRoot(1, s23, C.rootOfWords(w));
+        bytes32 r8 = C.tensorRoot(1, s23, ProofLib.rootOfWords(w));
         assertEq(r8, 0x830651e343371403b45627d3fa27d8cefb19db1eea7121c6a5f885fc945d84cc, "tensorRoot i8");
-        (bytes memory pre,) = C.tensorPrefix(1, s23);
-        assertEq(pre, hex"020100000006020000000200000003", "tensorRoot prefix");
+        assertEq(r8, keccak256(bytes.concat(hex"020100000006020000000200000003", ProofLib.rootOfWords(w))), "tensorRoot preimage");
         w[0] = bytes32(hex"00000001fffffffe");
         uint32[] memory s2 = new uint32[](1);
         s2[0] = 2;
-        bytes32 r32 = C.tensorRoot(3, s2, C.rootOfWords(w));
+        bytes32 r32 = C.tensorRoot(3, s2, ProofLib.rootOfWords(w));
         assertEq(r32, 0x7130f163db0c84f531b93d2b05422a7e2f8f91df86e58cf088414284e528e8b6, "tensorRoot i32");
         bytes32[] memory roots = new bytes32[](2);
         roots[0] = r8;
         roots[1] = r32;
         assertEq(
-            C.listRoot(3, 2, C.rootOfWords(roots)),
+            ProofLib.listRoot(3, 2, ProofLib.rootOfWords(roots)),
             0x0fd8e1c2b4f4bcc830a7bcea846f837689f455e951ca93186818a72a2e8bcd20,
             "traceRoot"
         );
@@ -50,19 +51,19 @@ contract DisputeGameTest is DisputeWorld {
             }
             ten[i] = x;
         }
-        assertEq(C.rootOfWords(ten), 0xe5307c28c8496cf38f3b52a55b9a084b555a02db6a475c5d393544f9c5faa350, "merkleRoot");
-        assertEq(Tree.root(Tree.build(ten)), C.rootOfWords(ten), "padded tree == level-by-level root");
-        assertEq(C.rootOfWords(new bytes32[](0)), C.ZERO_LEAF, "empty list root is Z[0]");
+        assertEq(ProofLib.rootOfWords(ten), 0xe5307c28c8496cf38f3b52a55b9a084b555a02db6a475c5d393544f9c5faa350, "merkleRoot");
+        assertEq(Tree.root(Tree.build(ten)), ProofLib.rootOfWords(ten), "padded tree == level-by-level root");
+        assertEq(ProofLib.rootOfWords(new bytes32[](0)), ProofLib.ZERO_LEAF, "empty list root is Z[0]");
     }
 
     function test_commitments_nodeHeaderMatchesGoldenVector() public pure {
-        C.TensorMeta[] memory inMeta = new C.TensorMeta[](1);
+        TensorMeta[] memory inMeta = new TensorMeta[](1);
         uint32[] memory s14 = new uint32[](2);
         s14[0] = 1;
         s14[1] = 4;
         uint32[] memory s4 = new uint32[](1);
         s4[0] = 4;
-        inMeta[0] = C.TensorMeta(1, 0, 3, s14);
+        inMeta[0] = TensorMeta(1, 0, 3, s14);
         uint32[] memory ins = new uint32[](1);
         ins[0] = 2;
         bytes32[] memory keys = new bytes32[](1);
@@ -71,11 +72,11 @@ contract DisputeGameTest is DisputeWorld {
         flat[0] = 1;
         flat[1] = 4;
         bytes memory header = abi.encode(
-            C.NodeHeader(12, ins, 3, inMeta, C.TensorMeta(1, 0, 3, s4), keys, flat, new C.ParamMeta[](0))
+            NodeHeader(12, ins, 3, inMeta, TensorMeta(1, 0, 3, s4), keys, flat, new ParamMeta[](0))
         );
         assertEq(keccak256(header), 0xfa6b3aae558e6948e0a09b68a015177e01ba99b8655be26f03fb106f95300d4f, "header hash");
         assertEq(
-            keccak256(abi.encodePacked(uint8(4), keccak256(header), C.rootOfWords(new bytes32[](0)))),
+            keccak256(abi.encodePacked(uint8(4), keccak256(header), ProofLib.rootOfWords(new bytes32[](0)))),
             0x7d6dfb1560408967b7916f694d45751a81e65ba5639ec931816a4f47afb2f0ae,
             "node commitment"
         );
@@ -140,10 +141,10 @@ contract DisputeGameTest is DisputeWorld {
         assertEq(a, 0, "claimant paid nothing");
         assertEq(b, 2 * uint256(BOND), "challenger paid both bonds");
         assertEq(token.balanceOf(address(dg)), 2 * uint256(BOND), "contract holds exactly the credit");
-        uint256 words = C.leafCountOf(size_, _es());
+        uint256 words = ProofLib.leafCountOf(size_, _es());
         uint256 bound_ = 2 * _log2ceil(size_ < 2 ? 2 : size_) + 3;
         assertLe(txs, bound_ < 5 ? 5 : bound_, "tx count");
-        assertLe(txs, 2 * ((C.depth(words) + dg.levelsPerMove() - 1) / dg.levelsPerMove()) + 3 + (words == 1 ? 2 : 0), "tx formula");
+        assertLe(txs, 2 * ((ProofLib.depthOf(words) + dg.levelsPerMove() - 1) / dg.levelsPerMove()) + 3 + (words == 1 ? 2 : 0), "tx formula");
 
         vm.prank(challenger);
         dg.claimCredit();

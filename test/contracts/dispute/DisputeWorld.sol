@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {Test} from "../utils/Test.sol";
 import {DisputeGame} from "../../../contracts/dispute/DisputeGame.sol";
+import {NodeHeader, TensorMeta, ParamMeta} from "../../../contracts/verifier/VerifierTypes.sol";
+import {ProofLib} from "../../../contracts/verifier/lib/ProofLib.sol";
 import {DisputeCommitments as C} from "../../../contracts/dispute/DisputeCommitments.sol";
 import {IOneStepVerifier, NodeProof, WordsProof, OneStep} from "../../../contracts/interfaces/IOneStepVerifier.sol";
 import {MockOneStepVerifier} from "./mocks/MockOneStepVerifier.sol";
@@ -12,18 +14,18 @@ import {TestBondToken} from "./mocks/TestBondToken.sol";
 /// (zero words hash to Z[0], so this is the protocol's padded tree). levels[0] are leaf hashes.
 library Tree {
     function build(bytes32[] memory words) internal pure returns (bytes32[][] memory levels) {
-        uint256 d = C.depth(words.length == 0 ? 1 : words.length);
+        uint256 d = ProofLib.depthOf(words.length == 0 ? 1 : words.length);
         levels = new bytes32[][](d + 1);
         uint256 n = uint256(1) << d;
         levels[0] = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            levels[0][i] = C.leafHash(i < words.length ? words[i] : bytes32(0));
+            levels[0][i] = ProofLib.leafHash(i < words.length ? words[i] : bytes32(0));
         }
         for (uint256 l = 1; l <= d; ++l) {
             n >>= 1;
             levels[l] = new bytes32[](n);
             for (uint256 i; i < n; ++i) {
-                levels[l][i] = C.nodeHash(levels[l - 1][2 * i], levels[l - 1][2 * i + 1]);
+                levels[l][i] = ProofLib.nodeHash(levels[l - 1][2 * i], levels[l - 1][2 * i + 1]);
             }
         }
     }
@@ -134,10 +136,10 @@ abstract contract DisputeWorld is Test {
         for (uint256 i; i < nodes_; ++i) {
             bytes memory h = _header(i);
             headers.push(h);
-            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(h), C.ZERO_LEAF));
+            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(h), ProofLib.ZERO_LEAF));
             verifier.setReference(i, honest[i + 1]);
         }
-        modelRoot = C.listRoot(5, nodes_, Tree.root(Tree.build(commitments)));
+        modelRoot = ProofLib.listRoot(5, nodes_, Tree.root(Tree.build(commitments)));
         inputHash = keccak256(abi.encodePacked(uint8(6), uint32(1), claimRoots[0]));
         outputHash = keccak256(abi.encodePacked(uint8(7), uint32(1), claimRoots[count - 1]));
     }
@@ -148,19 +150,19 @@ abstract contract DisputeWorld is Test {
     }
 
     function _header(uint256 i) internal view returns (bytes memory) {
-        C.TensorMeta[] memory inMeta = new C.TensorMeta[](1);
-        inMeta[0] = C.TensorMeta(dtype, 0, 0, _shape());
+        TensorMeta[] memory inMeta = new TensorMeta[](1);
+        inMeta[0] = TensorMeta(dtype, 0, 0, _shape());
         uint32[] memory ins = new uint32[](1);
         ins[0] = uint32(i);
-        C.NodeHeader memory h = C.NodeHeader({
+        NodeHeader memory h = NodeHeader({
             op: 16,
             inputs: ins,
             output: uint32(i + 1),
             inputMeta: inMeta,
-            outputMeta: C.TensorMeta(dtype, 0, 0, _shape()),
+            outputMeta: TensorMeta(dtype, 0, 0, _shape()),
             attrKeys: new bytes32[](0),
             attrsFlat: new int256[](0),
-            params: new C.ParamMeta[](0)
+            params: new ParamMeta[](0)
         });
         return abi.encode(h);
     }
@@ -183,12 +185,12 @@ abstract contract DisputeWorld is Test {
     }
 
     function _traceRoot(bytes32[] storage roots) internal view returns (bytes32) {
-        return C.listRoot(3, roots.length, C.rootOfWords(roots));
+        return ProofLib.listRoot(3, roots.length, ProofLib.rootOfWords(roots));
     }
 
     function _paddedWords(bytes memory b) internal pure returns (bytes32[] memory p) {
         bytes32[] memory w = _words(b);
-        uint256 n = uint256(1) << C.depth(w.length);
+        uint256 n = uint256(1) << ProofLib.depthOf(w.length);
         p = new bytes32[](n);
         for (uint256 i; i < w.length; ++i) {
             p[i] = w[i];
@@ -210,7 +212,7 @@ abstract contract DisputeWorld is Test {
     function _nodeProof(uint256 nodeIndex) internal view returns (NodeProof memory p) {
         bytes32[] memory commitments = new bytes32[](nodeCount);
         for (uint256 i; i < nodeCount; ++i) {
-            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(headers[i]), C.ZERO_LEAF));
+            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(headers[i]), ProofLib.ZERO_LEAF));
         }
         p.index = nodeIndex;
         p.count = nodeCount;
@@ -372,6 +374,6 @@ abstract contract DisputeWorld is Test {
     }
 
     function _log2ceil(uint256 x) internal pure returns (uint256) {
-        return C.depth(x);
+        return ProofLib.depthOf(x);
     }
 }

@@ -7,6 +7,8 @@ import {MockOneStepVerifier} from "../dispute/mocks/MockOneStepVerifier.sol";
 import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {DisputeGame} from "../../../contracts/dispute/DisputeGame.sol";
+import {NodeHeader, TensorMeta, ParamMeta} from "../../../contracts/verifier/VerifierTypes.sol";
+import {ProofLib} from "../../../contracts/verifier/lib/ProofLib.sol";
 import {DisputeCommitments as C} from "../../../contracts/dispute/DisputeCommitments.sol";
 import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
 import {NodeProof, WordsProof, OneStep} from "../../../contracts/interfaces/IOneStepVerifier.sol";
@@ -69,10 +71,10 @@ abstract contract GameFixture is Fixture {
         for (uint256 i; i < 2; ++i) {
             bytes memory h = _header(i);
             headers.push(h);
-            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(h), C.ZERO_LEAF));
+            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(h), ProofLib.ZERO_LEAF));
             verifier.setReference(i, honest[i + 1]);
         }
-        gameModelRoot = C.listRoot(5, 2, Tree.root(Tree.build(commitments)));
+        gameModelRoot = ProofLib.listRoot(5, 2, Tree.root(Tree.build(commitments)));
         gameModelId = models.registerModel(gameModelRoot, "ipfs://chain2", 1 << 16);
     }
 
@@ -82,20 +84,20 @@ abstract contract GameFixture is Fixture {
     }
 
     function _header(uint256 i) internal pure returns (bytes memory) {
-        C.TensorMeta[] memory inMeta = new C.TensorMeta[](1);
-        inMeta[0] = C.TensorMeta(I8, 0, 0, _shape());
+        TensorMeta[] memory inMeta = new TensorMeta[](1);
+        inMeta[0] = TensorMeta(I8, 0, 0, _shape());
         uint32[] memory ins = new uint32[](1);
         ins[0] = uint32(i);
         return abi.encode(
-            C.NodeHeader({
+            NodeHeader({
                 op: 16,
                 inputs: ins,
                 output: uint32(i + 1),
                 inputMeta: inMeta,
-                outputMeta: C.TensorMeta(I8, 0, 0, _shape()),
+                outputMeta: TensorMeta(I8, 0, 0, _shape()),
                 attrKeys: new bytes32[](0),
                 attrsFlat: new int256[](0),
-                params: new C.ParamMeta[](0)
+                params: new ParamMeta[](0)
             })
         );
     }
@@ -115,7 +117,7 @@ abstract contract GameFixture is Fixture {
     }
 
     function _traceRoot(bytes32[] storage roots) internal view returns (bytes32) {
-        return C.listRoot(3, roots.length, C.rootOfWords(roots));
+        return ProofLib.listRoot(3, roots.length, ProofLib.rootOfWords(roots));
     }
 
     function _postClaimCommit() internal returns (uint256 taskId) {
@@ -172,7 +174,7 @@ abstract contract GameFixture is Fixture {
     function _nodeProof(uint256 nodeIndex) internal view returns (NodeProof memory p) {
         bytes32[] memory commitments = new bytes32[](2);
         for (uint256 i; i < 2; ++i) {
-            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(headers[i]), C.ZERO_LEAF));
+            commitments[i] = keccak256(abi.encodePacked(uint8(4), keccak256(headers[i]), ProofLib.ZERO_LEAF));
         }
         p.index = nodeIndex;
         p.count = 2;

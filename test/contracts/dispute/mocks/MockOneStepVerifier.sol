@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IOneStepVerifier, OneStep} from "../../../../contracts/interfaces/IOneStepVerifier.sol";
-import {DisputeCommitments as C} from "../../../../contracts/dispute/DisputeCommitments.sol";
+import {NodeHeader} from "../../../../contracts/verifier/VerifierTypes.sol";
 
 /// @title MockOneStepVerifier
 /// @notice TEST DOUBLE ONLY — stands in for contracts/verifier/OneStepVerifier.sol until it lands. It verifies NO
@@ -45,7 +45,7 @@ contract MockOneStepVerifier is IOneStepVerifier {
         returns (uint256 outputTensorId, int256 value)
     {
         if (revertAll) revert MockReverted();
-        C.NodeHeader memory h = abi.decode(step.node.header, (C.NodeHeader));
+        NodeHeader memory h = abi.decode(step.node.header, (NodeHeader));
         if (inputTensorRoots.length != h.inputs.length) revert MockInputCount(inputTensorRoots.length, h.inputs.length);
         outputTensorId = h.output;
         uint256 node = step.node.index;
