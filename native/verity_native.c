@@ -14,7 +14,11 @@
  *             mult, shift, yZero, lo, hi, out, outBytes)
  *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
  *   lut(x, table, n, y)   y[i] = table[x[i] as a byte] (Lut with the table re-indexed by raw byte)
- *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst)   dst[i] = map[i] ≥ 0 ? src[map[i]] : fill
+ *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst[, B, srcStride]) (also exported as gatherBatch, so
+ *       callers can tell an addon that takes B from an older one)
+ *       dst[b·n + i] = map[i] ≥ 0 ? src[b·srcStride + map[i]] : fill, for b < B (default 1)
+ *   maxpool(x, xSigned, B, H, W, C, OH, OW, win, sh, sw, dh, dw, pt, pl, y)   NHWC MaxPool of B items (docs/ops.md
+ *       §MaxPool), win = the taps inside the input per output row/column (src/engine/ops/pool.ts planPool).
  *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
  *       leaf and level hashes of src/commit/keccak.ts (hashLeavesInto / hashLevelInto), same bytes,
  *       eight Keccak-f[1600] states at a time with AVX-512.
@@ -489,22 +493,32 @@ static napi_value js_depthwise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* gather(src, map: Int32Array, n, fill, dst): dst[i] = map[i] >= 0 ? src[map[i]] : fill (bytes) */
+/* gather(src, map: Int32Array, n, fill, dst[, B, srcStride]): for b < B (default 1),
+ * dst[b·n + i] = map[i] >= 0 ? src[b·srcStride + map[i]] : fill (bytes) */
 static napi_value js_gather(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
+  size_t argc = 7;
+  napi_value a[7];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  int32_t n, fill;
+  int32_t n, fill, B = 1, stride = 0;
   size_t sb, mb, db;
   const uint8_t *src = argc >= 5 ? ta(env, a[0], &sb, NULL) : NULL;
   const int32_t *map = argc >= 5 ? ta(env, a[1], &mb, NULL) : NULL;
   uint8_t *dst = argc >= 5 ? ta(env, a[4], &db, NULL) : NULL;
-  if (!src || !map || !dst || !get_i32(env, a[2], &n) || !get_i32(env, a[3], &fill) || n < 0 || mb < (size_t)n * 4 || db < (size_t)n)
+  if (argc >= 7 && (!get_i32(env, a[5], &B) || !get_i32(env, a[6], &stride))) return fail(env, "gather: bad arguments");
+  if (!src || !map || !dst || !get_i32(env, a[2], &n) || !get_i32(env, a[3], &fill) || n < 0 || B < 0 || stride < 0 ||
+      mb < (size_t)n * 4 || db < (size_t)n * B)
     return fail(env, "gather: bad arguments");
-  for (int i = 0; i < n; i++) {
-    const int32_t m = map[i];
-    if (m >= 0 && (size_t)m >= sb) return fail(env, "gather: index out of range");
-    dst[i] = m >= 0 ? src[m] : (uint8_t)fill;
+  if (B == 0) return NULL;
+  int32_t mx = -1;
+  for (int i = 0; i < n; i++) mx = map[i] > mx ? map[i] : mx;
+  if (mx >= 0 && (size_t)(B - 1) * stride + (size_t)mx >= sb) return fail(env, "gather: index out of range");
+  for (int b = 0; b < B; b++) {
+    const uint8_t *s = src + (size_t)b * stride;
+    uint8_t *d = dst + (size_t)b * n;
+    for (int i = 0; i < n; i++) {
+      const int32_t m = map[i];
+      d[i] = m >= 0 ? s[m] : (uint8_t)fill;
+    }
   }
   return NULL;
 }
@@ -840,6 +854,74 @@ static napi_value js_lut(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------- MaxPool, NHWC: max over the window's taps inside the input (win = kh0[OH] kh1[OH] kw0[OW] kw1[OW]) ---------- */
+#ifdef VERITY_X86
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+static void maxpool_item(const uint8_t *x, int sgn, int W, int C, int OH, int OW, const int32_t *win, int sh, int sw, int dh, int dw,
+                         int pt, int pl, uint8_t *y) {
+  const int32_t *kh0 = win, *kh1 = win + OH, *kw0 = win + 2 * OH, *kw1 = win + 2 * OH + OW;
+  for (int oh = 0; oh < OH; oh++) {
+    for (int ow = 0; ow < OW; ow++) {
+      uint8_t *py = y + ((size_t)oh * OW + ow) * C;
+      int first = 1;
+      for (int kh = kh0[oh]; kh < kh1[oh]; kh++) {
+        const int h = oh * sh - pt + kh * dh;
+        for (int kw = kw0[ow]; kw < kw1[ow]; kw++) {
+          const uint8_t *px = x + ((size_t)h * W + (ow * sw - pl + kw * dw)) * C;
+          if (first) {
+            memcpy(py, px, (size_t)C);
+            first = 0;
+          } else if (sgn) {
+            int8_t *q = (int8_t *)py;
+            const int8_t *r = (const int8_t *)px;
+            for (int c = 0; c < C; c++) q[c] = r[c] > q[c] ? r[c] : q[c];
+          } else {
+            for (int c = 0; c < C; c++) py[c] = px[c] > py[c] ? px[c] : py[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/* maxpool(x, xSigned, B, H, W, C, OH, OW, win: Int32Array(2·OH + 2·OW), sh, sw, dh, dw, pt, pl, y): every window has ≥ 1 tap
+ * (planPool checks it), so the max starts at the first tap, as the JS loop's max starts at the dtype minimum. */
+static napi_value js_maxpool(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value a[16];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 16) return fail(env, "maxpool: expected 16 arguments");
+  int32_t v[16];
+  for (int i = 1; i <= 7; i++)
+    if (!get_i32(env, a[i], &v[i])) return fail(env, "maxpool: integer arguments expected");
+  for (int i = 9; i <= 14; i++)
+    if (!get_i32(env, a[i], &v[i])) return fail(env, "maxpool: integer arguments expected");
+  const int sgn = v[1], B = v[2], H = v[3], W = v[4], C = v[5], OH = v[6], OW = v[7], sh = v[9], sw = v[10], dh = v[11], dw = v[12],
+            pt = v[13], pl = v[14];
+  size_t xb = 0, wb = 0, yb = 0;
+  const uint8_t *x = ta(env, a[0], &xb, NULL);
+  const int32_t *win = ta(env, a[8], &wb, NULL);
+  uint8_t *y = ta(env, a[15], &yb, NULL);
+  if (!x || !win || !y || B < 0 || H < 1 || W < 1 || C < 1 || OH < 1 || OW < 1 || xb < (size_t)B * H * W * C ||
+      wb < (size_t)(2 * OH + 2 * OW) * 4 || yb < (size_t)B * OH * OW * C)
+    return fail(env, "maxpool: array sizes do not match");
+  /* Every tap read must be inside the input (the windows come from planPool; checked here so no call reads out of bounds). */
+  for (int oh = 0; oh < OH; oh++) {
+    if (win[oh] >= win[OH + oh]) return fail(env, "maxpool: empty window");
+    const long h0 = (long)oh * sh - pt + (long)win[oh] * dh, h1 = (long)oh * sh - pt + (long)(win[OH + oh] - 1) * dh;
+    if (h0 < 0 || h1 >= H) return fail(env, "maxpool: window outside the input");
+  }
+  for (int ow = 0; ow < OW; ow++) {
+    if (win[2 * OH + ow] >= win[2 * OH + OW + ow]) return fail(env, "maxpool: empty window");
+    const long w0 = (long)ow * sw - pl + (long)win[2 * OH + ow] * dw, w1 = (long)ow * sw - pl + (long)(win[2 * OH + OW + ow] - 1) * dw;
+    if (w0 < 0 || w1 >= W) return fail(env, "maxpool: window outside the input");
+  }
+  for (int b = 0; b < B; b++)
+    maxpool_item(x + (size_t)b * H * W * C, sgn, W, C, OH, OW, win, sh, sw, dh, dw, pt, pl, y + (size_t)b * OH * OW * C);
+  return NULL;
+}
+
 static napi_value js_cpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -874,7 +956,7 @@ NAPI_MODULE_INIT() {
   g_path = g_max;
   g_kx8 = g_path == 2;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"cpu", js_cpu}, {"lut", js_lut}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -10,6 +10,7 @@
  * A missing or unloadable addon, or VERITY_NATIVE=0, also gives null, and the ops use their
  * WebAssembly path, then their JS path.
  */
+import type { IntArray } from './ir.js';
 import { portableJsOnly } from './wasm.js';
 
 export interface NativeKernels {
@@ -36,11 +37,14 @@ export interface NativeKernels {
   ): void;
   depthwise(...args: unknown[]): void;
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;
+  /** gather over B items: dst[b·n + i] = map[i] ≥ 0 ? src[b·srcStride + map[i]] : fill (absent in addons built before it). */
+  gatherBatch?(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array, B: number, srcStride: number): void;
   keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   softmax(x: Int8Array, rows: number, L: number, table: Int32Array, masked: number, y: Int8Array): void;
   lut(x: Int8Array, table: Uint8Array, n: number, y: Int8Array | Uint8Array): void;
+  maxpool(x: IntArray, signed: number, B: number, H: number, W: number, C: number, OH: number, OW: number, win: Int32Array, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, y: IntArray): void;
   cpu(): string;
   setPath(p: number): number;
 }

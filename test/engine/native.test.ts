@@ -169,6 +169,42 @@ describe('every kernel path, random cases', () => {
     }, 60);
   });
 
+  it('MaxPool (native over a batch in one call: padding, strides, dilations, ceil-mode sizes) and GlobalAveragePool', () => {
+    casesOnEveryPath((g): Case => {
+      const xd = draw(g, qdtype);
+      const C = int(g, 1, 40);
+      const KH = int(g, 1, 3);
+      const KW = int(g, 1, 3);
+      const dh = int(g, 1, 2);
+      const dw = int(g, 1, 2);
+      // pads smaller than the dilated kernel, so every window (ceil mode too) has a tap inside
+      const pads = [int(g, 0, KH - 1), int(g, 0, KW - 1), int(g, 0, KH - 1), int(g, 0, KW - 1)];
+      const sh = int(g, 1, 2);
+      const sw = int(g, 1, 2);
+      const H = int(g, dh * (KH - 1) + 1, 8);
+      const W = int(g, dw * (KW - 1) + 1, 8);
+      const floorH = Math.floor((H + pads[0] + pads[2] - dh * (KH - 1) - 1) / sh) + 1;
+      const floorW = Math.floor((W + pads[1] + pads[3] - dw * (KW - 1) - 1) / sw) + 1;
+      const ceil = draw(g, fc.boolean());
+      const ceilH = Math.ceil((H + pads[0] + pads[2] - dh * (KH - 1) - 1) / sh) + 1;
+      const ceilW = Math.ceil((W + pads[1] + pads[3] - dw * (KW - 1) - 1) / sw) + 1;
+      // a ceil-mode window must still start inside the input (+ left pad)
+      const OH = ceil && (ceilH - 1) * sh < H + pads[0] ? ceilH : floorH;
+      const OW = ceil && (ceilW - 1) * sw < W + pads[1] ? ceilW : floorW;
+      if (draw(g, fc.boolean())) {
+        const yd = draw(g, qdtype);
+        return { op: 'GlobalAveragePool', inputs: [draw(g, tensor(xd, [1, H, W, C]))], attrs: { xZero: draw(g, zero(xd)), yZero: draw(g, zero(yd)) }, params: {}, out: { dtype: yd, shape: [1, 1, 1, C] } };
+      }
+      return {
+        op: 'MaxPool',
+        inputs: [draw(g, tensor(xd, [1, H, W, C]))],
+        attrs: { kernel: [KH, KW], pads, strides: [sh, sw], dilations: [dh, dw] },
+        params: {},
+        out: { dtype: xd, shape: [1, OH, OW, C] },
+      };
+    }, 80);
+  });
+
   it('MatMul of two activations (i8/u8 operands, transB, broadcast batch axes)', () => {
     casesOnEveryPath((g) => {
       const ad = draw(g, qdtype);

@@ -110,7 +110,8 @@ export function prepare(ctx: NodeContext): Kernel {
       if (!identity) {
         if (cols.length < B * P * Kc) cols = new Uint8Array(B * P * Kc);
         a = sgn ? (new Int8Array(cols.buffer, 0, B * P * Kc) as unknown as Uint8Array) : cols;
-        for (let b = 0; b < B; b++) nat.gather(x.subarray(b * HWC, (b + 1) * HWC), map, P * Kc, xZero, a.subarray(b * P * Kc));
+        if (nat.gatherBatch) nat.gatherBatch(x, map, P * Kc, xZero, a, B, HWC);
+        else for (let b = 0; b < B; b++) nat.gather(x.subarray(b * HWC, (b + 1) * HWC), map, P * Kc, xZero, a.subarray(b * P * Kc));
       }
       nat.dense(a, sgn, B * P, Kc, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
     });

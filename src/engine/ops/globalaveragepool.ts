@@ -1,9 +1,10 @@
 /**
  * GlobalAveragePool, NHWC (docs/ops.md §GlobalAveragePool): x [1,H,W,C] → [1,1,1,C],
  * y_c = clamp(yZero + roundDiv(Σ_{h,w} (x − xZero), H·W), output dtype range).
+ * A batch runs the same loop item after item (no per-item views).
  */
 import { roundDiv } from '../fixedpoint.js';
-import { type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
+import { batchKernel, type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
 import { zeroAttr } from './quant.js';
 
 export function prepare(ctx: NodeContext): Kernel {
@@ -21,17 +22,21 @@ export function prepare(ctx: NodeContext): Kernel {
   const hi = DTYPE_MAX[yd];
   const HW = H * W;
   const sums = new Float64Array(C);
-  return (ins, out) => {
+  return batchKernel((ins, out, B) => {
     const x = ins[0].data;
     const y = out.data;
-    sums.fill(0);
-    for (let p = 0; p < HW; p++) {
-      const o = p * C;
-      for (let c = 0; c < C; c++) sums[c] += x[o + c];
+    for (let b = 0; b < B; b++) {
+      const xb = b * HW * C;
+      sums.fill(0);
+      for (let p = 0; p < HW; p++) {
+        const o = xb + p * C;
+        for (let c = 0; c < C; c++) sums[c] += x[o + c];
+      }
+      const yb = b * C;
+      for (let c = 0; c < C; c++) {
+        const v = yZero + roundDiv(sums[c] - HW * xZero, HW);
+        y[yb + c] = v < lo ? lo : v > hi ? hi : v;
+      }
     }
-    for (let c = 0; c < C; c++) {
-      const v = yZero + roundDiv(sums[c] - HW * xZero, HW);
-      y[c] = v < lo ? lo : v > hi ? hi : v;
-    }
-  };
+  });
 }

@@ -38,7 +38,8 @@ export function gatherKernel(dt: DType, map: Int32Array, inSize: number): Kernel
     return batchKernel((ins, out, B) => {
       const x = ins[0].data as Uint8Array;
       const y = out.data as Uint8Array;
-      for (let item = 0; item < B; item++) nat.gather(x.subarray(item * inSize, (item + 1) * inSize), map, n, 0, y.subarray(item * n, (item + 1) * n));
+      if (nat.gatherBatch) nat.gatherBatch(x, map, n, 0, y, B, inSize);
+      else for (let item = 0; item < B; item++) nat.gather(x.subarray(item * inSize, (item + 1) * inSize), map, n, 0, y.subarray(item * n, (item + 1) * n));
     });
   }
   const w = wasmKernels();
