@@ -5,6 +5,9 @@
  * PRNG, as test/dispute/e2e.test.ts) and `heaviest` (the node/element whose one step reads the most proven elements).
  * For each: gas of every move, of the oneStep transaction, of computeElement alone, of the whole dispute, and the
  * number of transactions. Prints tables and writes bench/results/gas-dispute.json.
+ * A reduction longer than DisputeGame.SUM_CHUNK terms ends in the partial-sum sub-game (openSums … sumStep,
+ * docs/protocol.md §Partial sums): `oneStepGas` is then the sumStep transaction and `computeElementGas` the
+ * verifier's computePartial alone. gpt-mid (../shared/models, when present) is played at its heaviest site too.
  *
  *   npx tsx bench/gas-dispute.ts              (levelsPerMove 2, the default deployment)
  *   LEVELS=1,2,4 npx tsx bench/gas-dispute.ts
@@ -14,13 +17,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
 import { MODEL_NAMES, type ModelName } from '../test/onnx/models.js';
 import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, startEnv, txBound } from '../test/dispute/e2e-harness.js';
+import type { QModel, Trace } from '../src/engine/ir.js';
+import { importOnnx, quantizeInput } from '../src/onnx/import.js';
+import { prepareModel, runModel } from '../src/engine/run.js';
+
+const SHARED = join(import.meta.dirname, '..', '..', 'shared', 'models');
+
+/** A model from ../shared/models (imported with its calibration rows) and its honest trace on its first data row. */
+function sharedModel(name: string): { model: QModel; honest: Trace } | undefined {
+  const file = join(SHARED, `${name}.onnx`);
+  if (!existsSync(file)) return undefined;
+  const data = JSON.parse(readFileSync(join(SHARED, `${name}.data.json`), 'utf8')) as { shape: number[]; x: number[][]; calibration: number[][] };
+  const model = importOnnx(readFileSync(file), { name, inputShape: data.shape, calibration: data.calibration });
+  return { model, honest: runModel(prepareModel(model), [quantizeInput(model, data.x[0]!)]) };
+}
 
 export const SEED = 0x5eed;
 
 export interface DisputeRow {
   model: string;
+  /** Terms of the disputed element's accumulator when the partial-sum sub-game was played. */
+  sumTerms?: number;
   site: 'random' | 'heaviest';
   levelsPerMove: number;
   nodeIndex: number;
@@ -42,16 +62,21 @@ export async function measureDisputes(opts: { models?: readonly ModelName[]; lev
   const env = await startEnv();
   const rows: DisputeRow[] = [];
   try {
-    for (const name of opts.models ?? MODEL_NAMES) {
+    const list: { name: string; model: QModel; honest: Trace; sites: DisputeRow['site'][] }[] = (opts.models ?? MODEL_NAMES).map((name) => {
       const model = quantized(name);
-      const honest = honestTrace(model, name);
-      const sites = { random: randomSite(model, prng(opts.seed ?? SEED)), heaviest: heaviestSite(model, honest) };
+      return { name, model, honest: honestTrace(model, name), sites: ['random', 'heaviest'] };
+    });
+    const mid = opts.models ? undefined : sharedModel('gpt-mid');
+    if (mid) list.push({ name: 'gpt-mid', ...mid, sites: ['heaviest'] });
+    for (const { name, model, honest, sites: which } of list) {
+      const all = { random: () => randomSite(model, prng(opts.seed ?? SEED)), heaviest: () => heaviestSite(model, honest) };
+      const sites = Object.fromEntries(which.map((w) => [w, all[w]()]));
       for (const [site, { nodeIndex, element }] of Object.entries(sites) as [DisputeRow['site'], { nodeIndex: number; element: number }][]) {
         const bad = lyingTrace(model, honest, nodeIndex, element);
         for (const s of opts.levels ?? [2]) {
           const r = await playDispute(env, model, bad, honest, { levelsPerMove: s });
           if (r.outcome !== Outcome.ChallengerWon) throw new Error(`${name} ${site}: the lying claimant did not lose`);
-          const oneStep = r.moves.find((m) => m.move === 'oneStep');
+          const oneStep = r.moves.find((m) => m.move === 'oneStep' || m.move === 'sumStep');
           rows.push({
             model: name,
             site,
@@ -63,10 +88,11 @@ export async function measureDisputes(opts: { models?: readonly ModelName[]; lev
             elementIndex: r.elementIndex!,
             outcome: 'ChallengerWon',
             transactions: r.moves.length,
-            txBound: Math.floor(txBound(r.numElements!)),
+            txBound: Math.floor(txBound(r.numElements!, r.sums?.terms)),
+            ...(r.sums ? { sumTerms: r.sums.terms } : {}),
             moves: r.moves.map((m) => ({ move: m.move, side: m.side, gas: Number(m.gasUsed) })),
             oneStepGas: Number(oneStep?.gasUsed ?? 0n),
-            computeElementGas: Number(r.computeElementGas ?? 0n),
+            computeElementGas: Number(r.computeElementGas ?? r.sums?.computePartialGas ?? 0n),
             totalGas: Number(r.gas),
           });
         }

@@ -4,6 +4,13 @@
  * "Most expensive" = the node and output element (sampled: edges + up to 48 evenly spaced) reading the
  * most proven elements. Prints a table and writes bench/results/gas-verifier.json.
  *
+ * For a reduction with more than SUM_CHUNK (32) terms the game does not re-execute the element whole: it bisects
+ * its accumulator (docs/protocol.md §Partial sums) and the last step is OneStepVerifier.computePartial over at most
+ * 32 terms (openReduction runs once, in the claimant's revealSumTotal). `oneStepGas` is the gas of the step the
+ * game actually plays: max(computePartial of the longest chunk the game can end on, at several alignments,
+ * openReduction), else computeElement.
+ * A synthetic row (Linear K = 4096) shows it is constant in K.
+ *
  *   npx tsx bench/gas-verifier.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,8 +24,13 @@ import { prepareModel, runModel } from '../src/engine/run.js';
 import { quantizeInput } from '../src/onnx/import.js';
 import { startAnvil } from '../src/chain/anvil.js';
 import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../src/chain/verifier.js';
-import { buildOneStep, dependencies, modelCommitmentOf } from '../src/verifier/index.js';
+import { buildOneStep, buildSumOpen, buildSumStep, dependencies, modelCommitmentOf, reductionTerms } from '../src/verifier/index.js';
+import type { QModel, Trace } from '../src/engine/ir.js';
 import { MODEL_NAMES, modelData, quantized } from '../test/onnx/models.js';
+import { oneNode } from '../test/verifier/gen.js';
+
+const SUM_CHUNK = 32; // DisputeGame.SUM_CHUNK
+const SUM_ARITY = 8; // DisputeGame.SUM_ARITY
 
 interface Row {
   model: string;
@@ -29,6 +41,34 @@ interface Row {
   words: number;
   gas: number;
   calldataBytes: number;
+  /** Terms of the element's accumulator (reductions only). */
+  terms?: number;
+  /** Longest chunk the game can end on for this T, the worst computePartial over such a chunk, and openReduction. */
+  chunk?: number;
+  sumStepGas?: number;
+  openReductionGas?: number;
+  /** Gas of the one step the game plays for this element. */
+  oneStepGas: number;
+}
+
+/** A synthetic Linear with K = 4096 (x i8 [1, 4096], weight i8 [8, 4096]). */
+function syntheticLinear(K: number): { model: QModel; trace: Trace } {
+  const N = 8;
+  const c = oneNode(
+    'Linear',
+    [{ dtype: 'i8', shape: [1, K], zp: 1 }],
+    { dtype: 'i8', shape: [1, N] },
+    { xZero: 1, yZero: 0 },
+    {
+      weight: { dtype: 'i8', shape: [N, K], data: Int8Array.from({ length: N * K }, (_, i) => ((i * 37) % 255) - 127) },
+      bias: { dtype: 'i32', shape: [N], data: Int32Array.from({ length: N }, (_, i) => 100 * i - 300) },
+      mult: { dtype: 'i32', shape: [N], data: Int32Array.from({ length: N }, () => 20000) },
+      shift: { dtype: 'i32', shape: [N], data: Int32Array.from({ length: N }, () => 30) },
+    },
+    [{ dtype: 'i8', shape: [1, K], data: Int8Array.from({ length: K }, (_, i) => ((i * 91) % 256) - 128) }],
+    0,
+  );
+  return { model: c.model, trace: runModel(prepareModel(c.model), c.inputs) };
 }
 
 function sampleIndices(n: number): number[] {
@@ -47,6 +87,25 @@ async function main(): Promise<void> {
     const wallet = createWalletClient({ account, chain: foundry, transport: http(anvil.rpcUrl) });
     const { verifier } = await deployOneStepVerifier({ walletClient: wallet, publicClient: client });
     const rows: Row[] = [];
+    /** The partial-sum steps of a reduction's element: openReduction, and computePartial of 32-term chunks at several offsets. */
+    const sums = async (model: QModel, trace: Trace, node: number, o: number, whole: number): Promise<Pick<Row, 'terms' | 'chunk' | 'sumStepGas' | 'openReductionGas' | 'oneStepGas'>> => {
+      const T = reductionTerms(model, node, o);
+      if (T === undefined || T <= SUM_CHUNK) return { oneStepGas: whole, ...(T === undefined ? {} : { terms: T }) };
+      const open = buildSumOpen(model, trace, node, o);
+      const mr = buildOneStep(model, trace, node, o).modelRoot;
+      const openReductionGas = Number(await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'openReduction', args: [mr, open.step, open.total], account: account.address }));
+      // the longest range the game can end on: parts of ceil(len / SUM_ARITY) until they are ≤ SUM_CHUNK
+      let L = Math.ceil(T / SUM_ARITY);
+      while (L > SUM_CHUNK) L = Math.ceil(L / SUM_ARITY);
+      let sumStepGas = 0;
+      for (const from of [0, 1, 7, 15, 31, Math.floor(T / 2) + 7, T - L - 1, T - L]) {
+        if (from < 0 || from + L > T) continue;
+        const st = buildSumStep(model, trace, node, o, from, from + L);
+        const g = await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computePartial', args: [mr, st.inputTensorRoots, st.step, BigInt(from), BigInt(from + L)], account: account.address });
+        sumStepGas = Math.max(sumStepGas, Number(g));
+      }
+      return { terms: T, chunk: L, sumStepGas, openReductionGas, oneStepGas: Math.max(sumStepGas, openReductionGas) };
+    };
     for (const name of MODEL_NAMES) {
       const model = quantized(name);
       const row = modelData(name).x[0];
@@ -73,12 +132,19 @@ async function main(): Promise<void> {
         const { encodeFunctionData } = await import('viem');
         const calldata = encodeFunctionData({ abi: oneStepVerifierFullAbi, functionName: 'computeElement', args });
         const words = [...w.step.inputs, ...w.step.params].reduce((s, p) => s + p.words.length, 0);
-        rows.push({ model: name, op, node: b.node, outputIndex: b.o, elementsRead: b.reads, words, gas: Number(gas), calldataBytes: (calldata.length - 2) / 2 });
+        rows.push({ model: name, op, node: b.node, outputIndex: b.o, elementsRead: b.reads, words, gas: Number(gas), calldataBytes: (calldata.length - 2) / 2, ...(await sums(model, trace, b.node, b.o, Number(gas))) });
       }
     }
+    {
+      const { model, trace } = syntheticLinear(4096);
+      const w = buildOneStep(model, trace, 0, 3);
+      const args = [w.modelRoot, w.inputTensorRoots, w.step] as const;
+      const gas = Number(await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args, account: account.address }).catch(() => 0n));
+      rows.push({ model: 'synthetic', op: 'Linear', node: 0, outputIndex: 3, elementsRead: 2 * 4096 + 3, words: 0, gas, calldataBytes: 0, ...(await sums(model, trace, 0, 3, gas)) });
+    }
     const pad = (s: string | number, n: number): string => String(s).padEnd(n);
-    console.log(`${pad('model', 16)}${pad('op', 20)}${pad('node', 6)}${pad('element', 9)}${pad('reads', 7)}${pad('words', 7)}${pad('calldata', 10)}gas`);
-    for (const r of rows) console.log(`${pad(r.model, 16)}${pad(r.op, 20)}${pad(r.node, 6)}${pad(r.outputIndex, 9)}${pad(r.elementsRead, 7)}${pad(r.words, 7)}${pad(r.calldataBytes, 10)}${r.gas}`);
+    console.log(`${pad('model', 16)}${pad('op', 20)}${pad('node', 6)}${pad('element', 9)}${pad('reads', 7)}${pad('words', 7)}${pad('calldata', 10)}${pad('whole', 10)}${pad('terms/chunk', 12)}${pad('open', 9)}${pad('chunk', 9)}one step played`);
+    for (const r of rows) console.log(`${pad(r.model, 16)}${pad(r.op, 20)}${pad(r.node, 6)}${pad(r.outputIndex, 9)}${pad(r.elementsRead, 7)}${pad(r.words, 7)}${pad(r.calldataBytes, 10)}${pad(r.gas, 10)}${pad(r.terms === undefined ? '-' : r.chunk ? `${r.terms}/${r.chunk}` : r.terms, 12)}${pad(r.openReductionGas ?? '-', 9)}${pad(r.sumStepGas ?? '-', 9)}${r.oneStepGas}${r.oneStepGas > 200_000 ? '  > 200k' : ''}`);
     const dir = join(import.meta.dirname, 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'gas-verifier.json'), JSON.stringify({ generatedBy: 'bench/gas-verifier.ts', rows }, null, 2) + '\n');

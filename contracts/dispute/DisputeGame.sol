@@ -36,8 +36,14 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         AwaitTensorData, // claimant: open the tensor (meta, data root, first children)
         AwaitPick, // challenger: pick one revealed child
         AwaitChildren, // claimant: reveal the picked node's children
-        AwaitOneStep, // challenger: re-execute one element of the revealed leaf words
-        Resolved
+        AwaitOneStep, // challenger: re-execute one element of the revealed leaf words, or open its partial sums
+        Resolved,
+        // Partial-sum sub-game (a reduction's element, docs/protocol.md §Partial sums); appended after Resolved so the
+        // earlier codes never change.
+        AwaitSumTotal, // claimant: open the element's accumulator (its total, checked against the element) + points
+        AwaitSums, // claimant: reveal the accumulator at the points of the current term range
+        AwaitSumPick, // challenger: pick the range between two revealed points it disputes
+        AwaitSumStep // challenger: pick a range of ≤ SUM_CHUNK terms and have the verifier re-add it
     }
 
     /// @notice Why a game was decided.
@@ -45,7 +51,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         Timeout, // the mover's clock ran out
         TraceLength, // the claimant's trace count is not numInputs + nodeCount of the model
         Padding, // a word the claimant revealed has non-zero bytes past the tensor's data
-        OneStep // the one-step re-execution decided
+        OneStep, // the one-step re-execution decided
+        SumStep // the re-execution of one chunk of a reduction's terms decided
     }
 
     /// @notice One game. Solidity packs the fields into slots as drawn (bit 0 = least significant):
@@ -53,7 +60,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// slot 0  | claimant address (0..159) | lastMoveAt uint64 (160..223) | phase (224..231) | outcome (232..239) | claimantBonded (240..247) | stakeBacked (248..255) |
     /// slot 1  | challenger address (0..159) | claimantTimeLeft uint64 (160..223) | count uint32 (224..255) |
     /// slot 2  | bond uint96 (0..95) | challengerTimeLeft uint64 (96..159) | numInputs uint32 (160..191) | tensorId uint32 (192..223) | nodeIndex uint32 (224..255) |
-    /// slot 3  | dtype (0..7) | levelsLeft (8..15) | pendingLevels (16..23) | numElements uint32 (24..55) | position uint32 (56..87) |
+    /// slot 3  | dtype (0..7) | levelsLeft (8..15) | pendingLevels (16..23) | numElements uint32 (24..55) | position uint32 (56..87) | op (88..95) |
     /// slot 4  traceRoot   slot 5  modelRoot   slot 6  check   slot 7  node
     /// ```
     struct Game {
@@ -76,6 +83,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint8 pendingLevels; // levels spanned by the children revealed last (children are 2^pendingLevels)
         uint32 numElements; // element count of the disputed tensor
         uint32 position; // index of the current bisection node within its level
+        uint8 op; // op code of the node writing the disputed tensor
         bytes32 traceRoot;
         bytes32 modelRoot;
         // AwaitRoots: keccak256(abi.encode(inputHash, outputHash)); from AwaitTensorData on:
@@ -99,6 +107,16 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         bytes32[][] siblings; // siblings[k]: bottom-up proof of roots[k] at id header.inputs[k] in the trace tree
     }
 
+    /// @notice A partial-sum sub-game: the disputed element and the claimant's term range [lo, hi) (A(lo) agreed or
+    /// fixed by the model, A(hi) disputed). The claimant's A(lo), A(hi) and points are in `Game.node` as
+    /// keccak256(abi.encode(sLo, sHi, points)).
+    struct SumState {
+        uint32 element; // the disputed element's index in the disputed tensor
+        uint32 lo; // first term of the current range
+        uint32 hi; // one past its last term (0 until the claimant opened the total)
+        int64 claimed; // the claimant's value of the element (an i8 / u8 / i32)
+    }
+
     // Codes of DisputeBadProof.which:
     /// @notice revealRoots: the roots do not hash to traceRoot.
     uint8 public constant PROOF_TRACE_ROOTS = 1;
@@ -118,6 +136,12 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     uint8 public constant PROOF_INPUT_ROOT = 8;
     /// @notice oneStep: the node proof is for another node, or the verifier's output id is not the disputed tensor.
     uint8 public constant PROOF_ONE_STEP_NODE = 9;
+    /// @notice openSums: the node's op is not a reduction.
+    uint8 public constant PROOF_NOT_REDUCIBLE = 10;
+    /// @notice revealSumTotal: the total does not finish to the claimed element.
+    uint8 public constant PROOF_SUM_TOTAL = 11;
+    /// @notice pickSum / sumStep: the re-supplied points are not the revealed ones.
+    uint8 public constant PROOF_SUM_POINTS = 12;
 
     /// @notice Token both sides post their bonds in.
     IERC20 public immutable bondToken;
@@ -127,6 +151,10 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     uint8 public immutable levelsPerMove;
     /// @notice Most tensor roots a trace may have (one revealRoots transaction must fit in a block).
     uint256 public constant MAX_TRACE_TENSORS = 4096;
+    /// @notice The claimant splits a term range into SUM_ARITY parts per reveal (SUM_ARITY − 1 points).
+    uint256 public constant SUM_ARITY = 8;
+    /// @notice The last re-execution adds at most SUM_CHUNK terms, whatever the reduction's length.
+    uint256 public constant SUM_CHUNK = 32;
     uint256 private constant BPS = 10_000;
 
     /// @notice Bond each side posts (governed; fixed per game at open). Should cover the other side's move costs.
@@ -148,6 +176,10 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
 
     uint256 private _lastGameId;
     mapping(uint256 gameId => Game) private _games;
+    mapping(uint256 gameId => SumState) private _sums;
+    /// @notice Most trace tensors a game's claimant may reveal: numInputs + nodeCount of the task's registered model,
+    /// set by the opening market ({boundTrace}); 0 = only MAX_TRACE_TENSORS.
+    mapping(uint256 gameId => uint32) public traceBound;
 
     // ------------------------------------------------------------------ events
 
@@ -189,6 +221,16 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     event ChildPicked(uint256 indexed gameId, uint256 index, uint8 height, uint32 position);
     /// @notice The one-step verifier recomputed element `elementIndex` of the disputed tensor.
     event ElementChecked(uint256 indexed gameId, uint32 tensorId, uint256 elementIndex, int256 claimed, int256 computed);
+    /// @notice The challenger opened the accumulator of element `elementIndex` (claimed `claimed`) of the disputed
+    /// tensor instead of re-executing it whole.
+    event SumsOpened(uint256 indexed gameId, uint256 elementIndex, int256 claimed);
+    /// @notice The claimant revealed A(t) at the SUM_ARITY − 1 inner points t_i = lo + (hi − lo)·i / SUM_ARITY of
+    /// the range [lo, hi) whose ends it claims are A(lo) = sLo, A(hi) = sHi.
+    event SumsRevealed(uint256 indexed gameId, uint32 lo, uint32 hi, int256 sLo, int256 sHi, int256[] points);
+    /// @notice The challenger picked part `index`: the range is now [lo, hi).
+    event SumPicked(uint256 indexed gameId, uint256 index, uint32 lo, uint32 hi);
+    /// @notice The verifier re-added terms [from, to) to the claimant's A(from): `computed`, against its A(to) `claimed`.
+    event SumChecked(uint256 indexed gameId, uint256 from, uint256 to, int256 claimed, int256 computed);
     /// @notice The game was decided; `pot` (both bonds, or the challenger's alone if the claimant never posted) was
     /// credited to `winner`.
     event GameResolved(uint256 indexed gameId, Outcome outcome, Reason reason, address winner, uint256 pot);
@@ -198,6 +240,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     event LoserCutSet(uint16 bps, address treasury);
     /// @notice `member` joined the challenger side of game `gameId` (it may make the challenger's moves).
     event ChallengerAdded(uint256 indexed gameId, address indexed member);
+    /// @notice The opening market bounded game `gameId`'s trace to `maxCount` tensors (the registered model's).
+    event TraceBounded(uint256 indexed gameId, uint32 maxCount);
     /// @notice `cut` of the loser's bond in game `gameId` was credited to the treasury.
     event LoserCutTaken(uint256 indexed gameId, address treasury, uint256 cut);
 
@@ -350,6 +394,19 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         emit ChallengerAdded(gameId, member);
     }
 
+    /// @notice Market, right after {open}: bounds the game's trace to the registered model's numInputs + nodeCount
+    /// tensors, so a claimant cannot reveal a longer trace (docs/protocol.md §Adversary rule 7).
+    /// @param gameId A market-opened game still awaiting the claimant's roots.
+    /// @param maxCount Most trace tensors (> 0).
+    function boundTrace(uint256 gameId, uint32 maxCount) external {
+        Game storage g = _games[gameId];
+        // INVARIANT: only a governance-allowed market bounds, only games it opened (stake-backed), before the reveal.
+        if (!isMarket[msg.sender] || !g.stakeBacked) revert DisputeUnauthorizedOpener(msg.sender);
+        if (g.phase != Phase.AwaitRoots || maxCount == 0) revert DisputeBadParameter();
+        traceBound[gameId] = maxCount;
+        emit TraceBounded(gameId, maxCount);
+    }
+
     // ------------------------------------------------------------------ moves
 
     /// @notice Claimant, first move: reveals the tensorRoot of every trace tensor and posts the claimant's bond
@@ -366,6 +423,9 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint256 count = roots.length;
         // INVARIANT: the trace is non-empty and small enough to reveal in one transaction.
         if (count == 0 || count > MAX_TRACE_TENSORS) revert DisputeBadIndex(gameId, count, MAX_TRACE_TENSORS);
+        uint256 cap = traceBound[gameId];
+        // INVARIANT: the trace is no longer than the registered model's (numInputs + nodeCount, when the market set it).
+        if (cap != 0 && count > cap) revert DisputeBadIndex(gameId, count, cap);
         // INVARIANT: inputs and outputs are disjoint runs of the trace, at least one node output in between or at
         // the end (a trace with no node output has nothing to dispute).
         if (numInputs == 0 || numOutputs == 0 || uint256(numInputs) + numOutputs > count) {
@@ -439,6 +499,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         g.numElements = uint32(n);
         g.levelsLeft = uint8(d);
         g.position = 0;
+        g.op = h.op;
         g.check = keccak256(abi.encode(dtype, h.outputMeta.shape));
         g.node = tensorRoot_;
         g.phase = Phase.AwaitTensorData;
@@ -524,6 +585,119 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         _resolve(gameId, g, computed == claimed ? Outcome.ClaimantWon : Outcome.ChallengerWon, Reason.OneStep);
     }
 
+    /// @notice Challenger, instead of {oneStep} on an element of a reduction (Linear, Conv, MatMul, …): picks one
+    /// revealed element and opens the partial-sum sub-game on its accumulator (docs/protocol.md §Partial sums), so the
+    /// last re-execution adds at most SUM_CHUNK terms however long the reduction is.
+    /// @param gameId The game.
+    /// @param leaf The revealed words, the chosen word and the element in it.
+    function openSums(uint256 gameId, LeafChoice calldata leaf) external {
+        Game storage g = _startMove(gameId, Phase.AwaitOneStep);
+        (uint256 e, int256 claimed) = _chosenElement(gameId, g, leaf);
+        // INVARIANT: only a reduction has partial sums; the claimant of any other op could not answer.
+        if (!verifier.reducible(g.op)) revert DisputeBadProof(gameId, PROOF_NOT_REDUCIBLE);
+        _sums[gameId] = SumState({element: uint32(e), lo: 0, hi: 0, claimed: int64(claimed)});
+        g.phase = Phase.AwaitSumTotal;
+        emit SumsOpened(gameId, e, claimed);
+    }
+
+    /// @notice Claimant: opens the chosen element's accumulator. The verifier gives its term count T and A(0) from
+    /// the node's committed params and checks that finishing from `total` = A(T) gives the claimed element; the
+    /// claimant also reveals the first points over [0, T).
+    /// @param gameId The game.
+    /// @param step Node proof and the param proofs the element's init and finish read (outputIndex = the element).
+    /// @param total The claimant's A(T).
+    /// @param points A(t_i) at t_i = T·i / SUM_ARITY, i = 1 … SUM_ARITY − 1.
+    function revealSumTotal(uint256 gameId, OneStep calldata step, int256 total, int256[] calldata points) external {
+        Game storage g = _startMove(gameId, Phase.AwaitSumTotal);
+        SumState storage st = _sums[gameId];
+        // INVARIANT: the accumulator opened is the chosen element's, of the node writing the disputed tensor.
+        if (step.outputIndex != st.element) revert DisputeBadIndex(gameId, step.outputIndex, uint256(st.element) + 1);
+        if (step.node.index != g.nodeIndex) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
+        (uint256 outId, uint256 terms, int256 init, int256 value) = verifier.openReduction(g.modelRoot, step, total);
+        if (outId != g.tensorId) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
+        // INVARIANT: the claimed total finishes to the claimed element, so a wrong element has a wrong total.
+        if (value != st.claimed) revert DisputeBadProof(gameId, PROOF_SUM_TOTAL);
+        // INVARIANT: term indices fit the state (a committed header's reduction length is < 2^32).
+        if (terms == 0 || terms > type(uint32).max) revert DisputeBadIndex(gameId, terms, type(uint32).max);
+        st.hi = uint32(terms);
+        _acceptPoints(gameId, g, 0, terms, init, total, points);
+    }
+
+    /// @notice Claimant: reveals A(t_i) at t_i = lo + (hi − lo)·i / SUM_ARITY, i = 1 … SUM_ARITY − 1, of the current
+    /// range [lo, hi).
+    /// @param gameId The game.
+    /// @param sLo The claimant's A(lo) (the value it revealed there before).
+    /// @param sHi The claimant's A(hi).
+    /// @param points The SUM_ARITY − 1 values.
+    function revealSums(uint256 gameId, int256 sLo, int256 sHi, int256[] calldata points) external {
+        Game storage g = _startMove(gameId, Phase.AwaitSums);
+        // INVARIANT: the range's ends are the values the claimant revealed for them before.
+        if (_pair(sLo, sHi) != g.check) revert DisputeBadProof(gameId, PROOF_SUM_POINTS);
+        SumState storage st = _sums[gameId];
+        _acceptPoints(gameId, g, st.lo, st.hi, sLo, sHi, points);
+    }
+
+    /// @notice Challenger: picks part `index` of the revealed range (the first whose right end it disputes).
+    /// @param gameId The game.
+    /// @param points The points of the last SumsRevealed event.
+    /// @param index Which part, < SUM_ARITY.
+    /// @param sLo The claimant's A(lo) of the range (from the same event).
+    /// @param sHi The claimant's A(hi).
+    function pickSum(uint256 gameId, int256[] calldata points, uint256 index, int256 sLo, int256 sHi) external {
+        Game storage g = _startMove(gameId, Phase.AwaitSumPick);
+        (uint256 from, uint256 to, int256 a, int256 b) = _part(gameId, g, points, index, sLo, sHi);
+        SumState storage st = _sums[gameId];
+        st.lo = uint32(from);
+        st.hi = uint32(to);
+        g.check = _pair(a, b);
+        g.phase = Phase.AwaitSums;
+        emit SumPicked(gameId, index, uint32(from), uint32(to));
+    }
+
+    /// @notice Challenger, last move of the sub-game: picks part `index` (at most SUM_CHUNK terms) and has the verifier
+    /// add its terms to the claimant's A(from). Different from the claimant's A(to): challenger wins; equal: claimant.
+    /// @param gameId The game.
+    /// @param points The points of the last SumsRevealed event.
+    /// @param index Which part, < SUM_ARITY.
+    /// @param sLo The claimant's A(lo) of the range (from the same event).
+    /// @param sHi The claimant's A(hi).
+    /// @param step The proofs of the input and param elements terms [from, to) read (outputIndex = the element).
+    /// @param inputs The claimant's roots of the node's input tensors with their traceRoot proofs.
+    function sumStep(
+        uint256 gameId,
+        int256[] calldata points,
+        uint256 index,
+        int256 sLo,
+        int256 sHi,
+        OneStep calldata step,
+        InputRoots calldata inputs
+    ) external {
+        Game storage g = _startMove(gameId, Phase.AwaitSumStep);
+        (uint256 from, uint256 to, int256 a, int256 b) = _part(gameId, g, points, index, sLo, sHi);
+        int256 computed = a + _partialSum(gameId, g, step, inputs, from, to);
+        emit SumChecked(gameId, from, to, b, computed);
+        _resolve(gameId, g, computed == b ? Outcome.ClaimantWon : Outcome.ChallengerWon, Reason.SumStep);
+    }
+
+    /// @dev The verifier's Σ of terms [from, to) of the disputed element, from the claimant's proven input roots.
+    function _partialSum(
+        uint256 gameId,
+        Game storage g,
+        OneStep calldata step,
+        InputRoots calldata inputs,
+        uint256 from,
+        uint256 to
+    ) private view returns (int256 sum) {
+        uint256 e = _sums[gameId].element;
+        // INVARIANT: the step re-adds terms of the disputed element of the node that writes the disputed tensor.
+        if (step.outputIndex != e) revert DisputeBadIndex(gameId, step.outputIndex, e + 1);
+        if (step.node.index != g.nodeIndex) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
+        uint256 outId;
+        (outId, sum) = verifier.computePartial(g.modelRoot, inputs.roots, step, from, to);
+        if (outId != g.tensorId) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
+        _checkInputRoots(gameId, g, step.node.header, inputs);
+    }
+
     /// @notice Decides a game whose mover let its clock run out: the other side wins. Callable by anyone.
     /// @param gameId The game.
     function timeout(uint256 gameId) external {
@@ -574,6 +748,13 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         return _games[gameId];
     }
 
+    /// @notice The partial-sum sub-game of a game (all zero unless the challenger opened one).
+    /// @param gameId The game.
+    /// @return The disputed element, the current term range [lo, hi) and the claimed element value.
+    function sumState(uint256 gameId) external view returns (SumState memory) {
+        return _sums[gameId];
+    }
+
     /// @notice Number of games opened so far (ids are 1..gameCount).
     /// @return The count.
     function gameCount() external view returns (uint256) {
@@ -605,7 +786,50 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     // ------------------------------------------------------------------ internals
 
     function _claimantMoves(Phase phase) private pure returns (bool) {
-        return phase == Phase.AwaitRoots || phase == Phase.AwaitTensorData || phase == Phase.AwaitChildren;
+        return phase == Phase.AwaitRoots || phase == Phase.AwaitTensorData || phase == Phase.AwaitChildren
+            || phase == Phase.AwaitSumTotal || phase == Phase.AwaitSums;
+    }
+
+    function _pair(int256 a, int256 b) private pure returns (bytes32 w) {
+        // Binds A(lo), A(hi) of the picked range; the claimant re-supplies them with its next reveal.
+        w = keccak256(abi.encode(a, b));
+    }
+
+    /// @dev Records the claimant's points over [lo, hi) with its ends sLo, sHi and moves to the challenger's pick (or
+    /// its last step once every part has at most SUM_CHUNK terms).
+    function _acceptPoints(
+        uint256 gameId,
+        Game storage g,
+        uint256 lo,
+        uint256 hi,
+        int256 sLo,
+        int256 sHi,
+        int256[] calldata points
+    ) private {
+        // INVARIANT: the claimant reveals exactly one value per inner point.
+        if (points.length != SUM_ARITY - 1) revert DisputeBadIndex(gameId, points.length, SUM_ARITY - 1);
+        g.node = keccak256(abi.encode(sLo, sHi, points));
+        g.phase = (hi - lo + SUM_ARITY - 1) / SUM_ARITY <= SUM_CHUNK ? Phase.AwaitSumStep : Phase.AwaitSumPick;
+        emit SumsRevealed(gameId, uint32(lo), uint32(hi), sLo, sHi, points);
+    }
+
+    /// @dev Part `index` of the revealed range: its terms [from, to) and the claimant's A(from), A(to).
+    function _part(uint256 gameId, Game storage g, int256[] calldata points, uint256 index, int256 sLo, int256 sHi)
+        private
+        view
+        returns (uint256 from, uint256 to, int256 a, int256 b)
+    {
+        // INVARIANT: the challenger picks among the values the claimant committed to.
+        if (keccak256(abi.encode(sLo, sHi, points)) != g.node) revert DisputeBadProof(gameId, PROOF_SUM_POINTS);
+        // INVARIANT: the part is one of the SUM_ARITY parts of the range.
+        if (index >= SUM_ARITY) revert DisputeBadIndex(gameId, index, SUM_ARITY);
+        SumState storage st = _sums[gameId];
+        uint256 lo = st.lo;
+        uint256 len = uint256(st.hi) - lo;
+        from = lo + len * index / SUM_ARITY;
+        to = lo + len * (index + 1) / SUM_ARITY;
+        a = index == 0 ? sLo : points[index - 1];
+        b = index == SUM_ARITY - 1 ? sHi : points[index];
     }
 
     /// @dev Checks that `msg.sender` may make the move of phase `expected` now, and charges the mover's clock.

@@ -10,4 +10,24 @@ interface IOneStepVerifier {
   /// already proven to be the claimant's roots of the node's input tensors). Reverts with a custom error on any bad proof.
   function computeElement(bytes32 modelRoot, bytes32[] calldata inputTensorRoots, OneStep calldata step)
       external view returns (uint256 outputTensorId, int256 value);
+
+  /// Whether op code `op` is a reduction with partial sums (docs/ops.md §Partial sums): the dispute game may then bisect
+  /// inside the accumulator of one of its output elements.
+  function reducible(uint8 op) external view returns (bool);
+
+  /// Opens the accumulator of element `step.outputIndex` (a reducible op): the number of terms T, the initial value A(0)
+  /// (the bias, from the proven params) and the element that finishing from `total` = A(T) gives (requantize and clamp,
+  /// from the proven params). Inputs are not read. Reverts on any bad proof or a non-reducible op.
+  function openReduction(bytes32 modelRoot, OneStep calldata step, int256 total)
+      external view returns (uint256 outputTensorId, uint256 terms, int256 init, int256 value);
+
+  /// Σ of terms [from, to) of the accumulator of element `step.outputIndex` (A(to) − A(from)), from the proven input and
+  /// param elements those terms read (inputTensorRoots as for computeElement). Requires from ≤ to ≤ T.
+  function computePartial(
+      bytes32 modelRoot,
+      bytes32[] calldata inputTensorRoots,
+      OneStep calldata step,
+      uint256 from,
+      uint256 to
+  ) external view returns (uint256 outputTensorId, int256 sum);
 }

@@ -6,6 +6,7 @@ import {
     NodeHeader,
     Operand,
     IOpFamily,
+    IReductionFamily,
     VerifierNodeIndexOutOfRange,
     VerifierInvalidNodeCount,
     VerifierNodeSiblingCount,
@@ -87,6 +88,66 @@ contract OneStepVerifier is IOneStepVerifier {
         if (step.outputIndex >= nOut) revert VerifierOutputIndexOutOfRange(step.outputIndex, nOut);
         value = familyOf(h.op).compute(h, step.inputs, step.params, step.outputIndex);
         outputTensorId = h.output;
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function reducible(uint8 op) public pure returns (bool) {
+        return op == OP_LINEAR || op == OP_CONV || op == OP_MAT_MUL || op == OP_MAT_MUL_INTEGER || op == OP_CONV_INTEGER
+            || op == OP_QLINEAR_MAT_MUL || op == OP_QLINEAR_CONV;
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function openReduction(bytes32 modelRoot, OneStep calldata step, int256 total)
+        external
+        view
+        returns (uint256 outputTensorId, uint256 terms, int256 init, int256 value)
+    {
+        NodeHeader memory h = _verifyNode(modelRoot, step.node);
+        if (!reducible(h.op)) revert VerifierUnsupportedOp(h.op);
+        _verifyParams(h, step);
+        _checkOutputIndex(h, step.outputIndex);
+        (terms, init, value) = IReductionFamily(address(familyOf(h.op))).reductionOpen(h, step.params, step.outputIndex, total);
+        outputTensorId = h.output;
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function computePartial(
+        bytes32 modelRoot,
+        bytes32[] calldata inputTensorRoots,
+        OneStep calldata step,
+        uint256 from,
+        uint256 to
+    ) external view returns (uint256 outputTensorId, int256 sum) {
+        NodeHeader memory h = _verifyNode(modelRoot, step.node);
+        if (!reducible(h.op)) revert VerifierUnsupportedOp(h.op);
+        _verifyInputs(h, inputTensorRoots, step);
+        _verifyParams(h, step);
+        _checkOutputIndex(h, step.outputIndex);
+        sum = IReductionFamily(address(familyOf(h.op))).reductionPartial(h, step.inputs, step.params, step.outputIndex, from, to);
+        outputTensorId = h.output;
+    }
+
+    function _verifyInputs(NodeHeader memory h, bytes32[] calldata inputTensorRoots, OneStep calldata step) private pure {
+        uint256 nIn = h.inputs.length;
+        if (inputTensorRoots.length != nIn || step.inputs.length != nIn) {
+            revert VerifierInputCount(nIn, inputTensorRoots.length, step.inputs.length);
+        }
+        for (uint256 i; i < nIn; ++i) {
+            _verifyTensor(step.inputs[i], h.inputMeta[i].dtype, h.inputMeta[i].shape, inputTensorRoots[i], Operand.Input, i);
+        }
+    }
+
+    function _verifyParams(NodeHeader memory h, OneStep calldata step) private pure {
+        if (step.params.length != h.params.length) revert VerifierParamProofCount(h.params.length, step.params.length);
+        for (uint256 j; j < h.params.length; ++j) {
+            _verifyTensor(step.params[j], h.params[j].dtype, h.params[j].shape, step.node.paramRoots[j], Operand.Param, j);
+        }
+    }
+
+    function _checkOutputIndex(NodeHeader memory h, uint256 o) private pure {
+        uint256 nOut = 1;
+        for (uint256 k; k < h.outputMeta.shape.length; ++k) nOut *= h.outputMeta.shape[k];
+        if (o >= nOut) revert VerifierOutputIndexOutOfRange(o, nOut);
     }
 
     /// @notice The family contract that computes op code `op` (reverts for an unknown op).

@@ -105,3 +105,41 @@ interface IOpFamily {
         view
         returns (int256 value);
 }
+
+/// @notice A partial-sum range is not inside the element's accumulator: from ≤ to ≤ terms must hold.
+error VerifierSumRange(uint256 from, uint256 to, uint256 terms);
+
+/// @title IReductionFamily
+/// @notice A family whose ops accumulate a sum of terms per output element (docs/ops.md §Partial sums):
+/// A(0) = init, A(t + 1) = A(t) + term_t, y = finish(A(T)). Pure computation over verified proofs.
+interface IReductionFamily {
+    /// @notice The term count T, A(0), and the element finish(total) gives (params only; inputs not read).
+    /// @param h The decoded node header.
+    /// @param params The (verified) multiproofs of the params' words.
+    /// @param outputIndex Row-major index of the element in the output's stored shape.
+    /// @param total The claimed A(T).
+    /// @return terms T.
+    /// @return init A(0).
+    /// @return value finish(total).
+    function reductionOpen(NodeHeader calldata h, WordsProof[] calldata params, uint256 outputIndex, int256 total)
+        external
+        view
+        returns (uint256 terms, int256 init, int256 value);
+
+    /// @notice Σ_{from ≤ t < to} term_t of element `outputIndex`'s accumulator.
+    /// @param h The decoded node header.
+    /// @param inputs The (verified) multiproofs of the input tensors' words.
+    /// @param params The (verified) multiproofs of the params' words.
+    /// @param outputIndex Row-major index of the element in the output's stored shape.
+    /// @param from First term.
+    /// @param to One past the last term (≤ T).
+    /// @return sum The partial sum.
+    function reductionPartial(
+        NodeHeader calldata h,
+        WordsProof[] calldata inputs,
+        WordsProof[] calldata params,
+        uint256 outputIndex,
+        uint256 from,
+        uint256 to
+    ) external view returns (int256 sum);
+}

@@ -61,15 +61,41 @@ export interface StateProvider {
   nodeProof(nodeIndex: number): NodeProofArg;
   /** One-step proof for element `outputIndex` of node `nodeIndex` (src/verifier buildOneStep). */
   oneStep(nodeIndex: number, outputIndex: number): OneStepArg;
+  /** Partial sums (docs/protocol.md §Partial sums): the term count of the element's accumulator, undefined if its op has none. */
+  sumTerms(nodeIndex: number, outputIndex: number): number | undefined;
+  /** A(t) of the element's accumulator as this player defends it (A(terms) finishes to its trace's element). */
+  sumAt(nodeIndex: number, outputIndex: number, t: number): bigint;
+  /** The revealSumTotal witness: node proof and the param proofs A(0) and finish read. */
+  sumOpen(nodeIndex: number, outputIndex: number): OneStepArg;
+  /** The sumStep witness: proofs of the input and param elements terms [from, to) read. */
+  sumStep(nodeIndex: number, outputIndex: number, from: number, to: number): OneStepArg;
 }
 
-/** buildOneStep(model, trace, nodeIndex, outputIndex) from src/verifier (only `.step` is used). */
-export type OneStepBuilder = (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number) => { step: OneStepArg };
+/** The partial-sum witness builders of src/verifier (`buildOneStep.sums`). */
+export interface SumBuilders {
+  terms(model: QModel, nodeIndex: number, outputIndex: number): number | undefined;
+  accumulator(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): { terms: number; prefix: bigint[] };
+  open(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): { step: OneStepArg };
+  step(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number): { step: OneStepArg };
+}
+
+/** buildOneStep(model, trace, nodeIndex, outputIndex) from src/verifier (only `.step` is used), with its `.sums`. */
+export type OneStepBuilder = ((model: QModel, trace: Trace, nodeIndex: number, outputIndex: number) => { step: OneStepArg }) & { sums: SumBuilders };
 
 /** A StateProvider over a model and one run's trace. The game requires the model's outputs to be its last tensors. */
 export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: OneStepBuilder): StateProvider {
   let roots: Hex[] | undefined;
   let mc: ModelCommitment | undefined;
+  const accs = new Map<string, bigint[]>();
+  const prefix = (nodeIndex: number, outputIndex: number): bigint[] => {
+    const key = `${nodeIndex}:${outputIndex}`;
+    let p = accs.get(key);
+    if (!p) {
+      p = buildOneStep.sums.accumulator(model, trace, nodeIndex, outputIndex).prefix;
+      accs.set(key, p);
+    }
+    return p;
+  };
   return {
     traceRoot: () => bytesToHex(traceRootFromTensorRoots((roots ??= traceTensorRoots(trace).map((x) => bytesToHex(x))).map((r) => hexToBytes(r)))),
     tensorRoots: () => (roots ??= traceTensorRoots(trace).map((x) => bytesToHex(x))).slice(),
@@ -91,6 +117,14 @@ export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: On
       };
     },
     oneStep: (nodeIndex, outputIndex) => buildOneStep(model, trace, nodeIndex, outputIndex).step,
+    sumTerms: (nodeIndex, outputIndex) => buildOneStep.sums.terms(model, nodeIndex, outputIndex),
+    sumAt: (nodeIndex, outputIndex, t) => {
+      const v = prefix(nodeIndex, outputIndex)[t];
+      if (v === undefined) throw new DisputeClientError(`Term index ${t} is past the accumulator of node ${nodeIndex}, element ${outputIndex}.`);
+      return v;
+    },
+    sumOpen: (nodeIndex, outputIndex) => buildOneStep.sums.open(model, trace, nodeIndex, outputIndex).step,
+    sumStep: (nodeIndex, outputIndex, from, to) => buildOneStep.sums.step(model, trace, nodeIndex, outputIndex, from, to).step,
   };
 }
 
@@ -114,15 +148,24 @@ export interface GameState {
   pendingLevels: number;
   numElements: number;
   position: number;
+  /** Op code of the node writing the disputed tensor. */
+  op: number;
   traceRoot: Hex;
   modelRoot: Hex;
+  /** Partial-sum sub-game (zero unless opened): the element, the term range [sumLo, sumHi), the claimed value. */
+  sumElement: number;
+  sumLo: number;
+  sumHi: number;
+  sumClaimed: bigint;
 }
 
 /** A move {@link DisputeClient.playMove} played. */
 export type PlayedMove =
   | { move: 'revealRoots' | 'revealTensor' | 'bisect' | 'pick' }
   | { move: 'disputeTensor'; tensorId: number }
-  | { move: 'oneStep'; elementIndex: number };
+  | { move: 'oneStep' | 'openSums'; elementIndex: number }
+  | { move: 'revealSumTotal' | 'revealSums' | 'pickSum' }
+  | { move: 'sumStep'; from: number; to: number };
 
 /** One transaction the client sent. */
 export interface MoveRecord {
@@ -233,6 +276,7 @@ export class DisputeClient {
 
   private async readGame(gameId: bigint, blockNumber: bigint): Promise<GameState> {
     const g = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'game', args: [gameId], blockNumber });
+    const st = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'sumState', args: [gameId], blockNumber });
     return {
       claimant: g.claimant,
       challenger: g.challenger,
@@ -251,8 +295,13 @@ export class DisputeClient {
       pendingLevels: g.pendingLevels,
       numElements: g.numElements,
       position: g.position,
+      op: g.op,
       traceRoot: g.traceRoot,
       modelRoot: g.modelRoot,
+      sumElement: st.element,
+      sumLo: st.lo,
+      sumHi: st.hi,
+      sumClaimed: st.claimed,
     };
   }
 
@@ -405,7 +454,7 @@ export class DisputeClient {
   }
 
   /** Last move: the first differing element of the revealed words, re-executed by the one-step verifier. */
-  async oneStep(gameId: bigint, me: StateProvider): Promise<{ elementIndex: number }> {
+  async oneStep(gameId: bigint, me: StateProvider): Promise<{ elementIndex: number; sums: boolean }> {
     const g = await this.state(gameId);
     const words = await this.lastChildren(gameId, g);
     const t = me.tensor(g.tensorId);
@@ -432,17 +481,117 @@ export class DisputeClient {
     }
     if (pick < 0) throw new DisputeClientError(`Game ${gameId}: the revealed words match ours; the claimant is right here.`);
     const elementIndex = (first + pick) * perWord + j;
+    const leaf = { words, pick: BigInt(pick), elementInWord: BigInt(j) };
+    // A reduction longer than one chunk: bisect inside its accumulator instead (constant-cost last step).
+    const terms = me.sumTerms(g.nodeIndex, elementIndex);
+    if (terms !== undefined && terms > (await this.sumConstants()).chunk) {
+      await this.send(gameId, 'openSums', this.call('openSums', [gameId, leaf]));
+      return { elementIndex, sums: true };
+    }
     const step = me.oneStep(g.nodeIndex, elementIndex);
+    const inputs = await this.inputRoots(gameId, step.node.header);
+    await this.send(gameId, 'oneStep', this.call('oneStep', [gameId, leaf, step, inputs]));
+    return { elementIndex, sums: false };
+  }
+
+  /** The claimant's roots of a node's inputs (header order) with their traceRoot proofs, from RootsRevealed. */
+  private async inputRoots(gameId: bigint, header: Hex): Promise<{ roots: Hex[]; siblings: Hex[][] }> {
     const roots = await this.revealedRoots(gameId);
     const rootTree = MerkleTree.fromWords(roots.map((r) => hexToBytes(r)));
-    const header = step.node.header;
     const inputIds = decodeNodeHeader(header).inputs;
-    const inputs = {
+    return {
       roots: inputIds.map((id) => roots[id]!),
       siblings: inputIds.map((id) => rootTree.prove([id]).siblings.map((s) => bytesToHex(s))),
     };
-    await this.send(gameId, 'oneStep', this.call('oneStep', [gameId, { words, pick: BigInt(pick), elementInWord: BigInt(j) }, step, inputs]));
-    return { elementIndex };
+  }
+
+  // ------------------------------------------------------------------ partial-sum sub-game
+
+  private sumConsts: { arity: number; chunk: number } | undefined;
+
+  /** DisputeGame.SUM_ARITY and SUM_CHUNK (read once). */
+  async sumConstants(): Promise<{ arity: number; chunk: number }> {
+    if (!this.sumConsts) {
+      const [arity, chunk] = await Promise.all([
+        this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'SUM_ARITY' }),
+        this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'SUM_CHUNK' }),
+      ]);
+      this.sumConsts = { arity: Number(arity), chunk: Number(chunk) };
+    }
+    return this.sumConsts;
+  }
+
+  /** The inner points t_i = lo + (hi − lo)·i / arity, i = 1 … arity − 1 (DisputeGame._part). */
+  static sumPoints(lo: number, hi: number, arity: number): number[] {
+    const out: number[] = [];
+    for (let i = 1; i < arity; i++) out.push(lo + Math.floor(((hi - lo) * i) / arity));
+    return out;
+  }
+
+  /** Claimant: opens the chosen element's accumulator (total + first points). */
+  async revealSumTotal(gameId: bigint, me: StateProvider): Promise<void> {
+    const g = await this.state(gameId);
+    const e = g.sumElement;
+    const terms = me.sumTerms(g.nodeIndex, e);
+    if (terms === undefined) throw new DisputeClientError(`Game ${gameId}: node ${g.nodeIndex} has no partial sums.`);
+    const { arity } = await this.sumConstants();
+    const points = DisputeClient.sumPoints(0, terms, arity).map((t) => me.sumAt(g.nodeIndex, e, t));
+    const step = me.sumOpen(g.nodeIndex, e);
+    await this.send(gameId, 'revealSumTotal', this.call('revealSumTotal', [gameId, step, me.sumAt(g.nodeIndex, e, terms), points]));
+  }
+
+  /** Claimant: the points of the picked range. */
+  async revealSums(gameId: bigint, me: StateProvider): Promise<void> {
+    const g = await this.state(gameId);
+    const { arity } = await this.sumConstants();
+    const at = (t: number): bigint => me.sumAt(g.nodeIndex, g.sumElement, t);
+    const points = DisputeClient.sumPoints(g.sumLo, g.sumHi, arity).map(at);
+    await this.send(gameId, 'revealSums', this.call('revealSums', [gameId, at(g.sumLo), at(g.sumHi), points]));
+  }
+
+  /** The claimant's last SumsRevealed for the state's range (retried like {@link lastChildren}). */
+  async lastSums(gameId: bigint, g: Pick<GameState, 'sumLo' | 'sumHi'>): Promise<{ sLo: bigint; sHi: bigint; points: bigint[] }> {
+    for (let attempt = 0; ; attempt++) {
+      const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'SumsRevealed', args: { gameId }, fromBlock: 0n, strict: true });
+      for (let i = logs.length - 1; i >= 0; i--) {
+        const a = logs[i]!.args;
+        if (a.lo === g.sumLo && a.hi === g.sumHi) return { sLo: a.sLo, sHi: a.sHi, points: [...a.points] };
+      }
+      if (attempt >= 50) throw new DisputeClientError(`Game ${gameId} has no revealed sums for terms [${g.sumLo}, ${g.sumHi}).`, { hint: 'The RPC returned no matching SumsRevealed log for 10 s although the game is past that move.' });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Challenger: the first part whose right end differs from ours (its left end is then ours). */
+  private async choosePart(gameId: bigint, g: GameState, me: StateProvider): Promise<{ index: number; from: number; to: number; sLo: bigint; sHi: bigint; points: bigint[] }> {
+    const { arity } = await this.sumConstants();
+    const r = await this.lastSums(gameId, g);
+    const ts = [g.sumLo, ...DisputeClient.sumPoints(g.sumLo, g.sumHi, arity), g.sumHi];
+    const theirs = [r.sLo, ...r.points, r.sHi];
+    let index = arity - 1;
+    for (let i = 0; i < arity; i++) {
+      if (theirs[i + 1] !== me.sumAt(g.nodeIndex, g.sumElement, ts[i + 1]!)) {
+        index = i;
+        break;
+      }
+    }
+    return { index, from: ts[index]!, to: ts[index + 1]!, ...r };
+  }
+
+  async pickSum(gameId: bigint, me: StateProvider): Promise<void> {
+    const g = await this.state(gameId);
+    const c = await this.choosePart(gameId, g, me);
+    await this.send(gameId, 'pickSum', this.call('pickSum', [gameId, c.points, BigInt(c.index), c.sLo, c.sHi]));
+  }
+
+  /** Challenger, last move of the sub-game: the verifier re-adds at most SUM_CHUNK terms. */
+  async sumStep(gameId: bigint, me: StateProvider): Promise<{ from: number; to: number }> {
+    const g = await this.state(gameId);
+    const c = await this.choosePart(gameId, g, me);
+    const step = me.sumStep(g.nodeIndex, g.sumElement, c.from, c.to);
+    const inputs = await this.inputRoots(gameId, step.node.header);
+    await this.send(gameId, 'sumStep', this.call('sumStep', [gameId, c.points, BigInt(c.index), c.sLo, c.sHi, step, inputs]));
+    return { from: c.from, to: c.to };
   }
 
   // ------------------------------------------------------------------ playing
@@ -470,8 +619,21 @@ export class DisputeClient {
       case 'pick':
         await this.pick(gameId, me);
         return { move };
-      case 'oneStep':
-        return { move, elementIndex: (await this.oneStep(gameId, me)).elementIndex };
+      case 'oneStep': {
+        const r = await this.oneStep(gameId, me);
+        return { move: r.sums ? 'openSums' : 'oneStep', elementIndex: r.elementIndex };
+      }
+      case 'revealSumTotal':
+        await this.revealSumTotal(gameId, me);
+        return { move };
+      case 'revealSums':
+        await this.revealSums(gameId, me);
+        return { move };
+      case 'pickSum':
+        await this.pickSum(gameId, me);
+        return { move };
+      case 'sumStep':
+        return { move, ...(await this.sumStep(gameId, me)) };
     }
   }
 

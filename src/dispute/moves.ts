@@ -12,9 +12,24 @@ import { Outcome, Phase, type PhaseCode } from '../chain/enums.js';
 export { Outcome, Phase, type OutcomeCode, type PhaseCode } from '../chain/enums.js';
 
 export type Side = 'claimant' | 'challenger';
-export type MoveName = 'revealRoots' | 'revealTensor' | 'bisect' | 'disputeTensor' | 'pick' | 'oneStep';
+export type MoveName =
+  | 'revealRoots'
+  | 'revealTensor'
+  | 'bisect'
+  | 'disputeTensor'
+  | 'pick'
+  | 'oneStep'
+  | 'revealSumTotal'
+  | 'revealSums'
+  | 'pickSum'
+  | 'sumStep';
 
-/** Phase → the side that moves and its move. Phases absent here (None, Resolved) have no mover. */
+/**
+ * Phase → the side that moves and its move. Phases absent here (None, Resolved) have no mover. In AwaitOneStep the
+ * challenger's move re-executes the element whole, or — for a reduction (Linear, Conv, MatMul, …) with more than
+ * DisputeGame.SUM_CHUNK terms — plays `openSums` instead, which starts the partial-sum sub-game (the last four phases,
+ * docs/protocol.md §Partial sums).
+ */
 export const MOVE_TABLE: Readonly<Partial<Record<PhaseCode, { side: Side; move: MoveName }>>> = {
   [Phase.AwaitRoots]: { side: 'claimant', move: 'revealRoots' },
   [Phase.AwaitTensor]: { side: 'challenger', move: 'disputeTensor' },
@@ -22,6 +37,10 @@ export const MOVE_TABLE: Readonly<Partial<Record<PhaseCode, { side: Side; move: 
   [Phase.AwaitPick]: { side: 'challenger', move: 'pick' },
   [Phase.AwaitChildren]: { side: 'claimant', move: 'bisect' },
   [Phase.AwaitOneStep]: { side: 'challenger', move: 'oneStep' },
+  [Phase.AwaitSumTotal]: { side: 'claimant', move: 'revealSumTotal' },
+  [Phase.AwaitSums]: { side: 'claimant', move: 'revealSums' },
+  [Phase.AwaitSumPick]: { side: 'challenger', move: 'pickSum' },
+  [Phase.AwaitSumStep]: { side: 'challenger', move: 'sumStep' },
 };
 
 /** Whose turn it is in `phase` (undefined: nobody's, the game is not running). */

@@ -20,7 +20,7 @@ import type { DisputeRow } from './store.js';
 export type DisputeFsmState = 'playing' | 'decided' | 'settled' | 'done';
 
 export function moveKey(gameId: string, g: GameState): string {
-  return `game:${gameId}:p${g.phase}:t${g.tensorId}:l${g.levelsLeft}:pos${g.position}:pl${g.pendingLevels}`;
+  return `game:${gameId}:p${g.phase}:t${g.tensorId}:l${g.levelsLeft}:pos${g.position}:pl${g.pendingLevels}${g.sumHi ? `:s${g.sumLo}-${g.sumHi}` : ''}`;
 }
 
 export class DisputeMachine {

@@ -15,10 +15,17 @@ export function isVerifiableOp(op: OpType): boolean {
   return VERIFIABLE_OPS.includes(op);
 }
 
-export { computeOp, VerifierOpError, type ElementReader, type OperandKind } from './ops.js';
+export { computeOp, reductionOf, REDUCIBLE_OPS, VerifierOpError, type ElementReader, type OperandKind, type Reduction } from './ops.js';
 export {
   dependencies,
   buildOneStep,
+  buildSumOpen,
+  buildSumStep,
+  accumulatorOf,
+  defendedAccumulator,
+  reductionTerms,
+  sumWitnesses,
+  type Accumulator,
   computeElementTs,
   modelCommitmentOf,
   EMPTY_PROOF,

@@ -572,3 +572,180 @@ export function computeOp(h: NodeHeader, read: ElementReader, o: number): bigint
       return layerNorm(x, o);
   }
 }
+
+// ------------------------------------------------------------------------------------ partial sums
+
+/**
+ * The accumulator of one output element of a reduction (docs/ops.md §Partial sums), as
+ * contracts/verifier/families/DenseOps.sol exposes it (IReductionFamily): A(0) = init(),
+ * A(t + 1) = A(t) + term t, the element = finish(A(terms)). `init` and `finish` read params only;
+ * `partial(from, to)` = A(to) − A(from) reads the input and param elements of those terms.
+ */
+export interface Reduction {
+  terms: number;
+  init(): bigint;
+  partial(from: number, to: number): bigint;
+  finish(acc: bigint): bigint;
+}
+
+function checkRange(from: number, to: number, terms: number): void {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= terms)) fail(`VerifierSumRange(${from}, ${to}, ${terms})`);
+}
+
+function linearReduction(x: H, o: number): Reduction {
+  const jw = x.paramReq('weight');
+  const [N, K] = x.h.params[jw].shape;
+  const j = o % N;
+  const xo = Math.floor(o / N) * K;
+  return {
+    terms: K,
+    init: () => {
+      const jb = x.param('bias');
+      return jb >= 0 ? x.par(jb, j) : 0n;
+    },
+    partial: (from, to) => {
+      checkRange(from, to, K);
+      const xZero = x.attr('xZero');
+      let acc = 0n;
+      for (let k = from; k < to; k++) acc += (x.inp(0, xo + k) - xZero) * x.par(jw, j * K + k);
+      return acc;
+    },
+    finish: (acc) => requantOut(x, acc, j),
+  };
+}
+
+function convReduction(x: H, o: number): Reduction {
+  const jw = x.paramReq('weight');
+  const [, H_, W, C] = x.xs;
+  const [CO, KH, KW, Cg] = x.h.params[jw].shape;
+  const co = o % CO;
+  const OW = x.os[2];
+  const ow = Math.floor(o / CO) % OW;
+  const oh = Math.floor(o / (CO * OW));
+  const c0 = Math.floor(co / Math.floor(CO / x.uattr('group', 1, 1))) * Cg;
+  const terms = KH * KW * Cg;
+  return {
+    terms,
+    init: () => {
+      const jb = x.param('bias');
+      return jb >= 0 ? x.par(jb, co) : 0n;
+    },
+    partial: (from, to) => {
+      checkRange(from, to, terms);
+      const xZero = x.attr('xZero');
+      const g = geo(x);
+      const wBase = co * KH * KW * Cg;
+      let acc = 0n;
+      // term t = (kh·KW + kw)·Cg + c; a padding tap's terms are 0 (and read nothing)
+      for (let t = from; t < to; t++) {
+        const tap = Math.floor(t / Cg);
+        const c = t % Cg;
+        const ihp = oh * g.sh + Math.floor(tap / KW) * g.dh;
+        if (ihp < g.pt || ihp - g.pt >= H_) continue;
+        const iwp = ow * g.sw + (tap % KW) * g.dw;
+        if (iwp < g.pl || iwp - g.pl >= W) continue;
+        const xi = ((ihp - g.pt) * W + (iwp - g.pl)) * C + c0 + c;
+        acc += (x.inp(0, xi) - xZero) * x.par(jw, wBase + t);
+      }
+      return acc;
+    },
+    finish: (acc) => requantOut(x, acc, co),
+  };
+}
+
+function mmReduction(x: H, o: number, kind: 'MatMul' | 'MatMulInteger' | 'QLinearMatMul'): Reduction {
+  let d: Dot;
+  if (kind === 'MatMul') {
+    d = plan(x, x.h.inputMeta[1].shape, x.attr('transB', 0) === 1n, o);
+  } else {
+    const jb = x.param('b');
+    d = plan(x, jb >= 0 ? x.h.params[jb].shape : x.h.inputMeta[1].shape, false, o);
+    d.bParam = jb;
+  }
+  const zeros = (): void => {
+    if (kind === 'MatMul') {
+      d.aZero = x.attr('aZero');
+      d.bZero = x.attr('bZero');
+    } else {
+      d.aZero = x.perChannel('aZero', d.i, 0n);
+      d.bZero = x.perChannel('bZero', d.j, 0n);
+    }
+  };
+  const K = d.K;
+  return {
+    terms: K,
+    init: () => 0n,
+    partial: (from, to) => {
+      checkRange(from, to, K);
+      zeros();
+      return mmAcc(x, { ...d, aOff: d.aOff + from, bOff: d.bOff + from * d.bStep, K: to - from });
+    },
+    finish: (acc) => (kind === 'MatMul' ? x.requantAttrs(acc) : kind === 'QLinearMatMul' ? qOut(x, acc, d.j) : acc),
+  };
+}
+
+function convNchwReduction(x: H, o: number, q: boolean): Reduction {
+  const jw = x.param('w');
+  const [, C, H_, W] = x.xs;
+  const ws = jw >= 0 ? x.h.params[jw].shape : x.h.inputMeta[1].shape;
+  const [M, Cg, KH, KW] = ws;
+  const os = x.os;
+  const ow = o % os[3];
+  let t0 = Math.floor(o / os[3]);
+  const oh = t0 % os[2];
+  t0 = Math.floor(t0 / os[2]);
+  const co = t0 % M;
+  const n = Math.floor(t0 / M);
+  const c0 = Math.floor(co / Math.floor(M / x.uattr('group', 1, 1))) * Cg;
+  const taps = Cg * KH * KW;
+  return {
+    terms: taps,
+    init: () => (q ? x.perChannel('bias', co, 0n) : 0n),
+    partial: (from, to) => {
+      checkRange(from, to, taps);
+      const g = geo(x);
+      const xZero = x.perChannel('xZero', 0, 0n);
+      const wZero = x.perChannel('wZero', co, 0n);
+      let acc = 0n;
+      for (let tp = from; tp < to; tp++) {
+        const kw = tp % KW;
+        const kh = Math.floor(tp / KW) % KH;
+        const c = Math.floor(tp / (KW * KH));
+        const iwp = ow * g.sw + kw * g.dw;
+        if (iwp < g.pl || iwp - g.pl >= W) continue;
+        const ihp = oh * g.sh + kh * g.dh;
+        if (ihp < g.pt || ihp - g.pt >= H_) continue;
+        const wi = co * taps + tp;
+        const w = (jw >= 0 ? x.par(jw, wi) : x.inp(1, wi)) - wZero;
+        const xi = ((n * C + c0 + c) * H_ + ihp - g.pt) * W + iwp - g.pl;
+        acc += (x.inp(0, xi) - xZero) * w;
+      }
+      return acc;
+    },
+    finish: (acc) => (q ? qOut(x, acc, co) : acc),
+  };
+}
+
+/** Ops with partial sums (OneStepVerifier.reducible). */
+export const REDUCIBLE_OPS = ['Linear', 'Conv', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'ConvInteger', 'QLinearConv'] as const;
+
+/** The accumulator of output element `o` of node `h` (reading through `read`), or undefined for an op without one. */
+export function reductionOf(h: NodeHeader, read: ElementReader, o: number): Reduction | undefined {
+  const x = new H(h, read);
+  switch (h.op) {
+    case 'Linear':
+      return linearReduction(x, o);
+    case 'Conv':
+      return convReduction(x, o);
+    case 'MatMul':
+    case 'MatMulInteger':
+    case 'QLinearMatMul':
+      return mmReduction(x, o, h.op);
+    case 'ConvInteger':
+      return convNchwReduction(x, o, false);
+    case 'QLinearConv':
+      return convNchwReduction(x, o, true);
+    default:
+      return undefined;
+  }
+}

@@ -25,7 +25,7 @@ import {
   type NodeHeader,
   type WordsProof,
 } from '../commit/index.js';
-import { computeOp, numel, VerifierOpError, type OperandKind } from './ops.js';
+import { computeOp, numel, reductionOf, VerifierOpError, type OperandKind, type Reduction } from './ops.js';
 
 /** Element ranges [start, count) each input and param of a node reads (an empty list = not read). */
 export interface Dependencies {
@@ -257,3 +257,172 @@ export function computeElementTs(modelRoot: Hex, inputTensorRoots: readonly Hex[
   );
   return { outputTensorId: h.output, value };
 }
+
+// ------------------------------------------------------------------------------------ partial sums
+
+/** The accumulator of one element of a run (docs/ops.md §Partial sums): A(0..terms). */
+export interface Accumulator {
+  terms: number;
+  /** prefix[t] = A(t), t = 0 … terms; prefix[terms] finishes to the element. */
+  prefix: bigint[];
+}
+
+function traceReduction(
+  model: QModel,
+  trace: Trace,
+  nodeIndex: number,
+  outputIndex: number,
+  record?: { ins: Set<number>[]; ps: Set<number>[] },
+): Reduction | undefined {
+  checkNode(model, nodeIndex, outputIndex);
+  const node = model.nodes[nodeIndex];
+  const h = nodeHeaderOf(model, nodeIndex);
+  return reductionOf(
+    h,
+    (kind, which, e) => {
+      if (kind === 'input') {
+        record?.ins[which].add(e);
+        return BigInt(trace[node.inputs[which]].data[e]);
+      }
+      record?.ps[which].add(e);
+      return BigInt(node.params[h.params[which].name].data[e]);
+    },
+    outputIndex,
+  );
+}
+
+/** Whether output elements of node `nodeIndex` have partial sums, and how many terms element `outputIndex` adds. */
+export function reductionTerms(model: QModel, nodeIndex: number, outputIndex: number): number | undefined {
+  const node = model.nodes[nodeIndex];
+  if (!node) return undefined;
+  const h = nodeHeaderOf(model, nodeIndex);
+  return reductionOf(h, () => 0n, outputIndex)?.terms;
+}
+
+/** A(0) … A(T) of element `outputIndex` of node `nodeIndex` over the run's own tensors. */
+export function accumulatorOf(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): Accumulator {
+  const r = traceReduction(model, trace, nodeIndex, outputIndex);
+  if (!r) throw new VerifierOpError(`Node ${nodeIndex} (${model.nodes[nodeIndex]?.op}) has no partial sums.`);
+  const prefix = [r.init()];
+  for (let t = 0; t < r.terms; t++) prefix.push(prefix[t] + r.partial(t, t + 1));
+  return { terms: r.terms, prefix };
+}
+
+function sumProofs(
+  model: QModel,
+  trace: Trace,
+  nodeIndex: number,
+  outputIndex: number,
+  run: (r: Reduction) => void,
+  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment> },
+): { step: OneStepArg; inputTensorRoots: Hex[] } {
+  const node = model.nodes[nodeIndex];
+  const h = nodeHeaderOf(model, nodeIndex);
+  const rec = { ins: h.inputs.map(() => new Set<number>()), ps: h.params.map(() => new Set<number>()) };
+  const r = traceReduction(model, trace, nodeIndex, outputIndex, rec);
+  if (!r) throw new VerifierOpError(`Node ${nodeIndex} (${node.op}) has no partial sums.`);
+  run(r);
+  const mc = opts.commitment ?? modelCommitmentOf(model);
+  const tensor = (id: number): TensorCommitment => {
+    let t = opts.tensors?.get(id);
+    if (!t) {
+      t = new TensorCommitment(trace[id], `trace tensor ${id}`);
+      opts.tensors?.set(id, t);
+    }
+    return t;
+  };
+  const np = mc.proveNode(nodeIndex);
+  const inputs = node.inputs.map((id, i) => (rec.ins[i].size ? proofArg(tensor(id).proveRanges(toRanges(rec.ins[i])).proof) : EMPTY_PROOF));
+  const params = mc.paramNames[nodeIndex].map((name, j) =>
+    rec.ps[j].size ? proofArg(mc.param(nodeIndex, name).proveRanges(toRanges(rec.ps[j])).proof) : EMPTY_PROOF,
+  );
+  return {
+    step: {
+      node: {
+        index: BigInt(np.index),
+        count: BigInt(np.count),
+        header: bytesToHex(np.header),
+        paramRoots: np.paramRoots.map((x) => bytesToHex(x)),
+        siblings: np.siblings.map((x) => bytesToHex(x)),
+      },
+      inputs,
+      params,
+      outputIndex: BigInt(outputIndex),
+    },
+    inputTensorRoots: node.inputs.map((id) => bytesToHex(tensor(id).root)),
+  };
+}
+
+/**
+ * The witness of DisputeGame.revealSumTotal / OneStepVerifier.openReduction for element `outputIndex`: the node
+ * proof and the params A(0) and finish read (bias, mult, shift …; inputs not opened), with the run's A(T).
+ */
+export function buildSumOpen(
+  model: QModel,
+  trace: Trace,
+  nodeIndex: number,
+  outputIndex: number,
+  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment> } = {},
+): { step: OneStepArg; total: bigint; terms: number; init: bigint } {
+  const acc = accumulatorOf(model, trace, nodeIndex, outputIndex);
+  const total = acc.prefix[acc.terms];
+  let init = 0n;
+  const { step } = sumProofs(model, trace, nodeIndex, outputIndex, (r) => {
+    init = r.init();
+    r.finish(total);
+  }, opts);
+  return { step: { ...step, inputs: step.inputs.map(() => EMPTY_PROOF) }, total, terms: acc.terms, init };
+}
+
+/** The witness of DisputeGame.sumStep / OneStepVerifier.computePartial: proofs of what terms [from, to) read. */
+export function buildSumStep(
+  model: QModel,
+  trace: Trace,
+  nodeIndex: number,
+  outputIndex: number,
+  from: number,
+  to: number,
+  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment> } = {},
+): { step: OneStepArg; inputTensorRoots: Hex[]; sum: bigint } {
+  let sum = 0n;
+  const w = sumProofs(model, trace, nodeIndex, outputIndex, (r) => {
+    sum = r.partial(from, to);
+  }, opts);
+  return { ...w, sum };
+}
+
+/**
+ * The accumulator a claimant defends for element `outputIndex`: A(0 … T−1) of its own run and, as A(T), a total
+ * that finishes to the element its trace holds — the true A(T) when the trace is right there; when it is not (a
+ * corrupted output element), the least total finishing to that value (finish is non-decreasing: mult ≥ 0), so the
+ * game goes on to the last chunk, where the re-addition exposes it. No such total: the true one (the reveal then
+ * reverts and the claimant can only lose on time).
+ */
+export function defendedAccumulator(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): Accumulator {
+  const acc = accumulatorOf(model, trace, nodeIndex, outputIndex);
+  const r = traceReduction(model, trace, nodeIndex, outputIndex)!;
+  const y = BigInt(trace[model.nodes[nodeIndex].output].data[outputIndex]);
+  const T = acc.terms;
+  if (r.finish(acc.prefix[T]) === y) return acc;
+  let lo = -(1n << 62n);
+  let hi = 1n << 62n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1n;
+    if (r.finish(mid) >= y) hi = mid;
+    else lo = mid + 1n;
+  }
+  if (r.finish(lo) !== y) return acc;
+  const prefix = acc.prefix.slice();
+  prefix[T] = lo;
+  return { terms: T, prefix };
+}
+
+/** The partial-sum witness builders the dispute client's StateProvider uses (attached to buildOneStep as `.sums`). */
+export const sumWitnesses = {
+  terms: reductionTerms,
+  accumulator: defendedAccumulator,
+  open: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number) => buildSumOpen(model, trace, nodeIndex, outputIndex),
+  step: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number) =>
+    buildSumStep(model, trace, nodeIndex, outputIndex, from, to),
+};
+buildOneStep.sums = sumWitnesses;

@@ -136,6 +136,8 @@ export interface DisputeResult {
   elementIndex?: number;
   /** Gas of verifier.computeElement for that step alone (eth_estimateGas of a direct call, incl. 21k + calldata). */
   computeElementGas?: bigint;
+  /** The partial-sum sub-game, if the challenger opened one: the element, its term count, the chunk re-added. */
+  sums?: { elementIndex: number; terms: number; from?: number; to?: number; computePartialGas?: bigint };
 }
 
 export interface PlayOptions {
@@ -204,6 +206,22 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
         result.tensorId = t;
         result.nodeIndex = t - numIn;
         result.numElements = sizeOf(model.tensors[t]!.shape);
+      } else if (played.move === 'openSums') {
+        result.elementIndex = played.elementIndex;
+        result.sums = { elementIndex: played.elementIndex, terms: hp.sumTerms(g.nodeIndex, played.elementIndex)! };
+      } else if (played.move === 'sumStep') {
+        const { from, to } = played;
+        const e = result.sums!.elementIndex;
+        const step = hp.sumStep(g.nodeIndex, e, from, to);
+        const ordered = model.nodes[g.nodeIndex]!.inputs.map((id) => roots[id]!);
+        const computePartialGas = await env.publicClient.estimateContractGas({
+          address: env.verifier,
+          abi: oneStepVerifierFullAbi,
+          functionName: 'computePartial',
+          args: [modelRootHex(model), ordered, step, BigInt(from), BigInt(to)],
+          account: challengerAcct.address,
+        });
+        result.sums = { ...result.sums!, from, to, computePartialGas };
       } else if (played.move === 'oneStep') {
         const { elementIndex } = played;
         result.elementIndex = elementIndex;
@@ -229,9 +247,22 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
   return { ...result, outcome, moves, gas: moves.reduce((a, m) => a + m.gasUsed, 0n) };
 }
 
-/** 2·log2(elements) + 3: the protocol's bound on a dispute's transactions (docs/protocol.md §Moves). */
-export function txBound(elements: number): number {
-  return 2 * Math.log2(elements) + 3;
+/**
+ * 2·log2(elements) + 3: the protocol's bound on a dispute's transactions (docs/protocol.md §Moves), plus, when the
+ * challenger opened the partial-sum sub-game on an accumulator of `terms` terms, 2·max(1, ceil(log_8(terms / 32)))
+ * (openSums + the claimant's reveals + the picks, the last pick being the sumStep; docs/protocol.md §Partial sums).
+ */
+export function txBound(elements: number, terms?: number): number {
+  const base = 2 * Math.log2(elements) + 3;
+  if (terms === undefined) return base;
+  return base + 2 * sumRounds(terms);
+}
+
+/** Reveals of the partial-sum sub-game over `terms` terms (SUM_ARITY 8, SUM_CHUNK 32). */
+export function sumRounds(terms: number, arity = 8, chunk = 32): number {
+  let r = 1;
+  for (let len = terms; Math.ceil(len / arity) > chunk; len = Math.ceil(len / arity)) r++;
+  return r;
 }
 
 /** Bisection rounds R = max(1, ceil(D / s)) of a tensor of `elements` elements of `dtype`. */

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstDisagreement } from '../../src/dispute/index.js';
 import type { QModel, Trace } from '../../src/engine/ir.js';
 import { MODEL_NAMES } from '../onnx/models.js';
-import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, txBound, type DisputeResult, type Env } from './e2e-harness.js';
+import { reductionTerms as sumTermsOf } from '../../src/verifier/index.js';
+import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, sumRounds, txBound, type DisputeResult, type Env } from './e2e-harness.js';
 
 const SEED = Number(process.env.VERITY_SEED ?? 0x5eed);
 const MAX_GAS = 1_500_000n;
@@ -38,8 +39,10 @@ function row(scenario: string, r: DisputeResult): string {
 
 function checkBounds(r: DisputeResult): void {
   expect(r.gas).toBeLessThanOrEqual(MAX_GAS);
-  if (r.numElements !== undefined) expect(r.moves.length).toBeLessThanOrEqual(txBound(r.numElements));
+  if (r.numElements !== undefined) expect(r.moves.length).toBeLessThanOrEqual(txBound(r.numElements, r.sums?.terms));
   else expect(r.moves.length).toBeLessThanOrEqual(3); // open + (revealRoots) + timeout
+  // the last re-execution is constant-cost: one chunk of at most SUM_CHUNK terms, whatever the reduction's length
+  if (r.sums?.to !== undefined) expect(r.sums.to - r.sums.from!).toBeLessThanOrEqual(32);
 }
 
 describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)', (name) => {
@@ -68,8 +71,10 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
     expect(r.tensorId).toBe(tensorId);
     expect(r.elementIndex).toBe(element);
     const t = model.tensors[tensorId]!;
-    expect(r.moves.length).toBe(2 * rounds(r.numElements!, t.dtype, 2) + 3);
-    expect(r.moves.at(-1)!.move).toBe('oneStep');
+    // a reduction longer than one chunk is bisected inside its accumulator (openSums … sumStep)
+    const extra = r.sums ? 2 * sumRounds(r.sums.terms) : 0;
+    expect(r.moves.length).toBe(2 * rounds(r.numElements!, t.dtype, 2) + 3 + extra);
+    expect(r.moves.at(-1)!.move).toBe(r.sums ? 'sumStep' : 'oneStep');
     checkBounds(r);
     totals.set(name, r.gas);
   });
@@ -91,8 +96,25 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
     lines.push(row(`lying challenger n${nodeIndex} ${model.nodes[nodeIndex]!.op}`, r));
     expect(r.outcome).toBe(Outcome.ClaimantWon);
     expect(r.tensorId).toBe(model.inputs.length + nodeIndex); // it disputed a tensor that is in fact correct
-    expect(r.moves.at(-1)!.move).toBe('oneStep');
+    expect(r.moves.at(-1)!.move).toBe(r.sums ? 'sumStep' : 'oneStep');
     checkBounds(r);
+  });
+
+  it('at the heaviest reduction: a wrong total loses at the partial-sum step, an honest claimant wins it', async () => {
+    const { nodeIndex, element } = heaviestSite(model, honest);
+    const terms = sumTermsOf(model, nodeIndex, element);
+    if (terms === undefined || terms <= 32) return; // no reduction longer than one chunk in this model
+    const bad = await playDispute(env, model, lyingTrace(model, honest, nodeIndex, element), honest);
+    lines.push(row(`sums: wrong claimant n${nodeIndex}`, bad));
+    expect(bad.outcome).toBe(Outcome.ChallengerWon);
+    expect(bad.moves.map((m) => m.move)).toEqual(expect.arrayContaining(['openSums', 'revealSumTotal', 'sumStep']));
+    expect(bad.moves.at(-1)!.move).toBe('sumStep');
+    checkBounds(bad);
+    const good = await playDispute(env, model, honest, lyingTrace(model, honest, nodeIndex, element, 3));
+    lines.push(row(`sums: lying challenger n${nodeIndex}`, good));
+    expect(good.outcome).toBe(Outcome.ClaimantWon);
+    expect(good.moves.at(-1)!.move).toBe('sumStep');
+    checkBounds(good);
   });
 
   it('a claimant that stops answering loses on time', async () => {

@@ -6,6 +6,8 @@ import {
     NodeHeader,
     Operand,
     IOpFamily,
+    IReductionFamily,
+    VerifierSumRange,
     VerifierUnsupportedOp,
     VerifierInvalidAttr,
     OP_LINEAR,
@@ -20,8 +22,9 @@ import {OpLib} from "../lib/OpLib.sol";
 
 /// @title DenseOps
 /// @notice Accumulating ops (docs/ops.md): Linear, Conv (NHWC), MatMul, MatMulInteger, ConvInteger (NCHW),
-/// QLinearMatMul, QLinearConv (NCHW). One output element = one dot product over proven elements.
-contract DenseOps is IOpFamily {
+/// QLinearMatMul, QLinearConv (NCHW). One output element = one dot product over proven elements; its accumulator is
+/// also exposed term by term (IReductionFamily, docs/ops.md §Partial sums) for the dispute game's partial-sum bisection.
+contract DenseOps is IOpFamily, IReductionFamily {
     using OpLib for NodeHeader;
 
     /// @dev Geometry of one 2-D convolution output element (NHWC or NCHW).
@@ -82,6 +85,174 @@ contract DenseOps is IOpFamily {
         revert VerifierUnsupportedOp(op);
     }
 
+    /// @inheritdoc IReductionFamily
+    function reductionOpen(NodeHeader calldata h, WordsProof[] calldata ps, uint256 o, int256 total)
+        external
+        pure
+        returns (uint256, int256, int256)
+    {
+        uint8 op = h.op;
+        if (op == OP_LINEAR) return _openLinear(h, ps, o, total);
+        if (op == OP_CONV) return _openConv(h, ps, o, total);
+        if (op == OP_MAT_MUL) return _openMatMul(h, o, total);
+        if (op == OP_MAT_MUL_INTEGER || op == OP_QLINEAR_MAT_MUL) return _openOnnxMatMul(h, ps, o, total, op == OP_QLINEAR_MAT_MUL);
+        if (op == OP_CONV_INTEGER || op == OP_QLINEAR_CONV) return _openConvNchw(h, ps, o, total, op == OP_QLINEAR_CONV);
+        revert VerifierUnsupportedOp(op);
+    }
+
+    function _openLinear(NodeHeader calldata h, WordsProof[] calldata ps, uint256 o, int256 total)
+        private
+        pure
+        returns (uint256, int256, int256)
+    {
+        uint256 jw = h.paramReq("weight");
+        uint256 j = o % h.params[jw].shape[0];
+        return (h.params[jw].shape[1], _biasOf(h, ps, j), _requantOut(h, ps, total, j));
+    }
+
+    function _openConv(NodeHeader calldata h, WordsProof[] calldata ps, uint256 o, int256 total)
+        private
+        pure
+        returns (uint256, int256, int256)
+    {
+        ConvGeo memory g = _nhwcGeo(h, h.paramReq("weight"), o);
+        return (g.KH * g.KW * g.Cg, _biasOf(h, ps, g.co), _requantOut(h, ps, total, g.co));
+    }
+
+    function _openMatMul(NodeHeader calldata h, uint256 o, int256 total) private pure returns (uint256, int256, int256) {
+        Dot memory d = _plan(h, h.inputMeta[1].shape, h.attr("transB", 0) == 1, o);
+        return (d.K, 0, h.requantAttrs(total));
+    }
+
+    function _openOnnxMatMul(NodeHeader calldata h, WordsProof[] calldata ps, uint256 o, int256 total, bool q)
+        private
+        pure
+        returns (uint256, int256, int256)
+    {
+        (bool bParam, uint256 jb) = h.findParam("b"); // no zero points: A(0) and finish do not read them
+        Dot memory d = _plan(h, bParam ? h.params[jb].shape : h.inputMeta[1].shape, false, o);
+        return (d.K, 0, q ? _qOut(h, ps, total, d.j) : total);
+    }
+
+    function _openConvNchw(NodeHeader calldata h, WordsProof[] calldata ps, uint256 o, int256 total, bool q)
+        private
+        pure
+        returns (uint256 terms, int256 init, int256 value)
+    {
+        ConvGeo memory g = _nchwGeo(h, o);
+        terms = g.Cg * g.KH * g.KW;
+        if (!q) return (terms, 0, total);
+        init = h.perChannel(ps, "bias", g.co, 0);
+        value = _qOut(h, ps, total, g.co);
+    }
+
+    /// @inheritdoc IReductionFamily
+    function reductionPartial(
+        NodeHeader calldata h,
+        WordsProof[] calldata ins,
+        WordsProof[] calldata ps,
+        uint256 o,
+        uint256 from,
+        uint256 to
+    ) external pure returns (int256) {
+        uint8 op = h.op;
+        Run memory r;
+        (r.from, r.to) = (from, to);
+        if (op == OP_LINEAR) return _partialLinear(h, ins, ps, o, r);
+        if (op == OP_CONV) return _partialConv(h, ins, ps, o, r);
+        if (op == OP_MAT_MUL || op == OP_MAT_MUL_INTEGER || op == OP_QLINEAR_MAT_MUL) {
+            Dot memory d = _mmRange(h, ps, o, from, to);
+            return _mmAcc(h, ins, ps, d);
+        }
+        if (op == OP_CONV_INTEGER || op == OP_QLINEAR_CONV) return _partialConvNchw(h, ins, ps, o, r);
+        revert VerifierUnsupportedOp(op);
+    }
+
+    function _matmulPlan(NodeHeader calldata h, uint256 o) private pure returns (Dot memory d) {
+        d = _plan(h, h.inputMeta[1].shape, h.attr("transB", 0) == 1, o);
+        (d.aZero, d.bZero) = (h.attrReq("aZero"), h.attrReq("bZero"));
+    }
+
+    function _partialLinear(NodeHeader calldata h, WordsProof[] calldata ins, WordsProof[] calldata ps, uint256 o, Run memory r)
+        private
+        pure
+        returns (int256)
+    {
+        r.jw = h.paramReq("weight");
+        uint256 K = h.params[r.jw].shape[1];
+        _range(r.from, r.to, K);
+        uint256 N = h.params[r.jw].shape[0];
+        r.xo = (o / N) * K + r.from;
+        r.wo = (o % N) * K + r.from;
+        r.len = r.to - r.from;
+        r.xZero = h.attrReq("xZero");
+        return _linearAcc(h, ins, ps, r);
+    }
+
+    function _partialConv(NodeHeader calldata h, WordsProof[] calldata ins, WordsProof[] calldata ps, uint256 o, Run memory r)
+        private
+        pure
+        returns (int256)
+    {
+        r.jw = h.paramReq("weight");
+        r.xZero = h.attrReq("xZero");
+        ConvGeo memory g = _nhwcGeo(h, r.jw, o);
+        _range(r.from, r.to, g.KH * g.KW * g.Cg);
+        return _convRange(h.inReader(ins, 0), h.parReader(ps, r.jw), g, r);
+    }
+
+    function _partialConvNchw(NodeHeader calldata h, WordsProof[] calldata ins, WordsProof[] calldata ps, uint256 o, Run memory r)
+        private
+        pure
+        returns (int256)
+    {
+        ConvGeo memory g = _nchwGeo(h, o);
+        _range(r.from, r.to, g.Cg * g.KH * g.KW);
+        g.xZero = h.perChannel(ps, "xZero", 0, 0);
+        g.wZero = h.perChannel(ps, "wZero", g.co, 0);
+        OpLib.Reader memory wp = g.wParam ? h.parReader(ps, g.jw) : h.inReader(ins, 1);
+        return _convNchwLoop(h.inReader(ins, 0), wp, g, r.from, r.to);
+    }
+
+    function _range(uint256 from, uint256 to, uint256 terms) private pure {
+        if (from > to || to > terms) revert VerifierSumRange(from, to, terms);
+    }
+
+    /// @dev The dot of terms [from, to) of a matrix product: k in [from, to).
+    function _mmRange(NodeHeader calldata h, WordsProof[] calldata ps, uint256 o, uint256 from, uint256 to)
+        private
+        pure
+        returns (Dot memory d)
+    {
+        d = h.op == OP_MAT_MUL ? _matmulPlan(h, o) : _onnxPlan(h, ps, o);
+        _range(from, to, d.K);
+        d.aOff += from;
+        d.bOff += from * d.bStep;
+        d.K = to - from;
+    }
+
+    /// @dev NHWC Conv terms [from, to) in tap order t = (kh·KW + kw)·Cg + c; a padding tap's terms are 0.
+    function _convRange(OpLib.Reader memory x, OpLib.Reader memory w, ConvGeo memory g, Run memory r)
+        private
+        pure
+        returns (int256 acc)
+    {
+        uint256 wBase = g.co * g.KH * g.KW * g.Cg;
+        for (uint256 tap = r.from / g.Cg; tap * g.Cg < r.to; ++tap) {
+            uint256 base = tap * g.Cg;
+            uint256 c0 = r.from > base ? r.from - base : 0;
+            uint256 c1 = r.to < base + g.Cg ? r.to - base : g.Cg;
+            uint256 ihp = g.oh * g.sh + (tap / g.KW) * g.dh;
+            if (ihp < g.pt || ihp - g.pt >= g.H) continue;
+            uint256 iwp = g.ow * g.sw + (tap % g.KW) * g.dw;
+            if (iwp < g.pl || iwp - g.pl >= g.W) continue;
+            r.xo = ((ihp - g.pt) * g.W + (iwp - g.pl)) * g.C + g.c0 + c0;
+            r.wo = wBase + base + c0;
+            r.len = c1 - c0;
+            acc += _dot(x, w, r);
+        }
+    }
+
     /// @dev One contiguous dot product: Σ_k (x[xo + k] − xZero)·W[wo + k], k < len, x = input 0, W = param jw.
     struct Run {
         uint256 xo;
@@ -89,6 +260,8 @@ contract DenseOps is IOpFamily {
         uint256 len;
         uint256 jw;
         int256 xZero;
+        uint256 from; // partial sums: first term
+        uint256 to; // partial sums: one past the last term
     }
 
     /// @dev acc = bias_j + Σ_k (x_k − xZero)·W[j][k]; y = clamp(yZero + requant(acc, mult_j, shift_j), lo, hi).
@@ -316,17 +489,17 @@ contract DenseOps is IOpFamily {
         g.wZero = h.perChannel(ps, "wZero", g.co, 0);
         g.xdt = h.inputMeta[0].dtype;
         g.wdt = g.wParam ? h.params[g.jw].dtype : h.inputMeta[1].dtype;
-        return _convNchwLoop(h.inReader(ins, 0), g.wParam ? h.parReader(ps, g.jw) : h.inReader(ins, 1), g);
+        return _convNchwLoop(h.inReader(ins, 0), g.wParam ? h.parReader(ps, g.jw) : h.inReader(ins, 1), g, 0, g.Cg * g.KH * g.KW);
     }
 
-    /// @dev Σ over taps t = (c·KH + kh)·KW + kw inside the input of (x − xZero)·(w[co·taps + t] − wZero).
-    function _convNchwLoop(OpLib.Reader memory xp, OpLib.Reader memory wp, ConvGeo memory g)
+    /// @dev Σ over taps t in [from, to), t = (c·KH + kh)·KW + kw, inside the input of (x − xZero)·(w[co·taps + t] − wZero).
+    function _convNchwLoop(OpLib.Reader memory xp, OpLib.Reader memory wp, ConvGeo memory g, uint256 from, uint256 to)
         private
         pure
         returns (int256 acc)
     {
         uint256 taps = g.Cg * g.KH * g.KW;
-        for (uint256 t; t < taps; ++t) {
+        for (uint256 t = from; t < to; ++t) {
             (bool inside, uint256 xi) = _nchwX(g, t);
             if (!inside) continue;
             int256 w = OpLib.get(wp, g.co * taps + t) - g.wZero;

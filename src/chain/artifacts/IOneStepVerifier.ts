@@ -128,5 +128,298 @@ export const iOneStepVerifierAbi = [
     ],
     "stateMutability": "view",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "modelRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "inputTensorRoots",
+        "type": "bytes32[]"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint256",
+                "name": "index",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256",
+                "name": "count",
+                "type": "uint256"
+              },
+              {
+                "internalType": "bytes",
+                "name": "header",
+                "type": "bytes"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "paramRoots",
+                "type": "bytes32[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "siblings",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct NodeProof",
+            "name": "node",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint256",
+                "name": "leafCount",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256[]",
+                "name": "indices",
+                "type": "uint256[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "words",
+                "type": "bytes32[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "siblings",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct WordsProof[]",
+            "name": "inputs",
+            "type": "tuple[]"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint256",
+                "name": "leafCount",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256[]",
+                "name": "indices",
+                "type": "uint256[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "words",
+                "type": "bytes32[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "siblings",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct WordsProof[]",
+            "name": "params",
+            "type": "tuple[]"
+          },
+          {
+            "internalType": "uint256",
+            "name": "outputIndex",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct OneStep",
+        "name": "step",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "from",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "to",
+        "type": "uint256"
+      }
+    ],
+    "name": "computePartial",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "outputTensorId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "int256",
+        "name": "sum",
+        "type": "int256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "modelRoot",
+        "type": "bytes32"
+      },
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "internalType": "uint256",
+                "name": "index",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256",
+                "name": "count",
+                "type": "uint256"
+              },
+              {
+                "internalType": "bytes",
+                "name": "header",
+                "type": "bytes"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "paramRoots",
+                "type": "bytes32[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "siblings",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct NodeProof",
+            "name": "node",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint256",
+                "name": "leafCount",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256[]",
+                "name": "indices",
+                "type": "uint256[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "words",
+                "type": "bytes32[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "siblings",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct WordsProof[]",
+            "name": "inputs",
+            "type": "tuple[]"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint256",
+                "name": "leafCount",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256[]",
+                "name": "indices",
+                "type": "uint256[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "words",
+                "type": "bytes32[]"
+              },
+              {
+                "internalType": "bytes32[]",
+                "name": "siblings",
+                "type": "bytes32[]"
+              }
+            ],
+            "internalType": "struct WordsProof[]",
+            "name": "params",
+            "type": "tuple[]"
+          },
+          {
+            "internalType": "uint256",
+            "name": "outputIndex",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct OneStep",
+        "name": "step",
+        "type": "tuple"
+      },
+      {
+        "internalType": "int256",
+        "name": "total",
+        "type": "int256"
+      }
+    ],
+    "name": "openReduction",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "outputTensorId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "terms",
+        "type": "uint256"
+      },
+      {
+        "internalType": "int256",
+        "name": "init",
+        "type": "int256"
+      },
+      {
+        "internalType": "int256",
+        "name": "value",
+        "type": "int256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "op",
+        "type": "uint8"
+      }
+    ],
+    "name": "reducible",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   }
 ] as const;

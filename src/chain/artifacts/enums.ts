@@ -16,13 +16,18 @@ export const SOLIDITY_ENUMS = {
     "AwaitPick",
     "AwaitChildren",
     "AwaitOneStep",
-    "Resolved"
+    "Resolved",
+    "AwaitSumTotal",
+    "AwaitSums",
+    "AwaitSumPick",
+    "AwaitSumStep"
   ],
   "DisputeGame.Reason": [
     "Timeout",
     "TraceLength",
     "Padding",
-    "OneStep"
+    "OneStep",
+    "SumStep"
   ],
   "IDisputeResolver.Outcome": [
     "Pending",

@@ -19,6 +19,19 @@ contract MockOneStepVerifier is IOneStepVerifier {
     mapping(uint256 nodeIndex => bytes) private _reference;
     bool public revertAll;
 
+    struct Reduction {
+        bool set;
+        int256 init;
+        int256[] terms;
+    }
+
+    mapping(uint256 nodeIndex => mapping(uint256 outputIndex => Reduction)) private _reductions;
+    /// @notice Whether {reducible} answers true (set once a reduction is registered).
+    bool public reducibleOp;
+
+    error MockNoReduction(uint256 nodeIndex, uint256 outputIndex);
+    error MockSumRange(uint256 from, uint256 to, uint256 terms);
+
     error MockNoAnswer(uint256 nodeIndex, uint256 outputIndex);
     error MockInputCount(uint256 given, uint256 expected);
     error MockReverted();
@@ -31,6 +44,13 @@ contract MockOneStepVerifier is IOneStepVerifier {
     /// @notice Registers the correct element bytes (docs/protocol.md "Element bytes") of node `nodeIndex`'s output.
     function setReference(uint256 nodeIndex, bytes calldata elementBytes) external {
         _reference[nodeIndex] = elementBytes;
+    }
+
+    /// @notice Registers a reduction for element `outputIndex` of node `nodeIndex`: A(0) = init, term t = terms_[t];
+    /// the mock's finish is the identity (the element equals A(T)). Nodes with a registered reduction are reducible.
+    function setReduction(uint256 nodeIndex, uint256 outputIndex, int256 init, int256[] calldata terms_) external {
+        _reductions[nodeIndex][outputIndex] = Reduction(true, init, terms_);
+        reducibleOp = true;
     }
 
     /// @notice Makes every call revert (to test a verifier that rejects the step).
@@ -64,5 +84,39 @@ contract MockOneStepVerifier is IOneStepVerifier {
             uint8 b = uint8(ref[e]);
             value = dtype == 1 ? int256(int8(b)) : int256(uint256(b));
         }
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function reducible(uint8) external view returns (bool) {
+        return reducibleOp;
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function openReduction(bytes32, OneStep calldata step, int256 total)
+        external
+        view
+        returns (uint256 outputTensorId, uint256 terms, int256 init, int256 value)
+    {
+        if (revertAll) revert MockReverted();
+        NodeHeader memory h = abi.decode(step.node.header, (NodeHeader));
+        Reduction storage r = _reductions[step.node.index][step.outputIndex];
+        if (!r.set) revert MockNoReduction(step.node.index, step.outputIndex);
+        return (h.output, r.terms.length, r.init, total);
+    }
+
+    /// @inheritdoc IOneStepVerifier
+    function computePartial(bytes32, bytes32[] calldata inputTensorRoots, OneStep calldata step, uint256 from, uint256 to)
+        external
+        view
+        returns (uint256 outputTensorId, int256 sum)
+    {
+        if (revertAll) revert MockReverted();
+        NodeHeader memory h = abi.decode(step.node.header, (NodeHeader));
+        if (inputTensorRoots.length != h.inputs.length) revert MockInputCount(inputTensorRoots.length, h.inputs.length);
+        Reduction storage r = _reductions[step.node.index][step.outputIndex];
+        if (!r.set) revert MockNoReduction(step.node.index, step.outputIndex);
+        if (from > to || to > r.terms.length) revert MockSumRange(from, to, r.terms.length);
+        for (uint256 t = from; t < to; ++t) sum += r.terms[t];
+        outputTensorId = h.output;
     }
 }
