@@ -384,4 +384,36 @@ contract AttacksTest is GameFixture {
         assertEq(models.shapeOf(id).nodeCount, 4094, "max shape accepted");
         assertEq(models.getModel(id).registrant, address(this), "registrant");
     }
+
+    /// A claimant reveals a trace longer than the registered model's numInputs + nodeCount (here 4 roots for a 1-input,
+    /// 2-node model): the game refuses the reveal, so the claimant can only run out its clock and lose.
+    /// before: [FAIL: next call did not revert as expected] — any count up to MAX_TRACE_TENSORS was accepted.
+    function test_attack6_revealLongerThanModel_refused() public {
+        _scenario(12, false);
+        gameModelId = models.registerModelWithShape(
+            gameModelRoot, "ipfs://chain2", 1 << 16, ModelRegistry.Shape(1, 2, 1, 1_000_000)
+        );
+        // the worker's committed trace has an extra tensor before the output
+        bytes32 out = claimRoots[2];
+        claimRoots[2] = keccak256("padding");
+        claimRoots.push(out);
+        uint256 taskId = _postClaimCommit();
+        bytes32 inH = _inHash(honest[0]);
+        bytes32 outH = _outHash(claimed[2]);
+        vm.prank(challenger);
+        uint256 d = market.challenge(taskId, 0, inH, none, outH, _traceRoot(claimRoots), none);
+        uint256 g = _gameOf(d);
+        assertEq(game.traceBound(g), 3, "bounded to numInputs + nodeCount");
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadIndex.selector, g, 4, 3));
+        game.revealRoots(g, claimRoots, 1, 1);
+        // only the market that opened a game bounds it, and only before the reveal
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeUnauthorizedOpener.selector, stranger));
+        game.boundTrace(g, 4096);
+        vm.warp(block.timestamp + CLOCK + 1);
+        game.timeout(g);
+        market.resolve(d);
+        assertEq(_status(taskId), uint256(TaskMarket.TaskStatus.Invalidated), "the over-long trace loses on time");
+    }
 }
