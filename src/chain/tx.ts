@@ -10,6 +10,12 @@
  * never signed twice unless its first signature's nonce was provably taken by another transaction (then it is
  * dropped back to intent). Nonces come from max(journal's highest + 1, chain pending count), under one lock.
  *
+ * Fee bumping (EIP-1559, {@link TxSenderOptions.bump}): a signed transaction not mined within `afterMs` is signed
+ * again with the SAME nonce, gas, target and data, and both fees raised by at least 12.5% (to the network's
+ * suggestion if higher), never above the configured `maxFeePerGas`. The replacement is journaled as a new attempt of
+ * the same key before it is broadcast (the old hash becomes 'replaced'); the key settles on whichever of its hashes
+ * is mined. One nonce per intent: a replacement can only ever take the slot of the transaction it replaces.
+ *
  * This is the one sender of the project: the node journals in its SQLite store (src/node/store.ts implements
  * {@link TxJournal}); the CLI, the dispute client, deployments, benches and tests use a {@link MemoryJournal} (the same
  * code path, with nothing to resume after a crash). Requests are built by the typed builders in src/chain/call.ts.
@@ -18,6 +24,7 @@ import {
   BaseError as ViemBaseError,
   decodeErrorResult,
   keccak256 as viemKeccak,
+  parseTransaction,
   type Account,
   type Address,
   type Chain,
@@ -53,20 +60,58 @@ export interface TxRow {
   updatedAt: number;
 }
 
+/** One signature of a key's transaction: the first, or a fee-bumped replacement under the same nonce. */
+export interface TxAttempt {
+  key: string;
+  /** 0 for the first signature, then 1, 2, … per replacement. */
+  n: number;
+  hash: string;
+  raw: string;
+  /** pending: the current signature; replaced: superseded by a higher-fee one (or another attempt was mined);
+   * mined: the one the chain included; dropped: its nonce was taken by another transaction. */
+  status: 'pending' | 'replaced' | 'mined' | 'dropped';
+  /** EIP-1559 fees (decimal wei) when known. */
+  maxFeePerGas: string | null;
+  maxPriorityFeePerGas: string | null;
+  /** Date.now() when signed. */
+  createdAt: number;
+}
+
+/** EIP-1559 fees of a transaction. */
+export interface Fees {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
 /** Where the sender records every step before taking the next (the node's store; a {@link MemoryJournal}). */
 export interface TxJournal {
   getTx(key: string): TxRow | undefined;
   /** Records the intent to send `call` under `key`; returns the existing row if the key is known. */
   recordIntent(key: string, account: string, call: string): TxRow;
-  /** intent → signed: raw bytes and hash durable before broadcast. */
-  recordSigned(key: string, nonce: number, hash: string, raw: string): void;
+  /** intent → signed: raw bytes and hash durable before broadcast (attempt 0). */
+  recordSigned(key: string, nonce: number, hash: string, raw: string, fees?: Fees): void;
+  /**
+   * signed/sent → signed with a fee-bumped signature of the same nonce, if the current hash is still `prevHash`: the
+   * current attempt becomes 'replaced' and the new one 'pending', in one step. Returns false if the row moved on.
+   */
+  recordReplacement(key: string, prevHash: string, hash: string, raw: string, fees: Fees): boolean;
+  /** Every signature of `key`, in order. */
+  attemptsOf(key: string): TxAttempt[];
   /** signed → sent. */
   recordSent(key: string): void;
-  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string }): void;
+  /** → confirmed | failed; `hash`: the attempt that was mined (the row's hash becomes it). */
+  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string; hash?: string }): void;
   /** A signed transaction whose nonce another one took: back to intent. */
   recordDropped(key: string, error: string): void;
   /** Not yet confirmed or failed, oldest first. */
   unsettledTxs(account?: string): TxRow[];
+  /** Confirmed or failed rows of `account` mined at or above `block` (what a reorg back to `block` may have undone). */
+  settledSince(account: string, block: number): TxRow[];
+  /**
+   * After a reorg: a settled row's transaction was re-included at another block (`block`), or is no longer on the
+   * chain (`gone`: back to sent, same nonce, hash and raw bytes, to be broadcast again and settled anew).
+   */
+  recordReorged(key: string, change: { block: number } | 'gone'): void;
   /** Highest nonce signed for `account` (−1 if none). */
   maxNonce(account: string): number;
 }
@@ -74,6 +119,7 @@ export interface TxJournal {
 /** A {@link TxJournal} in memory, for a process that has nothing to resume (CLI, tests, the dispute client). */
 export class MemoryJournal implements TxJournal {
   private readonly rows = new Map<string, TxRow>();
+  private readonly attempts = new Map<string, TxAttempt[]>();
   private id = 0;
 
   getTx(key: string): TxRow | undefined {
@@ -96,22 +142,54 @@ export class MemoryJournal implements TxJournal {
     return true;
   }
 
-  recordSigned(key: string, nonce: number, hash: string, raw: string): void {
+  private addAttempt(key: string, hash: string, raw: string, fees?: Fees): void {
+    const list = this.attempts.get(key) ?? [];
+    list.push({ key, n: list.length, hash, raw, status: 'pending', maxFeePerGas: fees ? String(fees.maxFeePerGas) : null, maxPriorityFeePerGas: fees ? String(fees.maxPriorityFeePerGas) : null, createdAt: Date.now() });
+    this.attempts.set(key, list);
+  }
+
+  private markAttempts(key: string, from: TxAttempt['status'], to: TxAttempt['status']): void {
+    for (const a of this.attempts.get(key) ?? []) if (a.status === from) a.status = to;
+  }
+
+  recordSigned(key: string, nonce: number, hash: string, raw: string, fees?: Fees): void {
     if (!this.update(key, (r) => r.status === 'intent', { status: 'signed', nonce, hash, raw })) {
       throw new TxFailedError(`Transaction ${key} is not an intent.`, { details: `status ${this.rows.get(key)?.status}` });
     }
+    this.addAttempt(key, hash, raw, fees);
+  }
+
+  recordReplacement(key: string, prevHash: string, hash: string, raw: string, fees: Fees): boolean {
+    if (!this.update(key, (r) => (r.status === 'signed' || r.status === 'sent') && r.hash === prevHash, { status: 'signed', hash, raw })) return false;
+    this.markAttempts(key, 'pending', 'replaced');
+    this.addAttempt(key, hash, raw, fees);
+    return true;
+  }
+
+  attemptsOf(key: string): TxAttempt[] {
+    return (this.attempts.get(key) ?? []).map((a) => ({ ...a }));
   }
 
   recordSent(key: string): void {
     this.update(key, (r) => r.status === 'signed', { status: 'sent' });
   }
 
-  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string }): void {
-    this.update(key, (r) => r.status !== 'confirmed' && r.status !== 'failed', { status: outcome.status, block: outcome.block ?? null, error: outcome.error ?? null });
+  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string; hash?: string }): void {
+    const ok = this.update(key, (r) => r.status !== 'confirmed' && r.status !== 'failed', {
+      status: outcome.status,
+      block: outcome.block ?? null,
+      error: outcome.error ?? null,
+      ...(outcome.hash ? { hash: outcome.hash } : {}),
+    });
+    if (ok && outcome.hash) {
+      for (const a of this.attempts.get(key) ?? []) a.status = a.hash === outcome.hash ? 'mined' : a.status === 'pending' ? 'replaced' : a.status;
+    }
   }
 
   recordDropped(key: string, error: string): void {
-    this.update(key, (r) => r.status === 'signed' || r.status === 'sent', { status: 'intent', nonce: null, hash: null, raw: null, error });
+    if (this.update(key, (r) => r.status === 'signed' || r.status === 'sent', { status: 'intent', nonce: null, hash: null, raw: null, error })) {
+      for (const a of this.attempts.get(key) ?? []) if (a.status === 'pending' || a.status === 'replaced') a.status = 'dropped';
+    }
   }
 
   unsettledTxs(account?: string): TxRow[] {
@@ -119,6 +197,19 @@ export class MemoryJournal implements TxJournal {
       .filter((r) => (r.status === 'intent' || r.status === 'signed' || r.status === 'sent') && (!account || r.account === account.toLowerCase()))
       .sort((a, b) => a.id - b.id)
       .map((r) => ({ ...r }));
+  }
+
+  settledSince(account: string, block: number): TxRow[] {
+    return [...this.rows.values()]
+      .filter((r) => (r.status === 'confirmed' || r.status === 'failed') && r.hash !== null && r.block !== null && r.block >= block && r.account === account.toLowerCase())
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({ ...r }));
+  }
+
+  recordReorged(key: string, change: { block: number } | 'gone'): void {
+    if (change === 'gone') {
+      if (this.update(key, (r) => r.status === 'confirmed' || r.status === 'failed', { status: 'sent', block: null, error: null })) this.markAttempts(key, 'mined', 'pending');
+    } else this.update(key, (r) => r.status === 'confirmed' || r.status === 'failed', { block: change.block });
   }
 
   maxNonce(account: string): number {
@@ -156,6 +247,40 @@ export interface ChainPort {
   broadcast(raw: Hex): Promise<void>;
   /** Waits up to `timeoutMs` for the receipt; null if none by then. */
   waitReceipt(hash: Hex, timeoutMs: number): Promise<TxReceiptInfo | null>;
+  /** Fee replacement (EIP-1559); absent: transactions are never re-signed. */
+  replace?: FeeReplacer;
+}
+
+/** What fee bumping needs from the chain. */
+export interface FeeReplacer {
+  /** The fees a signed transaction pays (null: not an EIP-1559 transaction). */
+  feesOf(raw: Hex): Fees | null;
+  /** The network's current suggestion. */
+  suggestedFees(): Promise<Fees>;
+  /** The same transaction (nonce, gas, target, data, value, chain) signed with other fees. */
+  resign(raw: Hex, fees: Fees): Promise<{ hash: Hex; raw: Hex }>;
+  /** The receipt of `hash` if mined now, else null (no waiting). */
+  receipt(hash: Hex): Promise<TxReceiptInfo | null>;
+}
+
+/** x raised by at least 12.5% (rounded up, at least 1 wei). */
+const bumped = (x: bigint): bigint => x + (x + 7n) / 8n + (x === 0n ? 1n : 0n);
+
+/**
+ * Fees for a replacement of a transaction paying `current`: each at least 12.5% higher (the usual node rule is
+ * 10%), the network's suggestion if that is higher, the fee cap at most `cap` and the tip at most the fee cap.
+ * null when `cap` leaves no room for a valid replacement.
+ */
+export function bumpFees(current: Fees, suggested: Fees, cap: bigint): Fees | null {
+  const minFee = bumped(current.maxFeePerGas);
+  const minTip = bumped(current.maxPriorityFeePerGas);
+  let fee = suggested.maxFeePerGas > minFee ? suggested.maxFeePerGas : minFee;
+  let tip = suggested.maxPriorityFeePerGas > minTip ? suggested.maxPriorityFeePerGas : minTip;
+  if (fee > cap) fee = cap;
+  if (fee < minFee) return null;
+  if (tip > fee) tip = fee;
+  if (tip < minTip) return null;
+  return { maxFeePerGas: fee, maxPriorityFeePerGas: tip };
 }
 
 export interface SentTx {
@@ -172,6 +297,12 @@ export interface TxSenderOptions {
   maxBackoffMs?: number;
   /** Receipt wait per attempt, ms (default 15000). */
   receiptTimeoutMs?: number;
+  /**
+   * EIP-1559 fee bumping (needs a port with `replace`): a transaction not mined `afterMs` after its latest signature
+   * is re-signed under the same nonce with both fees ≥ +12.5%, the fee cap never above `maxFeePerGas` (wei).
+   * Absent: never re-signed.
+   */
+  bump?: { afterMs: number; maxFeePerGas: bigint };
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -190,7 +321,7 @@ function isAlreadyKnown(e: unknown): boolean {
 export class TxSender {
   readonly store: TxJournal;
   readonly port: ChainPort;
-  private readonly opts: Required<Omit<TxSenderOptions, 'log'>> & Pick<TxSenderOptions, 'log'>;
+  private readonly opts: Required<Omit<TxSenderOptions, 'log' | 'bump'>> & Pick<TxSenderOptions, 'log' | 'bump'>;
   private lock: Promise<unknown> = Promise.resolve();
   private counter = 0;
 
@@ -203,6 +334,7 @@ export class TxSender {
       maxBackoffMs: opts.maxBackoffMs ?? 3000,
       receiptTimeoutMs: opts.receiptTimeoutMs ?? 15_000,
       log: opts.log,
+      bump: opts.bump,
     };
   }
 
@@ -263,55 +395,135 @@ export class TxSender {
         throw decoded;
       }
       const { nonce, hash, raw } = signed;
-      this.store.recordSigned(key, nonce, hash, raw);
+      this.store.recordSigned(key, nonce, hash, raw, this.port.replace?.feesOf(raw) ?? undefined);
     });
     this.lock = run.catch(() => undefined);
     await run;
   }
 
-  /** Broadcasts the stored raw transaction (idempotent) and waits for its receipt. */
+  /** Hashes a key may settle on: its current signature and every earlier one of the same nonce. */
+  private hashesOf(row: TxRow): Hex[] {
+    const hs = this.store.attemptsOf(row.key).filter((a) => a.status === 'pending' || a.status === 'replaced').map((a) => a.hash as Hex);
+    return [...new Set([row.hash as Hex, ...hs])];
+  }
+
+  /** The first of `hashes` with a receipt within `timeoutMs` (one hash: the port's wait; several: polled). */
+  private async waitAny(hashes: Hex[], timeoutMs: number): Promise<{ hash: Hex; r: TxReceiptInfo } | null> {
+    const replace = this.port.replace;
+    if (hashes.length === 1 || !replace) {
+      const r = await this.port.waitReceipt(hashes[0]!, timeoutMs);
+      return r ? { hash: hashes[0]!, r } : null;
+    }
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      for (const h of hashes) {
+        const r = await replace.receipt(h);
+        if (r) return { hash: h, r };
+      }
+      if (Date.now() >= end) return null;
+      await sleep(Math.min(200, Math.max(10, end - Date.now())));
+    }
+  }
+
+  /** Broadcasts the stored raw transaction (idempotent) and waits for a receipt of any of the key's signatures. */
   private async settle(row: TxRow, req: TxRequest): Promise<void> {
-    const hash = row.hash as Hex;
+    const hashes = this.hashesOf(row);
     try {
       await this.port.broadcast(row.raw as Hex);
     } catch (e) {
       if (!isAlreadyKnown(e)) {
-        if (isNonceTaken(e)) {
-          // Either our own transaction was already mined (receipt below) or another one took the nonce.
-          const r = await this.port.waitReceipt(hash, 1000);
-          if (r) return this.finish(row.key, req, r);
-          if ((await this.port.minedNonce()) > (row.nonce ?? 0)) {
-            this.store.recordDropped(row.key, `nonce ${row.nonce} taken by another transaction`);
-            return;
-          }
+        if (!isNonceTaken(e)) throw e;
+        // Our own transaction (this signature or an earlier one) was mined, or another one took the nonce, or (an
+        // earlier signature still pending) the node refused this replacement as underpriced.
+        const got = await this.waitAny(hashes, 1000);
+        if (got) return this.finish(row.key, req, got.r, got.hash);
+        if ((await this.port.minedNonce()) > (row.nonce ?? 0)) {
+          this.store.recordDropped(row.key, `nonce ${row.nonce} taken by another transaction`);
+          return;
         }
-        throw e;
+        if (hashes.length < 2) throw e;
+        this.opts.log?.('warn', `${req.label}: replacement refused (${(e as Error).message.split('\n')[0]}); waiting on the earlier signature`, { key: row.key });
       }
     }
     if (row.status === 'signed') this.store.recordSent(row.key);
-    const r = await this.port.waitReceipt(hash, this.opts.receiptTimeoutMs);
-    if (!r) {
+    const got = await this.waitAny(hashes, this.opts.receiptTimeoutMs);
+    if (!got) {
       if ((await this.port.minedNonce()) > (row.nonce ?? 0)) {
-        // Nonce consumed but no receipt for our hash: another transaction took it.
-        const again = await this.port.waitReceipt(hash, 500);
-        if (again) return this.finish(row.key, req, again);
+        // Nonce consumed but no receipt for any of our hashes yet: look once more, else another transaction took it.
+        const again = await this.waitAny(hashes, 500);
+        if (again) return this.finish(row.key, req, again.r, again.hash);
         this.store.recordDropped(row.key, `nonce ${row.nonce} taken by another transaction`);
         return;
       }
-      throw new TxPendingError(`${req.label}: no receipt yet`, { details: `tx ${hash}` });
+      if (await this.bump(row, req)) return;
+      throw new TxPendingError(`${req.label}: no receipt yet`, { details: `tx ${row.hash}` });
     }
-    this.finish(row.key, req, r);
+    this.finish(row.key, req, got.r, got.hash);
   }
 
-  private finish(key: string, req: TxRequest, r: TxReceiptInfo): void {
+  /**
+   * Re-signs a stuck transaction under its nonce with higher fees (see {@link TxSenderOptions.bump}) once its latest
+   * signature is older than the window; the replacement is journaled before the caller broadcasts it. True if one
+   * was recorded.
+   */
+  private async bump(row: TxRow, req: TxRequest): Promise<boolean> {
+    const b = this.opts.bump;
+    const replace = this.port.replace;
+    if (!b || !replace || !row.raw || !row.hash) return false;
+    const latest = this.store.attemptsOf(row.key).filter((a) => a.status === 'pending').at(-1);
+    if (latest && Date.now() - latest.createdAt < b.afterMs) return false;
+    const current = replace.feesOf(row.raw as Hex);
+    if (!current) return false;
+    const fees = bumpFees(current, await replace.suggestedFees(), b.maxFeePerGas);
+    if (!fees) {
+      this.opts.log?.('warn', `${req.label}: stuck at fee cap ${b.maxFeePerGas} (pays ${current.maxFeePerGas}); not re-signed`, { key: row.key });
+      return false;
+    }
+    const signed = await replace.resign(row.raw as Hex, fees);
+    if (!this.store.recordReplacement(row.key, row.hash, signed.hash, signed.raw, fees)) return false;
+    this.opts.log?.('info', `${req.label}: not mined after ${b.afterMs} ms; re-signed nonce ${row.nonce} with maxFeePerGas ${fees.maxFeePerGas}, tip ${fees.maxPriorityFeePerGas}`, { key: row.key, replaced: row.hash, hash: signed.hash });
+    return true;
+  }
+
+  private finish(key: string, req: TxRequest, r: TxReceiptInfo, hash?: Hex): void {
     if (r.status === 'success') {
-      this.store.recordOutcome(key, { status: 'confirmed', block: r.block });
+      this.store.recordOutcome(key, { status: 'confirmed', block: r.block, ...(hash ? { hash } : {}) });
     } else {
       const error = `${req.label} was mined but reverted (block ${r.block})`;
-      this.store.recordOutcome(key, { status: 'failed', block: r.block, error });
+      this.store.recordOutcome(key, { status: 'failed', block: r.block, error, ...(hash ? { hash } : {}) });
       this.opts.log?.('error', error, { key });
       throw new TxFailedError(error, { details: `key ${key}` });
     }
+  }
+
+  /**
+   * After a reorg back to `fromBlock`: re-reads the receipt of every transaction of this account settled at or above
+   * it. One re-included at another block gets that block; one the chain no longer has is broadcast again with its
+   * same signed bytes (same nonce, same hash: it cannot be included twice) and settled anew — never re-signed unless
+   * its nonce was provably taken by another transaction. Returns how many moved and how many were resent.
+   */
+  async reconcile(fromBlock: number): Promise<{ moved: number; resent: number; failed: number }> {
+    let moved = 0;
+    let resent = 0;
+    let failed = 0;
+    for (const row of this.store.settledSince(this.port.account, fromBlock)) {
+      const r = this.port.replace ? await this.port.replace.receipt(row.hash as Hex) : await this.port.waitReceipt(row.hash as Hex, 1);
+      if (r && r.block === row.block) continue;
+      if (r) {
+        this.store.recordReorged(row.key, { block: r.block });
+        moved++;
+        continue;
+      }
+      this.store.recordReorged(row.key, 'gone');
+      this.opts.log?.('warn', `${(JSON.parse(row.call) as TxRequest).label}: its block ${row.block} was reorged away; broadcasting the same transaction again`, { key: row.key, hash: row.hash });
+      resent++;
+      try {
+        await this.send(row.key, JSON.parse(row.call) as TxRequest);
+      } catch (e) {
+        if (!(e instanceof TxPendingError)) failed++;
+      }
+    }
+    return { moved, resent, failed };
   }
 
   /** Finishes every unsettled transaction of this account, oldest first (call at startup). */
@@ -381,6 +593,48 @@ export function viemPort(publicClient: PublicClient, walletClient: WalletClient<
         if (name === 'WaitForTransactionReceiptTimeoutError' || name === 'TransactionReceiptNotFoundError') return null;
         throw e;
       }
+    },
+    replace: {
+      feesOf: (raw) => {
+        const tx = parseTransaction(raw);
+        return tx.type === 'eip1559' && tx.maxFeePerGas !== undefined && tx.maxPriorityFeePerGas !== undefined
+          ? { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas }
+          : null;
+      },
+      suggestedFees: async () => {
+        const f = await publicClient.estimateFeesPerGas();
+        return { maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas };
+      },
+      resign: async (raw, fees) => {
+        if (!account.signTransaction) throw new TxFailedError('The account cannot sign locally.', { hint: 'Give the node a private key (--key).' });
+        const tx = parseTransaction(raw);
+        if (tx.type !== 'eip1559' || tx.nonce === undefined || tx.gas === undefined || tx.chainId === undefined) {
+          throw new TxFailedError('Only an EIP-1559 transaction can be fee-bumped.', { details: `type ${tx.type}` });
+        }
+        // Nonce, gas, target, data, value, chain and access list as first signed: only the fees change.
+        const next = await account.signTransaction({
+          type: 'eip1559',
+          chainId: tx.chainId,
+          nonce: tx.nonce,
+          gas: tx.gas,
+          ...(tx.to ? { to: tx.to } : {}),
+          ...(tx.data ? { data: tx.data } : {}),
+          ...(tx.value !== undefined ? { value: tx.value } : {}),
+          ...(tx.accessList ? { accessList: tx.accessList } : {}),
+          maxFeePerGas: fees.maxFeePerGas,
+          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+        });
+        return { raw: next, hash: viemKeccak(next) };
+      },
+      receipt: async (hash) => {
+        try {
+          const r = await publicClient.getTransactionReceipt({ hash });
+          return { status: r.status, block: Number(r.blockNumber) };
+        } catch (e) {
+          if ((e as Error).name === 'TransactionReceiptNotFoundError') return null;
+          throw e;
+        }
+      },
     },
   };
 }

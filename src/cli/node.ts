@@ -6,7 +6,7 @@
 import { buildRegistration, registrationDataUri } from '../agents/registration.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, parseGwei, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { pino } from 'pino';
 import { opsBitmap, registerAgent, registerModel, stake } from '../chain/actions/index.js';
@@ -226,7 +226,9 @@ export function registerNodeCommands(program: Command): void {
     .option('--public-url <url>', 'worker: URL its API is reachable at from outside, registered on-chain in its ERC-8004 registration file')
     .option('--confirmations <n>', 'blocks on top of a log before the node acts on it (use > 0 on a public chain)', '0')
     .option('--max-log-range <blocks>', 'largest eth_getLogs range asked of the RPC (halved when it refuses)', '5000')
-    .action(async (o: { role: string; rpc?: string; key?: string; data?: string; deployment?: string; models: string; sample: string; dishonest: string; apiPort?: string; apiHost: string; poll: string; peers?: string; publicUrl?: string; confirmations: string; maxLogRange: string }) => {
+    .option('--max-fee-gwei <gwei>', 'EIP-1559: re-sign a transaction stuck for --bump-after seconds with fees +12.5% (same nonce), up to this maxFeePerGas')
+    .option('--bump-after <s>', 'seconds a signed transaction may wait for inclusion before its fees are bumped (with --max-fee-gwei)', '60')
+    .action(async (o: { maxFeeGwei?: string; bumpAfter: string; role: string; rpc?: string; key?: string; data?: string; deployment?: string; models: string; sample: string; dishonest: string; apiPort?: string; apiHost: string; poll: string; peers?: string; publicUrl?: string; confirmations: string; maxLogRange: string }) => {
       if (!['worker', 'verifier', 'requester'].includes(o.role)) throw new CliNodeError(`Unknown role "${o.role}".`, { hint: 'One of worker, verifier, requester.' });
       const sample = Number(o.sample);
       const dishonest = Number(o.dishonest);
@@ -247,6 +249,7 @@ export function registerNodeCommands(program: Command): void {
         pollMs: Number(o.poll),
         peers: (o.peers ?? process.env.VERITY_PEERS ?? '').split(',').filter(Boolean),
         follow: { confirmations: Number(o.confirmations), maxRange: BigInt(o.maxLogRange) },
+        ...(o.maxFeeGwei ? { feeBump: { afterMs: Number(o.bumpAfter) * 1000, maxFeePerGas: parseGwei(o.maxFeeGwei) } } : {}),
         ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
         ...(o.publicUrl
           ? {

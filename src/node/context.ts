@@ -40,6 +40,8 @@ export interface NodeContext {
   /** Chain following (see {@link scan}): confirmations before acting on a log (default 0, fine on anvil; set it on a
    * public chain), reorg window in blocks (default 64), largest eth_getLogs range (default: the scan's). */
   follow?: { confirmations?: number; reorgWindow?: number; maxRange?: bigint };
+  /** Lowest block a scan saw reorged since the node last reconciled its settled transactions (see VerityNode). */
+  reorgedFrom?: bigint;
 }
 
 export function inc(ctx: NodeContext, name: string, by = 1): void {
@@ -121,6 +123,8 @@ export async function scan(
       },
       onReorg: (r) => {
         inc(ctx, 'verity_node_reorgs_total');
+        // The node re-reads its transactions' receipts from here (TxSender.reconcile) before its next tick.
+        ctx.reorgedFrom = ctx.reorgedFrom === undefined || r.from < ctx.reorgedFrom ? r.from : ctx.reorgedFrom;
         ctx.log.warn({ scan: name, from: String(r.from), to: String(r.to), ancestor: String(r.ancestor) }, 'chain reorg: rolling back and replaying');
       },
       onBackoff: (b) => {
@@ -198,15 +202,33 @@ export async function ensureApprovals(ctx: NodeContext): Promise<void> {
   }
 }
 
+/**
+ * The first agent registered to this account, if any: none when it holds no agent NFT (no log scan); else its
+ * Registered events, read in bounded eth_getLogs ranges (a public RPC refuses a range from block 0 to the head).
+ */
+export async function registeredAgentOf(ctx: NodeContext): Promise<bigint | undefined> {
+  const held = await ctx.publicClient.readContract({ address: ctx.addresses.identityRegistry, abi: identityRegistryAbi, functionName: 'balanceOf', args: [ctx.account] });
+  if (held === 0n) return undefined;
+  let mem: FollowerState | undefined;
+  let found: bigint | undefined;
+  const f = new LogFollower({ client: ctx.publicClient, address: ctx.addresses.identityRegistry, abi: identityRegistryAbi, eventNames: ['Registered'], cursor: { load: () => mem, save: (st) => void (mem = st) }, maxRange: ctx.follow?.maxRange ?? 5_000n });
+  await f.catchUp({
+    onLogs: (logs) => {
+      for (const l of logs) if (found === undefined && String(l.args.owner).toLowerCase() === ctx.account.toLowerCase()) found = l.args.agentId as bigint;
+    },
+  }, 100_000);
+  return found;
+}
+
 /** Registers this account's agent once (kv agentId) and returns its id. */
 export async function ensureAgent(ctx: NodeContext, agentURI: string): Promise<bigint> {
   const known = ctx.store.getKv('agentId');
   if (known) return BigInt(known);
   // An agent registered earlier for this key (e.g. by `verity agent register`) is reused.
-  const mine = await ctx.publicClient.getContractEvents({ address: ctx.addresses.identityRegistry, abi: identityRegistryAbi, eventName: 'Registered', args: { owner: ctx.account }, fromBlock: 0n, strict: true });
-  if (mine[0]) {
-    ctx.store.setKv('agentId', String(mine[0].args.agentId));
-    return mine[0].args.agentId;
+  const mine = await registeredAgentOf(ctx);
+  if (mine !== undefined) {
+    ctx.store.setKv('agentId', String(mine));
+    return mine;
   }
   const r = await sendCall(ctx, 'agent:register', ctx.calls.identity.register([agentURI]));
   const ev = eventsIn(r, identityRegistryAbi, ctx.addresses.identityRegistry, 'Registered')[0];

@@ -15,7 +15,7 @@ import { PeerDiscovery, type PeerDirectory } from '../agents/discovery.js';
 import type { FollowerState } from '../chain/follower.js';
 import { agentRegistryId, buildRegistration, readRegistrationUri, registrationDataUri, serviceOf } from '../agents/registration.js';
 import type { NodeContext } from './context.js';
-import { sendCall } from './context.js';
+import { registeredAgentOf, sendCall } from './context.js';
 import type { RoleName } from './role-name.js';
 
 const trim = (u: string) => u.replace(/\/+$/, '');
@@ -41,10 +41,10 @@ export function nodeRegistrationUri(publicUrl: string, role: RoleName, reg?: { c
 async function knownAgent(ctx: NodeContext): Promise<bigint | undefined> {
   const known = ctx.store.getKv('agentId');
   if (known) return BigInt(known);
-  const mine = await ctx.publicClient.getContractEvents({ address: ctx.addresses.identityRegistry, abi: identityRegistryAbi, eventName: 'Registered', args: { owner: ctx.account }, fromBlock: 0n, strict: true });
-  if (!mine[0]) return undefined;
-  ctx.store.setKv('agentId', String(mine[0].args.agentId));
-  return mine[0].args.agentId;
+  const mine = await registeredAgentOf(ctx);
+  if (mine === undefined) return undefined;
+  ctx.store.setKv('agentId', String(mine));
+  return mine;
 }
 
 /**

@@ -52,6 +52,9 @@ export interface NodeOptions {
   follow?: NodeContext['follow'];
   /** Backoff cap after errors, ms (default 10 000). */
   maxBackoffMs?: number;
+  /** EIP-1559 fee bumping (src/chain/tx.ts): a transaction not mined `afterMs` (default 60 000) after its latest
+   * signature is re-signed under the same nonce with fees ≥ +12.5%, never above `maxFeePerGas` wei. Absent: never. */
+  feeBump?: { afterMs?: number; maxFeePerGas: bigint };
   logger?: Logger;
   worker?: WorkerOptions;
   verifier?: Omit<VerifierOptions, 'sample'>;
@@ -103,6 +106,14 @@ export class VerityNode {
     let failures = 0;
     while (!this.stopped) {
       try {
+        // A scan saw a reorg: every transaction settled in the blocks it replaced is re-read (and re-broadcast with
+        // its same bytes if the new chain lacks it) before the role acts again.
+        const from = this.ctx.reorgedFrom;
+        if (from !== undefined) {
+          const r = await this.ctx.sender.reconcile(Number(from));
+          this.ctx.reorgedFrom = from === this.ctx.reorgedFrom ? undefined : this.ctx.reorgedFrom;
+          if (r.moved + r.resent > 0) this.ctx.log.warn({ from: String(from), ...r }, 'reconciled transactions after a reorg');
+        }
         await this.role.tick();
         this.ticks++;
         failures = 0;
@@ -172,6 +183,7 @@ export async function createNode(opts: NodeOptions): Promise<VerityNode> {
   const engine = new LocalEngineProvider(models, { dishonest: opts.role === 'worker' ? (opts.dishonest ?? 0) : 0 });
   const sender = new TxSender(store, viemPort(publicClient, walletClient), {
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
+    ...(opts.feeBump ? { bump: { afterMs: opts.feeBump.afterMs ?? 60_000, maxFeePerGas: opts.feeBump.maxFeePerGas } } : {}),
   });
   const ctx: NodeContext = { store, sender, calls: protocolCalls(opts.addresses), publicClient, walletClient, addresses: opts.addresses, engine, log: log.child({ role: opts.role, account: account.address }), account: account.address as Address, metrics: new Map(), peers: [...(opts.peers ?? [])], ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), ...(opts.follow ? { follow: opts.follow } : {}) };
   const role: Role =

@@ -5,12 +5,13 @@
  *
  * Tables: tasks (the market's view of the tasks this node touches), results (what this node computed for a task
  * element), traces (trace index: traceRoot → file), disputes (one state-machine row per tracked dispute), txs
- * (pending transactions: intent → signed → sent → confirmed | failed; see src/node/tx.ts), kv (cursors, agent id).
+ * (pending transactions: intent → signed → sent → confirmed | failed; see src/chain/tx.ts), tx_attempts (every
+ * signature of a txs key: the first and its fee-bumped replacements under the same nonce), kv (cursors, agent id).
  *
  * Every write is a single statement or one SQLite transaction, so a process killed at any moment leaves each row
  * either before or after a step, never between.
  */
-import type { TxJournal, TxRow } from '../chain/tx.js';
+import type { Fees, TxAttempt, TxJournal, TxRow } from '../chain/tx.js';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,6 +106,19 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE tasks ADD COLUMN input_root TEXT;
    ALTER TABLE tasks ADD COLUMN result_root TEXT;
    CREATE INDEX tasks_input_root ON tasks(input_root);`,
+  // 4: every signature of a transaction key (the first and its fee-bumped replacements under the same nonce).
+  `CREATE TABLE tx_attempts (
+     key TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     raw TEXT NOT NULL,
+     status TEXT NOT NULL,
+     max_fee_per_gas TEXT,
+     max_priority_fee_per_gas TEXT,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (key, n)
+   );
+   CREATE INDEX tx_attempts_hash ON tx_attempts(hash);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -536,12 +550,40 @@ export class NodeStore implements TxJournal {
     return this.getTx(key)!;
   }
 
-  /** intent → signed: the raw transaction and its hash are durable before anything is broadcast. */
-  recordSigned(key: string, nonce: number, hash: string, raw: string): void {
-    const r = this.db
-      .prepare("UPDATE txs SET status = 'signed', nonce = ?, hash = ?, raw = ?, updated_at = ? WHERE key = ? AND status = 'intent'")
-      .run(nonce, hash, raw, now(), key);
-    if (r.changes !== 1) throw new StoreError(`Transaction ${key} is not an intent.`, { details: `status ${this.getTx(key)?.status}` });
+  private addAttempt(key: string, hash: string, raw: string, fees?: Fees): void {
+    const r = this.db.prepare('SELECT COALESCE(MAX(n) + 1, 0) AS n FROM tx_attempts WHERE key = ?').get(key) as { n: number };
+    this.db
+      .prepare("INSERT INTO tx_attempts (key, n, hash, raw, status, max_fee_per_gas, max_priority_fee_per_gas, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)")
+      .run(key, r.n, hash, raw, fees ? String(fees.maxFeePerGas) : null, fees ? String(fees.maxPriorityFeePerGas) : null, Date.now());
+  }
+
+  /** intent → signed: the raw transaction and its hash are durable before anything is broadcast (attempt 0). */
+  recordSigned(key: string, nonce: number, hash: string, raw: string, fees?: Fees): void {
+    this.tx(() => {
+      const r = this.db
+        .prepare("UPDATE txs SET status = 'signed', nonce = ?, hash = ?, raw = ?, updated_at = ? WHERE key = ? AND status = 'intent'")
+        .run(nonce, hash, raw, now(), key);
+      if (r.changes !== 1) throw new StoreError(`Transaction ${key} is not an intent.`, { details: `status ${this.getTx(key)?.status}` });
+      this.addAttempt(key, hash, raw, fees);
+    });
+  }
+
+  /** A fee-bumped signature of the same nonce becomes current (if the current hash is still `prevHash`). */
+  recordReplacement(key: string, prevHash: string, hash: string, raw: string, fees: Fees): boolean {
+    return this.tx(() => {
+      const r = this.db
+        .prepare("UPDATE txs SET status = 'signed', hash = ?, raw = ?, updated_at = ? WHERE key = ? AND hash = ? AND status IN ('signed', 'sent')")
+        .run(hash, raw, now(), key, prevHash);
+      if (r.changes !== 1) return false;
+      this.db.prepare("UPDATE tx_attempts SET status = 'replaced' WHERE key = ? AND status = 'pending'").run(key);
+      this.addAttempt(key, hash, raw, fees);
+      return true;
+    });
+  }
+
+  /** Every signature of `key`, in order. */
+  attemptsOf(key: string): TxAttempt[] {
+    return (this.db.prepare('SELECT * FROM tx_attempts WHERE key = ? ORDER BY n').all(key) as Record<string, unknown>[]).map((r) => camel<TxAttempt>(r)!);
   }
 
   /** signed → sent (the node accepted the raw transaction). */
@@ -549,16 +591,24 @@ export class NodeStore implements TxJournal {
     this.db.prepare("UPDATE txs SET status = 'sent', updated_at = ? WHERE key = ? AND status = 'signed'").run(now(), key);
   }
 
-  /** → confirmed (mined, success) or failed (reverted, or could not be sent; `error` says why). */
-  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string }): void {
-    this.db
-      .prepare("UPDATE txs SET status = ?, block = ?, error = ?, updated_at = ? WHERE key = ? AND status NOT IN ('confirmed', 'failed')")
-      .run(outcome.status, outcome.block ?? null, outcome.error ?? null, now(), key);
+  /** → confirmed (mined, success) or failed (reverted, or could not be sent; `error` says why); `hash`: the mined attempt. */
+  recordOutcome(key: string, outcome: { status: 'confirmed' | 'failed'; block?: number; error?: string; hash?: string }): void {
+    this.tx(() => {
+      const r = this.db
+        .prepare("UPDATE txs SET status = ?, block = ?, error = ?, hash = COALESCE(?, hash), updated_at = ? WHERE key = ? AND status NOT IN ('confirmed', 'failed')")
+        .run(outcome.status, outcome.block ?? null, outcome.error ?? null, outcome.hash ?? null, now(), key);
+      if (r.changes === 1 && outcome.hash) {
+        this.db.prepare("UPDATE tx_attempts SET status = CASE WHEN hash = ? THEN 'mined' WHEN status = 'pending' THEN 'replaced' ELSE status END WHERE key = ?").run(outcome.hash, key);
+      }
+    });
   }
 
   /** A signed transaction whose nonce was taken by another one: forget its nonce so the key can be signed again. */
   recordDropped(key: string, error: string): void {
-    this.db.prepare("UPDATE txs SET status = 'intent', nonce = NULL, hash = NULL, raw = NULL, error = ?, updated_at = ? WHERE key = ? AND status IN ('signed', 'sent')").run(error, now(), key);
+    this.tx(() => {
+      const r = this.db.prepare("UPDATE txs SET status = 'intent', nonce = NULL, hash = NULL, raw = NULL, error = ?, updated_at = ? WHERE key = ? AND status IN ('signed', 'sent')").run(error, now(), key);
+      if (r.changes === 1) this.db.prepare("UPDATE tx_attempts SET status = 'dropped' WHERE key = ? AND status IN ('pending', 'replaced')").run(key);
+    });
   }
 
   /** Transactions not yet confirmed or failed, oldest first. */
@@ -567,6 +617,27 @@ export class NodeStore implements TxJournal {
       ? this.db.prepare("SELECT * FROM txs WHERE status IN ('intent', 'signed', 'sent') AND account = ? ORDER BY id").all(account.toLowerCase())
       : this.db.prepare("SELECT * FROM txs WHERE status IN ('intent', 'signed', 'sent') ORDER BY id").all();
     return (rows as Record<string, unknown>[]).map((r) => camel<TxRow>(r)!);
+  }
+
+  /** Confirmed or failed rows of `account` mined at or above `block`. */
+  settledSince(account: string, block: number): TxRow[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM txs WHERE status IN ('confirmed', 'failed') AND account = ? AND hash IS NOT NULL AND block IS NOT NULL AND block >= ? ORDER BY id")
+        .all(account.toLowerCase(), block) as Record<string, unknown>[]
+    ).map((r) => camel<TxRow>(r)!);
+  }
+
+  /** After a reorg: the settled transaction moved to `block`, or is gone from the chain (back to sent, same bytes). */
+  recordReorged(key: string, change: { block: number } | 'gone'): void {
+    if (change === 'gone') {
+      this.tx(() => {
+        const r = this.db.prepare("UPDATE txs SET status = 'sent', block = NULL, error = NULL, updated_at = ? WHERE key = ? AND status IN ('confirmed', 'failed')").run(now(), key);
+        if (r.changes === 1) this.db.prepare("UPDATE tx_attempts SET status = 'pending' WHERE key = ? AND status = 'mined'").run(key);
+      });
+    } else {
+      this.db.prepare("UPDATE txs SET block = ?, updated_at = ? WHERE key = ? AND status IN ('confirmed', 'failed')").run(change.block, now(), key);
+    }
   }
 
   /** Highest nonce this node has signed for `account` (−1 if none). */

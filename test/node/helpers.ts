@@ -29,9 +29,9 @@ export interface TestNet {
 }
 
 /** Deploys, registers `models`, and gives 100k VRT to accounts 1..funded. */
-export async function testNet(models: readonly QModel[], opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string } = {}): Promise<TestNet> {
+export async function testNet(models: readonly QModel[], opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string; anvilArgs?: string[] } = {}): Promise<TestNet> {
   await keccakReady;
-  const anvil = await startAnvil({ args: ['--block-time', opts.blockTime ?? '0.25'] });
+  const anvil = await startAnvil({ args: ['--block-time', opts.blockTime ?? '0.25', ...(opts.anvilArgs ?? [])] });
   try {
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
