@@ -11,6 +11,7 @@ import {
   commitBatch,
   commitResult,
   finalizeTask,
+  modelShape,
   postBatchTask,
   postTask,
   registerAgent,
@@ -20,7 +21,7 @@ import {
   stake,
 } from '../src/chain/actions/index.js';
 import { sendContractTransaction } from '../src/chain/send.js';
-import { auditBookAbi, dataAvailabilityAbi, disputeGameAbi, modelRegistryAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
+import { auditBookAbi, dataAvailabilityAbi, disputeGameAbi, stakingAbi, taskMarketAbi } from '../src/chain/artifacts/index.js';
 import { inputHashOf, outputHashOf, tensorArg } from '../src/chain/io.js';
 import { PositionalTree, resultLeaf } from '../src/chain/positional.js';
 import { TraceCommitment, tensorRoot, traceRootHex } from '../src/commit/index.js';
@@ -263,15 +264,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
     const params = await readEconParams(p);
     const honest = realRun('wine-mlp');
     const m = honest.model;
-    const shape = { numInputs: m.inputs.length, nodeCount: m.nodes.length, numOutputs: m.outputs.length, maxStepGas: 5_000_000n };
-    const reg = await sendContractTransaction(p.as('requester'), {
-      contract: 'ModelRegistry',
-      address: p.addresses.modelRegistry,
-      abi: modelRegistryAbi,
-      functionName: 'registerModelWithShape',
-      args: [honest.modelRoot, 'ipfs://wine-mlp', opsBitmap(m), shape],
-    });
-    const modelId = parseEventLogs({ abi: modelRegistryAbi, logs: reg.receipt.logs, eventName: 'ModelRegistered' })[0]!.args.modelId;
+    const { modelId } = await registerModel(p.as('requester'), { modelRoot: honest.modelRoot, metadataURI: 'ipfs://wine-mlp', opsBitmap: opsBitmap(m), shape: modelShape(m, 5_000_000n) });
     const { agentId } = await registerAgent(p.as('worker'), { agentURI: 'ipfs://worker' });
     await stake(p.as('worker'), { amount: 1_000n * E18 });
     const book = params.rules.audit ? ((await p.publicClient.readContract({ address: p.addresses.taskMarket, abi: taskMarketAbi, functionName: 'auditBook' })) as Address) : undefined;

@@ -1,11 +1,10 @@
 /**
  * A deployed protocol on a fresh anvil for tests and benchmarks: deployProtocol (real one-step verifier), five
- * funded accounts (anvil's public test mnemonic) and a real model run (honest and corrupted traces).
+ * funded accounts (anvil's public test mnemonic, src/chain/anvil.ts anvilAccount) and a real model run (honest and corrupted traces).
  */
 import { bytesToHex, createPublicClient, createTestClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol, type DeployProtocolOptions } from '../../src/chain/deploy.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
@@ -16,7 +15,6 @@ import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized, type ModelName } from '../onnx/models.js';
 import { corrupt } from '../dispute/helpers.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 export const E18 = 10n ** 18n;
 
 export const ROLES = { deployer: 0, requester: 1, worker: 2, challenger: 3, stranger: 4 } as const;
@@ -42,7 +40,7 @@ export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<L
     const transport = http(anvil.rpcUrl);
     const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
     const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
-    const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: i }), pollingInterval: 20 });
+    const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: anvilAccount(i), pollingInterval: 20 });
     const { addresses } = await deployProtocol(wallet(ROLES.deployer), publicClient, opts);
     const as = (role: Role): ProtocolClients => ({ publicClient, walletClient: wallet(ROLES[role]), addresses });
     for (const role of ['requester', 'worker', 'challenger', 'stranger'] as const) {

@@ -12,6 +12,7 @@ import {
   commitBatch,
   commitResult,
   finalizeTask,
+  modelShape,
   postBatchTask,
   postTask,
   registerAgent,
@@ -19,7 +20,7 @@ import {
   resolveDispute,
   stake,
 } from '../../src/chain/actions/index.js';
-import { disputeGameAbi, identityRegistryAbi, taskMarketAbi, verityTimelockAbi, stakingAbi } from '../../src/chain/artifacts/index.js';
+import { disputeGameAbi, identityRegistryAbi, modelRegistryAbi, taskMarketAbi, verityTimelockAbi, stakingAbi } from '../../src/chain/artifacts/index.js';
 import { ContractRevertError } from '../../src/chain/errors.js';
 import { inputHashOf, outputHashOf, tensorArg } from '../../src/chain/io.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
@@ -135,6 +136,15 @@ describe('agent, stake, model', () => {
     const r = await registerModel(p.as('requester'), { modelRoot: run.modelRoot, metadataURI: 'ipfs://wine-mlp', opsBitmap: opsBitmap(run.model) });
     modelId = r.modelId;
     await reverts(() => registerModel(p.as('requester'), { modelRoot: zeroHash, metadataURI: '', opsBitmap: 1n }), 'ModelRegistryZeroRoot');
+  });
+
+  it('registers a model with its declared trace shape (registerModelWithShape; shapeOf reads it back)', async () => {
+    const shape = modelShape(run.model, 5_000_000n);
+    const r = await registerModel(p.as('stranger'), { modelRoot: keccak256(toHex('shaped wine-mlp')), metadataURI: 'ipfs://shaped', opsBitmap: opsBitmap(run.model), shape });
+    expect(r.modelId).not.toBe(modelId);
+    const got = await p.publicClient.readContract({ address: p.addresses.modelRegistry, abi: modelRegistryAbi, functionName: 'shapeOf', args: [r.modelId] });
+    expect(got).toEqual(shape);
+    expect(shape).toEqual({ numInputs: 1, nodeCount: run.model.nodes.length, numOutputs: 1, maxStepGas: 5_000_000n });
   });
 });
 

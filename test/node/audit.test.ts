@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, createWalletClient, erc20Abi, http, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
-import { postTask } from '../../src/chain/actions/index.js';
-import { auditBookAbi, modelRegistryAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
+import { modelShape, postTask, registerModel } from '../../src/chain/actions/index.js';
+import { auditBookAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
+import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol } from '../../src/chain/deploy.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
@@ -25,7 +24,6 @@ import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized } from '../onnx/models.js';
 import { E18, keyOf, opsBitmap, until } from './helpers.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk'; // anvil's public test mnemonic
 const model = quantized('wine-mlp');
 const REWARD = 1n * E18;
 let anvil: AnvilInstance;
@@ -59,7 +57,7 @@ beforeAll(async () => {
   anvil = await startAnvil({ args: ['--block-time', '0.25'] });
   const transport = http(anvil.rpcUrl);
   pc = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
-  const deployer = createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }), pollingInterval: 50 });
+  const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 50 });
   const dep = await deployProtocol(deployer, pc, {
     market: { challengeWindow: 30n },
     game: { clock: 120n },
@@ -70,18 +68,11 @@ beforeAll(async () => {
   addresses = dep.addresses;
   book = dep.auditBook!;
   const client: ProtocolClients = { publicClient: pc, walletClient: deployer, addresses };
-  const reg = await sendContractTransaction(client, {
-    contract: 'ModelRegistry',
-    address: addresses.modelRegistry,
-    abi: modelRegistryAbi,
-    functionName: 'registerModelWithShape',
-    args: [modelRootHex(model) as Hex, 'verity:model:wine-mlp', opsBitmap(model), { numInputs: model.inputs.length, nodeCount: model.nodes.length, numOutputs: model.outputs.length, maxStepGas: 5_000_000n }],
-  });
-  modelId = parseEventLogs({ abi: modelRegistryAbi, logs: reg.receipt.logs, eventName: 'ModelRegistered' })[0]!.args.modelId;
+  ({ modelId } = await registerModel(client, { modelRoot: modelRootHex(model) as Hex, metadataURI: 'verity:model:wine-mlp', opsBitmap: opsBitmap(model), shape: modelShape(model, 5_000_000n) }));
   for (let i = 1; i <= 4; i++) {
     await sendContractTransaction(client, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [keyOf(i).address, 100_000n * E18] });
   }
-  requester = { publicClient: pc, walletClient: createWalletClient({ chain: foundry, transport, account: mnemonicToAccount(MNEMONIC, { addressIndex: 4 }), pollingInterval: 50 }), addresses };
+  requester = { publicClient: pc, walletClient: createWalletClient({ chain: foundry, transport, account: anvilAccount(4), pollingInterval: 50 }), addresses };
 }, 180_000);
 
 afterAll(async () => {
