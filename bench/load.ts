@@ -163,6 +163,12 @@ async function scenario(name: string, work: string): Promise<Record<string, unkn
       transactions: txs,
       gasPerVerifiedInference: allVerified > 0 ? Number(gas) / allVerified : NaN,
       nodes: perNode,
+      // Worker database (with its WAL) growth between the first sample at steady state and the last one: with settled
+      // tasks pruned (src/node/store.ts pruneSettled) it stays flat while inferences keep being answered.
+      workerDbGrowthSteadyMiB: (() => {
+        const s = disk.filter((d) => d.t >= 0.3 * DURATION_S);
+        return s.length >= 2 ? (s[s.length - 1]!.dbBytes - s[0]!.dbBytes) / 2 ** 20 : NaN;
+      })(),
       workerDisk: disk,
     };
   } finally {
@@ -188,7 +194,7 @@ async function main(): Promise<void> {
   const target: Record<string, number> = { 'wine-mlp': 1000, 'digits-convnet': 200 };
   console.log('');
   printTable([
-    ['model', 'items×inflight', 'verified/s', 'target', 'post→commit p50/p95 s', 'post→final p50/p95 s', 'gas/inference', 'CPU% w/v/r', 'RSS MiB w/v/r', 'worker traces (files, bytes) first→last', 'worker db MiB first→last'],
+    ['model', 'items×inflight', 'verified/s', 'target', 'post→commit p50/p95 s', 'post→final p50/p95 s', 'gas/inference', 'CPU% w/v/r', 'RSS MiB w/v/r', 'worker traces (files, bytes) first→last', 'worker db MiB first→last', 'db growth steady MiB'],
     ...results.map((r) => {
       const n = r.nodes as Record<string, { cpuPercentOfCore: number; rssPeakMiB: number }>;
       const d = r.workerDisk as { traceFiles: number; traceBytes: number; dbBytes: number }[];
@@ -200,10 +206,13 @@ async function main(): Promise<void> {
         ['worker', 'verifier', 'requester'].map((k) => f(n[k]!.cpuPercentOfCore, 0)).join('/'), ['worker', 'verifier', 'requester'].map((k) => f(n[k]!.rssPeakMiB, 0)).join('/'),
         d.length ? `(${d[0]!.traceFiles}, ${d[0]!.traceBytes}) → (${d[d.length - 1]!.traceFiles}, ${d[d.length - 1]!.traceBytes})` : '-',
         d.length ? `${f(d[0]!.dbBytes / 2 ** 20)} → ${f(d[d.length - 1]!.dbBytes / 2 ** 20)}` : '-',
+        f(r.workerDbGrowthSteadyMiB),
       ];
     }),
   ]);
-  const out = join(import.meta.dirname, 'results', 'load.json');
+  // A run limited with --models writes load-<models>.json (as bench:engine does), leaving the full run's load.json.
+  const only = process.argv.includes('--models');
+  const out = join(import.meta.dirname, 'results', only ? `load-${MODELS.join('_')}.json` : 'load.json');
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(
     out,

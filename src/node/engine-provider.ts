@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
-import { DTYPE_CODES, dtypeFromCode, modelRootHex, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
+import { DTYPE_CODES, dtypeFromCode, ioDigest, modelRootHex, PREFIX, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
 import { traceStateProvider, type StateProvider } from '../dispute/index.js';
 import { decodeModel } from '../engine/format.js';
 import { allocate, type DType, type QModel, type TensorData, type Trace } from '../engine/ir.js';
-import { prepareModel, runModel, type PreparedModel } from '../engine/run.js';
+import { prepareModel, runBatch, runModel, type PreparedModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
 import { importOnnx, quantizeInput } from '../onnx/import.js';
 import { buildOneStep } from '../verifier/index.js';
@@ -35,6 +35,13 @@ export interface Execution {
   tensorRoots: Hex[];
   /** Set when a dishonest provider lied on this answer: which tensor and element it changed. */
   corrupted?: { tensorId: number; element: number };
+}
+
+/** What a batch worker commits for one honest element (LocalEngineProvider.executeHonestBatch). */
+export interface HonestResult {
+  outputs: TensorData[];
+  traceRoot: Hex;
+  outputHash: Hex;
 }
 
 export interface EngineProvider {
@@ -167,6 +174,25 @@ export class LocalEngineProvider implements EngineProvider {
     const { tensorRoots, traceRoot } = rootsOf(trace);
     const outputs = lm.model.outputs.map((id) => trace[id]!);
     return { outputs, trace, traceRoot, tensorRoots, ...(corrupted ? { corrupted } : {}) };
+  }
+
+  /**
+   * The honest runs of several input sets (runBatch: each trace is runModel's), with what a batch worker commits per
+   * element: the outputs, the traceRoot and the outputHash — the latter from the outputs' tensorRoots, already computed
+   * for the traceRoot (outputHashOf(outputs) recomputes the same roots). Never lies (a liar's element goes through
+   * execute).
+   */
+  executeHonestBatch(modelRoot: string, items: readonly (readonly TensorData[])[]): HonestResult[] {
+    const lm = this.loadModel(modelRoot);
+    const outIds = lm.model.outputs;
+    return runBatch(lm.prepared, items).map((trace) => {
+      const raw = traceTensorRoots(trace);
+      return {
+        outputs: outIds.map((id) => trace[id]!),
+        traceRoot: bytesToHex(traceRootFromTensorRoots(raw)),
+        outputHash: ioDigest(PREFIX.outputs, outIds.map((id) => raw[id]!)),
+      };
+    });
   }
 
   stateProvider(modelRoot: string, trace: Trace): StateProvider {

@@ -443,6 +443,49 @@ export class NodeStore implements TxJournal {
     this.db.prepare('DELETE FROM results WHERE task_id = ?').run(taskId);
   }
 
+  /** Several element results in one transaction (one journal sync for all of them). */
+  putResults(rs: readonly Omit<ResultRow, 'createdAt'>[]): void {
+    this.tx(() => {
+      for (const r of rs) this.putResult(r);
+    });
+  }
+
+  /**
+   * Drops what a settled task no longer needs: for every task of `worker` whose status is final (finalized,
+   * invalidated) and unchanged for at least `olderThanS` seconds, its element results, its kept inputs and its per-task kv
+   * entries (`lie:`, `claim-attempt:`). Nothing can dispute or audit a settled task, so nothing recomputes
+   * its traces; the row itself (ids, hashes, roots, a single
+   * result's outputs, tx hashes) stays. Freed pages are reused by later inserts, so the
+   * database stops growing with the number of tasks answered. Returns how many tasks were pruned.
+   */
+  pruneSettled(worker: string, olderThanS: number): number {
+    const cutoff = now() - olderThanS;
+    return this.tx(() => {
+      const ids = (
+        this.db
+          .prepare(`SELECT task_id FROM tasks WHERE status IN ('finalized', 'invalidated') AND lower(worker) = ? AND updated_at <= ? AND (inputs IS NOT NULL OR EXISTS (SELECT 1 FROM results r WHERE r.task_id = tasks.task_id))`)
+          .all(worker.toLowerCase(), cutoff) as { task_id: string }[]
+      ).map((r) => r.task_id);
+      const delResults = this.db.prepare('DELETE FROM results WHERE task_id = ?');
+      const get = this.db.prepare('SELECT * FROM tasks WHERE task_id = ?');
+      const del = this.db.prepare('DELETE FROM tasks WHERE task_id = ?');
+      const delKv = this.db.prepare('DELETE FROM kv WHERE key IN (?, ?)');
+      let put: import("better-sqlite3").Statement<unknown[]> | undefined;
+      for (const id of ids) {
+        delResults.run(id);
+        // The row is deleted and re-inserted without its inputs rather than updated in place: an in-place update
+        // leaves the inputs' share of its b-tree page as a hole new rows never fill (the file kept growing).
+        const row = get.get(id) as Record<string, unknown>;
+        del.run(id);
+        const cols = Object.keys(row);
+        put ??= this.db.prepare(`INSERT INTO tasks (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+        put.run(...cols.map((c) => (c === 'inputs' ? null : row[c])));
+        delKv.run(`lie:${id}`, `claim-attempt:${id}`);
+      }
+      return ids.length;
+    });
+  }
+
   /** A task by its batch input root (the requester serving its inputs). */
   findTaskByInputRoot(inputRoot: string): TaskRow | undefined {
     return taskOf(this.db.prepare('SELECT * FROM tasks WHERE input_root = ? AND inputs IS NOT NULL ORDER BY updated_at DESC LIMIT 1').get(inputRoot.toLowerCase()) as Record<string, unknown> | undefined);
@@ -629,14 +672,17 @@ export class NodeStore implements TxJournal {
   }
 
   /** After a reorg: the settled transaction moved to `block`, or is gone from the chain (back to sent, same bytes). */
-  recordReorged(key: string, change: { block: number } | 'gone'): void {
+  recordReorged(key: string, change: { block: number; outcome?: { status: 'confirmed' | 'failed'; error: string | null } } | 'gone'): void {
     if (change === 'gone') {
       this.tx(() => {
         const r = this.db.prepare("UPDATE txs SET status = 'sent', block = NULL, error = NULL, updated_at = ? WHERE key = ? AND status IN ('confirmed', 'failed')").run(now(), key);
         if (r.changes === 1) this.db.prepare("UPDATE tx_attempts SET status = 'pending' WHERE key = ? AND status = 'mined'").run(key);
       });
     } else {
-      this.db.prepare("UPDATE txs SET block = ?, updated_at = ? WHERE key = ? AND status IN ('confirmed', 'failed')").run(change.block, now(), key);
+      const o = change.outcome;
+      this.db
+        .prepare("UPDATE txs SET block = ?, status = COALESCE(?, status), error = CASE WHEN ? IS NULL THEN error ELSE ? END, updated_at = ? WHERE key = ? AND status IN ('confirmed', 'failed')")
+        .run(change.block, o?.status ?? null, o ? 1 : null, o?.error ?? null, now(), key);
     }
   }
 

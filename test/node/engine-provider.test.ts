@@ -1,6 +1,6 @@
 /** LocalEngineProvider: honest runs match the engine and the commitments; the dishonest one lies like a real liar. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keccakReady, traceRootHex } from '../../src/commit/index.js';
+import { keccakReady, outputHashOf, traceRootHex } from '../../src/commit/index.js';
 import { firstDisagreement } from '../../src/dispute/index.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { decodeTrace, encodeTrace, LocalEngineProvider, tensorFromJson, tensorToJson } from '../../src/node/engine-provider.js';
@@ -38,6 +38,26 @@ describe('LocalEngineProvider', () => {
     expect(sp.traceRoot()).toBe(e.traceRoot);
     expect(sp.tensorRoots()).toEqual(e.tensorRoots);
     expect(() => p.loadModel('0x1234')).toThrow(/not loaded/);
+  });
+
+  it('executeHonestBatch: per item, the outputs, traceRoot and outputHash of execute (one runBatch for all)', () => {
+    for (const name of ['wine-mlp', 'digits-convnet', 'tiny-gpt'] as const) {
+      const q = quantized(name);
+      const p = new LocalEngineProvider([q]);
+      const root = p.modelRoots()[0]!;
+      const data = modelData(name);
+      const items = [0, 3, 1, 3].map((r) => [quantizeInput(q, data.x[r % data.x.length]!)]);
+      const got = p.executeHonestBatch(root, items);
+      expect(got).toHaveLength(items.length);
+      got.forEach((g, i) => {
+        const e = p.execute(root, items[i]!);
+        expect(g.traceRoot).toBe(e.traceRoot);
+        expect(g.outputHash).toBe(outputHashOf(e.outputs));
+        expect(g.outputs.map(tensorToJson)).toEqual(e.outputs.map(tensorToJson));
+      });
+      expect(got[1]!.traceRoot).toBe(got[3]!.traceRoot);
+      expect(got[0]!.traceRoot).not.toBe(got[1]!.traceRoot);
+    }
   });
 
   it('dishonest: changes exactly one op element, recomputes downstream honestly, and the dispute finds that tensor', () => {

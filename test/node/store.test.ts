@@ -62,6 +62,51 @@ describe('NodeStore', () => {
     s.close();
   });
 
+  it('pruneSettled drops the results, inputs and per-task kv of our settled tasks only, and the file stops growing', () => {
+    const s = NodeStore.open({ dataDir: tmp() });
+    const me = '0x00000000000000000000000000000000000000aa';
+    const other = '0x00000000000000000000000000000000000000bb';
+    const big = JSON.stringify({ items: 'x'.repeat(20_000) });
+    const put = (id: string, status: 'finalized' | 'invalidated' | 'committed', worker = me) => {
+      s.insertTask({ taskId: id, modelId: '1', status, worker, itemCount: 3, inputs: big, outputs: '[1]' });
+      s.putResults([0, 1, 2].map((idx) => ({ taskId: id, idx, outputHash: '0x01', traceRoot: '0x02', outputs: 'y'.repeat(5_000), corrupted: false })));
+      s.setKv(`lie:${id}`, '-1');
+    };
+    put('1', 'finalized');
+    put('2', 'invalidated');
+    put('3', 'committed'); // not settled: kept
+    put('4', 'finalized', other); // not ours: kept
+    expect(s.pruneSettled(me, 3600)).toBe(0); // settled less than an hour ago: kept
+    expect(s.pruneSettled(me.toUpperCase().replace('0X', '0x'), 0)).toBe(2);
+    for (const id of ['1', '2']) {
+      expect(s.listResults(id)).toEqual([]);
+      expect(s.getTask(id)?.inputs).toBeNull();
+      expect(s.getTask(id)?.outputs).toBe('[1]');
+      expect(s.getKv(`lie:${id}`)).toBeUndefined();
+    }
+    for (const id of ['3', '4']) {
+      expect(s.listResults(id)).toHaveLength(3);
+      expect(s.getTask(id)?.inputs).toBe(big);
+      expect(s.getKv(`lie:${id}`)).toBe('-1');
+    }
+    expect(s.pruneSettled(me, 0)).toBe(0); // nothing left to prune
+    // Steady state: tasks answered, settled and pruned reuse the freed pages.
+    const pages = (): number => s.db.pragma('page_count', { simple: true }) as number;
+    let n = 10;
+    const round = () => {
+      for (let k = 0; k < 5; k++) put(String(n++), 'finalized');
+      s.pruneSettled(me, 0);
+    };
+    for (let r = 0; r < 3; r++) round();
+    s.db.pragma('wal_checkpoint(TRUNCATE)');
+    const before = pages();
+    for (let r = 0; r < 20; r++) round();
+    s.db.pragma('wal_checkpoint(TRUNCATE)');
+    // 100 more tasks of ~40 KB each (≈ 1000 pages unpruned); what stays is each task's row of ids and hashes.
+    expect(pages()).toBeLessThanOrEqual(before + 10);
+    s.close();
+  });
+
   it('stores traces content-addressed, atomically (no temp file left), idempotently', () => {
     const dir = tmp();
     const s = NodeStore.open({ dataDir: dir });

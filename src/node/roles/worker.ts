@@ -37,7 +37,16 @@ export interface WorkerOptions {
   minFee?: bigint;
   /** Largest batch task served, in elements (default 256). */
   maxItems?: number;
+  /**
+   * Seconds a settled (finalized / invalidated) task's element results and inputs are kept — served to the requester
+   * by GET /tasks/:id/results — before they are pruned (default 600). The database then stops growing with the
+   * number of inferences answered.
+   */
+  keepSettledS?: number;
 }
+
+/** Element results stored per SQLite transaction while a batch runs. */
+const RESULT_CHUNK = 256;
 
 export class Worker implements Role {
   readonly name = 'worker' as const;
@@ -47,10 +56,11 @@ export class Worker implements Role {
   /** Draws, answers and settles the random audits of our results (finalize waits for them). */
   private readonly audits: AuditAnswerer;
   agentId: bigint | undefined;
+  private lastPrune = 0;
 
   constructor(ctx: NodeContext, opts: WorkerOptions = {}) {
     this.ctx = ctx;
-    this.opts = { agentURI: opts.agentURI ?? `verity:worker:${ctx.account}`, stake: opts.stake ?? 1_000n * 10n ** 18n, batch: opts.batch ?? 8, minFee: opts.minFee ?? 0n, maxItems: opts.maxItems ?? 256 };
+    this.opts = { agentURI: opts.agentURI ?? `verity:worker:${ctx.account}`, stake: opts.stake ?? 1_000n * 10n ** 18n, batch: opts.batch ?? 8, minFee: opts.minFee ?? 0n, maxItems: opts.maxItems ?? 256, keepSettledS: opts.keepSettledS ?? 600 };
     this.disputes = new DisputeBook(ctx);
     this.audits = new AuditAnswerer(ctx);
   }
@@ -71,6 +81,7 @@ export class Worker implements Role {
     await this.commitComputed();
     await this.disputes.stepAll();
     await this.finalizeDue();
+    this.prune();
   }
 
   /** New tasks and challenges against our results, from the market's events. */
@@ -175,12 +186,24 @@ export class Worker implements Role {
       store.setKv(`lie:${t.taskId}`, liar);
     }
     const started = performance.now();
-    for (const [i, inputs] of items.entries()) {
-      if (store.getResult(t.taskId, i)) continue;
-      const e = engine.execute(t.modelRoot!, inputs, String(i) === liar ? 'lie' : 'honest');
-      rememberCorruption(this.ctx, e.traceRoot, e.corrupted); // the trace itself is recomputed when needed (src/node/traces.ts)
-      store.putResult({ taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
-      if (e.corrupted) this.ctx.log.info({ taskId: t.taskId, index: i, corrupted: e.corrupted }, 'executed (lying in this element)');
+    const done = new Set(store.listResults(t.taskId).map((r) => r.idx));
+    // RESULT_CHUNK elements per runBatch and per SQLite transaction: one journal sync per chunk, not per element (a
+    // restart reruns at most one chunk).
+    const todo = [...items.keys()].filter((i) => !done.has(i));
+    for (let c = 0; c < todo.length; c += RESULT_CHUNK) {
+      const idx = todo.slice(c, c + RESULT_CHUNK);
+      // Honest elements in one runBatch (the same traces as one runModel each); the liar's one through execute.
+      const honest = idx.filter((i) => String(i) !== liar);
+      const runs = new Map(engine.executeHonestBatch(t.modelRoot!, honest.map((i) => items[i]!)).map((r, k) => [honest[k]!, r]));
+      const rows = idx.map((i) => {
+        const h = runs.get(i);
+        if (h) return { taskId: t.taskId, idx: i, outputHash: h.outputHash, traceRoot: h.traceRoot, outputs: JSON.stringify(h.outputs.map(tensorToJson)), corrupted: false };
+        const e = engine.execute(t.modelRoot!, items[i]!, 'lie');
+        rememberCorruption(this.ctx, e.traceRoot, e.corrupted); // the trace itself is recomputed when needed (src/node/traces.ts)
+        if (e.corrupted) this.ctx.log.info({ taskId: t.taskId, index: i, corrupted: e.corrupted }, 'executed (lying in this element)');
+        return { taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted };
+      });
+      store.putResults(rows);
     }
     inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
     const results = store.listResults(t.taskId);
@@ -246,31 +269,37 @@ export class Worker implements Role {
     const { store, addresses } = this.ctx;
     const now = Number(await chainNow(this.ctx));
     let finalized = 0;
-    for (const t of store.tasksByStatus('committed')) {
-      if (t.challengeDeadline === null || t.challengeDeadline > now) continue;
-      const chain = await readTask(this.ctx, BigInt(t.taskId));
-      if (chain.status === 'Finalized') {
-        store.updateTask(t.taskId, { status: 'finalized' });
-        continue;
-      }
-      if (chain.status === 'Invalidated') {
-        store.updateTask(t.taskId, { status: 'invalidated' });
-        continue;
-      }
-      if (chain.status !== 'Committed' || chain.openDisputes > 0) continue;
-      // Keyed by the chain time: a finalize that lost a race is not retried under a burnt key (the chain status
-      // read above makes a second one unnecessary once the first landed).
-      try {
-        const r = await sendCall(this.ctx, `finalize:${t.taskId}:${now}`, this.ctx.calls.market.finalize([BigInt(t.taskId)]));
-        store.updateTask(t.taskId, { status: 'finalized' });
-        store.addTaskTx(t.taskId, 'finalize', r.transactionHash);
-        inc(this.ctx, 'verity_node_tasks_finalized_total');
-        finalized++;
-      } catch (e) {
-        if (failedWith(e, 'MarketUnexpectedStatus')) store.updateTask(t.taskId, { status: 'finalized' });
-        else if (!failedWith(e, 'MarketChallengeWindowOpen') && !failedWith(e, 'MarketOpenDisputes') && !failedWith(e, 'MarketAuditPending')) throw e;
-      }
-    }
+    const due = store.tasksByStatus('committed').filter((t) => t.challengeDeadline !== null && t.challengeDeadline <= now);
+    // Every due task at once (each its own key): one block for all of them, not one block each.
+    await Promise.all(
+      due.map(async (t) => {
+        const chain = await readTask(this.ctx, BigInt(t.taskId));
+        if (chain.status === 'Finalized') return store.updateTask(t.taskId, { status: 'finalized' });
+        if (chain.status === 'Invalidated') return store.updateTask(t.taskId, { status: 'invalidated' });
+        if (chain.status !== 'Committed' || chain.openDisputes > 0) return;
+        // Keyed by the chain time: a finalize that lost a race is not retried under a burnt key (the chain status
+        // read above makes a second one unnecessary once the first landed).
+        try {
+          const r = await sendCall(this.ctx, `finalize:${t.taskId}:${now}`, this.ctx.calls.market.finalize([BigInt(t.taskId)]));
+          store.updateTask(t.taskId, { status: 'finalized' });
+          store.addTaskTx(t.taskId, 'finalize', r.transactionHash);
+          inc(this.ctx, 'verity_node_tasks_finalized_total');
+          finalized++;
+        } catch (e) {
+          if (failedWith(e, 'MarketUnexpectedStatus')) store.updateTask(t.taskId, { status: 'finalized' });
+          else if (!failedWith(e, 'MarketChallengeWindowOpen') && !failedWith(e, 'MarketOpenDisputes') && !failedWith(e, 'MarketAuditPending')) throw e;
+        }
+      }),
+    );
     if (finalized > 0) await withdrawAll(this.ctx);
+  }
+
+  /** Settled tasks' element results and inputs, once `keepSettledS` has passed (store.pruneSettled). */
+  private prune(): void {
+    const t = Date.now();
+    if (t - this.lastPrune < 5_000) return;
+    this.lastPrune = t;
+    const n = this.ctx.store.pruneSettled(this.ctx.account, this.opts.keepSettledS);
+    if (n > 0) this.ctx.log.debug({ tasks: n }, 'pruned settled tasks');
   }
 }
