@@ -16,12 +16,12 @@ import { pino } from 'pino';
 import { auditBookAbi, reputationRegistryAbi, taskMarketAbi } from '../chain/artifacts/index.js';
 import { anvilKey, startAnvil } from '../chain/anvil.js';
 import { parseEventLogs } from 'viem';
-import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../node/engine-provider.js';
+import { LocalEngineProvider, loadShippedModel } from '../node/engine-provider.js';
+import { shippedData } from '../onnx/shipped.js';
 import { buildApi } from '../node/api.js';
 import { createNode, type VerityNode } from '../node/node.js';
 import type { Requester } from '../node/roles/requester.js';
 import type { Worker } from '../node/roles/worker.js';
-import { readFileSync } from 'node:fs';
 import { deploy } from './node.js';
 import { winnerOf } from '../dispute/moves.js';
 import { printTable } from './progress.js';
@@ -101,7 +101,7 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
 
     const req = requester.role as Requester;
     const ref = new LocalEngineProvider(models);
-    const data = names.map((n) => JSON.parse(readFileSync(join(REPO_ROOT, 'models', `${n}.data.json`), 'utf8')) as { x: number[][] });
+    const data = names.map((n) => shippedData(n));
     const ids: string[] = [];
     const started = Date.now();
     let submitted = 0;

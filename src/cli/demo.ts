@@ -2,25 +2,12 @@
  * `verity demo` (what `npm start` runs): imports the shipped models, runs their held-out rows on the
  * integer engine, commits every trace, and prints what a newcomer wants to see.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
+import { quantizeInput, dequantizeOutput, argmax } from '../onnx/import.js';
+import { importShipped, shippedData } from '../onnx/shipped.js';
 import { prepareModel, runModel } from '../engine/run.js';
 import { keccakReady, modelRootHex, traceRootHex } from '../commit/index.js';
 import { printTable, progressBar } from './progress.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-interface DataFile {
-  shape: number[];
-  x: number[][];
-  y: number[] | number[][];
-  calibration?: number[][];
-  float_accuracy?: number;
-  float_val_loss?: number;
-  vocab?: string;
-}
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -41,16 +28,8 @@ export async function runDemo(): Promise<void> {
   await keccakReady;
   const rows: string[][] = [['model', 'int ops', 'quantized', 'float', 'rows', 'ms/row', 'model root', 'trace root (row 0)']];
   for (const name of ['wine-mlp', 'digits-convnet', 'tiny-gpt']) {
-    const data = JSON.parse(readFileSync(join(ROOT, 'models', `${name}.data.json`), 'utf8')) as DataFile;
-    const calibration =
-      data.calibration ??
-      (JSON.parse(readFileSync(join(ROOT, 'models', `${name}.calibration.json`), 'utf8')) as { calibration: number[][] }).calibration;
-    const q = importOnnx(readFileSync(join(ROOT, 'models', `${name}.onnx`)), {
-      name,
-      inputShape: data.shape,
-      calibration,
-      onProgress: progressBar(`${name}: calibrating`),
-    });
+    const data = shippedData(name);
+    const q = importShipped(name, { onProgress: progressBar(`${name}: calibrating`) });
     const p = prepareModel(q);
     const bar = progressBar(`${name}: running + committing`);
     let score = 0;
