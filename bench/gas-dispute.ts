@@ -7,7 +7,8 @@
  * number of transactions. Prints tables and writes bench/results/gas-dispute.json.
  * A reduction longer than DisputeGame.SUM_CHUNK terms ends in the partial-sum sub-game (openSums … sumStep,
  * docs/protocol.md §Partial sums): `oneStepGas` is then the sumStep transaction and `computeElementGas` the
- * verifier's computePartial alone. gpt-mid (../shared/models, when present) is played at its heaviest site too.
+ * verifier's computePartial alone. gpt-mid (../shared/models, when present) is played at its heaviest site too, at
+ * levelsPerMove 2 and 4.
  *
  *   npx tsx bench/gas-dispute.ts              (levelsPerMove 2, the default deployment)
  *   LEVELS=1,2,4 npx tsx bench/gas-dispute.ts
@@ -62,18 +63,19 @@ export async function measureDisputes(opts: { models?: readonly ModelName[]; lev
   const env = await startEnv();
   const rows: DisputeRow[] = [];
   try {
-    const list: { name: string; model: QModel; honest: Trace; sites: DisputeRow['site'][] }[] = (opts.models ?? MODEL_NAMES).map((name) => {
+    const list: { name: string; model: QModel; honest: Trace; sites: DisputeRow['site'][]; levels?: number[] }[] = (opts.models ?? MODEL_NAMES).map((name) => {
       const model = quantized(name);
       return { name, model, honest: honestTrace(model, name), sites: ['random', 'heaviest'] };
     });
     const mid = opts.models ? undefined : sharedModel('gpt-mid');
-    if (mid) list.push({ name: 'gpt-mid', ...mid, sites: ['heaviest'] });
-    for (const { name, model, honest, sites: which } of list) {
+    // gpt-mid also at levelsPerMove 4: its 9216-element tensor takes 5 bisection rounds at 2, 3 at 4
+    if (mid) list.push({ name: 'gpt-mid', ...mid, sites: ['heaviest'], levels: [...new Set([...(opts.levels ?? [2]), 4])] });
+    for (const { name, model, honest, sites: which, levels } of list) {
       const all = { random: () => randomSite(model, prng(opts.seed ?? SEED)), heaviest: () => heaviestSite(model, honest) };
       const sites = Object.fromEntries(which.map((w) => [w, all[w]()]));
       for (const [site, { nodeIndex, element }] of Object.entries(sites) as [DisputeRow['site'], { nodeIndex: number; element: number }][]) {
         const bad = lyingTrace(model, honest, nodeIndex, element);
-        for (const s of opts.levels ?? [2]) {
+        for (const s of levels ?? opts.levels ?? [2]) {
           const r = await playDispute(env, model, bad, honest, { levelsPerMove: s });
           if (r.outcome !== Outcome.ChallengerWon) throw new Error(`${name} ${site}: the lying claimant did not lose`);
           const oneStep = r.moves.find((m) => m.move === 'oneStep' || m.move === 'sumStep');

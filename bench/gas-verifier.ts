@@ -4,9 +4,9 @@
  * "Most expensive" = the node and output element (sampled: edges + up to 48 evenly spaced) reading the
  * most proven elements. Prints a table and writes bench/results/gas-verifier.json.
  *
- * For a reduction with more than SUM_CHUNK (32) terms the game does not re-execute the element whole: it bisects
+ * For a reduction with more than SUM_CHUNK (48) terms the game does not re-execute the element whole: it bisects
  * its accumulator (docs/protocol.md §Partial sums) and the last step is OneStepVerifier.computePartial over at most
- * 32 terms (openReduction runs once, in the claimant's revealSumTotal). `oneStepGas` is the gas of the step the
+ * 48 terms (openReduction runs once, in the claimant's revealSumTotal). `oneStepGas` is the gas of the step the
  * game actually plays: max(computePartial of the longest chunk the game can end on, at several alignments,
  * openReduction), else computeElement.
  * A synthetic row (Linear K = 4096) shows it is constant in K.
@@ -29,8 +29,8 @@ import type { QModel, Trace } from '../src/engine/ir.js';
 import { MODEL_NAMES, modelData, quantized } from '../test/onnx/models.js';
 import { oneNode } from '../test/verifier/gen.js';
 
-const SUM_CHUNK = 32; // DisputeGame.SUM_CHUNK
-const SUM_ARITY = 8; // DisputeGame.SUM_ARITY
+const SUM_CHUNK = 48; // DisputeGame.SUM_CHUNK
+const SUM_ARITY = 16; // DisputeGame.SUM_ARITY
 
 interface Row {
   model: string;

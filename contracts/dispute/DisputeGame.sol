@@ -152,9 +152,9 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// @notice Most tensor roots a trace may have (one revealRoots transaction must fit in a block).
     uint256 public constant MAX_TRACE_TENSORS = 4096;
     /// @notice The claimant splits a term range into SUM_ARITY parts per reveal (SUM_ARITY − 1 points).
-    uint256 public constant SUM_ARITY = 8;
+    uint256 public constant SUM_ARITY = 16;
     /// @notice The last re-execution adds at most SUM_CHUNK terms, whatever the reduction's length.
-    uint256 public constant SUM_CHUNK = 32;
+    uint256 public constant SUM_CHUNK = 48;
     uint256 private constant BPS = 10_000;
 
     /// @notice Bond each side posts (governed; fixed per game at open). Should cover the other side's move costs.

@@ -249,7 +249,7 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
 
 /**
  * 2·log2(elements) + 3: the protocol's bound on a dispute's transactions (docs/protocol.md §Moves), plus, when the
- * challenger opened the partial-sum sub-game on an accumulator of `terms` terms, 2·max(1, ceil(log_8(terms / 32)))
+ * challenger opened the partial-sum sub-game on an accumulator of `terms` terms, 2·(reveals − 1) + 2 (sumRounds)
  * (openSums + the claimant's reveals + the picks, the last pick being the sumStep; docs/protocol.md §Partial sums).
  */
 export function txBound(elements: number, terms?: number): number {
@@ -258,8 +258,8 @@ export function txBound(elements: number, terms?: number): number {
   return base + 2 * sumRounds(terms);
 }
 
-/** Reveals of the partial-sum sub-game over `terms` terms (SUM_ARITY 8, SUM_CHUNK 32). */
-export function sumRounds(terms: number, arity = 8, chunk = 32): number {
+/** Reveals of the partial-sum sub-game over `terms` terms (SUM_ARITY 16, SUM_CHUNK 48). */
+export function sumRounds(terms: number, arity = 16, chunk = 48): number {
   let r = 1;
   for (let len = terms; Math.ceil(len / arity) > chunk; len = Math.ceil(len / arity)) r++;
   return r;

@@ -42,7 +42,7 @@ function checkBounds(r: DisputeResult): void {
   if (r.numElements !== undefined) expect(r.moves.length).toBeLessThanOrEqual(txBound(r.numElements, r.sums?.terms));
   else expect(r.moves.length).toBeLessThanOrEqual(3); // open + (revealRoots) + timeout
   // the last re-execution is constant-cost: one chunk of at most SUM_CHUNK terms, whatever the reduction's length
-  if (r.sums?.to !== undefined) expect(r.sums.to - r.sums.from!).toBeLessThanOrEqual(32);
+  if (r.sums?.to !== undefined) expect(r.sums.to - r.sums.from!).toBeLessThanOrEqual(48);
 }
 
 describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)', (name) => {
@@ -103,7 +103,7 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
   it('at the heaviest reduction: a wrong total loses at the partial-sum step, an honest claimant wins it', async () => {
     const { nodeIndex, element } = heaviestSite(model, honest);
     const terms = sumTermsOf(model, nodeIndex, element);
-    if (terms === undefined || terms <= 32) return; // no reduction longer than one chunk in this model
+    if (terms === undefined || terms <= 48) return; // no reduction longer than one chunk in this model
     const bad = await playDispute(env, model, lyingTrace(model, honest, nodeIndex, element), honest);
     lines.push(row(`sums: wrong claimant n${nodeIndex}`, bad));
     expect(bad.outcome).toBe(Outcome.ChallengerWon);

@@ -200,8 +200,8 @@ contract DisputeSumsTest is DisputeWorld {
         _openSums(gameId);
         (claimantLies, enterAt) = (true, 2_000);
         (,, uint256 txs) = _playSums(gameId);
-        // revealSumTotal, then (pickSum, revealSums) per extra round, then sumStep: 4096 → 512 → 64 → 8 ≤ 32
-        assertEq(txs, 1 + 2 * 2 + 1, "txs");
+        // revealSumTotal, then (pickSum, revealSums) per extra round, then sumStep: 4096 → parts of 256 → of 16 ≤ 48
+        assertEq(txs, 1 + 2 * 1 + 1, "txs");
         assertEq(uint8(dg.outcome(gameId)), uint8(IDisputeResolver.Outcome.ChallengerWon), "uint8(dg.outcome(gameId))");
     }
 
@@ -268,9 +268,9 @@ contract DisputeSumsTest is DisputeWorld {
         vm.prank(challenger);
         dg.pickSum(gameId, p, 0, init, total);
         p[2] -= 1;
-        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadIndex.selector, gameId, 8, 8));
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadIndex.selector, gameId, arity, arity));
         vm.prank(challenger);
-        dg.pickSum(gameId, p, 8, init, total);
+        dg.pickSum(gameId, p, arity, init, total);
         // the claimant may not move in the challenger's phase
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeNotYourTurn.selector, gameId, claimant));
         vm.prank(claimant);
