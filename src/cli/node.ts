@@ -9,13 +9,10 @@ import type { Command } from 'commander';
 import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, parseGwei, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { pino } from 'pino';
-import { opsBitmap, registerAgent, registerModel, stake } from '../chain/actions/index.js';
+import { modelShape, opsBitmap, registerAgent, registerModel, stake } from '../chain/actions/index.js';
 import { anvilKey, startAnvil } from '../chain/anvil.js';
 import { deployProtocol } from '../chain/deploy.js';
 import type { DeployProtocolOptions } from '../chain/deploy.js';
-import { modelRegistryAbi } from '../chain/artifacts/index.js';
-import { parseEventLogs } from 'viem';
-import { OP_TYPES as AUDIT_OPS } from '../engine/ir.js';
 import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
@@ -341,15 +338,18 @@ export function registerNodeCommands(program: Command): void {
     });
 }
 
-/** Deploys the protocol, registers models and funds accounts; writes and returns the deployment file. */
-/** Registers a shipped model name or a .vqm file in the ModelRegistry: its modelRoot and the ops it uses. */
-export async function registerModelSpec(pc: ProtocolClients, spec: string): Promise<{ name: string; id: string; root: Hex; hash: Hex }> {
+/**
+ * Registers a shipped model name or a .vqm file in the ModelRegistry: its modelRoot and the ops it uses, and with
+ * `withShape` its declared trace shape (registerModelWithShape: auditable by the AuditBook).
+ */
+export async function registerModelSpec(pc: ProtocolClients, spec: string, withShape = false): Promise<{ name: string; id: string; root: Hex; hash: Hex }> {
   const m = loadModelSpec(spec);
   const root = modelRootHex(m) as Hex;
-  const r = await registerModel(pc, { modelRoot: root, metadataURI: `verity:model:${m.name}`, opsBitmap: opsBitmap(m) });
+  const r = await registerModel(pc, { modelRoot: root, metadataURI: `verity:model:${m.name}`, opsBitmap: opsBitmap(m), ...(withShape ? { shape: modelShape(m, 10_000_000n) } : {}) });
   return { name: m.name, id: String(r.modelId), root, hash: r.hash };
 }
 
+/** Deploys the protocol, registers models and funds accounts; writes and returns the deployment file. */
 export async function deploy(
   rpc: string,
   key: Hex,
@@ -363,7 +363,7 @@ export async function deploy(
   const models: DeploymentFile['models'] = {};
   for (const spec of o.models) {
     // with audits on, models declare their trace shape (only those can be audited)
-    const r = o.audits ? await registerModelSpecWithShape(pc, spec) : await registerModelSpec(pc, spec);
+    const r = await registerModelSpec(pc, spec, !!o.audits);
     models[r.name] = { id: r.id, root: r.root };
   }
   for (const a of o.fund) {
@@ -374,14 +374,3 @@ export async function deploy(
   return d;
 }
 
-/** Registers a model with its declared trace shape (ModelRegistry.registerModelWithShape): auditable by the AuditBook. */
-export async function registerModelSpecWithShape(pc: ProtocolClients, spec: string): Promise<{ name: string; id: string; root: Hex; hash: Hex }> {
-  const m = loadModelSpec(spec);
-  let bitmap = 0n;
-  for (const n of m.nodes) bitmap |= 1n << BigInt(AUDIT_OPS.indexOf(n.op));
-  const root = modelRootHex(m) as Hex;
-  const shape = { numInputs: m.inputs.length, nodeCount: m.nodes.length, numOutputs: m.outputs.length, maxStepGas: 10_000_000n };
-  const r = await sendContractTransaction(pc, { contract: 'ModelRegistry', address: pc.addresses.modelRegistry, abi: modelRegistryAbi, functionName: 'registerModelWithShape', args: [root, `verity:model:${m.name}`, bitmap, shape] });
-  const ev = parseEventLogs({ abi: modelRegistryAbi, logs: r.receipt.logs, eventName: 'ModelRegistered' })[0]!;
-  return { name: m.name, id: String(ev.args.modelId), root, hash: r.hash };
-}

@@ -13,7 +13,8 @@ import { decodeModel } from '../engine/format.js';
 import { allocate, type DType, type QModel, type TensorData, type Trace } from '../engine/ir.js';
 import { prepareModel, runBatch, runModel, type PreparedModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
-import { importOnnx, quantizeInput } from '../onnx/import.js';
+import { quantizeInput } from '../onnx/import.js';
+import { importShipped } from '../onnx/shipped.js';
 import { buildOneStep } from '../verifier/index.js';
 
 export class EngineProviderError extends BaseError {
@@ -64,10 +65,7 @@ export function loadShippedModel(name: string, modelsDir = join(REPO_ROOT, 'mode
   if (!(SHIPPED_MODELS as readonly string[]).includes(name)) {
     throw new EngineProviderError(`Unknown model ${JSON.stringify(name)}.`, { hint: `Shipped models: ${SHIPPED_MODELS.join(', ')}; or give a .vqm file.` });
   }
-  const data = JSON.parse(readFileSync(join(modelsDir, `${name}.data.json`), 'utf8')) as { shape: number[]; calibration?: number[][] };
-  const calibration =
-    data.calibration ?? (JSON.parse(readFileSync(join(modelsDir, `${name}.calibration.json`), 'utf8')) as { calibration: number[][] }).calibration;
-  return importOnnx(readFileSync(join(modelsDir, `${name}.onnx`)), { name, inputShape: data.shape, calibration });
+  return importShipped(name, { modelsDir });
 }
 
 /** A model by shipped name or .vqm path. */
