@@ -203,7 +203,7 @@ export class Verifier implements Role {
   }
 
   private async check(): Promise<void> {
-    const { store, engine, addresses } = this.ctx;
+    const { store, engine } = this.ctx;
     const now = Number(await chainNow(this.ctx));
     for (const t of store.tasksByStatus('committed').slice(0, this.batch)) {
       if (t.itemCount > 1) {
@@ -234,27 +234,15 @@ export class Verifier implements Role {
       }
       this.ctx.log.warn({ taskId: t.taskId, theirs: t.traceRoot, ours: e.traceRoot }, 'result mismatch: challenging');
       store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
-      try {
-        const r = await sendCall(this.ctx, `challenge:${t.taskId}:0`, this.ctx.calls.market.challenge([
-          BigInt(t.taskId),
-          0,
-          hexField(t.inputHash, `task ${t.taskId} inputHash`),
-          [],
-          hexField(t.outputHash, `task ${t.taskId} outputHash`),
-          hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
-          [],
-        ]));
-        const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
-        store.tx(() => {
-          store.insertDispute({ disputeId: String(ev.disputeId), gameId: String(ev.gameId), taskId: t.taskId, idx: 0, side: 'challenger', traceRoot: e.traceRoot, state: 'playing' });
-          store.updateTask(t.taskId, { status: 'challenged' });
-        });
-        store.addTaskTx(t.taskId, 'challenge', r.transactionHash);
-        inc(this.ctx, 'verity_node_disputes_opened_total');
-      } catch (err) {
-        if (err instanceof TxFailedError) store.updateTask(t.taskId, { status: 'skipped', error: err.message.split('\n')[0]! });
-        else throw err;
-      }
+      await this.challenge(t, 0, e.traceRoot, [
+        BigInt(t.taskId),
+        0,
+        hexField(t.inputHash, `task ${t.taskId} inputHash`),
+        [],
+        hexField(t.outputHash, `task ${t.taskId} outputHash`),
+        hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
+        [],
+      ]);
     }
   }
 }
