@@ -1,6 +1,6 @@
 /**
- * Gas per generated character of the dialogue demo (src/agents/dialogue.ts) on an embedded anvil with the real
- * protocol (deployProtocol): every message is one batch task — postBatchTask (the element input commitments),
+ * Gas per generated character of the dialogue demo (src/agents/dialogue.ts) on a local network of real nodes
+ * (LocalNetwork: anvil, the protocol, a requester node and a worker node): every message is one batch task — postBatchTask (the element input commitments),
  * claim, commitBatch (one positional root over resultLeaf(i, outputHash, traceRoot)), finalize. Gas per character
  * = the sum of those four transactions over all messages / generated characters; one-time setup (agent
  * registration, stake, model registration, fee approval) is excluded and listed separately.
@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDialogue } from '../src/agents/dialogue.js';
-import { EmbeddedChain } from '../src/agents/embedded.js';
+import { LocalNetwork } from '../src/agents/local-network.js';
 import { loadTinyGpt } from '../src/agents/generate.js';
 import { keccakReady } from '../src/commit/index.js';
 
@@ -24,11 +24,11 @@ await keccakReady;
 const gpt = loadTinyGpt();
 const rows: Record<string, unknown>[] = [];
 for (const c of CONFIGS) {
-  const chain = await EmbeddedChain.start();
+  const network = await LocalNetwork.start({ models: ['tiny-gpt'] });
   try {
     // Warm-up message: the first task on a fresh market pays one-time storage (task counter, first claimable…).
-    await runDialogue({ turns: 1, chars: 1, chain, gpt });
-    const r = await runDialogue({ turns: c.turns, chars: c.chars, chain, gpt });
+    await runDialogue({ turns: 1, chars: 2, network, gpt });
+    const r = await runDialogue({ turns: c.turns, chars: c.chars, network, gpt });
     const steps: Record<string, bigint> = {};
     for (const m of r.messages) for (const t of m.chain!.txs) steps[t.step] = (steps[t.step] ?? 0n) + BigInt(t.gasUsed);
     const chars = c.turns * c.chars;
@@ -43,7 +43,7 @@ for (const c of CONFIGS) {
       ...(c.note ? { note: c.note } : {}),
     });
   } finally {
-    await chain.stop();
+    await network.close();
   }
 }
 

@@ -70,6 +70,19 @@ export interface VerifiedResult {
   error?: string | null;
 }
 
+/** A finalized batch task and its verified element results. */
+export interface VerifiedBatch {
+  id: string;
+  taskId: string;
+  status: 'finalized';
+  worker: string;
+  inputRoot: Hex;
+  resultRoot: Hex;
+  items: { index: number; outputHash: Hex; traceRoot: Hex; outputs: TensorJson[] }[];
+  /** Transaction hashes by step (post, claim, commit, finalize). */
+  txs: Record<string, string>;
+}
+
 export interface AgentReputation {
   agentId: string;
   owner: string | null;
@@ -376,6 +389,28 @@ export class NodeHttpNetwork implements VerityNetwork {
 
   async taskStatus(id: string): Promise<VerifiedResult> {
     return this.view(await this.task(id));
+  }
+
+  /**
+   * A batch of verified inferences (POST /batches: one model, one input tensor list per element, one fee), polled
+   * until the node holds its finalized element results (checked by the node against the committed root).
+   */
+  async verifiedBatch(req: { model: string; items: TensorJson[][]; fee?: string }): Promise<VerifiedBatch> {
+    const { id } = await this.call<{ id: string }>('POST', '/batches', { model: req.model, items: req.items, fee: req.fee ?? String(this.opts.fee ?? 10n ** 18n) });
+    const deadline = Date.now() + (this.opts.timeoutMs ?? 600_000);
+    for (;;) {
+      const v = await this.call<NodeTaskView & { batch?: { worker: string | null; inputRoot: string | null; resultRoot: string | null } }>('GET', `/tasks/${encodeURIComponent(id)}`);
+      if (v.status === 'failed' || v.status === 'cancelled') throw new NetworkError(`Batch ${id} ended ${v.status}.`, { details: v.error ?? '' });
+      if (v.status === 'finalized' && v.taskId && v.batch) {
+        const r = await this.request('GET', `/tasks/${encodeURIComponent(id)}/results`);
+        if (r.ok) {
+          const { items } = (await r.json()) as { items: VerifiedBatch['items'] };
+          return { id, taskId: v.taskId, status: 'finalized', worker: v.batch.worker ?? '', inputRoot: v.batch.inputRoot as Hex, resultRoot: v.batch.resultRoot as Hex, items, txs: v.txs };
+        }
+      }
+      if (Date.now() > deadline) throw new NetworkError(`Batch ${id} was not final in time.`, { details: `last status ${v.status}` });
+      await this.pause();
+    }
   }
 
   async agentReputation(agentId: string): Promise<AgentReputation> {

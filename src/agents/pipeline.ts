@@ -1,63 +1,45 @@
 /**
- * Hiring (docs/protocol.md §Hiring): an agent — the contractor, an ERC-8004 identity with stake — takes a
- * requester's two-stage generation job, does stage 1 itself and subcontracts stage 2 to another agent through the
- * market. Both stages are tiny-gpt generation (src/agents/generate.ts rules: window = last 32 characters, greedy
- * argmax at the last position), each settled as one batch task of k verified inferences:
+ * Hiring (docs/protocol.md §Hiring) over real nodes: an agent — the contractor, an ERC-8004 identity — takes a
+ * requester's two-stage generation job and subcontracts stage 2 through the market. Both stages are tiny-gpt
+ * generation (src/agents/generate.ts rules: window = last 32 characters, greedy argmax at the last position), each
+ * settled as one batch task of k verified inferences:
  *
- *   stage 1: k1 characters continuing the requester's prompt            (the contractor's work)
- *   stage 2: k2 characters continuing prompt ‖ stage 1's FINALIZED text (the subcontractor's work)
+ *   stage 1: k1 characters continuing the requester's prompt            (posted by the requester)
+ *   stage 2: k2 characters continuing prompt ‖ stage 1's FINALIZED text (posted by the contractor)
  *
  * so the job's answer is exactly what `generate(prompt, k1 + k2)` computes, and each half is a market task with its
- * own worker, fee, stake at risk and reputation record.
+ * own poster, worker, fee, stake at risk and reputation record.
  *
- * A batch task commits its element inputs when it is posted, but generation is autoregressive: element i's window
- * depends on the characters generated before it. Each stage therefore runs quote → post → claim → commit → deliver:
- *   1. the hired worker QUOTES the k characters it will generate (running the model locally);
- *   2. the poster derives window_i = windowOf(prompt ‖ text[0..i)) from the quote and posts the batch task with
- *      inputHash_i = inputHashOf([window_i]) (stageWindows / stageInputHashes);
- *   3. the worker claims it, runs the model on the posted windows, commits the positional root of
- *      resultLeaf(i, outputHash_i, traceRoot_i) (commitBatch) and DELIVERS the leaves with the logits;
- *   4. the poster checks the delivery without running the model (checkDelivery): the leaves reproduce the on-chain
- *      root, each logits tensor hashes to its outputHash, and argmax(logits_i) is the quoted text[i] — so the text
- *      is the true generation iff every element's logits are the model's output on its window, which is exactly
- *      what the market lets anyone challenge (one element, one op, one element of that op, on-chain);
- *   5. a verifier agent re-executes every element (VerifierAgent.audit), challenges the first wrong one, plays the
- *      dispute game to the end with the real OneStepVerifier and resolves it: the worker's locked stake is slashed
- *      (half to the verifier), the fee goes back to the poster, the worker's reputation gets ("dispute","lost") −1;
- *   6. otherwise the window passes and the task finalizes: fee to the worker, ("task","finalized") +1.
- *
- * Money: the requester pays the job fee through stage 1's task (poster = requester, worker = contractor); the
- * contractor pays the subcontractor's fee from its own funds through stage 2's task (poster = contractor). After a
- * lie at stage 2 the contractor re-posts stage 2 (fee refunded to it by the invalidation) to the next subcontractor;
- * the requester receives prompt-continuation = stage 1 text ‖ stage 2 text of the finalized tasks.
- *
- * Everything runs in one process against an EmbeddedChain (anvil): the agents' actions are called in protocol order
- * by runPipeline. Deliveries are handed over in memory (the data-availability channel of a real deployment).
+ * Every party is a node, each its own process (`verity node run`): the posters' requester nodes, worker nodes,
+ * verifier nodes. The agent that runs the pipeline (runPipeline) knows no URL: it finds every endpoint through the
+ * chain's ERC-8004 registrations (agent URI → registration file → `verity-node` service with its role,
+ * src/agents/discovery.ts). A batch task commits its element inputs when it is posted, but generation is
+ * autoregressive (element i's window depends on the characters before it), so each stage runs
+ * quote → post → claim → commit → verify → finalize:
+ *   1. a live worker node QUOTES the k characters (POST /run, unverified, k times);
+ *   2. the poster's node posts the windows window_i = windowOf(prompt ‖ text[0..i)) as one batch task
+ *      (POST /batches, inputHash_i = inputHashOf([window_i]): stageWindows / stageInputHashes);
+ *   3. a worker node claims it, runs the model on the posted windows and commits the positional root of
+ *      resultLeaf(i, outputHash_i, traceRoot_i); the poster's node fetches the element results from it;
+ *   4. verifier nodes re-execute every element; one that differs is challenged and the dispute game played by the
+ *      nodes' own dispute machines down to the one-step verifier: the liar's locked stake is slashed (half to the
+ *      verifier), the fee refunded to the poster, the liar's reputation gets ("dispute","lost") −1, and the stage
+ *      is hired again from another live worker node (never the liar);
+ *   5. otherwise the window passes and the task finalizes: fee to the worker, ("task","finalized") +1; the
+ *      finalized results are checked against the chain without running the model (checkDelivery: the posted
+ *      inputs are the windows of prompt ‖ text, the leaves give the committed root, each logits tensor hashes to
+ *      its outputHash and decodes to the quoted character).
  */
-import { erc20Abi, type Address, type Hex } from 'viem';
-import {
-  challengeResult,
-  claimTask,
-  commitBatch,
-  finalizeTask,
-  postBatchTask,
-  registerAgent,
-  resolveDispute,
-  stake,
-} from '../chain/actions/index.js';
-import { disputeGameAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { createPublicClient, erc20Abi, http, type Address, type Hex, type PublicClient } from 'viem';
+import { disputeGameAbi, identityRegistryAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { eventsIn } from '../chain/call.js';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
-import { sendContractTransaction } from '../chain/send.js';
-import type { ProtocolClients } from '../chain/types.js';
-import { traceRootHex } from '../commit/index.js';
-import { DisputeClient, Outcome, traceStateProvider, type MoveRecord } from '../dispute/index.js';
-import type { TensorData, Trace } from '../engine/ir.js';
-import { outputsOf, runModel } from '../engine/run.js';
+import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { BaseError } from '../errors.js';
 import { quantizeInput } from '../onnx/io.js';
-import { buildOneStep } from '../verifier/index.js';
-import type { EmbeddedChain } from './embedded.js';
-import { buildRegistration, registrationDataUri } from './registration.js';
+import { tensorFromJson, tensorToJson, type TensorJson } from '../views/tensor.js';
+import type { TensorData } from '../engine/ir.js';
+import { PeerDiscovery } from './discovery.js';
 import { batchTrees, encode, nextId, windowOf, type TinyGpt } from './generate.js';
 
 export class PipelineError extends BaseError {
@@ -68,7 +50,7 @@ export class PipelineError extends BaseError {
 export { TaskStatus } from '../chain/enums.js';
 import { TaskStatus } from '../chain/enums.js';
 
-// ------------------------------------------------------------------ stage work (pure)
+// ------------------------------------------------------------------ stage windows (pure)
 
 /** The windows a poster derives from a quoted continuation: window_i = windowOf(prompt ‖ text[0..i)). */
 export function stageWindows(gpt: TinyGpt, prompt: string, text: string): number[][] {
@@ -83,50 +65,6 @@ export function stageInputHashes(gpt: TinyGpt, prompt: string, text: string): He
 }
 
 /** One element of a stage as a worker computed it (the full trace is kept to defend it in a dispute). */
-export interface WorkStep {
-  index: number;
-  window: number[];
-  trace: Trace;
-  outputs: TensorData[];
-  outputHash: Hex;
-  traceRoot: Hex;
-  /** argmax of the logits at the last window position, and its character. */
-  id: number;
-  char: string;
-}
-
-/**
- * A dishonest worker's change to the trace of element `index` (return the lying trace, or undefined to leave the
- * element honest). Used by tests to build liars; honest workers have none.
- */
-export type Tamper = (element: { index: number; window: readonly number[]; trace: Trace }) => Trace | undefined;
-
-function runStep(gpt: TinyGpt, index: number, window: number[], tamper?: Tamper): WorkStep {
-  let trace = runModel(gpt.prepared, [quantizeInput(gpt.model, window)]);
-  trace = tamper?.({ index, window, trace }) ?? trace;
-  const outputs = outputsOf(gpt.prepared, trace);
-  const id = nextId(gpt, outputs[0]!);
-  return { index, window, trace, outputs, outputHash: outputHashOf(outputs), traceRoot: traceRootHex(trace), id, char: gpt.vocab[id]! };
-}
-
-/** Generates k characters after `prompt` (the generate.ts rules), keeping every element's trace. */
-export function generateStage(gpt: TinyGpt, prompt: string, k: number, tamper?: Tamper): WorkStep[] {
-  if (!Number.isInteger(k) || k < 1 || k > 1024) throw new PipelineError(`Cannot generate ${k} characters in one stage.`, { hint: 'Give an integer in 1..1024.' });
-  const ids = encode(gpt, prompt);
-  const steps: WorkStep[] = [];
-  for (let i = 0; i < k; i++) {
-    const s = runStep(gpt, i, windowOf(gpt, ids), tamper);
-    steps.push(s);
-    ids.push(s.id);
-  }
-  return steps;
-}
-
-/** Runs the model on given windows (a posted task's elements). */
-export function executeWindows(gpt: TinyGpt, windows: readonly number[][], tamper?: Tamper): WorkStep[] {
-  return windows.map((w, i) => runStep(gpt, i, w, tamper));
-}
-
 // ------------------------------------------------------------------ deliveries
 
 /** What a worker hands to its poster after committing a stage (the element results behind the on-chain root). */
@@ -179,219 +117,6 @@ export async function checkDelivery(
   if (opts.finalized && t.status !== TaskStatus.Finalized) fail('the task is not finalized', `status ${t.status}`);
 }
 
-// ------------------------------------------------------------------ agents
-
-/** An account on the protocol, optionally an ERC-8004 agent with stake. */
-export class MarketAgent {
-  readonly name: string;
-  readonly clients: ProtocolClients;
-  readonly address: Address;
-  agentId: bigint | undefined;
-
-  constructor(name: string, clients: ProtocolClients) {
-    this.name = name;
-    this.clients = clients;
-    this.address = clients.walletClient.account.address;
-  }
-
-  /** Registers the ERC-8004 identity (agent card as a data: URI) and stakes `stakeAmount` if given. */
-  async register(opts: { stake?: bigint; description?: string } = {}): Promise<bigint> {
-    // ERC-8004 registration file in the spec's form (no services: the pipeline's stages run in-process).
-    const reg = buildRegistration({ name: this.name, description: opts.description ?? '', services: [], supportedTrust: ['reputation', 'crypto-economic'] });
-    const { agentId } = await registerAgent(this.clients, { agentURI: registrationDataUri(reg) });
-    this.agentId = agentId;
-    if (opts.stake) await stake(this.clients, { amount: opts.stake });
-    return agentId;
-  }
-
-  protected requireAgent(): bigint {
-    if (this.agentId === undefined) throw new PipelineError(`${this.name} has no ERC-8004 identity.`, { hint: 'Call register() first.' });
-    return this.agentId;
-  }
-
-  /** Withdraws everything the market credited to this account (fee payouts, refunds, slash shares). */
-  async withdraw(): Promise<bigint> {
-    const { taskMarket } = this.clients.addresses;
-    const amount = await this.clients.publicClient.readContract({ address: taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [this.address] });
-    if (amount > 0n) await sendContractTransaction(this.clients, { contract: 'TaskMarket', address: taskMarket, abi: taskMarketAbi, functionName: 'withdraw', args: [] });
-    return amount;
-  }
-
-  disputeClient(): DisputeClient {
-    return new DisputeClient({ publicClient: this.clients.publicClient, walletClient: this.clients.walletClient, game: this.clients.addresses.disputeGame, pollMs: 10 });
-  }
-}
-
-/** A worker that sells tiny-gpt generation stages (honest unless given a Tamper). */
-export class GenerationWorker extends MarketAgent {
-  readonly gpt: TinyGpt;
-  private readonly tamper: Tamper | undefined;
-  private readonly work = new Map<bigint, WorkStep[]>();
-
-  constructor(name: string, clients: ProtocolClients, gpt: TinyGpt, opts: { tamper?: Tamper } = {}) {
-    super(name, clients);
-    this.gpt = gpt;
-    this.tamper = opts.tamper;
-  }
-
-  /** The continuation this worker will deliver for (prompt, k): what the poster derives the task's windows from. */
-  quote(prompt: string, k: number): string {
-    return generateStage(this.gpt, prompt, k, this.tamper)
-      .map((s) => s.char)
-      .join('');
-  }
-
-  /** Claims a posted stage task, runs the model on its windows, commits the batch, returns the delivery. */
-  async serve(stage: 1 | 2, taskId: bigint, prompt: string, text: string): Promise<Delivery> {
-    const agentId = this.requireAgent();
-    await claimTask(this.clients, { taskId, agentId });
-    const steps = executeWindows(this.gpt, stageWindows(this.gpt, prompt, text), this.tamper);
-    this.work.set(taskId, steps);
-    const c = await commitBatch(this.clients, { taskId, results: steps });
-    return {
-      stage,
-      taskId,
-      agentId,
-      worker: this.address,
-      prompt,
-      text,
-      results: steps.map((s) => ({ outputHash: s.outputHash, traceRoot: s.traceRoot, outputs: s.outputs })),
-      resultRoot: c.resultTree.root,
-    };
-  }
-
-  /**
-   * Plays the claimant's side of the game over element `index` of task `taskId`, from this worker's own trace (a
-   * liar defends its lie to the end); returns the outcome and its game transactions.
-   */
-  async defend(gameId: bigint, taskId: bigint, index: number): Promise<{ outcome: number; moves: MoveRecord[] }> {
-    const step = this.work.get(taskId)?.[index];
-    if (!step) throw new PipelineError(`${this.name} has no work for element ${index} of task ${taskId}.`);
-    const me = this.disputeClient();
-    const outcome = await me.playClaimant(gameId, traceStateProvider(this.gpt.model, step.trace, buildOneStep));
-    return { outcome, moves: me.moves };
-  }
-}
-
-/** The outcome of one dispute played to the end. */
-export interface DisputeRecord {
-  disputeId: bigint;
-  gameId: bigint;
-  /** Challenged batch element. */
-  index: number;
-  /** The verifier (challenger). */
-  challenger: string;
-  outcome: number;
-  /** Node whose output tensor was disputed. */
-  nodeIndex: number;
-  /** The element of it the one-step verifier re-executed on-chain: the liar's value and the computed one. */
-  oneStep: { elementIndex: number; claimed: number; computed: number } | undefined;
-  slashed: bigint;
-  challengerShare: bigint;
-  refund: bigint;
-  /** Every transaction of the dispute in block order (challenge, both sides' game moves, resolve; no approvals). */
-  moves: string[];
-  gas: bigint;
-}
-
-/** Re-executes committed stages and challenges the first wrong element. Needs no stake (it posts the game bond). */
-export class VerifierAgent extends MarketAgent {
-  readonly gpt: TinyGpt;
-
-  constructor(name: string, clients: ProtocolClients, gpt: TinyGpt) {
-    super(name, clients);
-    this.gpt = gpt;
-  }
-
-  /**
-   * Re-executes every element of a delivered stage on its posted windows and returns the indices whose committed
-   * (outputHash, traceRoot) differ from the honest run. Throws if the delivery does not match the chain (then its
-   * elements cannot be proven in a challenge).
-   */
-  async audit(d: Delivery): Promise<number[]> {
-    const t = await readTask(this.clients, d.taskId);
-    const inputHashes = stageInputHashes(this.gpt, d.prompt, d.text);
-    const { inputTree, resultTree } = batchTrees(d.results.map((r, i) => ({ inputHash: inputHashes[i]!, ...r })));
-    if (inputTree.root !== t.inputRoot || resultTree.root !== t.resultRoot) {
-      throw new PipelineError(`Cannot audit task ${d.taskId}: the delivery does not reproduce the task's roots.`, {
-        details: `inputRoot ${t.inputRoot} vs ${inputTree.root}; resultRoot ${t.resultRoot} vs ${resultTree.root}`,
-      });
-    }
-    const honest = executeWindows(this.gpt, stageWindows(this.gpt, d.prompt, d.text));
-    return honest.flatMap((h, i) => (h.outputHash !== d.results[i]!.outputHash || h.traceRoot !== d.results[i]!.traceRoot ? [i] : []));
-  }
-
-  /**
-   * Challenges element `index` of a delivered stage, plays the game to the end against `defend` (the worker's
-   * claimant side, run concurrently) with the real one-step verifier, and resolves the dispute on the market.
-   */
-  async dispute(
-    d: Delivery,
-    index: number,
-    defend: (gameId: bigint) => Promise<{ outcome: number; moves: MoveRecord[] }>,
-    timeoutMs = 120_000,
-  ): Promise<DisputeRecord> {
-    const inputHashes = stageInputHashes(this.gpt, d.prompt, d.text);
-    const { inputTree, resultTree } = batchTrees(d.results.map((r, i) => ({ inputHash: inputHashes[i]!, ...r })));
-    const r = d.results[index]!;
-    const c = await challengeResult(this.clients, {
-      taskId: d.taskId,
-      index,
-      inputHash: inputHashes[index]!,
-      inputProof: inputTree.proof(index),
-      outputHash: r.outputHash,
-      traceRoot: r.traceRoot,
-      resultProof: resultTree.proof(index),
-    });
-    const window = stageWindows(this.gpt, d.prompt, d.text)[index]!;
-    const honest = runModel(this.gpt.prepared, [quantizeInput(this.gpt.model, window)]);
-    const me = this.disputeClient();
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PipelineError(`Dispute ${c.disputeId} (game ${c.gameId}) was not decided within ${timeoutMs} ms.`)), timeoutMs);
-    });
-    let outcome: number;
-    let theirs: MoveRecord[];
-    try {
-      [outcome, { moves: theirs }] = await Promise.race([
-        Promise.all([me.playChallenger(c.gameId, traceStateProvider(this.gpt.model, honest, buildOneStep)), defend(c.gameId)]),
-        limit,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-    const g = await me.state(c.gameId);
-    // the one-step re-execution, if the game got there: ElementChecked(gameId, tensorId, element, claimed, computed)
-    const checked = (
-      await this.clients.publicClient.getContractEvents({
-        address: this.clients.addresses.disputeGame,
-        abi: disputeGameAbi,
-        eventName: 'ElementChecked',
-        args: { gameId: c.gameId },
-        fromBlock: c.receipt.blockNumber,
-      })
-    )[0]?.args;
-    const res = await resolveDispute(this.clients, { disputeId: c.disputeId });
-    const game = [...me.moves, ...theirs].filter((m) => m.move !== 'approve').sort((a, b) => (a.blockNumber < b.blockNumber ? -1 : a.blockNumber > b.blockNumber ? 1 : 0));
-    return {
-      disputeId: c.disputeId,
-      gameId: c.gameId,
-      index,
-      challenger: this.name,
-      outcome,
-      nodeIndex: g.nodeIndex,
-      oneStep: checked ? { elementIndex: Number(checked.elementIndex!), claimed: Number(checked.claimed!), computed: Number(checked.computed!) } : undefined,
-      slashed: res.invalidated?.slashed ?? 0n,
-      challengerShare: res.invalidated?.challengerShare ?? 0n,
-      refund: res.invalidated?.refund ?? 0n,
-      moves: ['challenge', ...game.map((m) => m.move), 'resolve'],
-      gas: c.receipt.gasUsed + game.reduce((a, m) => a + m.gasUsed, 0n) + res.receipt.gasUsed,
-    };
-  }
-}
-
-// ------------------------------------------------------------------ the pipeline
-
 export interface PipelineJob {
   /** Text to continue (tiny-gpt vocabulary). */
   prompt: string;
@@ -405,120 +130,171 @@ export interface PipelineJob {
 }
 
 /** One posted stage task and what became of it. */
+// ------------------------------------------------------------------ the pipeline over nodes
+
+export interface PipelineOptions {
+  rpcUrl: string;
+  addresses: ProtocolAddresses;
+  gpt: TinyGpt;
+  job: PipelineJob;
+  /** The accounts whose requester nodes post stage 1 (the job's requester) and stage 2 (the contractor). */
+  requester: Address;
+  contractor: Address;
+  log?: (line: string) => void;
+  /** Called (and awaited) as each stage task ends, finalized or invalidated. */
+  onAttempt?: (a: StageAttempt) => Promise<void> | void;
+  /** Receives every stage attempt as it ends (also when the pipeline fails). */
+  attempts?: StageAttempt[];
+  /** Poll interval and bound per stage task (default 250 ms, 5 min). */
+  pollMs?: number;
+  stageTimeoutMs?: number;
+}
+
+/** One posted stage task and what became of it. */
 export interface StageAttempt {
   stage: 1 | 2;
+  poster: Address;
+  /** The poster's requester node and the worker node that quoted, as found through the registrations. */
+  posterUrl: string;
+  quoteUrl: string;
+  /** The poster node's request id and the market's task id. */
+  requestId: string;
   taskId: bigint;
-  poster: string;
-  worker: string;
+  /** The worker that claimed and committed it, and its agent. */
+  worker: Address;
   agentId: bigint;
-  fee: bigint;
-  /** The worker's quoted continuation. */
+  /** The quoted continuation the posted windows derive from. */
   text: string;
-  status: 'finalized' | 'invalidated' | 'rejected';
-  /** Finalized: fee credited to the worker and to the treasury. */
+  status: 'finalized' | 'invalidated';
+  fee: bigint;
+  /** Finalized: what the market credited the worker and the treasury (TaskFinalized). */
   payout?: bigint;
   protocolFee?: bigint;
-  dispute?: DisputeRecord;
-  error?: string;
+  /** Invalidated: the challenger that won, the liar's slashed stake, the challenger's share, the poster's refund (TaskInvalidated). */
+  invalidated?: { challenger: Address; slashed: bigint; challengerShare: bigint; refund: bigint };
+  txs: Record<string, string>;
+}
+
+export interface Stage extends StageAttempt {
+  status: 'finalized';
+  delivery: Delivery;
 }
 
 export interface PipelineResult {
   prompt: string;
-  /** What the requester receives: stage 1 text ‖ stage 2 text, both from finalized tasks. */
   text: string;
-  /** The accepted (finalized) delivery of each stage. */
-  deliveries: [Delivery, Delivery];
-  /** Every task posted, in order (including invalidated ones). */
+  stages: [Stage, Stage];
+  /** Every stage task posted, in order (invalidated ones included). */
   attempts: StageAttempt[];
 }
 
-export interface PipelineOptions {
-  chain: EmbeddedChain;
-  gpt: TinyGpt;
-  requester: MarketAgent;
-  /** Does stage 1 and hires stage 2. */
-  contractor: GenerationWorker;
-  /** Hired for stage 2 in this order until one delivers a stage that finalizes. */
-  subcontractors: readonly GenerationWorker[];
-  /** Watches every committed stage. */
-  verifier: VerifierAgent;
-  job: PipelineJob;
-  /** Progress lines. */
-  log?: (line: string) => void;
-  /** Bound on one dispute's play (ms, default 120 s). */
-  disputeTimeoutMs?: number;
-  /** Receives every stage attempt as it is posted (also when the pipeline fails). */
-  attempts?: StageAttempt[];
+async function call<T>(url: string, method: 'GET' | 'POST', body?: unknown): Promise<{ status: number; json: T }> {
+  const r = await fetch(url, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+  return { status: r.status, json: (await r.json()) as T };
 }
 
-/** Runs one hiring pipeline end to end (see the module comment); throws PipelineError if a stage finds no worker. */
-export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
-  const { chain, gpt, job } = o;
-  const log = o.log ?? (() => undefined);
-  const modelId = await chain.ensureModel(gpt.model);
-  const attempts: StageAttempt[] = o.attempts ?? [];
+async function ok<T>(url: string, method: 'GET' | 'POST', body?: unknown): Promise<T> {
+  const r = await call<T & { message?: string }>(url, method, body);
+  if (r.status >= 400) throw new PipelineError(`${method} ${url} answered ${r.status}.`, { details: r.json.message ?? '' });
+  return r.json;
+}
 
-  const runStage = async (stage: 1 | 2, poster: MarketAgent, prompt: string, k: number, fee: bigint, workers: readonly GenerationWorker[]): Promise<Delivery> => {
-    for (const w of workers) {
-      const text = w.quote(prompt, k); // the worker's quote
-      const deadline = (await chain.publicClient.getBlock()).timestamp + 3_600n;
-      const post = await postBatchTask(poster.clients, { modelId, inputHashes: stageInputHashes(gpt, prompt, text), fee, deadline });
-      log(`stage ${stage}: ${poster.name} posts task ${post.taskId} (${k} elements, fee ${fmt(fee)}) for ${w.name}'s quote ${JSON.stringify(text)}`);
-      const d = await w.serve(stage, post.taskId, prompt, text);
-      log(`stage ${stage}: ${w.name} (agent ${d.agentId}) claims and commits root ${d.resultRoot.slice(0, 10)}…`);
-      const a: StageAttempt = { stage, taskId: post.taskId, poster: poster.name, worker: w.name, agentId: d.agentId, fee, text, status: 'rejected' };
-      attempts.push(a);
-      try {
-        await checkDelivery(poster.clients, gpt, d); // the poster: the delivery is what was committed and decodes to the quote
-      } catch (e) {
-        a.error = (e as Error).message;
-        log(`stage ${stage}: ${poster.name} rejects the delivery: ${(e as BaseError).shortMessage ?? a.error}`);
-        continue;
-      }
-      const bad = await o.verifier.audit(d);
-      if (bad.length > 0) {
-        log(`stage ${stage}: ${o.verifier.name} re-executes: element(s) ${bad.join(', ')} differ — challenges element ${bad[0]}`);
-        const rec = await o.verifier.dispute(d, bad[0]!, (gameId) => w.defend(gameId, d.taskId, bad[0]!), o.disputeTimeoutMs);
-        a.dispute = rec;
-        if (rec.outcome !== Outcome.ChallengerWon) {
-          throw new PipelineError(`The verifier lost its challenge of task ${d.taskId} element ${rec.index}.`, { details: `outcome ${rec.outcome}` });
-        }
-        a.status = 'invalidated';
-        log(
-          `stage ${stage}: game ${rec.gameId} → ChallengerWon: node ${rec.nodeIndex}, element ${rec.oneStep?.elementIndex} re-executed ` +
-            `on-chain: claimed ${rec.oneStep?.claimed}, computed ${rec.oneStep?.computed} ` +
-            `(${rec.moves.join(' → ')}: ${rec.moves.length} txs, ${rec.gas} gas)`,
-        );
-        log(
-          `stage ${stage}: task ${d.taskId} invalidated: ${w.name} slashed ${fmt(rec.slashed)}, ` +
-            `${o.verifier.name} credited ${fmt(rec.challengerShare)}, ${poster.name} refunded ${fmt(rec.refund)}`,
-        );
-        continue;
-      }
-      log(`stage ${stage}: ${o.verifier.name} re-executes all ${k} elements: no disagreement`);
-      await chain.warp((await chain.challengeWindowSeconds()) + 1n);
-      const fin = await finalizeTask(w.clients, { taskId: d.taskId });
-      a.status = 'finalized';
-      a.payout = fin.workerPayout;
-      a.protocolFee = fin.protocolFee;
-      log(`stage ${stage}: task ${d.taskId} finalized: ${w.name} credited ${fmt(fin.workerPayout)} (+1 reputation)`);
-      return d;
-    }
-    throw new PipelineError(`No worker delivered stage ${stage}.`, { details: `tried ${workers.map((w) => w.name).join(', ')}` });
+/** Runs the two-stage job over the nodes the chain lists (see the module comment). */
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  const { gpt, job } = o;
+  const log = o.log ?? (() => undefined);
+  const publicClient = createPublicClient({ transport: http(o.rpcUrl) }) as PublicClient;
+  const clients = { publicClient, addresses: o.addresses };
+  const discovery = new PeerDiscovery({ client: publicClient, identityRegistry: o.addresses.identityRegistry });
+  await discovery.refresh();
+
+  /** The live endpoint of the node with `role` owned by `owner`. */
+  const find = (role: string, owner: Address): string => {
+    const url = discovery.ordered({ role, owner }).find((u) => discovery.describe(u)?.role === role && discovery.describe(u)?.owner === owner.toLowerCase());
+    if (!url) throw new PipelineError(`No live ${role} node of ${owner} is registered on this chain.`, { hint: 'Start one with `verity node run --role …`: it announces its API in its agent’s registration file.' });
+    return url;
   };
 
-  // Stage 1: the requester's task, done by the contractor.
-  const d1 = await runStage(1, o.requester, job.prompt, job.k1, job.fee, [o.contractor]);
-  // The contractor funds the subcontract from what it earned (withdraws its credited payout first).
-  await o.contractor.withdraw();
-  // Stage 2: the contractor's task; its input is stage 1's finalized text.
-  const d2 = await runStage(2, o.contractor, job.prompt + d1.text, job.k2, job.subFee, o.subcontractors);
-  // The requester accepts only finalized, self-consistent stages chained on each other.
-  await checkDelivery(o.requester.clients, gpt, d1, { finalized: true });
-  await checkDelivery(o.requester.clients, gpt, d2, { finalized: true });
-  if (d2.prompt !== job.prompt + d1.text) throw new PipelineError('Stage 2 does not continue stage 1.');
-  log(`requester receives ${JSON.stringify(d1.text + d2.text)} (tasks ${d1.taskId} + ${d2.taskId})`);
-  return { prompt: job.prompt, text: d1.text + d2.text, deliveries: [d1, d2], attempts };
+  /** A worker node's quote of k characters after `prompt` (k unverified runs, generate.ts rules). */
+  const quote = async (url: string, prompt: string, k: number): Promise<string> => {
+    const ids = encode(gpt, prompt);
+    let text = '';
+    for (let i = 0; i < k; i++) {
+      const r = await ok<{ outputs: TensorJson[] }>(`${url}/run`, 'POST', { model: gpt.modelRoot, inputs: [tensorToJson(quantizeInput(gpt.model, windowOf(gpt, ids)))] });
+      const id = nextId(gpt, tensorFromJson(r.outputs[0]!));
+      ids.push(id);
+      text += gpt.vocab[id]!;
+    }
+    return text;
+  };
+
+  const attempts: StageAttempt[] = o.attempts ?? [];
+  /** Owners of workers whose stage task a challenger invalidated: not hired again for the job. */
+  const liars = new Set<string>();
+
+  /** One stage task: quoted, posted (not re-posted by the node), followed to finalized or invalidated. */
+  const attempt = async (stage: 1 | 2, poster: Address, quoteUrl: string, prompt: string, k: number, fee: bigint): Promise<Stage | StageAttempt> => {
+    const posterUrl = find('requester', poster);
+    const text = await quote(quoteUrl, prompt, k);
+    const items = stageWindows(gpt, prompt, text).map((w) => [tensorToJson(quantizeInput(gpt.model, w))]);
+    const { id } = await ok<{ id: string }>(`${posterUrl}/batches`, 'POST', { model: gpt.modelRoot, items, fee: String(fee), repost: false });
+    log(`stage ${stage}: worker ${quoteUrl} quotes ${JSON.stringify(text)}; ${poster}'s node ${posterUrl} posts its ${k} windows (${id}, fee ${fee} wei)`);
+    const end = Date.now() + (o.stageTimeoutMs ?? 300_000);
+    for (let last = ''; ; ) {
+      const v = await ok<{ status: string; taskId: string | null; txs: Record<string, string>; error: string | null }>(`${posterUrl}/tasks/${id}`, 'GET');
+      if (v.status !== last) log(`stage ${stage}: ${id} ${(last = v.status)}${v.taskId ? ` (task ${v.taskId})` : ''}`);
+      if (v.status === 'failed' || v.status === 'cancelled') throw new PipelineError(`Stage ${stage} (${id}) ended ${v.status}.`, { details: v.error ?? '' });
+      const results = v.status === 'finalized' ? await call<{ items?: { outputHash: Hex; traceRoot: Hex; outputs: TensorJson[] }[] }>(`${posterUrl}/tasks/${id}/results`, 'GET') : undefined;
+      if (v.taskId && (v.status === 'invalidated' || (results?.status === 200 && results.json.items))) {
+        const taskId = BigInt(v.taskId);
+        const t = await publicClient.readContract({ address: o.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [taskId] });
+        const a: StageAttempt = { stage, poster, posterUrl, quoteUrl, requestId: id, taskId, worker: t.worker, agentId: t.agentId, text, status: 'finalized', fee, txs: v.txs };
+        attempts.push(a);
+        if (v.status === 'invalidated') {
+          a.status = 'invalidated';
+          const ev = eventsIn(await publicClient.getTransactionReceipt({ hash: v.txs.invalidate as Hex }), taskMarketAbi, o.addresses.taskMarket, 'TaskInvalidated')[0];
+          if (ev) a.invalidated = { challenger: ev.challenger, slashed: ev.slashed, challengerShare: ev.challengerShare, refund: ev.refund };
+          liars.add(t.worker.toLowerCase());
+          log(`stage ${stage}: task ${taskId} invalidated: a verifier node proved ${t.worker}'s batch wrong; fee refunded to ${poster}`);
+          return a;
+        }
+        const delivery: Delivery = {
+          stage,
+          taskId,
+          agentId: t.agentId,
+          worker: t.worker,
+          prompt,
+          text,
+          results: results!.json.items!.map((x) => ({ outputHash: x.outputHash, traceRoot: x.traceRoot, outputs: x.outputs.map(tensorFromJson) })),
+          resultRoot: t.resultRoot,
+        };
+        await checkDelivery(clients, gpt, delivery, { finalized: true });
+        const fin = eventsIn(await publicClient.getTransactionReceipt({ hash: v.txs.finalize as Hex }), taskMarketAbi, o.addresses.taskMarket, 'TaskFinalized')[0];
+        if (fin) Object.assign(a, { payout: fin.workerPayout, protocolFee: fin.protocolFee });
+        log(`stage ${stage}: task ${taskId} finalized, worked by ${t.worker} (agent ${t.agentId}); its verified logits decode to the quote`);
+        return { ...a, status: 'finalized', delivery };
+      }
+      if (Date.now() > end) throw new PipelineError(`Stage ${stage} (${id}) was not final in time.`, { details: `last status ${v.status}` });
+      await new Promise((res) => setTimeout(res, o.pollMs ?? 250));
+    }
+  };
+
+  /** A stage: hired from the live worker nodes (never one that lied in this job) until one finalizes. */
+  const runStage = async (stage: 1 | 2, poster: Address, prompt: string, k: number, fee: bigint): Promise<Stage> => {
+    for (;;) {
+      await discovery.refresh();
+      const quoteUrl = discovery.ordered({ role: 'worker' }).find((u) => discovery.describe(u)?.role === 'worker' && !liars.has(discovery.describe(u)?.owner ?? ''));
+      if (!quoteUrl) throw new PipelineError(`No worker delivered stage ${stage}.`, { details: `invalidated: ${[...liars].join(', ') || 'none'}; no other live worker node is registered` });
+      const a = await attempt(stage, poster, quoteUrl, prompt, k, fee);
+      await o.onAttempt?.(a);
+      if (a.status === 'finalized') return a as Stage;
+    }
+  };
+
+  const s1 = await runStage(1, o.requester, job.prompt, job.k1, job.fee);
+  const s2 = await runStage(2, o.contractor, job.prompt + s1.text, job.k2, job.subFee);
+  log(`requester receives ${JSON.stringify(s1.text + s2.text)} (tasks ${s1.taskId} + ${s2.taskId})`);
+  return { prompt: job.prompt, text: s1.text + s2.text, stages: [s1, s2], attempts };
 }
 
 // ------------------------------------------------------------------ standings
@@ -542,27 +318,35 @@ export interface Standing {
   score: number;
 }
 
-export async function standing(agent: MarketAgent): Promise<Standing> {
-  const { publicClient, addresses: a } = agent.clients;
-  const [wallet, claimable, gameCredit, acct] = await Promise.all([
-    publicClient.readContract({ address: a.token, abi: erc20Abi, functionName: 'balanceOf', args: [agent.address] }),
-    publicClient.readContract({ address: a.taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [agent.address] }),
-    publicClient.readContract({ address: a.disputeGame, abi: disputeGameAbi, functionName: 'credit', args: [agent.address] }),
-    publicClient.readContract({ address: a.staking, abi: stakingAbi, functionName: 'accountOf', args: [agent.address] }),
+/** An account in a standings table (its ERC-8004 agent, if any, is found from its Registered event). */
+export interface Party {
+  name: string;
+  address: Address;
+}
+
+export async function standing(clients: Pick<ProtocolClients, 'publicClient' | 'addresses'>, party: Party): Promise<Standing> {
+  const { publicClient, addresses: a } = clients;
+  const [wallet, claimable, gameCredit, acct, registered] = await Promise.all([
+    publicClient.readContract({ address: a.token, abi: erc20Abi, functionName: 'balanceOf', args: [party.address] }),
+    publicClient.readContract({ address: a.taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [party.address] }),
+    publicClient.readContract({ address: a.disputeGame, abi: disputeGameAbi, functionName: 'credit', args: [party.address] }),
+    publicClient.readContract({ address: a.staking, abi: stakingAbi, functionName: 'accountOf', args: [party.address] }),
+    publicClient.getContractEvents({ address: a.identityRegistry, abi: identityRegistryAbi, eventName: 'Registered', args: { owner: party.address }, fromBlock: 0n, strict: true }),
   ]);
+  const agentId = registered[0]?.args.agentId;
   let finalized = 0;
   let lost = 0;
   let score = 0;
-  if (agent.agentId !== undefined) {
+  if (agentId !== undefined) {
     const sum = (tag1: string, tag2: string) =>
-      publicClient.readContract({ address: a.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agent.agentId!, [a.taskMarket], tag1, tag2] });
+      publicClient.readContract({ address: a.reputationRegistry, abi: reputationRegistryAbi, functionName: 'getSummary', args: [agentId, [a.taskMarket], tag1, tag2] });
     const [all, fin, lst] = await Promise.all([sum('', ''), sum('task', 'finalized'), sum('dispute', 'lost')]);
     finalized = Number(fin[0]);
     lost = Number(lst[0]);
     score = Math.round((Number(all[0]) * Number(all[1])) / 10 ** Number(all[2]));
   }
   const staked = BigInt(acct.staked);
-  return { name: agent.name, agentId: agent.agentId, wallet, claimable, gameCredit, staked, total: wallet + claimable + gameCredit + staked, finalized, lost, score };
+  return { name: party.name, agentId, wallet, claimable, gameCredit, staked, total: wallet + claimable + gameCredit + staked, finalized, lost, score };
 }
 
 /** VRT with up to 2 decimals. */
@@ -580,17 +364,18 @@ export function fmt(wei: bigint): string {
  * reputation (finalized / disputes lost / score delta), and the net change of everything it holds (wallet + market credit + game credit + stake: slashes, slash
  * shares and bonds included).
  */
-export function standingsTable(agents: readonly MarketAgent[], before: readonly Standing[], after: readonly Standing[], attempts: readonly StageAttempt[]): string {
+export function standingsTable(agents: readonly Party[], before: readonly Standing[], after: readonly Standing[], attempts: readonly StageAttempt[]): string {
   const rows = agents.map((ag, i) => {
     const b = before[i]!;
     const x = after[i]!;
-    const earned = attempts.filter((t) => t.worker === ag.name && t.status === 'finalized').reduce((s, t) => s + t.payout!, 0n);
-    const paid = attempts.filter((t) => t.poster === ag.name).reduce((s, t) => s + t.fee - (t.dispute?.refund ?? 0n), 0n);
-    const slashed = attempts.filter((t) => t.worker === ag.name).reduce((s, t) => s + (t.dispute?.slashed ?? 0n), 0n);
-    const share = attempts.filter((t) => t.dispute?.challenger === ag.name).reduce((s, t) => s + t.dispute!.challengerShare, 0n);
+    const is = (x: string | undefined) => x?.toLowerCase() === ag.address.toLowerCase();
+    const earned = attempts.filter((t) => is(t.worker) && t.status === 'finalized').reduce((s, t) => s + (t.payout ?? 0n), 0n);
+    const paid = attempts.filter((t) => is(t.poster)).reduce((s, t) => s + t.fee - (t.invalidated?.refund ?? 0n), 0n);
+    const slashed = attempts.filter((t) => is(t.worker)).reduce((s, t) => s + (t.invalidated?.slashed ?? 0n), 0n);
+    const share = attempts.filter((t) => is(t.invalidated?.challenger)).reduce((s, t) => s + t.invalidated!.challengerShare, 0n);
     return [
       ag.name,
-      ag.agentId === undefined ? '-' : String(ag.agentId),
+      x.agentId === undefined ? '-' : String(x.agentId),
       fmt(earned),
       fmt(paid),
       `${fmt(b.staked)} → ${fmt(x.staked)}`,

@@ -75,21 +75,21 @@ export function registerAgentsCommands(program: Command): void {
     .option('--turns <n>', 'messages', '4')
     .option('--chars <n>', 'characters per message (one inference each)', '24')
     .option('--opening <text>', 'the line the dialogue starts from')
-    .option('--chain', 'settle every message on an embedded chain as a batch task and report gas per character')
+    .option('--chain', 'settle every message as a batch task on a local network of nodes (anvil, a requester and a worker node) and report gas per character')
     .option('--json', 'print one JSON document')
     .action(async (o: { turns: string; chars: string; opening?: string; chain?: boolean; json?: boolean }) => {
       const turns = positiveInt(o.turns, 'turns', 64);
       const chars = positiveInt(o.chars, 'chars', 256);
       await keccakReady;
       const { runDialogue } = await import('../agents/dialogue.js');
-      const { EmbeddedChain } = await import('../agents/embedded.js');
-      const chain = o.chain ? await EmbeddedChain.start() : undefined;
+      const { LocalNetwork } = await import('../agents/local-network.js');
+      const network = o.chain ? await LocalNetwork.start({ models: ['tiny-gpt'] }) : undefined;
       try {
         const r = await runDialogue({
           turns,
           chars,
           ...(o.opening !== undefined ? { opening: o.opening } : {}),
-          ...(chain ? { chain } : {}),
+          ...(network ? { network } : {}),
           onMessage: o.json
             ? undefined
             : (m) => {
@@ -104,7 +104,7 @@ export function registerAgentsCommands(program: Command): void {
           if (r.gas) console.log(`gas: ${r.gas.total} for ${turns * chars} generated characters = ${r.gas.perChar.toFixed(0)} gas/char (post + claim + commitBatch + finalize)`);
         }
       } finally {
-        await chain?.stop();
+        await network?.close();
       }
     });
 

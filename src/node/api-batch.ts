@@ -32,6 +32,7 @@ export const submitBatchSchema = z
     items: z.array(z.array(tensorSchema)).min(2).max(4096).optional().describe('Already quantized input tensors per element'),
     fee: z.string().regex(/^\d+$/, 'a decimal integer (wei)'),
     ttl: z.number().int().min(10).max(86_400).optional(),
+    repost: z.boolean().optional().describe('Post the batch again if a challenger invalidates it (default: the node’s setting); false leaves it invalidated, for a poster that hires someone else'),
   })
   .refine((b) => (b.rows === undefined) !== (b.items === undefined), { message: 'give exactly one of "rows" (float rows) or "items" (tensors)' });
 
@@ -74,7 +75,7 @@ export async function registerBatchRoutes(app: FastifyInstance, node: VerityNode
     }
     const modelId = await modelIdOf(ctx, lm.root);
     if (modelId === undefined) throw new HttpError(422, 'UnregisteredModel', `Model ${lm.name} (${lm.root}) is not registered on this chain.`);
-    const id = node.role.submitBatch({ modelId, modelRoot: lm.root, items, fee, ttl: body.ttl });
+    const id = node.role.submitBatch({ modelId, modelRoot: lm.root, items, fee, ttl: body.ttl, ...(body.repost === undefined ? {} : { repost: body.repost }) });
     node.poke();
     return reply.status(202).send({ id, status: 'posting', itemCount: items.length });
   });

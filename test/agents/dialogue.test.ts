@@ -1,12 +1,13 @@
 /**
- * The dialogue demo: from the CLI (`verity agents dialogue --chain --json`), and in-process on an embedded chain
- * where the market's stored roots are checked against the locally generated batches.
+ * The dialogue demo: from the CLI (`verity agents dialogue --chain --json`), and in-process on a local network of
+ * nodes (LocalNetwork: a requester node and a worker node on anvil) where the market's stored roots are checked
+ * against the locally generated batches.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDialogue, TURN_SEPARATOR, type DialogueResult } from '../../src/agents/dialogue.js';
-import { EmbeddedChain } from '../../src/agents/embedded.js';
+import { LocalNetwork } from '../../src/agents/local-network.js';
 import { generate, loadTinyGpt } from '../../src/agents/generate.js';
 import { taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { keccakReady } from '../../src/commit/index.js';
@@ -29,19 +30,19 @@ function cli(args: string[], timeoutMs = 90_000): Promise<{ code: number | null;
   });
 }
 
-let chain: EmbeddedChain;
+let network: LocalNetwork;
 
 beforeAll(async () => {
   await keccakReady;
-  chain = await EmbeddedChain.start();
+  network = await LocalNetwork.start({ models: ['tiny-gpt'] });
 });
 
 afterAll(async () => {
-  await chain?.stop();
+  await network?.close();
 });
 
 describe('verity agents dialogue (CLI)', () => {
-  it('runs on the embedded chain and prints every message with its batch root, finalized, and gas per character', async () => {
+  it('runs on a local network of nodes and prints every message with its batch root, finalized, and gas per character', async () => {
     const r = await cli(['agents', 'dialogue', '--turns', '2', '--chars', '8', '--chain', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout) as DialogueResult;
@@ -65,16 +66,16 @@ describe('verity agents dialogue (CLI)', () => {
   });
 });
 
-describe('dialogue on an embedded chain', () => {
+describe('dialogue on a local network of nodes', () => {
   it('each message is one finalized batch task whose stored roots are the local generation roots', async () => {
     const seen: string[] = [];
-    const d = await runDialogue({ turns: 4, chars: 24, chain, onMessage: (m) => seen.push(m.text) });
+    const d = await runDialogue({ turns: 4, chars: 24, network, onMessage: (m) => seen.push(m.text) });
     expect(seen).toEqual(d.messages.map((m) => m.text));
     let transcript = d.opening;
     for (const m of d.messages) {
       expect(m.prompt).toBe(`${transcript}${TURN_SEPARATOR}`);
       transcript = `${m.prompt}${m.text}`;
-      const t = await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [BigInt(m.chain!.taskId)] });
+      const t = await network.chain.publicClient.readContract({ address: network.chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [BigInt(m.chain!.taskId)] });
       expect(t.status).toBe(4); // Finalized
       expect(t.itemCount).toBe(24);
       expect(t.resultRoot).toBe(m.batchRoot);

@@ -1,226 +1,216 @@
 /**
  * Hiring (src/agents/pipeline.ts, docs/protocol.md §Hiring) on anvil with the real contracts and the real one-step
- * verifier: a requester's two-stage tiny-gpt job; the contractor does stage 1 and subcontracts stage 2 through the
- * market; a verifier agent re-executes every committed stage.
- *   - all honest: both stages finalize; fees and reputation go to the agent that did each part;
- *   - a lying second-stage agent (one element of one op of one element's trace changed, everything downstream
- *     recomputed honestly): caught, challenged, game played to the one-step re-execution, slashed at stage 2; the
- *     contractor keeps its stage-1 fee and reputation and re-posts stage 2 to an honest agent; the requester gets
- *     the honest text;
- *   - a lying contractor: slashed at stage 1, the requester refunded, stage 2 never posted.
+ * verifier, every party a node in its own process (`verity node run`, no --peers): the job's requester node, the
+ * contractor's requester node, worker nodes (honest, and a liar: --dishonest 1) and a verifier node that re-executes
+ * every committed stage. runPipeline is given only the chain and the two posters' accounts: every endpoint it uses
+ * is found through the agents' ERC-8004 registrations.
+ *   - all honest: both stages finalize; fees and reputation go to the worker that did each part;
+ *   - a lying second-stage worker: the verifier node challenges, the nodes play the game to the one-step
+ *     re-execution, the liar is slashed; the contractor's fee is refunded and stage 2 is hired again from the honest
+ *     worker; the requester gets the honest text;
+ *   - a lying first-stage worker with no other worker live: slashed at stage 1, the requester refunded, stage 2
+ *     never posted.
  */
-import { erc20Abi } from 'viem';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskMarketAbi, disputeGameAbi } from '../../src/chain/artifacts/index.js';
-import { sendContractTransaction } from '../../src/chain/send.js';
-import { keccakReady } from '../../src/commit/index.js';
-import { Outcome } from '../../src/dispute/index.js';
-import { allocate, type TensorData, type Trace } from '../../src/engine/ir.js';
-import { outputsOf } from '../../src/engine/run.js';
-import { EmbeddedChain } from '../../src/agents/embedded.js';
-import { generate, loadTinyGpt, nextId, type TinyGpt } from '../../src/agents/generate.js';
-import {
-  GenerationWorker,
-  MarketAgent,
-  runPipeline,
-  standing,
-  standingsTable,
-  VerifierAgent,
-  type PipelineJob,
-  type StageAttempt,
-  type Standing,
-  type Tamper,
-} from '../../src/agents/pipeline.js';
+import { generate, loadTinyGpt, type TinyGpt } from '../../src/agents/generate.js';
+import { runPipeline, standing, standingsTable, type Party, type PipelineJob, type StageAttempt, type Standing } from '../../src/agents/pipeline.js';
+import { disputeGameAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
+import { Outcome, TaskStatus } from '../../src/chain/enums.js';
+import { E18, keyOf, testNet, type TestNet } from '../node/helpers.js';
 
-const E18 = 10n ** 18n;
+const ROOT = join(import.meta.dirname, '..', '..');
 const PROMPT = 'This program is free software';
-const JOB: PipelineJob = { prompt: PROMPT, k1: 6, k2: 6, fee: 10n * E18, subFee: 4n * E18 };
+const JOB: PipelineJob = { prompt: PROMPT, k1: 3, k2: 3, fee: 10n * E18, subFee: 4n * E18 };
 const PROTOCOL_FEE_BPS = 500n; // deployProtocol default
+const NODES = {
+  requester: { role: 'requester', key: 1, args: [] as string[] },
+  contractor: { role: 'requester', key: 2, args: [] as string[] },
+  bob: { role: 'worker', key: 3, args: [] as string[] },
+  mallory: { role: 'worker', key: 4, args: ['--dishonest', '1'] },
+  victor: { role: 'verifier', key: 5, args: [] as string[] },
+} as const;
+type Name = keyof typeof NODES;
 
-let chain: EmbeddedChain;
+let net: TestNet;
 let gpt: TinyGpt;
-let requester: MarketAgent;
-let contractor: GenerationWorker;
-let bob: GenerationWorker;
-let mallory: GenerationWorker;
-let victor: VerifierAgent;
-let eve: GenerationWorker;
-let everyone: MarketAgent[];
+let dir: string;
+let deployment: string;
 let minStake: bigint;
-let bond: bigint;
+const running = new Map<Name, { child: ChildProcess; api: string }>();
+const everyone: Party[] = (Object.keys(NODES) as Name[]).map((name) => ({ name, address: keyOf(NODES[name].key).address }));
+const clients = () => ({ publicClient: net.publicClient, addresses: net.addresses });
+const snapshot = (): Promise<Standing[]> => Promise.all(everyone.map((p) => standing(clients(), p)));
+const afterFee = (fee: bigint) => fee - (fee * PROTOCOL_FEE_BPS) / 10_000n;
+const addr = (n: Name) => keyOf(NODES[n].key).address.toLowerCase();
 
-/**
- * The liar's trace change: node 50 (the last block's second Linear, [1, 32, 48]) at the window's last position,
- * one element changed, nodes 51..53 recomputed honestly from it. Searches (bounded) for the first change that
- * flips the argmax character, so the lie changes the text it delivers.
- */
-const LIE_NODE = 50;
-const LIE_ELEMENT_STEP = 2;
-function lieAt(g: TinyGpt, honest: Trace): Trace {
-  const p = g.prepared;
-  const honestId = nextId(g, outputsOf(p, honest)[0]!);
-  const st = p.steps[LIE_NODE]!;
-  const row = honest[st.output]!.data.length - 48;
-  let fallback: Trace | undefined;
-  for (const delta of [64, -64, 100, -100]) {
-    for (let j = 0; j < 48; j++) {
-      const trace: TensorData[] = honest.map((t) => ({ dtype: t.dtype, shape: t.shape.slice(), data: t.data.slice() }));
-      const t = trace[st.output]!;
-      const before = t.data[row + j]!;
-      t.data[row + j] = before + delta;
-      if (t.data[row + j] === before) continue;
-      for (let s = LIE_NODE + 1; s < p.steps.length; s++) {
-        const step = p.steps[s]!;
-        const out: TensorData = { dtype: step.dtype, shape: step.shape.slice(), data: allocate(step.dtype, step.size) };
-        step.kernel(step.inputs.map((id) => trace[id]!), out);
-        trace[step.output] = out;
+/** Starts node `name` in its own process; resolves with the API URL it prints once it has announced it on-chain. */
+function start(name: Name): Promise<string> {
+  const n = NODES[name];
+  const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'node', 'run', '--role', n.role, '--key', keyOf(n.key).privateKey, '--data', join(dir, name), '--deployment', deployment, '--models', 'tiny-gpt', '--api-port', '0', '--poll', '200', ...n.args];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && !running.has(name)) {
+        const api = (JSON.parse(line) as { api: string }).api;
+        running.set(name, { child, api });
+        resolve(api);
       }
-      if (nextId(g, outputsOf(p, trace)[0]!) !== honestId) return trace;
-      fallback ??= trace;
-    }
-  }
-  return fallback!;
+    });
+    child.once('exit', (code) => reject(new Error(`${name} node exited ${code}: ${stderr}`)));
+  });
 }
-const lies = new Map<string, Trace>();
-const tamper: Tamper = ({ index, window, trace }) => {
-  if (index !== LIE_ELEMENT_STEP) return undefined;
-  const key = window.join(',');
-  if (!lies.has(key)) lies.set(key, lieAt(gpt, trace));
-  return lies.get(key)!;
-};
 
-async function snapshot(): Promise<Standing[]> {
-  return Promise.all(everyone.map((a) => standing(a)));
+async function stop(name: Name): Promise<void> {
+  const r = running.get(name);
+  if (!r) return;
+  running.delete(name);
+  if (r.child.exitCode !== null) return;
+  const exited = new Promise((res) => r.child.once('exit', res));
+  r.child.kill('SIGTERM');
+  await exited;
 }
 
 beforeAll(async () => {
-  await keccakReady;
   gpt = loadTinyGpt();
-  chain = await EmbeddedChain.start({ challengeWindow: 600n });
-  // accounts 1..3 are funded by EmbeddedChain.start; fund 4 (mallory), 5 (victor), 6 (eve) from the deployer
-  for (const i of [4, 5, 6]) {
-    await sendContractTransaction(chain.as('deployer'), {
-      contract: 'VerityToken',
-      address: chain.addresses.token,
-      abi: erc20Abi,
-      functionName: 'transfer',
-      args: [chain.asAccount(i).walletClient.account.address, 10_000n * E18],
-    });
-  }
-  requester = new MarketAgent('requester', chain.asAccount(1));
-  contractor = new GenerationWorker('contractor', chain.asAccount(2), gpt);
-  bob = new GenerationWorker('bob', chain.asAccount(3), gpt);
-  mallory = new GenerationWorker('mallory', chain.asAccount(4), gpt, { tamper });
-  victor = new VerifierAgent('victor', chain.asAccount(5), gpt);
-  eve = new GenerationWorker('eve', chain.asAccount(6), gpt, { tamper }); // a lying contractor
-  for (const w of [contractor, bob, mallory, eve]) await w.register({ stake: 1_000n * E18, description: 'tiny-gpt generation stages' });
-  await victor.register({ description: 'verifier: re-executes committed stages and challenges' });
-  everyone = [requester, contractor, bob, mallory, victor, eve];
-  minStake = (await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getParams' })).minStake;
-  bond = await chain.publicClient.readContract({ address: chain.addresses.disputeGame, abi: disputeGameAbi, functionName: 'bond' });
-});
+  // A window long enough for the verifier node to fetch, re-execute and challenge a batch under load.
+  net = await testNet([gpt.model], { challengeWindow: 15n });
+  dir = mkdtempSync(join(tmpdir(), 'verity-pipeline-'));
+  deployment = join(dir, 'deployment.json');
+  writeFileSync(deployment, JSON.stringify({ chainId: 31337, rpc: net.anvil.rpcUrl, addresses: net.addresses, models: {} }));
+  minStake = (await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getParams' })).minStake;
+  // One at a time: each process imports the model and registers its agent (2 cores shared).
+  for (const n of ['requester', 'contractor', 'victor', 'bob'] as const) await start(n);
+}, 240_000);
 
 afterAll(async () => {
-  await chain?.stop();
+  for (const n of [...running.keys()]) await stop(n);
+  await net?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const afterFee = (fee: bigint) => fee - (fee * PROTOCOL_FEE_BPS) / 10_000n;
-const idx = (a: MarketAgent) => everyone.indexOf(a);
+const run = (opts: { onAttempt?: (a: StageAttempt) => Promise<void>; attempts?: StageAttempt[] } = {}) =>
+  runPipeline({ rpcUrl: net.anvil.rpcUrl, addresses: net.addresses, gpt, job: JOB, requester: keyOf(1).address, contractor: keyOf(2).address, log: (l) => console.log(`  ${l}`), stageTimeoutMs: 240_000, ...opts });
 
-describe('hiring: a two-stage tiny-gpt pipeline through the market', () => {
-  it('all honest: both stages finalize; fees and reputation to each worker; the requester gets generate(prompt, k1 + k2)', async () => {
+const who = (a: StageAttempt) => (Object.keys(NODES) as Name[]).find((n) => addr(n) === a.worker.toLowerCase());
+
+/** The dispute of an invalidated attempt: won by the verifier node, played to the one-step re-execution on-chain. */
+async function checkDispute(a: StageAttempt): Promise<void> {
+  expect(a.invalidated).toMatchObject({ slashed: minStake, challengerShare: minStake / 2n, refund: a.fee });
+  expect(a.invalidated!.challenger.toLowerCase()).toBe(addr('victor'));
+  const task = await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [a.taskId] });
+  expect(task.status).toBe(TaskStatus.Invalidated);
+  const disputes = (await (await fetch(`${running.get('victor')!.api}/disputes`)).json()) as { taskId: string; gameId: string; side: string; outcome: number }[];
+  const d = disputes.find((x) => x.taskId === String(a.taskId))!;
+  expect(d).toMatchObject({ side: 'challenger', outcome: Outcome.ChallengerWon });
+  // bisected down to the corrupted node and one element of it re-executed on-chain (not a timeout)
+  const checked = await net.publicClient.getContractEvents({ address: net.addresses.disputeGame, abi: disputeGameAbi, eventName: 'ElementChecked', args: { gameId: BigInt(d.gameId) }, fromBlock: 0n });
+  expect(checked).toHaveLength(1);
+  expect(checked[0]!.args.claimed).not.toBe(checked[0]!.args.computed);
+}
+
+describe('hiring: a two-stage tiny-gpt pipeline through the market, every party a node process', () => {
+  it('all honest: both stages finalize, posted by their two posters, endpoints found through the registrations', async () => {
     const before = await snapshot();
-    const r = await runPipeline({ chain, gpt, requester, contractor, subcontractors: [bob], verifier: victor, job: JOB, log: (l) => console.log(`  ${l}`) });
+    const r = await run();
     const after = await snapshot();
     console.log(`\nall-honest pipeline, ${JSON.stringify(PROMPT)} → ${JSON.stringify(r.text)}\n${standingsTable(everyone, before, after, r.attempts)}\n`);
-
     expect(r.text).toBe(generate(gpt, PROMPT, JOB.k1 + JOB.k2).text);
-    expect(r.attempts.map((a) => [a.stage, a.worker, a.status])).toEqual([
-      [1, 'contractor', 'finalized'],
+    expect(r.attempts.map((a) => [a.stage, who(a), a.status])).toEqual([
+      [1, 'bob', 'finalized'],
       [2, 'bob', 'finalized'],
     ]);
-    expect(r.attempts[0]!.payout).toBe(afterFee(JOB.fee));
-    expect(r.attempts[1]!.payout).toBe(afterFee(JOB.subFee));
-    const d = (a: MarketAgent) => ({ total: after[idx(a)]!.total - before[idx(a)]!.total, fin: after[idx(a)]!.finalized - before[idx(a)]!.finalized, score: after[idx(a)]!.score - before[idx(a)]!.score, staked: after[idx(a)]!.staked - before[idx(a)]!.staked });
-    expect(d(requester).total).toBe(-JOB.fee);
-    expect(d(contractor)).toEqual({ total: afterFee(JOB.fee) - JOB.subFee, fin: 1, score: 1, staked: 0n });
-    expect(d(bob)).toEqual({ total: afterFee(JOB.subFee), fin: 1, score: 1, staked: 0n });
-    expect(d(mallory)).toEqual({ total: 0n, fin: 0, score: 0, staked: 0n });
-    expect(d(victor).total).toBe(0n);
-  });
+    // The endpoints it used are the ones the processes listen on, found only through their registrations.
+    expect(r.stages.map((s) => s.posterUrl)).toEqual([running.get('requester')!.api, running.get('contractor')!.api]);
+    expect(r.stages.map((s) => s.quoteUrl)).toEqual([running.get('bob')!.api, running.get('bob')!.api]);
+    expect(r.stages[1].delivery.prompt).toBe(PROMPT + r.stages[0].text);
+    for (const s of r.stages) {
+      const t = await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [s.taskId] });
+      expect(t.status).toBe(TaskStatus.Finalized);
+      expect(t.requester.toLowerCase()).toBe(s.poster.toLowerCase());
+      expect(t.itemCount).toBe(3);
+      expect(Object.keys(s.txs)).toEqual(expect.arrayContaining(['post', 'claim', 'commit', 'finalize']));
+    }
+    expect(r.attempts.map((a) => a.payout)).toEqual([afterFee(JOB.fee), afterFee(JOB.subFee)]);
+    const d = (n: Name) => {
+      const i = everyone.findIndex((p) => p.name === n);
+      return { total: after[i]!.total - before[i]!.total, fin: after[i]!.finalized - before[i]!.finalized, score: after[i]!.score - before[i]!.score, staked: after[i]!.staked - before[i]!.staked };
+    };
+    expect(d('requester').total).toBe(-JOB.fee);
+    expect(d('contractor').total).toBe(-JOB.subFee);
+    expect(d('bob')).toEqual({ total: afterFee(JOB.fee) + afterFee(JOB.subFee), fin: 2, score: 2, staked: 0n });
+    expect(d('mallory')).toEqual({ total: 0n, fin: 0, score: 0, staked: 0n });
+    expect(d('victor').total).toBe(0n);
+    // The verifier node re-executed what was committed (its metrics count the results it checked).
+    const metrics = await (await fetch(`${running.get('victor')!.api}/metrics`)).text();
+    expect(Number(/verity_node_results_checked_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(2);
+  }, 400_000);
 
-  it('a lying stage-2 agent is slashed at stage 2; the contractor keeps its fee and reputation; the requester gets the honest text', async () => {
+  it('a lying stage-2 worker is slashed; stage 2 is hired again from the honest worker; the requester gets the honest text', async () => {
     const before = await snapshot();
-    const r = await runPipeline({ chain, gpt, requester, contractor, subcontractors: [mallory, bob], verifier: victor, job: JOB, log: (l) => console.log(`  ${l}`) });
+    const r = await run({
+      onAttempt: async (a) => {
+        // Stage 1 done by bob; stage 2 is first taken by the liar (the only worker live), then by bob again.
+        if (a.stage === 1) {
+          await stop('bob');
+          await start('mallory');
+        } else if (a.status === 'invalidated') {
+          await stop('mallory');
+          await start('bob');
+        }
+      },
+    });
     const after = await snapshot();
-    console.log(`\npipeline with a lying stage-2 agent, ${JSON.stringify(PROMPT)} → ${JSON.stringify(r.text)}\n${standingsTable(everyone, before, after, r.attempts)}\n`);
-
-    // the requester receives the honest result (re-posted stage 2), which is not what the liar quoted
-    const honest = generate(gpt, PROMPT, JOB.k1 + JOB.k2).text;
-    expect(r.text).toBe(honest);
-    expect(r.attempts.map((a) => [a.stage, a.worker, a.status])).toEqual([
-      [1, 'contractor', 'finalized'],
+    console.log(`\npipeline with a lying stage-2 worker, ${JSON.stringify(PROMPT)} → ${JSON.stringify(r.text)}\n${standingsTable(everyone, before, after, r.attempts)}\n`);
+    expect(r.text).toBe(generate(gpt, PROMPT, JOB.k1 + JOB.k2).text);
+    expect(r.attempts.map((a) => [a.stage, who(a), a.status])).toEqual([
+      [1, 'bob', 'finalized'],
       [2, 'mallory', 'invalidated'],
       [2, 'bob', 'finalized'],
     ]);
-    const lie = r.attempts[1]!;
-    // the lie flipped the character of element LIE_ELEMENT_STEP (the liar's delivery was self-consistent)
-    expect(lie.text.slice(0, LIE_ELEMENT_STEP)).toBe(honest.slice(JOB.k1, JOB.k1 + LIE_ELEMENT_STEP));
-    expect(lie.text[LIE_ELEMENT_STEP]).not.toBe(honest[JOB.k1 + LIE_ELEMENT_STEP]);
-
-    // the dispute: the verifier's challenge of the lying element, played to the one-step re-execution
-    const dis = lie.dispute!;
-    expect(dis.index).toBe(LIE_ELEMENT_STEP);
-    expect(dis.outcome).toBe(Outcome.ChallengerWon);
-    // bisected down to the corrupted node and re-executed one element of it on-chain (not a timeout)
-    expect(dis.nodeIndex).toBe(LIE_NODE);
-    expect(dis.moves.slice(0, 4)).toEqual(['challenge', 'revealRoots', 'disputeTensor', 'revealTensor']);
-    expect(dis.moves.slice(-2)).toEqual(['oneStep', 'resolve']);
-    expect(dis.oneStep!.elementIndex).toBeGreaterThanOrEqual(31 * 48); // the window's last position
-    expect(dis.oneStep!.claimed).not.toBe(dis.oneStep!.computed);
-    console.log(`  dispute: ${dis.moves.length} transactions, ${dis.gas} gas`);
-    expect(dis).toMatchObject({ slashed: minStake, challengerShare: minStake / 2n, refund: JOB.subFee });
-    const task = await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [lie.taskId] });
-    expect(task.status).toBe(5); // Invalidated
-
-    const d = (a: MarketAgent) => {
-      const b = before[idx(a)]!;
-      const x = after[idx(a)]!;
-      return { total: x.total - b.total, staked: x.staked - b.staked, fin: x.finalized - b.finalized, lost: x.lost - b.lost, score: x.score - b.score };
+    await checkDispute(r.attempts[1]!);
+    const d = (n: Name) => {
+      const i = everyone.findIndex((p) => p.name === n);
+      return { total: after[i]!.total - before[i]!.total, staked: after[i]!.staked - before[i]!.staked, fin: after[i]!.finalized - before[i]!.finalized, lost: after[i]!.lost - before[i]!.lost, score: after[i]!.score - before[i]!.score };
     };
-    // the liar: stake down by the slash (market-opened games are backed by the locked stake: no liquid game bond),
-    // one ("dispute","lost") −1 feedback
-    expect(d(mallory)).toEqual({ total: -minStake, staked: -minStake, fin: 0, lost: 1, score: -1 });
-    // the verifier: credited the challenger share by the market and its own bond back by the game
-    expect(after[idx(victor)]!.claimable - before[idx(victor)]!.claimable).toBe(minStake / 2n);
-    expect(after[idx(victor)]!.gameCredit - before[idx(victor)]!.gameCredit).toBe(bond);
-    expect(d(victor).total).toBe(minStake / 2n);
-    // the first-stage agent keeps its fee and its reputation (+1 finalize), nothing slashed; the refunded stage-2
-    // fee paid the honest re-post
-    expect(r.attempts[0]!.payout).toBe(afterFee(JOB.fee));
-    expect(d(contractor)).toEqual({ total: afterFee(JOB.fee) - JOB.subFee, staked: 0n, fin: 1, lost: 0, score: 1 });
-    expect(d(bob)).toEqual({ total: afterFee(JOB.subFee), staked: 0n, fin: 1, lost: 0, score: 1 });
-    expect(d(requester).total).toBe(-JOB.fee);
-  });
+    // the liar (started in this run, staking the worker's default 1000 VRT from its wallet): down by the slash, one
+    // ("dispute","lost") −1 feedback
+    expect(d('mallory')).toEqual({ total: -minStake, staked: 1_000n * E18 - minStake, fin: 0, lost: 1, score: -1 });
+    // the verifier: the challenger share (its game bond came back)
+    expect(d('victor').total).toBe(minStake / 2n);
+    // bob did both finalized stages; the contractor paid stage 2 once (the lie's fee refunded); the requester paid stage 1
+    expect(d('bob')).toEqual({ total: afterFee(JOB.fee) + afterFee(JOB.subFee), staked: 0n, fin: 2, lost: 0, score: 2 });
+    expect(d('contractor').total).toBe(-JOB.subFee);
+    expect(d('requester').total).toBe(-JOB.fee);
+  }, 400_000);
 
-  it('a lying contractor is slashed at stage 1: the requester is refunded and no stage 2 is ever posted', async () => {
+  it('a lying stage-1 worker with no other worker live is slashed: the requester is refunded and no stage 2 is ever posted', async () => {
+    await stop('bob');
+    await start('mallory');
     const before = await snapshot();
-    const tasksBefore = (await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'counts' }))[0];
+    const tasksBefore = (await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'counts' }))[0];
     const attempts: StageAttempt[] = [];
-    await expect(
-      runPipeline({ chain, gpt, requester, contractor: eve, subcontractors: [bob], verifier: victor, job: JOB, attempts, log: (l) => console.log(`  ${l}`) }),
-    ).rejects.toThrow(/No worker delivered stage 1/);
+    await expect(run({ attempts })).rejects.toThrow(/No worker delivered stage 1/);
     const after = await snapshot();
-    console.log(`\npipeline with a lying contractor (stage 1)\n${standingsTable(everyone, before, after, attempts)}\n`);
-    const tasksAfter = (await chain.publicClient.readContract({ address: chain.addresses.taskMarket, abi: taskMarketAbi, functionName: 'counts' }))[0];
+    console.log(`\npipeline with a lying stage-1 worker\n${standingsTable(everyone, before, after, attempts)}\n`);
+    const tasksAfter = (await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'counts' }))[0];
     expect(tasksAfter - tasksBefore).toBe(1n);
-    expect(attempts.map((a) => [a.stage, a.worker, a.status])).toEqual([[1, 'eve', 'invalidated']]);
-    expect(attempts[0]!.dispute).toMatchObject({ index: LIE_ELEMENT_STEP, nodeIndex: LIE_NODE, outcome: Outcome.ChallengerWon, slashed: minStake, refund: JOB.fee });
-    const d = (a: MarketAgent) => after[idx(a)]!.total - before[idx(a)]!.total;
-    expect(d(requester)).toBe(0n); // fee refunded (credited by the market)
-    expect(d(eve)).toBe(-minStake); // stake-backed game: the slash is the whole loss
-    expect(after[idx(eve)]!.lost - before[idx(eve)]!.lost).toBe(1);
-    expect(d(victor)).toBe(minStake / 2n);
-    expect(d(bob)).toBe(0n);
-  });
+    expect(attempts.map((a) => [a.stage, who(a), a.status])).toEqual([[1, 'mallory', 'invalidated']]);
+    await checkDispute(attempts[0]!);
+    const d = (n: Name) => after[everyone.findIndex((p) => p.name === n)]!.total - before[everyone.findIndex((p) => p.name === n)]!.total;
+    expect(d('requester')).toBe(0n); // fee refunded
+    expect(d('mallory')).toBe(-minStake);
+    expect(after[3]!.lost - before[3]!.lost).toBe(1);
+    expect(d('victor')).toBe(minStake / 2n);
+    expect(d('bob')).toBe(0n);
+    expect(d('contractor')).toBe(0n);
+  }, 400_000);
 });

@@ -45,6 +45,8 @@ export interface SubmitBatchParameters {
   /** Fee for the whole batch. */
   fee: bigint;
   ttl?: number;
+  /** Post it again after an invalidation (default: the node's `repost`). */
+  repost?: boolean;
 }
 
 export interface VerifiedResult {
@@ -146,6 +148,7 @@ export class Requester implements Role {
         inputs: batchInputsToJson(p.items),
         status: 'posting',
       });
+      if (p.repost !== undefined) store.setKv(`repost:${id}`, p.repost ? '1' : '0');
       inc(this.ctx, 'verity_node_tasks_submitted_total');
       return id;
     });
@@ -266,7 +269,7 @@ export class Requester implements Role {
           store.updateTask(t.taskId, { status: 'invalidated', error: 'a challenger proved the result wrong; fee refunded' });
           store.addTaskTx(t.taskId, 'invalidate', l.transactionHash);
           inc(this.ctx, 'verity_node_tasks_invalidated_total');
-          if (this.repost) this.requeue(t.taskId);
+          if ((store.getKv(`repost:${t.taskId}`) ?? (this.repost ? '1' : '0')) === '1') this.requeue(t.taskId);
         }
       }
     });
