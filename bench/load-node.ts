@@ -61,9 +61,9 @@ async function main(): Promise<void> {
     pollMs: c.pollMs,
     sample: 0, // the verifier checks what its audit rule requires (the audited tasks, in full), nothing more
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }, pino.destination(2)),
-    // Settled tasks are pruned 30 s after settling (the requester has fetched their results by then): the worker's
+    // Settled tasks are pruned 10 s after settling (the requester has fetched their results by then): the worker's
     // database stays flat (bench/load.ts samples its size).
-    worker: { maxItems: c.maxItems, stake: BigInt(c.stake), batch: 16, keepSettledS: 30 },
+    worker: { maxItems: c.maxItems, stake: BigInt(c.stake), batch: 16, keepSettledS: 10 },
   });
   await node.start();
   const app = await buildApi(node);

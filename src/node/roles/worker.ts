@@ -149,6 +149,12 @@ export class Worker implements Role {
           store.updateTask(t.taskId, { status: 'claimed', worker: this.ctx.account });
           store.addTaskTx(t.taskId, 'claim', r.transactionHash);
           inc(this.ctx, 'verity_node_tasks_claimed_total');
+          // Straight on to execution and commit, in this task's own chain: a task claimed here is committed in the same
+          // block as the others' claims land, not after every claim of the tick (executeClaimed / commitComputed take
+          // whatever is left, e.g. after a restart).
+          this.executeOne(store.getTask(t.taskId)!);
+          const done = store.getTask(t.taskId)!;
+          if (done.status === 'computed') await this.commitOne(done);
         } catch (e) {
           if (failedWith(e, 'StakingInsufficientStake') && attempt < 20) {
             store.setKv(`claim-attempt:${t.taskId}`, String(attempt + 1));
@@ -213,56 +219,59 @@ export class Worker implements Role {
   }
 
   private async executeClaimed(): Promise<void> {
+    for (const t of this.ctx.store.tasksByStatus('claimed').slice(0, this.opts.batch)) this.executeOne(t);
+  }
+
+  /** Runs one claimed task (claimed → computed, or failed for a batch that cannot run). */
+  private executeOne(t: TaskRow): void {
     const { store, engine } = this.ctx;
-    for (const t of store.tasksByStatus('claimed').slice(0, this.opts.batch)) {
-      if (t.itemCount > 1) {
-        try {
-          this.executeBatch(t);
-        } catch (e) {
-          store.updateTask(t.taskId, { status: 'failed', error: `batch execution: ${(e as Error).message.split('\n')[0]}` });
-        }
-        continue;
+    if (t.itemCount > 1) {
+      try {
+        this.executeBatch(t);
+      } catch (e) {
+        store.updateTask(t.taskId, { status: 'failed', error: `batch execution: ${(e as Error).message.split('\n')[0]}` });
       }
-      const existing = store.getResult(t.taskId);
-      if (!existing) {
-        const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
-        const started = performance.now();
-        const e = engine.execute(t.modelRoot!, inputs);
-        inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
-        rememberCorruption(this.ctx, e.traceRoot, e.corrupted);
-        store.putResult({ taskId: t.taskId, idx: 0, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
-        this.ctx.log.info({ taskId: t.taskId, traceRoot: e.traceRoot, ...(e.corrupted ? { corrupted: e.corrupted } : {}) }, 'executed');
-      }
-      const r = store.getResult(t.taskId)!;
-      store.updateTask(t.taskId, { status: 'computed', traceRoot: r.traceRoot, outputHash: r.outputHash, outputs: r.outputs });
+      return;
     }
+    const existing = store.getResult(t.taskId);
+    if (!existing) {
+      const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
+      const started = performance.now();
+      const e = engine.execute(t.modelRoot!, inputs);
+      inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
+      rememberCorruption(this.ctx, e.traceRoot, e.corrupted);
+      store.putResult({ taskId: t.taskId, idx: 0, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
+      this.ctx.log.info({ taskId: t.taskId, traceRoot: e.traceRoot, ...(e.corrupted ? { corrupted: e.corrupted } : {}) }, 'executed');
+    }
+    const r = store.getResult(t.taskId)!;
+    store.updateTask(t.taskId, { status: 'computed', traceRoot: r.traceRoot, outputHash: r.outputHash, outputs: r.outputs });
   }
 
   private async commitComputed(): Promise<void> {
+    await Promise.all(this.ctx.store.tasksByStatus('computed').slice(0, this.opts.batch).map((t) => this.commitOne(t)));
+  }
+
+  /** Commits one computed task (computed → committed, or failed when the commit reverts). */
+  private async commitOne(t: TaskRow): Promise<void> {
     const { store, addresses } = this.ctx;
-    const due = store.tasksByStatus('computed').slice(0, this.opts.batch);
-    await Promise.all(
-      due.map(async (t) => {
-        try {
-          // A batch: every element result under one root, in one transaction (element data served by the API).
-          const r =
-            t.itemCount > 1
-              ? await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commitBatch([BigInt(t.taskId), hexField(t.resultRoot, `task ${t.taskId} resultRoot`)]))
-              : await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commit([
-                  BigInt(t.taskId),
-                  (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg),
-                  hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
-                ]));
-          const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
-          store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
-          store.addTaskTx(t.taskId, 'commit', r.transactionHash);
-          inc(this.ctx, 'verity_node_results_committed_total');
-        } catch (e) {
-          if (e instanceof TxFailedError) store.updateTask(t.taskId, { status: 'failed', error: e.message.split('\n')[0]! });
-          else throw e;
-        }
-      }),
-    );
+    try {
+      // A batch: every element result under one root, in one transaction (element data served by the API).
+      const r =
+        t.itemCount > 1
+          ? await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commitBatch([BigInt(t.taskId), hexField(t.resultRoot, `task ${t.taskId} resultRoot`)]))
+          : await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commit([
+              BigInt(t.taskId),
+              (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg),
+              hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
+            ]));
+      const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
+      store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
+      store.addTaskTx(t.taskId, 'commit', r.transactionHash);
+      inc(this.ctx, 'verity_node_results_committed_total');
+    } catch (e) {
+      if (e instanceof TxFailedError) store.updateTask(t.taskId, { status: 'failed', error: e.message.split('\n')[0]! });
+      else throw e;
+    }
   }
 
   private async finalizeDue(): Promise<void> {
