@@ -6,14 +6,13 @@
 import { buildRegistration, registrationDataUri } from '../agents/registration.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { bytesToHex, createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, parseGwei, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, createPublicClient, createWalletClient, defineChain, getAddress, http, parseGwei, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { pino } from 'pino';
-import { modelShape, opsBitmap, registerAgent, registerModel, stake } from '../chain/actions/index.js';
+import { modelShape, opsBitmap, registerAgent, registerModel, stake, transferToken } from '../chain/actions/index.js';
 import { anvilKey, startAnvil } from '../chain/anvil.js';
 import { deployProtocol } from '../chain/deploy.js';
 import type { DeployProtocolOptions } from '../chain/deploy.js';
-import { sendContractTransaction } from '../chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
 import { OP_TYPES } from '../engine/ir.js';
@@ -367,7 +366,7 @@ export async function deploy(
     models[r.name] = { id: r.id, root: r.root };
   }
   for (const a of o.fund) {
-    await sendContractTransaction(pc, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [getAddress(a), 100_000n * E18] });
+    await transferToken(pc, { to: getAddress(a), amount: 100_000n * E18 });
   }
   const d: DeploymentFile = { chainId: await c.publicClient.getChainId(), rpc, addresses, models };
   if (o.out) writeFileSync(o.out, `${JSON.stringify(d, null, 2)}\n`);

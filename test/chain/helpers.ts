@@ -2,11 +2,11 @@
  * A deployed protocol on a fresh anvil for tests and benchmarks: deployProtocol (real one-step verifier), five
  * funded accounts (anvil's public test mnemonic, src/chain/anvil.ts anvilAccount) and a real model run (honest and corrupted traces).
  */
-import { bytesToHex, createPublicClient, createTestClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, type Hex, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
 import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol, type DeployProtocolOptions } from '../../src/chain/deploy.js';
-import { sendContractTransaction } from '../../src/chain/send.js';
+import { transferToken } from '../../src/chain/actions/index.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { keccakReady, modelRootHex } from '../../src/commit/index.js';
 import { OP_TYPES, type QModel, type Trace } from '../../src/engine/ir.js';
@@ -44,13 +44,7 @@ export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<L
     const { addresses } = await deployProtocol(wallet(ROLES.deployer), publicClient, opts);
     const as = (role: Role): ProtocolClients => ({ publicClient, walletClient: wallet(ROLES[role]), addresses });
     for (const role of ['requester', 'worker', 'challenger', 'stranger'] as const) {
-      await sendContractTransaction(as('deployer'), {
-        contract: 'VerityToken',
-        address: addresses.token,
-        abi: erc20Abi,
-        functionName: 'transfer',
-        args: [as(role).walletClient.account.address, 1_000_000n * E18],
-      });
+      await transferToken(as('deployer'), { to: as(role).walletClient.account.address, amount: 1_000_000n * E18 });
     }
     return {
       anvil,

@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublicClient, createWalletClient, erc20Abi, http, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
+import { createPublicClient, createWalletClient, http, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
-import { modelShape, postTask, registerModel } from '../../src/chain/actions/index.js';
+import { modelShape, postTask, registerModel, transferToken } from '../../src/chain/actions/index.js';
 import { auditBookAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol } from '../../src/chain/deploy.js';
-import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { keccakReady, modelRootHex } from '../../src/commit/index.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
@@ -70,7 +69,7 @@ beforeAll(async () => {
   const client: ProtocolClients = { publicClient: pc, walletClient: deployer, addresses };
   ({ modelId } = await registerModel(client, { modelRoot: modelRootHex(model) as Hex, metadataURI: 'verity:model:wine-mlp', opsBitmap: opsBitmap(model), shape: modelShape(model, 5_000_000n) }));
   for (let i = 1; i <= 4; i++) {
-    await sendContractTransaction(client, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [keyOf(i).address, 100_000n * E18] });
+    await transferToken(client, { to: keyOf(i).address, amount: 100_000n * E18 });
   }
   requester = { publicClient: pc, walletClient: createWalletClient({ chain: foundry, transport, account: anvilAccount(4), pollingInterval: 50 }), addresses };
 }, 180_000);

@@ -3,12 +3,11 @@
  * chain's clock moves without traffic), the shipped models registered, funded agent keys from anvil's public
  * test mnemonic.
  */
-import { bytesToHex, createPublicClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, createPublicClient, createWalletClient, http, type Hex, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
-import { registerModel } from '../../src/chain/actions/index.js';
+import { registerModel, transferToken } from '../../src/chain/actions/index.js';
 import { anvilKey, anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deployProtocol } from '../../src/chain/deploy.js';
-import { sendContractTransaction } from '../../src/chain/send.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { keccakReady, modelRootHex } from '../../src/commit/index.js';
 import { OP_TYPES, type QModel } from '../../src/engine/ir.js';
@@ -49,7 +48,7 @@ export async function testNet(models: readonly QModel[], opts: { funded?: number
       modelIds.set(m.name, r.modelId);
     }
     for (let i = 1; i <= (opts.funded ?? 6); i++) {
-      await sendContractTransaction(client, { contract: 'VerityToken', address: addresses.token, abi: erc20Abi, functionName: 'transfer', args: [keyOf(i).address, 100_000n * E18] });
+      await transferToken(client, { to: keyOf(i).address, amount: 100_000n * E18 });
     }
     return { anvil, publicClient, addresses, modelIds, stop: () => anvil.stop() };
   } catch (e) {

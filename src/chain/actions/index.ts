@@ -11,3 +11,4 @@ export * from './commitBatch.js';
 export * from './finalizeTask.js';
 export * from './challengeResult.js';
 export * from './resolveDispute.js';
+export * from './transferToken.js';
