@@ -108,10 +108,11 @@ export interface TxJournal {
   /** Confirmed or failed rows of `account` mined at or above `block` (what a reorg back to `block` may have undone). */
   settledSince(account: string, block: number): TxRow[];
   /**
-   * After a reorg: a settled row's transaction was re-included at another block (`block`), or is no longer on the
-   * chain (`gone`: back to sent, same nonce, hash and raw bytes, to be broadcast again and settled anew).
+   * After a reorg: a settled row's transaction was re-included at another block (`block`; `outcome` when it now
+   * reverts or now succeeds), or is no longer on the chain (`gone`: back to sent, same nonce, hash and raw bytes, to
+   * be broadcast again and settled anew).
    */
-  recordReorged(key: string, change: { block: number } | 'gone'): void;
+  recordReorged(key: string, change: { block: number; outcome?: { status: 'confirmed' | 'failed'; error: string | null } } | 'gone'): void;
   /** Highest nonce signed for `account` (−1 if none). */
   maxNonce(account: string): number;
 }
@@ -206,10 +207,10 @@ export class MemoryJournal implements TxJournal {
       .map((r) => ({ ...r }));
   }
 
-  recordReorged(key: string, change: { block: number } | 'gone'): void {
+  recordReorged(key: string, change: { block: number; outcome?: { status: 'confirmed' | 'failed'; error: string | null } } | 'gone'): void {
     if (change === 'gone') {
       if (this.update(key, (r) => r.status === 'confirmed' || r.status === 'failed', { status: 'sent', block: null, error: null })) this.markAttempts(key, 'mined', 'pending');
-    } else this.update(key, (r) => r.status === 'confirmed' || r.status === 'failed', { block: change.block });
+    } else this.update(key, (r) => r.status === 'confirmed' || r.status === 'failed', { block: change.block, ...(change.outcome ? { status: change.outcome.status, error: change.outcome.error } : {}) });
   }
 
   maxNonce(account: string): number {
@@ -508,9 +509,17 @@ export class TxSender {
     let failed = 0;
     for (const row of this.store.settledSince(this.port.account, fromBlock)) {
       const r = this.port.replace ? await this.port.replace.receipt(row.hash as Hex) : await this.port.waitReceipt(row.hash as Hex, 1);
-      if (r && r.block === row.block) continue;
+      const now: 'confirmed' | 'failed' | undefined = r ? (r.status === 'success' ? 'confirmed' : 'failed') : undefined;
+      if (r && r.block === row.block && now === row.status) continue;
       if (r) {
-        this.store.recordReorged(row.key, { block: r.block });
+        // Re-included elsewhere; in the new chain's state it may now revert (or now succeed): the journal says so.
+        const label = (JSON.parse(row.call) as TxRequest).label;
+        const outcome = now !== row.status ? { status: now!, error: now === 'failed' ? `${label} was re-included after a reorg and reverted (block ${r.block})` : null } : undefined;
+        this.store.recordReorged(row.key, { block: r.block, ...(outcome ? { outcome } : {}) });
+        if (outcome?.status === 'failed') {
+          failed++;
+          this.opts.log?.('error', outcome.error!, { key: row.key });
+        }
         moved++;
         continue;
       }

@@ -77,6 +77,9 @@ export interface ScannedLog<T> {
   transactionHash: Hex;
 }
 
+/** Most eth_getLogs ranges one {@link scan} call walks before returning to the role's tick. */
+const SCAN_POLLS = 32;
+
 /** One {@link LogFollower} per context and scan name (it keeps the range it learned from the provider). */
 const followers = new WeakMap<NodeContext, Map<string, LogFollower>>();
 
@@ -134,12 +137,17 @@ export async function scan(
     });
     mine.set(fkey, f);
   }
-  await f.poll({
-    onLogs: (logs) => handle(logs.map((l) => ({ eventName: l.eventName, args: l.args, blockNumber: l.blockNumber, transactionHash: l.transactionHash }))),
-    onRemoved: (gone) => {
-      inc(ctx, 'verity_node_reorged_logs_total', gone.length);
-    },
-  });
+  // Several bounded ranges per call when behind (a provider capping eth_getLogs at a few blocks would otherwise leave
+  // the node further behind at every tick than the chain grows), at most SCAN_POLLS.
+  for (let i = 0; i < SCAN_POLLS; i++) {
+    const r = await f.poll({
+      onLogs: (logs) => handle(logs.map((l) => ({ eventName: l.eventName, args: l.args, blockNumber: l.blockNumber, transactionHash: l.transactionHash }))),
+      onRemoved: (gone) => {
+        inc(ctx, 'verity_node_reorged_logs_total', gone.length);
+      },
+    });
+    if (r.caughtUp) break;
+  }
 }
 
 /** Solidity IoCommitments.Tensor → TensorData. */
