@@ -111,8 +111,12 @@ async function checkDispute(a: StageAttempt): Promise<void> {
   const disputes = (await (await fetch(`${running.get('victor')!.api}/disputes`)).json()) as { taskId: string; gameId: string; side: string; outcome: number }[];
   const d = disputes.find((x) => x.taskId === String(a.taskId))!;
   expect(d).toMatchObject({ side: 'challenger', outcome: Outcome.ChallengerWon });
-  // bisected down to the corrupted node and one element of it re-executed on-chain (not a timeout)
-  const checked = await net.publicClient.getContractEvents({ address: net.addresses.disputeGame, abi: disputeGameAbi, eventName: 'ElementChecked', args: { gameId: BigInt(d.gameId) }, fromBlock: 0n });
+  // bisected down to the corrupted node and one element of it re-executed on-chain (not a timeout): whole, or — for a
+  // reduction longer than one chunk (e.g. a tiny-gpt Linear with K = 192) — one chunk of its accumulator (SumChecked)
+  const game = { address: net.addresses.disputeGame, abi: disputeGameAbi, args: { gameId: BigInt(d.gameId) }, fromBlock: 0n } as const;
+  const whole = await net.publicClient.getContractEvents({ ...game, eventName: 'ElementChecked' });
+  const chunk = await net.publicClient.getContractEvents({ ...game, eventName: 'SumChecked' });
+  const checked = [...whole, ...chunk];
   expect(checked).toHaveLength(1);
   expect(checked[0]!.args.claimed).not.toBe(checked[0]!.args.computed);
 }
