@@ -1,14 +1,15 @@
 /**
- * A deployed protocol on a fresh anvil for tests and benchmarks: deployProtocol (real one-step verifier), five
- * funded accounts (anvil's public test mnemonic, src/chain/anvil.ts anvilAccount) and a real model run (honest and corrupted traces).
+ * A deployed protocol on a fresh anvil for tests and benchmarks (src/chain/devnet.ts: deployProtocol with the real
+ * one-step verifier), five accounts by role, four funded with VRT, and a real model run (honest and corrupted traces).
  */
-import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, createTestClient, type Hex, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
-import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
-import { deployProtocol, type DeployProtocolOptions } from '../../src/chain/deploy.js';
+import type { AnvilInstance } from '../../src/chain/anvil.js';
+import type { DeployProtocolOptions } from '../../src/chain/deploy.js';
+import { startDevnet } from '../../src/chain/devnet.js';
 import { transferToken } from '../../src/chain/actions/index.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
-import { keccakReady, modelRootHex } from '../../src/commit/index.js';
+import { modelRootHex } from '../../src/commit/index.js';
 import { OP_TYPES, type QModel, type Trace } from '../../src/engine/ir.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { quantizeInput } from '../../src/onnx/import.js';
@@ -34,15 +35,11 @@ export interface LocalProtocol {
 }
 
 export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<LocalProtocol> {
-  await keccakReady;
-  const anvil = await startAnvil();
+  const net = await startDevnet({ deploy: opts });
   try {
-    const transport = http(anvil.rpcUrl);
-    const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
-    const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
-    const wallet = (i: number) => createWalletClient({ chain: foundry, transport, account: anvilAccount(i), pollingInterval: 20 });
-    const { addresses } = await deployProtocol(wallet(ROLES.deployer), publicClient, opts);
-    const as = (role: Role): ProtocolClients => ({ publicClient, walletClient: wallet(ROLES[role]), addresses });
+    const { anvil, publicClient, addresses } = net;
+    const testClient = createTestClient({ chain: foundry, transport: net.transport, mode: 'anvil' });
+    const as = (role: Role): ProtocolClients => net.clients(ROLES[role]);
     for (const role of ['requester', 'worker', 'challenger', 'stranger'] as const) {
       await transferToken(as('deployer'), { to: as(role).walletClient.account.address, amount: 1_000_000n * E18 });
     }
@@ -57,10 +54,10 @@ export async function localProtocol(opts: DeployProtocolOptions = {}): Promise<L
         await testClient.mine({ blocks: 1 });
       },
       now: async () => (await publicClient.getBlock()).timestamp,
-      stop: () => anvil.stop(),
+      stop: () => net.stop(),
     };
   } catch (e) {
-    await anvil.stop();
+    await net.stop();
     throw e;
   }
 }

@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublicClient, createWalletClient, http, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
-import { foundry } from 'viem/chains';
+import { parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
 import { modelShape, postTask, registerModel, transferToken } from '../../src/chain/actions/index.js';
 import { auditBookAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
-import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
-import { deployProtocol } from '../../src/chain/deploy.js';
+import type { AnvilInstance } from '../../src/chain/anvil.js';
+import { startDevnet } from '../../src/chain/devnet.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
-import { keccakReady, modelRootHex } from '../../src/commit/index.js';
+import { modelRootHex } from '../../src/commit/index.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized } from '../onnx/models.js';
@@ -52,26 +51,27 @@ async function bookEvents<const N extends 'AuditRevealed' | 'AuditAnswered' | 'A
 }
 
 beforeAll(async () => {
-  await keccakReady;
-  anvil = await startAnvil({ args: ['--block-time', '0.25'] });
-  const transport = http(anvil.rpcUrl);
-  pc = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
-  const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 50 });
-  const dep = await deployProtocol(deployer, pc, {
-    market: { challengeWindow: 30n },
-    game: { clock: 120n },
-    unbondingDelay: 3_600n,
-    timelockDelay: 60n,
-    audits: { rateBps: 10_000, commitWindow: 4n, answerWindow: 4n, revealWindow: 4n, deposit: 5n * E18, reward: REWARD, minAuditorStake: 100n * E18, poolSeed: 100n * E18 },
+  const net = await startDevnet({
+    anvilArgs: ['--block-time', '0.25'],
+    pollingInterval: 50,
+    deploy: {
+      market: { challengeWindow: 30n },
+      game: { clock: 120n },
+      unbondingDelay: 3_600n,
+      timelockDelay: 60n,
+      audits: { rateBps: 10_000, commitWindow: 4n, answerWindow: 4n, revealWindow: 4n, deposit: 5n * E18, reward: REWARD, minAuditorStake: 100n * E18, poolSeed: 100n * E18 },
+    },
   });
-  addresses = dep.addresses;
-  book = dep.auditBook!;
-  const client: ProtocolClients = { publicClient: pc, walletClient: deployer, addresses };
+  anvil = net.anvil;
+  pc = net.publicClient;
+  addresses = net.addresses;
+  book = net.deployment.auditBook!;
+  const client = net.clients(0);
   ({ modelId } = await registerModel(client, { modelRoot: modelRootHex(model) as Hex, metadataURI: 'verity:model:wine-mlp', opsBitmap: opsBitmap(model), shape: modelShape(model, 5_000_000n) }));
   for (let i = 1; i <= 4; i++) {
     await transferToken(client, { to: keyOf(i).address, amount: 100_000n * E18 });
   }
-  requester = { publicClient: pc, walletClient: createWalletClient({ chain: foundry, transport, account: anvilAccount(4), pollingInterval: 50 }), addresses };
+  requester = net.clients(4);
 }, 180_000);
 
 afterAll(async () => {

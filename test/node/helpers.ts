@@ -3,13 +3,12 @@
  * chain's clock moves without traffic), the shipped models registered, funded agent keys from anvil's public
  * test mnemonic.
  */
-import { bytesToHex, createPublicClient, createWalletClient, http, type Hex, type PublicClient } from 'viem';
-import { foundry } from 'viem/chains';
+import { bytesToHex, type Hex, type PublicClient } from 'viem';
 import { registerModel, transferToken } from '../../src/chain/actions/index.js';
-import { anvilKey, anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
-import { deployProtocol } from '../../src/chain/deploy.js';
-import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
-import { keccakReady, modelRootHex } from '../../src/commit/index.js';
+import { anvilKey, type AnvilInstance } from '../../src/chain/anvil.js';
+import { startDevnet } from '../../src/chain/devnet.js';
+import type { ProtocolAddresses } from '../../src/chain/types.js';
+import { modelRootHex } from '../../src/commit/index.js';
 import { OP_TYPES, type QModel } from '../../src/engine/ir.js';
 
 export const E18 = 10n ** 18n;
@@ -29,19 +28,14 @@ export interface TestNet {
 
 /** Deploys, registers `models`, and gives 100k VRT to accounts 1..funded. */
 export async function testNet(models: readonly QModel[], opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string; anvilArgs?: string[] } = {}): Promise<TestNet> {
-  await keccakReady;
-  const anvil = await startAnvil({ args: ['--block-time', opts.blockTime ?? '0.25', ...(opts.anvilArgs ?? [])] });
+  const net = await startDevnet({
+    anvilArgs: ['--block-time', opts.blockTime ?? '0.25', ...(opts.anvilArgs ?? [])],
+    pollingInterval: 50,
+    deploy: { market: { challengeWindow: opts.challengeWindow ?? 12n }, game: { clock: opts.clock ?? 120n }, unbondingDelay: 3_600n, timelockDelay: 60n },
+  });
   try {
-    const transport = http(anvil.rpcUrl);
-    const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 50 }) as PublicClient;
-    const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 50 });
-    const { addresses } = await deployProtocol(deployer, publicClient, {
-      market: { challengeWindow: opts.challengeWindow ?? 12n },
-      game: { clock: opts.clock ?? 120n },
-      unbondingDelay: 3_600n,
-      timelockDelay: 60n,
-    });
-    const client: ProtocolClients = { publicClient, walletClient: deployer, addresses };
+    const { anvil, publicClient, addresses } = net;
+    const client = net.clients(0);
     const modelIds = new Map<string, bigint>();
     for (const m of models) {
       const r = await registerModel(client, { modelRoot: modelRootHex(m) as Hex, metadataURI: `verity:model:${m.name}`, opsBitmap: opsBitmap(m) });
@@ -50,9 +44,9 @@ export async function testNet(models: readonly QModel[], opts: { funded?: number
     for (let i = 1; i <= (opts.funded ?? 6); i++) {
       await transferToken(client, { to: keyOf(i).address, amount: 100_000n * E18 });
     }
-    return { anvil, publicClient, addresses, modelIds, stop: () => anvil.stop() };
+    return { anvil, publicClient, addresses, modelIds, stop: () => net.stop() };
   } catch (e) {
-    await anvil.stop();
+    await net.stop();
     throw e;
   }
 }
