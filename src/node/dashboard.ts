@@ -258,6 +258,18 @@ export class NetworkIndexer {
         case 'ElementChecked':
           push(e, 'one-step check', `element ${str(a.elementIndex)} of tensor ${str(a.tensorId)}: claimed ${str(a.claimed)}, computed ${str(a.computed)}`);
           break;
+        case 'SumsOpened':
+          push(e, 'open partial sums', `element ${str(a.elementIndex)} (claimed ${str(a.claimed)}): bisect inside its accumulator`);
+          break;
+        case 'SumsRevealed':
+          push(e, 'reveal partial sums', `A(t) at ${(a.points as readonly unknown[] | undefined)?.length ?? 0} points of terms [${str(a.lo)}, ${str(a.hi)})`);
+          break;
+        case 'SumPicked':
+          push(e, 'pick terms', `part ${str(a.index)} → terms [${str(a.lo)}, ${str(a.hi)})`);
+          break;
+        case 'SumChecked':
+          push(e, 'chunk check', `terms [${str(a.from)}, ${str(a.to)}) re-added: claimed ${str(a.claimed)}, computed ${str(a.computed)}`);
+          break;
         case 'GameResolved':
           push(e, 'resolved', `${OUTCOME_NAMES[Number(a.outcome)] ?? '?'} (${REASON_NAMES[Number(a.reason)] ?? '?'}); pot ${fmtVrt(BigInt(str(a.pot)))} VRT`);
           break;
