@@ -6,16 +6,15 @@
  * LocalNetwork (./local-network.ts) is the same class over real nodes it starts on a local anvil.
  */
 import { createPublicClient, http, type Address, type Hex, type PublicClient } from 'viem';
-import { identityRegistryAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
+import { identityRegistryAbi, reputationRegistryAbi, stakingAbi } from '../chain/artifacts/index.js';
 import type { ProtocolAddresses } from '../chain/types.js';
-import { modelRootHex, traceRootHex } from '../commit/index.js';
+import { modelRootHex } from '../commit/index.js';
 import type { QModel, TensorData } from '../engine/ir.js';
-import { outputsOf, runModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
-import { LocalEngineProvider, tensorFromJson, type TensorJson } from '../node/engine-provider.js';
+import { tensorFromJson, type TensorJson } from '../node/engine-provider.js';
 import { decodeModel } from '../engine/format.js';
 import { PeerDiscovery } from './discovery.js';
-import { argmax, dequantizeOutput, quantizeInput } from '../onnx/io.js';
+import { argmax, dequantizeOutput } from '../onnx/io.js';
 
 export class NetworkError extends BaseError {
   override name = 'NetworkError';
@@ -107,7 +106,7 @@ export interface InferProgress {
 
 export interface InferOptions {
   onProgress?: (p: InferProgress) => void;
-  /** Aborting stops waiting; a task not yet claimed is cancelled on-chain where the network can (embedded). */
+  /** Aborting stops waiting: the node is asked to cancel; a task no worker claimed yet is cancelled on-chain. */
   signal?: AbortSignal;
 }
 
@@ -119,35 +118,6 @@ export interface VerityNetwork {
   taskStatus(id: string): Promise<VerifiedResult>;
   agentReputation(agentId: string): Promise<AgentReputation>;
   close(): Promise<void>;
-}
-
-function shapeOf(m: QModel, id: number): { shape: number[]; dtype: string } {
-  const t = m.tensors[id]!;
-  return { shape: [...t.shape], dtype: t.dtype };
-}
-
-function infoOf(m: QModel, modelId: bigint | undefined): ModelInfo {
-  const i = shapeOf(m, m.inputs[0]!);
-  return {
-    name: m.name,
-    modelRoot: modelRootHex(m),
-    modelId: modelId === undefined ? null : String(modelId),
-    inputShape: i.shape,
-    inputDtype: i.dtype,
-    outputShape: shapeOf(m, m.outputs[0]!).shape,
-  };
-}
-
-function findModel(models: readonly QModel[], spec: string): QModel {
-  const m = models.find((x) => x.name === spec || modelRootHex(x).toLowerCase() === spec.toLowerCase());
-  if (!m) throw new NetworkError(`Unknown model ${JSON.stringify(spec)}.`, { hint: `Known: ${models.map((x) => x.name).join(', ')}.` });
-  return m;
-}
-
-/** The request's input tensors for `model` (a float/id row, or tensors). */
-export function inputsOf(model: QModel, req: InferRequest): TensorData[] {
-  if ((req.input === undefined) === (req.inputs === undefined)) throw new NetworkError('Give exactly one of "input" (a row) or "inputs" (tensors).');
-  return req.input ? [quantizeInput(model, req.input)] : req.inputs!.map(tensorFromJson);
 }
 
 function summarize(model: QModel, outputs: readonly TensorData[]): { output: number[]; argmax: number } {
@@ -183,14 +153,6 @@ async function readReputation(publicClient: PublicClient, addresses: ProtocolAdd
     staked,
   };
 }
-
-/** A local honest run (what every verified result must match). */
-export function localRun(model: QModel, inputs: readonly TensorData[]): { outputs: TensorData[]; traceRoot: Hex } {
-  const engine = new LocalEngineProvider([model]);
-  const trace = runModel(engine.loadModel(modelRootHex(model)).prepared, inputs);
-  return { outputs: outputsOf(engine.loadModel(modelRootHex(model)).prepared, trace), traceRoot: traceRootHex(trace) };
-}
-
 
 // ------------------------------------------------------------------ a requester node's HTTP API
 

@@ -33,6 +33,7 @@
 import { createPublicClient, erc20Abi, http, type Address, type Hex, type PublicClient } from 'viem';
 import { disputeGameAbi, identityRegistryAbi, reputationRegistryAbi, stakingAbi, taskMarketAbi } from '../chain/artifacts/index.js';
 import { eventsIn } from '../chain/call.js';
+import { TaskStatus } from '../chain/enums.js';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { BaseError } from '../errors.js';
@@ -45,10 +46,6 @@ import { batchTrees, encode, nextId, windowOf, type TinyGpt } from './generate.j
 export class PipelineError extends BaseError {
   override name = 'PipelineError';
 }
-
-/** TaskMarket.TaskStatus (generated from the contract, src/chain/enums.ts). */
-export { TaskStatus } from '../chain/enums.js';
-import { TaskStatus } from '../chain/enums.js';
 
 // ------------------------------------------------------------------ stage windows (pure)
 

@@ -10,7 +10,8 @@ import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardFromRegistry, startA2aAgent, type A2aAgent } from '../../src/agents/a2a.js';
 import { LocalNetwork } from '../../src/agents/local-network.js';
-import { localRun, type VerifiedResult } from '../../src/agents/network.js';
+import type { VerifiedResult } from '../../src/agents/network.js';
+import { localRun } from './local-run.js';
 import { modelRootHex } from '../../src/commit/index.js';
 import { quantizeInput } from '../../src/onnx/io.js';
 import { modelData, quantized } from '../onnx/models.js';
