@@ -93,7 +93,7 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @inheritdoc IOneStepVerifier
     function reducible(uint8 op) public pure returns (bool) {
         return op == OP_LINEAR || op == OP_CONV || op == OP_MAT_MUL || op == OP_MAT_MUL_INTEGER || op == OP_CONV_INTEGER
-            || op == OP_QLINEAR_MAT_MUL || op == OP_QLINEAR_CONV;
+            || op == OP_QLINEAR_MAT_MUL || op == OP_QLINEAR_CONV || op == OP_GLOBAL_AVERAGE_POOL;
     }
 
     /// @inheritdoc IOneStepVerifier

@@ -726,8 +726,28 @@ function convNchwReduction(x: H, o: number, q: boolean): Reduction {
   };
 }
 
+function globalAvgReduction(x: H, c: number): Reduction {
+  const [, H_, W, C] = x.xs;
+  const HW = H_ * W;
+  return {
+    terms: HW,
+    init: () => 0n,
+    partial: (from, to) => {
+      checkRange(from, to, HW);
+      const xZero = x.attr('xZero');
+      let acc = 0n;
+      for (let p = from; p < to; p++) acc += x.inp(0, p * C + c) - xZero;
+      return acc;
+    },
+    finish: (acc) => {
+      const yt = x.h.outputMeta.dtype;
+      return clampB(x.attr('yZero') + roundDivB(acc, BigInt(HW)), DMIN[yt], DMAX[yt]);
+    },
+  };
+}
+
 /** Ops with partial sums (OneStepVerifier.reducible). */
-export const REDUCIBLE_OPS = ['Linear', 'Conv', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'ConvInteger', 'QLinearConv'] as const;
+export const REDUCIBLE_OPS = ['Linear', 'Conv', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'ConvInteger', 'QLinearConv', 'GlobalAveragePool'] as const;
 
 /** The accumulator of output element `o` of node `h` (reading through `read`), or undefined for an op without one. */
 export function reductionOf(h: NodeHeader, read: ElementReader, o: number): Reduction | undefined {
@@ -745,6 +765,8 @@ export function reductionOf(h: NodeHeader, read: ElementReader, o: number): Redu
       return convNchwReduction(x, o, false);
     case 'QLinearConv':
       return convNchwReduction(x, o, true);
+    case 'GlobalAveragePool':
+      return globalAvgReduction(x, o);
     default:
       return undefined;
   }

@@ -5,6 +5,8 @@ import {WordsProof} from "../../interfaces/IOneStepVerifier.sol";
 import {
     NodeHeader,
     IOpFamily,
+    IReductionFamily,
+    VerifierSumRange,
     VerifierUnsupportedOp,
     VerifierInvalidAttr,
     OP_MAX_POOL,
@@ -18,7 +20,7 @@ import {OpLib} from "../lib/OpLib.sol";
 /// @title ReduceOps
 /// @notice Ops whose output element reduces a window or a row (docs/ops.md): MaxPool, AveragePool,
 /// GlobalAveragePool (NHWC), Softmax and LayerNorm (last axis).
-contract ReduceOps is IOpFamily {
+contract ReduceOps is IOpFamily, IReductionFamily {
     using OpLib for NodeHeader;
 
     /// @dev One pooling window: output (oh, ow, c) of x [1,H,W,C].
@@ -108,6 +110,52 @@ contract ReduceOps is IOpFamily {
     }
 
     /// @dev clamp(yZero + roundDiv(Σ_{h,w} (x − xZero), H·W), out dtype range), x [1,H,W,C].
+    /// @inheritdoc IReductionFamily
+    /// @dev GlobalAveragePool only (docs/ops.md §Partial sums): T = H·W, A(0) = 0, finish = clamp(yZero + roundDiv(acc, H·W)).
+    function reductionOpen(NodeHeader calldata h, WordsProof[] calldata, uint256, int256 total)
+        external
+        pure
+        returns (uint256 terms, int256 init, int256 value)
+    {
+        if (h.op != OP_GLOBAL_AVERAGE_POOL) revert VerifierUnsupportedOp(h.op);
+        uint32[] calldata xs = h.inputMeta[0].shape;
+        terms = uint256(xs[1]) * xs[2];
+        uint8 yt = h.outputMeta.dtype;
+        value = OpLib.clamp(h.attrReq("yZero") + OpLib.roundDiv(total, int256(terms)), OpLib.dmin(yt), OpLib.dmax(yt));
+        init = 0;
+    }
+
+    /// @inheritdoc IReductionFamily
+    /// @dev GlobalAveragePool: term t = x[0][t / W][t % W][c] − xZero (t = h·W + w).
+    function reductionPartial(
+        NodeHeader calldata h,
+        WordsProof[] calldata ins,
+        WordsProof[] calldata,
+        uint256 c,
+        uint256 from,
+        uint256 to
+    ) external pure returns (int256) {
+        if (h.op != OP_GLOBAL_AVERAGE_POOL) revert VerifierUnsupportedOp(h.op);
+        _gapRange(h, from, to);
+        OpLib.Reader memory x = h.inReader(ins, 0);
+        return _gapSum(h, x, c, from, to);
+    }
+
+    function _gapRange(NodeHeader calldata h, uint256 from, uint256 to) private pure {
+        uint32[] calldata xs = h.inputMeta[0].shape;
+        uint256 HW = uint256(xs[1]) * xs[2];
+        if (from > to || to > HW) revert VerifierSumRange(from, to, HW);
+    }
+
+    function _gapSum(NodeHeader calldata h, OpLib.Reader memory x, uint256 c, uint256 from, uint256 to)
+        private
+        pure
+        returns (int256)
+    {
+        uint256 C = h.inputMeta[0].shape[3];
+        return OpLib.sum(x, from * C + c, C, to - from) - int256(to - from) * h.attrReq("xZero");
+    }
+
     function _globalAvg(NodeHeader calldata h, WordsProof[] calldata ins, uint256 c) private pure returns (int256) {
         uint32[] calldata xs = h.inputMeta[0].shape;
         uint256 HW = uint256(xs[1]) * xs[2];
