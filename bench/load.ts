@@ -32,7 +32,11 @@ const arg = (name: string, dflt: string) => {
 const DURATION_S = Number(arg('duration', '120'));
 const SHARED = join(REPO_ROOT, '..', 'shared', 'models');
 const MODELS = arg('models', 'wine-mlp,digits-convnet,tiny-gpt,gpt-mid').split(',').filter((m) => (SHIPPED_MODELS as readonly string[]).includes(m) || existsSync(join(SHARED, `${m}.onnx`)));
-const SHAPE: Record<string, { items: number; inflight: number }> = { 'wine-mlp': { items: 1024, inflight: 16 }, 'digits-convnet': { items: 512, inflight: 12 }, 'tiny-gpt': { items: 32, inflight: 8 }, 'gpt-mid': { items: 16, inflight: 6 } };
+const SHAPES: Record<string, { items: number; inflight: number }> = { 'wine-mlp': { items: 1024, inflight: 16 }, 'digits-convnet': { items: 512, inflight: 12 }, 'tiny-gpt': { items: 32, inflight: 8 }, 'gpt-mid': { items: 16, inflight: 6 } };
+/** Per model: elements per task and tasks in flight (--items / --inflight override every model's). */
+const SHAPE: Record<string, { items: number; inflight: number }> = Object.fromEntries(
+  Object.entries(SHAPES).map(([m, s]) => [m, { items: Number(arg('items', String(s.items))), inflight: Number(arg('inflight', String(s.inflight))) }]),
+);
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
