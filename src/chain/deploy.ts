@@ -75,7 +75,10 @@ export interface DeployProtocolOptions {
     bond?: bigint;
     /** Per-side chess clock, seconds (default 1 day). */
     clock?: bigint;
-    /** Tree levels opened per bisection move, 1..4 (default 2). */
+    /**
+     * Tree levels opened per bisection move, 1..4 (default 4: fewest transactions and least gas per dispute on every
+     * shipped model, and gpt-mid's whole dispute under 1.5M gas; docs/protocol.md §Partial sums).
+     */
     levelsPerMove?: number;
     /** Share of the losing side's bond to the treasury, bps (default 1000). */
     loserCutBps?: number;
@@ -184,7 +187,7 @@ export async function deployProtocol(
     oneStepVerifier,
     gm.bond ?? 10n * E18,
     gm.clock ?? DAY,
-    gm.levelsPerMove ?? 2,
+    gm.levelsPerMove ?? 4,
   ]);
   const taskMarket = await deploy('TaskMarket', taskMarketAbi, taskMarketBytecode, [
     token,
