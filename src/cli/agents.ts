@@ -80,6 +80,8 @@ export function registerAgentsCommands(program: Command): void {
     .action(async (o: { turns: string; chars: string; opening?: string; chain?: boolean; json?: boolean }) => {
       const turns = positiveInt(o.turns, 'turns', 64);
       const chars = positiveInt(o.chars, 'chars', 256);
+      // Each message settles as one batch task on --chain, and a batch has at least 2 elements (requester.ts).
+      if (o.chain && chars < 2) throw new AgentsCliError('--chars must be at least 2 with --chain: each message settles as one batch task of --chars elements.', { details: `got ${chars}` });
       await keccakReady;
       const { runDialogue } = await import('../agents/dialogue.js');
       const { LocalNetwork } = await import('../agents/local-network.js');
