@@ -13,7 +13,7 @@ import type { ProtocolAddresses } from '../chain/types.js';
 import { keccakReady } from '../commit/index.js';
 import type { QModel } from '../engine/ir.js';
 import { BaseError } from '../errors.js';
-import type { NodeContext } from './context.js';
+import { inc, type NodeContext } from './context.js';
 import { LocalEngineProvider, loadModelSpec } from './engine-provider.js';
 import type { Role, RoleName } from './roles/common.js';
 import { Requester, type RequesterOptions } from './roles/requester.js';
@@ -22,6 +22,7 @@ import { Worker, type WorkerOptions } from './roles/worker.js';
 import { NodeStore } from './store.js';
 import { announce } from './discovery.js';
 import { TxSender, viemPort } from '../chain/tx.js';
+import { HeadWatch } from './heads.js';
 
 export class NodeConfigError extends BaseError {
   override name = 'NodeConfigError';
@@ -66,6 +67,7 @@ export class VerityNode {
   readonly role: Role;
   readonly opts: NodeOptions;
   private stopped = false;
+  private headWatch: HeadWatch | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   ticks = 0;
@@ -108,6 +110,14 @@ export class VerityNode {
       try {
         // A scan saw a reorg: every transaction settled in the blocks it replaced is re-read (and re-broadcast with
         // its same bytes if the new chain lacks it) before the role acts again.
+        // Our own head watch too: a trailing follower can miss a reorg of blocks holding what we sent.
+        this.headWatch ??= new HeadWatch(this.ctx.publicClient);
+        const replaced = await this.headWatch.check();
+        if (replaced !== undefined) {
+          inc(this.ctx, 'verity_node_reorgs_total');
+          this.ctx.log.warn({ from: String(replaced) }, 'chain reorg seen at the head: re-reading our transactions');
+          if (this.ctx.reorgedFrom === undefined || replaced < this.ctx.reorgedFrom) this.ctx.reorgedFrom = replaced;
+        }
         const from = this.ctx.reorgedFrom;
         if (from !== undefined) {
           const r = await this.ctx.sender.reconcile(Number(from));
