@@ -292,39 +292,9 @@ function onnxMatMul(x: H, o: number, q: boolean): bigint {
 }
 
 function convNchw(x: H, o: number, q: boolean): bigint {
-  const jw = x.param('w');
-  const [, C, H_, W] = x.xs;
-  const ws = jw >= 0 ? x.h.params[jw].shape : x.h.inputMeta[1].shape;
-  const [M, Cg, KH, KW] = ws;
-  const os = x.os;
-  const ow = o % os[3];
-  let t = Math.floor(o / os[3]);
-  const oh = t % os[2];
-  t = Math.floor(t / os[2]);
-  const co = t % M;
-  const n = Math.floor(t / M);
-  const c0 = Math.floor(co / Math.floor(M / x.uattr('group', 1, 1))) * Cg;
-  const g = geo(x);
-  const xZero = x.perChannel('xZero', 0, 0n);
-  const wZero = x.perChannel('wZero', co, 0n);
-  const taps = Cg * KH * KW;
-  let acc = 0n;
-  for (let tp = 0; tp < taps; tp++) {
-    const kw = tp % KW;
-    const kh = Math.floor(tp / KW) % KH;
-    const c = Math.floor(tp / (KW * KH));
-    const iwp = ow * g.sw + kw * g.dw;
-    if (iwp < g.pl || iwp - g.pl >= W) continue;
-    const ihp = oh * g.sh + kh * g.dh;
-    if (ihp < g.pt || ihp - g.pt >= H_) continue;
-    const wi = co * taps + tp;
-    const w = (jw >= 0 ? x.par(jw, wi) : x.inp(1, wi)) - wZero;
-    const xi = ((n * C + c0 + c) * H_ + ihp - g.pt) * W + iwp - g.pl;
-    acc += (x.inp(0, xi) - xZero) * w;
-  }
-  if (!q) return acc;
-  acc += x.perChannel('bias', co, 0n);
-  return qOut(x, acc, co);
+  // One definition of the Conv element: its partial-sum form (convNchwReduction) summed over every tap.
+  const r = convNchwReduction(x, o, q);
+  return r.finish(r.init() + r.partial(0, r.terms));
 }
 
 // ------------------------------------------------------------------------------------ elementwise
