@@ -182,13 +182,7 @@ export function buildOneStep(
     modelRoot: bytesToHex(mc.root),
     inputTensorRoots: node.inputs.map((id) => bytesToHex(tensor(id).root)),
     step: {
-      node: {
-        index: BigInt(np.index),
-        count: BigInt(np.count),
-        header: bytesToHex(np.header),
-        paramRoots: np.paramRoots.map((r) => bytesToHex(r)),
-        siblings: np.siblings.map((s) => bytesToHex(s)),
-      },
+      node: nodeArg(np),
       inputs,
       params,
       outputIndex: BigInt(outputIndex),
@@ -338,13 +332,7 @@ function sumProofs(
   );
   return {
     step: {
-      node: {
-        index: BigInt(np.index),
-        count: BigInt(np.count),
-        header: bytesToHex(np.header),
-        paramRoots: np.paramRoots.map((x) => bytesToHex(x)),
-        siblings: np.siblings.map((x) => bytesToHex(x)),
-      },
+      node: nodeArg(np),
       inputs,
       params,
       outputIndex: BigInt(outputIndex),
@@ -426,3 +414,14 @@ export const sumWitnesses = {
     buildSumStep(model, trace, nodeIndex, outputIndex, from, to),
 };
 buildOneStep.sums = sumWitnesses;
+
+/** The one-step's node argument (the contract's OneStepNode) from a node proof. */
+function nodeArg(np: { index: number; count: number; header: Uint8Array; paramRoots: readonly Uint8Array[]; siblings: readonly Uint8Array[] }) {
+  return {
+    index: BigInt(np.index),
+    count: BigInt(np.count),
+    header: bytesToHex(np.header),
+    paramRoots: np.paramRoots.map((x) => bytesToHex(x)),
+    siblings: np.siblings.map((x) => bytesToHex(x)),
+  };
+}
