@@ -22,6 +22,7 @@ import { encodeModel } from '../src/engine/format.js';
 import type { QModel } from '../src/engine/ir.js';
 import { loadShippedModel, REPO_ROOT, SHIPPED_MODELS } from '../src/node/engine-provider.js';
 import { importOnnx } from '../src/onnx/import.js';
+import { shippedData } from '../src/onnx/shipped.js';
 import type { LoadJob, LoadNodeConfig, TaskTimes } from './load-node.js';
 
 const E18 = 10n ** 18n;
@@ -46,8 +47,7 @@ function pct(xs: number[], p: number): number {
 
 function loadModel(name: string): { model: QModel; rows: number[][] } {
   if ((SHIPPED_MODELS as readonly string[]).includes(name)) {
-    const d = JSON.parse(readFileSync(join(REPO_ROOT, 'models', `${name}.data.json`), 'utf8')) as { x: number[][] };
-    return { model: loadShippedModel(name), rows: d.x };
+    return { model: loadShippedModel(name), rows: shippedData(name).x };
   }
   const d = JSON.parse(readFileSync(join(SHARED, `${name}.data.json`), 'utf8')) as { x: number[][]; shape: number[]; calibration?: number[][] };
   return { model: importOnnx(readFileSync(join(SHARED, `${name}.onnx`)), { name, inputShape: d.shape, calibration: d.calibration ?? d.x }), rows: d.x };

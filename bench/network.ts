@@ -9,7 +9,7 @@
  * submission → last finalized, every batch element checked against its root by the requester), and latency from post
  * (the post transaction confirmed) to committed result, p50 / p95. Prints a table, writes bench/results/network.json.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
@@ -18,9 +18,10 @@ import { anvilKey, startAnvil } from '../src/chain/anvil.js';
 import { servePeers } from '../src/cli/demo-batches.js';
 import { printTable } from '../src/cli/progress.js';
 import { deploy } from '../src/cli/node.js';
-import { LocalEngineProvider, loadShippedModel, REPO_ROOT } from '../src/node/engine-provider.js';
+import { LocalEngineProvider, loadShippedModel } from '../src/node/engine-provider.js';
 import { createNode, type VerityNode } from '../src/node/node.js';
 import type { Requester } from '../src/node/roles/requester.js';
+import { shippedData } from '../src/onnx/shipped.js';
 
 const E18 = 10n ** 18n;
 const SCENARIOS = [
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     const ref = new LocalEngineProvider([model]);
     const root = ref.modelRoots()[0]!;
     const modelId = BigInt(dep.models['wine-mlp']!.id);
-    const rows = (JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'wine-mlp.data.json'), 'utf8')) as { x: number[][] }).x;
+    const rows = shippedData('wine-mlp').x;
     let k = 0;
     const nextRow = () => rows[k++ % rows.length]!;
 

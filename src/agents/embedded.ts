@@ -1,24 +1,21 @@
 /**
- * An embedded chain: anvil on 127.0.0.1 (startAnvil), the protocol deployed with deployProtocol, funded accounts
- * from anvil's public test mnemonic (as(role), asAccount(i), fund), models registered once (ensureModel). It settles
- * nothing itself: the agents' networks run real nodes on it (./local-network.ts). Everything goes through the
- * actions of src/chain/actions and the one sender (src/chain/send.ts).
+ * An embedded chain: a devnet (src/chain/devnet.ts: anvil on 127.0.0.1, the protocol deployed by account 0, clients
+ * for any anvil account) with named accounts (as(role)), VRT funding (fund) and models registered once
+ * (ensureModel). It settles nothing itself: the agents' networks run real nodes on it (./local-network.ts).
+ * Everything goes through the actions of src/chain/actions and the one sender (src/chain/send.ts).
  */
-import { createPublicClient, createWalletClient, erc20Abi, http, type Hex, type PublicClient } from 'viem';
+import type { Hex, PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
-import { registerModel } from '../chain/actions/index.js';
-import { anvilAccount, startAnvil, type AnvilInstance } from '../chain/anvil.js';
-import { deployProtocol } from '../chain/deploy.js';
-import { sendContractTransaction } from '../chain/send.js';
+import { opsBitmap, registerModel, transferToken } from '../chain/actions/index.js';
+import type { AnvilInstance } from '../chain/anvil.js';
+import { startDevnet, type Devnet } from '../chain/devnet.js';
 import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
-import { keccakReady, modelRootHex } from '../commit/index.js';
+import { modelRootHex } from '../commit/index.js';
 import type { QModel } from '../engine/ir.js';
 
 const E18 = 10n ** 18n;
 export const ACCOUNT_INDEX = { deployer: 0, requester: 1, worker: 2, agent: 3 } as const;
 export type EmbeddedRole = keyof typeof ACCOUNT_INDEX;
-
-import { opsBitmap } from '../chain/actions/registerModel.js';
 
 export interface EmbeddedChainOptions {
   /** Seconds a result stays challengeable on this chain (default 60). */
@@ -28,40 +25,39 @@ export interface EmbeddedChainOptions {
 }
 
 export class EmbeddedChain {
+  readonly devnet: Devnet;
   readonly anvil: AnvilInstance;
   readonly publicClient: PublicClient;
   readonly addresses: ProtocolAddresses;
-  readonly chainId: number;
+  readonly chainId = foundry.id;
   private readonly modelIds = new Map<string, bigint>();
 
-  private constructor(anvil: AnvilInstance, publicClient: PublicClient, addresses: ProtocolAddresses) {
-    this.anvil = anvil;
-    this.publicClient = publicClient;
-    this.addresses = addresses;
-    this.chainId = foundry.id;
+  private constructor(devnet: Devnet) {
+    this.devnet = devnet;
+    this.anvil = devnet.anvil;
+    this.publicClient = devnet.publicClient;
+    this.addresses = devnet.addresses;
   }
 
-  /** Starts anvil, deploys the protocol, funds the requester, worker and agent accounts with 1M VRT each. */
+  /** Starts the devnet, funds the requester, worker and agent accounts with 1M VRT each. */
   static async start(opts: EmbeddedChainOptions = {}): Promise<EmbeddedChain> {
-    await keccakReady;
-    const anvil = await startAnvil(opts.blockTime === undefined ? {} : { args: ['--block-time', String(opts.blockTime)] });
+    const devnet = await startDevnet({
+      ...(opts.blockTime === undefined ? {} : { anvilArgs: ['--block-time', String(opts.blockTime), '--mixed-mining'] }),
+      deploy: { market: { challengeWindow: opts.challengeWindow ?? 60n } },
+    });
+    const chain = new EmbeddedChain(devnet);
     try {
-      const transport = http(anvil.rpcUrl);
-      const publicClient = createPublicClient({ chain: foundry, transport, pollingInterval: 20 }) as PublicClient;
-      const deployer = createWalletClient({ chain: foundry, transport, account: anvilAccount(0), pollingInterval: 20 });
-      const { addresses } = await deployProtocol(deployer, publicClient, { market: { challengeWindow: opts.challengeWindow ?? 60n } });
-      const chain = new EmbeddedChain(anvil, publicClient, addresses);
       for (const role of ['requester', 'worker', 'agent'] as const) await chain.fund(chain.as(role).walletClient.account.address);
       return chain;
     } catch (e) {
-      await anvil.stop();
+      await devnet.stop();
       throw e;
     }
   }
 
   /** Clients acting as one of the embedded accounts. */
   as(role: EmbeddedRole): ProtocolClients {
-    return this.asAccount(ACCOUNT_INDEX[role]);
+    return this.devnet.clients(ACCOUNT_INDEX[role]);
   }
 
   /**
@@ -69,13 +65,12 @@ export class EmbeddedChain {
    * funded with VRT by start(): fund others with fund()).
    */
   asAccount(index: number): ProtocolClients {
-    const walletClient = createWalletClient({ chain: foundry, transport: http(this.anvil.rpcUrl), account: anvilAccount(index), pollingInterval: 20 });
-    return { publicClient: this.publicClient, walletClient, addresses: this.addresses };
+    return this.devnet.clients(index);
   }
 
   /** Sends `amount` VRT (default 1M) from the deployer to `to`. */
   async fund(to: Hex, amount = 1_000_000n * E18): Promise<void> {
-    await sendContractTransaction(this.as('deployer'), { contract: 'VerityToken', address: this.addresses.token, abi: erc20Abi, functionName: 'transfer', args: [to, amount] });
+    await transferToken(this.as('deployer'), { to, amount });
   }
 
   /** Registers `model` in the ModelRegistry once (by modelRoot); returns its model id. */
@@ -89,6 +84,6 @@ export class EmbeddedChain {
   }
 
   async stop(): Promise<void> {
-    await this.anvil.stop();
+    await this.devnet.stop();
   }
 }

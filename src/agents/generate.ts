@@ -18,8 +18,6 @@
  * so one generation is verifiable on-chain as one batch task, and any single character can be challenged with the
  * element's proofs (inputTree.proof(i), resultTree.proof(i)).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
 import { inputLeaf, PositionalTree, resultLeaf } from '../chain/positional.js';
@@ -27,8 +25,9 @@ import { modelRootHex, traceRootHex } from '../commit/index.js';
 import type { QModel, TensorData } from '../engine/ir.js';
 import { outputsOf, prepareModel, runModel, type PreparedModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
-import { loadShippedModel, REPO_ROOT } from '../node/engine-provider.js';
+import { loadShippedModel } from '../node/engine-provider.js';
 import { quantizeInput } from '../onnx/io.js';
+import { MODELS_DIR, shippedData } from '../onnx/shipped.js';
 
 export class GenerateError extends BaseError {
   override name = 'GenerateError';
@@ -53,13 +52,14 @@ export interface TinyGpt {
 let cached: TinyGpt | undefined;
 
 /** Imports models/tiny-gpt.onnx (once per process; ~1 s) with its vocabulary. */
-export function loadTinyGpt(modelsDir = join(REPO_ROOT, 'models')): TinyGpt {
+export function loadTinyGpt(modelsDir = MODELS_DIR): TinyGpt {
   if (cached) return cached;
-  const data = JSON.parse(readFileSync(join(modelsDir, 'tiny-gpt.data.json'), 'utf8')) as { vocab: string; shape: number[] };
+  const data = shippedData('tiny-gpt', modelsDir);
   const model = loadShippedModel('tiny-gpt', modelsDir);
-  const padId = data.vocab.indexOf(PAD_CHAR);
+  const vocab = data.vocab ?? '';
+  const padId = vocab.indexOf(PAD_CHAR);
   if (padId < 0) throw new GenerateError('The tiny-gpt vocabulary has no space character to pad with.');
-  cached = { model, prepared: prepareModel(model), modelRoot: modelRootHex(model), vocab: data.vocab, context: data.shape[0]!, padId };
+  cached = { model, prepared: prepareModel(model), modelRoot: modelRootHex(model), vocab, context: data.shape[0]!, padId };
   return cached;
 }
 

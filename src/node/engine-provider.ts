@@ -14,7 +14,7 @@ import { allocate, type DType, type QModel, type TensorData, type Trace } from '
 import { prepareModel, runBatch, runModel, type PreparedModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
 import { quantizeInput } from '../onnx/import.js';
-import { importShipped } from '../onnx/shipped.js';
+import { importShipped, MODELS_DIR } from '../onnx/shipped.js';
 import { buildOneStep } from '../verifier/index.js';
 
 export class EngineProviderError extends BaseError {
@@ -61,7 +61,7 @@ export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const SHIPPED_MODELS = ['wine-mlp', 'digits-convnet', 'tiny-gpt'] as const;
 
 /** Imports a shipped model (models/<name>.onnx with its calibration rows). */
-export function loadShippedModel(name: string, modelsDir = join(REPO_ROOT, 'models')): QModel {
+export function loadShippedModel(name: string, modelsDir = MODELS_DIR): QModel {
   if (!(SHIPPED_MODELS as readonly string[]).includes(name)) {
     throw new EngineProviderError(`Unknown model ${JSON.stringify(name)}.`, { hint: `Shipped models: ${SHIPPED_MODELS.join(', ')}; or give a .vqm file.` });
   }
