@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importOnnx, quantizeInput, dequantizeOutput, argmax } from '../../src/onnx/import.js';
+import { quantizeInputs } from '../../src/onnx/inputs.js';
 import { checkOnnx } from '../../src/onnx/check.js';
 import { OnnxUnsupportedOpError } from '../../src/onnx/errors.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
@@ -17,7 +18,7 @@ import { keccakReady, modelRootHex, traceRootHex } from '../../src/commit/index.
 import { ROOT } from './helpers.js';
 
 const ZOO = join(ROOT, 'test', 'fixtures', 'zoo');
-interface Data { shape: number[]; calibration: number[][]; x: number[][]; y: number[] | number[][]; float_accuracy?: number; float_val_loss?: number }
+interface Data { shape?: number[]; shapes?: number[][]; calibration: number[][]; x: number[][]; y: number[] | number[][]; float_accuracy?: number; float_val_loss?: number }
 const bytesOf = (n: string) => new Uint8Array(readFileSync(join(ZOO, `${n}.onnx`)));
 const dataOf = (n: string) => JSON.parse(readFileSync(join(ZOO, `${n}.data.json`), 'utf8')) as Data;
 
@@ -31,7 +32,19 @@ const CLASSIFIERS: [string, string, string[]][] = [
   ['GRU (unrolled over the fixed sequence length)', 'gru', ['GRU']],
   ['LSTM (unrolled over the fixed sequence length)', 'lstm', ['LSTM']],
   ['Transformer encoder with mean pooling (ReduceMean)', 'encoder-meanpool', ['ReduceMean', 'Softmax', 'LayerNormalization']],
+  ['Decoder with ConvTranspose and GroupNorm (torch 1.13: Reshape/InstanceNorm/Reshape/Mul/Add), SiLU', 'deconv-groupnorm', ['ConvTranspose', 'InstanceNormalization', 'Reshape', 'Sigmoid']],
+  [
+    "BERT-style, two inputs (int64 ids, float attention_mask): (1 − mask)·finfo.min, DistilBERT's masked_fill (Cast/Not/Expand/Where of the scores), masked mean pooling (ReduceSum, Div of two run-time tensors)",
+    'bert-mask',
+    ['Sub', 'Cast', 'Not', 'Expand', 'Where', 'ReduceSum', 'Div', 'Clip', 'Erf'],
+  ],
 ];
+/** language models: next-character cross-entropy within 0.15 nats. */
+const LANGUAGE: [string, string, string[]][] = [
+  ['GPT-2 style decoder with gelu_new (Pow/Tanh/Mul/Add)', 'gpt-gelu-new', ['Pow', 'Tanh']],
+  ["GPT-2 attention as Hugging Face writes it: torch.where(causal bias, scores, finfo.min)", 'gpt2-where', ['Where', 'Split', 'Pow', 'Tanh']],
+];
+const shapesOf = (d: Data) => (d.shapes ? { inputShapes: d.shapes } : { inputShape: d.shape });
 
 beforeAll(async () => {
   await keccakReady;
@@ -53,14 +66,15 @@ describe('zoo: one real export per family', () => {
       const present = new Set(loadOnnx(bytes).graph.nodes.map((n) => n.op));
       for (const op of ops) expect(present, `${name} should contain ${op}`).toContain(op);
       const d = dataOf(name);
-      const q = importOnnx(bytes, { name, inputShape: d.shape, calibration: d.calibration });
-      expect(modelRootHex(importOnnx(bytes, { name, inputShape: d.shape, calibration: d.calibration }))).toBe(modelRootHex(q));
+      const q = importOnnx(bytes, { name, ...shapesOf(d), calibration: d.calibration });
+      expect(modelRootHex(importOnnx(bytes, { name, ...shapesOf(d), calibration: d.calibration }))).toBe(modelRootHex(q));
+      expect(q.inputs.length).toBe(d.shapes?.length ?? 1);
       const p = prepareModel(q);
       let ok = 0;
       d.x.forEach((row, i) => {
-        const t1 = runModel(p, [quantizeInput(q, row)]);
+        const t1 = runModel(p, quantizeInputs(q, row));
         if (argmax(t1[q.outputs[0]].data) === (d.y as number[])[i]) ok++;
-        if (i < 10) expect(traceRootHex(runModel(p, [quantizeInput(q, row)]))).toBe(traceRootHex(t1));
+        if (i < 10) expect(traceRootHex(runModel(p, quantizeInputs(q, row)))).toBe(traceRootHex(t1));
       });
       const acc = ok / d.x.length;
       console.log(`${name}: quantized ${(acc * 100).toFixed(2)}% vs float ${(d.float_accuracy! * 100).toFixed(2)}% (${q.nodes.length} integer ops)`);
@@ -68,27 +82,32 @@ describe('zoo: one real export per family', () => {
     });
   }
 
-  it('GPT-2 style decoder with gelu_new (Pow/Tanh/Mul/Add): cross-entropy within 0.15 nats, identical traces', () => {
-    const bytes = bytesOf('gpt-gelu-new');
-    const d = dataOf('gpt-gelu-new');
-    const q = importOnnx(bytes, { name: 'gpt-gelu-new', inputShape: d.shape, calibration: d.calibration });
-    const p = prepareModel(q);
-    const V = q.tensors[q.outputs[0]].shape.at(-1)!;
-    let loss = 0;
-    let n = 0;
-    d.x.forEach((row, r) => {
-      const t = runModel(p, [quantizeInput(q, row)]);
-      if (r < 5) expect(traceRootHex(runModel(p, [quantizeInput(q, row)]))).toBe(traceRootHex(t));
-      const logits = dequantizeOutput(q, t[q.outputs[0]]);
-      for (let k = 0; k < row.length; k++) {
-        loss += crossEntropy(logits.subarray(k * V, (k + 1) * V), (d.y as number[][])[r][k]);
-        n++;
-      }
+  for (const [family, name, ops] of LANGUAGE) {
+    it(`${family}: cross-entropy within 0.15 nats, identical traces`, async () => {
+      const bytes = bytesOf(name);
+      const { loadOnnx } = await import('../../src/onnx/load.js');
+      const present = new Set(loadOnnx(bytes).graph.nodes.map((n) => n.op));
+      for (const op of ops) expect(present, `${name} should contain ${op}`).toContain(op);
+      const d = dataOf(name);
+      const q = importOnnx(bytes, { name, inputShape: d.shape, calibration: d.calibration });
+      const p = prepareModel(q);
+      const V = q.tensors[q.outputs[0]].shape.at(-1)!;
+      let loss = 0;
+      let n = 0;
+      d.x.forEach((row, r) => {
+        const t = runModel(p, [quantizeInput(q, row)]);
+        if (r < 5) expect(traceRootHex(runModel(p, [quantizeInput(q, row)]))).toBe(traceRootHex(t));
+        const logits = dequantizeOutput(q, t[q.outputs[0]]);
+        for (let k = 0; k < row.length; k++) {
+          loss += crossEntropy(logits.subarray(k * V, (k + 1) * V), (d.y as number[][])[r][k]);
+          n++;
+        }
+      });
+      loss /= n;
+      console.log(`${name}: quantized CE ${loss.toFixed(4)} vs float ${d.float_val_loss!.toFixed(4)}; ops ${[...new Set(q.nodes.map((x) => x.op))].join(',')}`);
+      expect(loss - d.float_val_loss!).toBeLessThan(0.15);
     });
-    loss /= n;
-    console.log(`gpt-gelu-new: quantized CE ${loss.toFixed(4)} vs float ${d.float_val_loss!.toFixed(4)}; ops ${[...new Set(q.nodes.map((x) => x.op))].join(',')}`);
-    expect(loss - d.float_val_loss!).toBeLessThan(0.15);
-  });
+  }
 
   it('a recurrent op the unrolling does not cover is a typed error naming op, node and the requirement', async () => {
     const { buildModel, f32, attrInt } = await import('./helpers.js');

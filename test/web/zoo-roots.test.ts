@@ -1,7 +1,8 @@
 /**
  * The browser build computes Node's bytes for the imported zoo too: every model of test/fixtures/zoo (one real
  * torch.onnx.export per family: ResNet, MobileNetV3, EfficientNet-lite, CNN layers, encoder-decoder with Resize, GRU,
- * LSTM, encoder with mean pooling, GPT with gelu_new) and the two-input ../shared/models/text-mask.onnx, three held-out
+ * LSTM, encoder with mean pooling, GPT with gelu_new, ConvTranspose/GroupNorm decoder, two-input BERT with Hugging
+ * Face's masks, GPT-2 with torch.where) and the two-input ../shared/models/text-mask.onnx, three held-out
  * rows each: the trace roots and outputs computed in a Chromium tab equal Node's. text-mask's inputs go to the page
  * by input name, as one row per input, and typed into the page's input box as a JSON object.
  *
@@ -24,7 +25,7 @@ import { browserSkipReason, launchChromium, type Chromium } from './chromium.js'
 const ROOT = join(import.meta.dirname, '..', '..');
 const ZOO = join(ROOT, 'test', 'fixtures', 'zoo');
 const SHARED = join(ROOT, '..', 'shared', 'models');
-const ZOO_MODELS = ['resnet', 'mobilenet-v3', 'efficientnet-lite', 'cnn-layers', 'unet-upsample', 'gru', 'lstm', 'encoder-meanpool', 'gpt-gelu-new'];
+const ZOO_MODELS = ['resnet', 'mobilenet-v3', 'efficientnet-lite', 'cnn-layers', 'unet-upsample', 'gru', 'lstm', 'encoder-meanpool', 'gpt-gelu-new', 'deconv-groupnorm', 'bert-mask', 'gpt2-where'];
 const ROWS = 3;
 
 const skip = browserSkipReason();
@@ -32,8 +33,9 @@ if (skip) console.log(`[test/web/zoo-roots] skipped: ${skip}`);
 const haveTextMask = existsSync(join(SHARED, 'text-mask.onnx'));
 
 function zooModel(name: string): { q: QModel; rows: number[][] } {
-  const d = JSON.parse(readFileSync(join(ZOO, `${name}.data.json`), 'utf8')) as { shape: number[]; calibration: number[][]; x: number[][] };
-  const q = importOnnx(new Uint8Array(readFileSync(join(ZOO, `${name}.onnx`))), { name, inputShape: d.shape, calibration: d.calibration });
+  const d = JSON.parse(readFileSync(join(ZOO, `${name}.data.json`), 'utf8')) as { shape?: number[]; shapes?: number[][]; calibration: number[][]; x: number[][] };
+  const shapes = d.shapes ? { inputShapes: d.shapes } : { inputShape: d.shape };
+  const q = importOnnx(new Uint8Array(readFileSync(join(ZOO, `${name}.onnx`))), { name, ...shapes, calibration: d.calibration });
   return { q, rows: d.x.slice(0, ROWS) };
 }
 

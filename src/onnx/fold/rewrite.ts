@@ -13,6 +13,7 @@ import { rewriteGemm } from './rewrite-gemm.js';
 import { rewriteLayerNorm, rewriteSoftmax } from './rewrite-lastaxis.js';
 import { rewritePool } from './rewrite-pool.js';
 import { rewriteRnn } from './rewrite-rnn.js';
+import { rewriteWhere } from './rewrite-where.js';
 import { rewriteConvTranspose, rewriteDynamicDiv, rewriteInstanceNorm, rewritePRelu, rewriteReduce, rewriteResize } from './rewrite-more.js';
 import type { FoldState } from './state.js';
 import { transpose2d } from './tensors.js';
@@ -95,6 +96,7 @@ const handlers: Record<string, Handler> = {
     else s.emit(n);
   },
 
+  Where: (s, n, index) => rewriteWhere(s, n, index),
   ReduceSum: (s, n, index) => rewriteReduce(s, n, index),
   ReduceMean: (s, n, index) => rewriteReduce(s, n, index),
   ReduceMax: (s, n, index) => rewriteReduce(s, n, index),
