@@ -1,21 +1,21 @@
 /**
  * LocalNetwork: a Verity network of real nodes on a local anvil, for the agent front-ends with no network to point
  * at (`verity agents mcp|a2a` without --node, the tests). It starts an EmbeddedChain (anvil, the protocol deployed,
- * funded accounts), registers the models, and runs a requester node and a worker node (src/node: createNode, the
- * node's own HTTP API on 127.0.0.1, each announcing its API URL in its agent's ERC-8004 registration file). The
+ * funded accounts), registers the models, and runs a requester node and a worker node in this process (src/node:
+ * createNode and serveNode, as `verity node run --api-port` does: the node's own HTTP API on 127.0.0.1, its URL
+ * announced in its agent's ERC-8004 registration file). The
  * front-ends then reach the requester node exactly as they would on a public chain: found through the
  * registrations (discoverRequester), spoken to over HTTP (NodeHttpNetwork). Nothing here settles a task itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { anvilKey } from '../chain/anvil.js';
 import type { QModel } from '../engine/ir.js';
-import { buildApi } from '../node/api.js';
 import { loadShippedModel } from '../node/engine-provider.js';
 import { createNode, type VerityNode } from '../node/node.js';
+import { serveNode, type ServedNode } from '../node/serve.js';
 import type { RoleName } from '../node/role-name.js';
 import { EmbeddedChain } from './embedded.js';
 import { discoverRequester, NodeHttpNetwork } from './network.js';
@@ -35,11 +35,8 @@ export interface LocalNetworkOptions {
   logger?: Logger;
 }
 
-interface RunningNode {
+interface RunningNode extends ServedNode {
   role: RoleName;
-  node: VerityNode;
-  api: FastifyInstance;
-  url: string;
   dir: string;
 }
 
@@ -75,12 +72,8 @@ export class LocalNetwork extends NodeHttpNetwork {
           logger: opts.logger ?? pino({ level: 'silent' }),
           worker: { minFee: opts.workerMinFee ?? 10n ** 17n },
         });
-        const api = await buildApi(node);
-        const url = await api.listen({ host: '127.0.0.1', port: 0 });
-        nodes.push({ role, node, api, url, dir });
-        // The node announces this URL in its agent's registration file as it starts (src/node/discovery.ts).
-        node.ctx.publicUrl = url;
-        await node.start();
+        // The node announces its API's URL in its agent's registration file as it starts, as `verity node run` does.
+        nodes.push({ role, dir, ...(await serveNode(node, { host: '127.0.0.1', port: 0 })) });
       }
       return new LocalNetwork(await discoverRequester(chain.anvil.rpcUrl, chain.addresses), chain, nodes);
     } catch (e) {
@@ -108,8 +101,7 @@ export class LocalNetwork extends NodeHttpNetwork {
 
 async function stopAll(nodes: readonly RunningNode[], chain: EmbeddedChain): Promise<void> {
   for (const n of nodes) {
-    await n.api.close().catch(() => undefined);
-    await n.node.stop().catch(() => undefined);
+    await n.close().catch(() => undefined);
     rmSync(n.dir, { recursive: true, force: true });
   }
   await chain.stop();

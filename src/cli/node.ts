@@ -17,10 +17,9 @@ import type { ProtocolAddresses, ProtocolClients } from '../chain/types.js';
 import { keccakReady, modelRootHex } from '../commit/index.js';
 import { OP_TYPES } from '../engine/ir.js';
 import { BaseError } from '../errors.js';
-import { buildApi } from '../node/api.js';
 import { loadModelSpec } from '../node/engine-provider.js';
 import { createNode } from '../node/node.js';
-import { announce } from '../node/discovery.js';
+import { serveNode, type ServedNode } from '../node/serve.js';
 
 export class CliNodeError extends BaseError {
   override name = 'CliNodeError';
@@ -258,28 +257,23 @@ export function registerNodeCommands(program: Command): void {
           : {}),
         logger,
       });
-      const app = o.apiPort !== undefined ? await buildApi(node) : undefined;
+      let served: ServedNode | undefined;
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
         stopping = true;
         logger.info('stopping');
-        await app?.close();
-        await node.stop();
+        await (served ? served.close() : node.stop());
         process.exit(0);
       };
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
-      await node.start();
-      if (app) {
-        const addr = await app.listen({ host: o.apiHost, port: Number(o.apiPort) });
-        logger.info({ api: addr }, 'api listening');
+      if (o.apiPort === undefined) await node.start();
+      else {
         // No --public-url: the agent's registration file points at the API's own address (found by peers on-chain).
-        if (!o.publicUrl) {
-          node.ctx.publicUrl = addr;
-          await announce(node.ctx, node.opts.role);
-        }
-        console.log(JSON.stringify({ api: addr, role: o.role, account: node.ctx.account }));
+        served = await serveNode(node, { host: o.apiHost, port: Number(o.apiPort) });
+        logger.info({ api: served.url }, 'api listening');
+        console.log(JSON.stringify({ api: served.url, role: o.role, account: node.ctx.account }));
       }
     });
 
