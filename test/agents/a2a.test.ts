@@ -24,7 +24,7 @@ let net: LocalNetwork;
 let agent: A2aAgent;
 
 beforeAll(async () => {
-  net = await LocalNetwork.start({ models: [quantized('wine-mlp')] });
+  net = await LocalNetwork.start({ models: [quantized('wine-mlp')], challengeWindow: 3n });
   agent = await startA2aAgent({ network: net, name: 'verity-wine-agent', identity: net.chain.as('agent') });
 });
 

@@ -34,7 +34,7 @@ let network: LocalNetwork;
 
 beforeAll(async () => {
   await keccakReady;
-  network = await LocalNetwork.start({ models: ['tiny-gpt'] });
+  network = await LocalNetwork.start({ models: ['tiny-gpt'], challengeWindow: 3n });
 });
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ let net: LocalNetwork;
 let http: McpHttpServer;
 
 beforeAll(async () => {
-  net = await LocalNetwork.start({ models: [quantized('wine-mlp')] });
+  net = await LocalNetwork.start({ models: [quantized('wine-mlp')], challengeWindow: 3n });
   http = await startMcpHttp(net);
 });
 

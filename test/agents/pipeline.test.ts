@@ -20,7 +20,8 @@ import { generate, loadTinyGpt, type TinyGpt } from '../../src/agents/generate.j
 import { runPipeline, standing, standingsTable, type Party, type PipelineJob, type StageAttempt, type Standing } from '../../src/agents/pipeline.js';
 import { disputeGameAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { Outcome, TaskStatus } from '../../src/chain/enums.js';
-import { E18, keyOf, testNet, type TestNet } from '../node/helpers.js';
+import { encodeModel } from '../../src/engine/format.js';
+import { E18, keyOf, testNet, warpTo, type TestNet } from '../node/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PROMPT = 'This program is free software';
@@ -39,6 +40,7 @@ let net: TestNet;
 let gpt: TinyGpt;
 let dir: string;
 let deployment: string;
+let modelFile: string;
 let minStake: bigint;
 const running = new Map<Name, { child: ChildProcess; api: string }>();
 const everyone: Party[] = (Object.keys(NODES) as Name[]).map((name) => ({ name, address: keyOf(NODES[name].key).address }));
@@ -50,7 +52,7 @@ const addr = (n: Name) => keyOf(NODES[n].key).address.toLowerCase();
 /** Starts node `name` in its own process; resolves with the API URL it prints once it has announced it on-chain. */
 function start(name: Name): Promise<string> {
   const n = NODES[name];
-  const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'node', 'run', '--role', n.role, '--key', keyOf(n.key).privateKey, '--data', join(dir, name), '--deployment', deployment, '--models', 'tiny-gpt', '--api-port', '0', '--poll', '200', ...n.args];
+  const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'node', 'run', '--role', n.role, '--key', keyOf(n.key).privateKey, '--data', join(dir, name), '--deployment', deployment, '--models', modelFile, '--api-port', '0', '--poll', '200', ...n.args];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -81,21 +83,60 @@ async function stop(name: Name): Promise<void> {
 
 beforeAll(async () => {
   gpt = loadTinyGpt();
-  // A window long enough for the verifier node to fetch, re-execute and challenge a batch under load.
-  net = await testNet([gpt.model], { challengeWindow: 15n });
+  // A window long enough for the verifier node to fetch, re-execute and challenge a batch under load (a checked
+  // result does not wait it out: warpChecked). Mixed mining: a block per transaction, and one every 0.25 s for the clock.
+  net = await testNet([gpt.model], { challengeWindow: 15n, anvilArgs: ['--mixed-mining'] });
   dir = mkdtempSync(join(tmpdir(), 'verity-pipeline-'));
   deployment = join(dir, 'deployment.json');
   writeFileSync(deployment, JSON.stringify({ chainId: 31337, rpc: net.anvil.rpcUrl, addresses: net.addresses, models: {} }));
+  // The imported model once, as a .vqm: each node process loads it instead of importing tiny-gpt.onnx again.
+  modelFile = join(dir, 'tiny-gpt.vqm');
+  writeFileSync(modelFile, encodeModel(gpt.model));
   minStake = (await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getParams' })).minStake;
-  // One at a time: each process imports the model and registers its agent (2 cores shared).
-  for (const n of ['requester', 'contractor', 'victor', 'bob'] as const) await start(n);
+  // Side by side: each process boots, loads the model and registers its agent while the others wait on the chain.
+  await Promise.all((['requester', 'contractor', 'victor', 'bob'] as const).map(start));
+  stopWarp = warpChecked();
 }, 240_000);
 
 afterAll(async () => {
+  await stopWarp?.();
   for (const n of [...running.keys()]) await stop(n);
   await net?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+let stopWarp: (() => Promise<void>) | undefined;
+
+/**
+ * Once the verifier node has checked a committed result (its GET /tasks says verified), the chain's clock jumps to
+ * the end of that task's challenge window (warpTo): the window stays long enough for the check under load, and the
+ * test does not wait it out in real time. A result the verifier challenges or skips keeps its real window.
+ */
+function warpChecked(): () => Promise<void> {
+  let on = true;
+  const warped = new Set<string>();
+  const loop = (async () => {
+    while (on) {
+      const victor = running.get('victor');
+      try {
+        const tasks = victor ? ((await (await fetch(`${victor.api}/tasks`)).json()) as { id: string; status: string }[]) : [];
+        for (const t of tasks) {
+          if (t.status !== 'verified' || warped.has(t.id)) continue;
+          const task = await net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [BigInt(t.id)] });
+          if (task.status === TaskStatus.Committed) await warpTo(net, task.challengeDeadline);
+          warped.add(t.id);
+        }
+      } catch {
+        // the verifier node is restarting or the chain is busy: try again next round
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+  };
+}
 
 const run = (opts: { onAttempt?: (a: StageAttempt) => Promise<void>; attempts?: StageAttempt[] } = {}) =>
   runPipeline({ rpcUrl: net.anvil.rpcUrl, addresses: net.addresses, gpt, job: JOB, requester: keyOf(1).address, contractor: keyOf(2).address, log: (l) => console.log(`  ${l}`), stageTimeoutMs: 240_000, ...opts });

@@ -3,7 +3,8 @@
  * chain's clock moves without traffic), the shipped models registered, funded agent keys from anvil's public
  * test mnemonic.
  */
-import { bytesToHex, type Hex, type PublicClient } from 'viem';
+import { createTestClient, http, type Hex, type PublicClient } from 'viem';
+import { foundry } from 'viem/chains';
 import { registerModel, transferToken } from '../../src/chain/actions/index.js';
 import { anvilKey, type AnvilInstance } from '../../src/chain/anvil.js';
 import { startDevnet } from '../../src/chain/devnet.js';
@@ -60,4 +61,16 @@ export async function until<T>(fn: () => Promise<T | undefined | false> | T | un
     if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, every));
   }
+}
+
+/**
+ * Moves the chain's clock to `t` (anvil evm_increaseTime, then evm_mine so the next read sees it): a window ends
+ * without the test waiting it out in real time. Nothing happens when the chain is already at or past `t`.
+ */
+export async function warpTo(net: Pick<TestNet, 'anvil' | 'publicClient'>, t: bigint): Promise<void> {
+  const now = (await net.publicClient.getBlock()).timestamp;
+  if (t <= now) return;
+  const tc = createTestClient({ chain: foundry, transport: http(net.anvil.rpcUrl), mode: 'anvil' });
+  await tc.increaseTime({ seconds: Number(t - now) });
+  await tc.mine({ blocks: 1 });
 }
