@@ -15,7 +15,7 @@ import { FLOAT_OPS } from './floatexec.js';
 import { foldGraph } from './fold.js';
 import { calibrate } from './calibrate.js';
 import { quantizeGraph } from './quantize.js';
-import { feedsOfRow, resolveInputs, type ResolvedInput } from './import.js';
+import { asFolded, feedsOfRow, resolveInputs, type ResolvedInput } from './import.js';
 import { OnnxUnsupportedOpError } from './errors.js';
 import { rewriteHint } from './support.js';
 import { BaseError } from '../errors.js';
@@ -140,7 +140,8 @@ export function checkLoaded(model: OnnxModel, opts: CheckOptions = {}): CheckRep
 
   // 3. Calibrate and quantize, collecting every node without an integer form.
   try {
-    const feeds = opts.calibration ? opts.calibration.map((row, r) => feedsOfRow(inputs, row, r)) : syntheticFeeds(inputs);
+    const fin = asFolded(inputs, folded);
+    const feeds = opts.calibration ? opts.calibration.map((row, r) => feedsOfRow(fin, row, r)) : syntheticFeeds(fin);
     if (!opts.calibration) notes.push(`no calibration rows given: ${SYNTHETIC_ROWS} synthetic rows were used (scale-dependent limits may differ on real data)`);
     const ranges = calibrate(folded, feeds);
     quantizeGraph(

@@ -28,7 +28,7 @@ const OPS: Record<string, OpImpl> = {
   Relu: E.Relu, Sigmoid: E.Sigmoid, Tanh: E.Tanh, Erf: E.Erf, Clip: E.Clip, Equal: E.Equal, Where: E.Where, Not: E.Not,
   Cast: E.Cast, Identity: E.Identity, Dropout: E.Dropout, Abs: E.Abs, Reciprocal: E.Reciprocal, Log: E.Log,
   LeakyRelu: E.LeakyRelu, HardSigmoid: E.HardSigmoid, HardSwish: E.HardSwish, Elu: E.Elu, Selu: E.Selu, Celu: E.Celu,
-  Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu,
+  Softplus: E.Softplus, Softsign: E.Softsign, Mish: E.Mish, PRelu: E.PRelu, Gelu: E.Gelu, Max: E.Max, Min: E.Min,
   // linear algebra, convolution, pooling, normalization
   Gemm, MatMul, Linear, Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, InstanceNormalization, GroupNormalization, LayerNormalization, Softmax,
   ReduceMean, ReduceSum, ReduceMax, Resize, Upsample: Resize, GRU, LSTM,

@@ -17,7 +17,7 @@ import type { FloatGraph, GraphInput } from './graph.js';
 import type { OnnxModel } from './load.js';
 import { checkShape, MAX_ELEMENTS, shapeStr, zeros, type DType, type FTensor } from './tensor.js';
 import { CANONICAL_OPS, checkCanonical } from './fold/canonical.js';
-import { pruneConsts, removeDeadNodes, restoreOutputNames } from './fold/cleanup.js';
+import { floatCastInputs, pruneConsts, removeDeadNodes, restoreOutputNames } from './fold/cleanup.js';
 import { propagateConstants } from './fold/constfold.js';
 import { foldBatchNorms, fuseBiasAdds } from './fold/fuse.js';
 import { canonicalizeNodes } from './fold/rewrite.js';
@@ -103,13 +103,15 @@ export function foldGraph(model: OnnxModel, inputShapes: Record<string, number[]
 
   restoreOutputNames(s, g.outputs);
   removeDeadNodes(s, g.outputs);
+  const foldedInputs = floatCastInputs(s, inputs, g.outputs);
   sinkMaskChains(s, g.outputs);
   removeDeadNodes(s, g.outputs);
   pruneConsts(s);
 
-  const folded: FloatGraph = { inputs, outputs: [...g.outputs], nodes: s.nodes, consts: s.consts, opset: model.opset };
+  const folded: FloatGraph = { inputs: foldedInputs, outputs: [...g.outputs], nodes: s.nodes, consts: s.consts, opset: model.opset };
   checkCanonical(folded, opts.collect);
-  const after = shapesOf(runFloat(folded, feeds, { keep: 'all', limits: opts.limits }));
+  const foldedFeeds = Object.fromEntries(foldedInputs.map((i) => [i.name, zeros(i.dtype, i.shape as number[])]));
+  const after = shapesOf(runFloat(folded, foldedFeeds, { keep: 'all', limits: opts.limits }));
   for (const o of g.outputs) {
     const a = shapes.get(o);
     const b = after.shapes.get(o);

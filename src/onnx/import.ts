@@ -103,6 +103,11 @@ export function feedsOfRow(inputs: readonly ResolvedInput[], row: readonly numbe
   return feeds;
 }
 
+/** The inputs as the folded graph reads them (an integer input read only by Casts to float is float32 there). */
+export function asFolded(inputs: readonly ResolvedInput[], folded: { inputs: readonly { name: string; dtype: FTensor['dtype'] }[] }): ResolvedInput[] {
+  return inputs.map((i) => ({ ...i, dtype: folded.inputs.find((f) => f.name === i.name)?.dtype ?? i.dtype }));
+}
+
 /** The same from an already loaded model (tests use it to turn extra inputs into constants first). */
 export function importLoaded(model: OnnxModel, opts: ImportOptions, onnxSha256: string): QModel {
   const inputs = resolveInputs(model, opts.inputShapes ?? (opts.inputShape && model.graph.inputs.length === 1 ? [opts.inputShape] : undefined));
@@ -110,7 +115,7 @@ export function importLoaded(model: OnnxModel, opts: ImportOptions, onnxSha256: 
     throw new CalibrationError('No calibration rows', { hint: 'give at least one representative input row (a few dozen is better)' });
   }
   const folded = foldGraph(model, Object.fromEntries(inputs.map((i) => [i.name, i.shape])));
-  const feeds = opts.calibration.map((row, r) => feedsOfRow(inputs, row, r));
+  const feeds = opts.calibration.map((row, r) => feedsOfRow(asFolded(inputs, folded), row, r));
   const ranges = calibrate(folded, feeds, opts.onProgress);
   return quantizeGraph(folded, ranges, {
     name: opts.name,

@@ -47,11 +47,11 @@ const EXP_ONE = 65536;
 
 const UNARY_OPS = new Set([
   'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Abs', 'Pow', 'Reciprocal', 'Log',
-  'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
+  'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish', 'Gelu',
   // mask steps (fold/sink.ts puts them in one chain): Where(cond, a, b) with constant a, b; Cast; Not
   'Where', 'Cast', 'Not',
 ]);
-const BINARY_ELEMENTWISE = new Set(['Add', 'Mul', 'Sub', 'Div', 'Equal']);
+const BINARY_ELEMENTWISE = new Set(['Add', 'Mul', 'Sub', 'Div', 'Equal', 'Max', 'Min']);
 const POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool']);
 
 interface QT {

@@ -58,7 +58,7 @@ export const SUPPORTED_ONNX_OPS: readonly OpSupport[] = [
   { op: 'Expand', opsets: '8–21', kind: 'integer', becomes: 'Gather (indices 0) per broadcast axis; removed when it does not change the shape' },
   { op: 'Identity', opsets: '1–21', kind: 'rewrite', becomes: 'removed' },
   { op: 'Dropout', opsets: '1–21', kind: 'rewrite', becomes: 'removed (inference)' },
-  { op: 'Cast', opsets: '6–21', kind: 'table', becomes: 'removed when it does not change the type; bool → float inside a mask table' },
+  { op: 'Cast', opsets: '6–21', kind: 'table', becomes: 'removed when it does not change the type; bool → float inside a mask table; an integer graph input read only through Cast to float (an int64 attention_mask) becomes a float input' },
   { op: 'Shape', opsets: '1–21', kind: 'folded', becomes: 'constant' },
   { op: 'Constant', opsets: '1–21', kind: 'folded', becomes: 'constant' },
   { op: 'ConstantOfShape', opsets: '9–21', kind: 'folded', becomes: 'constant' },
@@ -87,6 +87,9 @@ export const SUPPORTED_ONNX_OPS: readonly OpSupport[] = [
   T('Softplus'),
   T('Softsign'),
   T('Mish', 'Lut', '18–21'),
+  T('Gelu', 'Lut (approximate "none": the Erf form, "tanh": gelu_new)', '20–21'),
+  T('Max', 'Lut (against a constant of one value: clamp_min), else b + Relu(a − b) (two activations)', '6–21'),
+  T('Min', 'Lut (against a constant of one value: clamp_max), else a − Relu(a − b) (two activations)', '6–21'),
   { op: 'PRelu', opsets: '9–21', kind: 'rewrite', becomes: 'Relu(x) − slope·Relu(−x): two Luts, Mul by the slope, Add' },
   { op: 'Resize', opsets: '10–21', kind: 'rewrite', becomes: 'nearest upsampling by integer factors: Reshape + Expand (Gathers) + Reshape' },
   { op: 'GRU', opsets: '7–21', kind: 'rewrite', becomes: 'unrolled over the fixed sequence length: Slice, Linear per gate, Sigmoid/Tanh tables, Mul/Add (forward, zero initial state, no sequence_lens)' },
@@ -118,13 +121,10 @@ const REWRITES: Record<string, string> = {
   ReduceProd: 'Exp(ReduceSum(Log(x))) for positive x',
   ReduceL2: 'Sqrt(ReduceSum(Mul(x, x)))',
   ReduceLogSumExp: 'Log(ReduceSum(Exp(x)))',
-  Gelu: 'export with opset ≤ 19 (torch emits the Erf or Tanh form, both import as one table)',
   Einsum: 'rewrite the contraction as MatMul/Transpose/Reshape in the model code',
   CumSum: 'MatMul by a constant lower-triangular matrix of ones',
   Less: 'compute the comparison on constants only (it folds), or use a Relu/Clip-based soft mask',
   Greater: 'compute the comparison on constants only (it folds), or use a Relu/Clip-based soft mask',
-  Min: 'Min(a, b) = a − Relu(a − b)',
-  Max: 'Max(a, b) = b + Relu(a − b)',
   Mod: 'compute it on constants only (it folds)',
   Floor: 'a table of one activation: keep it in a chain of one activation (it folds into a Lut once supported); or remove it',
   Sin: 'precompute positional encodings as a constant (they fold)',
@@ -155,6 +155,9 @@ const GENERIC_REWRITE =
 /** The nearest supported rewrite for an op the importer does not accept. */
 export function rewriteHint(op: string): string {
   const bare = op.includes(':') ? op.slice(op.lastIndexOf(':') + 1) : op;
+  if (op.startsWith('pkg.onnxscript.')) {
+    return "a model-local function of torch's dynamo exporter: keep its optimizer on (torch.onnx.export(..., dynamo=True, optimize=True), or onnx_program.optimize()) or run onnx.inliner.inline_local_functions, so the graph holds plain ai.onnx ops";
+  }
   if (op.startsWith('com.microsoft:')) return `export without onnxruntime's fused ops (no --optimize / transformers optimizer): ${REWRITES[bare] ?? 'use the plain ai.onnx ops'}`;
   return REWRITES[bare] ?? GENERIC_REWRITE;
 }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { importOnnx, quantizeInput, dequantizeOutput } from '../../src/onnx/import.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
-import { buildModel, f32, attrFloat, attrInt, attrInts, type NodeSpec } from './helpers.js';
+import { buildModel, f32, attrFloat, attrInt, attrInts, attrString, type NodeSpec } from './helpers.js';
 import type { FTensor } from '../../src/onnx/tensor.js';
 
 let seed = 12345;
@@ -55,6 +55,26 @@ const CASES: OpCase[] = [
   un('Celu', [attrFloat('alpha', 1.5)], 0.5, 1, 17),
   un('Softplus'),
   un('Softsign'),
+  // opset 20's Gelu op (the dynamo exporter at opset ≥ 20), both approximations
+  { ...un('Gelu', [], 0.5, 1.13, 20), name: 'Gelu (opset 20, approximate none)' },
+  { ...un('Gelu', [attrString('approximate', 'tanh')], 0.5, 1.13, 20), name: 'Gelu (opset 20, approximate tanh)' },
+  // clamp_min / clamp_max as the dynamo exporter writes them (Max/Min against a scalar), and of two activations
+  { name: 'Max(x, 0.25) (clamp_min)', shape: X4, inits: { c: f32([], [0.25]) }, nodes: [{ op: 'Max', inputs: ['x', 'c'], outputs: ['y'] }], k: 0.5, L: 1, ops: ['Lut'] },
+  { name: 'Min(1, x) (clamp_max, constant first)', shape: X4, inits: { c: f32([], [1]) }, nodes: [{ op: 'Min', inputs: ['c', 'x'], outputs: ['y'] }], k: 0.5, L: 1, ops: ['Lut'] },
+  {
+    name: 'Max(x·A, x·B) + Min(x·A, x·B) of two activations',
+    shape: [1, 16],
+    inits: { A: f32([16, 8], normal(128, 0.3)), B: f32([16, 8], normal(128, 0.3)) },
+    nodes: [
+      { op: 'MatMul', inputs: ['x', 'A'], outputs: ['a'] },
+      { op: 'MatMul', inputs: ['x', 'B'], outputs: ['b'] },
+      { op: 'Max', inputs: ['a', 'b'], outputs: ['hi'] },
+      { op: 'Min', inputs: ['a', 'b'], outputs: ['lo'] },
+      { op: 'Add', inputs: ['hi', 'lo'], outputs: ['y'] },
+    ],
+    k: 3, L: 0, ops: ['Linear', 'Linear', 'Lut', 'Add', 'Lut', 'Add', 'Lut', 'Add', 'Lut', 'Add', 'Add'],
+  },
+
   un('Abs'),
   un('Clip', [], 0.5, 1),
   { name: 'Log', shape: X4, nodes: [{ op: 'Log', inputs: ['x'], outputs: ['y'] }], k: 0.5, L: 1 / 0.3, ops: ['Lut'], positive: true },

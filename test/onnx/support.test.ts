@@ -11,7 +11,7 @@ import { checkOnnx } from '../../src/onnx/check.js';
 import { importOnnx, quantizeInput } from '../../src/onnx/import.js';
 import { loadOnnx } from '../../src/onnx/load.js';
 import { prepareModel, runModel } from '../../src/engine/run.js';
-import { ROOT, attrFloat, attrInt, attrInts, buildModel, f32, i64, type NodeSpec } from './helpers.js';
+import { ROOT, attrFloat, attrInt, attrInts, attrString, buildModel, f32, i64, type NodeSpec } from './helpers.js';
 import type { FTensor } from '../../src/onnx/tensor.js';
 
 const r = (n: number, k = 1) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + k) * 0.8);
@@ -96,6 +96,9 @@ const SMOKE: Record<string, Smoke> = {
   Softplus: unary('Softplus'),
   Softsign: unary('Softsign'),
   Mish: unary('Mish', 18),
+  Gelu: unary('Gelu', 20, [attrString('approximate', 'tanh')]),
+  Max: withConst('Max', f32([], [0.1])),
+  Min: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'] }, { op: 'Min', inputs: ['x', 'r'], outputs: ['y'] }] },
   PRelu: withConst('PRelu', f32([3, 1, 1], [0.1, 0.2, 0.3])),
   Resize: { inits: { sc: f32([4], [1, 1, 2, 2]) }, nodes: [{ op: 'Resize', inputs: ['x', '', 'sc'], outputs: ['y'], attrs: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }] }], opset: 13 },
   GRU: { shape: [4, 1, 3], nodes: [{ op: 'GRU', inputs: ['x', 'W', 'R', 'B'], outputs: ['', 'y'], attrs: [attrInt('hidden_size', 2), attrInt('linear_before_reset', 1)] }], inits: { W: f32([1, 6, 3], r(18, 5)), R: f32([1, 6, 2], r(12, 6)), B: f32([1, 12], r(12, 7)) } },

@@ -12,7 +12,8 @@
  *  Div         [a dyn|const, b dyn] (a constant float divisor became Mul by its reciprocal).
  *  Pow         [x dyn, exponent const].
  *  Relu, Sigmoid, Tanh, Erf, Exp, Sqrt, Neg, Abs, Reciprocal, Log, LeakyRelu, HardSigmoid, HardSwish,
- *  Elu, Selu, Celu, Softplus, Softsign, Mish   [x dyn] (float activations with their ONNX attrs).
+ *  Elu, Selu, Celu, Softplus, Softsign, Mish, Gelu   [x dyn] (float activations with their ONNX attrs).
+ *  Max, Min    [a dyn, b a constant of one value]: a step of the activation's table.
  *  Clip        [x dyn]; attrs min, max (numbers; an absent bound is ±3.4028234663852886e38).
  *  MaxPool     [x dyn]; attrs kernel_shape, strides, pads, dilations. ceil_mode/auto_pad resolved
  *              into pads (extra end padding, which never wins a max).
@@ -45,7 +46,7 @@ import type { FloatGraph, FNode } from '../graph.js';
 /** Canonical float ops plus ONNX's quantized ops (passed through unchanged). */
 export const CANONICAL_OPS: readonly string[] = [
   'Linear', 'MatMul', 'Conv', 'Add', 'Mul', 'Relu', 'Clip', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Sqrt', 'Neg', 'Pow',
-  'Abs', 'Reciprocal', 'Log', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
+  'Abs', 'Reciprocal', 'Log', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish', 'Gelu', 'Max', 'Min',
   'Div', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'LayerNormalization', 'Reshape', 'Transpose',
   'Concat', 'Slice', 'Gather', 'Equal', 'Where', 'Cast', 'Expand', 'Not',
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger', 'ConvInteger',
@@ -86,6 +87,9 @@ function formProblem(n: FNode, isConst: (t: string) => boolean, consts: FloatGra
       return isConst(b) && isConst(c) ? undefined : 'a computed Scale or B';
     case 'Equal':
       return dyn(a) && isUniform(b) ? undefined : 'a comparison of two computed tensors (only a computed tensor against one constant value imports)';
+    case 'Max':
+    case 'Min':
+      return n.inputs.length === 2 && dyn(a) && isUniform(b) ? undefined : 'a computed tensor against more than a constant of one value';
     case 'Where':
       return dyn(a) && isUniform(b) && isUniform(c) ? undefined : 'a selection between computed tensors (only Where(mask, constant, constant) imports)';
     case 'Expand':

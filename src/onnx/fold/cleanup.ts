@@ -1,7 +1,7 @@
 /** Final structural passes of folding: graph outputs keep their source names, dead nodes and
  *  unread constants go. */
 import { OnnxGraphError } from '../errors.js';
-import type { FNode } from '../graph.js';
+import { attrInt, type FNode, type GraphInput } from '../graph.js';
 import type { FoldState } from './state.js';
 
 /**
@@ -65,4 +65,24 @@ export function pruneConsts(s: FoldState): void {
   const read = new Set<string>();
   for (const n of s.nodes) for (const t of n.inputs) if (t) read.add(t);
   for (const name of [...s.consts.keys()]) if (!read.has(name)) s.consts.delete(name);
+}
+
+/**
+ * A graph input of an integer type that is read only by Casts to float32 — Hugging Face's int64
+ * attention_mask, which the model turns into `mask.to(float)` first — becomes a float32 input and
+ * the Casts go: the run quantizes it like any float input (a 0/1 mask is exact in int8). Integer
+ * values up to 2^24 are exact in float32, so the function is unchanged. Returns the inputs, retyped.
+ */
+export function floatCastInputs(s: FoldState, inputs: readonly GraphInput[], outputs: readonly string[]): GraphInput[] {
+  return inputs.map((inp) => {
+    if (inp.dtype === 'float32' || inp.dtype === 'bool' || outputs.includes(inp.name)) return inp;
+    const readers = s.nodes.filter((n) => n.inputs.includes(inp.name));
+    const castOnly = readers.every((n) => n.op === 'Cast' && attrInt(n, 'to') === 1 && !outputs.includes(n.outputs[0]));
+    if (readers.length === 0 || !castOnly) return inp;
+    const casts = new Set(readers);
+    const castOut = new Set(readers.map((n) => n.outputs[0]));
+    s.nodes = s.nodes.filter((n) => !casts.has(n)).map((n) => ({ ...n, inputs: n.inputs.map((i) => (castOut.has(i) ? inp.name : i)) }));
+    s.dtypes.set(inp.name, 'float32');
+    return { ...inp, dtype: 'float32' };
+  });
 }

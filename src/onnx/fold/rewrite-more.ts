@@ -13,10 +13,13 @@
  *  factors (output[i] = input[floor(i/k)])   (Expand of an activation is a Gather per axis)
  *  InstanceNormalization              → Reshape [N, C, H·W] → LayerNormalization over the last axis →
  *                                       Reshape back → Mul/Add by the per-channel scale/bias
+ *  Max / Min                          → with a constant of one value: a step of the activation's table
+ *                                       (constant second); of two activations b + Relu(a − b) / a − Relu(a − b)
  */
 import { attrFloat, attrInt, attrInts, hasAttr, type FNode } from '../graph.js';
 import { sizeOf, tensorFrom, zeros } from '../tensor.js';
 import { emitCommutative, emitReshape, node } from './emit.js';
+import { broadcastShape } from '../ops/broadcast.js';
 import { nearestIndexMap, resizeGeometry } from '../ops/resize.js';
 import { convTransposeSpec } from '../ops/conv.js';
 import type { FoldState } from './state.js';
@@ -233,4 +236,52 @@ export function rewriteConvTranspose(s: FoldState, n: FNode, index: number): voi
   const W2 = s.addConst(`${wn}::conv`, tensorFrom('float32', [g.Co, Cig, g.KH, g.KW], wf));
   const B2 = B ? bn : s.addConst(`${out}::bias`, zeros('float32', [g.Co]));
   s.emit(node(n, 'Conv', [cur, W2, B2], [out], { kernel_shape: [g.KH, g.KW], strides: [1, 1], dilations: [...g.dil], pads: [...begin, ...end], group: g.group }));
+}
+
+/** Max/Min, variadic (pairwise, computed operands first). */
+export function rewriteExtremum(s: FoldState, n: FNode, index: number): void {
+  const ins = n.inputs.filter((i) => i !== '');
+  ins.sort((a, b) => Number(s.isConst(a)) - Number(s.isConst(b)));
+  const out = n.outputs[0];
+  if (ins.length === 1) {
+    s.setAlias(out, ins[0]);
+    return;
+  }
+  if (s.dtype(ins[0]) !== 'float32') {
+    s.emit(n);
+    return;
+  }
+  const shapeOf = (t: string) => (s.isConst(t) ? [...s.consts.get(t)!.shape] : s.shape(t));
+  const ctx = s.ctx(n, index);
+  let acc = ins[0];
+  for (let k = 1; k < ins.length; k++) {
+    const b = ins[k];
+    const last = k === ins.length - 1;
+    const shape = broadcastShape(ctx, [shapeOf(acc), shapeOf(b)]);
+    const y = last ? out : s.fresh(`${out}::${n.op}${k}`);
+    const tag = last ? '' : `::${n.op}${k}`;
+    if (s.isConst(b)) {
+      s.emit(node(n, n.op, [acc, b], [y], {}, tag), shape, 'float32');
+    } else {
+      const nb = s.fresh(`${y}::neg`);
+      s.emit(node(n, 'Neg', [b], [nb], {}, `${tag}::neg`), shapeOf(b), 'float32');
+      const d = s.fresh(`${y}::diff`);
+      emitCommutative(s, n, 'Add', acc, nb, d, `${tag}::diff`);
+      s.shapes.set(d, shape);
+      s.dtypes.set(d, 'float32');
+      const r = s.fresh(`${y}::relu`);
+      s.emit(node(n, 'Relu', [d], [r], {}, `${tag}::relu`), shape, 'float32');
+      if (n.op === 'Max') emitCommutative(s, n, 'Add', b, r, y, tag);
+      else {
+        const nr = s.fresh(`${y}::negrelu`);
+        s.emit(node(n, 'Neg', [r], [nr], {}, `${tag}::negrelu`), shape, 'float32');
+        emitCommutative(s, n, 'Add', acc, nr, y, tag);
+      }
+      if (!last) {
+        s.shapes.set(y, shape);
+        s.dtypes.set(y, 'float32');
+      }
+    }
+    acc = y;
+  }
 }

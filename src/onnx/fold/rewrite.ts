@@ -14,7 +14,7 @@ import { rewriteLayerNorm, rewriteSoftmax } from './rewrite-lastaxis.js';
 import { rewritePool } from './rewrite-pool.js';
 import { rewriteRnn } from './rewrite-rnn.js';
 import { rewriteWhere } from './rewrite-where.js';
-import { rewriteConvTranspose, rewriteDynamicDiv, rewriteInstanceNorm, rewritePRelu, rewriteReduce, rewriteResize } from './rewrite-more.js';
+import { rewriteConvTranspose, rewriteDynamicDiv, rewriteExtremum, rewriteInstanceNorm, rewritePRelu, rewriteReduce, rewriteResize } from './rewrite-more.js';
 import type { FoldState } from './state.js';
 import { transpose2d } from './tensors.js';
 
@@ -97,6 +97,8 @@ const handlers: Record<string, Handler> = {
   },
 
   Where: (s, n, index) => rewriteWhere(s, n, index),
+  Max: (s, n, index) => rewriteExtremum(s, n, index),
+  Min: (s, n, index) => rewriteExtremum(s, n, index),
   ReduceSum: (s, n, index) => rewriteReduce(s, n, index),
   ReduceMean: (s, n, index) => rewriteReduce(s, n, index),
   ReduceMax: (s, n, index) => rewriteReduce(s, n, index),

@@ -150,6 +150,28 @@ export const Celu = activation((ctx) => {
 export const Softplus = activation(() => softplus);
 export const Softsign = activation(() => (x) => x / (1 + Math.abs(x)));
 export const Mish = activation(() => (x) => x * Math.tanh(softplus(x)));
+/** Gelu (opset 20): approximate "none" is x·Φ(x) (the Erf form), "tanh" GPT-2's gelu_new. */
+export const Gelu = activation((ctx) => {
+  const approx = ctx.string('approximate', 'none');
+  if (approx === 'tanh') return (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+  if (approx !== 'none') ctx.fail(`approximate must be "none" or "tanh", got "${approx}"`, 'approximate');
+  return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+});
+
+/** Max / Min (variadic, broadcasting; NaN propagates). */
+function extremum(pick: (a: number, b: number) => number): OpImpl {
+  return (ctx, inputs) => {
+    const ins = inputs.map((_, k) => ctx.in(inputs, k));
+    if (ins.length === 0) ctx.fail('needs at least one input');
+    const dt = sameType(ctx, ins);
+    if (dt === 'bool') ctx.fail('not defined on bool tensors');
+    let acc = ins[0];
+    for (let k = 1; k < ins.length; k++) acc = binary(ctx, acc, ins[k], dt, (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : pick(x, y)));
+    return [acc];
+  };
+}
+export const Max = extremum(Math.max);
+export const Min = extremum(Math.min);
 
 /** Clip bounds: inputs 1 and 2 (opset 11+) or attributes min/max (opset < 11); absent bounds are
  *  the float32 range (so an integer tensor is effectively unbounded). Exported for fold.ts. */
