@@ -109,6 +109,27 @@ describe('zoo: one real export per family', () => {
     });
   }
 
+  it('bert-mask: ids at padded positions change no output integer (both Hugging Face masks really mask)', () => {
+    const d = dataOf('bert-mask');
+    const q = importOnnx(bytesOf('bert-mask'), { name: 'bert-mask', ...shapesOf(d), calibration: d.calibration });
+    const p = prepareModel(q);
+    const T = d.shapes![0][0];
+    let padded = 0;
+    let changed = 0;
+    d.x.slice(0, 40).forEach((row, r) => {
+      const other = row.map((v, i) => (i < T && row[T + i] === 0 ? (v + 3 + r) % 17 : v));
+      if (other.some((v, i) => v !== row[i])) padded++;
+      expect(Array.from(runModel(p, quantizeInputs(q, other))[q.outputs[0]].data)).toEqual(Array.from(runModel(p, quantizeInputs(q, row))[q.outputs[0]].data));
+      // the same change at a real token does change the output: the check is not vacuous
+      const real = row.map((v, i) => (i === 0 ? (v + 5) % 17 : v));
+      const out = (r2: number[]) => Array.from(runModel(p, quantizeInputs(q, r2))[q.outputs[0]].data).join();
+      if (out(real) !== out(row)) changed++;
+    });
+    expect(padded).toBeGreaterThan(20);
+    console.log(`bert-mask: ${padded} rows with padding unchanged; a changed real token changed the logits in ${changed}/40`);
+    expect(changed).toBeGreaterThan(30);
+  });
+
   it('a recurrent op the unrolling does not cover is a typed error naming op, node and the requirement', async () => {
     const { buildModel, f32, attrInt } = await import('./helpers.js');
     const bytes = buildModel({
