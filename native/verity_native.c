@@ -14,9 +14,12 @@
  *             mult, shift, yZero, lo, hi, out, outBytes)
  *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
  *   lut(x, table, n, y)   y[i] = table[x[i] as a byte] (Lut with the table re-indexed by raw byte)
- *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst[, B, srcStride]) (also exported as gatherBatch, so
- *       callers can tell an addon that takes B from an older one)
- *       dst[b·n + i] = map[i] ≥ 0 ? src[b·srcStride + map[i]] : fill, for b < B (default 1)
+ *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst[, B, srcStride[, L]]) (also exported as gatherBatch
+ *       and gatherRuns, so callers can tell an addon that takes B, or L, from an older one)
+ *       dst[b·n + i] = map[i] ≥ 0 ? src[b·srcStride + map[i]] : fill, for b < B (default 1); with L > 1, map is the
+ *       n/L starts of runs of L consecutive indices: dst[b·n + r·L + i] = src[b·srcStride + map[r] + i]
+ *   matmul(a, aSigned, b, bSigned, transB, B, batches, M, K, N, aMat, bMat, aMats, bMats, aZero, wZero, mult, shift,
+ *          yZero, lo, hi, y, outBytes)   MatMul of two activations over B items in one call (see js_matmul)
  *   maxpool(x, xSigned, B, H, W, C, OH, OW, win, sh, sw, dh, dw, pt, pl, y)   NHWC MaxPool of B items (docs/ops.md
  *       §MaxPool), win = the taps inside the input per output row/column (src/engine/ops/pool.ts planPool).
  *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
@@ -49,13 +52,31 @@ enum { NR = 16, KQ = 4 };
 
 static int g_path = 0; /* 2 = avx512vnni, 1 = avx2, 0 = scalar */
 
-/* ---------- requantization of one row of exact accumulators ---------- */
-static inline void requant_row(const int32_t *c, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                               int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
+/* ---------- requantization of one row of exact accumulators ----------
+ * Reference (docs/ops.md): y_j = clamp(yZero + (((c_j + bias_j)·mult_j + 2^(shift_j − 1)) >> shift_j), lo, hi).
+ * Fast form: the per-column constants bm_j = bias_j·mult_j + 2^(shift_j − 1), m_j, s_j as int64 once per call
+ * (struct rq), then y_j = clamp(yZero + ((c_j·m_j + bm_j) >> s_j), lo, hi) — the same int64 sum, exact:
+ * |c·m| < 2^46, |bias·m| < 2^46, 2^(s−1) ≤ 2^61, so the sum stays below 2^62. */
+typedef struct { int64_t *bm, *m, *s; int n; } rq_t;
+
+static int rq_init(rq_t *q, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift) {
+  q->n = n;
+  q->bm = malloc((size_t)n * 3 * sizeof(int64_t) + 64);
+  if (!q->bm) return 0;
+  q->m = q->bm + n;
+  q->s = q->m + n;
   for (int j = 0; j < n; j++) {
-    int64_t v = (int64_t)c[j] + (bias ? (int64_t)bias[j] : 0);
-    int64_t p = v * (int64_t)mult[j] + ((int64_t)1 << (shift[j] - 1));
-    int64_t y = yZero + (p >> shift[j]); /* gcc: >> on signed is arithmetic */
+    q->m[j] = mult[j];
+    q->s[j] = shift[j];
+    q->bm[j] = (bias ? (int64_t)bias[j] * mult[j] : 0) + ((int64_t)1 << (shift[j] - 1));
+  }
+  return 1;
+}
+static void rq_free(rq_t *q) { free(q->bm); }
+
+static inline void requant_row(const int32_t *c, int n, const rq_t *q, int j0, int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
+  for (int j = 0; j < n; j++) {
+    int64_t y = yZero + (((int64_t)c[j] * q->m[j0 + j] + q->bm[j0 + j]) >> q->s[j0 + j]); /* gcc: >> on signed is arithmetic */
     y = y < lo ? lo : y > hi ? hi : y;
     if (ob == 4) ((int32_t *)out)[j] = (int32_t)y;
     else ((uint8_t *)out)[j] = (uint8_t)(int8_t)y; /* i8 or u8: the low byte */
@@ -64,36 +85,30 @@ static inline void requant_row(const int32_t *c, int n, const int32_t *bias, con
 
 #ifdef VERITY_X86
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static void requant_row_512(
-    const int32_t *c, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift, int64_t yZero, int64_t lo,
-    int64_t hi, void *out, int ob) {
+    const int32_t *c, int n, const rq_t *q, int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
   const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
-  const __m512i one = _mm512_set1_epi64(1);
   int j = 0;
   for (; j + 8 <= n; j += 8) {
-    __m512i v = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(c + j)));
-    if (bias) v = _mm512_add_epi64(v, _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(bias + j))));
-    __m512i m = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(mult + j)));
-    __m512i s = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(shift + j)));
-    __m512i half = _mm512_sllv_epi64(one, _mm512_sub_epi64(s, one));
-    __m512i p = _mm512_add_epi64(_mm512_mullo_epi64(v, m), half);
-    __m512i y = _mm512_add_epi64(vz, _mm512_srav_epi64(p, s));
+    /* vpmuldq: the low 32 bits of each lane, signed — c and m sign-extended, so the exact product */
+    const __m512i v = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(c + j)));
+    const __m512i p = _mm512_add_epi64(_mm512_mul_epi32(v, _mm512_loadu_si512((const void *)(q->m + j))), _mm512_loadu_si512((const void *)(q->bm + j)));
+    __m512i y = _mm512_add_epi64(vz, _mm512_srav_epi64(p, _mm512_loadu_si512((const void *)(q->s + j))));
     y = _mm512_min_epi64(_mm512_max_epi64(y, vlo), vhi);
     if (ob == 4) _mm256_storeu_si256((__m256i *)((int32_t *)out + j), _mm512_cvtepi64_epi32(y));
     else _mm_storel_epi64((__m128i *)((uint8_t *)out + j), _mm512_cvtepi64_epi8(y));
   }
-  if (j < n) requant_row(c + j, n - j, bias ? bias + j : NULL, mult + j, shift + j, yZero, lo, hi, ob == 4 ? (void *)((int32_t *)out + j) : (void *)((uint8_t *)out + j), ob);
+  if (j < n) requant_row(c + j, n - j, q, j, yZero, lo, hi, ob == 4 ? (void *)((int32_t *)out + j) : (void *)((uint8_t *)out + j), ob);
 }
 #endif
 
-static void requant_any(const int32_t *c, int n, const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                        int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
+static void requant_any(const int32_t *c, int n, const rq_t *q, int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
 #ifdef VERITY_X86
   if (g_path == 2) {
-    requant_row_512(c, n, bias, mult, shift, yZero, lo, hi, out, ob);
+    requant_row_512(c, n, q, yZero, lo, hi, out, ob);
     return;
   }
 #endif
-  requant_row(c, n, bias, mult, shift, yZero, lo, hi, out, ob);
+  requant_row(c, n, q, 0, yZero, lo, hi, out, ob);
 }
 
 /* ---------- GEMM on packed weights: C[r][j] = Σ_k u(r,k)·w[j][k] − zc·colsum[j] (mod 2^32) ---------- */
@@ -131,21 +146,21 @@ static void gemm_generic(const uint8_t *A, int rows, int K, uint8_t flip, const 
 
 #ifdef VERITY_X86
 /* AVX-512 VNNI: vpdpbusd (u8 × s8, four products summed into each i32 lane, wrapping).
- * A tile of MR rows × 2 blocks of 16 columns. */
+ * The rows are first copied as u = x ^ flip into a buffer padded to 4·kq bytes a row (the pad meets zero
+ * weights), so each quad of u is one embedded broadcast ({1to16}) of the vpdpbusd. A tile is MR rows × 2
+ * blocks of 16 columns (16 accumulators); a column pair's packed weights stay in L1 across the row tiles. */
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const uint8_t *A, int mr, int K, uint32_t flip4,
-                                                                       const int8_t *wb0, const int8_t *wb1, int two,
-                                                                       int kq, __m512i acc[4][2]) {
-  const int kfull = K / KQ;
-  for (int i = 0; i < 4; i++) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+enum { VMR = 8 };
+VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const uint8_t *Ap, int lda, int mr, const int8_t *wb0,
+                                                                       const int8_t *wb1, int two, int kq, __m512i acc[VMR][2]) {
+  for (int i = 0; i < VMR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
   for (int q = 0; q < kq; q++) {
-    __m512i w0 = _mm512_loadu_si512((const void *)(wb0 + (size_t)q * 64));
-    __m512i w1 = two ? _mm512_loadu_si512((const void *)(wb1 + (size_t)q * 64)) : w0;
+    const __m512i w0 = _mm512_loadu_si512((const void *)(wb0 + (size_t)q * 64));
+    const __m512i w1 = two ? _mm512_loadu_si512((const void *)(wb1 + (size_t)q * 64)) : w0;
     for (int i = 0; i < mr; i++) {
-      uint32_t a4;
-      if (q < kfull) memcpy(&a4, A + (size_t)i * K + q * KQ, 4);
-      else a4 = quad(A + (size_t)i * K, K, q);
-      __m512i av = _mm512_set1_epi32((int)(a4 ^ flip4));
+      int32_t a4;
+      memcpy(&a4, Ap + (size_t)i * lda + (size_t)q * KQ, 4);
+      const __m512i av = _mm512_set1_epi32(a4);
       acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, w0);
       if (two) acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, w1);
     }
@@ -154,23 +169,35 @@ VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const ui
 
 VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum,
                                   int N, uint32_t zc, int32_t *C) {
-  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
-  const uint32_t flip4 = flip * 0x01010101u;
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ, lda = kq * KQ;
+  uint8_t stackA[32 * 1024];
+  uint8_t *Ap = (size_t)rows * lda <= sizeof stackA ? stackA : malloc((size_t)rows * lda);
+  if (!Ap) { /* out of memory: the same integers on the plain path */
+    gemm_generic(A, rows, K, flip, pw, colsum, N, zc, C);
+    return;
+  }
+  for (int r = 0; r < rows; r++) {
+    const uint8_t *a = A + (size_t)r * K;
+    uint8_t *d = Ap + (size_t)r * lda;
+    for (int k = 0; k < K; k++) d[k] = a[k] ^ flip;
+    for (int k = K; k < lda; k++) d[k] = 0;
+  }
   const __m512i vzc = _mm512_set1_epi32((int)zc);
-  for (int r0 = 0; r0 < rows; r0 += 4) {
-    const int mr = rows - r0 < 4 ? rows - r0 : 4;
-    const uint8_t *a = A + (size_t)r0 * K;
-    for (int b = 0; b < nb; b += 2) {
-      const int two = b + 1 < nb;
-      __m512i acc[4][2];
-      const int8_t *wb0 = pw + (size_t)b * kq * 64;
-      const int8_t *wb1 = two ? wb0 + (size_t)kq * 64 : wb0;
-      switch (mr) {
-        case 4: vnni_tile(a, 4, K, flip4, wb0, wb1, two, kq, acc); break;
-        case 3: vnni_tile(a, 3, K, flip4, wb0, wb1, two, kq, acc); break;
-        case 2: vnni_tile(a, 2, K, flip4, wb0, wb1, two, kq, acc); break;
-        default: vnni_tile(a, 1, K, flip4, wb0, wb1, two, kq, acc); break;
-      }
+  for (int b = 0; b < nb; b += 2) {
+    const int two = b + 1 < nb;
+    const int8_t *wb0 = pw + (size_t)b * kq * 64;
+    const int8_t *wb1 = two ? wb0 + (size_t)kq * 64 : wb0;
+    for (int r0 = 0; r0 < rows; r0 += VMR) {
+      const int mr = rows - r0 < VMR ? rows - r0 : VMR;
+      const uint8_t *a = Ap + (size_t)r0 * lda;
+      __m512i acc[VMR][2];
+#define VT(m) \
+  case m: \
+    if (two) vnni_tile(a, lda, m, wb0, wb1, 1, kq, acc); \
+    else vnni_tile(a, lda, m, wb0, wb1, 0, kq, acc); \
+    break;
+      switch (mr) { VT(8) VT(7) VT(6) VT(5) VT(4) VT(3) VT(2) default: VT(1) }
+#undef VT
       for (int h = 0; h < 1 + two; h++) {
         const int j0 = (b + h) * NR;
         const __m512i corr = _mm512_mullo_epi32(vzc, _mm512_loadu_si512((const void *)(colsum + j0)));
@@ -181,6 +208,7 @@ VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t fli
       }
     }
   }
+  if (Ap != stackA) free(Ap);
 }
 #endif
 
@@ -293,7 +321,21 @@ static void dw_row(const uint8_t *x, int sgn, int H, int W, int C, int KH, int K
     }                                                                                \
   } while (0)
 
+/* The n arguments a[0..n−1] of a call that needs all n (else a TypeError naming the function). */
+#define ARGS(n, name)                                                   \
+  size_t argc = (n);                                                   \
+  napi_value a[(n)];                                                   \
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));            \
+  if (argc < (n)) return fail(env, name ": expected " #n " arguments")
+
 static int get_i32(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
+
+/* v[idx[i]] = a[idx[i]] as int32 for i < n; 0 if one is not a number. */
+static int get_ints(napi_env env, const napi_value *a, const int *idx, int n, int32_t *v) {
+  for (int i = 0; i < n; i++)
+    if (!get_i32(env, a[idx[i]], &v[idx[i]])) return 0;
+  return 1;
+}
 
 /* Typed array data pointer and byte length; type optional. */
 static void *ta(napi_env env, napi_value v, size_t *bytes, napi_typedarray_type *type) {
@@ -318,23 +360,31 @@ static napi_value fail(napi_env env, const char *msg) {
   return NULL;
 }
 
-/* Packs w'(j, k) (j < N, k < K; signed bytes) into p: [nb][kq][16][4] then colsum int32 [nb·16]. */
+/* Packs w'(j, k) (j < N, k < K; signed bytes) into p: [nb][kq][16][4] then colsum int32 [nb·16].
+ * Reference: p[((b·kq + q)·16 + c)·4 + r] = w'(16b + c, 4q + r) (0 outside N × K); colsum[j] = Σ_k w'(j, k). */
 static void pack_into(int8_t *p, int N, int K, const uint8_t *src, int transB, uint8_t flip) {
   const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
   const size_t wbytes = (size_t)nb * kq * NR * KQ;
   memset(p, 0, wbytes + (size_t)nb * NR * 4);
-  for (int b = 0; b < nb; b++) {
-    int32_t colsum[NR];
-    for (int c = 0; c < NR; c++) colsum[c] = 0;
-    for (int q = 0; q < kq; q++)
-      for (int c = 0; c < NR; c++)
-        for (int r = 0; r < KQ; r++) {
-          const int j = b * NR + c, k = q * KQ + r;
-          const int8_t v = (j < N && k < K) ? (int8_t)(src[transB ? (size_t)j * K + k : (size_t)k * N + j] ^ flip) : 0;
-          p[((size_t)b * kq + q) * NR * KQ + c * KQ + r] = v;
-          colsum[c] += v;
-        }
-    memcpy(p + wbytes + (size_t)b * NR * 4, colsum, sizeof colsum);
+  int32_t *colsum = (int32_t *)(p + wbytes);
+  for (int j = 0; j < N; j++) {
+    int8_t *pj = p + (size_t)(j / NR) * kq * NR * KQ + (size_t)(j % NR) * KQ;
+    int32_t cs = 0;
+    if (transB) {
+      const uint8_t *row = src + (size_t)j * K;
+      for (int k = 0; k < K; k++) {
+        const int8_t v = (int8_t)(row[k] ^ flip);
+        pj[(size_t)(k / KQ) * NR * KQ + (k % KQ)] = v;
+        cs += v;
+      }
+    } else {
+      for (int k = 0; k < K; k++) {
+        const int8_t v = (int8_t)(src[(size_t)k * N + j] ^ flip);
+        pj[(size_t)(k / KQ) * NR * KQ + (k % KQ)] = v;
+        cs += v;
+      }
+    }
+    colsum[j] = cs;
   }
 }
 
@@ -387,6 +437,37 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   return ab;
 }
 
+/* out[r][j] = requant(Σ_k (x[r][k] − xZero)·w[j][k]) for r < R, j < N on packed weights pk (pack_into), the
+ * requant constants q of N columns; with wZero, w = w' − wZero. Returns 0 when out of memory. */
+static int dense_core(const uint8_t *x, int sgn, int R, int K, int32_t xZero, const void *pk, int N, const rq_t *q, int32_t yZero,
+                      int32_t lo, int32_t hi, void *y, int ob, int32_t wZero) {
+  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
+  const int8_t *pw = pk;
+  const int32_t *colsum = (const int32_t *)((const int8_t *)pk + (size_t)nb * kq * NR * KQ);
+  const uint8_t flip = sgn ? 0x80 : 0;
+  const uint32_t zc = (uint32_t)(sgn ? xZero + 128 : xZero);
+  enum { RB = 32 };
+  int32_t stackC[RB * 512];
+  int32_t *C = (size_t)RB * N <= sizeof stackC / 4 ? stackC : malloc((size_t)RB * N * 4);
+  if (!C) return 0;
+  for (int r0 = 0; r0 < R; r0 += RB) {
+    const int m = R - r0 < RB ? R - r0 : RB;
+    gemm_any(x + (size_t)r0 * K, m, K, flip, pw, colsum, N, zc, C);
+    if (wZero) /* Σ (x − z)(w' − wZero) = Σ (x − z)·w' − wZero·Σ (x − z), mod 2^32 */
+      for (int i = 0; i < m; i++) {
+        const uint8_t *xr = x + (size_t)(r0 + i) * K;
+        uint32_t rs = 0;
+        for (int k = 0; k < K; k++) rs += (uint32_t)(sgn ? (int32_t)(int8_t)xr[k] : (int32_t)xr[k]);
+        rs -= (uint32_t)K * (uint32_t)xZero;
+        const uint32_t corr = rs * (uint32_t)wZero;
+        for (int j = 0; j < N; j++) C[(size_t)i * N + j] = (int32_t)((uint32_t)C[(size_t)i * N + j] - corr);
+      }
+    for (int i = 0; i < m; i++) requant_any(C + (size_t)i * N, N, q, yZero, lo, hi, (uint8_t *)y + ((size_t)(r0 + i) * N) * ob, ob);
+  }
+  if (C != stackC) free(C);
+  return 1;
+}
+
 /* dense(x, xSigned, R, K, xZero, packed, N, bias|null, mult, shift, yZero, lo, hi, out, outBytes) */
 static napi_value js_dense(napi_env env, napi_callback_info info) {
   size_t argc = 16;
@@ -416,42 +497,20 @@ static napi_value js_dense(napi_env env, napi_callback_info info) {
     return fail(env, "dense: array sizes do not match");
   for (int j = 0; j < N; j++)
     if (shift[j] < 1 || shift[j] > 62) return fail(env, "dense: shift out of range");
-  const int8_t *pw = pk;
-  const int32_t *colsum = (const int32_t *)((const int8_t *)pk + (size_t)nb * kq * NR * KQ);
-  const uint8_t flip = sgn ? 0x80 : 0;
-  const uint32_t zc = (uint32_t)(sgn ? xZero + 128 : xZero);
-  enum { RB = 32 };
-  int32_t stackC[RB * 512];
-  int32_t *C = (size_t)RB * N <= sizeof stackC / 4 ? stackC : malloc((size_t)RB * N * 4);
-  if (!C) return fail(env, "dense: out of memory");
-  for (int r0 = 0; r0 < R; r0 += RB) {
-    const int m = R - r0 < RB ? R - r0 : RB;
-    gemm_any(x + (size_t)r0 * K, m, K, flip, pw, colsum, N, zc, C);
-    if (wZero) /* Σ (x − z)(w' − wZero) = Σ (x − z)·w' − wZero·Σ (x − z), mod 2^32 */
-      for (int i = 0; i < m; i++) {
-        const uint8_t *xr = x + (size_t)(r0 + i) * K;
-        uint32_t rs = 0;
-        for (int k = 0; k < K; k++) rs += (uint32_t)(sgn ? (int32_t)(int8_t)xr[k] : (int32_t)xr[k]);
-        rs -= (uint32_t)K * (uint32_t)xZero;
-        const uint32_t corr = rs * (uint32_t)wZero;
-        for (int j = 0; j < N; j++) C[(size_t)i * N + j] = (int32_t)((uint32_t)C[(size_t)i * N + j] - corr);
-      }
-    for (int i = 0; i < m; i++)
-      requant_any(C + (size_t)i * N, N, bias, mult, shift, yZero, lo, hi, (uint8_t *)y + ((size_t)(r0 + i) * N) * ob, ob);
-  }
-  if (C != stackC) free(C);
+  rq_t q;
+  if (!rq_init(&q, N, bias, mult, shift)) return fail(env, "dense: out of memory");
+  const int ok = dense_core(x, sgn, R, K, xZero, pk, N, &q, yZero, lo, hi, y, ob, wZero);
+  rq_free(&q);
+  if (!ok) return fail(env, "dense: out of memory");
   return NULL;
 }
 
 /* depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null, mult, shift, yZero, lo, hi, out, outBytes) */
 static napi_value js_depthwise(napi_env env, napi_callback_info info) {
-  size_t argc = 26;
-  napi_value a[26];
-  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 26) return fail(env, "depthwise: expected 26 arguments");
+  ARGS(26, "depthwise");
   int32_t v[17];
-  for (int i = 1; i <= 16; i++)
-    if (!get_i32(env, a[i], &v[i])) return fail(env, "depthwise: integer arguments expected");
+  static const int ints[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  if (!get_ints(env, a, ints, 16, v)) return fail(env, "depthwise: integer arguments expected");
   int32_t yZero, lo, hi, ob;
   if (!get_i32(env, a[21], &yZero) || !get_i32(env, a[22], &lo) || !get_i32(env, a[23], &hi) || !get_i32(env, a[25], &ob))
     return fail(env, "depthwise: integer arguments expected");
@@ -481,48 +540,110 @@ static napi_value js_depthwise(napi_env env, napi_callback_info info) {
     tm[e] = mult[e % C];
     ts[e] = shift[e % C];
   }
+  rq_t q;
+  if (!rq_init(&q, (int)rowN, tb, tm, ts)) {
+    free(acc);
+    return fail(env, "depthwise: out of memory");
+  }
   for (int b = 0; b < B; b++) {
     const uint8_t *xi = x + (size_t)b * H * W * C;
     uint8_t *yi = (uint8_t *)y + (size_t)b * OH * OW * C * ob;
     for (int oh = 0; oh < OH; oh++) {
       dw_row(xi, sgn, H, W, C, KH, KW, oh, OW, sh, sw, dh, dw, pt, pl, z, w16, acc);
-      requant_any(acc, (int)rowN, tb, tm, ts, yZero, lo, hi, yi + (size_t)oh * rowN * ob, ob);
+      requant_any(acc, (int)rowN, &q, yZero, lo, hi, yi + (size_t)oh * rowN * ob, ob);
     }
   }
+  rq_free(&q);
   free(acc);
   return NULL;
 }
 
-/* gather(src, map: Int32Array, n, fill, dst[, B, srcStride]): for b < B (default 1),
- * dst[b·n + i] = map[i] >= 0 ? src[b·srcStride + map[i]] : fill (bytes) */
+/* gather(src, map: Int32Array, n, fill, dst[, B, srcStride[, L]]): for b < B (default 1),
+ * dst[b·n + i] = map[i] >= 0 ? src[b·srcStride + map[i]] : fill (bytes).
+ * With a run length L > 1 (also exported as gatherRuns, so callers can tell an addon that takes L), map holds the
+ * n/L run starts of a map made of runs of L consecutive indices, no fill:
+ *   dst[b·n + r·L + i] = src[b·srcStride + map[r] + i]   (one memcpy per run). */
 static napi_value js_gather(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value a[7];
+  size_t argc = 8;
+  napi_value a[8];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  int32_t n, fill, B = 1, stride = 0;
+  int32_t n, fill, B = 1, stride = 0, L = 1;
   size_t sb, mb, db;
   const uint8_t *src = argc >= 5 ? ta(env, a[0], &sb, NULL) : NULL;
   const int32_t *map = argc >= 5 ? ta(env, a[1], &mb, NULL) : NULL;
   uint8_t *dst = argc >= 5 ? ta(env, a[4], &db, NULL) : NULL;
   if (argc >= 7 && (!get_i32(env, a[5], &B) || !get_i32(env, a[6], &stride))) return fail(env, "gather: bad arguments");
-  if (!src || !map || !dst || !get_i32(env, a[2], &n) || !get_i32(env, a[3], &fill) || n < 0 || B < 0 || stride < 0 ||
-      mb < (size_t)n * 4 || db < (size_t)n * B)
+  if (argc >= 8 && !get_i32(env, a[7], &L)) return fail(env, "gather: bad arguments");
+  if (!src || !map || !dst || !get_i32(env, a[2], &n) || !get_i32(env, a[3], &fill) || n < 0 || B < 0 || stride < 0 || L < 1 ||
+      n % L != 0 || mb < (size_t)(n / L) * 4 || db < (size_t)n * B)
     return fail(env, "gather: bad arguments");
   if (B == 0) return NULL;
+  const int m = n / L;
   int32_t mx = -1;
-  for (int i = 0; i < n; i++) mx = map[i] > mx ? map[i] : mx;
-  if (mx >= 0 && (size_t)(B - 1) * stride + (size_t)mx >= sb) return fail(env, "gather: index out of range");
+  for (int i = 0; i < m; i++) {
+    if (L > 1 && map[i] < 0) return fail(env, "gather: a run start is negative");
+    mx = map[i] > mx ? map[i] : mx;
+  }
+  if (mx >= 0 && (size_t)(B - 1) * stride + (size_t)mx + (size_t)L > sb) return fail(env, "gather: index out of range");
   for (int b = 0; b < B; b++) {
     const uint8_t *s = src + (size_t)b * stride;
     uint8_t *d = dst + (size_t)b * n;
-    for (int i = 0; i < n; i++) {
-      const int32_t m = map[i];
-      d[i] = m >= 0 ? s[m] : (uint8_t)fill;
-    }
+    if (L > 1)
+      for (int r = 0; r < m; r++) memcpy(d + (size_t)r * L, s + map[r], (size_t)L);
+    else
+      for (int i = 0; i < n; i++) {
+        const int32_t v = map[i];
+        d[i] = v >= 0 ? s[v] : (uint8_t)fill;
+      }
   }
   return NULL;
 }
 
+
+/* matmul(a, aSigned, b, bSigned, transB, B, batches, M, K, N, aMat: Int32Array, bMat: Int32Array, aMats, bMats,
+ *        aZero, wZero, mult, shift, yZero, lo, hi, y, outBytes): MatMul of two activations over B items in one call.
+ * Reference (the per-matrix form src/engine/ops/matmul.ts ran before): for each item, each b matrix q packed as
+ * packAct(b_q, bSigned, N, K, transB), then for each output matrix t
+ *   dense(a_{aMat[t]}, aSigned, M, K, aZero, pack_{bMat[t]}, N, null, mult, shift, yZero, lo, hi, y_t, outBytes, wZero). */
+static napi_value js_matmul(napi_env env, napi_callback_info info) {
+  ARGS(23, "matmul");
+  int32_t v[23];
+  static const int ints[] = {1, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 18, 19, 20, 22};
+  if (!get_ints(env, a, ints, sizeof ints / sizeof ints[0], v)) return fail(env, "matmul: integer arguments expected");
+  const int sa = v[1], sb = v[3], tb = v[4], B = v[5], T = v[6], M = v[7], K = v[8], N = v[9], aMats = v[12], bMats = v[13], aZero = v[14],
+            wZero = v[15], yZero = v[18], lo = v[19], hi = v[20], ob = v[22];
+  size_t ab, bb, amb, bmb, mb, shb, yb;
+  const uint8_t *A = ta(env, a[0], &ab, NULL), *Bm = ta(env, a[2], &bb, NULL);
+  const int32_t *aMat = ta(env, a[10], &amb, NULL), *bMat = ta(env, a[11], &bmb, NULL);
+  const int32_t *mult = ta(env, a[16], &mb, NULL), *shift = ta(env, a[17], &shb, NULL);
+  uint8_t *y = ta(env, a[21], &yb, NULL);
+  if (!A || !Bm || !aMat || !bMat || !mult || !shift || !y || B < 0 || T < 1 || M < 1 || K < 1 || N < 1 || aMats < 1 || bMats < 1 ||
+      (ob != 1 && ob != 4) || ab < (size_t)B * aMats * M * K || bb < (size_t)B * bMats * N * K || amb < (size_t)T * 4 ||
+      bmb < (size_t)T * 4 || mb < (size_t)N * 4 || shb < (size_t)N * 4 || yb < (size_t)B * T * M * N * ob)
+    return fail(env, "matmul: array sizes do not match");
+  for (int t = 0; t < T; t++)
+    if (aMat[t] < 0 || aMat[t] >= aMats || bMat[t] < 0 || bMat[t] >= bMats) return fail(env, "matmul: matrix index out of range");
+  for (int j = 0; j < N; j++)
+    if (shift[j] < 1 || shift[j] > 62) return fail(env, "matmul: shift out of range");
+  const size_t pb = packed_bytes(N, K), aSize = (size_t)aMats * M * K, bSize = (size_t)bMats * N * K, MN = (size_t)M * N;
+  int8_t *packs = malloc(pb * bMats + 64);
+  rq_t q;
+  if (!packs || !rq_init(&q, N, NULL, mult, shift)) {
+    free(packs);
+    return fail(env, "matmul: out of memory");
+  }
+  int ok = 1;
+  for (int item = 0; item < B && ok; item++) {
+    for (int m = 0; m < bMats; m++) pack_into(packs + pb * m, N, K, Bm + item * bSize + (size_t)m * N * K, tb, sb ? 0 : 0x80);
+    for (int t = 0; t < T && ok; t++)
+      ok = dense_core(A + item * aSize + (size_t)aMat[t] * M * K, sa, M, K, aZero, packs + pb * bMat[t], N, &q, yZero, lo, hi,
+                      y + ((size_t)item * T + t) * MN * ob, ob, wZero);
+  }
+  rq_free(&q);
+  free(packs);
+  if (!ok) return fail(env, "matmul: out of memory");
+  return NULL;
+}
 
 /* ---------- Keccak-256 (Ethereum padding 0x01 … 0x80) for Merkle levels (src/commit/keccak.ts) ---------- */
 static const uint64_t KRC[24] = {
@@ -956,7 +1077,7 @@ NAPI_MODULE_INIT() {
   g_path = g_max;
   g_kx8 = g_path == 2;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -1,7 +1,7 @@
 /**
  * The optional native integer kernels (native/verity_native.c, an N-API addon built from source at
- * install by native/build.mjs): dense GEMM + requant (Linear, Conv via im2col, MatMul), depthwise
- * conv, byte gather, LayerNorm and Softmax rows, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
+ * install by native/build.mjs): dense GEMM + requant (Linear, Conv via im2col, MatMul of two activations
+ * over a whole batch in one call), depthwise conv, byte gather (and its run-of-bytes form), LayerNorm and Softmax rows, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
  * exactness argument in the C file's header), dispatching inside on the CPU's features
  * (AVX-512 VNNI, AVX2, plain C).
  *
@@ -39,6 +39,17 @@ export interface NativeKernels {
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;
   /** gather over B items: dst[b·n + i] = map[i] ≥ 0 ? src[b·srcStride + map[i]] : fill (absent in addons built before it). */
   gatherBatch?(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array, B: number, srcStride: number): void;
+  /** gatherBatch of a map made of runs of L consecutive indices, given by the n/L run starts:
+   *  dst[b·n + r·L + i] = src[b·srcStride + starts[r] + i] (absent in addons built before it). */
+  gatherRuns?(src: Int8Array | Uint8Array, starts: Int32Array, n: number, fill: 0, dst: Int8Array | Uint8Array, B: number, srcStride: number, L: number): void;
+  /** MatMul of two activations over B items in one call: per item, each b matrix packed as packAct does, then one
+   *  dense(…, wZero) per output matrix t from a matrix aMat[t] and b matrix bMat[t] (absent in addons built before it). */
+  matmul?(
+    a: Int8Array | Uint8Array, aSigned: number, b: Int8Array | Uint8Array, bSigned: number, transB: number, B: number,
+    batches: number, M: number, K: number, N: number, aMat: Int32Array, bMat: Int32Array, aMats: number, bMats: number,
+    aZero: number, wZero: number, mult: Int32Array, shift: Int32Array, yZero: number, lo: number, hi: number,
+    y: Int8Array | Uint8Array | Int32Array, outBytes: number,
+  ): void;
   keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;

@@ -101,7 +101,9 @@ function casesOnEveryPath(make: (g: fc.GeneratorValue) => Case, runs: number): v
       }
       for (let i = 1; i < outs.length; i++) if (!outs[i].equals(outs[0])) throw new Error(`${PATHS[i].name} differs from ${PATHS[0].name}`);
     }),
-    { numRuns: runs },
+    // No shrinking: each shrink step reruns every path and the reference (minutes on larger cases); the
+    // failure still reports the seed and the case.
+    { numRuns: runs, endOnFailure: true },
   );
 }
 
@@ -111,29 +113,47 @@ function perChannel(g: fc.GeneratorValue, n: number): { mult: number[]; shift: n
 }
 const biasArb = fc.integer({ min: -(2 ** 20), max: 2 ** 20 });
 
+/** A random Linear case of R rows, K inputs and N outputs. */
+function linearCase(g: fc.GeneratorValue, R: number, K: number, N: number, bias: fc.Arbitrary<number>): Case {
+  const xd = draw(g, qdtype);
+  const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
+  const { mult, shift } = perChannel(g, N);
+  const { lo, hi } = draw(g, loHi(yd));
+  return {
+    op: 'Linear',
+    inputs: [draw(g, tensor(xd, [R, K]))],
+    attrs: { xZero: draw(g, zero(xd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), lo, hi },
+    params: {
+      weight: param('i8', [N, K], draw(g, values('i8', N * K))),
+      bias: param('i32', [N], draw(g, fc.array(bias, { minLength: N, maxLength: N }))),
+      mult: param('i32', [N], mult),
+      shift: param('i32', [N], shift),
+    },
+    out: { dtype: yd, shape: [R, N] },
+  };
+}
+
+/** A random MatMul case: a [...lead, H, M, K] by b [...lead, 1 or H, N, K] (transB) or [.., K, N]. */
+function matmulCase(g: fc.GeneratorValue, M: number, K: number, N: number, H: number, lead: number[]): Case {
+  const ad = draw(g, qdtype);
+  const bd = draw(g, qdtype);
+  const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
+  const transB = int(g, 0, 1);
+  const bH = draw(g, fc.constantFrom(1, H));
+  const { lo, hi } = draw(g, loHi(yd));
+  const ms = draw(g, multShift);
+  return {
+    op: 'MatMul',
+    inputs: [draw(g, tensor(ad, [...lead, H, M, K])), draw(g, tensor(bd, transB ? [...lead, bH, N, K] : [...lead, bH, K, N]))],
+    attrs: { aZero: draw(g, zero(ad)), bZero: draw(g, zero(bd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), mult: ms.mult, shift: ms.shift, transB, lo, hi },
+    params: {},
+    out: { dtype: yd, shape: [...lead, H, M, N] },
+  };
+}
+
 describe('every kernel path, random cases', () => {
-  it('Linear (K, N across the 4-wide, 16-column and 4-row tiles; i8/u8 in; i8/u8/i32 out)', () => {
-    casesOnEveryPath((g) => {
-      const xd = draw(g, qdtype);
-      const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
-      const R = int(g, 1, 9);
-      const K = int(g, 1, 70);
-      const N = int(g, 1, 40);
-      const { mult, shift } = perChannel(g, N);
-      const { lo, hi } = draw(g, loHi(yd));
-      return {
-        op: 'Linear',
-        inputs: [draw(g, tensor(xd, [R, K]))],
-        attrs: { xZero: draw(g, zero(xd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), lo, hi },
-        params: {
-          weight: param('i8', [N, K], draw(g, values('i8', N * K))),
-          bias: param('i32', [N], draw(g, fc.array(biasArb, { minLength: N, maxLength: N }))),
-          mult: param('i32', [N], mult),
-          shift: param('i32', [N], shift),
-        },
-        out: { dtype: yd, shape: [R, N] },
-      };
-    }, 60);
+  it('Linear (K, N across the 4-wide, 16-column and 8-row tiles; i8/u8 in; i8/u8/i32 out)', () => {
+    casesOnEveryPath((g) => linearCase(g, int(g, 1, 9), int(g, 1, 70), int(g, 1, 40), biasArb), 60);
   });
 
   it('depthwise Conv (group = C = CO: padding, strides, dilations)', () => {
@@ -206,26 +226,39 @@ describe('every kernel path, random cases', () => {
   });
 
   it('MatMul of two activations (i8/u8 operands, transB, broadcast batch axes)', () => {
-    casesOnEveryPath((g) => {
-      const ad = draw(g, qdtype);
-      const bd = draw(g, qdtype);
-      const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
-      const transB = int(g, 0, 1);
-      const M = int(g, 1, 7);
-      const K = int(g, 1, 40);
-      const N = int(g, 1, 20);
-      const H = int(g, 1, 3);
-      const bH = draw(g, fc.constantFrom(1, H));
-      const { lo, hi } = draw(g, loHi(yd));
-      const ms = draw(g, multShift);
+    casesOnEveryPath((g) => matmulCase(g, int(g, 1, 7), int(g, 1, 40), int(g, 1, 20), int(g, 1, 3), []), 60);
+  });
+
+  it('Linear, large R·K (32-row blocks, 8-row tiles, the heap row buffer; int32-range bias, extreme requant)', () => {
+    const bigBias = fc.oneof(biasArb, fc.constantFrom(-(2 ** 31), 2 ** 31 - 1, -(2 ** 30), 2 ** 30));
+    casesOnEveryPath((g) => linearCase(g, int(g, 30, 41), int(g, 800, 1100), int(g, 1, 36), bigBias), 5);
+  });
+
+  it('MatMul of two activations, attention shapes (M over the 8-row tiles; one native call per batch)', () => {
+    casesOnEveryPath((g) => matmulCase(g, int(g, 7, 26), int(g, 1, 48), int(g, 1, 50), int(g, 1, 4), [1]), 30);
+  });
+
+  it('Slice and Transpose whose index maps are runs of consecutive bytes (native gatherRuns)', () => {
+    casesOnEveryPath((g): Case => {
+      const dt = draw(g, qdtype);
+      const s = [int(g, 1, 3), int(g, 1, 5), int(g, 1, 4), int(g, 8, 40)];
+      if (draw(g, fc.boolean())) {
+        // keep the last axis in place (runs of s[3]) or move it (runs of 1: the byte gather)
+        const perm: number[] = draw(g, fc.constantFrom([0, 2, 1, 3], [1, 0, 2, 3], [2, 1, 0, 3], [0, 1, 2, 3], [0, 2, 3, 1], [1, 2, 0, 3])).slice();
+        return { op: 'Transpose', inputs: [draw(g, tensor(dt, s))], attrs: { perm }, params: {}, out: { dtype: dt, shape: perm.map((p) => s[p]) } };
+      }
+      const D = s[3];
+      const st = int(g, 0, D - 8);
+      const en = int(g, st + 8, D);
+      const a1 = int(g, 0, s[1] - 1);
       return {
-        op: 'MatMul',
-        inputs: [draw(g, tensor(ad, [H, M, K])), draw(g, tensor(bd, transB ? [bH, N, K] : [bH, K, N]))],
-        attrs: { aZero: draw(g, zero(ad)), bZero: draw(g, zero(bd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), mult: ms.mult, shift: ms.shift, transB, lo, hi },
+        op: 'Slice',
+        inputs: [draw(g, tensor(dt, s))],
+        attrs: { starts: [a1, st], ends: [s[1], en], axes: [1, 3], steps: [1, 1] },
         params: {},
-        out: { dtype: yd, shape: [H, M, N] },
+        out: { dtype: dt, shape: [s[0], s[1] - a1, s[2], en - st] },
       };
-    }, 60);
+    }, 40);
   });
 
   it('reports the path models prepared now take', () => {

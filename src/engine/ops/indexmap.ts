@@ -29,10 +29,36 @@ export function stridedIndexMap(base: number, step: readonly number[], outShape:
   return map;
 }
 
+/** The largest L such that map is n/L runs of L consecutive indices (map[e] = map[e − 1] + 1 unless L divides e):
+ *  the gcd of its maximal runs' lengths. 0 for an empty map or one with a fill (−1) entry. */
+export function runLength(map: Int32Array): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let L = 0;
+  let run = 0;
+  for (let e = 0; e < map.length; e++) {
+    if (map[e] < 0) return 0;
+    if (e > 0 && map[e] !== map[e - 1] + 1) {
+      L = gcd(run, L);
+      run = 0;
+    }
+    run++;
+  }
+  return map.length ? gcd(run, L) : 0;
+}
+
 /** y[item][e] = x[item][map[e]] for every item of a batch (inSize input elements per item). */
 export function gatherKernel(dt: DType, map: Int32Array, inSize: number): Kernel {
   const n = map.length;
   const nat = nativeKernels();
+  const L = runLength(map);
+  if (nat && nat.gatherRuns && dt !== 'i32' && L >= 8) {
+    // Native: the map is runs of L consecutive indices (Slice, most Transposes): one copy per run.
+    const runs = n / L;
+    const starts = new Int32Array(runs);
+    for (let r = 0; r < runs; r++) starts[r] = map[r * L];
+    const gr = nat.gatherRuns.bind(nat);
+    return batchKernel((ins, out, B) => gr(ins[0].data as Uint8Array, starts, n, 0, out.data as Uint8Array, B, inSize, L));
+  }
   if (nat && dt !== 'i32' && n > 0) {
     // Native: the same byte gather, straight between the trace arrays (no copies).
     return batchKernel((ins, out, B) => {

@@ -3,7 +3,7 @@
  * (b's last two axes are [N,K] when transB = 1); y = clamp(yZero + requant(acc, mult, shift), lo, hi).
  *
  * Native path (when the addon is built, src/engine/native.ts): b packed per run, one fused native
- * GEMM + requant per output matrix.
+ * GEMM + requant per output matrix — all items and matrices of a run in one native call (matmul).
  * WebAssembly path: a run copies a and b in, widens each b matrix once to i16 [N][K8] minus bZero
  * (a resident index map does the transposition and zero tail), runs one 8-bit-A GEMM per output
  * matrix (a − aZero widened in the kernel), then one requant+clamp epilogue over all of them.
@@ -46,6 +46,13 @@ export function prepare(ctx: NodeContext): Kernel {
     const aSize = aMats * M * K;
     const bSize = bMats * N * K;
     const MN = M * N;
+    if (nat.matmul) {
+      const mm = nat.matmul.bind(nat);
+      // One call for every item and output matrix (the loop below, in C).
+      return batchKernel((ins, out, B) => {
+        mm(ins[0].data as Uint8Array, sa, ins[1].data as Uint8Array, sb, transB ? 1 : 0, B, batches, M, K, N, aMat, bMat, aMats, bMats, aZero, wZero, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
+      });
+    }
     const packs = Array.from({ length: bMats }, () => new ArrayBuffer(nat.packedBytes(N, K)));
     return batchKernel((ins, out, B) => {
       const a = ins[0].data as Uint8Array;
