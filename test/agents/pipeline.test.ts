@@ -84,8 +84,8 @@ async function stop(name: Name): Promise<void> {
 beforeAll(async () => {
   gpt = loadTinyGpt();
   // A window long enough for the verifier node to fetch, re-execute and challenge a batch under load (a checked
-  // result does not wait it out: warpChecked). Mixed mining: a block per transaction, and one every 0.25 s for the clock.
-  net = await testNet([gpt.model], { challengeWindow: 15n, anvilArgs: ['--mixed-mining'] });
+  // result does not wait it out: warpChecked).
+  net = await testNet([gpt.model], { challengeWindow: 15n });
   dir = mkdtempSync(join(tmpdir(), 'verity-pipeline-'));
   deployment = join(dir, 'deployment.json');
   writeFileSync(deployment, JSON.stringify({ chainId: 31337, rpc: net.anvil.rpcUrl, addresses: net.addresses, models: {} }));

@@ -20,7 +20,7 @@ import { modelRootHex } from '../../src/commit/index.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized } from '../onnx/models.js';
-import { E18, keyOf, opsBitmap, until } from './helpers.js';
+import { E18, keyOf, opsBitmap, until, warpTo } from './helpers.js';
 
 const model = quantized('wine-mlp');
 const REWARD = 1n * E18;
@@ -52,7 +52,7 @@ async function bookEvents<const N extends 'AuditRevealed' | 'AuditAnswered' | 'A
 
 beforeAll(async () => {
   const net = await startDevnet({
-    anvilArgs: ['--block-time', '0.25'],
+    anvilArgs: ['--block-time', '0.25', '--mixed-mining'],
     pollingInterval: 50,
     deploy: {
       market: { challengeWindow: 30n },
@@ -93,6 +93,8 @@ describe('audits through the nodes', () => {
     expect(paid.args.paid).toBe(REWARD);
     const answered = (await bookEvents('AuditAnswered')).find((e) => e.args.taskId === t1)!;
     expect(answered.args.tensorId).toBeGreaterThanOrEqual(model.inputs.length); // an intermediate tensor, never an input
+    // The audit is settled: the rest of the 30 s window ends by a time warp, not in real time.
+    await warpTo({ anvil, publicClient: pc }, (await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [t1] })).challengeDeadline);
     await until(async () => (await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [t1] })).status === 4, 90_000); // Finalized
     await honest.stop();
 

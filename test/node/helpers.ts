@@ -1,7 +1,7 @@
 /**
- * A protocol on a fresh anvil for the node tests: short challenge window and clocks, blocks every second (so the
- * chain's clock moves without traffic), the shipped models registered, funded agent keys from anvil's public
- * test mnemonic.
+ * A protocol on a fresh anvil for the node tests: short challenge window and clocks, a block per transaction and
+ * blocks every 0.25 s (so the chain's clock moves without traffic), the shipped models registered, funded agent
+ * keys from anvil's public test mnemonic.
  */
 import { createTestClient, http, type Hex, type PublicClient } from 'viem';
 import { foundry } from 'viem/chains';
@@ -28,9 +28,13 @@ export interface TestNet {
 }
 
 /** Deploys, registers `models`, and gives 100k VRT to accounts 1..funded. */
-export async function testNet(models: readonly QModel[], opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string; anvilArgs?: string[] } = {}): Promise<TestNet> {
+export async function testNet(
+  models: readonly QModel[],
+  opts: { funded?: number; challengeWindow?: bigint; clock?: bigint; blockTime?: string; mixedMining?: boolean; anvilArgs?: string[] } = {},
+): Promise<TestNet> {
   const net = await startDevnet({
-    anvilArgs: ['--block-time', opts.blockTime ?? '0.25', ...(opts.anvilArgs ?? [])],
+    // Mixed mining (default): a block for every transaction as it arrives, and one every blockTime for the clock.
+    anvilArgs: ['--block-time', opts.blockTime ?? '0.25', ...(opts.mixedMining === false ? [] : ['--mixed-mining']), ...(opts.anvilArgs ?? [])],
     pollingInterval: 50,
     deploy: { market: { challengeWindow: opts.challengeWindow ?? 12n }, game: { clock: opts.clock ?? 120n }, unbondingDelay: 3_600n, timelockDelay: 60n },
   });
