@@ -8,14 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createPublicClient, createWalletClient, http, type Address, type Hex, type PublicClient } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { foundry } from 'viem/chains';
-import { keccakReady } from '../../src/commit/index.js';
+import type { Address, Hex, PublicClient } from 'viem';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { sizeOf, type OpType } from '../../src/engine/ir.js';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
-import { deployOneStepVerifier, oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/chain/verifier.js';
+import type { AnvilInstance } from '../../src/chain/anvil.js';
+import { oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/chain/verifier.js';
+import { startVerifierChain } from './chain.js';
 import { accumulatorOf, buildOneStep, buildSumOpen, buildSumStep, computeElementTs, REDUCIBLE_OPS, VERIFIABLE_OPS, type OneStepWitness } from '../../src/verifier/index.js';
 import { GENERATORS, oneNode, type Case } from './gen.js';
 
@@ -27,13 +25,7 @@ let client: PublicClient;
 let verifier: Address;
 
 beforeAll(async () => {
-  await keccakReady;
-  anvil = await startAnvil();
-  const account = privateKeyToAccount(anvil.accounts[0].privateKey);
-  const transport = http(anvil.rpcUrl, { batch: { batchSize: 64 } });
-  client = createPublicClient({ chain: foundry, transport }) as PublicClient;
-  const wallet = createWalletClient({ account, chain: foundry, transport: http(anvil.rpcUrl) });
-  ({ verifier } = await deployOneStepVerifier({ walletClient: wallet, publicClient: client }));
+  ({ anvil, client, verifier } = await startVerifierChain(64));
 });
 
 afterAll(async () => {

@@ -8,14 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublicClient, http, createWalletClient, type Address, type PublicClient } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { foundry } from 'viem/chains';
-import { keccakReady } from '../../src/commit/index.js';
+import type { Address, PublicClient } from 'viem';
 import { prepareModel, runModel } from '../../src/engine/run.js';
 import { sizeOf } from '../../src/engine/ir.js';
-import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
-import { deployOneStepVerifier, oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/chain/verifier.js';
+import type { AnvilInstance } from '../../src/chain/anvil.js';
+import { oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/chain/verifier.js';
+import { startVerifierChain } from './chain.js';
 import { buildOneStep, modelCommitmentOf } from '../../src/verifier/index.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { quantizeInputs } from '../../src/onnx/inputs.js';
@@ -28,13 +26,7 @@ let client: PublicClient;
 let verifier: Address;
 
 beforeAll(async () => {
-  await keccakReady;
-  anvil = await startAnvil();
-  const account = privateKeyToAccount(anvil.accounts[0].privateKey);
-  const transport = http(anvil.rpcUrl, { batch: { batchSize: 32 } });
-  client = createPublicClient({ chain: foundry, transport }) as PublicClient;
-  const wallet = createWalletClient({ account, chain: foundry, transport: http(anvil.rpcUrl) });
-  ({ verifier } = await deployOneStepVerifier({ walletClient: wallet, publicClient: client }));
+  ({ anvil, client, verifier } = await startVerifierChain(32));
 }, 120_000);
 
 afterAll(async () => {
