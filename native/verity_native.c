@@ -842,6 +842,73 @@ static int64_t isqrt64(int64_t v) { /* floor sqrt, 0 ≤ v < 2^53 */
 }
 
 #ifdef VERITY_X86
+/* AVX-512 forms of the per-element loops of layernorm_rows and softmax_rows below (those loops are the
+ * reference): the same double operations lane by lane, every intermediate an integer below 2^53 (so exact) except
+ * the one product num·rd, which is the same single rounding in both. They return how many elements they did. */
+#define AVX512_ROWS __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw")))
+#define FLOOR_PD(v) _mm512_roundscale_pd((v), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+AVX512_ROWS static int layernorm_out_512(const int32_t *ci, const int32_t *gamma, const int32_t *beta, int N, int64_t R, double half,
+                                          double inv, int32_t yZero, int32_t lo, int32_t hi, uint8_t *yr) {
+  const double d = 2.0 * (double)R, rd = 1.0 / d;
+  const __m512d vd = _mm512_set1_pd(d), vrd = _mm512_set1_pd(rd), vR = _mm512_set1_pd((double)R), two = _mm512_set1_pd(2.0),
+                one = _mm512_set1_pd(1.0), vh = _mm512_set1_pd(half), vi = _mm512_set1_pd(inv), vz = _mm512_set1_pd((double)yZero),
+                vlo = _mm512_set1_pd((double)lo), vhi = _mm512_set1_pd((double)hi), zero = _mm512_setzero_pd();
+  int i = 0;
+  for (; i + 8 <= N; i += 8) {
+    const __m512d c = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(ci + i)));
+    const __m512d g = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(gamma + i)));
+    const __m512d b = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(beta + i)));
+    const __m512d num = _mm512_add_pd(_mm512_mul_pd(_mm512_mul_pd(two, g), c), vR);
+    __m512d t = FLOOR_PD(_mm512_mul_pd(num, vrd));
+    const __m512d rem = _mm512_sub_pd(num, _mm512_mul_pd(t, vd));
+    const __mmask8 below = _mm512_cmp_pd_mask(rem, zero, _CMP_LT_OQ), above = _mm512_cmp_pd_mask(rem, vd, _CMP_GE_OQ);
+    t = _mm512_mask_sub_pd(t, below, t, one);
+    t = _mm512_mask_add_pd(t, above, t, one);
+    __m512d v = _mm512_add_pd(vz, FLOOR_PD(_mm512_mul_pd(_mm512_add_pd(_mm512_add_pd(t, b), vh), vi)));
+    v = _mm512_min_pd(_mm512_max_pd(v, vlo), vhi);
+    _mm_storel_epi64((__m128i *)(yr + i), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(v)));
+  }
+  return i;
+}
+
+/* e[i] for i < L (a multiple of 16 done here) and their sum; then y. */
+AVX512_ROWS static int softmax_exp_512(const int8_t *xr, int L, const int32_t *table, int mx, int mask, double *e, double *S) {
+  const __m512i vmx = _mm512_set1_epi32(mx), m128 = _mm512_set1_epi32(-128);
+  __m512d acc = _mm512_setzero_pd();
+  int i = 0;
+  for (; i + 16 <= L; i += 16) {
+    const __m512i xv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(xr + i)));
+    const __mmask16 keep = mask ? _mm512_cmpneq_epi32_mask(xv, m128) : (__mmask16)0xffff;
+    const __m512i ev = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), keep, _mm512_sub_epi32(vmx, xv), table, 4);
+    const __m512d e0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(ev)), e1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(ev, 1));
+    _mm512_storeu_pd(e + i, e0);
+    _mm512_storeu_pd(e + i + 8, e1);
+    acc = _mm512_add_pd(acc, _mm512_add_pd(e0, e1));
+  }
+  *S = _mm512_reduce_add_pd(acc); /* integers with a sum < 2^51: exact in any order */
+  return i;
+}
+
+AVX512_ROWS static int softmax_out_512(const double *e, int L, double S, int8_t *yr) {
+  const double d = 2.0 * S, rd = 1.0 / d;
+  const __m512d vd = _mm512_set1_pd(d), vrd = _mm512_set1_pd(rd), vS = _mm512_set1_pd(S), c512 = _mm512_set1_pd(512.0),
+                one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd(), m128 = _mm512_set1_pd(128.0), top = _mm512_set1_pd(127.0);
+  int i = 0;
+  for (; i + 8 <= L; i += 8) {
+    const __m512d num = _mm512_add_pd(_mm512_mul_pd(c512, _mm512_loadu_pd(e + i)), vS);
+    __m512d q = FLOOR_PD(_mm512_mul_pd(num, vrd));
+    const __m512d rem = _mm512_sub_pd(num, _mm512_mul_pd(q, vd));
+    const __mmask8 below = _mm512_cmp_pd_mask(rem, zero, _CMP_LT_OQ), above = _mm512_cmp_pd_mask(rem, vd, _CMP_GE_OQ);
+    q = _mm512_mask_sub_pd(q, below, q, one);
+    q = _mm512_mask_add_pd(q, above, q, one);
+    const __m512d v = _mm512_min_pd(_mm512_sub_pd(q, m128), top);
+    _mm_storel_epi64((__m128i *)(yr + i), _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(v)));
+  }
+  return i;
+}
+#endif
+
+#ifdef VERITY_X86
 __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
 #endif
 static void layernorm_rows(const uint8_t *x, int sgn, int rows, int N, int32_t xZero, const int32_t *gamma, const int32_t *beta,
@@ -866,7 +933,11 @@ static void layernorm_rows(const uint8_t *x, int sgn, int rows, int N, int32_t x
     if (R < 1) R = 1;
     const double d = 2.0 * (double)R, rd = 1.0 / d;
     uint8_t *yr = y + (size_t)r * N;
-    for (int i = 0; i < N; i++) {
+    int i0 = 0;
+#ifdef VERITY_X86
+    if (g_path == 2) i0 = layernorm_out_512(ci, gamma, beta, N, R, half, inv, yZero, lo, hi, yr);
+#endif
+    for (int i = i0; i < N; i++) {
       /* t = roundDiv(gamma·c, R) = floor((2·gamma·c + R) / 2R); |numerator| < 2^36, exact in double;
        * the reciprocal quotient is within 2^−16 of the true one, one remainder test makes it exact. */
       const double num = 2.0 * (double)gamma[i] * (double)ci[i] + (double)R;
@@ -893,13 +964,20 @@ static void softmax_rows(const int8_t *x, int rows, int L, const int32_t *table,
     for (int i = 0; i < L; i++) mx = xr[i] > mx ? xr[i] : mx;
     const int mask = masked && mx != -128;
     double S = 0; /* Σ e < 2^51: exact in double */
-    for (int i = 0; i < L; i++) {
+    int i0 = 0, i1 = 0;
+#ifdef VERITY_X86
+    if (g_path == 2) i0 = softmax_exp_512(xr, L, table, mx, mask, e, &S);
+#endif
+    for (int i = i0; i < L; i++) {
       const double v = (mask && xr[i] == -128) ? 0.0 : (double)table[mx - xr[i]];
       e[i] = v;
       S += v;
     }
     const double d = 2.0 * S, rd = 1.0 / d;
-    for (int i = 0; i < L; i++) {
+#ifdef VERITY_X86
+    if (g_path == 2) i1 = softmax_out_512(e, L, S, y + (size_t)r * L);
+#endif
+    for (int i = i1; i < L; i++) {
       /* roundDiv(e·256, S) = floor((512·e + S) / 2S), numerator < 2^52; one remainder test after
        * the reciprocal quotient (within 2^−40) makes it exact. */
       const double num = 512.0 * e[i] + S;

@@ -95,28 +95,32 @@ for (const backend of ['native', 'wasm', 'js'] as const) {
       // The kernels divide by multiplying with 1/d and correct with an exact remainder test. These cases
       // have an exact quotient q where num·fl(1/d) rounds just below q (d = 196 and 50176 = 1024·49:
       // 49·fl(1/49) < 1), so they fail without the upward correction.
-      it('LayerNorm: gamma·c = 49, R = 98 gives t = 1', () => {
-        // N = 2, d = [1, 0] → c = [1, −1], V = floor(2/2) + 9603 = 9604 → R = 98; t_0 = roundDiv(49, 98) = 1
-        checkCase({
-          op: 'LayerNorm',
-          inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(1, 0) }],
-          attrs: { xZero: 0, yZero: 0, eps: 9603, shift: 1 },
-          params: { gamma: param('i32', [2], [49, 49]), beta: param('i32', [2], [0, 0]) },
-          out: { dtype: 'i8', shape: [1, 2] },
+      // Widths 16 and 17 put the case into the vector loops of the native kernel (8 lanes a step) and its tail.
+      for (const n of [2, 16, 17]) {
+        it(`LayerNorm: gamma·c = 49, R = 98 gives t = 1 (N = ${n})`, () => {
+          // d = [1, 0, …] → c_0 = n − 1, c_i = −1; V = floor((n − 1)²/n + (n − 1)/n) + eps = n − 1 + eps = 9604 → R = 98;
+          // gamma_0 = 49 (n = 2: c_0 = 1) and gamma_i = −49 give gamma·c = 49 → t = roundDiv(49, 98) = 1
+          checkCase({
+            op: 'LayerNorm',
+            inputs: [{ dtype: 'i8', shape: [1, n], data: Int8Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)) }],
+            attrs: { xZero: 0, yZero: 0, eps: 9604 - (n - 1), shift: 1 },
+            params: { gamma: param('i32', [n], Array.from({ length: n }, (_, i) => (i === 0 ? 49 : -49))), beta: param('i32', [n], new Array<number>(n).fill(0)) },
+            out: { dtype: 'i8', shape: [1, n] },
+          });
         });
-      });
-      it('Softmax: e = 49, S = 25088 gives roundDiv(49·256, S) = 1', () => {
-        const exp = new Array<number>(256).fill(0);
-        exp[0] = 25039;
-        exp[1] = 49;
-        checkCase({
-          op: 'Softmax',
-          inputs: [{ dtype: 'i8', shape: [1, 2], data: Int8Array.of(0, -1) }],
-          attrs: { masked: 0 },
-          params: { exp: param('i32', [256], exp) },
-          out: { dtype: 'i8', shape: [1, 2] },
+        it(`Softmax: e = 49, S = 25088 gives roundDiv(49·256, S) = 1 (L = ${n}, the rest masked)`, () => {
+          const exp = new Array<number>(256).fill(0);
+          exp[0] = 25039;
+          exp[1] = 49;
+          checkCase({
+            op: 'Softmax',
+            inputs: [{ dtype: 'i8', shape: [1, n], data: Int8Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === 1 ? -1 : -128)) }],
+            attrs: { masked: 1 },
+            params: { exp: param('i32', [256], exp) },
+            out: { dtype: 'i8', shape: [1, n] },
+          });
         });
-      });
+      }
     });
   });
 }
