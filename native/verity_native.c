@@ -1037,6 +1037,23 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
 }
 
 
+#ifdef VERITY_X86
+/* The table lookup 64 bytes a step (AVX-512 VBMI): vpermi2b picks from the table's low or high 128 bytes by bit 6
+ * of the index; bit 7 chooses between the two halves. Returns how many elements it did (a multiple of 64). */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int lut_512(const uint8_t *x, const uint8_t *t, int n, uint8_t *y) {
+  const __m512i t0 = _mm512_loadu_si512((const void *)t), t1 = _mm512_loadu_si512((const void *)(t + 64)),
+                t2 = _mm512_loadu_si512((const void *)(t + 128)), t3 = _mm512_loadu_si512((const void *)(t + 192));
+  int i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i v = _mm512_loadu_si512((const void *)(x + i));
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_storeu_si512((void *)(y + i), _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+  return i;
+}
+#endif
+static int g_vbmi = 0; /* AVX-512 VBMI available (and the VNNI path selected) */
+
 /* lut(x, table: Uint8Array(256) indexed by x's raw byte, n, y): y[i] = table[x[i] as byte] */
 static napi_value js_lut(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -1049,7 +1066,11 @@ static napi_value js_lut(napi_env env, napi_callback_info info) {
   uint8_t *y = argc >= 4 ? ta(env, a[3], &yb, NULL) : NULL;
   if (!x || !t || !y || !get_i32(env, a[2], &n) || n < 0 || tb < 256 || xb < (size_t)n || yb < (size_t)n)
     return fail(env, "lut(x, table, n, y): bad arguments");
-  for (int i = 0; i < n; i++) y[i] = t[x[i]];
+  int i0 = 0;
+#ifdef VERITY_X86
+  if (g_vbmi) i0 = lut_512(x, t, n, y);
+#endif
+  for (int i = i0; i < n; i++) y[i] = t[x[i]]; /* reference (and the tail) */
   return NULL;
 }
 
@@ -1130,7 +1151,7 @@ static napi_value js_cpu(napi_env env, napi_callback_info info) {
 }
 
 /* setPath(p): test hook, forces a lower path (0 scalar, 1 avx2) than the CPU allows; returns the path. */
-static int g_max = 0;
+static int g_max = 0, g_has_vbmi = 0;
 static napi_value js_set_path(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1], r;
@@ -1139,6 +1160,7 @@ static napi_value js_set_path(napi_env env, napi_callback_info info) {
   if (argc < 1 || !get_i32(env, a[0], &p)) return fail(env, "setPath(p): integer expected");
   g_path = p < 0 ? 0 : p > g_max ? g_max : p;
   g_kx8 = g_path == 2;
+  g_vbmi = g_path == 2 && g_has_vbmi;
   CHECK(napi_create_int32(env, g_path, &r));
   return r;
 }
@@ -1154,6 +1176,10 @@ NAPI_MODULE_INIT() {
 #endif
   g_path = g_max;
   g_kx8 = g_path == 2;
+#ifdef VERITY_X86
+  g_has_vbmi = __builtin_cpu_supports("avx512vbmi");
+#endif
+  g_vbmi = g_path == 2 && g_has_vbmi;
   struct { const char *name; napi_callback cb; } fns[] = {
     {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };

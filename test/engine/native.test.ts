@@ -261,6 +261,14 @@ describe('every kernel path, random cases', () => {
     }, 40);
   });
 
+  it('Lut (64 bytes a step natively, and the tail)', () => {
+    casesOnEveryPath((g): Case => {
+      const yd = draw(g, qdtype);
+      const n = int(g, 1, 300);
+      return { op: 'Lut', inputs: [draw(g, tensor('i8', [n]))], attrs: {}, params: { table: param(yd, [256], draw(g, values(yd, 256))) }, out: { dtype: yd, shape: [n] } };
+    }, 40);
+  });
+
   it('reports the path models prepared now take', () => {
     use(PATHS[0]);
     expect(kernelPath()).toBe(HAVE ? 'native' : 'wasm');
