@@ -35,7 +35,8 @@ const dirs: string[] = [];
 
 beforeAll(async () => {
   // fifo: a block takes transactions in the order they arrived (the rebuilt chain keeps each post before its claim).
-  net = await testNet([quantized('wine-mlp')], { challengeWindow: 8n, anvilArgs: ['--order', 'fifo'] });
+  // Interval mining only: the reorg rebuilds the chain from one batch of raw transactions into blocks of its own.
+  net = await testNet([quantized('wine-mlp')], { challengeWindow: 8n, mixedMining: false, anvilArgs: ['--order', 'fifo'] });
   proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -140,8 +141,11 @@ describe('a live reorg under a worker and a verifier, behind a 429 / range-cappe
     await until(async () => (await Promise.all(taskIds.map((id) => readTask(worker.ctx, id)))).every((t) => t.status === 'Finalized'), 90_000, 250);
     await until(() => ids.every((id) => worker.ctx.store.getTask(id)?.status === 'finalized'), 30_000, 100);
     t.finalized = Date.now();
-    // What the finalizations set off (the worker's withdrawal) settles too.
-    await until(() => [worker, verifier].every((n) => n.ctx.store.unsettledTxs().length === 0), 30_000, 100);
+    // What the finalizations set off (the worker's withdrawal) settles too: nothing left to withdraw (a withdrawal
+    // intent journaled after an idle moment would otherwise still be in flight) and every journal row settled.
+    const claimable = () => net.publicClient.readContract({ address: net.addresses.taskMarket, abi: taskMarketAbi, functionName: 'claimable', args: [worker.ctx.account] });
+    await until(async () => (await claimable()) === 0n && [worker, verifier].every((n) => n.ctx.store.unsettledTxs().length === 0), 30_000, 100);
+    console.log(`reorg: phases (s) post→checked ${((t.checked! - t.start!) / 1000).toFixed(1)}, reorg ${((t.reorged! - t.checked!) / 1000).toFixed(1)}, →finalized ${((t.finalized! - t.reorged!) / 1000).toFixed(1)}; ${raws.length} transactions re-included (${raws.length - 1} by the test, the last commit by the worker); rpc ${stats.requests} requests, ${stats.rateLimited} answered 429, ${stats.refusedRanges} log ranges refused`);
 
     // The reorg was seen by both nodes, and the worker brought its dropped commit back itself, same bytes.
     expect(worker.ctx.metrics.get('verity_node_reorgs_total') ?? 0).toBeGreaterThan(0);
@@ -191,6 +195,5 @@ describe('a live reorg under a worker and a verifier, behind a 429 / range-cappe
     expect(stats.rateLimited).toBeGreaterThan(0);
     expect(stats.refusedRanges).toBeGreaterThan(0);
     expect(stats.largestRange).toBeLessThanOrEqual(10n);
-    console.log(`reorg: phases (s) post→checked ${((t.checked! - t.start!) / 1000).toFixed(1)}, reorg ${((t.reorged! - t.checked!) / 1000).toFixed(1)}, →finalized ${((t.finalized! - t.reorged!) / 1000).toFixed(1)}; ${raws.length} transactions re-included (${raws.length - 1} by the test, the last commit by the worker); rpc ${stats.requests} requests, ${stats.rateLimited} answered 429, ${stats.refusedRanges} log ranges refused`);
   }, 300_000);
 });
