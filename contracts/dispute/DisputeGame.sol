@@ -674,26 +674,28 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     ) external {
         Game storage g = _startMove(gameId, Phase.AwaitSumStep);
         (uint256 from, uint256 to, int256 a, int256 b) = _part(gameId, g, points, index, sLo, sHi);
-        int256 computed = a + _partialSum(gameId, g, step, inputs, from, to);
+        int256 computed = a + _partialSum(gameId, g, step, inputs, from, to, a);
         emit SumChecked(gameId, from, to, b, computed);
         _resolve(gameId, g, computed == b ? Outcome.ClaimantWon : Outcome.ChallengerWon, Reason.SumStep);
     }
 
-    /// @dev The verifier's Σ of terms [from, to) of the disputed element, from the claimant's proven input roots.
+    /// @dev The verifier's Σ of terms [from, to) of the disputed element, from the claimant's proven input roots; `left`
+    /// is the claimant's A(from), whose fixed fields (Softmax's stated row max) the terms read.
     function _partialSum(
         uint256 gameId,
         Game storage g,
         OneStep calldata step,
         InputRoots calldata inputs,
         uint256 from,
-        uint256 to
+        uint256 to,
+        int256 left
     ) private view returns (int256 sum) {
         uint256 e = _sums[gameId].element;
         // INVARIANT: the step re-adds terms of the disputed element of the node that writes the disputed tensor.
         if (step.outputIndex != e) revert DisputeBadIndex(gameId, step.outputIndex, e + 1);
         if (step.node.index != g.nodeIndex) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
         uint256 outId;
-        (outId, sum) = verifier.computePartial(g.modelRoot, inputs.roots, step, from, to);
+        (outId, sum) = verifier.computePartial(g.modelRoot, inputs.roots, step, from, to, left);
         if (outId != g.tensorId) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
         _checkInputRoots(gameId, g, step.node.header, inputs);
     }

@@ -16,18 +16,21 @@ interface IOneStepVerifier {
   function reducible(uint8 op) external view returns (bool);
 
   /// Opens the accumulator of element `step.outputIndex` (a reducible op): the number of terms T, the initial value A(0)
-  /// (the bias, from the proven params) and the element that finishing from `total` = A(T) gives (requantize and clamp,
-  /// from the proven params). Inputs are not read. Reverts on any bad proof or a non-reducible op.
+  /// (the bias, from the proven params; Softmax: the row max stated in `total`) and the element that finishing from
+  /// `total` = A(T) gives (requantize and clamp, from the proven params). Inputs are not read. Reverts on any bad proof or a non-reducible op.
   function openReduction(bytes32 modelRoot, OneStep calldata step, int256 total)
       external view returns (uint256 outputTensorId, uint256 terms, int256 init, int256 value);
 
   /// Σ of terms [from, to) of the accumulator of element `step.outputIndex` (A(to) − A(from)), from the proven input and
-  /// param elements those terms read (inputTensorRoots as for computeElement). Requires from ≤ to ≤ T.
+  /// param elements those terms read (inputTensorRoots as for computeElement). Requires from ≤ to ≤ T. `left` is the
+  /// claimant's A(from): a term may read the accumulator's fixed fields from it (Softmax: the row max the claimant
+  /// stated in its total, docs/ops.md §Partial sums); the dense ops ignore it.
   function computePartial(
       bytes32 modelRoot,
       bytes32[] calldata inputTensorRoots,
       OneStep calldata step,
       uint256 from,
-      uint256 to
+      uint256 to,
+      int256 left
   ) external view returns (uint256 outputTensorId, int256 sum);
 }

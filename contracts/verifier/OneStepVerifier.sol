@@ -93,7 +93,8 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @inheritdoc IOneStepVerifier
     function reducible(uint8 op) public pure returns (bool) {
         return op == OP_LINEAR || op == OP_CONV || op == OP_MAT_MUL || op == OP_MAT_MUL_INTEGER || op == OP_CONV_INTEGER
-            || op == OP_QLINEAR_MAT_MUL || op == OP_QLINEAR_CONV || op == OP_GLOBAL_AVERAGE_POOL;
+            || op == OP_QLINEAR_MAT_MUL || op == OP_QLINEAR_CONV || op == OP_GLOBAL_AVERAGE_POOL || op == OP_SOFTMAX
+            || op == OP_LAYER_NORM;
     }
 
     /// @inheritdoc IOneStepVerifier
@@ -116,14 +117,15 @@ contract OneStepVerifier is IOneStepVerifier {
         bytes32[] calldata inputTensorRoots,
         OneStep calldata step,
         uint256 from,
-        uint256 to
+        uint256 to,
+        int256 left
     ) external view returns (uint256 outputTensorId, int256 sum) {
         NodeHeader memory h = _verifyNode(modelRoot, step.node);
         if (!reducible(h.op)) revert VerifierUnsupportedOp(h.op);
         _verifyInputs(h, inputTensorRoots, step);
         _verifyParams(h, step);
         _checkOutputIndex(h, step.outputIndex);
-        sum = IReductionFamily(address(familyOf(h.op))).reductionPartial(h, step.inputs, step.params, step.outputIndex, from, to);
+        sum = IReductionFamily(address(familyOf(h.op))).reductionPartial(h, step.inputs, step.params, step.outputIndex, from, to, left);
         outputTensorId = h.output;
     }
 

@@ -108,6 +108,9 @@ interface IOpFamily {
 
 /// @notice A partial-sum range is not inside the element's accumulator: from ≤ to ≤ terms must hold.
 error VerifierSumRange(uint256 from, uint256 to, uint256 terms);
+/// @notice A Softmax total states a row max `max` that its own counts refute: `atMax` entries equal it (must be ≥ 1)
+/// and `above` exceed it (must be 0), or the element's entry `own` is not in [−128, max].
+error VerifierSoftmaxMax(int256 max, int256 atMax, int256 above, int256 own);
 
 /// @title IReductionFamily
 /// @notice A family whose ops accumulate a sum of terms per output element (docs/ops.md §Partial sums):
@@ -133,6 +136,7 @@ interface IReductionFamily {
     /// @param outputIndex Row-major index of the element in the output's stored shape.
     /// @param from First term.
     /// @param to One past the last term (≤ T).
+    /// @param left The claimant's A(from) (Softmax reads the stated row max from it; other ops ignore it).
     /// @return sum The partial sum.
     function reductionPartial(
         NodeHeader calldata h,
@@ -140,6 +144,7 @@ interface IReductionFamily {
         WordsProof[] calldata params,
         uint256 outputIndex,
         uint256 from,
-        uint256 to
+        uint256 to,
+        int256 left
     ) external view returns (int256 sum);
 }

@@ -63,20 +63,25 @@ export interface StateProvider {
   oneStep(nodeIndex: number, outputIndex: number): OneStepArg;
   /** Partial sums (docs/protocol.md §Partial sums): the term count of the element's accumulator, undefined if its op has none. */
   sumTerms(nodeIndex: number, outputIndex: number): number | undefined;
-  /** A(t) of the element's accumulator as this player defends it (A(terms) finishes to its trace's element). */
-  sumAt(nodeIndex: number, outputIndex: number, t: number): bigint;
+  /**
+   * A(t) of the element's accumulator as this player defends it (A(terms) finishes to its trace's element); with
+   * `total` (a challenger: the claimant's revealed A(T)), A(t) of its own run from the A(0) that total gives (Softmax:
+   * against the row max the claimant stated).
+   */
+  sumAt(nodeIndex: number, outputIndex: number, t: number, total?: bigint): bigint;
   /** The revealSumTotal witness: node proof and the param proofs A(0) and finish read. */
   sumOpen(nodeIndex: number, outputIndex: number): OneStepArg;
-  /** The sumStep witness: proofs of the input and param elements terms [from, to) read. */
-  sumStep(nodeIndex: number, outputIndex: number, from: number, to: number): OneStepArg;
+  /** The sumStep witness: proofs of the input and param elements terms [from, to) read, from the claimant's A(from). */
+  sumStep(nodeIndex: number, outputIndex: number, from: number, to: number, left: bigint): OneStepArg;
 }
 
 /** The partial-sum witness builders of src/verifier (`buildOneStep.sums`). */
 export interface SumBuilders {
   terms(model: QModel, nodeIndex: number, outputIndex: number): number | undefined;
   accumulator(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): { terms: number; prefix: bigint[] };
+  against(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total: bigint): { terms: number; prefix: bigint[] };
   open(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): { step: OneStepArg };
-  step(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number): { step: OneStepArg };
+  step(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number, left: bigint): { step: OneStepArg };
 }
 
 /** buildOneStep(model, trace, nodeIndex, outputIndex) from src/verifier (only `.step` is used), with its `.sums`. */
@@ -87,11 +92,12 @@ export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: On
   let roots: Hex[] | undefined;
   let mc: ModelCommitment | undefined;
   const accs = new Map<string, bigint[]>();
-  const prefix = (nodeIndex: number, outputIndex: number): bigint[] => {
-    const key = `${nodeIndex}:${outputIndex}`;
+  const prefix = (nodeIndex: number, outputIndex: number, total?: bigint): bigint[] => {
+    const key = `${nodeIndex}:${outputIndex}:${total ?? ''}`;
     let p = accs.get(key);
     if (!p) {
-      p = buildOneStep.sums.accumulator(model, trace, nodeIndex, outputIndex).prefix;
+      const s = buildOneStep.sums;
+      p = (total === undefined ? s.accumulator(model, trace, nodeIndex, outputIndex) : s.against(model, trace, nodeIndex, outputIndex, total)).prefix;
       accs.set(key, p);
     }
     return p;
@@ -118,13 +124,13 @@ export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: On
     },
     oneStep: (nodeIndex, outputIndex) => buildOneStep(model, trace, nodeIndex, outputIndex).step,
     sumTerms: (nodeIndex, outputIndex) => buildOneStep.sums.terms(model, nodeIndex, outputIndex),
-    sumAt: (nodeIndex, outputIndex, t) => {
-      const v = prefix(nodeIndex, outputIndex)[t];
+    sumAt: (nodeIndex, outputIndex, t, total) => {
+      const v = prefix(nodeIndex, outputIndex, total)[t];
       if (v === undefined) throw new DisputeClientError(`Term index ${t} is past the accumulator of node ${nodeIndex}, element ${outputIndex}.`);
       return v;
     },
     sumOpen: (nodeIndex, outputIndex) => buildOneStep.sums.open(model, trace, nodeIndex, outputIndex).step,
-    sumStep: (nodeIndex, outputIndex, from, to) => buildOneStep.sums.step(model, trace, nodeIndex, outputIndex, from, to).step,
+    sumStep: (nodeIndex, outputIndex, from, to, left) => buildOneStep.sums.step(model, trace, nodeIndex, outputIndex, from, to, left).step,
   };
 }
 
@@ -165,7 +171,7 @@ export type PlayedMove =
   | { move: 'disputeTensor'; tensorId: number }
   | { move: 'oneStep' | 'openSums'; elementIndex: number }
   | { move: 'revealSumTotal' | 'revealSums' | 'pickSum' }
-  | { move: 'sumStep'; from: number; to: number };
+  | { move: 'sumStep'; from: number; to: number; left: bigint };
 
 /** One transaction the client sent. */
 export interface MoveRecord {
@@ -550,32 +556,37 @@ export class DisputeClient {
   }
 
   /** The claimant's last SumsRevealed for the state's range (retried like {@link lastChildren}). */
-  async lastSums(gameId: bigint, g: Pick<GameState, 'sumLo' | 'sumHi'>): Promise<{ sLo: bigint; sHi: bigint; points: bigint[] }> {
+  async lastSums(gameId: bigint, g: Pick<GameState, 'sumLo' | 'sumHi'>): Promise<{ sLo: bigint; sHi: bigint; points: bigint[]; total: bigint }> {
     for (let attempt = 0; ; attempt++) {
       const logs = await this.publicClient.getContractEvents({ address: this.game, abi: disputeGameAbi, eventName: 'SumsRevealed', args: { gameId }, fromBlock: 0n, strict: true });
       for (let i = logs.length - 1; i >= 0; i--) {
         const a = logs[i]!.args;
-        if (a.lo === g.sumLo && a.hi === g.sumHi) return { sLo: a.sLo, sHi: a.sHi, points: [...a.points] };
+        // the first reveal (revealSumTotal) carries the claimant's A(T)
+        if (a.lo === g.sumLo && a.hi === g.sumHi) return { sLo: a.sLo, sHi: a.sHi, points: [...a.points], total: logs[0]!.args.sHi };
       }
       if (attempt >= 50) throw new DisputeClientError(`Game ${gameId} has no revealed sums for terms [${g.sumLo}, ${g.sumHi}).`, { hint: 'The RPC returned no matching SumsRevealed log for 10 s although the game is past that move.' });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
-  /** Challenger: the first part whose right end differs from ours (its left end is then ours). */
-  private async choosePart(gameId: bigint, g: GameState, me: StateProvider): Promise<{ index: number; from: number; to: number; sLo: bigint; sHi: bigint; points: bigint[] }> {
+  /**
+   * Challenger: the first part whose right end differs from ours (its left end is then ours). Ours = our run's A(t)
+   * from the A(0) the claimant's total gives (Softmax: its stated row max), so a wrong max is found where its counts go
+   * wrong.
+   */
+  private async choosePart(gameId: bigint, g: GameState, me: StateProvider): Promise<{ index: number; from: number; to: number; sLo: bigint; sHi: bigint; points: bigint[]; left: bigint }> {
     const { arity } = await this.sumConstants();
     const r = await this.lastSums(gameId, g);
     const ts = [g.sumLo, ...DisputeClient.sumPoints(g.sumLo, g.sumHi, arity), g.sumHi];
     const theirs = [r.sLo, ...r.points, r.sHi];
     let index = arity - 1;
     for (let i = 0; i < arity; i++) {
-      if (theirs[i + 1] !== me.sumAt(g.nodeIndex, g.sumElement, ts[i + 1]!)) {
+      if (theirs[i + 1] !== me.sumAt(g.nodeIndex, g.sumElement, ts[i + 1]!, r.total)) {
         index = i;
         break;
       }
     }
-    return { index, from: ts[index]!, to: ts[index + 1]!, ...r };
+    return { index, from: ts[index]!, to: ts[index + 1]!, ...r, left: theirs[index]! };
   }
 
   async pickSum(gameId: bigint, me: StateProvider): Promise<void> {
@@ -585,13 +596,13 @@ export class DisputeClient {
   }
 
   /** Challenger, last move of the sub-game: the verifier re-adds at most SUM_CHUNK terms. */
-  async sumStep(gameId: bigint, me: StateProvider): Promise<{ from: number; to: number }> {
+  async sumStep(gameId: bigint, me: StateProvider): Promise<{ from: number; to: number; left: bigint }> {
     const g = await this.state(gameId);
     const c = await this.choosePart(gameId, g, me);
-    const step = me.sumStep(g.nodeIndex, g.sumElement, c.from, c.to);
+    const step = me.sumStep(g.nodeIndex, g.sumElement, c.from, c.to, c.left);
     const inputs = await this.inputRoots(gameId, step.node.header);
     await this.send(gameId, 'sumStep', this.call('sumStep', [gameId, c.points, BigInt(c.index), c.sLo, c.sHi, step, inputs]));
-    return { from: c.from, to: c.to };
+    return { from: c.from, to: c.to, left: c.left };
   }
 
   // ------------------------------------------------------------------ playing

@@ -15,7 +15,7 @@ export function isVerifiableOp(op: OpType): boolean {
   return VERIFIABLE_OPS.includes(op);
 }
 
-export { computeOp, reductionOf, REDUCIBLE_OPS, VerifierOpError, type ElementReader, type OperandKind, type Reduction } from './ops.js';
+export { computeOp, packAcc, reductionOf, REDUCIBLE_OPS, unpackAcc, VerifierOpError, type ElementReader, type OperandKind, type Reduction } from './ops.js';
 export {
   dependencies,
   buildOneStep,

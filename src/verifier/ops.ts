@@ -294,7 +294,7 @@ function onnxMatMul(x: H, o: number, q: boolean): bigint {
 function convNchw(x: H, o: number, q: boolean): bigint {
   // One definition of the Conv element: its partial-sum form (convNchwReduction) summed over every tap.
   const r = convNchwReduction(x, o, q);
-  return r.finish(r.init() + r.partial(0, r.terms));
+  return r.finish(r.init(0n) + r.partial(0, r.terms, 0n));
 }
 
 // ------------------------------------------------------------------------------------ elementwise
@@ -476,18 +476,27 @@ function softmax(x: H, o: number): bigint {
 
 function layerNorm(x: H, o: number): bigint {
   const { v, i } = row(x, o);
-  const N = BigInt(v.length);
   const xZero = x.attr('xZero');
+  const [T, Q] = moments(v, xZero);
+  return lnFinish(x, i, BigInt(v.length), T, Q, v[i] - xZero);
+}
+
+/** Σ (x − xZero) and Σ (x − xZero)² of a run of a row (ReduceOps._moments). */
+function moments(v: readonly bigint[], xZero: bigint): [bigint, bigint] {
   let T = 0n;
-  for (const a of v) T += a - xZero;
   let Q = 0n;
   for (const a of v) {
-    const c = N * (a - xZero) - T;
-    Q += c * c;
+    T += a - xZero;
+    Q += (a - xZero) * (a - xZero);
   }
-  let R = isqrtB(Q / N + x.attr('eps'));
+  return [T, Q];
+}
+
+/** ReduceOps._lnFinish: floor(Σ c² / N) = N·Q − T² exactly, so R = max(isqrt(N·Q − T² + eps), 1). */
+function lnFinish(x: H, i: number, N: bigint, T: bigint, Q: bigint, d: bigint): bigint {
+  let R = isqrtB(N * Q - T * T + x.attr('eps'));
   if (R < 1n) R = 1n;
-  const ci = N * (v[i] - xZero) - T;
+  const ci = N * d - T;
   const t = roundDivB(x.par(x.paramReq('gamma'), i) * ci, R);
   const y = x.attr('yZero') + rshrB(t + x.par(x.paramReq('beta'), i), x.attr('shift'));
   const yt = x.h.outputMeta.dtype;
@@ -553,9 +562,137 @@ export function computeOp(h: NodeHeader, read: ElementReader, o: number): bigint
  */
 export interface Reduction {
   terms: number;
-  init(): bigint;
-  partial(from: number, to: number): bigint;
+  /** A(0) for a claimed A(T) (Softmax: pack(0, 0, 0, the row max `total` states); the others ignore it). */
+  init(total: bigint): bigint;
+  /** Σ of terms [from, to); `left` = the claimant's A(from) (Softmax reads its stated row max from it). */
+  partial(from: number, to: number, left: bigint): bigint;
   finish(acc: bigint): bigint;
+  /** The fixed fields of the true total, read from the inputs (Softmax: pack(0, 0, 0, true row max)); default 0. */
+  anchor?(): bigint;
+  /**
+   * For a packed accumulator (finish not monotone in acc): a total near `total` (the true one) that finishes to `y`,
+   * or undefined (defendedAccumulator's test liar).
+   */
+  defend?(y: bigint, total: bigint): bigint | undefined;
+}
+
+// Packed row accumulators (LayerNorm, Softmax; ReduceOps): acc = f0 + f1·2^64 + f2·2^128 + f3·2^192, signed fields.
+const F1 = 1n << 64n;
+const F2 = 1n << 128n;
+const F3 = 1n << 192n;
+
+/** ReduceOps._unpack: the four signed 64-bit fields (the top one takes the rest; int256 wrapping as unchecked). */
+export function unpackAcc(a: bigint): [bigint, bigint, bigint, bigint] {
+  const f0 = BigInt.asIntN(64, a);
+  a = BigInt.asIntN(256, a - f0) >> 64n;
+  const f1 = BigInt.asIntN(64, a);
+  a = BigInt.asIntN(256, a - f1) >> 64n;
+  const f2 = BigInt.asIntN(64, a);
+  return [f0, f1, f2, BigInt.asIntN(256, a - f2) >> 64n];
+}
+
+/** Packs fields as the terms add them (a sum of packs is the pack of the sums). */
+export const packAcc = (f0: bigint, f1: bigint, f2: bigint, f3 = 0n): bigint => f0 + f1 * F1 + f2 * F2 + f3 * F3;
+
+/** The smallest v in [lo, hi] with f(v) ≥ y (f non-decreasing), if f(v) = y there. */
+export function searchUp(f: (v: bigint) => bigint, y: bigint, lo: bigint, hi: bigint): bigint | undefined {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1n;
+    if (f(mid) >= y) hi = mid;
+    else lo = mid + 1n;
+  }
+  return f(lo) === y ? lo : undefined;
+}
+
+/** The v in [lo, hi] (the field a test liar moves) with f(v) = y, f monotone in v either way. */
+function searchField(f: (v: bigint) => bigint, y: bigint, lo: bigint, hi: bigint): bigint | undefined {
+  if (f(lo) <= f(hi)) return searchUp(f, y, lo, hi);
+  const r = searchUp((v) => -f(hi + lo - v), -y, lo, hi);
+  return r === undefined ? undefined : hi + lo - r;
+}
+
+function layerNormReduction(x: H, o: number): Reduction {
+  const N = x.xs[x.xs.length - 1];
+  const i = o % N;
+  const base = o - i;
+  const finish = (acc: bigint): bigint => {
+    const [T, Q, d] = unpackAcc(acc);
+    return lnFinish(x, i, BigInt(N), T, Q, d);
+  };
+  return {
+    terms: N,
+    init: () => 0n,
+    partial: (from, to) => {
+      checkRange(from, to, N);
+      const v: bigint[] = [];
+      for (let t = from; t < to; t++) v.push(x.inp(0, base + t));
+      const xZero = x.attr('xZero');
+      const [T, Q] = moments(v, xZero);
+      return packAcc(T, Q, i >= from && i < to ? v[i - from] - xZero : 0n);
+    },
+    finish,
+    defend: (y, total) => {
+      const [T, Q, d] = unpackAcc(total);
+      for (let e = 0n; e <= 510n; e++) for (const dd of [d - e, d + e]) if (finish(packAcc(T, Q, dd)) === y) return packAcc(T, Q, dd);
+      const q = searchField((v) => finish(packAcc(T, v, d)), y, 0n, 1n << 60n);
+      return q === undefined ? undefined : packAcc(T, q, d);
+    },
+  };
+}
+
+function softmaxReduction(x: H, o: number): Reduction {
+  const L = x.xs[x.xs.length - 1];
+  const i = o % L;
+  const base = o - i;
+  const je = x.paramReq('exp');
+  const masked = x.attr('masked', 0) === 1n;
+  const finish = (acc: bigint): bigint => {
+    const [S, counts, own, mx] = unpackAcc(acc);
+    const atMax = counts & 0xffffffffn;
+    const above = counts >> 32n;
+    if (atMax === 0n || above !== 0n || mx > 127n || own < -128n || own > mx) fail(`VerifierSoftmaxMax(${mx}, ${atMax}, ${above}, ${own})`);
+    const e = masked && own === -128n && mx !== -128n ? 0n : x.par(je, Number(mx - own));
+    if (S <= 0n) fail('softmax sum ≤ 0');
+    return clampB(-128n + roundDivB(e * 256n, S), -128n, 127n);
+  };
+  return {
+    terms: L,
+    init: (total) => unpackAcc(total)[3] * F3,
+    anchor: () => {
+      let mx = -128n;
+      for (let k = 0; k < L; k++) {
+        const v = x.inp(0, base + k);
+        if (v > mx) mx = v;
+      }
+      return mx * F3;
+    },
+    partial: (from, to, left) => {
+      checkRange(from, to, L);
+      const v: bigint[] = [];
+      for (let t = from; t < to; t++) v.push(x.inp(0, base + t));
+      const mx = unpackAcc(left)[3];
+      const mask = masked && mx !== -128n;
+      let S = 0n;
+      let counts = 0n;
+      for (const a of v) {
+        if (a > mx) {
+          counts += 1n << 32n;
+          continue;
+        }
+        if (a === mx) counts += 1n;
+        if (!(mask && a === -128n)) S += x.par(je, Number(mx - a));
+      }
+      return packAcc(S, counts, i >= from && i < to ? v[i - from] : 0n);
+    },
+    finish,
+    defend: (y, total) => {
+      const [S, counts, own, mx] = unpackAcc(total);
+      const s = searchField((v) => finish(packAcc(v, counts, own, mx)), y, 1n, 1n << 60n);
+      if (s !== undefined) return packAcc(s, counts, own, mx);
+      for (let a = -128n; a <= mx; a++) if (finish(packAcc(S, counts, a, mx)) === y) return packAcc(S, counts, a, mx);
+      return undefined;
+    },
+  };
 }
 
 function checkRange(from: number, to: number, terms: number): void {
@@ -717,7 +854,7 @@ function globalAvgReduction(x: H, c: number): Reduction {
 }
 
 /** Ops with partial sums (OneStepVerifier.reducible). */
-export const REDUCIBLE_OPS = ['Linear', 'Conv', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'ConvInteger', 'QLinearConv', 'GlobalAveragePool'] as const;
+export const REDUCIBLE_OPS = ['Linear', 'Conv', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'ConvInteger', 'QLinearConv', 'GlobalAveragePool', 'LayerNorm', 'Softmax'] as const;
 
 /** The accumulator of output element `o` of node `h` (reading through `read`), or undefined for an op without one. */
 export function reductionOf(h: NodeHeader, read: ElementReader, o: number): Reduction | undefined {
@@ -737,6 +874,10 @@ export function reductionOf(h: NodeHeader, read: ElementReader, o: number): Redu
       return convNchwReduction(x, o, true);
     case 'GlobalAveragePool':
       return globalAvgReduction(x, o);
+    case 'LayerNorm':
+      return layerNormReduction(x, o);
+    case 'Softmax':
+      return softmaxReduction(x, o);
     default:
       return undefined;
   }

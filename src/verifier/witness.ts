@@ -25,7 +25,7 @@ import {
   type NodeHeader,
   type WordsProof,
 } from '../commit/index.js';
-import { computeOp, numel, reductionOf, VerifierOpError, type OperandKind, type Reduction } from './ops.js';
+import { computeOp, numel, reductionOf, searchUp, VerifierOpError, type OperandKind, type Reduction } from './ops.js';
 
 /** Element ranges [start, count) each input and param of a node reads (an empty list = not read). */
 export interface Dependencies {
@@ -293,12 +293,16 @@ export function reductionTerms(model: QModel, nodeIndex: number, outputIndex: nu
   return reductionOf(h, () => 0n, outputIndex)?.terms;
 }
 
-/** A(0) … A(T) of element `outputIndex` of node `nodeIndex` over the run's own tensors. */
-export function accumulatorOf(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): Accumulator {
+/**
+ * A(0) … A(T) of element `outputIndex` of node `nodeIndex` over the run's own tensors. `total`: the claimant's A(T),
+ * whose fixed fields A(0) takes (Softmax: the row max it stated; a challenger bisects against that sequence), by
+ * default the true ones.
+ */
+export function accumulatorOf(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total?: bigint): Accumulator {
   const r = traceReduction(model, trace, nodeIndex, outputIndex);
   if (!r) throw new VerifierOpError(`Node ${nodeIndex} (${model.nodes[nodeIndex]?.op}) has no partial sums.`);
-  const prefix = [r.init()];
-  for (let t = 0; t < r.terms; t++) prefix.push(prefix[t] + r.partial(t, t + 1));
+  const prefix = [r.init(total ?? r.anchor?.() ?? 0n)];
+  for (let t = 0; t < r.terms; t++) prefix.push(prefix[t] + r.partial(t, t + 1, prefix[t]));
   return { terms: r.terms, prefix };
 }
 
@@ -356,13 +360,16 @@ export function buildSumOpen(
   const total = acc.prefix[acc.terms];
   let init = 0n;
   const { step } = sumProofs(model, trace, nodeIndex, outputIndex, (r) => {
-    init = r.init();
+    init = r.init(total);
     r.finish(total);
   }, opts);
   return { step: { ...step, inputs: step.inputs.map(() => EMPTY_PROOF) }, total, terms: acc.terms, init };
 }
 
-/** The witness of DisputeGame.sumStep / OneStepVerifier.computePartial: proofs of what terms [from, to) read. */
+/**
+ * The witness of DisputeGame.sumStep / OneStepVerifier.computePartial: proofs of what terms [from, to) read, given
+ * the claimant's A(from) `left` (Softmax's terms read the exp entries at its stated max; default: the true A(from)).
+ */
 export function buildSumStep(
   model: QModel,
   trace: Trace,
@@ -370,21 +377,23 @@ export function buildSumStep(
   outputIndex: number,
   from: number,
   to: number,
-  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment> } = {},
-): { step: OneStepArg; inputTensorRoots: Hex[]; sum: bigint } {
+  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment>; left?: bigint } = {},
+): { step: OneStepArg; inputTensorRoots: Hex[]; sum: bigint; left: bigint } {
   let sum = 0n;
+  const left = opts.left ?? accumulatorOf(model, trace, nodeIndex, outputIndex).prefix[from];
   const w = sumProofs(model, trace, nodeIndex, outputIndex, (r) => {
-    sum = r.partial(from, to);
+    sum = r.partial(from, to, left);
   }, opts);
-  return { ...w, sum };
+  return { ...w, sum, left };
 }
 
 /**
  * The accumulator a claimant defends for element `outputIndex`: A(0 … T−1) of its own run and, as A(T), a total
  * that finishes to the element its trace holds — the true A(T) when the trace is right there; when it is not (a
- * corrupted output element), the least total finishing to that value (finish is non-decreasing: mult ≥ 0), so the
- * game goes on to the last chunk, where the re-addition exposes it. No such total: the true one (the reveal then
- * reverts and the claimant can only lose on time).
+ * corrupted output element), the least total finishing to that value (finish is non-decreasing: mult ≥ 0), or for a
+ * packed row accumulator (LayerNorm, Softmax) the reduction's `defend` (one field moved), so the game goes on to the
+ * last chunk, where the re-addition exposes it. No such total: the true one (the reveal then reverts and the claimant
+ * can only lose on time).
  */
 export function defendedAccumulator(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): Accumulator {
   const acc = accumulatorOf(model, trace, nodeIndex, outputIndex);
@@ -392,16 +401,12 @@ export function defendedAccumulator(model: QModel, trace: Trace, nodeIndex: numb
   const y = BigInt(trace[model.nodes[nodeIndex].output].data[outputIndex]);
   const T = acc.terms;
   if (r.finish(acc.prefix[T]) === y) return acc;
-  let lo = -(1n << 62n);
-  let hi = 1n << 62n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1n;
-    if (r.finish(mid) >= y) hi = mid;
-    else lo = mid + 1n;
-  }
-  if (r.finish(lo) !== y) return acc;
+  let lie: bigint | undefined;
+  if (r.defend) lie = r.defend(y, acc.prefix[T]);
+  else lie = searchUp((v) => r.finish(v), y, -(1n << 62n), 1n << 62n);
+  if (lie === undefined) return acc;
   const prefix = acc.prefix.slice();
-  prefix[T] = lo;
+  prefix[T] = lie;
   return { terms: T, prefix };
 }
 
@@ -409,9 +414,12 @@ export function defendedAccumulator(model: QModel, trace: Trace, nodeIndex: numb
 export const sumWitnesses = {
   terms: reductionTerms,
   accumulator: defendedAccumulator,
+  /** A challenger's A(0 … T) against the claimant's revealed total (its fixed fields: Softmax's stated row max). */
+  against: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total: bigint) =>
+    accumulatorOf(model, trace, nodeIndex, outputIndex, total),
   open: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number) => buildSumOpen(model, trace, nodeIndex, outputIndex),
-  step: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number) =>
-    buildSumStep(model, trace, nodeIndex, outputIndex, from, to),
+  step: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number, left?: bigint) =>
+    buildSumStep(model, trace, nodeIndex, outputIndex, from, to, { left }),
 };
 buildOneStep.sums = sumWitnesses;
 

@@ -210,15 +210,15 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
         result.elementIndex = played.elementIndex;
         result.sums = { elementIndex: played.elementIndex, terms: hp.sumTerms(g.nodeIndex, played.elementIndex)! };
       } else if (played.move === 'sumStep') {
-        const { from, to } = played;
+        const { from, to, left } = played;
         const e = result.sums!.elementIndex;
-        const step = hp.sumStep(g.nodeIndex, e, from, to);
+        const step = hp.sumStep(g.nodeIndex, e, from, to, left);
         const ordered = model.nodes[g.nodeIndex]!.inputs.map((id) => roots[id]!);
         const computePartialGas = await env.publicClient.estimateContractGas({
           address: env.verifier,
           abi: oneStepVerifierFullAbi,
           functionName: 'computePartial',
-          args: [modelRootHex(model), ordered, step, BigInt(from), BigInt(to)],
+          args: [modelRootHex(model), ordered, step, BigInt(from), BigInt(to), left],
           account: challengerAcct.address,
         });
         result.sums = { ...result.sums!, from, to, computePartialGas };

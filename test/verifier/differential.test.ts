@@ -14,8 +14,8 @@ import { sizeOf, type OpType } from '../../src/engine/ir.js';
 import type { AnvilInstance } from '../../src/chain/anvil.js';
 import { oneStepVerifierFullAbi as oneStepVerifierAbi } from '../../src/chain/verifier.js';
 import { startVerifierChain } from './chain.js';
-import { accumulatorOf, buildOneStep, buildSumOpen, buildSumStep, computeElementTs, REDUCIBLE_OPS, VERIFIABLE_OPS, type OneStepWitness } from '../../src/verifier/index.js';
-import { GENERATORS, oneNode, type Case } from './gen.js';
+import { accumulatorOf, buildOneStep, buildSumOpen, buildSumStep, computeElementTs, packAcc, REDUCIBLE_OPS, unpackAcc, VERIFIABLE_OPS, type OneStepWitness } from '../../src/verifier/index.js';
+import { GENERATORS, oneNode, SUM_GENERATORS, type Case } from './gen.js';
 
 const RUNS = process.env.VERITY_LONG ? 1000 : 200;
 const SEED = Number(process.env.VERITY_SEED ?? 20240601);
@@ -127,8 +127,8 @@ describe('partial sums (docs/ops.md §Partial sums): contract == engine, chunk b
           const b = a + Math.floor(((T - a) * ((ci * 3) % 10)) / 10);
           let sum = acc.prefix[0];
           for (const [from, to] of [[0, a], [a, b], [b, T]] as const) {
-            const w = buildSumStep(c.model, trace, 0, o, from, to);
-            const [, part] = await client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'computePartial', args: [mr, w.inputTensorRoots, w.step, BigInt(from), BigInt(to)] });
+            const w = buildSumStep(c.model, trace, 0, o, from, to, { left: acc.prefix[from]! });
+            const [, part] = await client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'computePartial', args: [mr, w.inputTensorRoots, w.step, BigInt(from), BigInt(to), acc.prefix[from]!] });
             if (part !== acc.prefix[to]! - acc.prefix[from]! || part !== w.sum) bad.push(`case ${ci} [${from}, ${to}): contract ${part}, TS ${w.sum}`);
             sum += part;
           }
@@ -140,11 +140,84 @@ describe('partial sums (docs/ops.md §Partial sums): contract == engine, chunk b
     });
   }
 
+  // The packed row accumulators (LayerNorm: pack(Σd, Σd², d_i); Softmax: pack(S, counts, x_i, stated max)), on their
+  // own generators: rows of 1 … 4096 (LayerNorm ≤ 1024, the engine's bound), ties at the max, masked −128 entries.
+  // For every case: open finishes the true total to the engine's element, every chunk of the contract equals the TS
+  // mirror's, and (Softmax) a total stating a max one too high or too low is refused while its own sequence of
+  // chunks still agrees term by term between contract and mirror (the game bisects on it).
+  const N_ROW = process.env.VERITY_LONG ? 1000 : 200;
+  for (const op of ['LayerNorm', 'Softmax'] as const) {
+    it(`${op} packed sums: contract == engine at the total, == TS chunk by chunk, on ${N_ROW} cases`, async () => {
+      const cases = fc.sample(SUM_GENERATORS[op](), { numRuns: N_ROW, seed: SEED + 104729 + (op === 'Softmax' ? 1 : 0) });
+      const bad: string[] = [];
+      const values = new Set<bigint>();
+      const lengths = new Set<number>();
+      let ties = 0;
+      let maskedRows = 0;
+      for (let lo = 0; lo < cases.length; lo += 20) {
+        await Promise.all(
+          cases.slice(lo, lo + 20).map(async (c, k) => {
+            const ci = lo + k;
+            const trace = runModel(prepareModel(c.model), c.inputs);
+            const outT = c.model.tensors[c.model.nodes[0].output];
+            const o = Math.min(sizeOf(outT.shape) - 1, Math.floor(c.pick * sizeOf(outT.shape)));
+            const expected = BigInt(trace[c.model.nodes[0].output].data[o]);
+            values.add(expected);
+            const L = outT.shape[outT.shape.length - 1];
+            lengths.add(L);
+            const rowX = Array.from(trace[0].data.slice(o - (o % L), o - (o % L) + L));
+            const mx = Math.max(...rowX);
+            if (rowX.filter((v) => v === mx).length > 1) ties++;
+            if (c.model.nodes[0].attrs.masked === 1 && rowX.includes(-128) && mx !== -128) maskedRows++;
+            const mr = buildOneStep(c.model, trace, 0, o).modelRoot;
+            const check = async (total: bigint | undefined, tag: string): Promise<bigint> => {
+              const acc = accumulatorOf(c.model, trace, 0, o, total);
+              const T = acc.terms;
+              const a = Math.floor((T * ((ci * 7) % 10)) / 10);
+              const b = a + Math.floor(((T - a) * ((ci * 3) % 10)) / 10);
+              for (const [from, to] of [[0, a], [a, b], [b, T], [Math.max(0, T - 48), T]] as const) {
+                const w = buildSumStep(c.model, trace, 0, o, from, to, { left: acc.prefix[from]! });
+                const [, part] = await client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'computePartial', args: [mr, w.inputTensorRoots, w.step, BigInt(from), BigInt(to), acc.prefix[from]!] });
+                if (part !== acc.prefix[to]! - acc.prefix[from]! || part !== w.sum) bad.push(`case ${ci} ${tag} [${from}, ${to}): contract ${part}, TS ${w.sum}`);
+              }
+              return acc.prefix[T]!;
+            };
+            const total = await check(undefined, 'true');
+            const open = buildSumOpen(c.model, trace, 0, o);
+            if (open.total !== total) bad.push(`case ${ci}: buildSumOpen total ${open.total} ≠ ${total}`);
+            const [, terms, init, value] = await client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'openReduction', args: [mr, open.step, total] });
+            if (terms !== BigInt(L) || init !== open.init || value !== expected) bad.push(`case ${ci} open: terms ${terms}/${L} init ${init}/${open.init} value ${value}/${expected}`);
+            if (op === 'Softmax') {
+              const [S, counts, own] = unpackAcc(total);
+              if (counts !== BigInt(rowX.filter((v) => v === mx).length) || own !== BigInt(rowX[o % L])) bad.push(`case ${ci}: fields ${S} ${counts} ${own}`);
+              for (const m of [mx + 1, mx - 1]) {
+                if (m > 127 || m < -128) continue;
+                const lie = await check(packAcc(0n, 0n, 0n, BigInt(m)), `max ${m}`);
+                const lo2 = unpackAcc(lie);
+                // the sequence from a wrong max: too high ⇒ no entry equals it, too low ⇒ some entry exceeds it
+                if (m > mx ? (lo2[1] & 0xffffffffn) !== 0n : lo2[1] >> 32n === 0n) bad.push(`case ${ci}: max ${m} counts ${lo2[1]}`);
+                const step = buildSumOpen(c.model, trace, 0, o).step;
+                await expect(client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'openReduction', args: [mr, step, lie] })).rejects.toThrow(/VerifierSoftmaxMax/);
+              }
+            }
+          }),
+        );
+      }
+      expect(bad.slice(0, 5)).toEqual([]);
+      expect(values.size).toBeGreaterThan(10);
+      expect(lengths.has(1) && lengths.has(op === 'Softmax' ? 4096 : 1024), `row lengths ${[...lengths].sort((a, b) => a - b).join(',')}`).toBe(true);
+      if (op === 'Softmax') {
+        expect(ties).toBeGreaterThan(20);
+        expect(maskedRows).toBeGreaterThan(10);
+      }
+    });
+  }
+
   it('a range past the accumulator reverts VerifierSumRange; a non-reduction op reverts on openReduction', async () => {
     const { model, w } = linearCase();
     const trace = runModel(prepareModel(model), linearCaseInputs());
     const s = buildSumStep(model, trace, 0, 2, 0, 70);
-    await expect(client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'computePartial', args: [w.modelRoot, s.inputTensorRoots, s.step, 0n, 71n] })).rejects.toThrow(/VerifierSumRange/);
+    await expect(client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'computePartial', args: [w.modelRoot, s.inputTensorRoots, s.step, 0n, 71n, 0n] })).rejects.toThrow(/VerifierSumRange/);
     const open = buildSumOpen(model, trace, 0, 2);
     // a total off by the requant step no longer finishes to the element
     const [, , , v] = await client.readContract({ address: verifier, abi: oneStepVerifierAbi, functionName: 'openReduction', args: [w.modelRoot, open.step, open.total - (1n << 30n)] });

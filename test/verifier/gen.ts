@@ -321,7 +321,18 @@ function gap(): fc.Arbitrary<Case> {
   );
 }
 
-function softmax(): fc.Arbitrary<Case> {
+/** Row lengths of the partial-sum cases: mostly short, with rows of 1 and `long` (the longest the engine runs). */
+function sumRows(long: number): fc.Arbitrary<number> {
+  return fc.oneof({ arbitrary: fc.integer({ min: 1, max: 64 }), weight: 12 }, { arbitrary: fc.constantFrom(1, long), weight: 1 });
+}
+
+/** Generators of the LayerNorm / Softmax partial-sum cases (docs/ops.md §Partial sums): rows of 1 … 4096 (LayerNorm ≤ 1024, its engine bound), ties at the max. */
+export const SUM_GENERATORS = {
+  Softmax: () => softmax(sumRows(4096), true),
+  LayerNorm: () => layerNorm(sumRows(1024)),
+};
+
+function softmax(rowLength: fc.Arbitrary<number> = fc.integer({ min: 1, max: 40 }), sums = false): fc.Arbitrary<Case> {
   const expTable = fc.oneof(
     fc.double({ min: 0.005, max: 2, noNaN: true }).map((s) => Int32Array.from({ length: 256 }, (_, d) => Math.max(d === 0 ? 1 : 0, Math.round(Math.exp(-d * s) * 2 ** 20)))),
     fc.array(fc.integer({ min: 0, max: 2147483647 }), { minLength: 256, maxLength: 256 }).map((a) => {
@@ -329,9 +340,10 @@ function softmax(): fc.Arbitrary<Case> {
       return Int32Array.from(a);
     }),
   );
-  return fc.record({ lead: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), L: fc.integer({ min: 1, max: 40 }), masked: fc.constantFrom(0, 1, 1) }).chain((g) => {
-    const shape = [...g.lead, g.L];
-    const v = fc.oneof(val('i8'), fc.constant(-128), fc.constant(-128));
+  return fc.record({ lead: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), L: rowLength, masked: fc.constantFrom(0, 1, 1), ties: fc.boolean() }).chain((g) => {
+    const shape = g.L > 64 ? [g.L] : [...g.lead, g.L];
+    // ties: values near the top of the range, so the row max occurs several times
+    const v = g.ties && sums ? fc.oneof(fc.integer({ min: 124, max: 127 }), fc.constant(-128)) : fc.oneof(val('i8'), fc.constant(-128), fc.constant(-128));
     return fc.record({ x: fc.array(v, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }), exp: expTable, pick, explicit: fc.boolean() }).map((r) => {
       const attrs: Record<string, AttrValue> = {};
       if (g.masked || r.explicit) attrs.masked = g.masked;
@@ -340,9 +352,9 @@ function softmax(): fc.Arbitrary<Case> {
   });
 }
 
-function layerNorm(): fc.Arbitrary<Case> {
-  return fc.record({ lead: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), N: fc.integer({ min: 1, max: 64 }), xd: dt8, yd: dt8 }).chain((g) => {
-    const shape = [...g.lead, g.N];
+function layerNorm(rowLength: fc.Arbitrary<number> = fc.integer({ min: 1, max: 64 })): fc.Arbitrary<Case> {
+  return fc.record({ lead: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), N: rowLength, xd: dt8, yd: dt8 }).chain((g) => {
+    const shape = g.N > 64 ? [g.N] : [...g.lead, g.N];
     return fc
       .record({
         x: tensor(g.xd, shape),

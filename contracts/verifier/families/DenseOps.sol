@@ -153,7 +153,8 @@ contract DenseOps is IOpFamily, IReductionFamily {
         WordsProof[] calldata ps,
         uint256 o,
         uint256 from,
-        uint256 to
+        uint256 to,
+        int256
     ) external pure returns (int256) {
         uint8 op = h.op;
         Run memory r;

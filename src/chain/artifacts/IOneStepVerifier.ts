@@ -248,6 +248,11 @@ export const iOneStepVerifierAbi = [
         "internalType": "uint256",
         "name": "to",
         "type": "uint256"
+      },
+      {
+        "internalType": "int256",
+        "name": "left",
+        "type": "int256"
       }
     ],
     "name": "computePartial",

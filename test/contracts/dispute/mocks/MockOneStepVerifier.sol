@@ -105,7 +105,7 @@ contract MockOneStepVerifier is IOneStepVerifier {
     }
 
     /// @inheritdoc IOneStepVerifier
-    function computePartial(bytes32, bytes32[] calldata inputTensorRoots, OneStep calldata step, uint256 from, uint256 to)
+    function computePartial(bytes32, bytes32[] calldata inputTensorRoots, OneStep calldata step, uint256 from, uint256 to, int256)
         external
         view
         returns (uint256 outputTensorId, int256 sum)
