@@ -7,8 +7,9 @@
  * number of transactions. Prints tables and writes bench/results/gas-dispute.json.
  * A reduction longer than DisputeGame.SUM_CHUNK terms ends in the partial-sum sub-game (openSums … sumStep,
  * docs/protocol.md §Partial sums): `oneStepGas` is then the sumStep transaction and `computeElementGas` the
- * verifier's computePartial alone. gpt-mid (../shared/models, when present) is played at its heaviest site too, at
- * levelsPerMove 2 and 4.
+ * verifier's computePartial alone (so do LayerNorm / Softmax rows longer than SUM_ARITY: tiny-gpt is also played at
+ * its heaviest LayerNorm and Softmax elements). gpt-mid (../shared/models, when present) is played at its heaviest
+ * site too, at levelsPerMove 2 and 4.
  *
  *   npx tsx bench/gas-dispute.ts              (levelsPerMove 2, the default deployment)
  *   LEVELS=1,2,4 npx tsx bench/gas-dispute.ts
@@ -42,7 +43,7 @@ export interface DisputeRow {
   model: string;
   /** Terms of the disputed element's accumulator when the partial-sum sub-game was played. */
   sumTerms?: number;
-  site: 'random' | 'heaviest';
+  site: 'random' | 'heaviest' | 'LayerNorm' | 'Softmax';
   levelsPerMove: number;
   nodeIndex: number;
   op: string;
@@ -65,13 +66,19 @@ export async function measureDisputes(opts: { models?: readonly ModelName[]; lev
   try {
     const list: { name: string; model: QModel; honest: Trace; sites: DisputeRow['site'][]; levels?: number[] }[] = (opts.models ?? MODEL_NAMES).map((name) => {
       const model = quantized(name);
-      return { name, model, honest: honestTrace(model, name), sites: ['random', 'heaviest'] };
+      const rowSites: DisputeRow['site'][] = model.nodes.some((n) => n.op === 'LayerNorm' || n.op === 'Softmax') ? ['LayerNorm', 'Softmax'] : [];
+      return { name, model, honest: honestTrace(model, name), sites: ['random', 'heaviest', ...rowSites.filter((op) => model.nodes.some((n) => n.op === op))] };
     });
     const mid = opts.models ? undefined : sharedModel('gpt-mid');
     // gpt-mid also at levelsPerMove 4: its 9216-element tensor takes 5 bisection rounds at 2, 3 at 4
     if (mid) list.push({ name: 'gpt-mid', ...mid, sites: ['heaviest'], levels: [...new Set([...(opts.levels ?? [2]), 4])] });
     for (const { name, model, honest, sites: which, levels } of list) {
-      const all = { random: () => randomSite(model, prng(opts.seed ?? SEED)), heaviest: () => heaviestSite(model, honest) };
+      const all = {
+        random: () => randomSite(model, prng(opts.seed ?? SEED)),
+        heaviest: () => heaviestSite(model, honest),
+        LayerNorm: () => heaviestSite(model, honest, 'LayerNorm'),
+        Softmax: () => heaviestSite(model, honest, 'Softmax'),
+      };
       const sites = Object.fromEntries(which.map((w) => [w, all[w]()]));
       for (const [site, { nodeIndex, element }] of Object.entries(sites) as [DisputeRow['site'], { nodeIndex: number; element: number }][]) {
         const bad = lyingTrace(model, honest, nodeIndex, element);

@@ -9,7 +9,10 @@
  * 48 terms (openReduction runs once, in the claimant's revealSumTotal). `oneStepGas` is the gas of the step the
  * game actually plays: max(computePartial of the longest chunk the game can end on, at several alignments,
  * openReduction), else computeElement.
- * A synthetic row (Linear K = 4096) shows it is constant in K.
+ * LayerNorm and Softmax rows longer than SUM_ARITY (16) also play the sub-game (src/dispute/moves.ts opensSums).
+ * Synthetic rows (Linear K = 4096, LayerNorm over 4096, Softmax over 4096) show it is constant in the length. The
+ * engine refuses LayerNorm rows over 1024 (docs/ops.md bound), so the LayerNorm-4096 element is computed by the
+ * verifier's TypeScript mirror (computeOp), which the differential test holds to the contract.
  *
  *   npx tsx bench/gas-verifier.ts
  */
@@ -24,7 +27,9 @@ import { prepareModel, runModel } from '../src/engine/run.js';
 import { quantizeInput } from '../src/onnx/import.js';
 import { startAnvil } from '../src/chain/anvil.js';
 import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../src/chain/verifier.js';
-import { buildOneStep, buildSumOpen, buildSumStep, dependencies, modelCommitmentOf, reductionTerms } from '../src/verifier/index.js';
+import { buildOneStep, buildSumOpen, buildSumStep, computeOp, dependencies, modelCommitmentOf, reductionTerms } from '../src/verifier/index.js';
+import { nodeHeaderOf } from '../src/commit/index.js';
+import { opensSums } from '../src/dispute/moves.js';
 import type { QModel, Trace } from '../src/engine/ir.js';
 import { MODEL_NAMES, modelData, quantized } from '../test/onnx/models.js';
 import { oneNode } from '../test/verifier/gen.js';
@@ -71,6 +76,32 @@ function syntheticLinear(K: number): { model: QModel; trace: Trace } {
   return { model: c.model, trace: runModel(prepareModel(c.model), c.inputs) };
 }
 
+/** A synthetic LayerNorm (x i8 [1, N]) or Softmax (x i8 [1, N], masked) over one row of N; only element `o` of the
+ * output is filled for LayerNorm (the engine refuses N > 1024; the element comes from the verifier's mirror). */
+function syntheticRow(op: 'LayerNorm' | 'Softmax', N: number, o: number): { model: QModel; trace: Trace } {
+  const x = Int8Array.from({ length: N }, (_, i) => (i % 7 === 0 ? -128 : ((i * 91) % 200) - 80));
+  if (op === 'Softmax') {
+    const exp = Int32Array.from({ length: 256 }, (_, d) => Math.max(d === 0 ? 1 : 0, Math.round(Math.exp(-d * 0.05) * 2 ** 20)));
+    const c = oneNode('Softmax', [{ dtype: 'i8', shape: [1, N] }], { dtype: 'i8', shape: [1, N], zp: -128 }, { masked: 1 }, { exp: { dtype: 'i32', shape: [256], data: exp } }, [{ dtype: 'i8', shape: [1, N], data: x }], 0);
+    return { model: c.model, trace: runModel(prepareModel(c.model), c.inputs) };
+  }
+  const c = oneNode(
+    'LayerNorm',
+    [{ dtype: 'i8', shape: [1, N] }],
+    { dtype: 'i8', shape: [1, N] },
+    { xZero: 1, yZero: 0, eps: 1000, shift: 12 },
+    {
+      gamma: { dtype: 'i32', shape: [N], data: Int32Array.from({ length: N }, (_, i) => ((i * 37) % 2000) + 3000) },
+      beta: { dtype: 'i32', shape: [N], data: Int32Array.from({ length: N }, (_, i) => ((i * 53) % 4000) - 2000) },
+    },
+    [{ dtype: 'i8', shape: [1, N], data: x }],
+    0,
+  );
+  const y = new Int8Array(N);
+  y[o] = Number(computeOp(nodeHeaderOf(c.model, 0), (kind, which, e) => BigInt(kind === 'input' ? x[e] : c.model.nodes[0].params[kind === 'param' ? ['beta', 'gamma'][which] : ''].data[e]), o));
+  return { model: c.model, trace: [c.inputs[0], { dtype: 'i8', shape: [1, N], data: y }] };
+}
+
 function sampleIndices(n: number): number[] {
   const s = new Set<number>([0, n - 1]);
   const k = Math.min(n, 48);
@@ -90,7 +121,8 @@ async function main(): Promise<void> {
     /** The partial-sum steps of a reduction's element: openReduction, and computePartial of 32-term chunks at several offsets. */
     const sums = async (model: QModel, trace: Trace, node: number, o: number, whole: number): Promise<Pick<Row, 'terms' | 'chunk' | 'sumStepGas' | 'openReductionGas' | 'oneStepGas'>> => {
       const T = reductionTerms(model, node, o);
-      if (T === undefined || T <= SUM_CHUNK) return { oneStepGas: whole, ...(T === undefined ? {} : { terms: T }) };
+      if (!opensSums(model.nodes[node].op, T, { arity: SUM_ARITY, chunk: SUM_CHUNK })) return { oneStepGas: whole, ...(T === undefined ? {} : { terms: T }) };
+      if (T === undefined) throw new Error('unreachable');
       const open = buildSumOpen(model, trace, node, o);
       const mr = buildOneStep(model, trace, node, o).modelRoot;
       const openReductionGas = Number(await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'openReduction', args: [mr, open.step, open.total], account: account.address }));
@@ -98,10 +130,10 @@ async function main(): Promise<void> {
       let L = Math.ceil(T / SUM_ARITY);
       while (L > SUM_CHUNK) L = Math.ceil(L / SUM_ARITY);
       let sumStepGas = 0;
-      for (const from of [0, 1, 7, 15, 31, Math.floor(T / 2) + 7, T - L - 1, T - L]) {
+      for (const from of [0, 1, 7, 15, 31, Math.floor(T / 2) + 7, T - L - 1, T - L, o % T]) {
         if (from < 0 || from + L > T) continue;
         const st = buildSumStep(model, trace, node, o, from, from + L);
-        const g = await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computePartial', args: [mr, st.inputTensorRoots, st.step, BigInt(from), BigInt(from + L)], account: account.address });
+        const g = await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computePartial', args: [mr, st.inputTensorRoots, st.step, BigInt(from), BigInt(from + L), st.left], account: account.address });
         sumStepGas = Math.max(sumStepGas, Number(g));
       }
       return { terms: T, chunk: L, sumStepGas, openReductionGas, oneStepGas: Math.max(sumStepGas, openReductionGas) };
@@ -141,6 +173,15 @@ async function main(): Promise<void> {
       const args = [w.modelRoot, w.inputTensorRoots, w.step] as const;
       const gas = Number(await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args, account: account.address }).catch(() => 0n));
       rows.push({ model: 'synthetic', op: 'Linear', node: 0, outputIndex: 3, elementsRead: 2 * 4096 + 3, words: 0, gas, calldataBytes: 0, ...(await sums(model, trace, 0, 3, gas)) });
+    }
+    for (const op of ['LayerNorm', 'Softmax'] as const) {
+      const o = 2051;
+      const { model, trace } = syntheticRow(op, 4096, o);
+      const w = buildOneStep(model, trace, 0, o);
+      const args = [w.modelRoot, w.inputTensorRoots, w.step] as const;
+      const gas = Number(await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args, account: account.address }).catch(() => 0n));
+      const reads = [...w.deps.inputs, ...w.deps.params].flat().reduce((s, [, c]) => s + c, 0);
+      rows.push({ model: 'synthetic', op, node: 0, outputIndex: o, elementsRead: reads, words: 0, gas, calldataBytes: 0, ...(await sums(model, trace, 0, o, gas)) });
     }
     const pad = (s: string | number, n: number): string => String(s).padEnd(n);
     console.log(`${pad('model', 16)}${pad('op', 20)}${pad('node', 6)}${pad('element', 9)}${pad('reads', 7)}${pad('words', 7)}${pad('calldata', 10)}${pad('whole', 10)}${pad('terms/chunk', 12)}${pad('open', 9)}${pad('chunk', 9)}one step played`);

@@ -36,7 +36,7 @@ import { contractCall, eventIn, type TxRequest, type WriteArgs, type WriteName }
 import { MemoryJournal, TxFailedError, TxSender, viemPort } from '../chain/tx.js';
 import type { OneStepArg, WordsProofArg } from '../verifier/witness.js';
 import { disputeGameAbi } from './abi.js';
-import { moverOf, nextMove, Phase, type MoveName, type Side } from './moves.js';
+import { moverOf, nextMove, opensSums, Phase, type MoveName, type Side } from './moves.js';
 
 export class DisputeClientError extends BaseError {
   override name = 'DisputeClientError';
@@ -69,7 +69,7 @@ export interface StateProvider {
    * against the row max the claimant stated).
    */
   sumAt(nodeIndex: number, outputIndex: number, t: number, total?: bigint): bigint;
-  /** The revealSumTotal witness: node proof and the param proofs A(0) and finish read. */
+  /** The revealSumTotal witness: node proof and the param proofs A(0) and finish read (finishing the total it defends). */
   sumOpen(nodeIndex: number, outputIndex: number): OneStepArg;
   /** The sumStep witness: proofs of the input and param elements terms [from, to) read, from the claimant's A(from). */
   sumStep(nodeIndex: number, outputIndex: number, from: number, to: number, left: bigint): OneStepArg;
@@ -80,7 +80,7 @@ export interface SumBuilders {
   terms(model: QModel, nodeIndex: number, outputIndex: number): number | undefined;
   accumulator(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): { terms: number; prefix: bigint[] };
   against(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total: bigint): { terms: number; prefix: bigint[] };
-  open(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number): { step: OneStepArg };
+  open(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total?: bigint): { step: OneStepArg };
   step(model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number, left: bigint): { step: OneStepArg };
 }
 
@@ -129,7 +129,10 @@ export function traceStateProvider(model: QModel, trace: Trace, buildOneStep: On
       if (v === undefined) throw new DisputeClientError(`Term index ${t} is past the accumulator of node ${nodeIndex}, element ${outputIndex}.`);
       return v;
     },
-    sumOpen: (nodeIndex, outputIndex) => buildOneStep.sums.open(model, trace, nodeIndex, outputIndex).step,
+    sumOpen: (nodeIndex, outputIndex) => {
+      const p = prefix(nodeIndex, outputIndex);
+      return buildOneStep.sums.open(model, trace, nodeIndex, outputIndex, p[p.length - 1]).step;
+    },
     sumStep: (nodeIndex, outputIndex, from, to, left) => buildOneStep.sums.step(model, trace, nodeIndex, outputIndex, from, to, left).step,
   };
 }
@@ -488,9 +491,9 @@ export class DisputeClient {
     if (pick < 0) throw new DisputeClientError(`Game ${gameId}: the revealed words match ours; the claimant is right here.`);
     const elementIndex = (first + pick) * perWord + j;
     const leaf = { words, pick: BigInt(pick), elementInWord: BigInt(j) };
-    // A reduction longer than one chunk: bisect inside its accumulator instead (constant-cost last step).
-    const terms = me.sumTerms(g.nodeIndex, elementIndex);
-    if (terms !== undefined && terms > (await this.sumConstants()).chunk) {
+    // A reduction longer than one chunk (or a row op longer than one part): bisect inside its accumulator instead
+    // (constant-cost last step).
+    if (opensSums(g.op, me.sumTerms(g.nodeIndex, elementIndex), await this.sumConstants())) {
       await this.send(gameId, 'openSums', this.call('openSums', [gameId, leaf]));
       return { elementIndex, sums: true };
     }

@@ -19,4 +19,4 @@ export {
   type DisputeClientOptions,
 } from './client.js';
 export { disputeGameAbi } from './abi.js';
-export { MOVE_TABLE, moverOf, nextMove, winnerOf, type MoveName, type Side, type PhaseCode, type OutcomeCode } from './moves.js';
+export { MOVE_TABLE, moverOf, nextMove, opensSums, winnerOf, type MoveName, type Side, type PhaseCode, type OutcomeCode } from './moves.js';

@@ -7,6 +7,7 @@
  */
 
 import { Outcome, Phase, type PhaseCode } from '../chain/enums.js';
+import { OP_TYPES, type OpType } from '../engine/ir.js';
 
 /** Game phases (DisputeGame.Phase) and outcomes (IDisputeResolver.Outcome), generated from the contracts. */
 export { Outcome, Phase, type OutcomeCode, type PhaseCode } from '../chain/enums.js';
@@ -26,9 +27,8 @@ export type MoveName =
 
 /**
  * Phase → the side that moves and its move. Phases absent here (None, Resolved) have no mover. In AwaitOneStep the
- * challenger's move re-executes the element whole, or — for a reduction (Linear, Conv, MatMul, …) with more than
- * DisputeGame.SUM_CHUNK terms — plays `openSums` instead, which starts the partial-sum sub-game (the last four phases,
- * docs/protocol.md §Partial sums).
+ * challenger's move re-executes the element whole, or — when {@link opensSums} says so — plays `openSums` instead,
+ * which starts the partial-sum sub-game (the last four phases, docs/protocol.md §Partial sums).
  */
 export const MOVE_TABLE: Readonly<Partial<Record<PhaseCode, { side: Side; move: MoveName }>>> = {
   [Phase.AwaitRoots]: { side: 'claimant', move: 'revealRoots' },
@@ -57,4 +57,19 @@ export function nextMove(phase: number, side: Side): MoveName | undefined {
 /** The side an outcome names as winner (undefined while pending). */
 export function winnerOf(outcome: number): Side | undefined {
   return outcome === Outcome.ClaimantWon ? 'claimant' : outcome === Outcome.ChallengerWon ? 'challenger' : undefined;
+}
+
+/** Row ops: their whole one step reads the row and its params for one element; their sums read one chunk. */
+const ROW_OPS: readonly OpType[] = ['LayerNorm', 'Softmax'];
+
+/**
+ * Whether the challenger's AwaitOneStep move on an element of op `op` (its code or name) whose accumulator has `terms`
+ * terms (undefined: no partial sums) is `openSums` rather than a whole re-execution: a reduction longer than one chunk
+ * (`chunk` = DisputeGame.SUM_CHUNK), or a row op (LayerNorm, Softmax) longer than one part (`arity` =
+ * DisputeGame.SUM_ARITY), whose whole step (≈ 200k gas at tiny-gpt's rows of 32–48) costs more than its sums' steps.
+ */
+export function opensSums(op: number | OpType, terms: number | undefined, consts: { arity: number; chunk: number }): boolean {
+  if (terms === undefined) return false;
+  const name = typeof op === 'number' ? OP_TYPES[op] : op;
+  return terms > consts.chunk || (name !== undefined && ROW_OPS.includes(name) && terms > consts.arity);
 }

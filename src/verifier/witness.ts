@@ -354,10 +354,11 @@ export function buildSumOpen(
   trace: Trace,
   nodeIndex: number,
   outputIndex: number,
-  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment> } = {},
+  opts: { commitment?: ModelCommitment; tensors?: Map<number, TensorCommitment>; total?: bigint } = {},
 ): { step: OneStepArg; total: bigint; terms: number; init: bigint } {
   const acc = accumulatorOf(model, trace, nodeIndex, outputIndex);
-  const total = acc.prefix[acc.terms];
+  // the total revealed (default the run's own): Softmax's finish reads the exp entry its fields point at
+  const total = opts.total ?? acc.prefix[acc.terms];
   let init = 0n;
   const { step } = sumProofs(model, trace, nodeIndex, outputIndex, (r) => {
     init = r.init(total);
@@ -417,7 +418,7 @@ export const sumWitnesses = {
   /** A challenger's A(0 … T) against the claimant's revealed total (its fixed fields: Softmax's stated row max). */
   against: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total: bigint) =>
     accumulatorOf(model, trace, nodeIndex, outputIndex, total),
-  open: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number) => buildSumOpen(model, trace, nodeIndex, outputIndex),
+  open: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, total?: bigint) => buildSumOpen(model, trace, nodeIndex, outputIndex, { total }),
   step: (model: QModel, trace: Trace, nodeIndex: number, outputIndex: number, from: number, to: number, left?: bigint) =>
     buildSumStep(model, trace, nodeIndex, outputIndex, from, to, { left }),
 };

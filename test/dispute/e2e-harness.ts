@@ -70,10 +70,14 @@ export function randomSite(model: QModel, rnd: () => number): { nodeIndex: numbe
   return { nodeIndex, element: Math.floor(rnd() * n) };
 }
 
-/** The (node, element) whose one step reads the most proven elements (edges + up to 24 sampled elements per node). */
-export function heaviestSite(model: QModel, trace: Trace): { nodeIndex: number; element: number } {
+/**
+ * The (node, element) whose one step reads the most proven elements (edges + up to 24 sampled elements per node),
+ * among the nodes of op `op` if given.
+ */
+export function heaviestSite(model: QModel, trace: Trace, op?: string): { nodeIndex: number; element: number } {
   let best = { nodeIndex: 0, element: 0, reads: -1 };
   model.nodes.forEach((node, ni) => {
+    if (op !== undefined && node.op !== op) return;
     const n = sizeOf(model.tensors[node.output]!.shape);
     const sample = new Set([0, n - 1, ...Array.from({ length: Math.min(n, 24) }, (_, i) => Math.floor((i * n) / Math.min(n, 24)))]);
     for (const o of sample) {

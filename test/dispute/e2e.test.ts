@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstDisagreement } from '../../src/dispute/index.js';
-import type { QModel, Trace } from '../../src/engine/ir.js';
+import { sizeOf, type QModel, type Trace } from '../../src/engine/ir.js';
 import { MODEL_NAMES } from '../onnx/models.js';
 import { reductionTerms as sumTermsOf } from '../../src/verifier/index.js';
 import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, sumRounds, txBound, type DisputeResult, type Env } from './e2e-harness.js';
@@ -139,6 +139,31 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
     expect(r.moves.map((m) => m.move)).not.toContain('oneStep');
     checkBounds(r);
   });
+});
+
+describe('tiny-gpt: LayerNorm and Softmax elements through the partial-sum sub-game (anvil)', () => {
+  for (const op of ['LayerNorm', 'Softmax'] as const) {
+    it(`a wrong ${op} element loses at the chunk step; an honest claimant wins`, async () => {
+      const model = quantized('tiny-gpt');
+      const honest = honestTrace(model, 'tiny-gpt');
+      const nodeIndex = model.nodes.findIndex((n) => n.op === op);
+      expect(nodeIndex).toBeGreaterThanOrEqual(0);
+      const n = sizeOf(model.tensors[model.nodes[nodeIndex]!.output]!.shape);
+      const element = Math.floor(n / 2) + 3;
+      const bad = await playDispute(env, model, lyingTrace(model, honest, nodeIndex, element), honest);
+      // eslint-disable-next-line no-console
+      console.log(`tiny-gpt ${op} n${nodeIndex} e${element}: ${bad.moves.length} txs, ${bad.gas} gas, computePartial ${bad.sums?.computePartialGas}: ${bad.moves.map((m) => `${m.move} ${m.gasUsed}`).join(', ')}`);
+      expect(bad.outcome).toBe(Outcome.ChallengerWon);
+      expect(bad.moves.map((m) => m.move)).toEqual(expect.arrayContaining(['openSums', 'revealSumTotal', 'sumStep']));
+      expect(bad.moves.at(-1)!.move).toBe('sumStep');
+      expect(bad.sums!.computePartialGas!).toBeLessThanOrEqual(200_000n);
+      checkBounds(bad);
+      const good = await playDispute(env, model, honest, lyingTrace(model, honest, nodeIndex, element, 3));
+      expect(good.outcome).toBe(Outcome.ClaimantWon);
+      expect(good.moves.at(-1)!.move).toBe('sumStep');
+      checkBounds(good);
+    });
+  }
 });
 
 describe('dispute cost across models', () => {

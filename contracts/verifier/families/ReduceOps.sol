@@ -157,7 +157,10 @@ contract ReduceOps is IOpFamily, IReductionFamily {
     ) external pure returns (int256) {
         uint8 op = h.op;
         if (op == OP_LAYER_NORM) return _lnPartial(h, ins, o, from, to);
-        if (op == OP_SOFTMAX) return _softmaxPartial(h, ins, ps, o, from, to, left);
+        if (op == OP_SOFTMAX) {
+            (int256[] memory x, uint256 k) = _rowPart(h, ins, o, from, to);
+            return _softmaxTerms(h, ps, x, k, left);
+        }
         if (op != OP_GLOBAL_AVERAGE_POOL) revert VerifierUnsupportedOp(op);
         _gapRange(h, from, to);
         OpLib.Reader memory x = h.inReader(ins, 0);
@@ -247,20 +250,6 @@ contract ReduceOps is IOpFamily, IReductionFamily {
         int256 R = OpLib.isqrt(N * Q - T * T + h.attrReq("eps"));
         if (R < 1) R = 1;
         return _lnOut(h, ps, N * d - T, R, i);
-    }
-
-    /// @dev Softmax terms [from, to) of the row holding o against the row max mx the claimant's A(from) states.
-    function _softmaxPartial(
-        NodeHeader calldata h,
-        WordsProof[] calldata ins,
-        WordsProof[] calldata ps,
-        uint256 o,
-        uint256 from,
-        uint256 to,
-        int256 left
-    ) private pure returns (int256) {
-        (int256[] memory x, uint256 k) = _rowPart(h, ins, o, from, to);
-        return _softmaxTerms(h, ps, x, k, left);
     }
 
     /// @dev pack(Σ e_t, Σ [x_t = mx] + 2^32·[x_t > mx], x_k if k < x.length) over a run x of a Softmax row, mx the top

@@ -49,12 +49,6 @@ contract DisputeRowSumsTest is DisputeWorld {
 
     // ------------------------------------------------------------------ rows
 
-    function _i32(bytes memory b, uint256 e) internal pure returns (int256) {
-        uint32 u = (uint32(uint8(b[4 * e])) << 24) | (uint32(uint8(b[4 * e + 1])) << 16)
-            | (uint32(uint8(b[4 * e + 2])) << 8) | uint32(uint8(b[4 * e + 3]));
-        return int256(int32(u));
-    }
-
     function _scalar(bytes32[] memory keys, int256[] memory flat, uint256 k, bytes32 key, int256 v) internal pure {
         keys[k] = key;
         flat[2 * k] = -1;

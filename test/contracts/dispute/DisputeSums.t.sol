@@ -29,12 +29,6 @@ contract DisputeSumsTest is DisputeWorld {
         _scenario(3, 3, 64, 3, BAD_TENSOR, BAD_ELEMENT);
     }
 
-    function _i32(bytes memory b, uint256 e) internal pure returns (int256) {
-        uint32 u = (uint32(uint8(b[4 * e])) << 24) | (uint32(uint8(b[4 * e + 1])) << 16)
-            | (uint32(uint8(b[4 * e + 2])) << 8) | uint32(uint8(b[4 * e + 3]));
-        return int256(int32(u));
-    }
-
     /// @dev Registers an accumulator of `n` terms for the disputed element that adds up to its honest value.
     function _reduction(uint256 n, uint256 seed) internal {
         delete terms;

@@ -95,6 +95,13 @@ abstract contract DisputeWorld is Test {
         return dtype == 3 ? 4 : 1;
     }
 
+    /// @dev Element `e` of i32 element bytes (big-endian, docs/protocol.md "Element bytes").
+    function _i32(bytes memory b, uint256 e) internal pure returns (int256) {
+        uint32 u = (uint32(uint8(b[4 * e])) << 24) | (uint32(uint8(b[4 * e + 1])) << 16)
+            | (uint32(uint8(b[4 * e + 2])) << 8) | uint32(uint8(b[4 * e + 3]));
+        return int256(int32(u));
+    }
+
     /// @dev Honest trace from `seed`; the claimant's trace equals it except element `badElement` of tensor
     /// `badTensor` (no corruption if badTensor == 0 or ≥ count).
     function _scenario(uint256 seed, uint8 dtype_, uint256 size_, uint256 nodes_, uint256 badTensor, uint256 badElement)
