@@ -220,7 +220,7 @@ contract DisputeRowSumsTest is DisputeWorld {
         int256 truth = _seq(init, n);
         int256 y = rv.finish(truth);
         if (softmax) {
-            // S shrunk by 2^j (the element grows), with the element's own entry as is, then moved to the max
+            // S shrunk by 2^j (the element grows), with the element's own entry as is, then moved to the max;
             int256 S = truth & (2 ** 64 - 1);
             int256 own = _own(truth);
             int256 mx = truth >> 192;
@@ -228,6 +228,8 @@ contract DisputeRowSumsTest is DisputeWorld {
                 int256 moved = j < 60 ? int256(0) : mx - own;
                 lie = truth - S + (S >> (j % 60 + 1)) + moved * F2;
                 if (_differs(lie, y)) return lie;
+                // or S grown (the element shrinks: a saturated 127 only moves this way)
+                if (j < 24 && _differs(lie = truth + S * int256(2 ** j - 1), y)) return lie;
             }
         } else {
             // LayerNorm: the element's own d moved
