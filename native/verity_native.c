@@ -28,6 +28,7 @@
  *   layerNorm(x, xSigned, rows, N, xZero, gamma, beta, eps, shift, yZero, lo, hi, y) and
  *   softmax(x, rows, L, table, masked, y): the row kernels of docs/ops.md §LayerNorm / §Softmax, with
  *       the same exact-division argument as their JS kernels (src/engine/ops/layernorm.ts, softmax.ts).
+ *   add(a, b, n, B, bStride, ta, tb, shift, yZero, lo, hi, y)   Add of 8-bit operands by tables (see js_add)
  *   cpu() -> 'avx512vnni' | 'avx2' | 'scalar'
  *
  * Exactness. The dot product Σ (x − z)·w is computed as Σ u·w − z'·Σ w with u = x (u8 input,
@@ -1074,6 +1075,54 @@ static napi_value js_lut(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* add(a, b, n, B, bStride, ta: Int32Array(256), tb: Int32Array(256), shift, yZero, lo, hi, y): Add of 8-bit operands
+ * (src/engine/ops/add.ts, shift ≤ 30, tables indexed by the raw byte, |ta + tb| < 2^30):
+ *   y[β·n + i] = clamp(yZero + ((ta[a[β·n + i]] + tb[b[β·bStride + i]]) >> shift), lo, hi)   for β < B, i < n. */
+#ifdef VERITY_X86
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static int add_512(const uint8_t *a, const uint8_t *b, int n, const int32_t *ta,
+                                                                       const int32_t *tb, int shift, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y) {
+  const __m512i vz = _mm512_set1_epi32(yZero), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+  const __m128i sh = _mm_cvtsi32_si128(shift);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i ia = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(a + i)));
+    const __m512i ib = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + i)));
+    const __m512i s = _mm512_add_epi32(_mm512_i32gather_epi32(ia, ta, 4), _mm512_i32gather_epi32(ib, tb, 4));
+    const __m512i v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(vz, _mm512_sra_epi32(s, sh)), vlo), vhi);
+    _mm_storeu_si128((__m128i *)(y + i), _mm512_cvtepi32_epi8(v));
+  }
+  return i;
+}
+#endif
+
+static napi_value js_add(napi_env env, napi_callback_info info) {
+  ARGS(12, "add");
+  static const int ints[] = {2, 3, 4, 7, 8, 9, 10};
+  int32_t v[12];
+  if (!get_ints(env, a, ints, 7, v)) return fail(env, "add: integer arguments expected");
+  const int n = v[2], B = v[3], bs = v[4], shift = v[7], yZero = v[8], lo = v[9], hi = v[10];
+  size_t ab, bb, tab, tbb, yb;
+  const uint8_t *A = ta(env, a[0], &ab, NULL), *Bv = ta(env, a[1], &bb, NULL);
+  const int32_t *tA = ta(env, a[5], &tab, NULL), *tB = ta(env, a[6], &tbb, NULL);
+  uint8_t *y = ta(env, a[11], &yb, NULL);
+  if (!A || !Bv || !tA || !tB || !y || n < 0 || B < 0 || bs < 0 || shift < 1 || shift > 30 || tab < 1024 || tbb < 1024 ||
+      ab < (size_t)n * B || yb < (size_t)n * B || (B > 0 && bb < (size_t)(B - 1) * bs + (size_t)n))
+    return fail(env, "add: bad arguments");
+  for (int it = 0; it < B; it++) {
+    const uint8_t *ai = A + (size_t)it * n, *bi = Bv + (size_t)it * bs;
+    uint8_t *yi = y + (size_t)it * n;
+    int i0 = 0;
+#ifdef VERITY_X86
+    if (g_path == 2) i0 = add_512(ai, bi, n, tA, tB, shift, yZero, lo, hi, yi);
+#endif
+    for (int i = i0; i < n; i++) { /* reference (and the tail) */
+      int32_t r = yZero + ((tA[ai[i]] + tB[bi[i]]) >> shift);
+      yi[i] = (uint8_t)(r < lo ? lo : r > hi ? hi : r);
+    }
+  }
+  return NULL;
+}
+
 /* ---------- MaxPool, NHWC: max over the window's taps inside the input (win = kh0[OH] kh1[OH] kw0[OW] kw1[OW]) ---------- */
 #ifdef VERITY_X86
 __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
@@ -1181,7 +1230,7 @@ NAPI_MODULE_INIT() {
 #endif
   g_vbmi = g_path == 2 && g_has_vbmi;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"add", js_add}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -50,6 +50,9 @@ export interface NativeKernels {
     aZero: number, wZero: number, mult: Int32Array, shift: Int32Array, yZero: number, lo: number, hi: number,
     y: Int8Array | Uint8Array | Int32Array, outBytes: number,
   ): void;
+  /** Add of 8-bit operands over B items of n: y[b·n + i] = clamp(yZero + ((ta[a[b·n + i]] + tb[bv[b·bStride + i]]) >> shift), lo, hi),
+   *  tables indexed by raw byte (absent in addons built before it). */
+  add?(a: Int8Array | Uint8Array, bv: Int8Array | Uint8Array, n: number, B: number, bStride: number, ta: Int32Array, tb: Int32Array, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;

@@ -269,6 +269,25 @@ describe('every kernel path, random cases', () => {
     }, 40);
   });
 
+  it('Add of 8-bit outputs (16 lanes a step natively: runtime b, a constant b, a broadcast constant b)', () => {
+    casesOnEveryPath((g): Case => {
+      const [ad, bd, yd] = [draw(g, qdtype), draw(g, qdtype), draw(g, qdtype)];
+      const s = [int(g, 1, 4), int(g, 1, 40)];
+      const kind = int(g, 0, 2);
+      const bs = kind === 2 ? [s[1]] : s;
+      const b = draw(g, tensor(bd, bs));
+      const { lo, hi } = draw(g, loHi(yd));
+      const mult = fc.oneof(fc.integer({ min: 0, max: 32767 }), fc.constantFrom(0, 1, 32767));
+      return {
+        op: 'Add',
+        inputs: kind === 0 ? [draw(g, tensor(ad, s)), b] : [draw(g, tensor(ad, s))],
+        attrs: { aZero: draw(g, zero(ad)), bZero: draw(g, zero(bd)), yZero: draw(g, zero(yd)), lo, hi, aMult: draw(g, mult), bMult: draw(g, mult), shift: int(g, 1, 30) },
+        params: kind === 0 ? {} : { b: param(bd, bs, Array.from(b.data)) },
+        out: { dtype: yd, shape: s },
+      };
+    }, 60);
+  });
+
   it('reports the path models prepared now take', () => {
     use(PATHS[0]);
     expect(kernelPath()).toBe(HAVE ? 'native' : 'wasm');

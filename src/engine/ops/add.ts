@@ -4,7 +4,8 @@
  *
  * For shift ≤ 30 a run computes the formula in int32: with A[a] = (a − aZero)·aMult + 2^(shift−1) and
  * B[b] = (b − bZero)·bMult tabulated over the 256 values of each operand (|A + B| < 2^24 + 2^29),
- * rshr is an arithmetic shift: y = clamp(yZero + ((A[a] + B[b]) >> shift), lo, hi) — in WebAssembly
+ * rshr is an arithmetic shift: y = clamp(yZero + ((A[a] + B[b]) >> shift), lo, hi) — natively (src/engine/native.ts
+ * add) or in WebAssembly
  * (src/engine/wasm.ts add8, tables indexed by the raw byte) for 8-bit outputs, else in JS. Larger
  * shifts use a table over all 8-bit pairs.
  */
@@ -14,6 +15,7 @@ import { identityMap, planBinary, tableKernel, tabulate } from './binary.js';
 import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, copyIn8, copyOut } from './wasmdense.js';
+import { nativeKernels } from '../native.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   const plan = planBinary(ctx, ['i8', 'u8']);
@@ -39,15 +41,30 @@ export function prepare(ctx: NodeContext): Kernel {
     const direct = !plan.aMap && !plan.bMap;
     const aMap = plan.aMap ?? identityMap(n);
     const bMap = plan.bMap ?? identityMap(n);
+    // The tables indexed by the operands' raw bytes (what the native and WebAssembly kernels read).
+    const byte = (dt: string, u: number): number => (dt === 'i8' ? (u << 24) >> 24 : u);
+    const ra = new Int32Array(256);
+    const rb = new Int32Array(256);
+    for (let u = 0; u < 256; u++) {
+      ra[u] = (byte(plan.ad, u) - aZero) * aMult + half;
+      rb[u] = (byte(plan.bd, u) - bZero) * bMult;
+    }
+    const nk = nativeKernels();
+    const nat = nk && nk.add ? nk.add.bind(nk) : null; // (an addon built from older sources lacks add)
+    if (nat && yd !== 'i32' && !plan.aMap && (!plan.bMap || bConst)) {
+      // Native (src/engine/native.ts): the same table sum and shift between the trace arrays; a broadcast
+      // constant b is expanded once here and read again for every item (stride 0).
+      let bx: Int8Array | Uint8Array | null = bConst ? (bConst as Int8Array | Uint8Array) : null;
+      if (bConst && plan.bMap) {
+        bx = plan.bd === 'i8' ? new Int8Array(n) : new Uint8Array(n);
+        for (let i = 0; i < n; i++) bx[i] = bConst[plan.bMap[i]];
+      }
+      return batchKernel((ins, out, B) => {
+        nat(ins[0].data as Uint8Array, bx ?? (ins[1].data as Uint8Array), n, B, bx ? 0 : n, ra, rb, shift, yZero, lo, hi, out.data as Uint8Array);
+      });
+    }
     const w = wasmKernels();
     if (w && yd !== 'i32') {
-      const byte = (dt: string, u: number): number => (dt === 'i8' ? (u << 24) >> 24 : u);
-      const ra = new Int32Array(256);
-      const rb = new Int32Array(256);
-      for (let u = 0; u < 256; u++) {
-        ra[u] = (byte(plan.ad, u) - aZero) * aMult + half;
-        rb[u] = (byte(plan.bd, u) - bZero) * bMult;
-      }
       const TA = resident(ra);
       const TB = resident(rb);
       const BC = bConst ? resident(bConst as Int8Array | Uint8Array) : null;
