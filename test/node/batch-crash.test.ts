@@ -75,7 +75,7 @@ async function kill(p: Proc, signal: NodeJS.Signals): Promise<void> {
 }
 
 beforeAll(async () => {
-  anvil = await startAnvil({ args: ['--block-time', '0.25'] });
+  anvil = await startAnvil({ args: ['--block-time', '0.25', '--mixed-mining'] });
   depFile = join(work, 'deployment.json');
   dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { out: depFile, models: ['wine-mlp'], fund: [1, 2, 3, 4].map((i) => keyOf(i).address), challengeWindow: 20n, clock: 120n });
   writeFileSync(depFile, JSON.stringify(dep));
