@@ -227,12 +227,12 @@ async function tensorJ(w: World, taskId: bigint, trace: RealRun['honest']): Prom
   return { j: Number(j), root: bytesToHex(tensorRoot(trace[Number(j)]!)) as Hex };
 }
 
-/** The worker's answer: tensor j of its committed trace, with its proof. */
-async function answer(w: World, taskId: bigint, trace: RealRun['honest'], outputHash: Hex): Promise<void> {
+/** The worker's answer: its trace root (pinned for the element) and tensor j with its proof. */
+async function answer(w: World, taskId: bigint, trace: RealRun['honest']): Promise<void> {
   const { j } = await tensorJ(w, taskId, trace);
   const tc = new TraceCommitment(trace);
   const pr = tc.proveTensor(j);
-  await bookTx(w, 'worker', 'answerAudit', [taskId, outputHash, traceRootHex(trace), [], BigInt(trace.length), bytesToHex(pr.leaf), pr.siblings.map((x) => bytesToHex(x))]);
+  await bookTx(w, 'worker', 'answerAudit', [taskId, traceRootHex(trace), bytesToHex(pr.leaf), pr.siblings.map((x) => bytesToHex(x))]);
 }
 
 async function postAndCommit(w: World, trace: RealRun['honest'], requester: Role = 'requester', fee = FEE) {
@@ -242,10 +242,9 @@ async function postAndCommit(w: World, trace: RealRun['honest'], requester: Role
   measure(w, 'postTask', pt.receipt.gasUsed);
   const cl = await claimTask(p.as('worker'), { taskId: pt.taskId, agentId: w.agentId });
   measure(w, 'claim', cl.receipt.gasUsed);
-  const traceRoot = traceRootHex(trace);
-  const cm = await commitResult(p.as('worker'), { taskId: pt.taskId, outputs: trace.slice(-honest.model.outputs.length), traceRoot });
+  const cm = await commitResult(p.as('worker'), { taskId: pt.taskId, outputs: trace.slice(-honest.model.outputs.length) });
   measure(w, 'commit', cm.receipt.gasUsed);
-  return { taskId: pt.taskId, inputHash: inputHashOf(inputs) as Hex, outputHash: cm.outputHash as Hex, traceRoot };
+  return { taskId: pt.taskId, inputHash: inputHashOf(inputs) as Hex, outputHash: cm.outputHash as Hex };
 }
 
 function client(w: World, role: Role): DisputeClient {
@@ -294,7 +293,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
     checks.push(
       await scenario(w, 'liar caught by a challenge', async () => {
         const t = await postAndCommit(w, honest.corrupted);
-        const ch = await challengeResult(p.as('challenger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash, traceRoot: t.traceRoot });
+        const ch = await challengeResult(p.as('challenger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash });
         measure(w, 'challenge', ch.receipt.gasUsed);
         const claimant = client(w, 'worker');
         const challenger = client(w, 'challenger');
@@ -314,7 +313,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
     checks.push(
       await scenario(w, 'griefer challenges an honest task', async () => {
         const t = await postAndCommit(w, honest.honest);
-        const ch = await challengeResult(p.as('stranger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash, traceRoot: t.traceRoot });
+        const ch = await challengeResult(p.as('stranger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash });
         const claimant = client(w, 'worker');
         const playing = claimant.playClaimant(ch.gameId, traceStateProvider(honest.model, honest.honest, buildOneStep));
         // wait for the claimant's first move, then let the griefer's clock run out
@@ -342,7 +341,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
       checks.push(
         await scenario(w, 'puppet joins the challenge of a liar', async () => {
           const t = await postAndCommit(w, honest.corrupted);
-          const ch = await challengeResult(p.as('challenger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash, traceRoot: t.traceRoot });
+          const ch = await challengeResult(p.as('challenger'), { taskId: t.taskId, inputHash: t.inputHash, outputHash: t.outputHash });
           await ensureAllowance(p.as('stranger'), { spender: p.addresses.taskMarket, amount: params.joinBond });
           const jn = await sendContractTransaction(p.as('stranger'), { contract: 'TaskMarket', address: p.addresses.taskMarket, abi: taskMarketAbi, functionName: 'joinChallenge', args: [ch.disputeId] });
           measure(w, 'joinChallenge', jn.receipt.gasUsed);
@@ -374,7 +373,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
             const junk = keccak256(toHex('a guess'));
             if (lazy) await bookTx(w, 'stranger', 'commitAudit', [t.taskId, sealOf(t.taskId, junk, addr('stranger'), salt('stranger'))]);
             await p.warp(cfg.commitWindow + 1n);
-            await answer(w, t.taskId, honest.honest, t.outputHash);
+            await answer(w, t.taskId, honest.honest);
             const before = await pool();
             await bookTx(w, 'challenger', 'revealAudit', [t.taskId, root, salt('challenger')]);
             if (lazy) {
@@ -414,7 +413,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
           const fee = 20n * E18;
           const bt = await postBatchTask(p.as('requester'), { modelId: w.modelId, inputHashes: Array.from({ length: 100 }, (_, i) => keccak256(toHex(`in${i}`))), fee, deadline: (await p.now()) + 3_600n });
           await claimTask(p.as('worker'), { taskId: bt.taskId, agentId: w.agentId });
-          await commitBatch(p.as('worker'), { taskId: bt.taskId, results: Array.from({ length: 100 }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)), traceRoot: keccak256(toHex(`tr${i}`)) })) });
+          await commitBatch(p.as('worker'), { taskId: bt.taskId, results: Array.from({ length: 100 }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)) })) });
           if (!(await draw(w, bt.taskId, true))) throw new Error('a draw more than 256 blocks late must select the task');
           await bookTx(w, 'challenger', 'commitAudit', [bt.taskId, sealOf(bt.taskId, keccak256(toHex('re-executed root')), addr('challenger'), salt('challenger'))]);
           await p.warp(cfg.commitWindow + cfg.answerWindow + 1n);
@@ -441,7 +440,7 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
       const oh = outputHashOf(outputs) as Hex;
       const batch = async () => {
         const fee = 20n * E18;
-        const results = Array.from({ length: 100 }, (_, i) => ({ outputHash: i === 3 ? oh : keccak256(toHex(`out${i}`)), traceRoot: keccak256(toHex(`tr${i}`)) }));
+        const results = Array.from({ length: 100 }, (_, i) => ({ outputHash: i === 3 ? oh : keccak256(toHex(`out${i}`)) }));
         const bt = await postBatchTask(p.as('requester'), { modelId: w.modelId, inputHashes: Array.from({ length: 100 }, (_, i) => keccak256(toHex(`in${i}`))), fee, deadline: (await p.now()) + 3_600n });
         await claimTask(p.as('worker'), { taskId: bt.taskId, agentId: w.agentId });
         await commitBatch(p.as('worker'), { taskId: bt.taskId, results });
@@ -451,8 +450,8 @@ export async function checkAgainstContracts(withAudits = true): Promise<{ params
         await scenario(w, 'data-availability request answered (batch of 100, element opened)', async () => {
           const b = await batch();
           await daTx('requester', 'requestElement', [b.taskId, 3]);
-          const tree = new PositionalTree(b.results.map((r, i) => resultLeaf(i, r.outputHash, r.traceRoot)));
-          await daTx('worker', 'openElement', [b.taskId, 3, outputs.map(tensorArg), b.results[3]!.traceRoot, tree.proof(3)]);
+          const tree = new PositionalTree(b.results.map((r, i) => resultLeaf(i, r.outputHash)));
+          await daTx('worker', 'openElement', [b.taskId, 3, outputs.map(tensorArg), tree.proof(3)]);
           await clearAudit(w, b.taskId);
           await p.warp(params.challengeWindow);
           await finalizeTask(p.as('stranger'), { taskId: b.taskId });

@@ -6,8 +6,12 @@
  *   - batch throughput (inferences/s on batches of 64 rows), both runtimes allowed THREADS threads
  *     (ort: intraOpNumThreads = THREADS; verity: BatchPool — runBatch split over THREADS threads,
  *     src/parallel/pool.ts), one full trace per row;
- *   - "verifiable" inference: the plain engine plus what the honest path commits (today: the
- *     traceRoot of every trace, docs/protocol.md §Commitments), 1-row latency and batch throughput;
+ *   - "verifiable" inference: the plain engine plus exactly what the honest path adds per inference
+ *     (docs/protocol.md §Commitments, issue 13): the output digest (tensorRoots of the outputs only, 0x07)
+ *     and the result leaf resultLeaf(i, outputHash). 1-row latency: run + digest + leaf. Batch
+ *     throughput: the same per element, plus the audit answer amortized at the deployed audit rate
+ *     (AUDIT_RATE_BPS = deployProtocol's default 10%, one audited element per batch task: one rerun +
+ *     traceRoot every 10th batch). No trace root is built otherwise;
  *   - peak memory (max RSS of a child process that does only that runtime's work), accuracy.
  * Models: every shipped model in models/ plus gpt-mid and mobile-net from ../shared/models when that
  * directory is present (skipped with a printed reason otherwise).
@@ -21,6 +25,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Trace } from '../src/engine/ir.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHARED = join(ROOT, '..', 'shared', 'models');
@@ -28,6 +33,8 @@ const SHIPPED = ['wine-mlp', 'digits-convnet', 'tiny-gpt'];
 const EXTRA = ['gpt-mid', 'mobile-net'];
 type Runtime = 'verity' | 'onnxruntime';
 const BATCH = 64;
+/** deployProtocol's default audit rate (src/chain/deploy.ts): the share of tasks whose worker computes one trace root. */
+const AUDIT_RATE_BPS = 1_000;
 const THREADS = Math.min(2, cpus().length);
 /** Warm up this long, then measure for at least MIN_MS (and at least MIN_ITERS calls). */
 const WARMUP_MS = 400;
@@ -51,7 +58,7 @@ interface Timing {
 interface ChildResult extends Timing {
   model: string;
   runtime: Runtime;
-  /** verity only: runModel + traceRoot (1 row) and runBatch + traceRoot per trace. */
+  /** verity only: runModel + output digest + result leaf (1 row); runBatch + the same per trace + the amortized audit root. */
   verifiable?: Timing;
   /** verity only: which integer kernel path ran ('native' | 'wasm' | 'js') and the batch threads. */
   path?: string;
@@ -137,7 +144,8 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
   if (runtime === 'verity') {
     const { importOnnx, quantizeInput, dequantizeOutput } = await import('../src/onnx/import.js');
     const { prepareModel, runBatch, runModel } = await import('../src/engine/run.js');
-    const { traceRoot, keccakReady } = await import('../src/commit/index.js');
+    const { traceRoot, keccakReady, outputHashOf } = await import('../src/commit/index.js');
+    const { resultLeaf } = await import('../src/chain/positional.js');
     const engine = await import('../src/engine/index.js');
     const { BatchPool } = await import('../src/parallel/pool.js');
     await keccakReady;
@@ -151,18 +159,30 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
     const feed = batchRows.map((r) => [quantizeInput(q, r)]);
     // 1-row latency includes quantizing the float input, as a caller would.
     lat = await timeEach((i) => runModel(p, [quantizeInput(q, rows[i % rows.length])]));
-    const vlat = await timeEach((i) => traceRoot(runModel(p, [quantizeInput(q, rows[i % rows.length])])));
+    // What the honest path adds per inference: the output digest and the result leaf (no trace root).
+    const committed = (trace: Trace, i: number) => resultLeaf(i, outputHashOf(q.outputs.map((id) => trace[id]!)));
+    const vlat = await timeEach((i) => committed(runModel(p, [quantizeInput(q, rows[i % rows.length])]), 0));
+    // A batch task is audited with probability AUDIT_RATE_BPS: its worker then reruns one element and builds its traceRoot.
+    const audit = (i: number) => {
+      if ((i * AUDIT_RATE_BPS) % 10_000 < AUDIT_RATE_BPS) traceRoot(runModel(p, feed[i % feed.length]!));
+    };
     // Batch: runBatch over BATCH rows, split over THREADS threads (src/parallel/pool.ts).
     if (THREADS > 1) {
       const pool = await BatchPool.create(p, THREADS);
       throughput = await rate(BATCH, () => pool.run(feed));
-      const vtp = await rate(BATCH, () => pool.runCommitted(feed));
+      const vtp = await rate(BATCH, async (i) => {
+        (await pool.run(feed)).forEach((t, k) => committed(t, k));
+        audit(i);
+      });
       verifiable = { latencyMedianMs: quantile(vlat, 0.5), latencyP95Ms: quantile(vlat, 0.95), throughputPerS: vtp };
       await pool.close();
     } else {
       batchThreads = 1;
       throughput = await rate(BATCH, () => runBatch(p, feed));
-      const vtp = await rate(BATCH, () => runBatch(p, feed).map((t) => traceRoot(t)));
+      const vtp = await rate(BATCH, (i) => {
+        runBatch(p, feed).forEach((t, k) => committed(t, k));
+        audit(i);
+      });
       verifiable = { latencyMedianMs: quantile(vlat, 0.5), latencyP95Ms: quantile(vlat, 0.95), throughputPerS: vtp };
     }
     const outs = inputs.map((inp) => Array.from(dequantizeOutput(q, runModel(p, [inp])[q.outputs[0]])));
@@ -306,7 +326,7 @@ async function main(): Promise<void> {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   const load1 = loadavg();
-  console.log(`\nMedians over ${repeat} run(s) per (model, runtime). Ratios > 1 favour verity. verif = verifiable (engine + traceRoot of each trace); "a / b" = 1-row latency / batch throughput.`);
+  console.log(`\nMedians over ${repeat} run(s) per (model, runtime). Ratios > 1 favour verity. verif = verifiable (engine + output digest + result leaf per inference; batch: + one audit traceRoot per batch at ${AUDIT_RATE_BPS / 100}%); "a / b" = 1-row latency / batch throughput.`);
   console.log(`Targets: latency ≥ 1.0× ort; throughput ≥ 1.0× ort; verifiable ≥ 0.8× engine and ≥ 0.5× ort. Load average before ${load0[0].toFixed(2)}, after ${load1[0].toFixed(2)}.`);
   for (const s of summary) {
     const met = (b: boolean): string => (b ? 'met' : 'NOT met');

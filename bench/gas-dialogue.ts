@@ -1,7 +1,7 @@
 /**
  * Gas per generated character of the dialogue demo (src/agents/dialogue.ts) on a local network of real nodes
  * (LocalNetwork: anvil, the protocol, a requester node and a worker node): every message is one batch task — postBatchTask (the element input commitments),
- * claim, commitBatch (one positional root over resultLeaf(i, outputHash, traceRoot)), finalize. Gas per character
+ * claim, commitBatch (one positional root over resultLeaf(i, outputHash)), finalize. Gas per character
  * = the sum of those four transactions over all messages / generated characters; one-time setup (agent
  * registration, stake, model registration, fee approval) is excluded and listed separately.
  *

@@ -26,7 +26,6 @@ import {
   stake,
 } from '../src/chain/actions/index.js';
 import { inputHashOf } from '../src/chain/io.js';
-import { traceRootHex } from '../src/commit/index.js';
 import { DisputeClient, traceStateProvider } from '../src/dispute/index.js';
 import { sizeOf } from '../src/engine/ir.js';
 import { buildOneStep } from '../src/verifier/index.js';
@@ -69,9 +68,8 @@ async function dispute(p: LocalProtocol, agentId: bigint, name: ModelName, pickT
   const inputs = run.honest.slice(0, run.model.inputs.length);
   const { taskId } = await postTask(p.as('requester'), { modelId, inputs, fee: E18, deadline: (await p.now()) + 3_600n });
   await claimTask(p.as('worker'), { taskId, agentId });
-  const traceRoot = traceRootHex(run.corrupted);
-  const { outputHash } = await commitResult(p.as('worker'), { taskId, outputs: run.corrupted.slice(-run.model.outputs.length), traceRoot });
-  const ch = await challengeResult(p.as('challenger'), { taskId, inputHash: inputHashOf(inputs), outputHash, traceRoot });
+  const { outputHash } = await commitResult(p.as('worker'), { taskId, outputs: run.corrupted.slice(-run.model.outputs.length) });
+  const ch = await challengeResult(p.as('challenger'), { taskId, inputHash: inputHashOf(inputs), outputHash });
   const mk = (role: 'worker' | 'challenger') => new DisputeClient({ publicClient: p.publicClient, walletClient: p.as(role).walletClient, game: p.addresses.disputeGame, pollMs: 5 });
   const claimant = mk('worker');
   const challenger = mk('challenger');
@@ -124,8 +122,8 @@ async function main(): Promise<void> {
     g('postTaskCommitment (inputHash only)', pc.receipt.gasUsed);
     const cl = await claimTask(p.as('worker'), { taskId: pt.taskId, agentId: agent.agentId });
     g('claim (locks stake)', cl.receipt.gasUsed);
-    const cm = await commitResult(p.as('worker'), { taskId: pt.taskId, outputs: run.honest.slice(-1), traceRoot: traceRootHex(run.honest) });
-    g('commit one result (output i8[1,3] in calldata + traceRoot)', cm.receipt.gasUsed, `target ≤ ${TARGETS.commitSingle}`);
+    const cm = await commitResult(p.as('worker'), { taskId: pt.taskId, outputs: run.honest.slice(-1) });
+    g('commit one result (output i8[1,3] in calldata, no trace root)', cm.receipt.gasUsed, `target ≤ ${TARGETS.commitSingle}`);
     const commitSingle = Number(cm.receipt.gasUsed);
 
     const n = 100;
@@ -139,7 +137,7 @@ async function main(): Promise<void> {
     await claimTask(p.as('worker'), { taskId: bt.taskId, agentId: agent.agentId });
     const cb = await commitBatch(p.as('worker'), {
       taskId: bt.taskId,
-      results: Array.from({ length: n }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)), traceRoot: keccak256(toHex(`tr${i}`)) })),
+      results: Array.from({ length: n }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)) })),
     });
     g('commitBatch of 100 (whole tx)', cb.receipt.gasUsed);
     const batchPerResult = Number(cb.receipt.gasUsed) / n;
@@ -170,7 +168,7 @@ async function main(): Promise<void> {
     const auditRows: [string, string][] = [
       ['drawAudit', 'drawAudit (AuditBook: blockhash(commitBlock+1) selection)'],
       ['commitAudit', 'commitAudit (seal + deposit)'],
-      ['answerAudit', 'answerAudit (result leaf + tensor j Merkle proof, single task)'],
+      ['answerAudit', 'answerAudit (trace root pinned + tensor j Merkle proof, single task)'],
       ['revealAudit', 'revealAudit (match, picked: deposit back + reward)'],
       ['settleAudit', 'settleAudit (close a matched audit)'],
       ['settleAuditInvalidate', 'settleAudit, worker never answered → market.moduleInvalidate (slash, share to pool)'],

@@ -148,7 +148,7 @@ function runTask(c: Ctx, s: TaskSpec): void {
         c.liesCaught++;
         const first = honestSeals[0]!;
         if (!s.batch) {
-          // A single task: the honest auditors re-executed the whole element, see the committed traceRoot is wrong
+          // A single task: the honest auditors re-executed the whole element, see the committed outputs are wrong
           // and challenge at once (the node's verifier does); the liar's sock puppet and its puppet auditors fill
           // the challenger team (≤ MAX_TEAM) and take part of the share. A silent liar's audit waits for the dispute
           // (AuditDisputeOpen) and then settles with nothing more to slash; with puppet auditors the liar answers
@@ -174,7 +174,7 @@ function runTask(c: Ctx, s: TaskSpec): void {
           for (const a of seals) if (a.k !== 'puppet') reclaim(a);
           return;
         }
-        // A batch: the element is not public (no traceRoot to compare), the withholder cannot answer; settleAudit
+        // A batch: the element is not public (no outputs to compare), the withholder cannot answer; settleAudit
         // invalidates the batch and the challenger share goes to the pool (no sealer is paid for a seal never
         // compared); every deposit is reclaimed.
         cost(c, first.name, 'settleAuditInvalidate');

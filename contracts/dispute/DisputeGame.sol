@@ -13,8 +13,12 @@ import {IoCommitments} from "../libraries/IoCommitments.sol";
 import {DisputeCommitments as C} from "./DisputeCommitments.sol";
 
 /// @title DisputeGame
-/// @notice Verity's dispute game (docs/protocol.md §Dispute game). A claimant committed `traceRoot`, the Merkle root of
-/// every tensor of one run of the model `modelRoot`; a challenger says it is wrong. The game works when the claimant
+/// @notice Verity's dispute game (docs/protocol.md §Dispute game). A claimant committed the outputs (`outputHash`) of
+/// one run of the model `modelRoot` on the inputs `inputHash`; a challenger says they are wrong. The claimant's first
+/// move reveals a trace whose first tensors hash to inputHash and last tensors to outputHash; its root `traceRoot` (the
+/// Merkle root of every tensor root) is computed here, or must equal the root the game was opened / pinned with (an
+/// audit answer, {pinTrace}). The trace is a function of (model, inputs), so a wrong output forces a first wrong
+/// tensor whose inputs are all right: the step the bisection finds. The game works when the claimant
 /// withholds all off-chain data: the claimant reveals its tensor roots, the challenger names the first tensor it
 /// disagrees with, the claimant opens that tensor and the two bisect its word tree (the claimant reveals 2^s children
 /// per move, the challenger picks one) down to one word; the challenger then has the one-step verifier recompute one
@@ -84,7 +88,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint32 numElements; // element count of the disputed tensor
         uint32 position; // index of the current bisection node within its level
         uint8 op; // op code of the node writing the disputed tensor
-        bytes32 traceRoot;
+        bytes32 traceRoot; // pinned root (0 = none) until revealRoots, then the revealed trace's root
         bytes32 modelRoot;
         // AwaitRoots: keccak256(abi.encode(inputHash, outputHash)); from AwaitTensorData on:
         // keccak256(abi.encode(dtype, shape)) of the disputed tensor's meta in the model.
@@ -118,7 +122,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     }
 
     // Codes of DisputeBadProof.which:
-    /// @notice revealRoots: the roots do not hash to traceRoot.
+    /// @notice revealRoots / pinTrace: the roots do not hash to the pinned traceRoot (or a pin contradicts the trace).
     uint8 public constant PROOF_TRACE_ROOTS = 1;
     /// @notice revealRoots: the input / output roots do not hash to the committed inputHash / outputHash.
     uint8 public constant PROOF_IO = 2;
@@ -203,9 +207,11 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint96 bond,
         uint64 clock
     );
-    /// @notice The claimant revealed all its tensor roots (checked against traceRoot, inputHash and outputHash) and
-    /// posted its bond.
+    /// @notice The claimant revealed all its tensor roots (checked against inputHash, outputHash and the pinned root,
+    /// if any) and posted its bond.
     event RootsRevealed(uint256 indexed gameId, bytes32[] roots, uint32 numInputs, uint32 numOutputs);
+    /// @notice The market pinned game `gameId`'s trace root (an audit answer on the element) before the reveal.
+    event TracePinned(uint256 indexed gameId, bytes32 traceRoot);
     /// @notice The challenger disputed tensor `tensorId`, written by node `nodeIndex`; its word tree has `depth` levels.
     event TensorDisputed(
         uint256 indexed gameId, uint32 tensorId, uint32 nodeIndex, uint8 dtype, uint32 numElements, uint8 depth
@@ -342,6 +348,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// transferFrom (the challenger approves this contract). For the game, `inputHash` must be
     /// keccak256(0x06 ‖ uint32 numInputs ‖ tensorRoot of each input) and `outputHash`
     /// keccak256(0x07 ‖ uint32 numOutputs ‖ tensorRoot of each output, the last numOutputs trace tensors).
+    /// `claimedRoot` is an optional pin: 0 = the game takes the root of the trace the claimant reveals; non-zero = the
+    /// revealed trace must hash to it (the market passes an element's audit-answer pin).
     function open(
         bytes32 taskKey,
         address claimant,
@@ -407,6 +415,28 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         emit TraceBounded(gameId, maxCount);
     }
 
+    /// @notice Market: binds a game it opened to the trace root the claimant answered an audit with. Before the
+    /// reveal the pin is stored and the reveal must hash to it; after the reveal it must equal the revealed root; a
+    /// game decided before any reveal ignores it.
+    /// @param gameId A market-opened game.
+    /// @param traceRoot The pinned root (non-zero).
+    function pinTrace(uint256 gameId, bytes32 traceRoot) external {
+        Game storage g = _games[gameId];
+        // INVARIANT: only a governance-allowed market pins, only games it opened (stake-backed).
+        if (!isMarket[msg.sender] || !g.stakeBacked) revert DisputeUnauthorizedOpener(msg.sender);
+        if (traceRoot == bytes32(0)) revert DisputeBadParameter();
+        bytes32 current = g.traceRoot;
+        if (g.phase == Phase.AwaitRoots) {
+            // INVARIANT: a pin never replaces a different pin.
+            if (current != bytes32(0) && current != traceRoot) revert DisputeBadProof(gameId, PROOF_TRACE_ROOTS);
+            g.traceRoot = traceRoot;
+            emit TracePinned(gameId, traceRoot);
+        } else if (g.count != 0) {
+            // INVARIANT: once the claimant revealed a trace, it may not answer an audit with another one.
+            if (current != traceRoot) revert DisputeBadProof(gameId, PROOF_TRACE_ROOTS);
+        }
+    }
+
     // ------------------------------------------------------------------ moves
 
     /// @notice Claimant, first move: reveals the tensorRoot of every trace tensor and posts the claimant's bond
@@ -431,10 +461,11 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         if (numInputs == 0 || numOutputs == 0 || uint256(numInputs) + numOutputs > count) {
             revert DisputeBadIndex(gameId, uint256(numInputs) + numOutputs, count);
         }
-        // INVARIANT: the revealed roots are exactly the claimant's committed trace (count bound in traceRoot).
-        if (ProofLib.listRoot(ProofLib.PREFIX_TRACE, count, ProofLib.rootOfWordsCalldata(roots)) != g.traceRoot) {
-            revert DisputeBadProof(gameId, PROOF_TRACE_ROOTS);
-        }
+        bytes32 traceRoot = ProofLib.listRoot(ProofLib.PREFIX_TRACE, count, ProofLib.rootOfWordsCalldata(roots));
+        bytes32 pinned = g.traceRoot;
+        // INVARIANT: a pinned game (opened with a root, or pinned by an audit answer) accepts exactly that trace
+        // (count bound in the root); an unpinned one takes the revealed trace's root for every later proof.
+        if (pinned != bytes32(0) && traceRoot != pinned) revert DisputeBadProof(gameId, PROOF_TRACE_ROOTS);
         // INVARIANT: the trace's inputs are the task's committed inputs and its outputs the claimed outputs, so
         // no input tensor is ever disputed and a correct trace with a wrong claimed output cannot be defended.
         bytes32 inDigest = keccak256(abi.encodePacked(IoCommitments.PREFIX_INPUTS, numInputs, roots[:numInputs]));
@@ -444,6 +475,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
 
         g.count = uint32(count);
         g.numInputs = numInputs;
+        if (pinned == bytes32(0)) g.traceRoot = traceRoot;
         g.phase = Phase.AwaitTensor;
         bool backed = g.stakeBacked;
         if (!backed) g.claimantBonded = true;

@@ -19,9 +19,10 @@ interface IDisputeResolver {
 
     /// @notice Opens a game about one result element.
     /// @param taskKey keccak256(abi.encode(chainid, market, taskId, index)): identifies the challenged element.
-    /// @param claimant The worker that committed the result (defends `claimedRoot`).
+    /// @param claimant The worker that committed the result (defends it with a trace from (model, inputs) to outputs).
     /// @param challenger The account that disputes it.
-    /// @param claimedRoot The claimant's Merkle trace root for this element.
+    /// @param claimedRoot The trace root the claimant is bound to (its audit answer on this element), or 0 = none:
+    /// the claimant's revealed trace is then bound only by inputHash and outputHash.
     /// @param modelRoot Root of the registered model the task runs (ModelRegistry).
     /// @param inputHash keccak256(0x06 ‖ uint32 numInputs ‖ input tensorRoots) of the element (proven against the
     /// task's input root).

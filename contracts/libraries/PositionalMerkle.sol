@@ -14,9 +14,11 @@ library PositionalMerkle {
     /// @notice Largest supported number of leaves (depth 16).
     uint256 internal constant MAX_LEAVES = 1 << 16;
 
-    /// @notice Leaf for element `index` of a result: its output hash and execution trace root.
-    function resultLeaf(uint256 index, bytes32 outputHash, bytes32 traceRoot) internal pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(index, outputHash, traceRoot))));
+    /// @notice Leaf for element `index` of a result: its 0x07 output digest only (no trace root: the trace is a
+    /// function of model and inputs, bound in a dispute by the game itself, docs/protocol.md §Commitments). Same
+    /// encoding as {inputLeaf}; the digests differ by their 0x06 / 0x07 domain prefix.
+    function resultLeaf(uint256 index, bytes32 outputHash) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(index, outputHash))));
     }
 
     /// @notice Leaf for element `index` of a task's input: the hash of its input bytes.

@@ -6,7 +6,6 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Governed} from "../common/Governed.sol";
 import {TaskMarket, IAuditPool} from "./TaskMarket.sol";
-import {PositionalMerkle} from "../libraries/PositionalMerkle.sol";
 import {DisputeCommitments as C} from "../dispute/DisputeCommitments.sol";
 import {ModelRegistry} from "../registry/ModelRegistry.sol";
 import {Staking} from "../staking/Staking.sol";
@@ -17,8 +16,10 @@ import {Staking} from "../staking/Staking.sol";
 /// blockhash(commitBlock + 1), unknown to the worker when it committed (no draw within 256 blocks = selected), and picks
 /// one element and one intermediate trace tensor j. Every staked auditor may commit, during the commit window,
 /// seal = keccak256(abi.encode(taskId, tensorRoot_j, auditor, salt)) with a deposit (no first-come slots: a worker's
-/// puppets cannot keep an honest auditor out); only re-execution yields tensorRoot_j (the worker publishes only
-/// traceRoot). After the commit window the worker proves tensor j in its committed traceRoot ({answerAudit}); the hash
+/// puppets cannot keep an honest auditor out); only re-execution yields tensorRoot_j (the worker publishes only the
+/// outputs). After the commit window the worker answers with the element's trace root and proves tensor j in it
+/// ({answerAudit}); the market pins that root for the element, so any game on it binds the worker to the same trace
+/// (an answer contradicting a trace already revealed in a game is refused). The hash
 /// of the answer's block (unknown to anyone when the seals were fixed, and to the worker when it answers) picks which
 /// PAID_REVEALS seals are paid. Auditors then reveal: a match returns the deposit, plus `reward` (capped by the pool)
 /// if the seal was picked; a mismatch holds the deposit until settlement (back if the task was invalidated — the
@@ -127,8 +128,9 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     );
     /// @notice `auditor` committed `seal` and deposited `deposit`.
     event AuditCommitted(uint256 indexed taskId, address indexed auditor, bytes32 seal, uint256 deposit);
-    /// @notice The worker's answer: tensorRoot of tensor `tensorId` of element `index`'s trace (proven in traceRoot).
-    event AuditAnswered(uint256 indexed taskId, uint32 index, uint32 tensorId, bytes32 tensorRoot);
+    /// @notice The worker's answer: tensorRoot of tensor `tensorId` of element `index`'s trace, proven in `traceRoot`
+    /// (pinned for the element's games).
+    event AuditAnswered(uint256 indexed taskId, uint32 index, uint32 tensorId, bytes32 tensorRoot, bytes32 traceRoot);
     /// @notice `auditor` revealed `tensorRoot`; `matched` with the answer; `paid` = reward paid (deposit returned
     /// separately when matched).
     event AuditRevealed(uint256 indexed taskId, address indexed auditor, bytes32 tensorRoot, bool matched, uint256 paid);
@@ -158,7 +160,7 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     error AuditNotAllowed(uint256 taskId, address caller);
     /// @notice The auditor's free stake is below the minimum.
     error AuditInsufficientStake(address auditor, uint256 freeStake, uint256 minStake);
-    /// @notice The answer's proofs do not check against the committed result (`which`: 1 result leaf, 2 tensor).
+    /// @notice The answer's proof does not check (`which`: 2 tensor j not in the answered trace root).
     error AuditBadAnswer(uint256 taskId, uint8 which);
     /// @notice The caller has no open seal in this audit.
     error AuditNotAuditor(uint256 taskId, address caller);
@@ -272,33 +274,30 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         token.safeTransferFrom(msg.sender, address(this), deposit);
     }
 
-    /// @notice Worker (or anyone holding its data), after the commit window: proves the audited element's result leaf
-    /// in the committed result root and tensor j in that element's traceRoot. j = {tensorIndex}(seed, count, …).
+    /// @notice Worker, after the commit window: answers with the audited element's trace root (over the registered
+    /// model's numInputs + nodeCount tensors) and proves tensor j in it, j = {targetTensor}. The market pins the root for
+    /// the element ({TaskMarket.pinTrace}): every game on the element then binds the worker to that trace, and an answer
+    /// contradicting a trace the worker already revealed in a game on the element is refused (the worker is then
+    /// silent). Only the worker answers: the pin binds its defence.
     /// @param taskId The task.
-    /// @param outputHash The element's 0x07 output digest.
     /// @param traceRoot The element's trace root.
-    /// @param resultProof PositionalMerkle proof of resultLeaf(index, outputHash, traceRoot) (empty for one element).
-    /// @param count Number of tensors of the trace (bound by traceRoot).
     /// @param tensorRoot_ tensorRoot of trace tensor j.
     /// @param siblings Bottom-up proof of tensorRoot_ at j in the trace tree.
-    function answerAudit(
-        uint256 taskId,
-        bytes32 outputHash,
-        bytes32 traceRoot,
-        bytes32[] calldata resultProof,
-        uint256 count,
-        bytes32 tensorRoot_,
-        bytes32[] calldata siblings
-    ) external {
+    function answerAudit(uint256 taskId, bytes32 traceRoot, bytes32 tensorRoot_, bytes32[] calldata siblings)
+        external
+    {
         Audit storage a = _audits[taskId];
         if (a.state != State.Selected || a.answered) revert AuditUnexpectedState(taskId, a.state);
+        // INVARIANT: only the worker answers (the pinned root binds the worker's side of every later game).
+        if (msg.sender != a.worker) revert AuditNotAllowed(taskId, msg.sender);
         // INVARIANT: the answer is published only after every seal is fixed.
         if (block.timestamp <= a.commitEnd) revert AuditTooEarly(taskId, uint256(a.commitEnd) + 1);
         if (block.timestamp > a.answerEnd) revert AuditWindowClosed(taskId, a.answerEnd);
         uint32 index = a.index;
-        _checkResultLeaf(taskId, index, PositionalMerkle.resultLeaf(index, outputHash, traceRoot), resultProof);
+        ModelRegistry.Shape memory sh = models.shapeOf(market.getTask(taskId).modelId);
+        uint256 count = uint256(sh.numInputs) + sh.nodeCount;
         uint256 j = tensorIndex(a.seed, count, a.numInputs, a.numOutputs);
-        // INVARIANT: the answered root is the worker's committed root of tensor j.
+        // INVARIANT: the answered root is tensor j of a trace of exactly the registered model's length.
         if (j == type(uint256).max || !C.isTraceTensor(traceRoot, count, j, tensorRoot_, siblings)) {
             revert AuditBadAnswer(taskId, 2);
         }
@@ -306,7 +305,9 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
         a.answerBlock = uint64(block.number);
         a.answer = tensorRoot_;
         a.tensorId = uint32(j);
-        emit AuditAnswered(taskId, index, uint32(j), tensorRoot_);
+        emit AuditAnswered(taskId, index, uint32(j), tensorRoot_, traceRoot);
+        // INVARIANT: the answer binds the worker's trace for the element in every game (reverts on a contradiction).
+        market.pinTrace(taskId, index, traceRoot);
     }
 
     /// @notice Auditor, after the answer's block and before the reveal window ends: opens its seal. Match: deposit
@@ -489,12 +490,6 @@ contract AuditBook is Governed, ReentrancyGuard, IAuditPool {
     }
 
     // ================================================================== internals
-
-    function _checkResultLeaf(uint256 taskId, uint32 index, bytes32 leaf, bytes32[] calldata proof) private view {
-        TaskMarket.Task memory t = market.getTask(taskId);
-        // INVARIANT: the answer is about the audited element of the committed result.
-        if (!PositionalMerkle.verify(proof, t.resultRoot, leaf, index, t.itemCount)) revert AuditBadAnswer(taskId, 1);
-    }
 
     /// @dev The pay seed, fixed once from the hash of the answer's block (unknown to the worker when it answered and
     /// to every auditor when it sealed). Reverts in the answer's own block; if that hash is gone (> 256 blocks),

@@ -51,7 +51,7 @@ contract DataAvailability is Governed, ReentrancyGuard {
     );
     /// @notice Element `index`'s result, opened: its output tensors, 0x07 digest and trace root.
     event ElementOpened(
-        uint256 indexed taskId, uint32 indexed index, bytes32 outputHash, bytes32 traceRoot, IoCommitments.Tensor[] outputs
+        uint256 indexed taskId, uint32 indexed index, bytes32 outputHash, IoCommitments.Tensor[] outputs
     );
     /// @notice Element `index`'s input tensors, published by the requester (0x06 digest checked against inputRoot).
     event InputOpened(uint256 indexed taskId, uint32 indexed index, bytes32 inputHash, IoCommitments.Tensor[] inputs);
@@ -112,13 +112,11 @@ contract DataAvailability is Governed, ReentrancyGuard {
     /// @param taskId The task.
     /// @param index The element.
     /// @param outputs The element's output tensors (hashed here into its 0x07 digest).
-    /// @param traceRoot The element's trace root.
-    /// @param resultProof PositionalMerkle proof of resultLeaf(index, outputHash, traceRoot).
+    /// @param resultProof PositionalMerkle proof of resultLeaf(index, outputHash).
     function openElement(
         uint256 taskId,
         uint32 index,
         IoCommitments.Tensor[] calldata outputs,
-        bytes32 traceRoot,
         bytes32[] calldata resultProof
     ) external nonReentrant {
         Request storage r = _answerable(taskId, index, 1);
@@ -128,11 +126,11 @@ contract DataAvailability is Governed, ReentrancyGuard {
         // INVARIANT: the opened element is exactly the committed leaf `index`.
         if (
             !PositionalMerkle.verify(
-                resultProof, t.resultRoot, PositionalMerkle.resultLeaf(index, outputHash, traceRoot), index, t.itemCount
+                resultProof, t.resultRoot, PositionalMerkle.resultLeaf(index, outputHash), index, t.itemCount
             )
         ) revert DaBadOpening(taskId, index, 1);
         r.open = false;
-        emit ElementOpened(taskId, index, outputHash, traceRoot, outputs);
+        emit ElementOpened(taskId, index, outputHash, outputs);
         if (t.status == TaskMarket.TaskStatus.Committed) market.setHold(taskId, false);
         token.safeTransfer(t.worker, r.bond);
     }

@@ -24,18 +24,23 @@ interface IAuditPool {
     function cleared(uint256 taskId) external view returns (bool);
 }
 
-/// @notice Optional resolver extension (DisputeGame): bounds a game's trace to the registered model's length.
+/// @notice Optional resolver extension (DisputeGame): bounds a game's trace to the registered model's length, and pins
+/// the trace root a worker answered an audit with (docs/protocol.md §Audits).
 interface ITraceBounded {
     /// @notice Bounds game `gameId`'s revealed trace to `maxCount` tensors.
     function boundTrace(uint256 gameId, uint32 maxCount) external;
+
+    /// @notice Binds game `gameId`'s claimant to `traceRoot`: before its reveal, the roots it reveals must hash to it;
+    /// after, it must be the revealed one (else reverts).
+    function pinTrace(uint256 gameId, bytes32 traceRoot) external;
 }
 
 /// @title TaskMarket
 /// @notice Inference tasks with optimistic settlement (docs/protocol.md §Task market).
 /// Lifecycle: a requester posts a task (model id, input tensors in calldata or their commitment, one or many
 /// elements, fee escrowed, deadline) -> a staked worker claims it for one of its ERC-8004 agents (part of its stake
-/// gets locked) -> the worker commits the result before the deadline (single element: output tensors + trace root;
-/// batch: one Merkle root over all element results) -> during the challenge window anyone may challenge any single
+/// gets locked) -> the worker commits the result before the deadline (single element: its output tensors; batch: one
+/// Merkle root over all element output digests; no trace root: the game binds the trace in a dispute) -> during the challenge window anyone may challenge any single
 /// element with Merkle proofs; the market opens a game on the {IDisputeResolver} on the challenger's behalf (the
 /// game takes the challenger's bond directly) -> after the window, with no dispute open and none lost, {finalize}
 /// credits the fee. A challenger win invalidates the task: the worker's locked stake is slashed (split challenger /
@@ -167,6 +172,9 @@ contract TaskMarket is Governed, ReentrancyGuard {
     address public dataAvailability;
     /// @dev Live (market-unresolved) dispute of each element key; 0 = none.
     mapping(bytes32 key => uint256 disputeId) private _live;
+    /// @notice Trace root the worker answered the element's audit with ({pinTrace}); every later game on the element
+    /// is opened with it, so the worker must defend exactly that trace. 0 = not audited / not answered.
+    mapping(bytes32 key => bytes32 traceRoot) public tracePin;
     /// @dev Joiners of each dispute's challenger side (≤ MAX_TEAM − 1).
     mapping(uint256 disputeId => address[]) private _joiners;
     uint256 private _lastTaskId;
@@ -192,13 +200,12 @@ contract TaskMarket is Governed, ReentrancyGuard {
     event InputPublished(uint256 indexed taskId, bytes32 inputHash, IoCommitments.Tensor[] inputs);
     /// @notice `worker` claimed the task for agent `agentId`, locking `stakeLocked`.
     event TaskClaimed(uint256 indexed taskId, address indexed worker, uint256 indexed agentId, uint256 stakeLocked);
-    /// @notice A single-element result was committed: its output tensors, their 0x07 digest and the trace root.
+    /// @notice A single-element result was committed: its output tensors and their 0x07 digest.
     event ResultCommitted(
         uint256 indexed taskId,
         address indexed worker,
         bytes32 resultRoot,
         bytes32 outputHash,
-        bytes32 traceRoot,
         uint64 challengeDeadline,
         IoCommitments.Tensor[] outputs
     );
@@ -247,6 +254,8 @@ contract TaskMarket is Governed, ReentrancyGuard {
     event AuditPremiumPaid(uint256 indexed taskId, uint256 premium);
     /// @notice A module placed (`held` true) or released a hold on the task's settlement.
     event TaskHold(uint256 indexed taskId, address indexed module, bool held, uint16 holds);
+    /// @notice Element `index`'s trace was pinned to `traceRoot` by its audit answer.
+    event TracePinned(uint256 indexed taskId, uint32 indexed index, bytes32 traceRoot);
 
     /// @notice Task fee is zero.
     error MarketZeroFee();
@@ -316,6 +325,8 @@ contract TaskMarket is Governed, ReentrancyGuard {
     error MarketInsufficientGas(uint256 gasLeft, uint256 needed);
     /// @notice Too many recipients for a module invalidation.
     error MarketTooManyRecipients(uint256 count, uint256 max);
+    /// @notice The element's trace is already pinned to `pinned` (an audit answer pins it once).
+    error MarketTracePinned(uint256 taskId, uint32 index, bytes32 pinned);
 
     /// @param token_ VRT.
     /// @param identityRegistry_ ERC-8004 identity registry.
@@ -460,23 +471,23 @@ contract TaskMarket is Governed, ReentrancyGuard {
     }
 
     /// @notice Commits the result of a single-element task: the output tensors (published in the event and hashed
-    /// on-chain to outputHash = keccak256(0x07 ‖ uint32 n ‖ tensorRoots)) and the Merkle root of the execution trace
-    /// (docs/protocol.md §traceRoot; its last n tensors must be these outputs). Starts the challenge window.
+    /// on-chain to outputHash = keccak256(0x07 ‖ uint32 n ‖ tensorRoots)). No trace root: the trace is a function of
+    /// model and inputs, and in a dispute the claimant must reveal one whose first tensors hash to the inputHash and
+    /// last tensors to this outputHash (docs/protocol.md §Commitments). Starts the challenge window.
     /// @param taskId The task.
     /// @param outputs The model's output tensors, in model order.
-    /// @param traceRoot Root of the execution trace.
-    function commit(uint256 taskId, IoCommitments.Tensor[] calldata outputs, bytes32 traceRoot) external {
+    function commit(uint256 taskId, IoCommitments.Tensor[] calldata outputs) external {
         Task storage t = _tasks[taskId];
         _checkCommit(t, taskId);
         if (t.itemCount != 1) revert MarketNotSingleItem(taskId, t.itemCount);
         bytes32 outputHash = _digest(IoCommitments.PREFIX_OUTPUTS, outputs);
-        bytes32 root = PositionalMerkle.resultLeaf(0, outputHash, traceRoot);
+        bytes32 root = PositionalMerkle.resultLeaf(0, outputHash);
         uint64 challengeDeadline = _startWindow(t, root);
-        emit ResultCommitted(taskId, msg.sender, root, outputHash, traceRoot, challengeDeadline, outputs);
+        emit ResultCommitted(taskId, msg.sender, root, outputHash, challengeDeadline, outputs);
     }
 
     /// @notice Commits all results of a task under one PositionalMerkle root of
-    /// `resultLeaf(i, outputHash_i, traceRoot_i)` over `itemCount` elements (outputHash_i: the 0x07 digest of
+    /// `resultLeaf(i, outputHash_i)` over `itemCount` elements (outputHash_i: the 0x07 digest of
     /// element i's output tensorRoots; the output tensors are delivered off-chain). Starts the challenge window.
     /// @param taskId The task.
     /// @param resultsRoot Root over the result leaves.
@@ -497,8 +508,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
     /// @param inputHash The element's 0x06 input digest.
     /// @param inputProof PositionalMerkle proof of `inputLeaf(index, inputHash)` (empty for single-element tasks).
     /// @param outputHash The element's claimed 0x07 output digest.
-    /// @param traceRoot The element's claimed trace root.
-    /// @param resultProof PositionalMerkle proof of `resultLeaf(index, outputHash, traceRoot)`.
+    /// @param resultProof PositionalMerkle proof of `resultLeaf(index, outputHash)`.
     /// @return disputeId The new dispute id.
     function challenge(
         uint256 taskId,
@@ -506,7 +516,6 @@ contract TaskMarket is Governed, ReentrancyGuard {
         bytes32 inputHash,
         bytes32[] calldata inputProof,
         bytes32 outputHash,
-        bytes32 traceRoot,
         bytes32[] calldata resultProof
     ) external nonReentrant returns (uint256 disputeId) {
         Task storage t = _tasks[taskId];
@@ -519,14 +528,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
         }
         if (
             !PositionalMerkle.verify(
-                resultProof, t.resultRoot, PositionalMerkle.resultLeaf(index, outputHash, traceRoot), index, count
+                resultProof, t.resultRoot, PositionalMerkle.resultLeaf(index, outputHash), index, count
             )
         ) revert MarketInvalidResultProof(taskId, index);
         uint256 live = _live[taskKey(taskId, index)];
         // INVARIANT: one live game per element, so a worker never defends more games than it has elements
         // (attack 2); a later challenger joins the live game's challenger side instead.
         if (live != 0) revert MarketElementInDispute(taskId, index, live);
-        disputeId = _openDispute(t, taskId, index, inputHash, outputHash, traceRoot);
+        disputeId = _openDispute(t, taskId, index, inputHash, outputHash);
     }
 
     /// @notice Joins the challenger side of a live dispute (the element's single game): posts the dispute's join
@@ -732,6 +741,35 @@ contract TaskMarket is Governed, ReentrancyGuard {
         _reputation(taskId, 0, t.agentId, -1, "check", "failed", t.resultRoot);
     }
 
+    /// @notice The audit module pins element `index`'s trace root to the one its worker answered the audit with
+    /// (docs/protocol.md §Audits): later games on the element are opened with it, and the element's live game (if
+    /// any) is bound to it — before its reveal the claimant must reveal exactly that trace, after its reveal the pin
+    /// must be the revealed root (else the game reverts and so does the answer).
+    /// @param taskId The task (no-op unless committed).
+    /// @param index The audited element.
+    /// @param traceRoot The answered trace root (non-zero).
+    function pinTrace(uint256 taskId, uint32 index, bytes32 traceRoot) external {
+        // INVARIANT: only the audit book pins (its answer is the worker's own, after every seal is fixed).
+        if (msg.sender != auditBook) revert MarketNotModule(msg.sender);
+        // A task no longer committed (invalidated by a game) has nothing left to bind.
+        if (_tasks[taskId].status != TaskStatus.Committed) return;
+        bytes32 key = taskKey(taskId, index);
+        bytes32 pinned = tracePin[key];
+        // INVARIANT: an element's pin is set once and never changes (a worker cannot re-answer a different trace).
+        if (traceRoot == bytes32(0) || (pinned != bytes32(0) && pinned != traceRoot)) {
+            revert MarketTracePinned(taskId, index, pinned);
+        }
+        tracePin[key] = traceRoot;
+        emit TracePinned(taskId, index, traceRoot);
+        uint256 live = _live[key];
+        // INVARIANT: a game already open on the element is bound to the same trace (it reverts on a contradiction,
+        // so the answer is refused and the worker counts as silent).
+        if (live != 0) {
+            Dispute storage d = _disputes[live];
+            ITraceBounded(address(d.resolver)).pinTrace(d.gameId, traceRoot);
+        }
+    }
+
     /// @notice A module cancels a claimed task whose requester withheld an input element: the worker's stake is
     /// released and the fee is paid to the worker.
     /// @param taskId The task.
@@ -878,8 +916,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         uint256 taskId,
         uint32 index,
         bytes32 inputHash,
-        bytes32 outputHash,
-        bytes32 traceRoot
+        bytes32 outputHash
     ) private returns (uint256 disputeId) {
         IDisputeResolver resolver = _params.resolver;
         disputeId = ++_lastDisputeId;
@@ -891,11 +928,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
         d.resolver = resolver;
         d.teamSize = 1;
         d.joinBond = _rules.joinBond;
-        _live[taskKey(taskId, index)] = disputeId;
+        bytes32 key = taskKey(taskId, index);
+        _live[key] = disputeId;
         bytes32 modelRoot = modelRegistry.modelRoot(t.modelId);
-        // The resolver is governance-set and trusted; it pulls the challenger's bond (msg.sender) itself.
+        // The resolver is governance-set and trusted; it pulls the challenger's bond (msg.sender) itself. The claimed
+        // root is the element's audit pin (0 = none: the game takes the root of whatever trace the claimant reveals,
+        // bound to inputHash / outputHash).
         uint256 gameId =
-            resolver.open(taskKey(taskId, index), t.worker, msg.sender, traceRoot, modelRoot, inputHash, outputHash);
+            resolver.open(key, t.worker, msg.sender, tracePin[key], modelRoot, inputHash, outputHash);
         d.gameId = gameId;
         emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId);
         ModelRegistry.Shape memory sh = modelRegistry.shapeOf(t.modelId);

@@ -222,7 +222,7 @@ export class VerifiedInferenceExecutor implements AgentExecutor {
       );
       const done = result.status === 'finalized';
       const summary = done
-        ? `Finalized: task ${result.taskId}, trace root ${result.traceRoot}${result.argmax === undefined ? '' : `, argmax ${result.argmax}`}.`
+        ? `Finalized: task ${result.taskId}, output digest ${result.outputHash}${result.argmax === undefined ? '' : `, argmax ${result.argmax}`}.`
         : `Task ${result.taskId ?? result.id} ended ${result.status}${result.error ? `: ${result.error}` : ''}.`;
       bus.publish(
         AgentEvent.statusUpdate({

@@ -28,8 +28,8 @@ export interface DialogueMessage {
   inputsRoot: Hex;
   /** Batch root of the message (resultLeaf positional root, the value commitBatch commits). */
   batchRoot: Hex;
-  /** Trace root of each generated character. */
-  traceRoots: Hex[];
+  /** Output digest (0x07, the committed result) of each generated character. */
+  outputHashes: Hex[];
   chain?: {
     taskId: string;
     agentId: string;
@@ -79,7 +79,7 @@ export async function runDialogue(o: DialogueOptions): Promise<DialogueResult> {
       modelRoot: g.modelRoot,
       inputsRoot: g.inputsRoot,
       batchRoot: g.batchRoot,
-      traceRoots: g.steps.map((s) => s.traceRoot),
+      outputHashes: g.steps.map((s) => s.outputHash),
     };
     if (o.network) {
       const b = await o.network.verifiedBatch({ model: gpt.modelRoot, items: g.steps.map((st) => [tensorToJson(quantizeInput(gpt.model, st.window))]) });

@@ -11,17 +11,18 @@
  *   - Decoding rule: greedy argmax over the int8 logits at position 31 (the last), compared as integers; a tie
  *     goes to the lowest character id. No temperature, no sampling: the text is a function of the prompt.
  *
- * Every step has its own trace root (traceRootHex of its full integer trace). The k steps are committed as one
- * batch exactly as the market's batch tasks are (src/chain/positional.ts, TaskMarket.postBatchTask/commitBatch):
+ * Every step commits its output digest only (no trace root: the trace is a function of model and window, bound in a
+ * dispute by the game). The k steps are committed as one batch exactly as the market's batch tasks are
+ * (src/chain/positional.ts, TaskMarket.postBatchTask/commitBatch):
  *   inputsRoot = PositionalTree(inputLeaf(i, inputHashOf([window_i]))).root   — what the requester posts
- *   batchRoot  = PositionalTree(resultLeaf(i, outputHashOf(logits_i), traceRoot_i)).root — what the worker commits
+ *   batchRoot  = PositionalTree(resultLeaf(i, outputHashOf(logits_i))).root  — what the worker commits
  * so one generation is verifiable on-chain as one batch task, and any single character can be challenged with the
  * element's proofs (inputTree.proof(i), resultTree.proof(i)).
  */
 import type { Hex } from 'viem';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
 import { inputLeaf, PositionalTree, resultLeaf } from '../chain/positional.js';
-import { modelRootHex, traceRootHex } from '../commit/index.js';
+import { modelRootHex } from '../commit/index.js';
 import type { QModel, TensorData } from '../engine/ir.js';
 import { outputsOf, prepareModel, runModel, type PreparedModel } from '../engine/run.js';
 import { BaseError } from '../errors.js';
@@ -111,7 +112,6 @@ export interface GenerationStep {
   outputs: TensorData[];
   inputHash: Hex;
   outputHash: Hex;
-  traceRoot: Hex;
   /** The chosen character id and character. */
   id: number;
   char: string;
@@ -125,7 +125,7 @@ export interface Generation {
   modelRoot: Hex;
   /** Positional root of inputLeaf(i, inputHash_i): the batch task's input root. */
   inputsRoot: Hex;
-  /** Positional root of resultLeaf(i, outputHash_i, traceRoot_i): the batch commitment. */
+  /** Positional root of resultLeaf(i, outputHash_i): the batch commitment. */
   batchRoot: Hex;
   inputTree: PositionalTree;
   resultTree: PositionalTree;
@@ -151,7 +151,6 @@ export function generate(gpt: TinyGpt, prompt: string, k: number): Generation {
       outputs,
       inputHash: inputHashOf([input]),
       outputHash: outputHashOf(outputs),
-      traceRoot: traceRootHex(trace),
       id,
       char: gpt.vocab[id]!,
     });
@@ -171,13 +170,13 @@ export function generate(gpt: TinyGpt, prompt: string, k: number): Generation {
 }
 
 /** The market's positional trees over a generation's elements (identical to postBatchTask's and commitBatch's). */
-export function batchTrees(steps: readonly Pick<GenerationStep, 'inputHash' | 'outputHash' | 'traceRoot'>[]): {
+export function batchTrees(steps: readonly Pick<GenerationStep, 'inputHash' | 'outputHash'>[]): {
   inputTree: PositionalTree;
   resultTree: PositionalTree;
 } {
   return {
     inputTree: new PositionalTree(steps.map((s, i) => inputLeaf(i, s.inputHash))),
-    resultTree: new PositionalTree(steps.map((s, i) => resultLeaf(i, s.outputHash, s.traceRoot))),
+    resultTree: new PositionalTree(steps.map((s, i) => resultLeaf(i, s.outputHash))),
   };
 }
 

@@ -62,7 +62,6 @@ export interface VerifiedResult {
   output?: number[];
   argmax?: number;
   outputHash?: Hex;
-  traceRoot?: Hex;
   worker?: string;
   /** Transaction hashes by step (post, claim, commit, finalize…). */
   txs: Record<string, string>;
@@ -77,7 +76,7 @@ export interface VerifiedBatch {
   worker: string;
   inputRoot: Hex;
   resultRoot: Hex;
-  items: { index: number; outputHash: Hex; traceRoot: Hex; outputs: TensorJson[] }[];
+  items: { index: number; outputHash: Hex; outputs: TensorJson[] }[];
   /** Transaction hashes by step (post, claim, commit, finalize). */
   txs: Record<string, string>;
 }
@@ -172,10 +171,9 @@ interface NodeTaskView {
   taskId: string | null;
   status: string;
   modelRoot: string | null;
-  result?: { outputs: TensorJson[]; outputHash: string; traceRoot: string; worker: string };
+  result?: { outputs: TensorJson[]; outputHash: string; worker: string };
   txs: Record<string, string>;
   error: string | null;
-  traceRoot?: string | null;
   challengeDeadline?: number | null;
   chainTime?: number;
   cancel?: 'requested' | 'refused' | 'done' | null;
@@ -271,7 +269,6 @@ export class NodeHttpNetwork implements VerityNetwork {
     if (v.result) {
       res.outputs = v.result.outputs;
       res.outputHash = v.result.outputHash as Hex;
-      res.traceRoot = v.result.traceRoot as Hex;
       res.worker = v.result.worker;
       if (m) Object.assign(res, summarize(m, v.result.outputs.map(tensorFromJson)));
     }

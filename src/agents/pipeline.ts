@@ -20,7 +20,7 @@
  *   2. the poster's node posts the windows window_i = windowOf(prompt ‖ text[0..i)) as one batch task
  *      (POST /batches, inputHash_i = inputHashOf([window_i]): stageWindows / stageInputHashes);
  *   3. a worker node claims it, runs the model on the posted windows and commits the positional root of
- *      resultLeaf(i, outputHash_i, traceRoot_i); the poster's node fetches the element results from it;
+ *      resultLeaf(i, outputHash_i); the poster's node fetches the element results from it;
  *   4. verifier nodes re-execute every element; one that differs is challenged and the dispute game played by the
  *      nodes' own dispute machines down to the one-step verifier: the liar's locked stake is slashed (half to the
  *      verifier), the fee refunded to the poster, the liar's reputation gets ("dispute","lost") −1, and the stage
@@ -74,7 +74,7 @@ export interface Delivery {
   prompt: string;
   text: string;
   /** Per element: the committed leaf and the logits tensor(s) behind outputHash. */
-  results: { outputHash: Hex; traceRoot: Hex; outputs: TensorData[] }[];
+  results: { outputHash: Hex; outputs: TensorData[] }[];
   /** The committed positional root (TaskMarket task.resultRoot). */
   resultRoot: Hex;
 }
@@ -103,7 +103,7 @@ export async function checkDelivery(
   if (t.itemCount !== ids.length || d.results.length !== ids.length) fail('element count', `task ${t.itemCount}, text ${ids.length}, results ${d.results.length}`);
   if (t.worker.toLowerCase() !== d.worker.toLowerCase() || t.agentId !== d.agentId) fail('worker', `task worker ${t.worker} agent ${t.agentId}`);
   const inputHashes = stageInputHashes(gpt, d.prompt, d.text);
-  const { inputTree, resultTree } = batchTrees(d.results.map((r, i) => ({ inputHash: inputHashes[i]!, outputHash: r.outputHash, traceRoot: r.traceRoot })));
+  const { inputTree, resultTree } = batchTrees(d.results.map((r, i) => ({ inputHash: inputHashes[i]!, outputHash: r.outputHash })));
   if (inputTree.root !== t.inputRoot) fail('the posted inputs are not the windows of prompt ‖ text', `task inputRoot ${t.inputRoot}, derived ${inputTree.root}`);
   if (resultTree.root !== t.resultRoot || d.resultRoot !== t.resultRoot) fail('the leaves are not the committed root', `task resultRoot ${t.resultRoot}, leaves ${resultTree.root}`);
   d.results.forEach((r, i) => {
@@ -241,7 +241,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       const v = await ok<{ status: string; taskId: string | null; txs: Record<string, string>; error: string | null }>(`${posterUrl}/tasks/${id}`, 'GET');
       if (v.status !== last) log(`stage ${stage}: ${id} ${(last = v.status)}${v.taskId ? ` (task ${v.taskId})` : ''}`);
       if (v.status === 'failed' || v.status === 'cancelled') throw new PipelineError(`Stage ${stage} (${id}) ended ${v.status}.`, { details: v.error ?? '' });
-      const results = v.status === 'finalized' ? await call<{ items?: { outputHash: Hex; traceRoot: Hex; outputs: TensorJson[] }[] }>(`${posterUrl}/tasks/${id}/results`, 'GET') : undefined;
+      const results = v.status === 'finalized' ? await call<{ items?: { outputHash: Hex; outputs: TensorJson[] }[] }>(`${posterUrl}/tasks/${id}/results`, 'GET') : undefined;
       if (v.taskId && (v.status === 'invalidated' || (results?.status === 200 && results.json.items))) {
         const taskId = BigInt(v.taskId);
         const t = await publicClient.readContract({ address: o.addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [taskId] });
@@ -262,7 +262,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           worker: t.worker,
           prompt,
           text,
-          results: results!.json.items!.map((x) => ({ outputHash: x.outputHash, traceRoot: x.traceRoot, outputs: x.outputs.map(tensorFromJson) })),
+          results: results!.json.items!.map((x) => ({ outputHash: x.outputHash, outputs: x.outputs.map(tensorFromJson) })),
           resultRoot: t.resultRoot,
         };
         await checkDelivery(clients, gpt, delivery, { finalized: true });

@@ -3,7 +3,8 @@
  * and results (depth ceil(log2 count), leaves past `count` are zero, node = keccak256(left ‖ right), leaves
  * double-hashed). Used for batch tasks: the requester's input root, the worker's result root, a challenger's proofs.
  */
-import { concatHex, encodeAbiParameters, keccak256, type Hex } from 'viem';
+import { bytesToHex, hexToBytes, type Hex } from 'viem';
+import { keccak256 } from '../commit/keccak.js';
 import { BaseError } from '../errors.js';
 
 export class PositionalMerkleError extends BaseError {
@@ -14,16 +15,32 @@ export class PositionalMerkleError extends BaseError {
 export const MAX_LEAVES = 1 << 16;
 const ZERO = `0x${'00'.repeat(32)}` as Hex;
 
-/** keccak256(keccak256(abi.encode(index, inputHash))). */
-export function inputLeaf(index: number | bigint, inputHash: Hex): Hex {
-  return keccak256(keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'bytes32' }], [BigInt(index), inputHash])));
+/**
+ * keccak256(keccak256(abi.encode(uint256 index, bytes32 digest))), hashed with src/commit's keccak (hash-wasm once
+ * ready: a result leaf is on the honest path of every batch element, and viem's JS keccak took ~10× longer).
+ */
+function elementLeaf(index: number | bigint, digest: Hex): Hex {
+  const buf = new Uint8Array(64);
+  let i = BigInt(index);
+  if (i < 0n || i >= 1n << 256n) throw new PositionalMerkleError(`Leaf index ${index} is not a uint256.`);
+  for (let k = 31; k >= 0 && i > 0n; k--, i >>= 8n) buf[k] = Number(i & 0xffn);
+  const d = hexToBytes(digest);
+  if (d.length !== 32) throw new PositionalMerkleError('A leaf digest is 32 bytes.', { details: `got ${d.length}` });
+  buf.set(d, 32);
+  return bytesToHex(keccak256(keccak256(buf)));
 }
 
-/** keccak256(keccak256(abi.encode(index, outputHash, traceRoot))). */
-export function resultLeaf(index: number | bigint, outputHash: Hex, traceRoot: Hex): Hex {
-  return keccak256(
-    keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }], [BigInt(index), outputHash, traceRoot])),
-  );
+/** keccak256(keccak256(abi.encode(index, inputHash))). */
+export function inputLeaf(index: number | bigint, inputHash: Hex): Hex {
+  return elementLeaf(index, inputHash);
+}
+
+/**
+ * keccak256(keccak256(abi.encode(index, outputHash))): an element's result is its output digest only (no trace root:
+ * docs/protocol.md §Commitments).
+ */
+export function resultLeaf(index: number | bigint, outputHash: Hex): Hex {
+  return elementLeaf(index, outputHash);
 }
 
 /** The positional tree over `leaves` (already leaf-hashed). */
@@ -46,7 +63,7 @@ export class PositionalTree {
     for (let l = 0; l < d; l++) {
       const prev = this.levels[l]!;
       const next: Hex[] = [];
-      for (let i = 0; i < prev.length; i += 2) next.push(keccak256(concatHex([prev[i]!, prev[i + 1]!])));
+      for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
       this.levels.push(next);
     }
   }

@@ -186,7 +186,7 @@ export async function runNetworkDemo(opts: NetworkDemoOptions = {}): Promise<voi
       const m = k % names.length;
       const root = ref.modelRoots()[m]!;
       const row = data[m]!.x[Math.floor(k / names.length) % data[m]!.x.length]!;
-      return ref.execute(root, [ref.quantize(root, row)]).traceRoot === v.result?.traceRoot;
+      return ref.run(root, [ref.quantize(root, row)]).outputHash === v.result?.outputHash;
     }).length;
     console.log(
       `\n${fin.length}/${total} tasks finalized (${correct} equal to an honest re-run) in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +

@@ -306,8 +306,8 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--api <url>', 'node API')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { api: string; json?: boolean }) => {
-      const t = (await api(o.api, `/tasks/${encodeURIComponent(id)}`)) as { id: string; status: string; taskId: string | null; traceRoot: string | null; result?: { outputs: { data: number[] }[] }; txs: Record<string, string> };
-      out(!!o.json, t, [`${t.id} (task #${t.taskId ?? '-'}): ${t.status}`, `trace root: ${t.traceRoot ?? '-'}`, t.result ? `output: [${t.result.outputs[0]?.data.join(', ')}]` : 'no verified result yet', ...Object.entries(t.txs).map(([k, v]) => `  ${k}: ${v}`)].join('\n'));
+      const t = (await api(o.api, `/tasks/${encodeURIComponent(id)}`)) as { id: string; status: string; taskId: string | null; outputHash: string | null; result?: { outputs: { data: number[] }[] }; txs: Record<string, string> };
+      out(!!o.json, t, [`${t.id} (task #${t.taskId ?? '-'}): ${t.status}`, `output digest: ${t.outputHash ?? '-'}`, t.result ? `output: [${t.result.outputs[0]?.data.join(', ')}]` : 'no verified result yet', ...Object.entries(t.txs).map(([k, v]) => `  ${k}: ${v}`)].join('\n'));
     });
 
   // ---------------------------------------------------------------- dispute list|show

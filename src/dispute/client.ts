@@ -16,6 +16,7 @@ import {
   type TransactionReceipt,
   type Transport,
   type WalletClient,
+  zeroHash,
 } from 'viem';
 import {
   commitModel,
@@ -379,11 +380,12 @@ export class DisputeClient {
     await this.send(gameId, 'approve', contractCall('VerityToken', token, erc20Abi, 'approve', [this.game, amount]));
   }
 
-  /** Opens a game as the challenger (approves the bond first). Returns the game id (from its GameOpened event). */
-  async open(args: { taskKey: Hex; claimant: Address; traceRoot: Hex; modelRoot: Hex; inputHash: Hex; outputHash: Hex }): Promise<bigint> {
+  /** Opens a game as the challenger (approves the bond first); `traceRoot` pins the claimant's trace (omit: bound only
+   * by inputHash / outputHash). Returns the game id (from its GameOpened event). */
+  async open(args: { taskKey: Hex; claimant: Address; traceRoot?: Hex; modelRoot: Hex; inputHash: Hex; outputHash: Hex }): Promise<bigint> {
     const bond = await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'bond' });
     await this.approveBond(0n, bond);
-    const request = this.call('open', [args.taskKey, args.claimant, this.account, args.traceRoot, args.modelRoot, args.inputHash, args.outputHash]);
+    const request = this.call('open', [args.taskKey, args.claimant, this.account, args.traceRoot ?? zeroHash, args.modelRoot, args.inputHash, args.outputHash]);
     const hash = await this.sendTx(request);
     const receipt = await this.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new DisputeClientError('open reverted.', { details: `tx ${hash}` });

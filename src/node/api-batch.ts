@@ -6,7 +6,7 @@
  *   POST /batches                      submit a batch labeling job (requester nodes)
  *   GET  /batches/:inputRoot/inputs    the element inputs of a posted batch, by its input root (requester nodes)
  *   GET  /tasks/:id/inputs             the same, by request or task id
- *   GET  /tasks/:id/results            every element's outputHash, traceRoot and outputs: the worker's committed
+ *   GET  /tasks/:id/results            every element's outputHash and outputs: the worker's committed
  *                                      results, or a requester's verified ones (once finalized)
  *   GET  /tasks/:id/items/:i           one element: result, result proof, input digest and input proof (workers)
  *
@@ -102,7 +102,7 @@ export async function registerBatchRoutes(app: FastifyInstance, node: VerityNode
     if (!['committed', 'challenged', 'finalized', 'invalidated'].includes(t.status)) return undefined;
     const results = ctx.store.listResults(t.taskId);
     if (results.length !== t.itemCount) return undefined;
-    return { t, items: results.map((r) => ({ index: r.idx, outputHash: r.outputHash as Hex, traceRoot: r.traceRoot as Hex, outputs: JSON.parse(r.outputs) as unknown[] })) };
+    return { t, items: results.map((r) => ({ index: r.idx, outputHash: r.outputHash as Hex, outputs: JSON.parse(r.outputs) as unknown[] })) };
   };
 
   app.get<{ Params: { id: string } }>('/tasks/:id/results', { schema: { summary: 'Element results of a batch: a worker’s committed ones, a requester’s verified ones' } }, async (req, reply) => {

@@ -4,7 +4,7 @@
  * what was wrong; a rejected request stores nothing.
  *
  *   POST /tasks                      submit a task (requester nodes)
- *   GET  /tasks/:id                  status, verified result (finalized only), trace root, transaction hashes, chain time
+ *   GET  /tasks/:id                  status, verified result (finalized only), output digest, transaction hashes, chain time
  *   POST /tasks/:id/cancel           cancel a task no worker claimed yet (requester nodes; sent by the node's loop)
  *   POST /run                        run a model unverified: a worker's quote (nothing committed)
  *   GET  /models                     loaded models with their registry ids and shapes (bytes at /models/:root)
@@ -161,12 +161,12 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
 
   app.get('/tasks', { schema: { summary: 'Recent tasks this node tracks' } }, async () => ctx.store.listTasks(100).map(viewOf));
 
-  app.get<{ Params: { id: string } }>('/tasks/:id', { schema: { summary: 'A task: status, verified result (finalized only), trace root, tx hashes' } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/tasks/:id', { schema: { summary: 'A task: status, verified result (finalized only), output digest, tx hashes (a trace root exists only in its disputes: /disputes)' } }, async (req) => {
     const t = ctx.store.findTask(req.params.id);
     if (!t) throw new HttpError(404, 'UnknownTask', `No task "${req.params.id}" on this node.`);
     // chainTime: the chain's clock, against which challengeDeadline counts down; cancel: a cancel asked of this node.
     const chainTime = Number(await chainNow(ctx));
-    return { ...viewOf(t), traceRoot: t.traceRoot, outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker, chainTime, cancel: ctx.store.getKv(`cancel:${t.taskId}`) ?? null };
+    return { ...viewOf(t), outputHash: t.outputHash, challengeDeadline: t.challengeDeadline, worker: t.worker, chainTime, cancel: ctx.store.getKv(`cancel:${t.taskId}`) ?? null };
   });
 
   app.post<{ Params: { id: string } }>(
@@ -190,7 +190,7 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
     let outputs: TensorData[];
     try {
       // As this worker would answer (a liar's quote is its lie).
-      outputs = ctx.engine.execute(lm.root, body.inputs.map(tensorFromJson)).outputs;
+      outputs = ctx.engine.run(lm.root, body.inputs.map(tensorFromJson)).outputs;
     } catch (e) {
       throw new HttpError(422, 'InvalidInput', (e as Error).message.split('\n')[0]!);
     }
@@ -219,7 +219,7 @@ export async function buildApi(node: VerityNode, opts: ApiOptions = {}): Promise
     if (!d) throw new HttpError(404, 'TraceNotDisputed', `No open dispute on trace ${root} at this node; traces are served only while disputed.`);
     let got: ReturnType<typeof traceFor>;
     try {
-      got = traceFor(ctx, root, { taskId: d.taskId, idx: d.idx });
+      got = traceFor(ctx, { taskId: d.taskId, idx: d.idx }, root);
     } catch (e) {
       if (e instanceof TraceUnavailableError) throw new HttpError(404, 'UnknownTrace', e.shortMessage);
       throw e;

@@ -4,7 +4,7 @@
  * over the nodes' HTTP APIs (src/node/api-batch.ts):
  *
  *   requester  GET /batches/:inputRoot/inputs   the element inputs (content-addressed by the posted root)
- *   worker     GET /tasks/:id/results           every element's outputHash, traceRoot and outputs
+ *   worker     GET /tasks/:id/results           every element's outputHash and outputs
  *              GET /tasks/:id/items/:i          one element with its result proof (and input proof)
  *
  * Whoever fetches checks what it got against the on-chain roots (inputLeaf / resultLeaf trees, the same encoding
@@ -22,9 +22,9 @@ import { tensorFromJson, tensorToJson, type TensorJson } from './engine-provider
 /** The element inputs of a batch: one tensor list per element. */
 export type BatchInputs = TensorData[][];
 
+/** What an element commits: its output digest (no trace root: docs/protocol.md §Commitments). */
 export interface BatchLeaf {
   outputHash: Hex;
-  traceRoot: Hex;
 }
 
 export interface BatchItemResult extends BatchLeaf {
@@ -48,7 +48,7 @@ export function inputTreeOf(items: readonly (readonly TensorData[])[]): { inputH
 
 /** The positional tree over the element results (commitBatch's resultsRoot). */
 export function resultTreeOf(leaves: readonly BatchLeaf[]): PositionalTree {
-  return new PositionalTree(leaves.map((l, i) => resultLeaf(i, l.outputHash, l.traceRoot)));
+  return new PositionalTree(leaves.map((l, i) => resultLeaf(i, l.outputHash)));
 }
 
 /** Peers' API base URLs this node asks for batch data: the `--peers` list, else those found on-chain (./discovery.ts). */

@@ -77,7 +77,6 @@ export async function readClaim(ctx: NodeContext, id: string): Promise<TaskClaim
     commit: c
       ? {
           worker: c.args.worker.toLowerCase(),
-          traceRoot: c.args.traceRoot.toLowerCase(),
           outputHash: c.args.outputHash.toLowerCase(),
           outputs: c.args.outputs.map((x) => tensorToJson(tensorFromArg(x as TensorArgLog))),
           challengeDeadline: Number(c.args.challengeDeadline),

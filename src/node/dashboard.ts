@@ -160,7 +160,7 @@ export class NetworkIndexer {
     const id = str(a.taskId);
     let t = this.tasks.get(id);
     if (e.name === 'TaskPosted') {
-      t = { taskId: id, modelId: str(a.modelId), requester: lc(a.requester), worker: null, fee: str(a.fee), items: Number(a.itemCount), state: 'open', traceRoot: null, postedBlock: e.block, updatedBlock: e.block, txs: { post: e.tx }, disputes: [] };
+      t = { taskId: id, modelId: str(a.modelId), requester: lc(a.requester), worker: null, fee: str(a.fee), items: Number(a.itemCount), state: 'open', outputHash: null, postedBlock: e.block, updatedBlock: e.block, txs: { post: e.tx }, disputes: [] };
       this.tasks.set(id, t);
       return;
     }
@@ -175,7 +175,7 @@ export class NetworkIndexer {
       case 'ResultCommitted':
       case 'BatchCommitted':
         t.state = 'committed';
-        t.traceRoot = e.name === 'ResultCommitted' ? str(a.traceRoot) : null;
+        t.outputHash = e.name === 'ResultCommitted' ? str(a.outputHash) : null;
         t.txs.commit = e.tx;
         break;
       case 'ResultChallenged': {

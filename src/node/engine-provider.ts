@@ -1,13 +1,14 @@
 /**
  * The small interface between the protocol client and the integer engine (BOLD style): the node asks for a model
- * by its modelRoot, executes it, and gets what it commits (outputs, traceRoot) and what a dispute needs (a
- * StateProvider over the trace). A dishonest provider corrupts one element of one op's output in a fraction of its
- * answers and recomputes everything downstream honestly from the corrupted tensor, like a real liar would.
+ * by its modelRoot, runs it and gets what it commits (`run`: the outputs and their digest — no trace root, issue 13),
+ * and what a dispute or an audit needs (`execute`: the whole trace and its traceRoot; a StateProvider over it). A
+ * dishonest provider corrupts one element of one op's output in a fraction of its answers (one that changes the
+ * outputs) and recomputes everything downstream honestly from the corrupted tensor, like a real liar would.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
-import { DTYPE_CODES, dtypeFromCode, ioDigest, modelRootHex, PREFIX, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
+import { DTYPE_CODES, dtypeFromCode, modelRootHex, outputHashOf, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
 import { traceStateProvider, type StateProvider } from '../dispute/index.js';
 import { decodeModel } from '../engine/format.js';
 import { allocate, type DType, type QModel, type TensorData, type Trace } from '../engine/ir.js';
@@ -38,12 +39,19 @@ export interface Execution {
   corrupted?: { tensorId: number; element: number };
 }
 
-/** What a batch worker commits for one honest element (LocalEngineProvider.executeHonestBatch). */
+/** What a worker commits for one element (LocalEngineProvider.run / runHonestBatch): the outputs and their 0x07 digest. */
 export interface HonestResult {
   outputs: TensorData[];
-  traceRoot: Hex;
   outputHash: Hex;
 }
+
+/** One run as committed (`run`): outputs, their digest, and the lie a dishonest provider told, if any. */
+export interface RunResult extends HonestResult {
+  corrupted?: { tensorId: number; element: number };
+}
+
+/** How a run is made: dishonest providers only — 'honest' never lies, 'lie' always does, a replay re-applies a lie. */
+export type RunMode = 'honest' | 'lie' | { replay: { tensorId: number; element: number } };
 
 export interface EngineProvider {
   /** Roots of every model this provider can serve. */
@@ -51,8 +59,10 @@ export interface EngineProvider {
   has(root: string): boolean;
   /** The prepared model for `root`; throws EngineProviderError if unknown. */
   loadModel(root: string): LoadedModel;
-  /** Runs the model on its (quantized) inputs. */
-  execute(modelRoot: string, inputs: readonly TensorData[]): Execution;
+  /** Runs the model on its (quantized) inputs: what a worker commits (outputs and their digest, no trace root). */
+  run(modelRoot: string, inputs: readonly TensorData[], mode?: RunMode): RunResult;
+  /** Runs the model and commits to its whole trace (traceRoot): for disputes and audits. */
+  execute(modelRoot: string, inputs: readonly TensorData[], mode?: RunMode): Execution;
   /** The dispute game's view of one run. */
   stateProvider(modelRoot: string, trace: Trace): StateProvider;
 }
@@ -147,7 +157,24 @@ export class LocalEngineProvider implements EngineProvider {
    * Runs the model. `mode` (dishonest providers only): 'honest' never lies, 'lie' always does (a batch worker lies in
    * at most one element); by default a fraction `dishonest` of answers lie.
    */
-  execute(modelRoot: string, inputs: readonly TensorData[], mode?: 'honest' | 'lie' | { replay: { tensorId: number; element: number } }): Execution {
+  execute(modelRoot: string, inputs: readonly TensorData[], mode?: RunMode): Execution {
+    const { lm, trace, corrupted } = this.trace(modelRoot, inputs, mode);
+    const { tensorRoots, traceRoot } = rootsOf(trace);
+    const outputs = lm.model.outputs.map((id) => trace[id]!);
+    return { outputs, trace, traceRoot, tensorRoots, ...(corrupted ? { corrupted } : {}) };
+  }
+
+  /**
+   * The honest path (issue 13): runs the model and hashes only its outputs (their tensorRoots into the 0x07 digest) —
+   * no trace root, which costs several times the inference. Same lies as `execute` for the same mode and randomness.
+   */
+  run(modelRoot: string, inputs: readonly TensorData[], mode?: RunMode): RunResult {
+    const { lm, trace, corrupted } = this.trace(modelRoot, inputs, mode);
+    const outputs = lm.model.outputs.map((id) => trace[id]!);
+    return { outputs, outputHash: outputHashOf(outputs), ...(corrupted ? { corrupted } : {}) };
+  }
+
+  private trace(modelRoot: string, inputs: readonly TensorData[], mode?: RunMode): { lm: LoadedModel; trace: TensorData[]; corrupted?: Execution['corrupted'] } {
     const lm = this.loadModel(modelRoot);
     const trace = runModel(lm.prepared, inputs) as TensorData[];
     let corrupted: Execution['corrupted'];
@@ -156,40 +183,54 @@ export class LocalEngineProvider implements EngineProvider {
     const lie = replay !== undefined || (this.dishonest > 0 && (mode === 'lie' || (mode === undefined && this.random() < this.dishonest)));
     if (lie) {
       const steps = lm.prepared.steps;
-      const s = replay ? steps.findIndex((st) => st.output === replay.tensorId) : Math.floor(this.random() * steps.length);
-      if (s < 0) throw new EngineProviderError(`Cannot replay a corruption of tensor ${replay!.tensorId}: no step of ${lm.name} outputs it.`);
-      const tensorId = steps[s]!.output;
-      const t = trace[tensorId]!;
-      const element = replay ? replay.element : Math.floor(this.random() * t.data.length);
-      const data = t.data.slice();
-      const lo = t.dtype === 'i8' ? -128 : t.dtype === 'u8' ? 0 : -(2 ** 31);
-      const hi = t.dtype === 'i8' ? 127 : t.dtype === 'u8' ? 255 : 2 ** 31 - 1;
-      data[element] = data[element]! < hi ? data[element]! + 1 : lo;
-      trace[tensorId] = { dtype: t.dtype, shape: t.shape.slice(), data };
-      runFrom(lm.prepared, trace, s + 1);
-      corrupted = { tensorId, element };
+      const honest = trace.slice();
+      const apply = (s: number, element: number): void => {
+        const tensorId = steps[s]!.output;
+        const t = honest[tensorId]!;
+        const data = t.data.slice();
+        const lo = t.dtype === 'i8' ? -128 : t.dtype === 'u8' ? 0 : -(2 ** 31);
+        const hi = t.dtype === 'i8' ? 127 : t.dtype === 'u8' ? 255 : 2 ** 31 - 1;
+        data[element] = data[element]! < hi ? data[element]! + 1 : lo;
+        for (let k = 0; k < trace.length; k++) trace[k] = honest[k]!;
+        trace[tensorId] = { dtype: t.dtype, shape: t.shape.slice(), data };
+        runFrom(lm.prepared, trace, s + 1);
+        corrupted = { tensorId, element };
+      };
+      if (replay) {
+        const s = steps.findIndex((st) => st.output === replay.tensorId);
+        if (s < 0) throw new EngineProviderError(`Cannot replay a corruption of tensor ${replay.tensorId}: no step of ${lm.name} outputs it.`);
+        apply(s, replay.element);
+      } else {
+        // A liar lies about its result: the claim is the outputs (no trace root is committed), so a corruption the
+        // rest of the run absorbs (a clamped or rounded-away element) is no lie. Up to 16 random sites, then an output
+        // element itself.
+        const changed = () => lm.model.outputs.some((id) => trace[id]!.data.some((v, i) => v !== honest[id]!.data[i]));
+        let told = false;
+        for (let attempt = 0; attempt < 16 && !told; attempt++) {
+          const s = Math.floor(this.random() * steps.length);
+          apply(s, Math.floor(this.random() * honest[steps[s]!.output]!.data.length));
+          told = changed();
+        }
+        if (!told) {
+          const s = steps.length - 1;
+          apply(s, Math.floor(this.random() * honest[steps[s]!.output]!.data.length));
+        }
+      }
     }
-    const { tensorRoots, traceRoot } = rootsOf(trace);
-    const outputs = lm.model.outputs.map((id) => trace[id]!);
-    return { outputs, trace, traceRoot, tensorRoots, ...(corrupted ? { corrupted } : {}) };
+    return { lm, trace, ...(corrupted ? { corrupted } : {}) };
   }
 
   /**
    * The honest runs of several input sets (runBatch: each trace is runModel's), with what a batch worker commits per
-   * element: the outputs, the traceRoot and the outputHash — the latter from the outputs' tensorRoots, already computed
-   * for the traceRoot (outputHashOf(outputs) recomputes the same roots). Never lies (a liar's element goes through
-   * execute).
+   * element: the outputs and their outputHash (only the output tensors are hashed). Never lies (a liar's element goes
+   * through `run`).
    */
-  executeHonestBatch(modelRoot: string, items: readonly (readonly TensorData[])[]): HonestResult[] {
+  runHonestBatch(modelRoot: string, items: readonly (readonly TensorData[])[]): HonestResult[] {
     const lm = this.loadModel(modelRoot);
     const outIds = lm.model.outputs;
     return runBatch(lm.prepared, items).map((trace) => {
-      const raw = traceTensorRoots(trace);
-      return {
-        outputs: outIds.map((id) => trace[id]!),
-        traceRoot: bytesToHex(traceRootFromTensorRoots(raw)),
-        outputHash: ioDigest(PREFIX.outputs, outIds.map((id) => raw[id]!)),
-      };
+      const outputs = outIds.map((id) => trace[id]!);
+      return { outputs, outputHash: outputHashOf(outputs) };
     });
   }
 

@@ -119,6 +119,10 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (key, n)
    );
    CREATE INDEX tx_attempts_hash ON tx_attempts(hash);`,
+  // 5: no trace root is committed any more (issue 13): results and tasks keep the output digest only; a trace root
+  // exists only where a dispute or an audit computed one (disputes.trace_root).
+  `ALTER TABLE results DROP COLUMN trace_root;
+   ALTER TABLE tasks DROP COLUMN trace_root;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -161,11 +165,10 @@ export interface TaskRow {
   inputs: string | null;
   /** Batch tasks: PositionalMerkle root of inputLeaf(i, inputHash_i) (TaskPosted.inputRoot). */
   inputRoot: string | null;
-  /** Batch tasks: the committed root of resultLeaf(i, outputHash_i, traceRoot_i). */
+  /** Batch tasks: the committed root of resultLeaf(i, outputHash_i). */
   resultRoot: string | null;
   status: TaskStatus;
   outputHash: string | null;
-  traceRoot: string | null;
   /** JSON: the committed output tensors. */
   outputs: string | null;
   challengeDeadline: number | null;
@@ -180,7 +183,6 @@ export interface ResultRow {
   taskId: string;
   idx: number;
   outputHash: string;
-  traceRoot: string;
   outputs: string;
   corrupted: boolean;
   createdAt: number;
@@ -194,7 +196,7 @@ export interface DisputeRow {
   taskId: string;
   idx: number;
   side: DisputeSide;
-  /** Trace root this node plays from (its own run). */
+  /** Trace root this node plays from (its own run, recomputed when the dispute opened). */
   traceRoot: string;
   /** dispute-fsm state. */
   state: string;
@@ -246,7 +248,6 @@ const TASK_COLUMNS: Record<string, string> = {
   resultRoot: 'result_root',
   status: 'status',
   outputHash: 'output_hash',
-  traceRoot: 'trace_root',
   outputs: 'outputs',
   challengeDeadline: 'challenge_deadline',
   error: 'error',
@@ -346,8 +347,8 @@ export class NodeStore implements TxJournal {
     const r = this.db
       .prepare(
         `INSERT OR IGNORE INTO tasks (task_id, chain_task_id, model_id, model_root, requester, worker, item_count, fee, deadline, input_hash, inputs, status,
-           output_hash, trace_root, outputs, challenge_deadline, txs, error, created_at, updated_at, input_root, result_root)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           output_hash, outputs, challenge_deadline, txs, error, created_at, updated_at, input_root, result_root)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         t.taskId,
@@ -363,7 +364,6 @@ export class NodeStore implements TxJournal {
         t.inputs ?? null,
         t.status,
         t.outputHash ?? null,
-        t.traceRoot ?? null,
         t.outputs ?? null,
         t.challengeDeadline ?? null,
         JSON.stringify(t.txs ?? {}),
@@ -428,10 +428,10 @@ export class NodeStore implements TxJournal {
   putResult(r: Omit<ResultRow, 'createdAt'>): void {
     this.db
       .prepare(
-        `INSERT INTO results (task_id, idx, output_hash, trace_root, outputs, corrupted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO results (task_id, idx, output_hash, outputs, corrupted, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(task_id, idx) DO NOTHING`,
       )
-      .run(r.taskId, r.idx, r.outputHash, r.traceRoot, r.outputs, r.corrupted ? 1 : 0, now());
+      .run(r.taskId, r.idx, r.outputHash, r.outputs, r.corrupted ? 1 : 0, now());
   }
 
   /** Every stored element result of a task, in element order. */

@@ -41,7 +41,6 @@ export const taskClaimSchema = z.object({
   commit: z
     .object({
       worker: z.string(),
-      traceRoot: hex32,
       outputHash: hex32.describe('keccak256(0x07 ‖ uint32 n ‖ tensorRoots) of the outputs'),
       outputs: z.array(tensorJson).describe('The committed output tensors'),
       challengeDeadline: z.number().int().describe('Unix time (chain) the challenge window closes'),

@@ -44,7 +44,7 @@ export const taskViewSchema = z.object({
   fee: uint,
   items: z.number().int(),
   state: z.enum(TASK_STATES),
-  traceRoot: z.string().nullable(),
+  outputHash: z.string().nullable().describe('The committed output digest (single tasks; no trace root is committed)'),
   postedAt: z.number().int().describe('Unix time (chain) of the post'),
   updatedAt: z.number().int(),
   txs: z.record(z.string(), z.string()).describe('Transaction hash by step: post, claim, commit, challenge, finalize, invalidate, cancel'),

@@ -280,8 +280,8 @@ function showTaskVerdict(claim: TaskClaim, c: TaskCheck): void {
   kv(dl, [
     ['task', `#${claim.taskId}${claim.requestId ? ` (${claim.requestId})` : ''} · ${claim.status}${claim.openDisputes ? ` · ${claim.openDisputes} open dispute(s)` : ''}`],
     ['worker', hexNode(commit.worker)],
-    ['committed trace root', hexNode(c.claimed)],
-    ['re-executed trace root', hexNode(c.computed)],
+    ['committed output digest', hexNode(c.claimed)],
+    ['re-executed output digest', hexNode(c.computed)],
     ['model root', el('span', {}, hexNode(c.modelRoot.claimed), ' ', yesNo(c.modelRoot.match, 'the model bytes hash to it', `the model bytes hash to ${c.modelRoot.computed}`))],
     ['inputs', el('span', {}, `${claim.input.tensors.map((t) => `${t.dtype} [${t.shape.join(', ')}]`).join(', ')} `, yesNo(c.inputHash.match, 'hash to the posted input digest', 'do not hash to the posted input digest'))],
     ['committed output', el('span', {}, outputSummary(c.committedOutput), ' ', yesNo(c.outputHash.match, 'hashes to the committed digest', 'does not hash to the committed digest'))],
@@ -289,7 +289,7 @@ function showTaskVerdict(claim: TaskClaim, c: TaskCheck): void {
     ['commit tx', hexNode(commit.tx)],
   ]);
   const head = c.match
-    ? `✓ match — this tab re-executed task ${claim.taskId} and computed the committed trace root and outputs`
+    ? `✓ match — this tab re-executed task ${claim.taskId} and computed the committed outputs`
     : `✗ mismatch — task ${claim.taskId}'s committed result is not what this model computes on its inputs`;
   v.replaceChildren(el('strong', {}, head), dl);
 }

@@ -189,10 +189,10 @@ export type TaskClaim = TaskClaimView;
 export type { TensorJson };
 
 export interface TaskCheck {
-  /** Trace root, outputs, model root and input commitment all agree with this tab's re-execution. */
+  /** Outputs, model root and input commitment all agree with this tab's re-execution. */
   match: boolean;
   taskId: string;
-  /** The committed trace root and this tab's. */
+  /** The committed output digest (0x07) and this tab's (no trace root is committed: docs/protocol.md §Commitments). */
   claimed: string;
   computed: string;
   modelRoot: { claimed: string; computed: string; match: boolean };
@@ -233,7 +233,7 @@ export function parseTaskClaim(v: unknown): TaskClaim {
   if (!c.input || !HEX32.test(c.input.hash) || !Array.isArray(c.input.tensors)) fail('input');
   c.input.tensors.forEach((t, i) => tensorJsonOf(t, `input.tensors[${i}]`));
   if (c.commit !== null) {
-    if (!c.commit || !HEX32.test(c.commit.traceRoot) || !HEX32.test(c.commit.outputHash) || !Array.isArray(c.commit.outputs)) fail('commit');
+    if (!c.commit || !HEX32.test(c.commit.outputHash) || !Array.isArray(c.commit.outputs)) fail('commit');
     c.commit.outputs.forEach((t, i) => tensorJsonOf(t, `commit.outputs[${i}]`));
   }
   return c;
@@ -246,7 +246,7 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 /**
  * Checks a committed task against this tab: the model bytes hash to the claimed model root, the served inputs to
  * the on-chain input digest, the committed outputs to the committed output digest; then re-executes the inputs and
- * compares the trace root and the outputs with what was committed.
+ * compares its outputs' digest with the committed one (the whole claim: the trace is a function of model and inputs).
  */
 export function checkTask(m: LoadedModel, claim: TaskClaim): TaskCheck {
   if (!claim.commit) throw new Error(`Task ${claim.taskId} has no committed result yet (status: ${claim.status}).`);
@@ -254,20 +254,20 @@ export function checkTask(m: LoadedModel, claim: TaskClaim): TaskCheck {
   const inputs = claim.input.tensors.map(tensorFromJson);
   const outputs = claim.commit.outputs.map(tensorFromJson);
   const result = runTensors(m, inputs);
-  const claimed = claim.commit.traceRoot.toLowerCase();
+  const claimed = claim.commit.outputHash.toLowerCase();
   const modelRoot = { claimed: claim.model.root.toLowerCase(), computed: m.modelRoot.toLowerCase(), match: same(claim.model.root, m.modelRoot) };
   const inHash = inputHashOf(inputs);
   const outHash = outputHashOf(outputs);
   const inputHash = { claimed: claim.input.hash.toLowerCase(), computed: inHash, match: same(claim.input.hash, inHash) };
   const outputHash = { claimed: claim.commit.outputHash.toLowerCase(), computed: outHash, match: same(claim.commit.outputHash, outHash) };
   const committed = outputs[0] ? Array.from(outputs[0].data) : [];
-  const outputMatch = same(claim.commit.outputHash, outputHashOf(result.outputs));
-  const rootMatch = bytesEqual(rootFromHex(claimed), rootFromHex(result.traceRoot));
+  const computed = outputHashOf(result.outputs);
+  const outputMatch = same(claimed, computed);
   return {
-    match: rootMatch && outputMatch && modelRoot.match && inputHash.match && outputHash.match,
+    match: outputMatch && modelRoot.match && inputHash.match && outputHash.match,
     taskId: claim.taskId,
     claimed,
-    computed: result.traceRoot,
+    computed,
     modelRoot,
     inputHash,
     outputHash,

@@ -134,7 +134,7 @@ describe('A2A message/send on anvil', () => {
     const local = localRun(model, [quantizeInput(model, row)]);
     expect(result.status).toBe('finalized');
     expect(result.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
-    expect(result.traceRoot).toBe(local.traceRoot);
+    expect(result.outputHash).toBe(local.outputHash);
     expect(Object.keys(result.txs)).toEqual(['post', 'claim', 'commit', 'finalize']);
     const again = await c.getTask({ tenant: '', id: task.id, historyLength: undefined });
     expect(again.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -173,7 +173,7 @@ describe('A2A 1.0 and 0.3 clients (the SDK’s own), streaming, caching, cancel'
     const model = quantized('wine-mlp');
     const local = localRun(model, [quantizeInput(model, modelData('wine-mlp').x[i]!)]);
     expect(value?.status).toBe('finalized');
-    expect(value?.traceRoot).toBe(local.traceRoot);
+    expect(value?.outputHash).toBe(local.outputHash);
     expect(value?.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
   }
 

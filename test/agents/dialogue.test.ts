@@ -80,7 +80,7 @@ describe('dialogue on a local network of nodes', () => {
       expect(t.itemCount).toBe(24);
       expect(t.resultRoot).toBe(m.batchRoot);
       expect(t.inputRoot).toBe(m.inputsRoot);
-      expect(m.traceRoots).toHaveLength(24);
+      expect(m.outputHashes).toHaveLength(24);
     }
     // deterministic: the same dialogue again gives the same texts and batch roots
     const again = await runDialogue({ turns: 4, chars: 24 });

@@ -67,7 +67,7 @@ describe('tiny-gpt generation', () => {
     const a = generate(gpt, PROMPTS[0]!, 16);
     const b = generate(gpt, PROMPTS[0]!, 16);
     expect(b.text).toBe(a.text);
-    expect(b.steps.map((s) => s.traceRoot)).toEqual(a.steps.map((s) => s.traceRoot));
+    expect(b.steps.map((s) => s.outputHash)).toEqual(a.steps.map((s) => s.outputHash));
     expect(b.batchRoot).toBe(a.batchRoot);
     expect(b.inputsRoot).toBe(a.inputsRoot);
     expect(verifyGeneration(gpt, a)).toEqual({ ok: true, mismatches: [] });
@@ -75,13 +75,13 @@ describe('tiny-gpt generation', () => {
     expect(other.batchRoot).not.toBe(a.batchRoot);
   });
 
-  it('commits with the market leaf encoding: batch root = PositionalTree(resultLeaf(i, outputHash, traceRoot))', () => {
+  it('commits with the market leaf encoding: batch root = PositionalTree(resultLeaf(i, outputHash))', () => {
     const g = generate(gpt, 'the ', 5);
-    const expected = new PositionalTree(g.steps.map((s, i) => resultLeaf(i, s.outputHash, s.traceRoot))).root;
+    const expected = new PositionalTree(g.steps.map((s, i) => resultLeaf(i, s.outputHash))).root;
     expect(g.batchRoot).toBe(expected);
     expect(batchTrees(g.steps).resultTree.root).toBe(expected);
-    // one step's trace root changed → a different batch root; a changed character fails verification
-    const tampered = g.steps.map((s, i) => (i === 2 ? { ...s, traceRoot: g.steps[0]!.traceRoot } : s));
+    // one step's output digest changed → a different batch root; a changed character fails verification
+    const tampered = g.steps.map((s, i) => (i === 2 ? { ...s, outputHash: g.steps[0]!.outputHash } : s));
     expect(batchTrees(tampered).resultTree.root).not.toBe(g.batchRoot);
     const lie = { ...g, text: g.text.slice(0, 4) + (g.text[4] === 'e' ? 'a' : 'e') };
     expect(verifyGeneration(gpt, lie)).toEqual({ ok: false, mismatches: [4] });

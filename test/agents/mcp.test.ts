@@ -2,7 +2,7 @@
  * The MCP server driven by the SDK's own Client (in-memory and Streamable HTTP transports) on anvil, over a network of
  * real nodes (LocalNetwork: a requester node found through its on-chain registration and a worker node): lists the
  * tools, gets a finalized verified wine-mlp result whose output equals the local engine's and whose trace root
- * equals traceRootHex of a local run; reputation and task status follow.
+ * equals the output digest of a local run; reputation and task status follow.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -76,7 +76,7 @@ describe('MCP: schemas, resources, cancellation, Origin', () => {
       expect(t.outputSchema!.type).toBe('object');
     }
     const infer = tools.find((t) => t.name === 'verified_infer')!;
-    expect(Object.keys(infer.outputSchema!.properties ?? {})).toEqual(expect.arrayContaining(['status', 'traceRoot', 'txs', 'settlementTx']));
+    expect(Object.keys(infer.outputSchema!.properties ?? {})).toEqual(expect.arrayContaining(['status', 'outputHash', 'txs', 'settlementTx']));
     // list_models links each model as a resource, which reads back as JSON.
     const r = await client.callTool({ name: 'list_models', arguments: {} });
     const link = (r.content as { type: string; uri?: string }[]).find((c) => c.type === 'resource_link')!;
@@ -158,7 +158,7 @@ describe('MCP server (Streamable HTTP on 127.0.0.1) on anvil', () => {
     expect(r.status).toBe('finalized');
     expect(r.finalized).toBe(true);
     expect(r.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
-    expect(r.traceRoot).toBe(local.traceRoot);
+    expect(r.outputHash).toBe(local.outputHash);
     expect(r.taskId).toMatch(/^\d+$/);
     expect(Object.keys(r.txs)).toEqual(['post', 'claim', 'commit', 'finalize']);
     for (const h of Object.values(r.txs)) expect(h).toMatch(/^0x[0-9a-f]{64}$/);

@@ -64,14 +64,14 @@ describe('NodeHttpNetwork (requester node HTTP API) through MCP', () => {
     const local = localRun(model, [quantizeInput(model, row)]);
     expect(r.status).toBe('finalized');
     expect(r.finalized).toBe(true);
-    expect(r.traceRoot).toBe(local.traceRoot);
+    expect(r.outputHash).toBe(local.outputHash);
     expect(r.outputs![0]!.data).toEqual(Array.from(local.outputs[0]!.data));
     expect(r.argmax).toBeTypeOf('number');
     expect(Object.keys(r.txs)).toEqual(expect.arrayContaining(['post', 'commit', 'finalize']));
 
     const s = (await client.callTool({ name: 'task_status', arguments: { id: r.id } })).structuredContent as unknown as VerifiedResult;
     expect(s.status).toBe('finalized');
-    expect(s.traceRoot).toBe(local.traceRoot);
+    expect(s.outputHash).toBe(local.outputHash);
 
     const agents = (await (await fetch(`${baseUrl}/agents`)).json()) as { agentId: string; owner: string }[];
     const w = agents.find((a) => a.owner.toLowerCase() === keyOf(2).address.toLowerCase())!;

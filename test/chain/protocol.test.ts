@@ -24,6 +24,7 @@ import { disputeGameAbi, identityRegistryAbi, modelRegistryAbi, taskMarketAbi, v
 import { ContractRevertError } from '../../src/chain/errors.js';
 import { inputHashOf, outputHashOf, tensorArg } from '../../src/chain/io.js';
 import { sendContractTransaction } from '../../src/chain/send.js';
+import { resultLeaf } from '../../src/chain/positional.js';
 import { traceRootHex } from '../../src/commit/index.js';
 import { DisputeClient, Outcome, traceStateProvider } from '../../src/dispute/index.js';
 import { buildOneStep } from '../../src/verifier/index.js';
@@ -185,12 +186,12 @@ describe('task lifecycle', () => {
     expect(r.stakeLocked).toBe(100n * E18);
   });
 
-  it('commit: only the worker (MarketNotWorker); the worker commits outputs + traceRoot (ResultCommitted)', async () => {
+  it('commit: only the worker (MarketNotWorker); the worker commits its outputs only (ResultCommitted, no trace root)', async () => {
     const outputs = run.honest.slice(-run.model.outputs.length);
-    const traceRoot = traceRootHex(run.honest);
-    await reverts(() => commitResult(p.as('stranger'), { taskId, outputs, traceRoot }), 'MarketNotWorker');
-    const r = await commitResult(p.as('worker'), { taskId, outputs, traceRoot });
+    await reverts(() => commitResult(p.as('stranger'), { taskId, outputs }), 'MarketNotWorker');
+    const r = await commitResult(p.as('worker'), { taskId, outputs });
     expect(r.outputHash).toBe(outputHashOf(outputs));
+    expect(r.resultRoot).toBe(resultLeaf(0, outputHashOf(outputs)));
   });
 
   it('finalize: reverts inside the window (MarketChallengeWindowOpen), pays after it (TaskFinalized)', async () => {
@@ -211,17 +212,17 @@ describe('challenge → game → slash (real verifier, real model trace)', () =>
     const { taskId } = await postTask(p.as('requester'), { modelId, inputs, fee: 20n * E18, deadline: await deadline() });
     await claimTask(worker, { taskId, agentId });
     const lie = run.corrupted; // the worker's output element is wrong
-    const traceRoot = traceRootHex(lie);
-    const { outputHash } = await commitResult(worker, { taskId, outputs: lie.slice(-1), traceRoot });
+    const { outputHash } = await commitResult(worker, { taskId, outputs: lie.slice(-1) });
 
-    // revert first: wrong trace root for the element (MarketInvalidResultProof)
+    // revert first: another output digest for the element (MarketInvalidResultProof)
     await reverts(
-      () => challengeResult(challenger, { taskId, inputHash: inputHashOf(inputs), outputHash, traceRoot: keccak256(toHex('other')) }),
+      () => challengeResult(challenger, { taskId, inputHash: inputHashOf(inputs), outputHash: keccak256(toHex('other')) }),
       'MarketInvalidResultProof',
     );
-    const c = await challengeResult(challenger, { taskId, inputHash: inputHashOf(inputs), outputHash, traceRoot });
+    const c = await challengeResult(challenger, { taskId, inputHash: inputHashOf(inputs), outputHash });
     const opened = parseEventLogs({ abi: disputeGameAbi, logs: c.receipt.logs, eventName: 'GameOpened' })[0]!;
     expect(opened.args.opener).toBe(p.addresses.taskMarket);
+    expect(opened.args.traceRoot).toBe(zeroHash); // no audit pin: the game takes the revealed trace's root
     expect(opened.args.challenger).toBe(challenger.walletClient.account.address);
 
     await reverts(() => resolveDispute(p.as('stranger'), { disputeId: c.disputeId }), 'MarketDisputePending');
@@ -235,6 +236,8 @@ describe('challenge → game → slash (real verifier, real model trace)', () =>
     ]);
     expect(co).toBe(Outcome.ChallengerWon);
     expect(ho).toBe(Outcome.ChallengerWon);
+    const game = await p.publicClient.readContract({ address: p.addresses.disputeGame, abi: disputeGameAbi, functionName: 'game', args: [c.gameId] });
+    expect(game.traceRoot).toBe(traceRootHex(lie)); // the root of the trace the liar revealed
 
     const stakedBefore = (await p.publicClient.readContract({ address: p.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [worker.walletClient.account.address] })).staked;
     const r = await resolveDispute(p.as('stranger'), { disputeId: c.disputeId });
@@ -266,8 +269,7 @@ describe('challenge → game → slash (real verifier, real model trace)', () =>
     const inputs = run.honest.slice(0, 1);
     const { taskId } = await postTask(p.as('requester'), { modelId, inputs, fee: E18, deadline: await deadline() });
     await claimTask(p.as('worker'), { taskId, agentId });
-    const traceRoot = traceRootHex(run.honest);
-    const { outputHash } = await commitResult(p.as('worker'), { taskId, outputs: run.honest.slice(-1), traceRoot });
+    const { outputHash } = await commitResult(p.as('worker'), { taskId, outputs: run.honest.slice(-1) });
     await sendContractTransaction(p.as('stranger'), { contract: 'VerityToken', address: p.addresses.token, abi: erc20Abi, functionName: 'approve', args: [p.addresses.disputeGame, 0n] });
     const err = await reverts(
       () =>
@@ -276,7 +278,7 @@ describe('challenge → game → slash (real verifier, real model trace)', () =>
           address: p.addresses.taskMarket,
           abi: taskMarketAbi,
           functionName: 'challenge',
-          args: [taskId, 0, inputHashOf(inputs), [], outputHash, traceRoot, []],
+          args: [taskId, 0, inputHashOf(inputs), [], outputHash, []],
         }),
       'ERC20InsufficientAllowance',
     );
@@ -288,7 +290,7 @@ describe('batch of 100 results', () => {
   it('posts, claims, commits 100 results in one transaction (BatchCommitted) and proves element 57 in a challenge', async () => {
     const n = 100;
     const inputHashes = Array.from({ length: n }, (_, i) => keccak256(toHex(`in${i}`)));
-    const results = Array.from({ length: n }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)), traceRoot: keccak256(toHex(`trace${i}`)) }));
+    const results = Array.from({ length: n }, (_, i) => ({ outputHash: keccak256(toHex(`out${i}`)) }));
     const { taskId, inputTree } = await postBatchTask(p.as('requester'), { modelId, inputHashes, fee: 100n * E18, deadline: await deadline() });
     await claimTask(p.as('worker'), { taskId, agentId });
     await reverts(() => commitBatch(p.as('stranger'), { taskId, results }), 'MarketNotWorker');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/node/api.js';
 import { HttpError } from '../../src/node/http-error.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
+import { traceFor } from '../../src/node/traces.js';
 import { modelData, quantized } from '../onnx/models.js';
 import { keyOf, testNet, until, type TestNet } from './helpers.js';
 
@@ -87,7 +88,7 @@ describe('the API end to end', () => {
     expect(r.statusCode).toBe(202);
     const { id } = r.json() as { id: string };
     const done = await until(async () => {
-      const v = (await rApi.inject({ method: 'GET', url: `/tasks/${id}` })).json() as { status: string; result?: { traceRoot: string; outputs: unknown[] }; txs: Record<string, string>; taskId: string };
+      const v = (await rApi.inject({ method: 'GET', url: `/tasks/${id}` })).json() as { status: string; result?: { outputHash: string; outputs: unknown[] }; txs: Record<string, string>; taskId: string };
       return v.status === 'finalized' ? v : undefined;
     }, 90_000, 300);
     expect(done.result?.outputs).toHaveLength(1);
@@ -96,16 +97,19 @@ describe('the API end to end', () => {
     expect((await rApi.inject({ method: 'GET', url: `/tasks/${done.taskId}` })).json()).toMatchObject({ id });
     expect((await rApi.inject({ method: 'GET', url: '/tasks/q-999' })).statusCode).toBe(404);
 
-    // The worker stored no trace file; the trace is served only while a dispute on it is open (recomputed then).
-    const traceUrl = `/traces/${done.result!.traceRoot}/tensors/0`;
+    // No trace root was committed (the result is its output digest) and the worker stored no trace file; a trace is
+    // served only while a dispute on it is open (recomputed then, under the root the dispute opened with).
+    expect(done.result).not.toHaveProperty('traceRoot');
+    const traceRoot = traceFor(worker.ctx, { taskId: done.taskId, idx: 0 }).traceRoot;
+    const traceUrl = `/traces/${traceRoot}/tensors/0`;
     expect(readdirSync(worker.ctx.store.traceDir)).toHaveLength(0);
     expect((await wApi.inject({ method: 'GET', url: traceUrl })).json()).toMatchObject({ error: 'TraceNotDisputed' });
     // a tracked dispute row on that trace (a state the dispute machine does not step, so no chain call is made)
-    worker.ctx.store.insertDispute({ disputeId: 'api-test', gameId: '0', taskId: done.taskId, idx: 0, side: 'claimant', traceRoot: done.result!.traceRoot, state: 'opening' });
+    worker.ctx.store.insertDispute({ disputeId: 'api-test', gameId: '0', taskId: done.taskId, idx: 0, side: 'claimant', traceRoot, state: 'opening' });
     const tr = await wApi.inject({ method: 'GET', url: traceUrl });
     expect(tr.statusCode).toBe(200);
     expect(tr.json()).toMatchObject({ index: 0, count: 4, tensor: { dtype: 'i8', shape: [1, 13] } });
-    expect((await wApi.inject({ method: 'GET', url: `/traces/${done.result!.traceRoot}/tensors/99` })).statusCode).toBe(404);
+    expect((await wApi.inject({ method: 'GET', url: `/traces/${traceRoot}/tensors/99` })).statusCode).toBe(404);
     worker.ctx.store.updateDispute('api-test', { state: 'done' });
     expect((await wApi.inject({ method: 'GET', url: traceUrl })).statusCode).toBe(404);
     expect((await wApi.inject({ method: 'GET', url: '/traces/0x12/tensors/0' })).json()).toMatchObject({ error: 'InvalidTraceRoot' });

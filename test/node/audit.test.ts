@@ -18,6 +18,7 @@ import { startDevnet } from '../../src/chain/devnet.js';
 import type { ProtocolAddresses, ProtocolClients } from '../../src/chain/types.js';
 import { modelRootHex } from '../../src/commit/index.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
+import { LocalEngineProvider } from '../../src/node/engine-provider.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized } from '../onnx/models.js';
 import { E18, keyOf, opsBitmap, until, warpTo } from './helpers.js';
@@ -93,6 +94,12 @@ describe('audits through the nodes', () => {
     expect(paid.args.paid).toBe(REWARD);
     const answered = (await bookEvents('AuditAnswered')).find((e) => e.args.taskId === t1)!;
     expect(answered.args.tensorId).toBeGreaterThanOrEqual(model.inputs.length); // an intermediate tensor, never an input
+    // The honest path committed no trace root: the answer is the first (and only) trace root computed for the element,
+    // the honest run's, and the market pinned it for any game on the element.
+    const honestRun = new LocalEngineProvider([model]).execute(modelRootHex(model), [quantizeInput(model, modelData('wine-mlp').x[0]!)]);
+    expect(answered.args.traceRoot).toBe(honestRun.traceRoot);
+    const key = await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'taskKey', args: [t1, 0n] });
+    expect(await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'tracePin', args: [key] })).toBe(honestRun.traceRoot);
     // The audit is settled: the rest of the 30 s window ends by a time warp, not in real time.
     await warpTo({ anvil, publicClient: pc }, (await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [t1] })).challengeDeadline);
     await until(async () => (await pc.readContract({ address: addresses.taskMarket, abi: taskMarketAbi, functionName: 'getTask', args: [t1] })).status === 4, 90_000); // Finalized

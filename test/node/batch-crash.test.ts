@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicClient, http, parseEventLogs } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outputHashOf } from '../../src/commit/index.js';
 import { stakingAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deploy, type DeploymentFile } from '../../src/cli/node.js';
@@ -116,7 +117,7 @@ describe('batch jobs through node processes', () => {
     const bad = await fetch(`${urls[0]}/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'wine-mlp', rows: [[1, 2], [3]], fee: String(E18) }) });
     expect(bad.status).toBe(422);
 
-    type View = { status: string; batch?: { items?: { traceRoot: string; outputs: { data: number[] }[] }[] } };
+    type View = { status: string; batch?: { items?: { outputHash: string; outputs: { data: number[] }[] }[] } };
     let last: unknown[] = [];
     const views = await until(async () => {
       const vs = await Promise.all(ids.map(async (id) => (await (await fetch(`${urls[0]}/tasks/${id}/results`)).json()) as View & { items?: unknown[] }));
@@ -128,11 +129,11 @@ describe('batch jobs through node processes', () => {
       throw e;
     });
     views.forEach((v, j) => {
-      const items = (v as unknown as { items: { traceRoot: string; outputs: { data: number[] }[] }[] }).items;
+      const items = (v as unknown as { items: { outputHash: string; outputs: { data: number[] }[] }[] }).items;
       expect(items.length).toBe(8);
       items.forEach((it, k) => {
         const truth = ref.execute(root, [quantizeInput(q, jobs[j]![k]!)]);
-        expect(it.traceRoot).toBe(truth.traceRoot);
+        expect(it.outputHash).toBe(outputHashOf(truth.outputs));
         expect(it.outputs[0]!.data).toEqual(Array.from(truth.outputs[0]!.data));
       });
     });

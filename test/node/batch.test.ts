@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outputHashOf } from '../../src/commit/index.js';
 import { stakingAbi } from '../../src/chain/artifacts/index.js';
 import { buildApi } from '../../src/node/api.js';
 import { LocalEngineProvider } from '../../src/node/engine-provider.js';
@@ -92,7 +93,7 @@ describe('batch labeling job through the nodes', () => {
     expect(view.batch!.items!.length).toBe(8);
     view.batch!.items!.forEach((it, k) => {
       const truth = ref.execute(root, items[k]!);
-      expect(it.traceRoot).toBe(truth.traceRoot);
+      expect(it.outputHash).toBe(outputHashOf(truth.outputs));
       expect(it.outputs[0]!.data).toEqual(Array.from(truth.outputs[0]!.data));
     });
     expect(view.batch!.worker?.toLowerCase()).toBe(keyOf(1).address.toLowerCase());

@@ -90,7 +90,7 @@ describe('nodes find their peers through the ERC-8004 registrations', () => {
       return v.status === 'finalized' && v.batch?.items ? v : undefined;
     }, 300_000, 500);
     expect(view.batch!.worker?.toLowerCase()).toBe(keyOf(1).address.toLowerCase());
-    view.batch!.items!.forEach((it, k) => expect(it.traceRoot).toBe(ref.execute(root, items[k]!).traceRoot));
+    view.batch!.items!.forEach((it, k) => expect(it.outputHash).toBe(ref.run(root, items[k]!).outputHash));
 
     await until(() => liar.n.ctx.store.listTasks(100).filter((t) => t.txs.commit).every((t) => t.status === 'invalidated'), 120_000, 500);
     const vd = verifier.n.ctx.store.listDisputes();

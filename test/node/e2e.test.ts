@@ -11,11 +11,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEventLogs } from 'viem';
+import { parseEventLogs, type Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../src/chain/artifacts/index.js';
 import { startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { deploy, type DeploymentFile } from '../../src/cli/node.js';
 import { LocalEngineProvider } from '../../src/node/engine-provider.js';
+import { tensorFromArg } from '../../src/node/context.js';
+import { outputHashOf } from '../../src/commit/index.js';
 import { NodeStore } from '../../src/node/store.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { modelData, quantized } from '../onnx/models.js';
@@ -140,7 +142,7 @@ describe('network of node processes on anvil', () => {
 
     let lastSeen: unknown[] = [];
     const views = await until(async () => {
-      const vs = await Promise.all(ids.map(async (id) => (await (await fetch(`${requester.api}/tasks/${id}`)).json()) as { status: string; taskId: string; result?: { traceRoot: string; outputs: { data: number[] }[] } }));
+      const vs = await Promise.all(ids.map(async (id) => (await (await fetch(`${requester.api}/tasks/${id}`)).json()) as { status: string; taskId: string; result?: { outputHash: string; outputs: { data: number[] }[] } }));
       lastSeen = vs.map((v) => [v.taskId, v.status]);
       return vs.every((v) => v.status === 'finalized') ? vs : undefined;
     }, 300_000, 1_000).catch((e: Error) => {
@@ -151,7 +153,7 @@ describe('network of node processes on anvil', () => {
     });
     views.forEach((v, k) => {
       const truth = ref.execute(root, [quantizeInput(q, rows[k]!)]);
-      expect(v.result!.traceRoot).toBe(truth.traceRoot);
+      expect(v.result!.outputHash).toBe(outputHashOf(truth.outputs));
       expect(v.result!.outputs[0]!.data).toEqual(Array.from(truth.outputs[0]!.data));
     });
 
@@ -175,19 +177,24 @@ describe('network of node processes on anvil', () => {
     for (const p of [honestA, honestB, liar, verifier, requester]) await kill(p, 'SIGTERM');
 
     const l = await logs();
-    const committed = l.filter((x) => x.eventName === 'ResultCommitted').map((x) => x.args as { taskId: bigint; worker: string; traceRoot: string });
+    const committed = l.filter((x) => x.eventName === 'ResultCommitted').map((x) => x.args as { taskId: bigint; worker: string; outputHash: string });
     // No task committed twice.
     expect(new Set(committed.map((c) => String(c.taskId))).size).toBe(committed.length);
     const invalidated = l.filter((x) => x.eventName === 'TaskInvalidated').map((x) => (x.args as { taskId: bigint }).taskId);
     const byTask = new Map(committed.map((c) => [c.taskId, c]));
     const liarAddr = keyOf(3).address.toLowerCase();
-    // Every invalidated task was the liar's; every liar commit whose trace is wrong was invalidated.
+    // Every invalidated task was the liar's; every liar commit whose outputs are wrong was invalidated (the claim is the
+    // outputs: a corrupted intermediate that the rest of the run absorbs leaves a correct result, which stands).
     for (const t of invalidated) expect(byTask.get(t)!.worker.toLowerCase()).toBe(liarAddr);
+    const inputsOf = new Map(l.filter((x) => x.eventName === 'InputPublished').map((x) => { const a = x.args as unknown as { taskId: bigint; inputs: { dtype: number; shape: readonly number[]; data: Hex }[] }; return [a.taskId, a.inputs] as const; }));
+    const truthOf = (taskId: bigint) => ref.run(root, inputsOf.get(taskId)!.map((t) => tensorFromArg({ dtype: t.dtype, shape: [...t.shape], data: t.data }))).outputHash;
     const liarStore = NodeStore.open({ dataDir: join(work, 'worker-3') });
-    const lies = committed.filter((c) => c.worker.toLowerCase() === liarAddr && liarStore.getResult(String(c.taskId))?.corrupted);
+    const corrupted = committed.filter((c) => c.worker.toLowerCase() === liarAddr && liarStore.getResult(String(c.taskId))?.corrupted);
     liarStore.close();
+    const lies = corrupted.filter((c) => c.outputHash.toLowerCase() !== truthOf(c.taskId).toLowerCase());
     expect(lies.length).toBeGreaterThan(0);
     expect(invalidated.length).toBe(lies.length);
+    for (const c of lies) expect(invalidated).toContain(c.taskId);
     const staked = async (i: number) => {
       const { createPublicClient, http } = await import('viem');
       return (await createPublicClient({ transport: http(anvil.rpcUrl) }).readContract({ address: dep.addresses.staking, abi: stakingAbi, functionName: 'accountOf', args: [keyOf(i).address] })).staked;

@@ -40,23 +40,28 @@ describe('LocalEngineProvider', () => {
     expect(() => p.loadModel('0x1234')).toThrow(/not loaded/);
   });
 
-  it('executeHonestBatch: per item, the outputs, traceRoot and outputHash of execute (one runBatch for all)', () => {
+  it('runHonestBatch / run: per item, the outputs and outputHash of execute, no trace root (one runBatch for all)', () => {
     for (const name of ['wine-mlp', 'digits-convnet', 'tiny-gpt'] as const) {
       const q = quantized(name);
       const p = new LocalEngineProvider([q]);
       const root = p.modelRoots()[0]!;
       const data = modelData(name);
       const items = [0, 3, 1, 3].map((r) => [quantizeInput(q, data.x[r % data.x.length]!)]);
-      const got = p.executeHonestBatch(root, items);
+      const got = p.runHonestBatch(root, items);
       expect(got).toHaveLength(items.length);
       got.forEach((g, i) => {
         const e = p.execute(root, items[i]!);
-        expect(g.traceRoot).toBe(e.traceRoot);
+        const r = p.run(root, items[i]!);
+        expect(g).not.toHaveProperty('traceRoot');
+        expect(r).not.toHaveProperty('traceRoot');
         expect(g.outputHash).toBe(outputHashOf(e.outputs));
+        expect(r.outputHash).toBe(g.outputHash);
         expect(g.outputs.map(tensorToJson)).toEqual(e.outputs.map(tensorToJson));
+        expect(r.outputs.map(tensorToJson)).toEqual(e.outputs.map(tensorToJson));
       });
-      expect(got[1]!.traceRoot).toBe(got[3]!.traceRoot);
-      expect(got[0]!.traceRoot).not.toBe(got[1]!.traceRoot);
+      expect(got[1]!.outputHash).toBe(got[3]!.outputHash);
+      const same = JSON.stringify(got[0]!.outputs.map(tensorToJson)) === JSON.stringify(got[1]!.outputs.map(tensorToJson));
+      expect(got[0]!.outputHash === got[1]!.outputHash).toBe(same);
     }
   });
 

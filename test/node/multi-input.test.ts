@@ -20,7 +20,7 @@ import { Reason } from '../../src/chain/enums.js';
 import { inputHashOf } from '../../src/chain/io.js';
 import type { QModel, TensorData } from '../../src/engine/ir.js';
 import { buildApi } from '../../src/node/api.js';
-import { LocalEngineProvider } from '../../src/node/engine-provider.js';
+import { LocalEngineProvider, type RunMode } from '../../src/node/engine-provider.js';
 import { createNode, type VerityNode } from '../../src/node/node.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { quantizeInputs } from '../../src/onnx/inputs.js';
@@ -67,19 +67,37 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
     expect(r.statusCode, r.body).toBe(202);
     return (r.json() as { id: string }).id;
   };
-  const view = async (id: string) => (await api.inject({ method: 'GET', url: `/tasks/${id}` })).json() as { status: string; taskId: string; result?: { traceRoot: string } };
+  const view = async (id: string) => (await api.inject({ method: 'GET', url: `/tasks/${id}` })).json() as { status: string; taskId: string; result?: { outputHash: string } };
   /** The on-chain task id once posted. */
   const posted = (id: string) => until(async () => {
     const v = await view(id);
     return v.status !== 'posting' && /^\d+$/.test(v.taskId) ? BigInt(v.taskId) : undefined;
   }, 60_000);
   const split = (row: number[]) => ({ ids: row.slice(0, 40), mask: row.slice(40) });
+  /** The inputs with one real token's mask bit cleared. */
+  const otherMask = (inputs: readonly TensorData[]): TensorData[] => {
+    const mask = inputs[1]!;
+    const data = mask.data.slice();
+    const k = Array.from(data).findIndex((v) => v !== 0);
+    data[k] = 0;
+    return [inputs[0]!, { dtype: mask.dtype, shape: mask.shape.slice(), data }];
+  };
+  let maskRow: number[];
 
   beforeAll(async () => {
     const d = JSON.parse(readFileSync(join(DIR, 'text-mask.data.json'), 'utf8')) as { x: number[][]; calibration: number[][]; shapes: number[][] };
     q = importOnnx(new Uint8Array(readFileSync(join(DIR, 'text-mask.onnx'))), { name: 'text-mask', calibration: d.calibration, inputShapes: d.shapes });
     // Rows with padding (some mask 0s) and at least two real tokens, so flipping a real token's mask bit matters.
-    rows = d.x.filter((r) => r.slice(40).some((m) => m === 0) && r.slice(40).filter((m) => m === 1).length >= 2).slice(0, 3);
+    const padded = d.x.filter((r) => r.slice(40).some((m) => m === 0) && r.slice(40).filter((m) => m === 1).length >= 2);
+    rows = padded.slice(0, 3);
+    // The claim is the outputs (no trace root is committed): a worker that runs on another mask but gets the same output
+    // integers committed a true result. The mask test needs a row where clearing the bit changes the outputs.
+    const ref = new LocalEngineProvider([q]);
+    maskRow = padded.slice(2).find((r) => {
+      const inputs = quantizeInputs(q, split(r));
+      return ref.run(ref.modelRoots()[0]!, inputs).outputHash !== ref.run(ref.modelRoots()[0]!, otherMask(inputs)).outputHash;
+    })!;
+    expect(maskRow).toBeDefined();
     net = await testNet([q], { challengeWindow: 12n, clock: 30n });
     const requester = await node('requester', 5);
     api = await buildApi(requester);
@@ -113,7 +131,7 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
     }, 120_000, 500);
     const inputs = quantizeInputs(q, split(rows[0]!));
     const ref = new LocalEngineProvider([q]);
-    expect(v.result!.traceRoot).toBe(ref.execute(ref.modelRoots()[0]!, inputs).traceRoot);
+    expect(v.result!.outputHash).toBe(ref.run(ref.modelRoots()[0]!, inputs).outputHash);
     const pub = (await marketLogs()).find((l) => l.eventName === 'InputPublished' && (l.args as { taskId: bigint }).taskId === taskId)!;
     const args = pub.args as unknown as { inputHash: Hex; inputs: readonly unknown[] };
     expect(args.inputs).toHaveLength(2);
@@ -146,16 +164,13 @@ describe.skipIf(!have)('two-input model (ids + mask) through the node network on
   it('a worker whose trace starts with a different mask cannot reveal it against the inputHash and is slashed', async () => {
     const liar = await node('worker', 3);
     // This worker runs the model on the task's ids and a mask with one real token's bit cleared.
+    // Both the committed run and the trace it recomputes for the dispute use that mask.
     const engine = liar.ctx.engine;
-    const real = engine.execute.bind(engine);
-    engine.execute = (root: string, inputs: readonly TensorData[], mode?: 'honest' | 'lie') => {
-      const mask = inputs[1]!;
-      const data = mask.data.slice();
-      const k = Array.from(data).findIndex((v) => v !== 0);
-      data[k] = 0;
-      return real(root, [inputs[0]!, { dtype: mask.dtype, shape: mask.shape.slice(), data }], mode);
-    };
-    const id = await post(split(rows[2]!));
+    const realExecute = engine.execute.bind(engine);
+    const realRun = engine.run.bind(engine);
+    engine.execute = (root: string, inputs: readonly TensorData[], mode?: RunMode) => realExecute(root, otherMask(inputs), mode);
+    engine.run = (root: string, inputs: readonly TensorData[], mode?: RunMode) => realRun(root, otherMask(inputs), mode);
+    const id = await post(split(maskRow));
     const taskId = await posted(id);
     const inv = await until(async () => (await marketLogs()).find((l) => l.eventName === 'TaskInvalidated' && (l.args as { taskId: bigint }).taskId === taskId), 240_000, 1_000);
     expect((inv.args as { slashed: bigint }).slashed).toBeGreaterThan(0n);

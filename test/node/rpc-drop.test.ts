@@ -100,7 +100,7 @@ describe('nodes behind an RPC that drops connections', () => {
       const v = ids.map((id) => req.view(id)!);
       return v.every((x) => x.status === 'finalized') ? v : undefined;
     }, 240_000, 500);
-    views.forEach((v, k) => expect(v.result?.traceRoot).toBe(ref.execute(root, [quantizeInput(q, rows[k]!)]).traceRoot));
+    views.forEach((v, k) => expect(v.result?.outputHash).toBe(ref.run(root, [quantizeInput(q, rows[k]!)]).outputHash));
     await until(() => verifier.ctx.store.listDisputes().every((d) => d.state === 'done'), 120_000, 500);
     expect(verifier.ctx.store.listDisputes().every((d) => d.outcome === 2)).toBe(true);
     // Nothing sent twice: every confirmed transaction of every node has a distinct nonce and key.

@@ -41,14 +41,14 @@ describe('NodeStore', () => {
     const s = NodeStore.open({ dataDir: tmp() });
     expect(s.insertTask({ taskId: '1', modelId: '2', status: 'open' })).toBe(true);
     expect(s.insertTask({ taskId: '1', modelId: '3', status: 'claimed' })).toBe(false);
-    s.updateTask('1', { status: 'committed', traceRoot: '0xab', challengeDeadline: 99 });
+    s.updateTask('1', { status: 'committed', outputHash: '0xab', challengeDeadline: 99 });
     s.addTaskTx('1', 'claim', '0x01');
     s.addTaskTx('1', 'commit', '0x02');
     const t = s.getTask('1')!;
-    expect(t).toMatchObject({ modelId: '2', status: 'committed', traceRoot: '0xab', challengeDeadline: 99, txs: { claim: '0x01', commit: '0x02' } });
+    expect(t).toMatchObject({ modelId: '2', status: 'committed', outputHash: '0xab', challengeDeadline: 99, txs: { claim: '0x01', commit: '0x02' } });
     expect(s.tasksByStatus('committed').map((x) => x.taskId)).toEqual(['1']);
-    s.putResult({ taskId: '1', idx: 0, outputHash: '0x1', traceRoot: '0x2', outputs: '[]', corrupted: true });
-    s.putResult({ taskId: '1', idx: 0, outputHash: '0x9', traceRoot: '0x9', outputs: '[]', corrupted: false });
+    s.putResult({ taskId: '1', idx: 0, outputHash: '0x1', outputs: '[]', corrupted: true });
+    s.putResult({ taskId: '1', idx: 0, outputHash: '0x9', outputs: '[]', corrupted: false });
     expect(s.getResult('1')).toMatchObject({ outputHash: '0x1', corrupted: true });
     expect(s.insertDispute({ disputeId: '4', gameId: '1', taskId: '1', idx: 0, side: 'challenger', traceRoot: '0x2', state: 'opened' })).toBe(true);
     expect(s.insertDispute({ disputeId: '4', gameId: '1', taskId: '1', idx: 0, side: 'challenger', traceRoot: '0x2', state: 'opened' })).toBe(false);
@@ -69,7 +69,7 @@ describe('NodeStore', () => {
     const big = JSON.stringify({ items: 'x'.repeat(20_000) });
     const put = (id: string, status: 'finalized' | 'invalidated' | 'committed', worker = me) => {
       s.insertTask({ taskId: id, modelId: '1', status, worker, itemCount: 3, inputs: big, outputs: '[1]' });
-      s.putResults([0, 1, 2].map((idx) => ({ taskId: id, idx, outputHash: '0x01', traceRoot: '0x02', outputs: 'y'.repeat(5_000), corrupted: false })));
+      s.putResults([0, 1, 2].map((idx) => ({ taskId: id, idx, outputHash: '0x01', outputs: 'y'.repeat(5_000), corrupted: false })));
       s.setKv(`lie:${id}`, '-1');
     };
     put('1', 'finalized');

@@ -69,12 +69,12 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
 
   /** A task the requester saw committed by `worker` (its ResultCommitted event). */
   function committedBy(worker: string): TaskRow | undefined {
-    return requester.ctx.store.listTasks(100).find((t) => t.worker?.toLowerCase() === worker && t.traceRoot && t.chainTaskId);
+    return requester.ctx.store.listTasks(100).find((t) => t.worker?.toLowerCase() === worker && t.outputHash && t.chainTaskId);
   }
 
-  /** The trace root Node computes for the claim's inputs (an honest engine). */
+  /** The output digest Node computes for the claim's inputs (an honest engine): what the committed one must be. */
   function nodeRoot(claim: TaskClaimView): string {
-    return new LocalEngineProvider([q]).execute(modelRoot, claim.input.tensors.map(tensorFromJson)).traceRoot.toLowerCase();
+    return new LocalEngineProvider([q]).run(modelRoot, claim.input.tensors.map(tensorFromJson)).outputHash.toLowerCase();
   }
 
   async function claimOf(id: string): Promise<TaskClaimView> {
@@ -177,8 +177,8 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
     expect(lieClaim.commit!.worker).toBe(LIAR);
     const goodRoot = nodeRoot(goodClaim);
     const lieRoot = nodeRoot(lieClaim);
-    expect(goodClaim.commit!.traceRoot).toBe(goodRoot);
-    expect(lieClaim.commit!.traceRoot).not.toBe(lieRoot);
+    expect(goodClaim.commit!.outputHash).toBe(goodRoot);
+    expect(lieClaim.commit!.outputHash).not.toBe(lieRoot);
     // The requester's own id (q-N) names the same task.
     expect((await claimOf(good.taskId)).taskId).toBe(goodClaim.taskId);
 
@@ -188,7 +188,7 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
     expect(g.claimed).toBe(goodRoot);
     expect(g.computed).toBe(goodRoot);
     expect(g.text).toMatch(/✓ match/);
-    console.log(`[test/web/claims] task ${goodClaim.taskId} (honest ${HONEST.slice(0, 10)}…): match, trace root ${goodRoot}`);
+    console.log(`[test/web/claims] task ${goodClaim.taskId} (honest ${HONEST.slice(0, 10)}…): match, output digest ${goodRoot}`);
 
     // The form, for the liar's task (node defaults to the page's origin).
     await page.goto(`${base}/app`, { timeout: 30_000 });
@@ -198,13 +198,13 @@ describe.skipIf(skip !== null)('a tab checks committed results through the local
     await page.waitForSelector('#task-verdict[data-verdict]', { timeout: 30_000 });
     const l = await page.$eval('#task-verdict', (v) => ({ verdict: (v as HTMLElement).dataset.verdict, claimed: (v as HTMLElement).dataset.claimed, computed: (v as HTMLElement).dataset.computed, text: v.textContent ?? '' }));
     expect(l.verdict).toBe('mismatch');
-    expect(l.claimed).toBe(lieClaim.commit!.traceRoot);
+    expect(l.claimed).toBe(lieClaim.commit!.outputHash);
     expect(l.computed).toBe(lieRoot);
     expect(l.text).toMatch(/✗ mismatch/);
     // The model bytes and inputs check out; only the committed result is wrong.
     expect(l.text).toMatch(/the model bytes hash to it/);
     expect(l.text).toMatch(/hash to the posted input digest/);
-    console.log(`[test/web/claims] task ${lieClaim.taskId} (dishonest ${LIAR.slice(0, 10)}…): mismatch, committed ${lieClaim.commit!.traceRoot} ≠ re-executed ${lieRoot}`);
+    console.log(`[test/web/claims] task ${lieClaim.taskId} (dishonest ${LIAR.slice(0, 10)}…): mismatch, committed ${lieClaim.commit!.outputHash} ≠ re-executed ${lieRoot}`);
 
     // The window.verity API agrees with the page.
     const api2 = await page.evaluate(async (id) => {

@@ -21,9 +21,7 @@ export interface ChallengeResultParameters {
   inputProof?: readonly Hex[];
   /** The element's claimed output digest. */
   outputHash: Hex;
-  /** The element's claimed trace root. */
-  traceRoot: Hex;
-  /** PositionalMerkle proof of resultLeaf(index, outputHash, traceRoot) (omit for single-element tasks). */
+  /** PositionalMerkle proof of resultLeaf(index, outputHash) (omit for single-element tasks). */
   resultProof?: readonly Hex[];
 }
 
@@ -47,7 +45,7 @@ export async function challengeResult(client: ProtocolClients, p: ChallengeResul
     address: taskMarket,
     abi: taskMarketAbi,
     functionName: 'challenge',
-    args: [p.taskId, p.index ?? 0, p.inputHash, p.inputProof ?? [], p.outputHash, p.traceRoot, p.resultProof ?? []],
+    args: [p.taskId, p.index ?? 0, p.inputHash, p.inputProof ?? [], p.outputHash, p.resultProof ?? []],
   });
   const ev = eventIn(r.receipt, taskMarketAbi, taskMarket, 'ResultChallenged');
   return { disputeId: ev.disputeId, gameId: ev.gameId, bond, hash: r.hash, receipt: r.receipt };

@@ -1,4 +1,4 @@
-/** Commits every result of a batch task under one PositionalMerkle root of resultLeaf(i, outputHash_i, traceRoot_i). */
+/** Commits every result of a batch task under one PositionalMerkle root of resultLeaf(i, outputHash_i). */
 import type { Hex, TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
@@ -10,7 +10,7 @@ import type { ProtocolClients } from '../types.js';
 export interface CommitBatchParameters {
   taskId: bigint;
   /** One per element, in element order (outputHash = outputHashOf(element outputs)). */
-  results: readonly { outputHash: Hex; traceRoot: Hex }[];
+  results: readonly { outputHash: Hex }[];
 }
 
 export interface CommitBatchReturnType {
@@ -25,7 +25,7 @@ export type CommitBatchErrorType = ChainActionErrorType;
 
 export async function commitBatch(client: ProtocolClients, p: CommitBatchParameters): Promise<CommitBatchReturnType> {
   const address = client.addresses.taskMarket;
-  const resultTree = new PositionalTree(p.results.map((x, i) => resultLeaf(i, x.outputHash, x.traceRoot)));
+  const resultTree = new PositionalTree(p.results.map((x, i) => resultLeaf(i, x.outputHash)));
   const r = await sendContractTransaction(client, {
     contract: 'TaskMarket',
     address,

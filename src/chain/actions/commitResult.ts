@@ -1,4 +1,4 @@
-/** Commits a single-element result: the output tensors (hashed on-chain to outputHash) and the trace root. */
+/** Commits a single-element result: the output tensors (hashed on-chain to outputHash); no trace root. */
 import type { Hex, TransactionReceipt } from 'viem';
 import type { TensorData } from '../../engine/ir.js';
 import { taskMarketAbi } from '../artifacts/index.js';
@@ -12,14 +12,12 @@ export interface CommitResultParameters {
   taskId: bigint;
   /** The model's output tensors (the last trace tensors), in model order. */
   outputs: readonly TensorData[];
-  /** traceRoot of the run (docs/protocol.md §traceRoot). */
-  traceRoot: Hex;
 }
 
 export interface CommitResultReturnType {
   /** keccak256(0x07 ‖ uint32 n ‖ output tensorRoots), as computed by the market. */
   outputHash: Hex;
-  /** resultLeaf(0, outputHash, traceRoot). */
+  /** resultLeaf(0, outputHash). */
   resultRoot: Hex;
   challengeDeadline: bigint;
   hash: Hex;
@@ -35,7 +33,7 @@ export async function commitResult(client: ProtocolClients, p: CommitResultParam
     address,
     abi: taskMarketAbi,
     functionName: 'commit',
-    args: [p.taskId, p.outputs.map(tensorArg), p.traceRoot],
+    args: [p.taskId, p.outputs.map(tensorArg)],
   });
   const ev = eventIn(r.receipt, taskMarketAbi, address, 'ResultCommitted');
   return { outputHash: ev.outputHash, resultRoot: ev.resultRoot, challengeDeadline: ev.challengeDeadline, hash: r.hash, receipt: r.receipt };

@@ -6,15 +6,16 @@
  *   the worker never published), seals keccak256(abi.encode(taskId, root, auditor, salt)) with commitAudit (the salt is
  *   stored before the seal is sent), reveals once the worker has answered, settles the audit when the worker did
  *   not answer or its own reveal did not match, and then reclaims its refundable deposit (AuditBook.reclaimDeposit).
- *   An audited task is always checked in full by the verifier (its trace root compared, challenged on a mismatch),
+ *   An audited task is always checked in full by the verifier (its outputs compared, challenged on a mismatch),
  *   whatever the verifier's sampling rate. Windows (docs/protocol.md §Audits, "Windows and liveness"): every selected
  *   audit is tracked from its AuditDrawn event even when the task is not in the local store yet (it is sealed as soon
  *   as the inputs arrive), audits are worked soonest-deadline first, and a failed commit or reveal is retried on the
  *   next tick while its window is open — only a closed window drops it.
  * - {@link AuditAnswerer} (run by the worker role): draws the audit of each of its committed tasks (finalize waits for
- *   it), answers a selected one after the commit window with tensor j of its trace (recomputed from the kept inputs) and
- *   its Merkle proof (answerAudit) — answers first, soonest window first — and settles the audit so the task can be
- *   finalized.
+ *   it), answers a selected one after the commit window with the element's trace root (the only time the honest path
+ *   computes one: the trace is recomputed from the kept inputs), tensor j and its Merkle proof (answerAudit; the market
+ *   pins that root for every game on the element) — answers first, soonest window first — and settles the audit so the
+ *   task can be finalized.
  *
  * Both are off when the market has no audit book. Every step re-reads the book, so a restart resumes where the chain is.
  */
@@ -24,7 +25,7 @@ import { auditBookAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { callsOf } from '../../chain/call.js';
 import { TxFailedError } from '../../chain/tx.js';
 import { TraceCommitment } from '../../commit/index.js';
-import { batchInputsFromJson, resultTreeOf } from '../batch.js';
+import { batchInputsFromJson } from '../batch.js';
 import { chainNow, ensureStake, inc, scan, sendCall, type NodeContext } from '../context.js';
 import { tensorFromJson, type TensorJson } from '../engine-provider.js';
 import { traceFor } from '../traces.js';
@@ -305,30 +306,30 @@ export class AuditAnswerer {
     }
   }
 
-  /** answerAudit: tensor j of element `index`'s (recomputed) trace, proven in its trace root (and the element in the batch root). */
+  /** answerAudit: element `index`'s (recomputed) trace root and tensor j proven in it (the market pins the root). */
   private async answer(book: Address, taskId: string, index: number): Promise<void> {
     const { store } = this.ctx;
     const t = store.getTask(taskId)!;
     const results = store.listResults(taskId);
     const r = t.itemCount > 1 ? results.find((x) => x.idx === index) : (store.getResult(taskId) ?? results[0]);
     let trace: Trace;
+    let traceRoot: Hex;
     try {
       if (!r) throw new Error(`no result of element ${index}`);
-      trace = traceFor(this.ctx, r.traceRoot, { taskId, idx: r.idx }).trace; // recomputed from the kept inputs
+      ({ trace, traceRoot } = traceFor(this.ctx, { taskId, idx: r.idx })); // recomputed from the kept inputs
     } catch (e) {
       this.ctx.log.error({ taskId, index, err: (e as Error).message.split('\n')[0] }, 'audit: the trace of the audited element cannot be recomputed; cannot answer');
       return;
     }
     const [, j] = await this.ctx.publicClient.readContract({ address: book, abi: auditBookAbi, functionName: 'targetTensor', args: [BigInt(taskId)] });
     const proof = new TraceCommitment(trace).proveTensor(Number(j));
-    const resultProof = t.itemCount > 1 ? resultTreeOf(results.sort((x, y) => x.idx - y.idx).map((x) => ({ outputHash: x.outputHash as Hex, traceRoot: x.traceRoot as Hex }))).proof(index) : [];
     const calls = callsOf('AuditBook', book, auditBookAbi);
     const key = `audit:answer:${taskId}:${Number(await chainNow(this.ctx))}`;
     const err = await tryBook(this.ctx, key, 'answerAudit', () =>
       sendCall(
         this.ctx,
         key,
-        calls.answerAudit([BigInt(taskId), r.outputHash as Hex, r.traceRoot as Hex, resultProof, BigInt(trace.length), toHex(proof.leaf), proof.siblings.map((s) => toHex(s))]),
+        calls.answerAudit([BigInt(taskId), traceRoot, toHex(proof.leaf), proof.siblings.map((s) => toHex(s))]),
       ),
     );
     if (!err) inc(this.ctx, 'verity_node_audits_answered_total');

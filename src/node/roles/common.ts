@@ -28,7 +28,7 @@ export class DisputeBook {
     if (!m) {
       const ctx = this.ctx;
       m = new DisputeMachine(ctx, row.disputeId, () => {
-        const t = traceFor(ctx, row.traceRoot, { taskId: row.taskId, idx: row.idx });
+        const t = traceFor(ctx, { taskId: row.taskId, idx: row.idx }, row.traceRoot);
         return ctx.engine.stateProvider(t.modelRoot, t.trace);
       });
       this.machines.set(row.disputeId, m);

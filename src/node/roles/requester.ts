@@ -58,7 +58,6 @@ export interface VerifiedResult {
   result?: {
     outputs: TensorJson[];
     outputHash: string;
-    traceRoot: string;
     worker: string;
   };
   /** Batch jobs: element count, roots and — only once finalized and every element checked against the root — results. */
@@ -186,7 +185,7 @@ export class Requester implements Role {
       const items = await fetchBatchResults(this.ctx, t.chainTaskId!, t.resultRoot!, t.itemCount);
       if (!items) continue;
       store.tx(() => {
-        for (const it of items) store.putResult({ taskId: t.taskId, idx: it.index, outputHash: it.outputHash, traceRoot: it.traceRoot, outputs: JSON.stringify(it.outputs), corrupted: false });
+        for (const it of items) store.putResult({ taskId: t.taskId, idx: it.index, outputHash: it.outputHash, outputs: JSON.stringify(it.outputs), corrupted: false });
       });
     }
   }
@@ -247,12 +246,11 @@ export class Requester implements Role {
         if (l.eventName === 'TaskClaimed') {
           store.addTaskTx(t.taskId, 'claim', l.transactionHash);
         } else if (l.eventName === 'ResultCommitted') {
-          const c = l.args as { worker: Hex; outputHash: Hex; traceRoot: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
+          const c = l.args as { worker: Hex; outputHash: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
           store.updateTask(t.taskId, {
             status: t.status === 'posted' ? 'committed' : t.status,
             worker: c.worker,
             outputHash: c.outputHash,
-            traceRoot: c.traceRoot,
             challengeDeadline: Number(c.challengeDeadline),
             outputs: JSON.stringify(c.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
           });
@@ -304,7 +302,7 @@ export class Requester implements Role {
       store.setKv(`attempt:${id}`, String(attempt));
       store.db.prepare('DELETE FROM kv WHERE key = ?').run(`deadline:${id}`);
       store.addTaskTx(id, `invalidated:${attempt - 1}`, t.txs.invalidate ?? '');
-      store.updateTask(id, { status: 'posting', chainTaskId: null, worker: null, outputHash: null, traceRoot: null, outputs: null, resultRoot: null, challengeDeadline: null });
+      store.updateTask(id, { status: 'posting', chainTaskId: null, worker: null, outputHash: null, outputs: null, resultRoot: null, challengeDeadline: null });
       store.deleteResults(id);
     });
   }
@@ -330,14 +328,14 @@ export function viewOf(t: TaskRow): VerifiedResult {
 
 /** The request as a client sees it; a batch's element results (`results`) only once finalized and all present. */
 export function resultViewOf(t: TaskRow, results?: readonly ResultRow[]): VerifiedResult {
-  const finalized = t.itemCount === 1 && t.status === 'finalized' && t.outputs && t.outputHash && t.traceRoot;
+  const finalized = t.itemCount === 1 && t.status === 'finalized' && t.outputs && t.outputHash;
   const complete = t.itemCount > 1 && t.status === 'finalized' && !!results && results.length === t.itemCount;
   return {
     id: t.taskId,
     taskId: t.chainTaskId,
     status: t.status,
     modelRoot: t.modelRoot,
-    ...(finalized ? { result: { outputs: JSON.parse(t.outputs!) as TensorJson[], outputHash: t.outputHash!, traceRoot: t.traceRoot!, worker: t.worker ?? '' } } : {}),
+    ...(finalized ? { result: { outputs: JSON.parse(t.outputs!) as TensorJson[], outputHash: t.outputHash!, worker: t.worker ?? '' } } : {}),
     ...(t.itemCount > 1
       ? {
           batch: {
@@ -345,7 +343,7 @@ export function resultViewOf(t: TaskRow, results?: readonly ResultRow[]): Verifi
             worker: t.worker,
             inputRoot: t.inputRoot,
             resultRoot: t.resultRoot,
-            ...(complete ? { items: results!.map((r) => ({ index: r.idx, outputHash: r.outputHash as Hex, traceRoot: r.traceRoot as Hex, outputs: JSON.parse(r.outputs) as TensorJson[] })) } : {}),
+            ...(complete ? { items: results!.map((r) => ({ index: r.idx, outputHash: r.outputHash as Hex, outputs: JSON.parse(r.outputs) as TensorJson[] })) } : {}),
           },
         }
       : {}),

@@ -1,8 +1,8 @@
 /**
  * Verifier: watches committed results, re-executes them (all, or a sampled fraction: the draw is stored, so a
- * restart never re-rolls it), compares the trace root and the output digest with its own run, challenges every
- * mismatch before the window closes, and plays the challenger's side to the end (then settles the dispute on the
- * market and pulls its credits).
+ * restart never re-rolls it), compares the output digest with its own run (no trace root is committed; it computes its
+ * own trace root only on a mismatch, to play the dispute), challenges every mismatch before the window closes, and
+ * plays the challenger's side to the end (then settles the dispute on the market and pulls its credits).
  *
  * Task row: open → committed → verified | skipped (not sampled) | challenged → invalidated | verified.
  *
@@ -89,7 +89,7 @@ export class Verifier implements Role {
           const checkable = (batch || (!!inp && inp.inputs.length > 0)) && this.ctx.engine.has(modelRoot);
           store.insertTask(postedTaskRow(a, l.transactionHash, modelRoot, inp, checkable ? 'open' : 'skipped'));
         } else if (l.eventName === 'ResultCommitted') {
-          const a = l.args as { taskId: bigint; worker: Hex; outputHash: Hex; traceRoot: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
+          const a = l.args as { taskId: bigint; worker: Hex; outputHash: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
           const t = store.getTask(String(a.taskId));
           if (!t || t.status !== 'open') continue;
           if (a.worker.toLowerCase() === me) {
@@ -100,7 +100,6 @@ export class Verifier implements Role {
             status: 'committed',
             worker: a.worker,
             outputHash: a.outputHash,
-            traceRoot: a.traceRoot,
             challengeDeadline: Number(a.challengeDeadline),
             outputs: JSON.stringify(a.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
           });
@@ -150,13 +149,13 @@ export class Verifier implements Role {
     // Own results of the sampled elements, kept across ticks (a restart does not re-run them).
     for (const i of picked) {
       if (store.getResult(t.taskId, i)) continue;
-      const e = engine.execute(t.modelRoot!, items[i]!);
+      const e = engine.run(t.modelRoot!, items[i]!);
       inc(this.ctx, 'verity_node_results_checked_total');
-      store.putResult({ taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: false });
+      store.putResult({ taskId: t.taskId, idx: i, outputHash: e.outputHash, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: false });
     }
     const mine = new Map(store.listResults(t.taskId).map((r) => [r.idx, r]));
     if (picked.length === t.itemCount) {
-      const root = resultTreeOf(picked.map((i) => ({ outputHash: mine.get(i)!.outputHash as Hex, traceRoot: mine.get(i)!.traceRoot as Hex }))).root;
+      const root = resultTreeOf(picked.map((i) => ({ outputHash: mine.get(i)!.outputHash as Hex }))).root;
       if (root.toLowerCase() === t.resultRoot) return store.updateTask(t.taskId, { status: 'verified' });
     }
     if (!windowOpen) return store.updateTask(t.taskId, { status: 'skipped', error: 'challenge window closed before the batch could be checked' });
@@ -165,21 +164,21 @@ export class Verifier implements Role {
       this.ctx.log.warn({ taskId: t.taskId }, 'batch results not (yet) served by its worker; asking again');
       return;
     }
-    const wrong = picked.find((i) => theirs[i]!.outputHash !== mine.get(i)!.outputHash || theirs[i]!.traceRoot !== mine.get(i)!.traceRoot);
+    // The outputs are the whole claim: the trace is a function of (model, inputs), bound in the game.
+    const wrong = picked.find((i) => theirs[i]!.outputHash !== mine.get(i)!.outputHash);
     if (wrong === undefined) return store.updateTask(t.taskId, { status: 'verified' });
-    // Re-run the wrong element to keep its trace (the dispute is played from it).
+    // Re-run the wrong element to keep its trace and root (the dispute is played from it).
     const e = engine.execute(t.modelRoot!, items[wrong]!);
     store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
     const { inputHashes, tree: inputTree } = inputTreeOf(items);
     const resultTree = resultTreeOf(theirs);
-    this.ctx.log.warn({ taskId: t.taskId, index: wrong, theirs: theirs[wrong]!.traceRoot, ours: e.traceRoot }, 'batch element mismatch: challenging that element');
+    this.ctx.log.warn({ taskId: t.taskId, index: wrong, theirs: theirs[wrong]!.outputHash, ours: outputHashOf(e.outputs) }, 'batch element mismatch: challenging that element');
     await this.challenge(t, wrong, e.traceRoot, [
       BigInt(t.taskId),
       wrong,
       inputHashes[wrong],
       inputTree.proof(wrong),
       theirs[wrong]!.outputHash,
-      theirs[wrong]!.traceRoot,
       resultTree.proof(wrong),
     ]);
   }
@@ -221,10 +220,10 @@ export class Verifier implements Role {
         continue;
       }
       const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
-      const e = engine.execute(t.modelRoot!, inputs);
+      // The honest path compares the committed outputs only (no trace root is committed).
+      const run = engine.run(t.modelRoot!, inputs);
       inc(this.ctx, 'verity_node_results_checked_total');
-      const outputHash = outputHashOf(e.outputs);
-      if (e.traceRoot === t.traceRoot && outputHash === t.outputHash) {
+      if (run.outputHash === t.outputHash) {
         store.updateTask(t.taskId, { status: 'verified' });
         continue;
       }
@@ -232,7 +231,8 @@ export class Verifier implements Role {
         store.updateTask(t.taskId, { status: 'skipped', error: 'mismatch found after the challenge window' });
         continue;
       }
-      this.ctx.log.warn({ taskId: t.taskId, theirs: t.traceRoot, ours: e.traceRoot }, 'result mismatch: challenging');
+      const e = engine.execute(t.modelRoot!, inputs, run.corrupted ? { replay: run.corrupted } : 'honest'); // our trace, played from in the dispute
+      this.ctx.log.warn({ taskId: t.taskId, theirs: t.outputHash, ours: run.outputHash }, 'result mismatch: challenging');
       store.putTrace(e.traceRoot, t.modelRoot!, encodeTrace(e.trace));
       await this.challenge(t, 0, e.traceRoot, [
         BigInt(t.taskId),
@@ -240,7 +240,6 @@ export class Verifier implements Role {
         hexField(t.inputHash, `task ${t.taskId} inputHash`),
         [],
         hexField(t.outputHash, `task ${t.taskId} outputHash`),
-        hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
         [],
       ]);
     }

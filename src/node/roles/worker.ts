@@ -15,11 +15,11 @@
  */
 import type { Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
-import { outputHashOf, tensorArg } from '../../chain/io.js';
+import { tensorArg } from '../../chain/io.js';
 import { eventsIn } from '../../chain/call.js';
 import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, modelRootOf, readTask, scan, sendCall, withdrawAll, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
-import { rememberCorruption } from '../traces.js';
+import { rememberCorruption, traceFor } from '../traces.js';
 import { TxFailedError } from '../../chain/tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
 import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
@@ -106,9 +106,15 @@ export class Worker implements Role {
           const a = l.args as { disputeId: bigint; taskId: bigint; index: number; gameId: bigint };
           const t = store.getTask(String(a.taskId));
           if (!t || t.worker?.toLowerCase() !== me) continue;
-          // A batch element is defended from that element's own trace.
-          const traceRoot = t.itemCount > 1 ? store.getResult(t.taskId, a.index)?.traceRoot : t.traceRoot;
-          if (!traceRoot) continue;
+          // The element is defended from its own trace, recomputed now (no trace root was committed): its root is the
+          // one this node reveals in the game.
+          let traceRoot: string;
+          try {
+            traceRoot = traceFor(this.ctx, { taskId: t.taskId, idx: a.index }).traceRoot;
+          } catch (e) {
+            this.ctx.log.error({ taskId: t.taskId, index: a.index, err: (e as Error).message.split('\n')[0] }, 'challenged, but the trace cannot be recomputed');
+            continue;
+          }
           if (store.insertDispute({ disputeId: String(a.disputeId), gameId: String(a.gameId), taskId: t.taskId, idx: a.index, side: 'claimant', traceRoot, state: 'playing' })) {
             store.updateTask(t.taskId, { status: 'challenged' });
             store.addTaskTx(t.taskId, `challenge:${a.disputeId}`, l.transactionHash);
@@ -200,20 +206,20 @@ export class Worker implements Role {
       const idx = todo.slice(c, c + RESULT_CHUNK);
       // Honest elements in one runBatch (the same traces as one runModel each); the liar's one through execute.
       const honest = idx.filter((i) => String(i) !== liar);
-      const runs = new Map(engine.executeHonestBatch(t.modelRoot!, honest.map((i) => items[i]!)).map((r, k) => [honest[k]!, r]));
+      const runs = new Map(engine.runHonestBatch(t.modelRoot!, honest.map((i) => items[i]!)).map((r, k) => [honest[k]!, r]));
       const rows = idx.map((i) => {
         const h = runs.get(i);
-        if (h) return { taskId: t.taskId, idx: i, outputHash: h.outputHash, traceRoot: h.traceRoot, outputs: JSON.stringify(h.outputs.map(tensorToJson)), corrupted: false };
-        const e = engine.execute(t.modelRoot!, items[i]!, 'lie');
-        rememberCorruption(this.ctx, e.traceRoot, e.corrupted); // the trace itself is recomputed when needed (src/node/traces.ts)
+        if (h) return { taskId: t.taskId, idx: i, outputHash: h.outputHash, outputs: JSON.stringify(h.outputs.map(tensorToJson)), corrupted: false };
+        const e = engine.run(t.modelRoot!, items[i]!, 'lie');
+        rememberCorruption(this.ctx, { taskId: t.taskId, idx: i }, e.corrupted); // the trace itself is recomputed when needed (src/node/traces.ts)
         if (e.corrupted) this.ctx.log.info({ taskId: t.taskId, index: i, corrupted: e.corrupted }, 'executed (lying in this element)');
-        return { taskId: t.taskId, idx: i, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted };
+        return { taskId: t.taskId, idx: i, outputHash: e.outputHash, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted };
       });
       store.putResults(rows);
     }
     inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
     const results = store.listResults(t.taskId);
-    const resultRoot = resultTreeOf(results.map((r) => ({ outputHash: r.outputHash as Hex, traceRoot: r.traceRoot as Hex }))).root;
+    const resultRoot = resultTreeOf(results.map((r) => ({ outputHash: r.outputHash as Hex }))).root;
     store.updateTask(t.taskId, { status: 'computed', resultRoot });
     this.ctx.log.info({ taskId: t.taskId, items: results.length, resultRoot }, 'batch executed');
   }
@@ -237,14 +243,16 @@ export class Worker implements Role {
     if (!existing) {
       const inputs = (JSON.parse(t.inputs!) as TensorJson[]).map(tensorFromJson);
       const started = performance.now();
-      const e = engine.execute(t.modelRoot!, inputs);
+      // The honest path commits the outputs only: no trace root (issue 13; src/node/traces.ts recomputes the trace for
+      // a dispute or an audit).
+      const e = engine.run(t.modelRoot!, inputs);
       inc(this.ctx, 'verity_node_engine_ms_total', performance.now() - started);
-      rememberCorruption(this.ctx, e.traceRoot, e.corrupted);
-      store.putResult({ taskId: t.taskId, idx: 0, outputHash: outputHashOf(e.outputs), traceRoot: e.traceRoot, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
-      this.ctx.log.info({ taskId: t.taskId, traceRoot: e.traceRoot, ...(e.corrupted ? { corrupted: e.corrupted } : {}) }, 'executed');
+      rememberCorruption(this.ctx, { taskId: t.taskId, idx: 0 }, e.corrupted);
+      store.putResult({ taskId: t.taskId, idx: 0, outputHash: e.outputHash, outputs: JSON.stringify(e.outputs.map(tensorToJson)), corrupted: !!e.corrupted });
+      this.ctx.log.info({ taskId: t.taskId, outputHash: e.outputHash, ...(e.corrupted ? { corrupted: e.corrupted } : {}) }, 'executed');
     }
     const r = store.getResult(t.taskId)!;
-    store.updateTask(t.taskId, { status: 'computed', traceRoot: r.traceRoot, outputHash: r.outputHash, outputs: r.outputs });
+    store.updateTask(t.taskId, { status: 'computed', outputHash: r.outputHash, outputs: r.outputs });
   }
 
   private async commitComputed(): Promise<void> {
@@ -262,7 +270,6 @@ export class Worker implements Role {
           : await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commit([
               BigInt(t.taskId),
               (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg),
-              hexField(t.traceRoot, `task ${t.taskId} traceRoot`),
             ]));
       const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
       store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });

@@ -153,7 +153,7 @@ contract MarketHandler is Test {
                 dishonest[id] = lie;
             } catch {}
         } else {
-            try market.commit(id, _tensors(hex"beef"), keccak256("trace")) {
+            try market.commit(id, _tensors(hex"beef")) {
                 dishonest[id] = lie;
             } catch {}
         }
@@ -188,14 +188,13 @@ contract MarketHandler is Test {
                 keccak256(abi.encode("in", uint256(i))),
                 MerkleBuilder.proof(_inputLeaves(), i),
                 keccak256(abi.encode("out", uint256(i))),
-                keccak256(abi.encode("tr", uint256(i))),
                 MerkleBuilder.proof(_resultLeaves(), i)
             ) {
                 gameTask[resolver.gameCount()] = id;
             } catch {}
         } else {
             bytes32[] memory none = new bytes32[](0);
-            try market.challenge(id, 0, _digest(6, hex"c0ffee"), none, _digest(7, hex"beef"), keccak256("trace"), none)
+            try market.challenge(id, 0, _digest(6, hex"c0ffee"), none, _digest(7, hex"beef"), none)
             {
                 gameTask[resolver.gameCount()] = id;
             } catch {}
@@ -266,7 +265,7 @@ contract MarketHandler is Test {
     function _resultLeaves() internal pure returns (bytes32[] memory leaves) {
         leaves = new bytes32[](BATCH);
         for (uint256 i; i < BATCH; ++i) {
-            leaves[i] = PositionalMerkle.resultLeaf(i, keccak256(abi.encode("out", i)), keccak256(abi.encode("tr", i)));
+            leaves[i] = PositionalMerkle.resultLeaf(i, keccak256(abi.encode("out", i)));
         }
     }
 

@@ -6,6 +6,9 @@ import {Tree} from "../dispute/DisputeWorld.sol";
 import {TaskMarket} from "../../../contracts/market/TaskMarket.sol";
 import {AuditBook} from "../../../contracts/market/AuditBook.sol";
 import {ModelRegistry} from "../../../contracts/registry/ModelRegistry.sol";
+import {DisputeGame} from "../../../contracts/dispute/DisputeGame.sol";
+import {ProofLib} from "../../../contracts/verifier/lib/ProofLib.sol";
+import {IDisputeResolver} from "../../../contracts/interfaces/IDisputeResolver.sol";
 
 /// @notice Random audits (docs/protocol.md §Audits) against the real TaskMarket: model t0 (input) → t1 → t2
 /// (output), so the audited tensor j is t1 (the only intermediate). Auditors are staked accounts.
@@ -59,12 +62,9 @@ contract AuditBookTest is GameFixture {
     }
 
     function _answer(uint256 taskId) internal {
-        bytes32[] memory none = new bytes32[](0);
         bytes32[] memory sib = Tree.proof(Tree.build(claimRoots), 1);
-        bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(worker);
-        book.answerAudit(taskId, outH, tr, none, 3, claimRoots[1], sib);
+        book.answerAudit(taskId, _traceRoot(claimRoots), claimRoots[1], sib);
         vm.roll(block.number + 1); // reveals from the next block: the answer block's hash picks the paid seals
     }
 
@@ -294,19 +294,23 @@ contract AuditBookTest is GameFixture {
         bytes32[] memory none = new bytes32[](0);
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(auditor);
-        uint256 d = market.challenge(taskId, 0, inH, none, outH, tr, none);
+        uint256 d = market.challenge(taskId, 0, inH, none, outH, none);
         _play(market.getDispute(d).gameId);
+        _invalidatedThenReclaimed(d, taskId, a);
+        assertEq(token.balanceOf(auditor), before + DEPOSIT - GAME_BOND, "deposit back (its game bond is in the game)");
+        assertEq(game.credit(auditor), GAME_BOND, "game bond back");
+        assertEq(market.claimable(auditor), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "slash share");
+    }
+
+    /// @dev Resolves dispute `d` (the task must be invalidated), settles the audit and reclaims the auditor's deposit.
+    function _invalidatedThenReclaimed(uint256 d, uint256 taskId, AuditBook.Audit memory a) internal {
         market.resolve(d);
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "caught");
         vm.warp(a.revealEnd + 1);
         book.settleAudit(taskId);
         vm.prank(auditor);
         book.reclaimDeposit(taskId);
-        assertEq(token.balanceOf(auditor), before + DEPOSIT - GAME_BOND, "deposit back (its game bond is in the game)");
-        assertEq(game.credit(auditor), GAME_BOND, "game bond back");
-        assertEq(market.claimable(auditor), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "slash share");
     }
 
     function _auditorWithStake(string memory name) internal returns (address who) {
@@ -350,7 +354,7 @@ contract AuditBookTest is GameFixture {
         token.approve(address(game), type(uint256).max);
         bytes32[] memory none = new bytes32[](0);
         vm.prank(auditor);
-        uint256 d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), _traceRoot(claimRoots), none);
+        uint256 d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), none);
         _play(market.getDispute(d).gameId);
         market.resolve(d);
         assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "liar caught");
@@ -376,10 +380,9 @@ contract AuditBookTest is GameFixture {
             book.commitAudit(taskId, _seal(taskId, honestRoots[1], who[i], "s"));
         }
         vm.warp(a.commitEnd + 1);
-        bytes32[] memory none = new bytes32[](0);
         bytes32[] memory sib = Tree.proof(Tree.build(claimRoots), 1);
         vm.prank(worker);
-        book.answerAudit(taskId, _outHash(claimed[2]), _traceRoot(claimRoots), none, 3, claimRoots[1], sib);
+        book.answerAudit(taskId, _traceRoot(claimRoots), claimRoots[1], sib);
         // in the answer's own block its hash does not exist yet: nobody can reveal (or learn who is paid)
         vm.prank(who[0]);
         vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditTooEarly.selector, taskId, block.number + 1));
@@ -438,7 +441,7 @@ contract AuditBookTest is GameFixture {
         token.approve(address(game), type(uint256).max);
         bytes32[] memory none = new bytes32[](0);
         vm.prank(auditor);
-        uint256 d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), _traceRoot(claimRoots), none);
+        uint256 d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), none);
         vm.warp(a.answerEnd + 1);
         vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditDisputeOpen.selector, taskId, 1));
         book.settleAudit(taskId);
@@ -451,5 +454,150 @@ contract AuditBookTest is GameFixture {
         assertEq(market.claimable(auditor), uint256(MIN_STAKE) * SLASH_BPS / 10_000, "the auditor's game took the share");
         vm.prank(auditor);
         book.reclaimDeposit(taskId);
+    }
+
+    // ============================================================ the audit answer binds the worker's trace (issue 13)
+
+    /// @dev The worker's alternative trace: t1 replaced (t0 and t2 honest), so its root differs from the honest trace's.
+    function _fakeIntermediate() internal view returns (bytes32[] memory fake, bytes memory bad) {
+        bad = bytes.concat(honest[1]);
+        bad[77] = bytes1(uint8(bad[77]) ^ 0x33);
+        fake = new bytes32[](3);
+        fake[0] = honestRoots[0];
+        fake[1] = _tensorRoot(bad);
+        fake[2] = honestRoots[2];
+    }
+
+    /// @dev An honest worker's committed task, drawn for audit, sealed by the honest auditor.
+    function _honestSealed(uint256 seed) internal returns (uint256 taskId, AuditBook.Audit memory a) {
+        _shaped(seed, false);
+        taskId = _postClaimCommit();
+        a = _drawn(taskId);
+        vm.prank(auditor);
+        book.commitAudit(taskId, _seal(taskId, honestRoots[1], auditor, "s"));
+    }
+
+    function _answerWith(uint256 taskId, bytes32[] memory roots) internal {
+        vm.prank(worker);
+        book.answerAudit(taskId, _root(roots), roots[1], Tree.proof(Tree.build(roots), 1));
+    }
+
+    function _root(bytes32[] memory roots) internal pure returns (bytes32) {
+        return ProofLib.listRoot(3, roots.length, ProofLib.rootOfWords(roots));
+    }
+
+    function _auditorChallenges(uint256 taskId) internal returns (uint256 d, uint256 gameId) {
+        vm.prank(auditor);
+        token.approve(address(game), type(uint256).max);
+        bytes32[] memory none = new bytes32[](0);
+        vm.prank(auditor);
+        d = market.challenge(taskId, 0, _inHash(honest[0]), none, _outHash(claimed[2]), none);
+        gameId = market.getDispute(d).gameId;
+    }
+
+    /// Griefing with a free answer (issue 13, no trace root committed): an honest worker (true outputs) answers the
+    /// audit with a made-up tensor j, so every honest auditor mismatches; the auditor challenges and the worker then
+    /// defends the honest trace, wins, and the auditors' deposits are forfeited. before (the answer bound nothing,
+    /// `market.pinTrace` removed): [FAIL: answer pinned: bytes32 mismatch], and the contradicting-answer test below
+    /// [FAIL: next call did not revert as expected]. Now the answer pins the
+    /// element's trace root: the worker can reveal only the trace it answered with, whose wrong t1 loses the bisection.
+    function test_audit_answerPinsTrace_griefingWorkerLosesTheGame() public {
+        (uint256 taskId, AuditBook.Audit memory a) = _honestSealed(21);
+        vm.warp(a.commitEnd + 1);
+        (bytes32[] memory fake, bytes memory bad) = _fakeIntermediate();
+        _answerWith(taskId, fake);
+        assertEq(market.tracePin(market.taskKey(taskId, 0)), _root(fake), "answer pinned");
+        vm.roll(block.number + 1);
+        uint256 before = token.balanceOf(auditor);
+        vm.prank(auditor);
+        book.revealAudit(taskId, honestRoots[1], "s");
+        (uint256 d, uint256 gameId) = _auditorChallenges(taskId);
+        assertEq(game.game(gameId).traceRoot, _root(fake), "the game is opened with the pin");
+        // The honest trace is not the one it answered with: refused.
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 1));
+        game.revealRoots(gameId, honestRoots, 1, 1);
+        // Its answered trace is accepted (inputs and outputs are the task's) and loses at t1.
+        claimed[1] = bad;
+        claimRoots[1] = fake[1];
+        assertEq(uint256(_play(gameId)), uint256(IDisputeResolver.Outcome.ChallengerWon), "bound to its answer: loses");
+        _invalidatedThenReclaimed(d, taskId, a);
+        assertEq(token.balanceOf(auditor), before + DEPOSIT - GAME_BOND, "the honest auditor's deposit comes back");
+    }
+
+    /// The same grief, the worker silent in the game after its answer: it loses on time.
+    function test_audit_answerPinsTrace_silentAfterAnswer_losesOnTime() public {
+        (uint256 taskId, AuditBook.Audit memory a) = _honestSealed(22);
+        vm.warp(a.commitEnd + 1);
+        (bytes32[] memory fake,) = _fakeIntermediate();
+        _answerWith(taskId, fake);
+        (uint256 d, uint256 gameId) = _auditorChallenges(taskId);
+        vm.warp(block.timestamp + CLOCK + 1);
+        game.timeout(gameId);
+        market.resolve(d);
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "slashed");
+    }
+
+    /// A game opened before the answer and still awaiting the reveal is pinned by the answer.
+    function test_audit_answerPinsLiveGameBeforeReveal() public {
+        (uint256 taskId, AuditBook.Audit memory a) = _honestSealed(23);
+        (, uint256 gameId) = _auditorChallenges(taskId);
+        assertEq(game.game(gameId).traceRoot, bytes32(0), "unpinned at open");
+        vm.warp(a.commitEnd + 1);
+        (bytes32[] memory fake,) = _fakeIntermediate();
+        vm.expectEmit(address(game));
+        emit DisputeGame.TracePinned(gameId, _root(fake));
+        _answerWith(taskId, fake);
+        assertEq(game.game(gameId).traceRoot, _root(fake), "live game pinned");
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 1));
+        game.revealRoots(gameId, honestRoots, 1, 1);
+    }
+
+    /// Dispute revealed first, then an audit answer contradicting the revealed trace: refused (the worker is then
+    /// silent in the audit: the task is invalidated when the audit settles); the answer matching it is accepted.
+    function test_audit_answerContradictingRevealedTrace_refused() public {
+        (uint256 taskId, AuditBook.Audit memory a) = _honestSealed(24);
+        (, uint256 gameId) = _auditorChallenges(taskId);
+        vm.prank(worker);
+        game.revealRoots(gameId, honestRoots, 1, 1);
+        assertEq(game.game(gameId).traceRoot, _root(honestRoots), "the game took the revealed root");
+        vm.warp(a.commitEnd + 1);
+        (bytes32[] memory fake,) = _fakeIntermediate();
+        bytes32[] memory sib = Tree.proof(Tree.build(fake), 1);
+        bytes32 fakeRoot = _root(fake);
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 1));
+        book.answerAudit(taskId, fakeRoot, fake[1], sib);
+        assertFalse(book.getAudit(taskId).answered, "refused");
+        _answerWith(taskId, honestRoots);
+        assertTrue(book.getAudit(taskId).answered, "the revealed trace's answer is accepted");
+        vm.roll(block.number + 1);
+        uint256 before = token.balanceOf(auditor);
+        vm.prank(auditor);
+        book.revealAudit(taskId, honestRoots[1], "s");
+        assertEq(token.balanceOf(auditor), before + DEPOSIT + REWARD, "honest worker, honest auditor: both fine");
+    }
+
+    /// An answer is the worker's alone: a stranger pinning a made-up trace would make an honest worker unable to
+    /// defend its element.
+    function test_audit_strangerCannotAnswer() public {
+        (uint256 taskId, AuditBook.Audit memory a) = _honestSealed(25);
+        vm.warp(a.commitEnd + 1);
+        (bytes32[] memory fake,) = _fakeIntermediate();
+        bytes32[] memory sib = Tree.proof(Tree.build(fake), 1);
+        bytes32 fakeRoot = _root(fake);
+        vm.prank(lazy);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditNotAllowed.selector, taskId, lazy));
+        book.answerAudit(taskId, fakeRoot, fake[1], sib);
+        // A trace of another length than the registered model's (numInputs + nodeCount = 3) does not answer.
+        bytes32[] memory four = new bytes32[](4);
+        for (uint256 i; i < 3; ++i) four[i] = honestRoots[i];
+        four[3] = honestRoots[2];
+        bytes32[] memory sib4 = Tree.proof(Tree.build(four), 1);
+        bytes32 root4 = _root(four);
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(AuditBook.AuditBadAnswer.selector, taskId, 2));
+        book.answerAudit(taskId, root4, four[1], sib4);
     }
 }

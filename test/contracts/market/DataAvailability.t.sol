@@ -38,7 +38,7 @@ contract DataAvailabilityTest is Fixture {
     function _results() internal pure returns (bytes32[] memory leaves) {
         leaves = new bytes32[](N);
         for (uint256 i; i < N; ++i) {
-            leaves[i] = PositionalMerkle.resultLeaf(i, _outHash(_out(i)), keccak256(abi.encode("trace", i)));
+            leaves[i] = PositionalMerkle.resultLeaf(i, _outHash(_out(i)));
         }
     }
 
@@ -93,9 +93,9 @@ contract DataAvailabilityTest is Fixture {
         bytes32[] memory proof = MerkleBuilder.proof(_results(), 3);
         uint256 before = token.balanceOf(worker);
         vm.expectEmit(address(da));
-        emit DataAvailability.ElementOpened(taskId, 3, _outHash(_out(3)), keccak256(abi.encode("trace", 3)), _tensors(_out(3)));
+        emit DataAvailability.ElementOpened(taskId, 3, _outHash(_out(3)), _tensors(_out(3)));
         vm.prank(worker);
-        da.openElement(taskId, 3, _tensors(_out(3)), keccak256(abi.encode("trace", 3)), proof);
+        da.openElement(taskId, 3, _tensors(_out(3)), proof);
         assertEq(token.balanceOf(worker), before + DA_BOND, "bond covers the worker's gas");
         assertEq(market.getTask(taskId).holds, 0, "hold released");
         // The opened data is exactly what a challenge needs.
@@ -106,7 +106,6 @@ contract DataAvailabilityTest is Fixture {
             _inHash(_in(3)),
             MerkleBuilder.proof(_inputs(), 3),
             _outHash(_out(3)),
-            keccak256(abi.encode("trace", 3)),
             proof
         );
         vm.expectRevert(abi.encodeWithSelector(DataAvailability.DaNoRequest.selector, taskId, 3));
@@ -118,10 +117,9 @@ contract DataAvailabilityTest is Fixture {
         vm.prank(stranger);
         da.requestElement(taskId, 2);
         bytes32[] memory proof = MerkleBuilder.proof(_results(), 2);
-        bytes32 tr = keccak256(abi.encode("trace", 2));
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(DataAvailability.DaBadOpening.selector, taskId, 2, 1));
-        da.openElement(taskId, 2, _tensors(_out(4)), tr, proof);
+        da.openElement(taskId, 2, _tensors(_out(4)), proof);
         vm.expectRevert(abi.encodeWithSelector(DataAvailability.DaBadIndex.selector, taskId, N, N));
         vm.prank(stranger);
         da.requestElement(taskId, N);

@@ -36,10 +36,11 @@ contract MarketGameTest is GameFixture {
         DisputeGame.Game memory g = game.game(gameId);
         assertEq(g.claimant, worker, "claimant");
         assertEq(g.challenger, challenger, "challenger");
-        assertEq(g.traceRoot, _traceRoot(claimRoots), "trace root");
+        assertEq(g.traceRoot, bytes32(0), "no trace root committed: unpinned until the reveal");
         assertEq(g.modelRoot, gameModelRoot, "model root");
 
         assertEq(uint256(_play(gameId)), uint256(IDisputeResolver.Outcome.ChallengerWon), "outcome");
+        assertEq(game.game(gameId).traceRoot, _traceRoot(claimRoots), "the game took the revealed trace's root");
 
         uint256 share = uint256(MIN_STAKE) * SLASH_BPS / 10_000;
         vm.expectEmit(address(market));
@@ -98,7 +99,7 @@ contract MarketGameTest is GameFixture {
         bytes memory other = bytes.concat(honest[2]);
         other[0] = bytes1(uint8(other[0]) ^ 1);
         vm.prank(worker);
-        market.commit(taskId, _tensors(other), _traceRoot(claimRoots)); // output ≠ trace's last tensor
+        market.commit(taskId, _tensors(other)); // output ≠ trace's last tensor
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         uint256 disputeId = market.challenge(
@@ -107,13 +108,67 @@ contract MarketGameTest is GameFixture {
             _inHash(honest[0]),
             none,
             _outHash(other),
-            _traceRoot(claimRoots),
             none
         );
         uint256 gameId = market.getDispute(disputeId).gameId;
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 2));
         game.revealRoots(gameId, claimRoots, 1, 1);
+    }
+
+    /// Issue 13: no trace root is committed, so a wrong-output claimant picks its trace after the challenge. Whatever
+    /// it picks — the honest t1 with its wrong output, or a t1 rewritten to "explain" the output — the trace must start
+    /// at the committed input and end at the committed output, so a first wrong tensor with honest inputs exists and
+    /// the bisection finds it.
+    function test_noTraceRootCommitted_wrongOutputLosesWhicheverTraceItReveals() public {
+        for (uint256 lieAt = 1; lieAt <= 2; ++lieAt) {
+            delete honest;
+            delete claimed;
+            delete honestRoots;
+            delete claimRoots;
+            delete headers;
+            _scenario(40 + lieAt, true); // claimed output t2 wrong
+            if (lieAt == 1) {
+                bytes memory bad = bytes.concat(claimed[1]);
+                bad[5] = bytes1(uint8(bad[5]) ^ 0x11);
+                claimed[1] = bad;
+                claimRoots[1] = _tensorRoot(bad); // the trace of its choice: t1 wrong too
+            }
+            uint256 taskId = _postClaimCommit();
+            (uint256 disputeId, uint256 gameId) = _challenge(taskId);
+            assertEq(uint256(_play(gameId)), uint256(IDisputeResolver.Outcome.ChallengerWon), "liar loses");
+            assertEq(game.game(gameId).tensorId, lieAt, "bisection reached the first wrong tensor");
+            market.resolve(disputeId);
+            assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "slashed");
+        }
+    }
+
+    /// Issue 13: with no trace root committed, the revealed trace is bound by the commitments alone: a trace whose
+    /// input tensors are not the task's input, or whose last tensors are not the committed output, is refused
+    /// (DisputeBadProof 2), and a claimant with no other trace loses on time.
+    function test_noTraceRootCommitted_revealNotMatchingTheCommitments_refused() public {
+        _scenario(44, true);
+        uint256 taskId = _postClaimCommit();
+        (uint256 disputeId, uint256 gameId) = _challenge(taskId);
+        bytes32[] memory wrongIn = new bytes32[](3);
+        wrongIn[0] = keccak256("another input");
+        wrongIn[1] = claimRoots[1];
+        wrongIn[2] = claimRoots[2];
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 2));
+        game.revealRoots(gameId, wrongIn, 1, 1);
+        // The honest trace ends at the honest output, not at the committed (wrong) one.
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 2));
+        game.revealRoots(gameId, honestRoots, 1, 1);
+        // Declaring the committed output tensor as an input-side tensor does not help either.
+        vm.prank(worker);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, 2));
+        game.revealRoots(gameId, claimRoots, 2, 1);
+        vm.warp(block.timestamp + CLOCK + 1);
+        game.timeout(gameId);
+        market.resolve(disputeId);
+        assertEq(uint256(market.getTask(taskId).status), uint256(TaskMarket.TaskStatus.Invalidated), "slashed");
     }
 
     function test_challenge_revertsWhenMarketNotAllowedByGame() public {
@@ -124,10 +179,9 @@ contract MarketGameTest is GameFixture {
         bytes32[] memory none = new bytes32[](0);
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeUnauthorizedOpener.selector, address(market)));
-        market.challenge(taskId, 0, inH, none, outH, tr, none);
+        market.challenge(taskId, 0, inH, none, outH, none);
     }
 
     function test_challenge_revertsWithoutGameAllowance() public {
@@ -138,12 +192,11 @@ contract MarketGameTest is GameFixture {
         bytes32[] memory none = new bytes32[](0);
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(game), 0, GAME_BOND)
         );
-        market.challenge(taskId, 0, inH, none, outH, tr, none);
+        market.challenge(taskId, 0, inH, none, outH, none);
         assertEq(market.getTask(taskId).openDisputes, 0, "nothing opened");
     }
 

@@ -27,7 +27,6 @@ contract GasProbe {
 contract TaskMarketTest is Fixture {
     bytes internal constant INPUT = hex"0102030405";
     bytes internal constant OUTPUT = hex"0a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223242526272829";
-    bytes32 internal constant TRACE = keccak256("trace");
 
     function setUp() public {
         _deployWithVrt();
@@ -173,12 +172,12 @@ contract TaskMarketTest is Fixture {
         uint256 taskId = _post(INPUT);
         vm.prank(worker);
         market.claim(taskId, agentId);
-        bytes32 root = PositionalMerkle.resultLeaf(0, _outHash(OUTPUT), TRACE);
+        bytes32 root = PositionalMerkle.resultLeaf(0, _outHash(OUTPUT));
         uint64 cd = uint64(block.timestamp) + WINDOW;
         vm.expectEmit(address(market));
-        emit TaskMarket.ResultCommitted(taskId, worker, root, _outHash(OUTPUT), TRACE, cd, _tensors(OUTPUT));
+        emit TaskMarket.ResultCommitted(taskId, worker, root, _outHash(OUTPUT), cd, _tensors(OUTPUT));
         vm.prank(worker);
-        market.commit(taskId, _tensors(OUTPUT), TRACE);
+        market.commit(taskId, _tensors(OUTPUT));
         TaskMarket.Task memory t = market.getTask(taskId);
         assertEq(t.resultRoot, root, "root");
         assertEq(t.challengeDeadline, cd, "window");
@@ -191,7 +190,7 @@ contract TaskMarketTest is Fixture {
         market.claim(taskId, agentId);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketNotWorker.selector, stranger, worker));
-        market.commit(taskId, _tensors(OUTPUT), TRACE);
+        market.commit(taskId, _tensors(OUTPUT));
     }
 
     function test_commit_revertsWrongStatus() public {
@@ -200,7 +199,7 @@ contract TaskMarketTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(TaskMarket.MarketUnexpectedStatus.selector, taskId, TaskMarket.TaskStatus.Open)
         );
-        market.commit(taskId, _tensors(OUTPUT), TRACE);
+        market.commit(taskId, _tensors(OUTPUT));
     }
 
     function test_commit_revertsAfterDeadline() public {
@@ -211,7 +210,7 @@ contract TaskMarketTest is Fixture {
         vm.warp(deadline + 1);
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketDeadlinePassed.selector, taskId, deadline));
-        market.commit(taskId, _tensors(OUTPUT), TRACE);
+        market.commit(taskId, _tensors(OUTPUT));
     }
 
     function test_commit_revertsOnBatchTask() public {
@@ -220,7 +219,7 @@ contract TaskMarketTest is Fixture {
         market.claim(taskId, agentId);
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketNotSingleItem.selector, taskId, 4));
-        market.commit(taskId, _tensors(OUTPUT), TRACE);
+        market.commit(taskId, _tensors(OUTPUT));
     }
 
     function test_commitBatch_storesRootAndEmits() public {
@@ -251,10 +250,10 @@ contract TaskMarketTest is Fixture {
         uint256 taskId = _post(INPUT);
         vm.prank(worker);
         market.claim(taskId, agentId);
-        bytes memory data = abi.encodeCall(TaskMarket.commit, (taskId, _tensors(OUTPUT), TRACE));
+        bytes memory data = abi.encodeCall(TaskMarket.commit, (taskId, _tensors(OUTPUT)));
         vm.prank(worker);
         uint256 g = gasleft();
-        market.commit(taskId, _tensors(OUTPUT), TRACE);
+        market.commit(taskId, _tensors(OUTPUT));
         g -= gasleft();
         uint256 txGas = g + _intrinsic(data);
         assertLe(txGas, 80_000, "single commit tx gas");
@@ -289,12 +288,12 @@ contract TaskMarketTest is Fixture {
     // ============================================================ challenge
 
     function test_challenge_opensGameWithClaimAndEmits() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         bytes32[] memory none = new bytes32[](0);
         vm.expectEmit(address(market));
         emit TaskMarket.ResultChallenged(1, taskId, challenger, 0, address(resolver), 1);
         vm.prank(challenger);
-        uint256 disputeId = market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
+        uint256 disputeId = market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), none);
         assertEq(disputeId, 1, "dispute id");
         assertEq(market.getTask(taskId).openDisputes, 1, "open");
         assertEq(token.balanceOf(address(market)), FEE, "no bond: the resolver takes it");
@@ -302,7 +301,7 @@ contract TaskMarketTest is Fixture {
         assertEq(g.taskKey, market.taskKey(taskId, 0), "taskKey");
         assertEq(g.claimant, worker, "claimant");
         assertEq(g.challenger, challenger, "challenger");
-        assertEq(g.claimedRoot, TRACE, "claimed root");
+        assertEq(g.claimedRoot, bytes32(0), "no audit pin: the claimed root is unbound");
         assertEq(g.modelRoot, MODEL_ROOT, "model root");
         assertEq(g.inputHash, _inHash(INPUT), "input hash");
         assertEq(g.outputHash, _outHash(OUTPUT), "output hash");
@@ -323,7 +322,8 @@ contract TaskMarketTest is Fixture {
         assertEq(d.index, 57, "index");
         TestDisputeResolver.Game memory g = resolver.game(1);
         assertEq(g.taskKey, market.taskKey(taskId, 57), "key");
-        assertEq(g.claimedRoot, keccak256(abi.encode("tr", uint256(57))), "trace root of element 57");
+        assertEq(g.outputHash, keccak256(abi.encode("out", uint256(57))), "output of element 57");
+        assertEq(g.claimedRoot, bytes32(0), "no trace root committed: unpinned");
         assertEq(g.inputHash, keccak256(abi.encode("in", uint256(57))), "input of element 57");
     }
 
@@ -356,43 +356,42 @@ contract TaskMarketTest is Fixture {
             keccak256(abi.encode("in", uint256(3))),
             inProof,
             keccak256(abi.encode("out", uint256(3))),
-            keccak256(abi.encode("tr", uint256(3))),
             outProof
         );
     }
 
     function test_challenge_revertsBadResultProof() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketInvalidResultProof.selector, taskId, 0));
-        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), keccak256("other trace"), none);
+        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(hex"99"), none);
     }
 
     function test_challenge_revertsBadInputProof() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketInvalidInputProof.selector, taskId, 0));
-        market.challenge(taskId, 0, keccak256("other input"), none, _outHash(OUTPUT), TRACE, none);
+        market.challenge(taskId, 0, keccak256("other input"), none, _outHash(OUTPUT), none);
     }
 
     function test_challenge_revertsIndexOutOfRange() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketInvalidInputProof.selector, taskId, 1));
-        market.challenge(taskId, 1, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
+        market.challenge(taskId, 1, _inHash(INPUT), none, _outHash(OUTPUT), none);
     }
 
     function test_challenge_revertsAfterWindow() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         uint64 cd = market.getTask(taskId).challengeDeadline;
         vm.warp(cd);
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketChallengeWindowClosed.selector, taskId, cd));
-        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
+        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), none);
     }
 
     function test_challenge_revertsWrongStatus() public {
@@ -402,14 +401,14 @@ contract TaskMarketTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(TaskMarket.MarketUnexpectedStatus.selector, taskId, TaskMarket.TaskStatus.Open)
         );
-        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), TRACE, none);
+        market.challenge(taskId, 0, _inHash(INPUT), none, _outHash(OUTPUT), none);
     }
 
     // ============================================================ resolve
 
     function test_resolve_claimantWon_keepsTaskAndRecords() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
-        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
+        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT);
         resolver.decide(1, IDisputeResolver.Outcome.ClaimantWon);
         vm.expectEmit(address(market));
         emit TaskMarket.DisputeResolved(disputeId, taskId, IDisputeResolver.Outcome.ClaimantWon);
@@ -437,8 +436,8 @@ contract TaskMarketTest is Fixture {
     }
 
     function test_resolve_challengerWon_slashesSplitsRefunds() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
-        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
+        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT);
         resolver.decide(1, IDisputeResolver.Outcome.ChallengerWon);
         uint256 share = uint256(MIN_STAKE) * SLASH_BPS / 10_000;
         vm.expectEmit(address(market));
@@ -492,15 +491,15 @@ contract TaskMarketTest is Fixture {
     }
 
     function test_resolve_revertsPending() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
-        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
+        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketDisputePending.selector, disputeId));
         market.resolve(disputeId);
     }
 
     function test_resolve_revertsTwice() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
-        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
+        uint256 disputeId = _challengeSingle(taskId, INPUT, OUTPUT);
         resolver.decide(1, IDisputeResolver.Outcome.ClaimantWon);
         market.resolve(disputeId);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketDisputeAlreadyResolved.selector, disputeId));
@@ -510,7 +509,7 @@ contract TaskMarketTest is Fixture {
     // ============================================================ finalize
 
     function test_finalize_paysOnceReleasesStakeAndEmits() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         vm.warp(market.getTask(taskId).challengeDeadline);
         uint256 protocolFee = FEE * FEE_BPS / 10_000;
         vm.expectEmit(address(market));
@@ -531,7 +530,7 @@ contract TaskMarketTest is Fixture {
     }
 
     function test_finalize_revertsInsideWindow() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         uint64 cd = market.getTask(taskId).challengeDeadline;
         vm.warp(cd - 1);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketChallengeWindowOpen.selector, taskId, cd));
@@ -539,8 +538,8 @@ contract TaskMarketTest is Fixture {
     }
 
     function test_finalize_revertsWithOpenDispute() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
-        _challengeSingle(taskId, INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
+        _challengeSingle(taskId, INPUT, OUTPUT);
         vm.warp(market.getTask(taskId).challengeDeadline);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketOpenDisputes.selector, taskId, 1));
         market.finalize(taskId);
@@ -602,7 +601,7 @@ contract TaskMarketTest is Fixture {
     }
 
     function test_cancel_revertsCommitted() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         vm.warp(block.timestamp + 2 hours);
         vm.expectRevert(
             abi.encodeWithSelector(TaskMarket.MarketUnexpectedStatus.selector, taskId, TaskMarket.TaskStatus.Committed)
@@ -709,7 +708,7 @@ contract TaskMarketTest is Fixture {
 
     /// Fee split snapshot: a governance change after posting does not alter an open task's split.
     function test_feeSplit_snapshotAtPost() public {
-        uint256 taskId = _postClaimCommit(INPUT, OUTPUT, TRACE);
+        uint256 taskId = _postClaimCommit(INPUT, OUTPUT);
         TaskMarket.Params memory p = _defaultParams();
         p.protocolFeeBps = 10_000;
         vm.prank(address(timelock));

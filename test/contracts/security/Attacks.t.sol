@@ -38,9 +38,8 @@ contract AttacksTest is GameFixture {
     function _challengeAs(address who, uint256 taskId) internal returns (uint256 d) {
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(who);
-        d = market.challenge(taskId, 0, inH, none, outH, tr, none);
+        d = market.challenge(taskId, 0, inH, none, outH, none);
     }
 
     function _gameOf(uint256 d) internal view returns (uint256) {
@@ -155,10 +154,9 @@ contract AttacksTest is GameFixture {
         uint256 d1 = _challengeAs(stranger, taskId);
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketElementInDispute.selector, taskId, 0, d1));
-        market.challenge(taskId, 0, inH, none, outH, tr, none);
+        market.challenge(taskId, 0, inH, none, outH, none);
         _play(_gameOf(d1)); // the worker defends with its locked stake as bond
         market.resolve(d1);
         // Re-challenge allowed (regrace), and lost again.
@@ -201,10 +199,9 @@ contract AttacksTest is GameFixture {
         uint256 dp = _challengeAs(puppet, taskId);
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(TaskMarket.MarketElementInDispute.selector, taskId, 0, dp));
-        market.challenge(taskId, 0, inH, none, outH, tr, none);
+        market.challenge(taskId, 0, inH, none, outH, none);
         uint256 before = token.balanceOf(challenger);
         vm.prank(challenger);
         market.joinChallenge(dp);
@@ -285,7 +282,7 @@ contract AttacksTest is GameFixture {
             vm.prank(worker);
             market.claim(taskId, agentId);
             vm.prank(worker);
-            market.commit(taskId, _tensors(hex"02"), keccak256("t"));
+            market.commit(taskId, _tensors(hex"02"));
             vm.warp(market.getTask(taskId).challengeDeadline);
             market.finalize(taskId);
             spent += minFee;
@@ -401,7 +398,7 @@ contract AttacksTest is GameFixture {
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
         vm.prank(challenger);
-        uint256 d = market.challenge(taskId, 0, inH, none, outH, _traceRoot(claimRoots), none);
+        uint256 d = market.challenge(taskId, 0, inH, none, outH, none);
         uint256 g = _gameOf(d);
         assertEq(game.traceBound(g), 3, "bounded to numInputs + nodeCount");
         vm.prank(worker);

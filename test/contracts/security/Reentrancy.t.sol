@@ -79,8 +79,8 @@ contract ReentrancyTest is Fixture {
 
     /// The slash transfer inside resolve() hands control to the token; re-entering resolve/withdraw fails.
     function test_resolveSlashTransfer_reentry_blocked() public {
-        uint256 taskId = _postClaimCommit(hex"01", hex"02", keccak256("t"));
-        uint256 disputeId = _challengeSingle(taskId, hex"01", hex"02", keccak256("t"));
+        uint256 taskId = _postClaimCommit(hex"01", hex"02");
+        uint256 disputeId = _challengeSingle(taskId, hex"01", hex"02");
         resolver.decide(1, IDisputeResolver.Outcome.ChallengerWon);
         attacker.arm(address(market), abi.encodeCall(TaskMarket.resolve, (disputeId)));
         market.resolve(disputeId);
@@ -96,9 +96,9 @@ contract ReentrancyTest is Fixture {
         p.resolver = evil;
         vm.prank(address(timelock));
         market.setParams(p);
-        uint256 taskId = _postClaimCommit(hex"01", hex"02", keccak256("t"));
+        uint256 taskId = _postClaimCommit(hex"01", hex"02");
         evil.arm(address(market), abi.encodeCall(TaskMarket.finalize, (taskId)));
-        _challengeSingle(taskId, hex"01", hex"02", keccak256("t"));
+        _challengeSingle(taskId, hex"01", hex"02");
         assertFalse(evil.reentrySucceeded(), "re-entry failed");
         assertEq(
             keccak256(evil.reentryRevertData()),

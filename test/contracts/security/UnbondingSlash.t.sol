@@ -18,7 +18,7 @@ contract UnbondingSlashTest is Fixture {
     }
 
     function test_lockedStakeCannotBeUnbonded() public {
-        _postClaimCommit(IN, OUT, TR);
+        _postClaimCommit(IN, OUT);
         uint256 free = 1_000e18 - MIN_STAKE;
         vm.prank(worker);
         vm.expectRevert(abi.encodeWithSelector(Staking.StakingInsufficientStake.selector, worker, free, 1_000e18));
@@ -26,12 +26,12 @@ contract UnbondingSlashTest is Fixture {
     }
 
     function test_unbondEverythingFree_thenLoseDispute_stillSlashed() public {
-        uint256 taskId = _postClaimCommit(IN, OUT, TR);
+        uint256 taskId = _postClaimCommit(IN, OUT);
         vm.prank(worker);
         staking.requestUnbond(1_000e18 - MIN_STAKE); // everything it can
         // Challenge in the last second of the window, decide long after the unbonding delay.
         vm.warp(market.getTask(taskId).challengeDeadline - 1);
-        uint256 disputeId = _challengeSingle(taskId, IN, OUT, TR);
+        uint256 disputeId = _challengeSingle(taskId, IN, OUT);
         vm.warp(block.timestamp + UNBOND_DELAY + 1);
         vm.prank(worker);
         staking.withdrawUnbonded();
@@ -55,7 +55,7 @@ contract UnbondingSlashTest is Fixture {
             staking.stake(extraStake);
             vm.stopPrank();
         }
-        uint256 taskId = _postClaimCommit(IN, OUT, TR);
+        uint256 taskId = _postClaimCommit(IN, OUT);
         uint64 start = uint64(block.timestamp);
         unbondAt = bound(unbondAt, 0, WINDOW - 1);
         challengeAt = bound(challengeAt, 0, WINDOW - 1);
@@ -66,10 +66,10 @@ contract UnbondingSlashTest is Fixture {
             vm.warp(start + unbondAt);
             _unbondMax();
             vm.warp(start + challengeAt);
-            disputeId = _challengeSingle(taskId, IN, OUT, TR);
+            disputeId = _challengeSingle(taskId, IN, OUT);
         } else {
             vm.warp(start + challengeAt);
-            disputeId = _challengeSingle(taskId, IN, OUT, TR);
+            disputeId = _challengeSingle(taskId, IN, OUT);
             vm.warp(start + unbondAt);
             _unbondMax();
         }

@@ -125,7 +125,7 @@ abstract contract Fixture is Test {
         taskId = market.postTask(modelId, _tensors(input), FEE, uint64(block.timestamp + 1 hours));
     }
 
-    function _postClaimCommit(bytes memory input, bytes memory output, bytes32 traceRoot)
+    function _postClaimCommit(bytes memory input, bytes memory output)
         internal
         returns (uint256 taskId)
     {
@@ -133,16 +133,16 @@ abstract contract Fixture is Test {
         vm.prank(worker);
         market.claim(taskId, agentId);
         vm.prank(worker);
-        market.commit(taskId, _tensors(output), traceRoot);
+        market.commit(taskId, _tensors(output));
     }
 
-    function _challengeSingle(uint256 taskId, bytes memory input, bytes memory output, bytes32 traceRoot)
+    function _challengeSingle(uint256 taskId, bytes memory input, bytes memory output)
         internal
         returns (uint256 disputeId)
     {
         bytes32[] memory none = new bytes32[](0);
         vm.prank(challenger);
-        disputeId = market.challenge(taskId, 0, _inHash(input), none, _outHash(output), traceRoot, none);
+        disputeId = market.challenge(taskId, 0, _inHash(input), none, _outHash(output), none);
     }
 
     // ---------------------------------------------------------------- tensors
@@ -175,7 +175,7 @@ abstract contract Fixture is Test {
     function _resultLeaves(uint256 n) internal pure returns (bytes32[] memory leaves) {
         leaves = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            leaves[i] = PositionalMerkle.resultLeaf(i, keccak256(abi.encode("out", i)), keccak256(abi.encode("tr", i)));
+            leaves[i] = PositionalMerkle.resultLeaf(i, keccak256(abi.encode("out", i)));
         }
     }
 
@@ -195,7 +195,6 @@ abstract contract Fixture is Test {
             keccak256(abi.encode("in", uint256(index))),
             inProof,
             keccak256(abi.encode("out", uint256(index))),
-            keccak256(abi.encode("tr", uint256(index))),
             outProof
         );
     }

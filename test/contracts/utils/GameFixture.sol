@@ -126,16 +126,15 @@ abstract contract GameFixture is Fixture {
         vm.prank(worker);
         market.claim(taskId, agentId);
         vm.prank(worker);
-        market.commit(taskId, _tensors(claimed[2]), _traceRoot(claimRoots));
+        market.commit(taskId, _tensors(claimed[2]));
     }
 
     function _challenge(uint256 taskId) internal returns (uint256 disputeId, uint256 gameId) {
         bytes32[] memory none = new bytes32[](0);
         bytes32 inH = _inHash(honest[0]);
         bytes32 outH = _outHash(claimed[2]);
-        bytes32 tr = _traceRoot(claimRoots);
         vm.prank(challenger);
-        disputeId = market.challenge(taskId, 0, inH, none, outH, tr, none);
+        disputeId = market.challenge(taskId, 0, inH, none, outH, none);
         gameId = market.getDispute(disputeId).gameId;
     }
 
