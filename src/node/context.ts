@@ -12,7 +12,7 @@ import type { ProtocolAddresses } from '../chain/types.js';
 import { dtypeFromCode } from '../commit/index.js';
 import { allocate, type TensorData } from '../engine/ir.js';
 import type { LocalEngineProvider } from './engine-provider.js';
-import type { NodeStore } from './store.js';
+import type { NodeStore, TaskStatus } from './store.js';
 import { eventsIn, type ProtocolCalls, type TxRequest } from '../chain/call.js';
 import { TxFailedError, type TxSender } from '../chain/tx.js';
 import { LogFollower, type FollowerState } from '../chain/follower.js';
@@ -53,6 +53,30 @@ export async function sendCall(ctx: NodeContext, key: string, request: TxRequest
   const sent = await ctx.sender.send(key, request);
   inc(ctx, 'verity_node_transactions_total');
   return ctx.publicClient.getTransactionReceipt({ hash: sent.hash });
+}
+
+/**
+ * One task step's transaction (a worker's commit, a requester's post, a verifier's challenge): sends `request` under
+ * `key`; once mined, `done(receipt)` makes the step's own store writes, then the transaction is recorded under `step`
+ * and `metric` counted. A revert (TxFailedError) sets the task to `onRevert` with the reason's first line; any other
+ * error is thrown (the loop retries the step next tick under the same key).
+ */
+export async function taskStep(
+  ctx: NodeContext,
+  taskId: string,
+  key: string,
+  request: TxRequest,
+  o: { step: string; metric: string; onRevert: TaskStatus; done: (r: TransactionReceipt) => void },
+): Promise<void> {
+  try {
+    const r = await sendCall(ctx, key, request);
+    o.done(r);
+    ctx.store.addTaskTx(taskId, o.step, r.transactionHash);
+    inc(ctx, o.metric);
+  } catch (e) {
+    if (e instanceof TxFailedError) ctx.store.updateTask(taskId, { status: o.onRevert, error: e.message.split('\n')[0]! });
+    else throw e;
+  }
 }
 
 export class MissingFieldError extends BaseError {

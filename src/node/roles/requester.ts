@@ -16,7 +16,7 @@ import { inputHashOf, tensorArg } from '../../chain/io.js';
 import type { TensorData } from '../../engine/ir.js';
 import { BaseError } from '../../errors.js';
 import { eventsIn } from '../../chain/call.js';
-import { chainNow, ensureApprovals, hexField, inc, readTask, scan, sendCall, tensorFromArg, withdrawAll, type NodeContext } from '../context.js';
+import { chainNow, ensureApprovals, hexField, inc, readTask, scan, sendCall, tensorFromArg, withdrawAll, taskStep, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import type { ResultRow, TaskRow } from '../store.js';
 import { TxFailedError } from '../../chain/tx.js';
@@ -101,6 +101,28 @@ export class Requester implements Role {
    * model and inputs is the caller's (the API's) job; nothing is stored if this throws.
    */
   submit(p: SubmitParameters): string {
+    return this.record(p, { inputHash: inputHashOf(p.inputs), inputs: JSON.stringify(p.inputs.map(tensorToJson)) });
+  }
+
+  /**
+   * Records a batch labeling job (one model, many element inputs) durably, before any transaction; the loop posts
+   * its input root (postBatchTask) and serves the element inputs at GET /batches/:inputRoot/inputs.
+   */
+  submitBatch(p: SubmitBatchParameters): string {
+    if (p.items.length < 2 || p.items.length > 65_536) throw new RequestError('A batch has 2..65536 elements.', { details: `got ${p.items.length}`, hint: 'Submit a single element as a task.' });
+    const { tree } = inputTreeOf(p.items);
+    const id = this.record(p, { itemCount: p.items.length, inputRoot: tree.root.toLowerCase(), inputs: batchInputsToJson(p.items) }, (id) => {
+      if (p.repost !== undefined) this.ctx.store.setKv(`repost:${id}`, p.repost ? '1' : '0');
+    });
+    return id;
+  }
+
+  /** One request row under the next local id q-N, in one store transaction (`also` adds to it); returns the id. */
+  private record(
+    p: { modelId: bigint; modelRoot: string; fee: bigint; ttl?: number },
+    fields: Pick<Partial<TaskRow>, 'inputHash' | 'inputs' | 'itemCount' | 'inputRoot'>,
+    also?: (id: string) => void,
+  ): string {
     const { store } = this.ctx;
     if (p.fee <= 0n) throw new RequestError('Fee must be positive.', { details: `fee ${p.fee}` });
     return store.tx(() => {
@@ -114,40 +136,10 @@ export class Requester implements Role {
         fee: String(p.fee),
         // For a request not yet posted, `deadline` holds the TTL; the absolute deadline is fixed (kv) when posting.
         deadline: p.ttl ?? 600,
-        inputHash: inputHashOf(p.inputs),
-        inputs: JSON.stringify(p.inputs.map(tensorToJson)),
+        ...fields,
         status: 'posting',
       });
-      inc(this.ctx, 'verity_node_tasks_submitted_total');
-      return id;
-    });
-  }
-
-  /**
-   * Records a batch labeling job (one model, many element inputs) durably, before any transaction; the loop posts
-   * its input root (postBatchTask) and serves the element inputs at GET /batches/:inputRoot/inputs.
-   */
-  submitBatch(p: SubmitBatchParameters): string {
-    const { store } = this.ctx;
-    if (p.fee <= 0n) throw new RequestError('Fee must be positive.', { details: `fee ${p.fee}` });
-    if (p.items.length < 2 || p.items.length > 65_536) throw new RequestError('A batch has 2..65536 elements.', { details: `got ${p.items.length}`, hint: 'Submit a single element as a task.' });
-    const { tree } = inputTreeOf(p.items);
-    return store.tx(() => {
-      const n = Number(store.getKv('requests') ?? '0') + 1;
-      store.setKv('requests', String(n));
-      const id = `q-${n}`;
-      store.insertTask({
-        taskId: id,
-        modelId: String(p.modelId),
-        modelRoot: p.modelRoot,
-        fee: String(p.fee),
-        deadline: p.ttl ?? 600,
-        itemCount: p.items.length,
-        inputRoot: tree.root.toLowerCase(),
-        inputs: batchInputsToJson(p.items),
-        status: 'posting',
-      });
-      if (p.repost !== undefined) store.setKv(`repost:${id}`, p.repost ? '1' : '0');
+      also?.(id);
       inc(this.ctx, 'verity_node_tasks_submitted_total');
       return id;
     });
@@ -208,30 +200,19 @@ export class Requester implements Role {
         store.setKv(`deadline:${t.taskId}`, deadline);
       }
       const attempt = store.getKv(`attempt:${t.taskId}`) ?? '0';
-      try {
-        const r =
-          t.itemCount > 1
-            ? await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, this.ctx.calls.market.postBatchTask([
-                BigInt(t.modelId),
-                hexField(t.inputRoot, `task ${t.taskId} inputRoot`),
-                t.itemCount,
-                BigInt(t.fee),
-                BigInt(deadline),
-              ]))
-            : await sendCall(this.ctx, `post:${t.taskId}:${attempt}`, this.ctx.calls.market.postTask([
-                BigInt(t.modelId),
-                inputs().map(tensorArg),
-                BigInt(t.fee),
-                BigInt(deadline),
-              ]));
-        const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'TaskPosted')[0]!;
-        store.updateTask(t.taskId, { status: 'posted', chainTaskId: String(ev.taskId), error: null });
-        store.addTaskTx(t.taskId, 'post', r.transactionHash);
-        inc(this.ctx, 'verity_node_tasks_posted_total');
-      } catch (e) {
-        if (e instanceof TxFailedError) store.updateTask(t.taskId, { status: 'failed', error: e.message.split('\n')[0]! });
-        else throw e;
-      }
+      const request =
+        t.itemCount > 1
+          ? this.ctx.calls.market.postBatchTask([BigInt(t.modelId), hexField(t.inputRoot, `task ${t.taskId} inputRoot`), t.itemCount, BigInt(t.fee), BigInt(deadline)])
+          : this.ctx.calls.market.postTask([BigInt(t.modelId), inputs().map(tensorArg), BigInt(t.fee), BigInt(deadline)]);
+      await taskStep(this.ctx, t.taskId, `post:${t.taskId}:${attempt}`, request, {
+        step: 'post',
+        metric: 'verity_node_tasks_posted_total',
+        onRevert: 'failed',
+        done: (r) => {
+          const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'TaskPosted')[0]!;
+          store.updateTask(t.taskId, { status: 'posted', chainTaskId: String(ev.taskId), error: null });
+        },
+      });
     }
   }
 

@@ -15,10 +15,9 @@ import type { Hex } from 'viem';
 import { taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf } from '../../chain/io.js';
 import { eventsIn } from '../../chain/call.js';
-import { chainNow, ensureApprovals, hexField, inc, modelRootOf, scan, sendCall, tensorFromArg, type NodeContext } from '../context.js';
+import { chainNow, ensureApprovals, hexField, inc, modelRootOf, scan, tensorFromArg, taskStep, type NodeContext } from '../context.js';
 import type { WriteArgs } from '../../chain/call.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
-import { TxFailedError } from '../../chain/tx.js';
 import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
 import { AuditorDuty } from './auditor.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
@@ -186,19 +185,18 @@ export class Verifier implements Role {
   /** Sends a challenge (keyed by task and element) and starts tracking its dispute. */
   private async challenge(t: TaskRow, index: number, ownTraceRoot: string, args: WriteArgs<typeof taskMarketAbi, 'challenge'>): Promise<void> {
     const { store, addresses } = this.ctx;
-    try {
-      const r = await sendCall(this.ctx, `challenge:${t.taskId}:${index}`, this.ctx.calls.market.challenge(args));
-      const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
-      store.tx(() => {
-        store.insertDispute({ disputeId: String(ev.disputeId), gameId: String(ev.gameId), taskId: t.taskId, idx: index, side: 'challenger', traceRoot: ownTraceRoot, state: 'playing' });
-        store.updateTask(t.taskId, { status: 'challenged' });
-      });
-      store.addTaskTx(t.taskId, 'challenge', r.transactionHash);
-      inc(this.ctx, 'verity_node_disputes_opened_total');
-    } catch (err) {
-      if (err instanceof TxFailedError) store.updateTask(t.taskId, { status: 'skipped', error: err.message.split('\n')[0]! });
-      else throw err;
-    }
+    await taskStep(this.ctx, t.taskId, `challenge:${t.taskId}:${index}`, this.ctx.calls.market.challenge(args), {
+      step: 'challenge',
+      metric: 'verity_node_disputes_opened_total',
+      onRevert: 'skipped',
+      done: (r) => {
+        const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, 'ResultChallenged')[0]!;
+        store.tx(() => {
+          store.insertDispute({ disputeId: String(ev.disputeId), gameId: String(ev.gameId), taskId: t.taskId, idx: index, side: 'challenger', traceRoot: ownTraceRoot, state: 'playing' });
+          store.updateTask(t.taskId, { status: 'challenged' });
+        });
+      },
+    });
   }
 
   private async check(): Promise<void> {

@@ -17,7 +17,7 @@ import type { Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { tensorArg } from '../../chain/io.js';
 import { eventsIn } from '../../chain/call.js';
-import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, modelRootOf, readTask, scan, sendCall, withdrawAll, type NodeContext } from '../context.js';
+import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, modelRootOf, readTask, scan, sendCall, withdrawAll, taskStep, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { rememberCorruption, traceFor } from '../traces.js';
 import { TxFailedError } from '../../chain/tx.js';
@@ -262,23 +262,20 @@ export class Worker implements Role {
   /** Commits one computed task (computed → committed, or failed when the commit reverts). */
   private async commitOne(t: TaskRow): Promise<void> {
     const { store, addresses } = this.ctx;
-    try {
-      // A batch: every element result under one root, in one transaction (element data served by the API).
-      const r =
-        t.itemCount > 1
-          ? await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commitBatch([BigInt(t.taskId), hexField(t.resultRoot, `task ${t.taskId} resultRoot`)]))
-          : await sendCall(this.ctx, `commit:${t.taskId}`, this.ctx.calls.market.commit([
-              BigInt(t.taskId),
-              (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg),
-            ]));
-      const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
-      store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
-      store.addTaskTx(t.taskId, 'commit', r.transactionHash);
-      inc(this.ctx, 'verity_node_results_committed_total');
-    } catch (e) {
-      if (e instanceof TxFailedError) store.updateTask(t.taskId, { status: 'failed', error: e.message.split('\n')[0]! });
-      else throw e;
-    }
+    // A batch: every element result under one root, in one transaction (element data served by the API).
+    const request =
+      t.itemCount > 1
+        ? this.ctx.calls.market.commitBatch([BigInt(t.taskId), hexField(t.resultRoot, `task ${t.taskId} resultRoot`)])
+        : this.ctx.calls.market.commit([BigInt(t.taskId), (JSON.parse(t.outputs!) as TensorJson[]).map(tensorFromJson).map(tensorArg)]);
+    await taskStep(this.ctx, t.taskId, `commit:${t.taskId}`, request, {
+      step: 'commit',
+      metric: 'verity_node_results_committed_total',
+      onRevert: 'failed',
+      done: (r) => {
+        const ev = eventsIn(r, taskMarketAbi, addresses.taskMarket, t.itemCount > 1 ? 'BatchCommitted' : 'ResultCommitted')[0];
+        store.updateTask(t.taskId, { status: 'committed', challengeDeadline: Number(ev?.challengeDeadline ?? 0n) });
+      },
+    });
   }
 
   private async finalizeDue(): Promise<void> {
