@@ -217,6 +217,15 @@ contract DisputeRowSumsTest is DisputeWorld {
 
     /// @dev A total near the true one (one field moved) whose element differs: LayerNorm d_i, Softmax S.
     function _nearLie(bool softmax) internal view returns (int256 lie) {
+        bool found;
+        (found, lie) = _tryNearLie(softmax);
+        if (!found) revert("no lie");
+    }
+
+    /// @dev {_nearLie}, or found = false when no nearby total changes the element (e.g. a LayerNorm element whose
+    /// gamma is so small, or whose output so saturated, that moving its own d by up to ±256 leaves it as it is: there
+    /// is then no lie to catch at that element, so a fuzz case with such a row is discarded, not failed).
+    function _tryNearLie(bool softmax) internal view returns (bool found, int256 lie) {
         int256 truth = _seq(init, n);
         int256 y = rv.finish(truth);
         if (softmax) {
@@ -227,18 +236,18 @@ contract DisputeRowSumsTest is DisputeWorld {
             for (uint256 j = 1; j < 120; ++j) {
                 int256 moved = j < 60 ? int256(0) : mx - own;
                 lie = truth - S + (S >> (j % 60 + 1)) + moved * F2;
-                if (_differs(lie, y)) return lie;
+                if (_differs(lie, y)) return (true, lie);
                 // or S grown (the element shrinks: a saturated 127 only moves this way)
-                if (j < 24 && _differs(lie = truth + S * int256(2 ** j - 1), y)) return lie;
+                if (j < 24 && _differs(lie = truth + S * int256(2 ** j - 1), y)) return (true, lie);
             }
         } else {
             // LayerNorm: the element's own d moved
             for (int256 k = 1; k < 512; ++k) {
                 lie = truth + (k % 2 == 0 ? k / 2 : -(k + 1) / 2) * F2;
-                if (_differs(lie, y)) return lie;
+                if (_differs(lie, y)) return (true, lie);
             }
         }
-        revert("no lie");
+        return (false, 0);
     }
 
     function _differs(int256 lie, int256 y) internal view returns (bool) {
@@ -331,7 +340,9 @@ contract DisputeRowSumsTest is DisputeWorld {
     function testFuzz_rowSums_layerNormLiarLosesAtItsChunk(uint256 len, uint256 enter_, uint256 seed) public {
         _layerNormRow(bound(len, 1, 4096), seed);
         honestInit_ = 0;
-        _lieWith(_nearLie(false), bound(enter_, 0, n - 1));
+        (bool found, int256 lie) = _tryNearLie(false);
+        vm.assume(found);
+        _lieWith(lie, bound(enter_, 0, n - 1));
         uint256 gameId = _toSums();
         (uint256 from, uint256 to) = _play(gameId);
         _assertCaught(gameId, from, to);
@@ -341,7 +352,9 @@ contract DisputeRowSumsTest is DisputeWorld {
     function testFuzz_rowSums_softmaxLiarLosesAtItsChunk(uint256 len, uint256 enter_, uint256 seed) public {
         _softmaxRow(bound(len, 1, 4096), seed);
         honestInit_ = init;
-        _lieWith(_nearLie(true), bound(enter_, 0, n - 1));
+        (bool found, int256 lie) = _tryNearLie(true);
+        vm.assume(found);
+        _lieWith(lie, bound(enter_, 0, n - 1));
         uint256 gameId = _toSums();
         (uint256 from, uint256 to) = _play(gameId);
         _assertCaught(gameId, from, to);
