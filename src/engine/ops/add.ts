@@ -6,37 +6,21 @@
  * B[b] = (b − bZero)·bMult tabulated over the 256 values of each operand (|A + B| < 2^24 + 2^29),
  * rshr is an arithmetic shift: y = clamp(yZero + ((A[a] + B[b]) >> shift), lo, hi) — natively (src/engine/native.ts
  * add) or in WebAssembly
- * (src/engine/wasm.ts add8, tables indexed by the raw byte) for 8-bit outputs, else in JS. Larger
- * shifts use a table over all 8-bit pairs.
+ * (src/engine/wasm.ts add8, tables indexed by the raw byte) for 8-bit outputs. Otherwise (larger shifts, an i32
+ * output, or neither kernel set present) a run reads a table of the formula over all 8-bit pairs (binary.ts tableKernel).
  */
 import { rshr } from '../fixedpoint.js';
 import { batchKernel, type Kernel, NodeContext } from './common.js';
-import { identityMap, planBinary, tableKernel, tabulate } from './binary.js';
-import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
+import { identityMap, planQuantBinary, tableKernel, tabulate } from './binary.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, copyIn8, copyOut } from './wasmdense.js';
 import { nativeKernels } from '../native.js';
 
 export function prepare(ctx: NodeContext): Kernel {
-  const plan = planBinary(ctx, ['i8', 'u8']);
-  const yd = ctx.outDtype(['i8', 'u8', 'i32']);
-  const aZero = zeroAttr(ctx, 'aZero', plan.ad);
-  const bZero = zeroAttr(ctx, 'bZero', plan.bd);
-  const yZero = zeroAttr(ctx, 'yZero', yd);
-  const aMult = multAttr(ctx, 'aMult');
-  const bMult = multAttr(ctx, 'bMult');
-  const shift = shiftAttr(ctx);
-  const { lo, hi } = outRange(ctx, yd);
-  if (shift <= 30) {
-    const aBase = plan.ad === 'i8' ? 128 : 0;
-    const bBase = plan.bd === 'i8' ? 128 : 0;
-    const ta = new Int32Array(256);
-    const tb = new Int32Array(256);
+  const { plan, yd, aZero, bZero, yZero, mults, shift, lo, hi } = planQuantBinary(ctx, ['aMult', 'bMult']);
+  const [aMult, bMult] = mults as [number, number];
+  if (shift <= 30 && yd !== 'i32') {
     const half = 2 ** (shift - 1);
-    for (let q = 0; q < 256; q++) {
-      ta[q] = (q - aBase - aZero) * aMult + half;
-      tb[q] = (q - bBase - bZero) * bMult;
-    }
     const { n, bConst, aSize, bSize } = plan;
     const direct = !plan.aMap && !plan.bMap;
     const aMap = plan.aMap ?? identityMap(n);
@@ -51,7 +35,7 @@ export function prepare(ctx: NodeContext): Kernel {
     }
     const nk = nativeKernels();
     const nat = nk && nk.add ? nk.add.bind(nk) : null; // (an addon built from older sources lacks add)
-    if (nat && yd !== 'i32' && !plan.aMap && (!plan.bMap || bConst)) {
+    if (nat && !plan.aMap && (!plan.bMap || bConst)) {
       // Native (src/engine/native.ts): the same table sum and shift between the trace arrays; a broadcast
       // constant b is expanded once here and read again for every item (stride 0).
       let bx: Int8Array | Uint8Array | null = bConst ? (bConst as Int8Array | Uint8Array) : null;
@@ -64,7 +48,7 @@ export function prepare(ctx: NodeContext): Kernel {
       });
     }
     const w = wasmKernels();
-    if (w && yd !== 'i32') {
+    if (w) {
       const TA = resident(ra);
       const TB = resident(rb);
       const BC = bConst ? resident(bConst as Int8Array | Uint8Array) : null;
@@ -115,27 +99,6 @@ export function prepare(ctx: NodeContext): Kernel {
         copyOut(yd, out.data, yo, B * n);
       });
     }
-    return batchKernel((ins, out, B) => {
-      const a = ins[0].data;
-      const b = bConst ?? ins[1].data;
-      const y = out.data;
-      for (let item = 0; item < B; item++) {
-        const ao = item * aSize;
-        const bo = bConst ? 0 : item * bSize;
-        const yo = item * n;
-        if (direct) {
-          for (let i = 0; i < n; i++) {
-            const v = yZero + ((ta[a[ao + i] + aBase] + tb[b[bo + i] + bBase]) >> shift);
-            y[yo + i] = v < lo ? lo : v > hi ? hi : v;
-          }
-        } else {
-          for (let i = 0; i < n; i++) {
-            const v = yZero + ((ta[a[ao + aMap[i]] + aBase] + tb[b[bo + bMap[i]] + bBase]) >> shift);
-            y[yo + i] = v < lo ? lo : v > hi ? hi : v;
-          }
-        }
-      }
-    });
   }
   return tableKernel(
     plan,

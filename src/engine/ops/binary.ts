@@ -1,7 +1,8 @@
-/** Operand resolution, broadcasting and tabulation shared by Add and Mul (b is an input or params.b). */
+/** Operand resolution, broadcasting, requantization attrs and tabulation shared by Add and Mul (b is an input or params.b). */
 import type { DType, IntArray } from '../ir.js';
 import { allocate } from '../ir.js';
 import { batchKernel, broadcastIndexMap, broadcastShapes, fmtShape, type Kernel, NodeContext, sameShape } from './common.js';
+import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
 
 export interface BinaryPlan {
   ad: DType;
@@ -15,6 +16,25 @@ export interface BinaryPlan {
   /** Index maps into a and b per output element; null when the operand already has the output shape. */
   aMap: Int32Array | null;
   bMap: Int32Array | null;
+}
+
+/**
+ * The plan and requantization attrs of Add and Mul: 8-bit operands, an i8, u8 or i32 output, the three zero
+ * points, the mult attrs named `multNames` (in that order), shift and the output clamp.
+ */
+export function planQuantBinary(
+  ctx: NodeContext,
+  multNames: readonly string[],
+): { plan: BinaryPlan; yd: DType; aZero: number; bZero: number; yZero: number; mults: number[]; shift: number; lo: number; hi: number } {
+  const plan = planBinary(ctx, ['i8', 'u8']);
+  const yd = ctx.outDtype(['i8', 'u8', 'i32']);
+  const aZero = zeroAttr(ctx, 'aZero', plan.ad);
+  const bZero = zeroAttr(ctx, 'bZero', plan.bd);
+  const yZero = zeroAttr(ctx, 'yZero', yd);
+  const mults = multNames.map((m) => multAttr(ctx, m));
+  const shift = shiftAttr(ctx);
+  const { lo, hi } = outRange(ctx, yd);
+  return { plan, yd, aZero, bZero, yZero, mults, shift, lo, hi };
 }
 
 export function planBinary(ctx: NodeContext, allowed: readonly DType[]): BinaryPlan {

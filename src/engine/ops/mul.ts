@@ -4,18 +4,11 @@
  */
 import { requant } from '../fixedpoint.js';
 import { type Kernel, NodeContext } from './common.js';
-import { planBinary, tableKernel, tabulate } from './binary.js';
-import { multAttr, outRange, shiftAttr, zeroAttr } from './quant.js';
+import { planQuantBinary, tableKernel, tabulate } from './binary.js';
 
 export function prepare(ctx: NodeContext): Kernel {
-  const plan = planBinary(ctx, ['i8', 'u8']);
-  const yd = ctx.outDtype(['i8', 'u8', 'i32']);
-  const aZero = zeroAttr(ctx, 'aZero', plan.ad);
-  const bZero = zeroAttr(ctx, 'bZero', plan.bd);
-  const yZero = zeroAttr(ctx, 'yZero', yd);
-  const mult = multAttr(ctx);
-  const shift = shiftAttr(ctx);
-  const { lo, hi } = outRange(ctx, yd);
+  const { plan, yd, aZero, bZero, yZero, mults, shift, lo, hi } = planQuantBinary(ctx, ['mult']);
+  const mult = mults[0]!;
   return tableKernel(
     plan,
     tabulate(plan, yd, (a, b) => {
