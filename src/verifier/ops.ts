@@ -9,6 +9,7 @@
  * Semantics: docs/ops.md.
  */
 import type { AttrValue, DType } from '../engine/ir.js';
+import type { WindowGeo } from '../engine/ops/pool.js';
 import type { NodeHeader } from '../commit/index.js';
 import { BaseError } from '../errors.js';
 
@@ -167,15 +168,7 @@ function requantOut(x: H, acc: bigint, ch: number): bigint {
   return clampB(x.attr('yZero') + requantB(acc, m, s), lo, hi);
 }
 
-interface Geo {
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pl: number;
-}
-function geo(x: H): Geo {
+function geo(x: H): WindowGeo {
   return {
     pt: x.uat('pads', 4, 0, 0, 0),
     pl: x.uat('pads', 4, 1, 0, 0),

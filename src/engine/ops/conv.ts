@@ -22,9 +22,21 @@ import { multShiftParams, outRange, zeroAttr } from './quant.js';
 import { resident, scratch, wasmKernels } from '../wasm.js';
 import { align16, bytesOf, copyIn8, copyOut, makeRequant } from './wasmdense.js';
 import { int32Table, nativeKernels } from '../native.js';
+import type { WindowGeo } from './pool.js';
 
 export function convOutDim(inDim: number, padA: number, padB: number, k: number, stride: number, dil: number): number {
   return Math.floor((inDim + padA + padB - dil * (k - 1) - 1) / stride) + 1;
+}
+
+/** A convolution's pads, strides and dilations attrs and its output size OH × OW over an H × W input (not empty). */
+export function convWindow(ctx: NodeContext, H: number, W: number, KH: number, KW: number): WindowGeo & { pb: number; pr: number; OH: number; OW: number } {
+  const [pt, pl, pb, pr] = ctx.ints('pads', 4, 0, 1 << 16, [0, 0, 0, 0]);
+  const [sh, sw] = ctx.ints('strides', 2, 1, 1 << 16, [1, 1]);
+  const [dh, dw] = ctx.ints('dilations', 2, 1, 1 << 16, [1, 1]);
+  const OH = convOutDim(H, pt, pb, KH, sh, dh);
+  const OW = convOutDim(W, pl, pr, KW, sw, dw);
+  if (OH < 1 || OW < 1) ctx.fail(`output spatial size ${OH}x${OW} is empty`);
+  return { pt, pl, pb, pr, sh, sw, dh, dw, OH, OW };
 }
 
 export function prepare(ctx: NodeContext): Kernel {
@@ -42,12 +54,7 @@ export function prepare(ctx: NodeContext): Kernel {
   if (Cg !== C / group) ctx.fail(`param 'weight' last dim is ${Cg}; expected C/group = ${C / group}`);
   const bias = ctx.hasParam('bias') ? ctx.param('bias', ['i32'], { shape: [CO] }) : undefined;
   const { mult, shift } = multShiftParams(ctx, [CO]);
-  const [pt, pl, pb, pr] = ctx.ints('pads', 4, 0, 1 << 16, [0, 0, 0, 0]);
-  const [sh, sw] = ctx.ints('strides', 2, 1, 1 << 16, [1, 1]);
-  const [dh, dw] = ctx.ints('dilations', 2, 1, 1 << 16, [1, 1]);
-  const OH = convOutDim(H, pt, pb, KH, sh, dh);
-  const OW = convOutDim(W, pl, pr, KW, sw, dw);
-  if (OH < 1 || OW < 1) ctx.fail(`output spatial size ${OH}x${OW} is empty`);
+  const { pt, pl, pb, pr, sh, sw, dh, dw, OH, OW } = convWindow(ctx, H, W, KH, KW);
   const yd = ctx.outDtype(['i8', 'u8', 'i32']);
   ctx.outShape([1, OH, OW, CO]);
   const xZero = zeroAttr(ctx, 'xZero', xd);

@@ -7,7 +7,7 @@
  */
 import type { DType, IntArray } from '../ir.js';
 import { fmtShape, NodeContext } from './common.js';
-import { convOutDim } from './conv.js';
+import { convWindow } from './conv.js';
 import { expand } from './quant.js';
 
 export interface ConvNchwPlan {
@@ -48,12 +48,7 @@ export function planConvNchw(ctx: NodeContext, zeroNames: { x: string; w: string
   const group = ctx.int('group', 1, C, 1);
   if (C % group !== 0 || M % group !== 0) ctx.fail(`group ${group} must divide C = ${C} and M = ${M}`);
   if (Cg !== C / group) ctx.fail(`w has ${Cg} input channels; expected C/group = ${C / group}`);
-  const [pt, pl, pb, pr] = ctx.ints('pads', 4, 0, 1 << 16, [0, 0, 0, 0]);
-  const [sh, sw] = ctx.ints('strides', 2, 1, 1 << 16, [1, 1]);
-  const [dh, dw] = ctx.ints('dilations', 2, 1, 1 << 16, [1, 1]);
-  const OH = convOutDim(H, pt, pb, KH, sh, dh);
-  const OW = convOutDim(W, pl, pr, KW, sw, dw);
-  if (OH < 1 || OW < 1) ctx.fail(`output spatial size ${OH}x${OW} is empty`);
+  const { pt, pl, pb, pr, sh, sw, dh, dw, OH, OW } = convWindow(ctx, H, W, KH, KW);
 
   const xZeroP = ctx.hasParam(zeroNames.x) ? ctx.param(zeroNames.x, [xd], { size: 1 }) : undefined;
   const wZeroP = ctx.hasParam(zeroNames.w) ? ctx.param(zeroNames.w, [wd], { size: [1, M] }) : undefined;

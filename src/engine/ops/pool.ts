@@ -1,7 +1,17 @@
 /** Window geometry shared by MaxPool and AveragePool (NHWC, output size from the output tensor). */
 import { NodeContext } from './common.js';
 
-export interface PoolPlan {
+/** A 2-D window's strides, dilations and leading pads (top, left): what maps an output position to its taps. */
+export interface WindowGeo {
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+}
+
+export interface PoolPlan extends WindowGeo {
   H: number;
   W: number;
   C: number;
@@ -14,12 +24,6 @@ export interface PoolPlan {
   kh1: Int32Array;
   kw0: Int32Array;
   kw1: Int32Array;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pl: number;
 }
 
 /** [k0, k1) = kernel taps k with 0 ≤ start + k·dil < inDim, for each output position. */
