@@ -328,7 +328,6 @@ function requantVecFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
   const a = f.local(V128), b = f.local(V128);
   f.e(op.i64(1), op.get(S), op.i32(1), op.sub, op.ext, op.i64shl, op.splat64, op.set(vh));
   f.e(op.get(YZ), op.ext, op.splat64, op.set(vy), op.get(LO), op.ext, op.splat64, op.set(vlo), op.get(HI), op.ext, op.splat64, op.set(vhi));
-  f.e(op.i32(0), op.set(r), op.i32(0), op.set(e0));
   const lane = (x: number, ext: number[], mOff: number): void => {
     f.e(op.get(vc), ext, op.get(vb), ext, op.add64);
     f.e(op.get(MW), op.get(j), op.i32(3), op.shl, op.add, op.i32(mOff), op.add, op.vload, op.mul64, op.get(vh), op.add64);
@@ -336,15 +335,36 @@ function requantVecFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
     f.e(op.get(vlo), op.get(x), op.get(x), op.get(vlo), op.lt64, op.bitselect, op.set(x));
     f.e(op.get(vhi), op.get(x), op.get(x), op.get(vhi), op.gt64, op.bitselect, op.set(x));
   };
+  requantRows(f, out, { OUT, ROWS, N }, { r, j, e0, e, a }, () => {
+    f.e(op.get(C), op.get(e), op.i32(2), op.shl, op.add, op.vload, op.set(vc));
+    f.e(op.get(BIAS), op.get(j), op.i32(2), op.shl, op.add, op.vload, op.set(vb));
+    lane(a, op.extLo, 0);
+    lane(b, op.extHi, 16);
+    f.e(op.get(a), op.get(b), op.shuffle32([0, 2, 4, 6]), op.set(a));
+  });
+  return f;
+}
+
+/**
+ * The row loop of the requant epilogues (requantVecFn, requantMulFn): for each of ROWS rows of N values, four at
+ * a time (e = e0 + j the element), `lanes` leaves the four outputs in the i32 lanes of `a`; they are stored at
+ * OUT + e as i32 (16 bytes) or narrowed to four bytes.
+ */
+function requantRows(
+  f: Fn,
+  out: 's8' | 'u8' | 'i32',
+  p: { OUT: number; ROWS: number; N: number },
+  l: { r: number; j: number; e0: number; e: number; a: number },
+  lanes: () => void,
+): void {
+  const { OUT, ROWS, N } = p;
+  const { r, j, e0, e, a } = l;
+  f.e(op.i32(0), op.set(r), op.i32(0), op.set(e0));
   f.loop([op.get(r), op.get(ROWS), op.geU], () => {
     f.e(op.i32(0), op.set(j));
     f.loop([op.get(j), op.get(N), op.geU], () => {
       f.e(op.get(e0), op.get(j), op.add, op.set(e));
-      f.e(op.get(C), op.get(e), op.i32(2), op.shl, op.add, op.vload, op.set(vc));
-      f.e(op.get(BIAS), op.get(j), op.i32(2), op.shl, op.add, op.vload, op.set(vb));
-      lane(a, op.extLo, 0);
-      lane(b, op.extHi, 16);
-      f.e(op.get(a), op.get(b), op.shuffle32([0, 2, 4, 6]), op.set(a));
+      lanes();
       if (out === 'i32') f.e(op.get(OUT), op.get(e), op.i32(2), op.shl, op.add, op.get(a), op.vstore);
       else {
         f.e(op.get(a), op.get(a), op.narrow16s, op.set(a));
@@ -354,7 +374,6 @@ function requantVecFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
     });
     f.e(op.get(e0), op.get(N), op.add, op.set(e0), op.get(r), op.i32(1), op.add, op.set(r));
   });
-  return f;
 }
 
 /** lut8(x, table, y, n): u8 y[i] = table[x[i]] (x read as an unsigned byte; table of 256 bytes). */
@@ -553,24 +572,13 @@ function requantMulFn(name: string, out: 's8' | 'u8' | 'i32'): Fn {
   f.e(op.i64(1), op.get(S), op.i32(1), op.sub, op.ext, op.i64shl, op.splat64, op.set(vh));
   f.e(op.get(S), op.i32(32), op.sub, op.set(sh));
   f.e(op.get(YZ), op.splat32, op.set(vy), op.get(LO), op.splat32, op.set(vlo), op.get(HI), op.splat32, op.set(vhi));
-  f.e(op.i32(0), op.set(r), op.i32(0), op.set(e0));
-  f.loop([op.get(r), op.get(ROWS), op.geU], () => {
-    f.e(op.i32(0), op.set(j));
-    f.loop([op.get(j), op.get(N), op.geU], () => {
-      f.e(op.get(e0), op.get(j), op.add, op.set(e), op.get(j), op.i32(2), op.shl, op.set(t));
-      f.e(op.get(C), op.get(e), op.i32(2), op.shl, op.add, op.vload, op.get(BIAS), op.get(t), op.add, op.vload, op.vadd, op.set(v));
-      f.e(op.get(MW), op.get(t), op.add, op.vload, op.set(m));
-      f.e(op.get(v), op.get(m), op.extmulLo, op.get(vh), op.add64);
-      f.e(op.get(v), op.get(m), op.extmulHi, op.get(vh), op.add64);
-      f.e(op.shuffle32([1, 3, 5, 7]), op.get(sh), op.shr32, op.get(vy), op.vadd, op.get(vlo), op.max32, op.get(vhi), op.min32, op.set(a));
-      if (out === 'i32') f.e(op.get(OUT), op.get(e), op.i32(2), op.shl, op.add, op.get(a), op.vstore);
-      else {
-        f.e(op.get(a), op.get(a), op.narrow16s, op.set(a));
-        f.e(op.get(OUT), op.get(e), op.add, op.get(a), op.get(a), out === 's8' ? op.narrow8s : op.narrow8u, op.store32lane);
-      }
-      f.e(op.get(j), op.i32(4), op.add, op.set(j));
-    });
-    f.e(op.get(e0), op.get(N), op.add, op.set(e0), op.get(r), op.i32(1), op.add, op.set(r));
+  requantRows(f, out, { OUT, ROWS, N }, { r, j, e0, e, a }, () => {
+    f.e(op.get(j), op.i32(2), op.shl, op.set(t));
+    f.e(op.get(C), op.get(e), op.i32(2), op.shl, op.add, op.vload, op.get(BIAS), op.get(t), op.add, op.vload, op.vadd, op.set(v));
+    f.e(op.get(MW), op.get(t), op.add, op.vload, op.set(m));
+    f.e(op.get(v), op.get(m), op.extmulLo, op.get(vh), op.add64);
+    f.e(op.get(v), op.get(m), op.extmulHi, op.get(vh), op.add64);
+    f.e(op.shuffle32([1, 3, 5, 7]), op.get(sh), op.shr32, op.get(vy), op.vadd, op.get(vlo), op.max32, op.get(vhi), op.min32, op.set(a));
   });
   return f;
 }
