@@ -165,28 +165,11 @@ export function buildOneStep(
   const deps = dependencies(model, nodeIndex, outputIndex, trace);
   const mc = opts.commitment ?? modelCommitmentOf(model);
   const node = model.nodes[nodeIndex];
-  const np = mc.proveNode(nodeIndex);
-  const tensor = (id: number): TensorCommitment => {
-    let t = opts.tensors?.get(id);
-    if (!t) {
-      t = new TensorCommitment(trace[id], `trace tensor ${id}`);
-      opts.tensors?.set(id, t);
-    }
-    return t;
-  };
-  const inputs = node.inputs.map((id, i) => (deps.inputs[i].length ? proofArg(tensor(id).proveRanges(deps.inputs[i]).proof) : EMPTY_PROOF));
-  const params = mc.paramNames[nodeIndex].map((name, j) =>
-    deps.params[j].length ? proofArg(mc.param(nodeIndex, name).proveRanges(deps.params[j]).proof) : EMPTY_PROOF,
-  );
+  const { step, inputTensorRoots } = stepOf(model, trace, nodeIndex, outputIndex, mc, opts.tensors, deps);
   return {
     modelRoot: bytesToHex(mc.root),
-    inputTensorRoots: node.inputs.map((id) => bytesToHex(tensor(id).root)),
-    step: {
-      node: nodeArg(np),
-      inputs,
-      params,
-      outputIndex: BigInt(outputIndex),
-    },
+    inputTensorRoots,
+    step,
     outputTensorId: node.output,
     expected: BigInt(trace[node.output].data[outputIndex]),
     deps,
@@ -321,26 +304,39 @@ function sumProofs(
   if (!r) throw new VerifierOpError(`Node ${nodeIndex} (${node.op}) has no partial sums.`);
   run(r);
   const mc = opts.commitment ?? modelCommitmentOf(model);
+  return stepOf(model, trace, nodeIndex, outputIndex, mc, opts.tensors, { inputs: rec.ins.map(toRanges), params: rec.ps.map(toRanges) });
+}
+
+/**
+ * The one-step argument of element `outputIndex` of node `nodeIndex` — its node proof and one multiproof per input
+ * and param over `ranges` (an operand with none gets EMPTY_PROOF) — and the roots of its input tensors (trace
+ * tensor commitments taken from and added to `tensors` when given).
+ */
+function stepOf(
+  model: QModel,
+  trace: Trace,
+  nodeIndex: number,
+  outputIndex: number,
+  mc: ModelCommitment,
+  tensors: Map<number, TensorCommitment> | undefined,
+  ranges: Dependencies,
+): { step: OneStepArg; inputTensorRoots: Hex[] } {
+  const node = model.nodes[nodeIndex];
+  const np = mc.proveNode(nodeIndex);
   const tensor = (id: number): TensorCommitment => {
-    let t = opts.tensors?.get(id);
+    let t = tensors?.get(id);
     if (!t) {
       t = new TensorCommitment(trace[id], `trace tensor ${id}`);
-      opts.tensors?.set(id, t);
+      tensors?.set(id, t);
     }
     return t;
   };
-  const np = mc.proveNode(nodeIndex);
-  const inputs = node.inputs.map((id, i) => (rec.ins[i].size ? proofArg(tensor(id).proveRanges(toRanges(rec.ins[i])).proof) : EMPTY_PROOF));
+  const inputs = node.inputs.map((id, i) => (ranges.inputs[i].length ? proofArg(tensor(id).proveRanges(ranges.inputs[i]).proof) : EMPTY_PROOF));
   const params = mc.paramNames[nodeIndex].map((name, j) =>
-    rec.ps[j].size ? proofArg(mc.param(nodeIndex, name).proveRanges(toRanges(rec.ps[j])).proof) : EMPTY_PROOF,
+    ranges.params[j].length ? proofArg(mc.param(nodeIndex, name).proveRanges(ranges.params[j]).proof) : EMPTY_PROOF,
   );
   return {
-    step: {
-      node: nodeArg(np),
-      inputs,
-      params,
-      outputIndex: BigInt(outputIndex),
-    },
+    step: { node: nodeArg(np), inputs, params, outputIndex: BigInt(outputIndex) },
     inputTensorRoots: node.inputs.map((id) => bytesToHex(tensor(id).root)),
   };
 }
