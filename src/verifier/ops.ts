@@ -8,7 +8,7 @@
  *  - debugging the contract: it follows the contract's code path line by line.
  * Semantics: docs/ops.md.
  */
-import type { AttrValue, DType } from '../engine/ir.js';
+import type { AttrValue, DType, OpType } from '../engine/ir.js';
 import type { WindowGeo } from '../engine/ops/pool.js';
 import type { NodeHeader } from '../commit/index.js';
 import { BaseError } from '../errors.js';
@@ -179,32 +179,10 @@ function geo(x: H): WindowGeo {
   };
 }
 
+/** Conv's element is its accumulator run over all terms (convReduction: the same taps, reads and sum). */
 function conv(x: H, o: number): bigint {
-  const jw = x.paramReq('weight');
-  const xZero = x.attr('xZero');
-  const [, H_, W, C] = x.xs;
-  const [CO, KH, KW, Cg] = x.h.params[jw].shape;
-  const co = o % CO;
-  const OW = x.os[2];
-  const ow = Math.floor(o / CO) % OW;
-  const oh = Math.floor(o / (CO * OW));
-  const c0 = Math.floor(co / Math.floor(CO / x.uattr('group', 1, 1))) * Cg;
-  const g = geo(x);
-  const jb = x.param('bias');
-  let acc = jb >= 0 ? x.par(jb, co) : 0n;
-  const wBase = co * KH * KW * Cg;
-  for (let kh = 0; kh < KH; kh++) {
-    const ihp = oh * g.sh + kh * g.dh;
-    if (ihp < g.pt || ihp - g.pt >= H_) continue;
-    for (let kw = 0; kw < KW; kw++) {
-      const iwp = ow * g.sw + kw * g.dw;
-      if (iwp < g.pl || iwp - g.pl >= W) continue;
-      const xo = ((ihp - g.pt) * W + (iwp - g.pl)) * C + c0;
-      const wo = wBase + (kh * KW + kw) * Cg;
-      for (let c = 0; c < Cg; c++) acc += (x.inp(0, xo + c) - xZero) * x.par(jw, wo + c);
-    }
-  }
-  return requantOut(x, acc, co);
+  const r = convReduction(x, o);
+  return r.finish(r.init(0n) + r.partial(0, r.terms, 0n));
 }
 
 interface Dot {
@@ -499,50 +477,7 @@ function lnFinish(x: H, i: number, N: bigint, T: bigint, Q: bigint, d: bigint): 
 /** Output element `o` of the node `h`, reading operands through `read` (docs/ops.md semantics). */
 export function computeOp(h: NodeHeader, read: ElementReader, o: number): bigint {
   const x = new H(h, read);
-  switch (h.op) {
-    case 'Linear':
-      return linear(x, o);
-    case 'Conv':
-      return conv(x, o);
-    case 'MatMul':
-      return matmul(x, o);
-    case 'MatMulInteger':
-      return onnxMatMul(x, o, false);
-    case 'QLinearMatMul':
-      return onnxMatMul(x, o, true);
-    case 'ConvInteger':
-      return convNchw(x, o, false);
-    case 'QLinearConv':
-      return convNchw(x, o, true);
-    case 'Add':
-      return binary(x, o, true);
-    case 'Mul':
-      return binary(x, o, false);
-    case 'Lut':
-      return lut(x, o);
-    case 'Gather':
-      return gather(x, o);
-    case 'Reshape':
-      return x.inp(0, o);
-    case 'Transpose':
-      return x.inp(0, transposeIndex(x, o));
-    case 'Concat':
-      return concat(x, o);
-    case 'Slice':
-      return x.inp(0, sliceIndex(x, o));
-    case 'Requantize':
-      return x.requantAttrs(x.inp(0, o) - x.attr('xZero'));
-    case 'MaxPool':
-      return pool(x, o, true);
-    case 'AveragePool':
-      return pool(x, o, false);
-    case 'GlobalAveragePool':
-      return globalAvg(x, o);
-    case 'Softmax':
-      return softmax(x, o);
-    case 'LayerNorm':
-      return layerNorm(x, o);
-  }
+  return OPS[h.op].element(x, o);
 }
 
 // ------------------------------------------------------------------------------------ partial sums
@@ -852,26 +787,30 @@ export const REDUCIBLE_OPS = ['Linear', 'Conv', 'MatMul', 'MatMulInteger', 'QLin
 /** The accumulator of output element `o` of node `h` (reading through `read`), or undefined for an op without one. */
 export function reductionOf(h: NodeHeader, read: ElementReader, o: number): Reduction | undefined {
   const x = new H(h, read);
-  switch (h.op) {
-    case 'Linear':
-      return linearReduction(x, o);
-    case 'Conv':
-      return convReduction(x, o);
-    case 'MatMul':
-    case 'MatMulInteger':
-    case 'QLinearMatMul':
-      return mmReduction(x, o, h.op);
-    case 'ConvInteger':
-      return convNchwReduction(x, o, false);
-    case 'QLinearConv':
-      return convNchwReduction(x, o, true);
-    case 'GlobalAveragePool':
-      return globalAvgReduction(x, o);
-    case 'LayerNorm':
-      return layerNormReduction(x, o);
-    case 'Softmax':
-      return softmaxReduction(x, o);
-    default:
-      return undefined;
-  }
+  return OPS[h.op].reduction?.(x, o);
 }
+
+/** Every op's element (computeOp) and, for the ops with partial sums, its accumulator (reductionOf). */
+const OPS: Record<OpType, { element: (x: H, o: number) => bigint; reduction?: (x: H, o: number) => Reduction }> = {
+  Linear: { element: linear, reduction: linearReduction },
+  Conv: { element: conv, reduction: convReduction },
+  MatMul: { element: matmul, reduction: (x, o) => mmReduction(x, o, 'MatMul') },
+  MatMulInteger: { element: (x, o) => onnxMatMul(x, o, false), reduction: (x, o) => mmReduction(x, o, 'MatMulInteger') },
+  QLinearMatMul: { element: (x, o) => onnxMatMul(x, o, true), reduction: (x, o) => mmReduction(x, o, 'QLinearMatMul') },
+  ConvInteger: { element: (x, o) => convNchw(x, o, false), reduction: (x, o) => convNchwReduction(x, o, false) },
+  QLinearConv: { element: (x, o) => convNchw(x, o, true), reduction: (x, o) => convNchwReduction(x, o, true) },
+  Add: { element: (x, o) => binary(x, o, true) },
+  Mul: { element: (x, o) => binary(x, o, false) },
+  Lut: { element: lut },
+  Gather: { element: gather },
+  Reshape: { element: (x, o) => x.inp(0, o) },
+  Transpose: { element: (x, o) => x.inp(0, transposeIndex(x, o)) },
+  Concat: { element: concat },
+  Slice: { element: (x, o) => x.inp(0, sliceIndex(x, o)) },
+  Requantize: { element: (x, o) => x.requantAttrs(x.inp(0, o) - x.attr('xZero')) },
+  MaxPool: { element: (x, o) => pool(x, o, true) },
+  AveragePool: { element: (x, o) => pool(x, o, false) },
+  GlobalAveragePool: { element: globalAvg, reduction: globalAvgReduction },
+  Softmax: { element: softmax, reduction: softmaxReduction },
+  LayerNorm: { element: layerNorm, reduction: layerNormReduction },
+};
