@@ -5,14 +5,15 @@
  * C over all B items of a batch in one call, C channels at a time (a max is a max: the same integers).
  */
 import { batchKernel, type Kernel, NodeContext, DTYPE_MIN } from './common.js';
-import { planPool } from './pool.js';
+import { eachWindow, planPool } from './pool.js';
 import { nativeKernels } from '../native.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.onlyParams([]);
   const xd = ctx.inDtype(0, ['i8', 'u8']);
   ctx.outDtype([xd]);
-  const { H, W, C, OH, OW, kh0, kh1, kw0, kw1, sh, sw, dh, dw, pt, pl } = planPool(ctx, true);
+  const plan = planPool(ctx, true);
+  const { H, W, C, OH, OW, kh0, kh1, kw0, kw1, sh, sw, dh, dw, pt, pl } = plan;
   const init = DTYPE_MIN[xd];
   const nat = nativeKernels();
   if (nat?.maxpool) {
@@ -25,31 +26,22 @@ export function prepare(ctx: NodeContext): Kernel {
   return batchKernel((ins, out, B) => {
     const x = ins[0].data;
     const y = out.data;
-    let yo = 0;
     for (let b = 0; b < B; b++) {
       const xb = b * HWC;
-      yo = b * OHWC;
-      for (let oh = 0; oh < OH; oh++) {
-        const a0 = kh0[oh];
-        const a1 = kh1[oh];
-        const ih0 = oh * sh - pt;
-        for (let ow = 0; ow < OW; ow++) {
-          const b0 = kw0[ow];
-          const b1 = kw1[ow];
-          const iw0 = ow * sw - pl;
-          for (let c = 0; c < C; c++) {
-            let m = init;
-            for (let kh = a0; kh < a1; kh++) {
-              const row = (ih0 + kh * dh) * W;
-              for (let kw = b0; kw < b1; kw++) {
-                const v = x[xb + (row + iw0 + kw * dw) * C + c];
-                if (v > m) m = v;
-              }
+      let yo = b * OHWC;
+      eachWindow(plan, (a0, a1, b0, b1, ih0, iw0) => {
+        for (let c = 0; c < C; c++) {
+          let m = init;
+          for (let kh = a0; kh < a1; kh++) {
+            const row = (ih0 + kh * dh) * W;
+            for (let kw = b0; kw < b1; kw++) {
+              const v = x[xb + (row + iw0 + kw * dw) * C + c];
+              if (v > m) m = v;
             }
-            y[yo++] = m;
           }
+          y[yo++] = m;
         }
-      }
+      });
     }
   });
 }

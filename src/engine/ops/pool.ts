@@ -67,3 +67,18 @@ export function planPool(ctx: NodeContext, withDilations: boolean): PoolPlan {
   for (let o = 0; o < OW; o++) if (kw0[o] >= kw1[o]) ctx.fail(`output column ${o}: the window has no input column`);
   return { H, W, C, OH, OW, KH, KW, kh0, kh1, kw0, kw1, sh, sw, dh, dw, pt, pl };
 }
+
+/**
+ * Visits the output positions of one item in row-major order: `at(a0, a1, b0, b1, ih0, iw0)` gets the kernel rows
+ * [a0, a1) and columns [b0, b1) whose taps are inside the input and the window's origin (ih0, iw0) =
+ * (oh·sh − pt, ow·sw − pl); tap (kh, kw) reads input position (ih0 + kh·dh, iw0 + kw·dw).
+ */
+export function eachWindow(p: PoolPlan, at: (a0: number, a1: number, b0: number, b1: number, ih0: number, iw0: number) => void): void {
+  const { OH, OW, kh0, kh1, kw0, kw1, sh, sw, pt, pl } = p;
+  for (let oh = 0; oh < OH; oh++) {
+    const a0 = kh0[oh];
+    const a1 = kh1[oh];
+    const ih0 = oh * sh - pt;
+    for (let ow = 0; ow < OW; ow++) at(a0, a1, kw0[ow], kw1[ow], ih0, ow * sw - pl);
+  }
+}
