@@ -2,10 +2,10 @@
 import { traceFor } from '../traces.js';
 import { DisputeMachine } from '../dispute-fsm.js';
 import type { NodeContext } from '../context.js';
-import type { DisputeRow, NodeStore } from '../store.js';
+import type { DisputeRow, NodeStore, TaskStatus } from '../store.js';
 import type { Hex } from 'viem';
 import { winnerOf } from '../../dispute/moves.js';
-import { tensorFromArg } from '../context.js';
+import { modelRootOf, tensorFromArg } from '../context.js';
 import { tensorToJson, type TensorJson } from '../engine-provider.js';
 
 import type { RoleName } from '../role-name.js';
@@ -95,4 +95,42 @@ export function postedTaskRow(
     status,
     txs: { post: postTx },
   };
+}
+
+/**
+ * Stores a TaskPosted log as a task row: `open` when the model is loaded and `serves` (this role's test of the
+ * posted fields and the inputs published with it) says yes, else `skipped`.
+ */
+export async function insertPostedTask(
+  ctx: NodeContext,
+  log: { args: unknown; transactionHash: Hex },
+  inputs: ReadonlyMap<string, { inputHash: Hex; inputs: TensorJson[] }>,
+  serves: (a: TaskPostedArgs, inp: { inputHash: Hex; inputs: TensorJson[] } | undefined) => boolean,
+): Promise<void> {
+  const a = log.args as TaskPostedArgs;
+  const inp = inputs.get(String(a.taskId));
+  const modelRoot = await modelRootOf(ctx, a.modelId);
+  const open = serves(a, inp) && ctx.engine.has(modelRoot);
+  ctx.store.insertTask(postedTaskRow(a, log.transactionHash, modelRoot, inp, open ? 'open' : 'skipped'));
+}
+
+/** A ResultCommitted log's fields. */
+export type ResultCommittedArgs = {
+  taskId: bigint;
+  worker: Hex;
+  outputHash: Hex;
+  challengeDeadline: bigint;
+  outputs: { dtype: number; shape: number[]; data: Hex }[];
+};
+
+/** Records a ResultCommitted log on the task row `taskId` (its worker, digest, window and outputs) as `status`, with its commit tx. */
+export function recordCommittedResult(store: NodeStore, taskId: string, status: TaskStatus, c: ResultCommittedArgs, commitTx: Hex): void {
+  store.updateTask(taskId, {
+    status,
+    worker: c.worker,
+    outputHash: c.outputHash,
+    challengeDeadline: Number(c.challengeDeadline),
+    outputs: JSON.stringify(c.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
+  });
+  store.addTaskTx(taskId, 'commit', commitTx);
 }

@@ -16,11 +16,11 @@ import { inputHashOf, tensorArg } from '../../chain/io.js';
 import type { TensorData } from '../../engine/ir.js';
 import { BaseError } from '../../errors.js';
 import { eventsIn } from '../../chain/call.js';
-import { chainNow, ensureApprovals, hexField, inc, readTask, scan, sendCall, tensorFromArg, withdrawAll, taskStep, type NodeContext } from '../context.js';
+import { chainNow, ensureApprovals, hexField, inc, readTask, scan, sendCall, withdrawAll, taskStep, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import type { ResultRow, TaskRow } from '../store.js';
 import { TxFailedError } from '../../chain/tx.js';
-import type { Role } from './common.js';
+import { recordCommittedResult, type ResultCommittedArgs, type Role } from './common.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchResults, inputTreeOf, type BatchItemResult } from '../batch.js';
 
 export class RequestError extends BaseError {
@@ -227,15 +227,7 @@ export class Requester implements Role {
         if (l.eventName === 'TaskClaimed') {
           store.addTaskTx(t.taskId, 'claim', l.transactionHash);
         } else if (l.eventName === 'ResultCommitted') {
-          const c = l.args as { worker: Hex; outputHash: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
-          store.updateTask(t.taskId, {
-            status: t.status === 'posted' ? 'committed' : t.status,
-            worker: c.worker,
-            outputHash: c.outputHash,
-            challengeDeadline: Number(c.challengeDeadline),
-            outputs: JSON.stringify(c.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
-          });
-          store.addTaskTx(t.taskId, 'commit', l.transactionHash);
+          recordCommittedResult(store, t.taskId, t.status === 'posted' ? 'committed' : t.status, l.args as ResultCommittedArgs, l.transactionHash);
         } else if (l.eventName === 'BatchCommitted') {
           const c = l.args as { worker: Hex; resultsRoot: Hex; challengeDeadline: bigint };
           store.updateTask(t.taskId, { status: t.status === 'posted' ? 'committed' : t.status, worker: c.worker, resultRoot: c.resultsRoot.toLowerCase(), challengeDeadline: Number(c.challengeDeadline) });

@@ -15,10 +15,10 @@ import type { Hex } from 'viem';
 import { taskMarketAbi } from '../../chain/artifacts/index.js';
 import { outputHashOf } from '../../chain/io.js';
 import { eventsIn } from '../../chain/call.js';
-import { chainNow, ensureApprovals, hexField, inc, modelRootOf, scan, tensorFromArg, taskStep, type NodeContext } from '../context.js';
+import { chainNow, ensureApprovals, hexField, inc, scan, taskStep, type NodeContext } from '../context.js';
 import type { WriteArgs } from '../../chain/call.js';
 import { encodeTrace, tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
-import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
+import { DisputeBook, insertPostedTask, publishedInputs, recordCommittedResult, type ResultCommittedArgs, type Role } from './common.js';
 import { AuditorDuty } from './auditor.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, fetchBatchResults, inputTreeOf, resultTreeOf } from '../batch.js';
 import type { TaskRow } from '../store.js';
@@ -79,30 +79,17 @@ export class Verifier implements Role {
       const inputs = publishedInputs(logs);
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
-          const a = l.args as unknown as TaskPostedArgs;
-          const id = String(a.taskId);
-          const inp = inputs.get(id);
-          const modelRoot = await modelRootOf(this.ctx, a.modelId);
           // A batch's element inputs are fetched from the requester's API when its result is checked.
-          const batch = a.itemCount > 1;
-          const checkable = (batch || (!!inp && inp.inputs.length > 0)) && this.ctx.engine.has(modelRoot);
-          store.insertTask(postedTaskRow(a, l.transactionHash, modelRoot, inp, checkable ? 'open' : 'skipped'));
+          await insertPostedTask(this.ctx, l, inputs, (a, inp) => a.itemCount > 1 || (!!inp && inp.inputs.length > 0));
         } else if (l.eventName === 'ResultCommitted') {
-          const a = l.args as { taskId: bigint; worker: Hex; outputHash: Hex; challengeDeadline: bigint; outputs: { dtype: number; shape: number[]; data: Hex }[] };
+          const a = l.args as ResultCommittedArgs;
           const t = store.getTask(String(a.taskId));
           if (!t || t.status !== 'open') continue;
           if (a.worker.toLowerCase() === me) {
             store.updateTask(t.taskId, { status: 'skipped', error: 'own result' });
             continue;
           }
-          store.updateTask(t.taskId, {
-            status: 'committed',
-            worker: a.worker,
-            outputHash: a.outputHash,
-            challengeDeadline: Number(a.challengeDeadline),
-            outputs: JSON.stringify(a.outputs.map((x) => tensorToJson(tensorFromArg(x)))),
-          });
-          store.addTaskTx(t.taskId, 'commit', l.transactionHash);
+          recordCommittedResult(store, t.taskId, 'committed', a, l.transactionHash);
         } else if (l.eventName === 'BatchCommitted') {
           const a = l.args as { taskId: bigint; worker: Hex; resultsRoot: Hex; challengeDeadline: bigint };
           const t = store.getTask(String(a.taskId));

@@ -17,12 +17,12 @@ import type { Hex } from 'viem';
 import { stakingAbi, taskMarketAbi } from '../../chain/artifacts/index.js';
 import { tensorArg } from '../../chain/io.js';
 import { eventsIn } from '../../chain/call.js';
-import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, modelRootOf, readTask, scan, sendCall, withdrawAll, taskStep, type NodeContext } from '../context.js';
+import { chainNow, ensureAgent, ensureApprovals, ensureStake, failedWith, hexField, inc, readTask, scan, sendCall, withdrawAll, taskStep, type NodeContext } from '../context.js';
 import { tensorFromJson, tensorToJson, type TensorJson } from '../engine-provider.js';
 import { rememberCorruption, traceFor } from '../traces.js';
 import { TxFailedError } from '../../chain/tx.js';
 import { batchInputsFromJson, batchInputsToJson, fetchBatchInputs, resultTreeOf } from '../batch.js';
-import { DisputeBook, postedTaskRow, publishedInputs, type Role, type TaskPostedArgs } from './common.js';
+import { DisputeBook, insertPostedTask, publishedInputs, type Role } from './common.js';
 import { AuditAnswerer } from './auditor.js';
 import type { TaskRow } from '../store.js';
 
@@ -92,15 +92,8 @@ export class Worker implements Role {
       const inputs = publishedInputs(logs);
       for (const l of logs) {
         if (l.eventName === 'TaskPosted') {
-          const a = l.args as unknown as TaskPostedArgs;
-          const id = String(a.taskId);
-          const inp = inputs.get(id);
-          const modelRoot = await modelRootOf(this.ctx, a.modelId);
           // A batch's element inputs are fetched from the requester's API (checked against inputRoot) before claiming.
-          const batch = a.itemCount > 1;
-          const dataOk = batch ? a.itemCount <= this.opts.maxItems : !!inp && inp.inputs.length > 0;
-          const served = dataOk && this.ctx.engine.has(modelRoot) && a.fee >= this.opts.minFee;
-          store.insertTask(postedTaskRow(a, l.transactionHash, modelRoot, inp, served ? 'open' : 'skipped'));
+          await insertPostedTask(this.ctx, l, inputs, (a, inp) => (a.itemCount > 1 ? a.itemCount <= this.opts.maxItems : !!inp && inp.inputs.length > 0) && a.fee >= this.opts.minFee);
           inc(this.ctx, 'verity_node_tasks_seen_total');
         } else if (l.eventName === 'ResultChallenged') {
           const a = l.args as { disputeId: bigint; taskId: bigint; index: number; gameId: bigint };
