@@ -78,7 +78,7 @@ async function kill(p: Proc, signal: NodeJS.Signals): Promise<void> {
 beforeAll(async () => {
   anvil = await startAnvil({ args: ['--block-time', '0.25', '--mixed-mining'] });
   depFile = join(work, 'deployment.json');
-  dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { out: depFile, models: ['wine-mlp'], fund: [1, 2, 3, 4].map((i) => keyOf(i).address), challengeWindow: 20n, clock: 120n });
+  dep = await deploy(anvil.rpcUrl, anvil.accounts[0]!.privateKey, { out: depFile, models: ['wine-mlp'], fund: [1, 2, 3, 4].map((i) => keyOf(i).address), challengeWindow: 25n, clock: 120n });
   writeFileSync(depFile, JSON.stringify(dep));
 });
 
@@ -110,7 +110,9 @@ describe('batch jobs through node processes', () => {
       await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 4_000)));
       await kill(liar, 'SIGKILL');
       await kill(verifier, 'SIGKILL');
-      liar = await run('worker', 3, ports[1]!, urls, ['--dishonest', '1', '--poll', '100']);
+      // The last restart polls slower than the honest workers: the liar, which tops its stake back up on every start,
+      // would otherwise win every repost's claim race and delay the jobs by one lost dispute per 100 VRT it holds.
+      liar = await run('worker', 3, ports[1]!, urls, ['--dishonest', '1', '--poll', round < 2 ? '100' : '1500']);
       verifier = await run('verifier', 2, ports[2]!, urls, ['--sample', '1']);
     }
     // Bad batch input is rejected, nothing stored.

@@ -89,7 +89,7 @@ beforeAll(async () => {
     out: depFile,
     models: ['wine-mlp'],
     fund: [1, 2, 3, 4, 5].map((i) => keyOf(i).address),
-    challengeWindow: 15n,
+    challengeWindow: 25n,
     clock: 120n,
   });
   writeFileSync(depFile, JSON.stringify(dep));
@@ -136,7 +136,9 @@ describe('network of node processes on anvil', () => {
       await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 4_000)));
       await kill(liar, 'SIGKILL');
       await kill(verifier, 'SIGKILL');
-      liar = await run('worker', 3, ['--dishonest', '1', '--poll', '100']);
+      // The last restart polls slower than the honest workers: the liar, which tops its stake back up on every start,
+      // would otherwise win every repost's claim race and delay the jobs by one lost dispute per 100 VRT it holds.
+      liar = await run('worker', 3, ['--dishonest', '1', '--poll', round < 2 ? '100' : '1500']);
       verifier = await run('verifier', 4, ['--sample', '1', '--api-port', '0']);
     }
 
