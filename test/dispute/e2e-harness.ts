@@ -4,7 +4,7 @@
  * move by move with DisputeClient (no polling: one driver alternates the sides by the game's phase), recording every
  * transaction's gas. Shared by test/dispute/e2e.test.ts and bench/gas-dispute.ts.
  */
-import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, type Abi, type Address, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { foundry } from 'viem/chains';
 import { anvilAccount, startAnvil, type AnvilInstance } from '../../src/chain/anvil.js';
 import { compileContracts } from '../../src/chain/compile.js';
@@ -15,7 +15,7 @@ import { prepareModel, runModel } from '../../src/engine/run.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { deployOneStepVerifier, oneStepVerifierFullAbi } from '../../src/chain/verifier.js';
 import { buildOneStep, dependencies } from '../../src/verifier/index.js';
-import { modelData, quantized, type ModelName } from '../onnx/models.js';
+import { modelData, quantized, type ModelData, type ModelName } from '../onnx/models.js';
 
 export const BOND = 10n ** 19n;
 export const CLOCK = 3n * 86400n;
@@ -35,9 +35,10 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** The honest trace of a model on its first data row. */
-export function honestTrace(model: QModel, name: ModelName): Trace {
-  return runModel(prepareModel(model), [quantizeInput(model, modelData(name).x[0]!)]);
+/** The honest trace of a model on the first row of its data file (a models/ model's by name, or the file itself). */
+export function honestTrace(model: QModel, data: ModelName | ModelData): Trace {
+  const rows = typeof data === 'string' ? modelData(data).x : data.x;
+  return runModel(prepareModel(model), [quantizeInput(model, rows[0]!)]);
 }
 
 /**
@@ -128,6 +129,7 @@ async function deployGame(env: Env, levelsPerMove: number): Promise<Address> {
 }
 
 export interface DisputeResult {
+  gameId: bigint;
   outcome: number;
   /** Every game transaction in order (bond approvals excluded), with the side that sent it. */
   moves: (MoveRecord & { side: 'claimant' | 'challenger' })[];
@@ -152,6 +154,21 @@ export interface PlayOptions {
   challengerStopsAfter?: number;
 }
 
+/** Where a game is played and by whom: the game contract, the verifier behind it, and the two sides' wallets. */
+export interface GameTable {
+  publicClient: PublicClient;
+  rpcUrl: string;
+  game: Address;
+  /** The game's one-step verifier (the direct computeElement / computePartial calls are estimated against it). */
+  verifier: Address;
+  claimant: WalletClient<Transport, Chain, Account>;
+  challenger: WalletClient<Transport, Chain, Account>;
+  /** The game's levelsPerMove. */
+  levelsPerMove: number;
+  /** The game's per-side clock (a silent side's clock is run out past it). */
+  clock: bigint;
+}
+
 /**
  * Plays one dispute: the challenger opens a game against the claimant's trace, then each side moves from its own
  * trace when the game's phase says it is its turn. A side that has stopped lets its clock run out (evm_increaseTime)
@@ -162,27 +179,49 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
   const game = await deployGame(env, s);
   const transport = http(env.anvil.rpcUrl);
   const wallet = (account: typeof deployer) => createWalletClient({ chain: foundry, transport, account, pollingInterval: 20 });
-  const claimant = new DisputeClient({ publicClient: env.publicClient, walletClient: wallet(claimantAcct), game, pollMs: 10 });
-  const challenger = new DisputeClient({ publicClient: env.publicClient, walletClient: wallet(challengerAcct), game, pollMs: 10 });
-  const testClient = createTestClient({ chain: foundry, transport, mode: 'anvil' });
+  const table: GameTable = { publicClient: env.publicClient, rpcUrl: env.anvil.rpcUrl, game, verifier: env.verifier, claimant: wallet(claimantAcct), challenger: wallet(challengerAcct), levelsPerMove: s, clock: CLOCK };
+  return playGame(table, model, claimantTrace, challengerTrace, opts, (challenger, cp) => {
+    const roots = cp.tensorRoots();
+    return challenger.open({
+      taskKey: bytesToHex(new Uint8Array(32).fill(7)),
+      claimant: table.claimant.account.address,
+      traceRoot: cp.traceRoot(),
+      modelRoot: modelRootHex(model),
+      inputHash: ioDigest(0x06, roots.slice(0, model.inputs.length)),
+      outputHash: ioDigest(0x07, roots.slice(-model.outputs.length)),
+    });
+  });
+}
+
+/**
+ * Plays a game on `table` to its end: `open` opens it (the challenger's DisputeClient, or a market's challenge on
+ * the challenger's behalf; either counts as the challenger's first move) and returns its id, then each side moves
+ * from its own trace when the game's phase says it is its turn, through DisputeClient.playMove. Records every game
+ * transaction's gas (`open` through the client included, bond approvals excluded).
+ */
+export async function playGame(
+  table: GameTable,
+  model: QModel,
+  claimantTrace: Trace,
+  challengerTrace: Trace,
+  opts: PlayOptions,
+  open: (challenger: DisputeClient, claimantProvider: StateProvider) => Promise<bigint>,
+): Promise<DisputeResult> {
+  const s = table.levelsPerMove;
+  const { publicClient, game } = table;
+  const claimant = new DisputeClient({ publicClient, walletClient: table.claimant, game, pollMs: 10 });
+  const challenger = new DisputeClient({ publicClient, walletClient: table.challenger, game, pollMs: 10 });
+  const testClient = createTestClient({ chain: foundry, transport: http(table.rpcUrl), mode: 'anvil' });
   const cp: StateProvider = traceStateProvider(model, claimantTrace, buildOneStep);
   const hp: StateProvider = traceStateProvider(model, challengerTrace, buildOneStep);
   const roots = cp.tensorRoots();
   const numIn = model.inputs.length;
-  const numOut = model.outputs.length;
-  const gameId = await challenger.open({
-    taskKey: bytesToHex(new Uint8Array(32).fill(7)),
-    claimant: claimantAcct.address,
-    traceRoot: cp.traceRoot(),
-    modelRoot: modelRootHex(model),
-    inputHash: ioDigest(0x06, roots.slice(0, numIn)),
-    outputHash: ioDigest(0x07, roots.slice(-numOut)),
-  });
+  const gameId = await open(challenger, cp);
   let nClaimant = 0;
   let nChallenger = 1; // open
   const result: Partial<DisputeResult> = {};
   const runOut = async (winner: DisputeClient): Promise<void> => {
-    await testClient.increaseTime({ seconds: Number(CLOCK) + 1 });
+    await testClient.increaseTime({ seconds: Number(table.clock) + 1 });
     await testClient.mine({ blocks: 1 });
     await winner.timeout(gameId);
   };
@@ -218,12 +257,12 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
         const e = result.sums!.elementIndex;
         const step = hp.sumStep(g.nodeIndex, e, from, to, left);
         const ordered = model.nodes[g.nodeIndex]!.inputs.map((id) => roots[id]!);
-        const computePartialGas = await env.publicClient.estimateContractGas({
-          address: env.verifier,
+        const computePartialGas = await publicClient.estimateContractGas({
+          address: table.verifier,
           abi: oneStepVerifierFullAbi,
           functionName: 'computePartial',
           args: [modelRootHex(model), ordered, step, BigInt(from), BigInt(to), left],
-          account: challengerAcct.address,
+          account: table.challenger.account.address,
         });
         result.sums = { ...result.sums!, from, to, computePartialGas };
       } else if (played.move === 'oneStep') {
@@ -232,12 +271,12 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
         // the verification alone, as a direct call with the same arguments the game passed
         const step = hp.oneStep(g.nodeIndex, elementIndex);
         const ordered = model.nodes[g.nodeIndex]!.inputs.map((id) => roots[id]!); // the claimant's input roots
-        result.computeElementGas = await env.publicClient.estimateContractGas({
-          address: env.verifier,
+        result.computeElementGas = await publicClient.estimateContractGas({
+          address: table.verifier,
           abi: oneStepVerifierFullAbi,
           functionName: 'computeElement',
           args: [modelRootHex(model), ordered, step],
-          account: challengerAcct.address,
+          account: table.challenger.account.address,
         });
       }
       nChallenger++;
@@ -248,7 +287,7 @@ export async function playDispute(env: Env, model: QModel, claimantTrace: Trace,
   const moves = [...claimant.moves.map(tag('claimant')), ...challenger.moves.map(tag('challenger'))]
     .filter((m) => m.move !== 'approve')
     .sort((a, b) => (a.blockNumber < b.blockNumber ? -1 : a.blockNumber > b.blockNumber ? 1 : 0));
-  return { ...result, outcome, moves, gas: moves.reduce((a, m) => a + m.gasUsed, 0n) };
+  return { ...result, gameId, outcome, moves, gas: moves.reduce((a, m) => a + m.gasUsed, 0n) };
 }
 
 /**

@@ -15,10 +15,10 @@ import { firstDisagreement } from '../../src/dispute/index.js';
 import { sizeOf, type QModel, type Trace } from '../../src/engine/ir.js';
 import { MODEL_NAMES } from '../onnx/models.js';
 import { reductionTerms as sumTermsOf } from '../../src/verifier/index.js';
-import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, sumRounds, txBound, type DisputeResult, type Env } from './e2e-harness.js';
+import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, rounds, startEnv, sumRounds, type Env } from './e2e-harness.js';
+import { checkBounds, expectTimedOut, row, ROW_HEADER } from './e2e-scenarios.js';
 
 const SEED = Number(process.env.VERITY_SEED ?? 0x5eed);
-const MAX_GAS = 1_500_000n;
 
 let env: Env;
 beforeAll(async () => {
@@ -30,20 +30,6 @@ afterAll(async () => {
 
 const totals = new Map<string, bigint>(); // model → gas of the wrong-claimant dispute (random site)
 const heaviest = new Map<string, bigint>(); // model → gas of the wrong-claimant dispute at the heaviest one step
-
-function row(scenario: string, r: DisputeResult): string {
-  const where = r.tensorId === undefined ? '-' : `t${r.tensorId} (${r.numElements} el.)${r.elementIndex === undefined ? '' : ` e${r.elementIndex}`}`;
-  const moves = r.moves.map((m) => `${m.move} ${m.gasUsed}`).join(', ');
-  return `  ${scenario.padEnd(22)} ${String(r.moves.length).padEnd(4)} ${String(r.gas).padEnd(9)} ${where.padEnd(24)} ${moves}`;
-}
-
-function checkBounds(r: DisputeResult): void {
-  expect(r.gas).toBeLessThanOrEqual(MAX_GAS);
-  if (r.numElements !== undefined) expect(r.moves.length).toBeLessThanOrEqual(txBound(r.numElements, r.sums?.terms));
-  else expect(r.moves.length).toBeLessThanOrEqual(3); // open + (revealRoots) + timeout
-  // the last re-execution is constant-cost: one chunk of at most SUM_CHUNK terms, whatever the reduction's length
-  if (r.sums?.to !== undefined) expect(r.sums.to - r.sums.from!).toBeLessThanOrEqual(48);
-}
 
 describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)', (name) => {
   let model: QModel;
@@ -57,7 +43,7 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
   });
   afterAll(() => {
     // eslint-disable-next-line no-console
-    console.log(`${name} (seed ${SEED}, levelsPerMove 2)\n  ${'scenario'.padEnd(22)} txs  gas       disputed                 moves (gas each)\n${lines.join('\n')}`);
+    console.log(`${name} (seed ${SEED}, levelsPerMove 2)\n${ROW_HEADER}\n${lines.join('\n')}`);
   });
 
   it('a claimant wrong in one element of one op loses at the one-step re-execution', async () => {
@@ -123,9 +109,7 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
     // it reveals its roots, then never opens the disputed tensor
     const r = await playDispute(env, model, bad, honest, { claimantStopsAfter: 1 });
     lines.push(row('claimant silent', r));
-    expect(r.outcome).toBe(Outcome.ChallengerWon);
-    expect(r.moves.at(-1)).toMatchObject({ move: 'timeout', side: 'challenger' });
-    checkBounds(r);
+    expectTimedOut(r, 'challenger');
   });
 
   it('a challenger that stops answering loses on time', async () => {
@@ -134,10 +118,8 @@ describe.each(MODEL_NAMES)('%s: disputes with the real one-step verifier (anvil)
     // it opens and disputes a tensor, then never picks a child nor plays the one step
     const r = await playDispute(env, model, honest, lie, { challengerStopsAfter: 2 });
     lines.push(row('challenger silent', r));
-    expect(r.outcome).toBe(Outcome.ClaimantWon);
-    expect(r.moves.at(-1)).toMatchObject({ move: 'timeout', side: 'claimant' });
+    expectTimedOut(r, 'claimant');
     expect(r.moves.map((m) => m.move)).not.toContain('oneStep');
-    checkBounds(r);
   });
 });
 
