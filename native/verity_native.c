@@ -287,32 +287,6 @@ static void gemm_any(const uint8_t *A, int rows, int K, uint8_t flip, const int8
   gemm_generic(A, rows, K, flip, pw, colsum, N, zc, C);
 }
 
-/* ---------- depthwise conv: one output row [OW][C] of int32 accumulators at a time ---------- */
-#ifdef VERITY_X86
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
-#endif
-static void dw_row(const uint8_t *x, int sgn, int H, int W, int C, int KH, int KW, int oh, int OW, int sh, int sw, int dh, int dw,
-                   int pt, int pl, int32_t z, const int16_t *w16, int32_t *acc) {
-  memset(acc, 0, (size_t)OW * C * 4);
-  for (int kh = 0; kh < KH; kh++) {
-    const int h = oh * sh + kh * dh - pt;
-    if (h < 0 || h >= H) continue;
-    for (int kw = 0; kw < KW; kw++) {
-      const int16_t *wk = w16 + ((size_t)kh * KW + kw) * C;
-      for (int ow = 0; ow < OW; ow++) {
-        const int xx = ow * sw + kw * dw - pl;
-        if (xx < 0 || xx >= W) continue; /* padding: x − xZero = 0 */
-        const uint8_t *px = x + ((size_t)h * W + xx) * C;
-        int32_t *pa = acc + (size_t)ow * C;
-        if (sgn)
-          for (int c = 0; c < C; c++) pa[c] += ((int32_t)(int8_t)px[c] - z) * (int32_t)wk[c];
-        else
-          for (int c = 0; c < C; c++) pa[c] += ((int32_t)px[c] - z) * (int32_t)wk[c];
-      }
-    }
-  }
-}
-
 /* ---------- N-API glue ---------- */
 #define CHECK(call)                                                                  \
   do {                                                                               \
@@ -503,59 +477,6 @@ static napi_value js_dense(napi_env env, napi_callback_info info) {
   const int ok = dense_core(x, sgn, R, K, xZero, pk, N, &q, yZero, lo, hi, y, ob, wZero);
   rq_free(&q);
   if (!ok) return fail(env, "dense: out of memory");
-  return NULL;
-}
-
-/* depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null, mult, shift, yZero, lo, hi, out, outBytes) */
-static napi_value js_depthwise(napi_env env, napi_callback_info info) {
-  ARGS(26, "depthwise");
-  int32_t v[17];
-  static const int ints[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-  if (!get_ints(env, a, ints, 16, v)) return fail(env, "depthwise: integer arguments expected");
-  int32_t yZero, lo, hi, ob;
-  if (!get_i32(env, a[21], &yZero) || !get_i32(env, a[22], &lo) || !get_i32(env, a[23], &hi) || !get_i32(env, a[25], &ob))
-    return fail(env, "depthwise: integer arguments expected");
-  const int sgn = v[1], B = v[2], H = v[3], W = v[4], C = v[5], KH = v[6], KW = v[7], sh = v[8], sw = v[9], dh = v[10], dw = v[11],
-            pt = v[12], pl = v[13], OH = v[14], OW = v[15], z = v[16];
-  size_t xb, wb, bb = 0, mb, sb, yb;
-  const uint8_t *x = ta(env, a[0], &xb, NULL);
-  const int16_t *w16 = ta(env, a[17], &wb, NULL);
-  napi_valuetype bt;
-  napi_typeof(env, a[18], &bt);
-  const int32_t *bias = bt == napi_null ? NULL : ta(env, a[18], &bb, NULL);
-  const int32_t *mult = ta(env, a[19], &mb, NULL), *shift = ta(env, a[20], &sb, NULL);
-  void *y = ta(env, a[24], &yb, NULL);
-  if (!x || !w16 || !mult || !shift || !y || (bt != napi_null && !bias) || B < 0 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 ||
-      OH < 1 || OW < 1 || (ob != 1 && ob != 4) || xb < (size_t)B * H * W * C || wb < (size_t)KH * KW * C * 2 ||
-      yb < (size_t)B * OH * OW * C * ob || mb < (size_t)C * 4 || sb < (size_t)C * 4 || (bias && bb < (size_t)C * 4))
-    return fail(env, "depthwise: array sizes do not match");
-  for (int j = 0; j < C; j++)
-    if (shift[j] < 1 || shift[j] > 62) return fail(env, "depthwise: shift out of range");
-  /* Accumulators for one output row, and the per-channel tables tiled over it (one requant call a row). */
-  const size_t rowN = (size_t)OW * C;
-  int32_t *acc = malloc(rowN * 4 * 4);
-  if (!acc) return fail(env, "depthwise: out of memory");
-  int32_t *tb = acc + rowN, *tm = tb + rowN, *ts = tm + rowN;
-  for (size_t e = 0; e < rowN; e++) {
-    tb[e] = bias ? bias[e % C] : 0;
-    tm[e] = mult[e % C];
-    ts[e] = shift[e % C];
-  }
-  rq_t q;
-  if (!rq_init(&q, (int)rowN, tb, tm, ts)) {
-    free(acc);
-    return fail(env, "depthwise: out of memory");
-  }
-  for (int b = 0; b < B; b++) {
-    const uint8_t *xi = x + (size_t)b * H * W * C;
-    uint8_t *yi = (uint8_t *)y + (size_t)b * OH * OW * C * ob;
-    for (int oh = 0; oh < OH; oh++) {
-      dw_row(xi, sgn, H, W, C, KH, KW, oh, OW, sh, sw, dh, dw, pt, pl, z, w16, acc);
-      requant_any(acc, (int)rowN, &q, yZero, lo, hi, yi + (size_t)oh * rowN * ob, ob);
-    }
-  }
-  rq_free(&q);
-  free(acc);
   return NULL;
 }
 
@@ -1191,6 +1112,9 @@ static napi_value js_maxpool(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Conv kernels (depthwise, group-1 conv with its im2col inside, GlobalAveragePool): native/conv.c. */
+#include "conv.c"
+
 static napi_value js_cpu(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -1230,7 +1154,8 @@ NAPI_MODULE_INIT() {
 #endif
   g_vbmi = g_path == 2 && g_has_vbmi;
   struct { const char *name; napi_callback cb; } fns[] = {
-    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"depthwise", js_depthwise}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"add", js_add}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"add", js_add}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
+    CONV_EXPORTS
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

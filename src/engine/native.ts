@@ -36,6 +36,16 @@ export interface NativeKernels {
     wZero?: number,
   ): void;
   depthwise(...args: unknown[]): void;
+  /** Group-1 NHWC conv in one call: im2col rows (padding = xZero bytes) built inside, then dense's GEMM + requant
+   *  (native/conv.c; absent in addons built before it). Arguments as depthwise's, with the packed weights and CO
+   *  in place of w16. */
+  conv?(
+    x: Int8Array | Uint8Array, signed: number, B: number, H: number, W: number, C: number, KH: number, KW: number, sh: number, sw: number,
+    dh: number, dw: number, pt: number, pl: number, OH: number, OW: number, xZero: number, packed: ArrayBuffer, CO: number,
+    bias: Int32Array | null, mult: Int32Array, shift: Int32Array, yZero: number, lo: number, hi: number, out: IntArray, outBytes: number,
+  ): void;
+  /** GlobalAveragePool of B items [HW][C], 8-bit in and out (native/conv.c; absent in addons built before it). */
+  gap?(x: Int8Array | Uint8Array, signed: number, B: number, HW: number, C: number, xZero: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;
   /** gather over B items: dst[b·n + i] = map[i] ≥ 0 ? src[b·srcStride + map[i]] : fill (absent in addons built before it). */
   gatherBatch?(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array, B: number, srcStride: number): void;

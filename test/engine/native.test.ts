@@ -111,6 +111,21 @@ function perChannel(g: fc.GeneratorValue, n: number): { mult: number[]; shift: n
   const ms = draw(g, fc.array(multShift, { minLength: n, maxLength: n }));
   return { mult: ms.map((m) => m.mult), shift: ms.map((m) => m.shift) };
 }
+/** A random conv window (kernel ≤ 3, dilation and stride ≤ 2, pads ≤ 2) over an input of up to maxHW rows and columns, and its output size. */
+function convGeometry(g: fc.GeneratorValue, maxHW: number) {
+  const KH = int(g, 1, 3);
+  const KW = int(g, 1, 3);
+  const dh = int(g, 1, 2);
+  const dw = int(g, 1, 2);
+  const pads = [int(g, 0, 2), int(g, 0, 2), int(g, 0, 2), int(g, 0, 2)];
+  const sh = int(g, 1, 2);
+  const sw = int(g, 1, 2);
+  const H = int(g, Math.max(1, dh * (KH - 1) + 1 - pads[0] - pads[2]), maxHW);
+  const W = int(g, Math.max(1, dw * (KW - 1) + 1 - pads[1] - pads[3]), maxHW);
+  const OH = Math.floor((H + pads[0] + pads[2] - dh * (KH - 1) - 1) / sh) + 1;
+  const OW = Math.floor((W + pads[1] + pads[3] - dw * (KW - 1) - 1) / sw) + 1;
+  return { KH, KW, pads, sh, sw, dh, dw, H, W, OH, OW };
+}
 const biasArb = fc.integer({ min: -(2 ** 20), max: 2 ** 20 });
 
 /** A random Linear case of R rows, K inputs and N outputs. */
@@ -156,22 +171,12 @@ describe('every kernel path, random cases', () => {
     casesOnEveryPath((g) => linearCase(g, int(g, 1, 9), int(g, 1, 70), int(g, 1, 40), biasArb), 60);
   });
 
-  it('depthwise Conv (group = C = CO: padding, strides, dilations)', () => {
+  it('depthwise Conv (group = C = CO: padding, strides, dilations; C across the 16-channel blocks and their tails)', () => {
     casesOnEveryPath((g) => {
       const xd = draw(g, qdtype);
       const yd = draw(g, qdtype);
-      const C = int(g, 1, 20);
-      const KH = int(g, 1, 3);
-      const KW = int(g, 1, 3);
-      const dh = int(g, 1, 2);
-      const dw = int(g, 1, 2);
-      const pads = [int(g, 0, 2), int(g, 0, 2), int(g, 0, 2), int(g, 0, 2)];
-      const sh = int(g, 1, 2);
-      const sw = int(g, 1, 2);
-      const H = int(g, Math.max(1, dh * (KH - 1) + 1 - pads[0] - pads[2]), 7);
-      const W = int(g, Math.max(1, dw * (KW - 1) + 1 - pads[1] - pads[3]), 7);
-      const OH = Math.floor((H + pads[0] + pads[2] - dh * (KH - 1) - 1) / sh) + 1;
-      const OW = Math.floor((W + pads[1] + pads[3] - dw * (KW - 1) - 1) / sw) + 1;
+      const C = int(g, 1, 40);
+      const { KH, KW, pads, sh, sw, dh, dw, H, W, OH, OW } = convGeometry(g, 7);
       const { mult, shift } = perChannel(g, C);
       const { lo, hi } = draw(g, loHi(yd));
       return {
@@ -185,6 +190,30 @@ describe('every kernel path, random cases', () => {
           shift: param('i32', [C], shift),
         },
         out: { dtype: yd, shape: [1, OH, OW, C] },
+      };
+    }, 60);
+  });
+
+  it('group-1 Conv (native im2col inside one call: padding, strides, dilations, odd sizes; i8/u8 in, i8/u8/i32 out)', () => {
+    casesOnEveryPath((g) => {
+      const xd = draw(g, qdtype);
+      const yd = draw(g, fc.constantFrom<DType>('i8', 'u8', 'i32'));
+      const C = int(g, 1, 9);
+      const CO = int(g, 1, 40);
+      const { KH, KW, pads, sh, sw, dh, dw, H, W, OH, OW } = convGeometry(g, 9);
+      const { mult, shift } = perChannel(g, CO);
+      const { lo, hi } = draw(g, loHi(yd));
+      return {
+        op: 'Conv',
+        inputs: [draw(g, tensor(xd, [1, H, W, C]))],
+        attrs: { xZero: draw(g, zero(xd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), lo, hi, pads, strides: [sh, sw], dilations: [dh, dw] },
+        params: {
+          weight: param('i8', [CO, KH, KW, C], draw(g, values('i8', CO * KH * KW * C))),
+          bias: param('i32', [CO], draw(g, fc.array(biasArb, { minLength: CO, maxLength: CO }))),
+          mult: param('i32', [CO], mult),
+          shift: param('i32', [CO], shift),
+        },
+        out: { dtype: yd, shape: [1, OH, OW, CO] },
       };
     }, 60);
   });

@@ -7,8 +7,9 @@
  * position's window into a row of a GEMM operand (im2col; with dilation_w = 1 and group = 1 one
  * kernel row is one contiguous run of KW·C values), and multiplies by the filters (one GEMM per group).
  *
- * Native path (when the addon is built, src/engine/native.ts): depthwise convs directly, group-1
- * convs as byte im2col + one fused GEMM + requant; other groupings take the WebAssembly path.
+ * Native path (when the addon is built, src/engine/native.ts; kernels in native/conv.c): depthwise
+ * convs directly, group-1 convs as byte im2col + one fused GEMM + requant inside one call; other
+ * groupings take the WebAssembly path.
  * WebAssembly path: filters, requant tables and a per-group im2col index map (each entry the x
  * element it reads, −1 for padding and the K..K8 row tail) stay resident; a run copies x in,
  * gathers the windows as bytes (padding = xZero, so x − xZero = 0), runs one 8-bit-A GEMM per group
@@ -76,16 +77,18 @@ export function prepare(ctx: NodeContext): Kernel {
     makeGemm(P, COg, Kc, bound, padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)),
   );
   const nat = nativeKernels();
-  if (nat && bound <= I32_MAX && (group === 1 || (Cg === 1 && COg === 1))) {
-    // Native path (src/engine/native.ts), the same integers: depthwise (group = C = CO) directly
-    // over NHWC, padding skipped (x − xZero = 0 there); group = 1 as im2col bytes (padding = xZero)
-    // then one fused GEMM + requant over P × B rows.
+  // A 1×1 conv, stride 1, no padding reads x as it is: [P][C] rows.
+  const identity = KH === 1 && KW === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OH === H && OW === W;
+  const conv = nat?.conv?.bind(nat);
+  if (nat && bound <= I32_MAX && ((group === 1 && (identity || conv)) || (Cg === 1 && COg === 1))) {
+    // Native path (src/engine/native.ts), the same integers, one native call per step: depthwise
+    // (group = C = CO) directly over NHWC; group = 1 as one fused GEMM + requant over P × B rows, its
+    // im2col rows built inside the call (native/conv.c) from x padded with xZero bytes.
     const bi = bias ? int32Table(CO, bias.data) : null;
     const mu = int32Table(CO, mult.data);
     const shv = int32Table(CO, shift.data);
     const sgn = xd === 'i8' ? 1 : 0;
     const ob = bytesOf(yd);
-    const HWC = H * W * C;
     if (group !== 1) {
       const w16 = new Int16Array(KH * KW * C);
       for (let c = 0; c < C; c++) for (let k = 0; k < KH * KW; k++) w16[k * C + c] = weight.data[c * KH * KW + k];
@@ -94,33 +97,10 @@ export function prepare(ctx: NodeContext): Kernel {
       });
     }
     const packed = nat.pack(weight.data as Int8Array, CO, Kc);
-    const map = new Int32Array(P * Kc).fill(-1);
-    let d = 0;
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        for (let kh = 0; kh < KH; kh++) {
-          const h = oh * sh + kh * dh - pt;
-          for (let kw = 0; kw < KW; kw++) {
-            const x = ow * sw + kw * dw - pl;
-            const inside = h >= 0 && h < H && x >= 0 && x < W;
-            for (let c = 0; c < C; c++, d++) if (inside) map[d] = (h * W + x) * C + c;
-          }
-        }
-      }
-    }
-    // A 1×1 conv, stride 1, no padding reads x as it is: [P][C] rows.
-    const identity = KH === 1 && KW === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OH === H && OW === W;
-    let cols = new Uint8Array(0);
     return batchKernel((ins, out, B) => {
       const x = ins[0].data as Uint8Array;
-      let a: Uint8Array = x;
-      if (!identity) {
-        if (cols.length < B * P * Kc) cols = new Uint8Array(B * P * Kc);
-        a = sgn ? (new Int8Array(cols.buffer, 0, B * P * Kc) as unknown as Uint8Array) : cols;
-        if (nat.gatherBatch) nat.gatherBatch(x, map, P * Kc, xZero, a, B, HWC);
-        else for (let b = 0; b < B; b++) nat.gather(x.subarray(b * HWC, (b + 1) * HWC), map, P * Kc, xZero, a.subarray(b * P * Kc));
-      }
-      nat.dense(a, sgn, B * P, Kc, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
+      if (identity) nat.dense(x, sgn, B * P, Kc, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
+      else conv!(x, sgn, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data, ob);
     });
   }
   const w = wasmKernels();

@@ -1,11 +1,13 @@
 /**
  * GlobalAveragePool, NHWC (docs/ops.md §GlobalAveragePool): x [1,H,W,C] → [1,1,1,C],
  * y_c = clamp(yZero + roundDiv(Σ_{h,w} (x − xZero), H·W), output dtype range).
- * A batch runs the same loop item after item (no per-item views).
+ * A batch runs the same loop item after item (no per-item views); natively (native/conv.c gap) the
+ * whole batch in one call, int32 channel sums.
  */
 import { roundDiv } from '../fixedpoint.js';
 import { batchKernel, type Kernel, NodeContext, DTYPE_MAX, DTYPE_MIN } from './common.js';
 import { zeroAttr } from './quant.js';
+import { nativeKernels } from '../native.js';
 
 export function prepare(ctx: NodeContext): Kernel {
   ctx.arity(1);
@@ -21,6 +23,11 @@ export function prepare(ctx: NodeContext): Kernel {
   const lo = DTYPE_MIN[yd];
   const hi = DTYPE_MAX[yd];
   const HW = H * W;
+  const gap = nativeKernels()?.gap;
+  if (gap && HW < 1 << 22) {
+    const sgn = xd === 'i8' ? 1 : 0;
+    return batchKernel((ins, out, B) => gap(ins[0].data as Uint8Array, sgn, B, HW, C, xZero, yZero, lo, hi, out.data as Uint8Array));
+  }
   const sums = new Float64Array(C);
   return batchKernel((ins, out, B) => {
     const x = ins[0].data;
