@@ -283,10 +283,11 @@ function itemOf(t: TensorData, b: number, n: number): TensorData {
  * runModel(p, rows[b]) element for element (same dtypes, shapes and values). Dense ops run all
  * items in one GEMM (M = rows × items) and row-wise ops in one pass; other ops run per item. Each
  * trace's arrays are views of one ArrayBuffer shared by the batch (by chunks of up to 256 items;
- * at their own byteOffsets); no later run writes to it.
+ * at their own byteOffsets); no later run writes to it — unless the caller hands that buffer to
+ * opts.arenas (ArenaCache.give), which later runs with the same cache then reuse (cleared).
  * Throws as runModel (naming the item for invalid inputs).
  */
-export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[]): Trace[] {
+export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[], opts: { arenas?: ArenaCache } = {}): Trace[] {
   const m = p.model;
   if (!Array.isArray(batch)) {
     throw new EngineInputError({ input: 'batch', expected: 'an array of input lists', got: typeof batch });
@@ -298,10 +299,47 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
   if (B > chunk) {
     // Bounded memory per stacked run: large batches in chunks (the traces are the same).
     const out: Trace[] = [];
-    for (let b0 = 0; b0 < B; b0 += chunk) out.push(...runChunk(p, batch.slice(b0, b0 + chunk)));
+    for (let b0 = 0; b0 < B; b0 += chunk) out.push(...runChunk(p, batch.slice(b0, b0 + chunk), opts.arenas));
     return out;
   }
-  return runChunk(p, batch);
+  return runChunk(p, batch, opts.arenas);
+}
+
+/**
+ * Trace arenas a caller is done with, for later runBatch calls to reuse (opts.arenas): a fresh
+ * ArrayBuffer costs a page fault per 4 KiB on first write (about as much as the kernels themselves
+ * on a transformer's 1.3 MB trace), a reused one only its clearing. take(n) gives a zero-filled
+ * arena of n bytes, as new ArrayBuffer(n) does; give(a) must only get arenas whose traces nobody
+ * reads any more (their views would see a later run's values). Holds at most maxBytes.
+ */
+export class ArenaCache {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private held = 0;
+
+  constructor(readonly maxBytes = 96 << 20) {}
+
+  take(n: number): ArrayBuffer {
+    const a = this.free.get(n)?.pop();
+    if (!a) return new ArrayBuffer(n);
+    this.held -= n;
+    new Uint8Array(a).fill(0);
+    return a;
+  }
+
+  give(a: ArrayBuffer): void {
+    const n = a.byteLength; // 0 once detached (transferred away)
+    if (n === 0 || this.held + n > this.maxBytes) return;
+    let list = this.free.get(n);
+    if (!list) this.free.set(n, (list = []));
+    if (list.includes(a)) return;
+    list.push(a);
+    this.held += n;
+  }
+
+  /** Bytes held for reuse. */
+  get bytes(): number {
+    return this.held;
+  }
 }
 
 /** Bytes of trace one stacked run aims to stay within (its tensors stay in cache between ops). */
@@ -315,12 +353,12 @@ export function batchChunk(p: PreparedModel): number {
 /** Items per stacked run of runBatch (larger batches are split into chunks of this many). */
 export const MAX_BATCH = 256;
 
-function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[]): Trace[] {
+function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[], arenas?: ArenaCache): Trace[] {
   const m = p.model;
   const B = batch.length;
   const { offsets, sizes } = p;
   const tensors = m.tensors;
-  const arena = new ArrayBuffer(p.arenaBytes * B);
+  const arena = arenas ? arenas.take(p.arenaBytes * B) : new ArrayBuffer(p.arenaBytes * B);
   // Tensor id's B items are contiguous, starting at B·offsets[id] (offsets are multiples of 8).
   const stacked: TensorData[] = new Array(tensors.length);
   for (let i = 0; i < m.inputs.length; i++) {

@@ -4,13 +4,14 @@
  * runBatch / runModel give it (same engine code, same integers; the test in
  * test/engine/pool.test.ts checks bytes), returned in input order. Traces come back as views of
  * transferred ArrayBuffers (no copy). runCommitted also returns each trace's traceRoot, computed on
- * the thread that ran it.
+ * the thread that ran it. release(traces) hands a run's arenas back (each to the thread that wrote
+ * it) for later runs to reuse instead of faulting in fresh pages.
  *
  * Node only (worker_threads), so it lives outside src/engine, which stays pure.
  */
 import { Worker } from 'node:worker_threads';
 import type { QModel, TensorData, Trace } from '../engine/ir.js';
-import { arenaTraces, batchChunk, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
+import { ArenaCache, arenaTraces, batchChunk, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
 import { keccakReady, traceRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
 
@@ -41,6 +42,10 @@ export class BatchPool {
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private closed = false;
   private msPerItem = Infinity;
+  /** The caller thread's released arenas. */
+  private readonly arenas = new ArenaCache();
+  /** Every arena of a run not yet released: its item count and the thread that wrote it (−1: the caller). */
+  private readonly owners = new WeakMap<ArrayBuffer, { items: number; thread: number }>();
 
   private constructor(
     private readonly p: PreparedModel,
@@ -101,6 +106,39 @@ export class BatchPool {
     return this.workers.length + 1;
   }
 
+  /**
+   * Hands the arenas of traces this pool returned back for reuse by later runs: the caller promises
+   * not to read these traces (nor keep their buffers) afterwards. An arena is reused only when every
+   * trace in it is passed (a run's whole result always is); a worker's arena goes back to that worker
+   * (transferred, so stale views of it read as empty). Traces not from this pool are ignored.
+   */
+  release(traces: readonly Trace[]): void {
+    const seen = new Map<ArrayBuffer, number>();
+    for (const t of traces) {
+      const buf = t[0]?.data.buffer as ArrayBuffer | undefined;
+      if (buf && this.owners.has(buf)) seen.set(buf, (seen.get(buf) ?? 0) + 1);
+    }
+    const back: ArrayBuffer[][] = this.workers.map(() => []);
+    for (const [buf, n] of seen) {
+      const o = this.owners.get(buf)!;
+      if (n !== o.items) continue;
+      this.owners.delete(buf);
+      if (o.thread < 0) this.arenas.give(buf);
+      else back[o.thread].push(buf);
+    }
+    back.forEach((bufs, w) => {
+      if (bufs.length > 0 && !this.closed) this.workers[w].postMessage({ give: bufs }, bufs);
+    });
+  }
+
+  /** Records the arenas of traces (runBatch's layout: chunks of batchChunk items) as written by thread. */
+  private own(traces: readonly Trace[], thread: number): void {
+    const chunk = batchChunk(this.p);
+    for (let b = 0; b < traces.length; b += chunk) {
+      this.owners.set(traces[b][0].data.buffer as ArrayBuffer, { items: Math.min(chunk, traces.length - b), thread });
+    }
+  }
+
   /** runBatch(model, batch), split across the threads; traces in input order. */
   async run(batch: readonly (readonly TensorData[])[]): Promise<Trace[]> {
     return (await this.split(batch, false)).traces;
@@ -117,8 +155,9 @@ export class BatchPool {
     // Per-item cost, measured on the caller's shares: too little work per worker share runs here.
     if (this.workers.length === 0 || batch.length < 2 || this.msPerItem * (batch.length / this.threads) < this.minShareMs) {
       const t0 = performance.now();
-      const traces = runBatch(this.p, batch);
+      const traces = runBatch(this.p, batch, { arenas: this.arenas });
       if (batch.length > 0) this.observe((performance.now() - t0) / batch.length);
+      this.own(traces, -1);
       return roots ? { traces, roots: traces.map((t) => traceRoot(t)) } : { traces };
     }
     const n = this.threads;
@@ -135,15 +174,20 @@ export class BatchPool {
       });
     });
     const t0 = performance.now();
-    const mine = runBatch(this.p, batch.slice(0, bounds[1]));
+    const mine = runBatch(this.p, batch.slice(0, bounds[1]), { arenas: this.arenas });
     if (bounds[1] > 0) this.observe((performance.now() - t0) / bounds[1]);
+    this.own(mine, -1);
     const myRoots = roots ? mine.map((t) => traceRoot(t)) : undefined;
     const replies = await Promise.all(asks);
     const traces = [...mine];
-    for (const r of replies) {
-      const chunk = batchChunk(this.p);
-      r.arenas!.forEach((a, c) => traces.push(...arenaTraces(this.p, a, Math.min(chunk, r.count! - c * chunk))));
-    }
+    const chunk = batchChunk(this.p);
+    replies.forEach((r, w) => {
+      r.arenas!.forEach((a, c) => {
+        const items = Math.min(chunk, r.count! - c * chunk);
+        this.owners.set(a, { items, thread: w });
+        traces.push(...arenaTraces(this.p, a, items));
+      });
+    });
     return roots ? { traces, roots: [...myRoots!, ...replies.flatMap((r) => r.roots!)] } : { traces };
   }
 

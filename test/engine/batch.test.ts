@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareModel, runBatch, runModel } from '../../src/engine/run.js';
+import { ArenaCache, batchChunk, prepareModel, runBatch, runModel } from '../../src/engine/run.js';
 import { EngineInputError } from '../../src/engine/errors.js';
 import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
 import { quantizeInput } from '../../src/onnx/import.js';
@@ -53,6 +53,29 @@ for (const backend of ['wasm', 'js'] as const) {
       const traces = runBatch(p, items);
       expect(traces.length).toBe(600);
       items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+    });
+
+    it('arenas given back to an ArenaCache are reused (cleared): the same traces as fresh ones, on every model', () => {
+      for (const name of MODEL_NAMES) {
+        const q = quantized(name);
+        const p = prepareModel(q);
+        const rows = modelData(name).x;
+        const cache = new ArenaCache();
+        const n = Math.min(2 * batchChunk(p) + 1, 9);
+        const items = (off: number) => Array.from({ length: n }, (_, i) => [quantizeInput(q, rows[(i + off) % rows.length])]);
+        const first = runBatch(p, items(0), { arenas: cache });
+        const bufs = [...new Set(first.map((t) => t[0].data.buffer as ArrayBuffer))];
+        // Stale values in a given-back arena (another run's, or garbage) must not show through.
+        for (const b of bufs) {
+          new Uint8Array(b).fill(0xa5);
+          cache.give(b);
+        }
+        expect(cache.bytes).toBe(bufs.reduce((s, b) => s + b.byteLength, 0));
+        const batch = items(3);
+        const second = runBatch(p, batch, { arenas: cache });
+        expect(bufs).toContain(second[0][0].data.buffer);
+        batch.forEach((inputs, b) => expectSameTrace(second[b], runModel(p, inputs)));
+      }
     });
 
     it('traces of earlier batches stay valid after later runs', () => {

@@ -56,6 +56,33 @@ describe('BatchPool', () => {
     items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
   });
 
+  it('release hands the arenas back: later runs reuse them and still give runModel\'s traces', async () => {
+    const name = 'tiny-gpt';
+    const q = quantized(name);
+    const p = prepareModel(q);
+    const rows = modelData(name).x;
+    const pool = await BatchPool.create(p, 2, { minShareMs: 0 });
+    pools.push(pool);
+    const items = (off: number) => Array.from({ length: 5 }, (_, i) => [quantizeInput(q, rows[(i * 3 + off) % rows.length])]);
+    const first = await pool.run(items(0));
+    const mine = first[0][0].data.buffer;
+    // Releasing part of an arena's traces releases nothing.
+    pool.release(first.slice(0, 1));
+    expect(first[4][1].data.length).toBeGreaterThan(0);
+    pool.release(first);
+    // The worker's arena went back to it (transferred: stale views are empty).
+    expect(first[4][1].data.length).toBe(0);
+    for (let round = 1; round <= 3; round++) {
+      const batch = items(round);
+      const traces = await pool.run(batch);
+      if (round === 1) expect(traces[0][0].data.buffer).toBe(mine);
+      batch.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+      pool.release(traces);
+      pool.release(traces); // twice: ignored
+    }
+    pool.release([runModel(p, items(0)[0])]); // not the pool's: ignored
+  });
+
   it('rejects a bad thread count and use after close', async () => {
     await expect(BatchPool.create(quantized('wine-mlp'), 0)).rejects.toBeInstanceOf(BatchPoolError);
     const pool = await BatchPool.create(quantized('wine-mlp'), 1);
