@@ -8,8 +8,8 @@
  * A reduction longer than DisputeGame.SUM_CHUNK terms ends in the partial-sum sub-game (openSums … sumStep,
  * docs/protocol.md §Partial sums): `oneStepGas` is then the sumStep transaction and `computeElementGas` the
  * verifier's computePartial alone (so do LayerNorm / Softmax rows longer than SUM_ARITY: tiny-gpt is also played at
- * its heaviest LayerNorm and Softmax elements). gpt-mid (../shared/models, when present) is played at its heaviest
- * site too, at levelsPerMove 2 and 4.
+ * its heaviest LayerNorm and Softmax elements). gpt-mid and mobile-net (../shared/models, when present) are played
+ * at their heaviest site too, at levelsPerMove 2 and 4.
  *
  *   npx tsx bench/gas-dispute.ts              (levelsPerMove 2, the default deployment)
  *   LEVELS=1,2,4 npx tsx bench/gas-dispute.ts
@@ -19,23 +19,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { existsSync, readFileSync } from 'node:fs';
-import { MODEL_NAMES, type ModelName } from '../test/onnx/models.js';
+import { haveShared, MODEL_NAMES, sharedData, sharedQuantized, type ModelName, type SharedModelName } from '../test/onnx/models.js';
 import { heaviestSite, honestTrace, lyingTrace, Outcome, playDispute, prng, quantized, randomSite, startEnv, txBound } from '../test/dispute/e2e-harness.js';
 import type { QModel, Trace } from '../src/engine/ir.js';
-import { importOnnx, quantizeInput } from '../src/onnx/import.js';
-import { prepareModel, runModel } from '../src/engine/run.js';
-
-const SHARED = join(import.meta.dirname, '..', '..', 'shared', 'models');
-
-/** A model from ../shared/models (imported with its calibration rows) and its honest trace on its first data row. */
-function sharedModel(name: string): { model: QModel; honest: Trace } | undefined {
-  const file = join(SHARED, `${name}.onnx`);
-  if (!existsSync(file)) return undefined;
-  const data = JSON.parse(readFileSync(join(SHARED, `${name}.data.json`), 'utf8')) as { shape: number[]; x: number[][]; calibration: number[][] };
-  const model = importOnnx(readFileSync(file), { name, inputShape: data.shape, calibration: data.calibration });
-  return { model, honest: runModel(prepareModel(model), [quantizeInput(model, data.x[0]!)]) };
-}
 
 export const SEED = 0x5eed;
 
@@ -69,9 +55,13 @@ export async function measureDisputes(opts: { models?: readonly ModelName[]; lev
       const rowSites: DisputeRow['site'][] = model.nodes.some((n) => n.op === 'LayerNorm' || n.op === 'Softmax') ? ['LayerNorm', 'Softmax'] : [];
       return { name, model, honest: honestTrace(model, name), sites: ['random', 'heaviest', ...rowSites.filter((op) => model.nodes.some((n) => n.op === op))] };
     });
-    const mid = opts.models ? undefined : sharedModel('gpt-mid');
-    // gpt-mid also at levelsPerMove 4: its 9216-element tensor takes 5 bisection rounds at 2, 3 at 4
-    if (mid) list.push({ name: 'gpt-mid', ...mid, sites: ['heaviest'], levels: [...new Set([...(opts.levels ?? [2]), 4])] });
+    // ../shared/models, when present: gpt-mid and mobile-net at their heaviest site, also at levelsPerMove 4 (gpt-mid's
+    // 9216-element tensor takes 5 bisection rounds at 2, 3 at 4)
+    const shared: SharedModelName[] = opts.models ? [] : ['gpt-mid', 'mobile-net'];
+    for (const name of shared.filter(haveShared)) {
+      const model = sharedQuantized(name);
+      list.push({ name, model, honest: honestTrace(model, sharedData(name)), sites: ['heaviest'], levels: [...new Set([...(opts.levels ?? [2]), 4])] });
+    }
     for (const { name, model, honest, sites: which, levels } of list) {
       const all = {
         random: () => randomSite(model, prng(opts.seed ?? SEED)),

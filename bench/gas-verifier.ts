@@ -1,8 +1,9 @@
 /**
  * Gas of the one-step verifier (OneStepVerifier.computeElement, estimateGas on anvil) for the most
- * expensive element of each op in each shipped model (models/{wine-mlp,digits-convnet,tiny-gpt}).
- * "Most expensive" = the node and output element (sampled: edges + up to 48 evenly spaced) reading the
- * most proven elements. Prints a table and writes bench/results/gas-verifier.json.
+ * expensive element of each op in each shipped model (models/{wine-mlp,digits-convnet,tiny-gpt}, and gpt-mid and
+ * mobile-net from ../shared/models when that directory is present).
+ * "Most expensive" = in each node the output element (sampled: edges + up to 48 evenly spaced) reading the most
+ * proven elements; of those, per op, the one whose played step (below) costs the most gas. Prints a table and writes bench/results/gas-verifier.json.
  *
  * For a reduction with more than SUM_CHUNK (48) terms the game does not re-execute the element whole: it bisects
  * its accumulator (docs/protocol.md §Partial sums) and the last step is OneStepVerifier.computePartial over at most
@@ -18,7 +19,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, http, type PublicClient } from 'viem';
+import { createPublicClient, createWalletClient, encodeFunctionData, http, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import { keccakReady, type TensorCommitment } from '../src/commit/index.js';
@@ -31,7 +32,7 @@ import { buildOneStep, buildSumOpen, buildSumStep, computeOp, dependencies, mode
 import { nodeHeaderOf } from '../src/commit/index.js';
 import { opensSums } from '../src/dispute/moves.js';
 import type { QModel, Trace } from '../src/engine/ir.js';
-import { MODEL_NAMES, modelData, quantized } from '../test/onnx/models.js';
+import { haveShared, MODEL_NAMES, modelData, quantized, SHARED_MODEL_NAMES, SHARED_MODELS_DIR, sharedData, sharedQuantized } from '../test/onnx/models.js';
 import { oneNode } from '../test/verifier/gen.js';
 
 const SUM_CHUNK = 48; // DisputeGame.SUM_CHUNK
@@ -54,6 +55,8 @@ interface Row {
   openReductionGas?: number;
   /** Gas of the one step the game plays for this element. */
   oneStepGas: number;
+  /** Nodes of this op whose heaviest element was measured (the row is the costliest). */
+  nodesCompared?: number;
 }
 
 /** A synthetic Linear with K = 4096 (x i8 [1, 4096], weight i8 [8, 4096]). */
@@ -138,33 +141,44 @@ async function main(): Promise<void> {
       }
       return { terms: T, chunk: L, sumStepGas, openReductionGas, oneStepGas: Math.max(sumStepGas, openReductionGas) };
     };
-    for (const name of MODEL_NAMES) {
-      const model = quantized(name);
-      const row = modelData(name).x[0];
+    const missing = SHARED_MODEL_NAMES.filter((n) => !haveShared(n));
+    if (missing.length > 0) console.log(`bench/gas-verifier: ${SHARED_MODELS_DIR} lacks ${missing.join(', ')}; skipping them`);
+    const models = [
+      ...MODEL_NAMES.map((name) => ({ name: name as string, load: () => ({ model: quantized(name), row: modelData(name).x[0]! }) })),
+      ...SHARED_MODEL_NAMES.filter(haveShared).map((name) => ({ name: name as string, load: () => ({ model: sharedQuantized(name), row: sharedData(name).x[0]! }) })),
+    ];
+    for (const { name, load } of models) {
+      const { model, row } = load();
       const trace = runModel(prepareModel(model), [quantizeInput(model, row)]);
       const mc = modelCommitmentOf(model);
       const tensors = new Map<number, TensorCommitment>();
-      // per op: the (node, element) reading the most elements
-      const best = new Map<string, { node: number; o: number; reads: number }>();
+      // per node: the element reading the most elements; per op: of those, the one whose played step costs the most
+      // (measured: reads alone miss e.g. a depthwise Conv, whose 9 taps lie in 9 words of an NHWC tensor)
+      const best = new Map<string, { node: number; o: number; reads: number }[]>();
       model.nodes.forEach((node, ni) => {
         const n = sizeOf(model.tensors[node.output].shape);
+        let top = { node: ni, o: 0, reads: -1 };
         for (const o of sampleIndices(n)) {
           const d = dependencies(model, ni, o, trace);
           const reads = [...d.inputs, ...d.params].flat().reduce((s, [, c]) => s + c, 0);
-          const cur = best.get(node.op);
-          if (!cur || reads > cur.reads) best.set(node.op, { node: ni, o, reads });
+          if (reads > top.reads) top = { node: ni, o, reads };
         }
+        best.set(node.op, [...(best.get(node.op) ?? []), top]);
       });
-      for (const [op, b] of best) {
-        const w = buildOneStep(model, trace, b.node, b.o, { commitment: mc, tensors });
-        const args = [w.modelRoot, w.inputTensorRoots, w.step] as const;
-        const [, value] = await client.readContract({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args });
-        if (value !== w.expected) throw new Error(`${name} node ${b.node} (${op}) element ${b.o}: contract ${value} ≠ engine ${w.expected}`);
-        const gas = await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args, account: account.address });
-        const { encodeFunctionData } = await import('viem');
-        const calldata = encodeFunctionData({ abi: oneStepVerifierFullAbi, functionName: 'computeElement', args });
-        const words = [...w.step.inputs, ...w.step.params].reduce((s, p) => s + p.words.length, 0);
-        rows.push({ model: name, op, node: b.node, outputIndex: b.o, elementsRead: b.reads, words, gas: Number(gas), calldataBytes: (calldata.length - 2) / 2, ...(await sums(model, trace, b.node, b.o, Number(gas))) });
+      for (const [op, candidates] of best) {
+        let worst: Row | undefined;
+        for (const b of candidates) {
+          const w = buildOneStep(model, trace, b.node, b.o, { commitment: mc, tensors });
+          const args = [w.modelRoot, w.inputTensorRoots, w.step] as const;
+          const [, value] = await client.readContract({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args });
+          if (value !== w.expected) throw new Error(`${name} node ${b.node} (${op}) element ${b.o}: contract ${value} ≠ engine ${w.expected}`);
+          const gas = await client.estimateContractGas({ address: verifier, abi: oneStepVerifierFullAbi, functionName: 'computeElement', args, account: account.address });
+          const calldata = encodeFunctionData({ abi: oneStepVerifierFullAbi, functionName: 'computeElement', args });
+          const words = [...w.step.inputs, ...w.step.params].reduce((s, p) => s + p.words.length, 0);
+          const r: Row = { model: name, op, node: b.node, outputIndex: b.o, elementsRead: b.reads, words, gas: Number(gas), calldataBytes: (calldata.length - 2) / 2, ...(await sums(model, trace, b.node, b.o, Number(gas))) };
+          if (!worst || r.oneStepGas > worst.oneStepGas) worst = r;
+        }
+        rows.push({ ...worst!, nodesCompared: candidates.length });
       }
     }
     {

@@ -210,8 +210,13 @@ async function main(): Promise<void> {
     }
     if (verifier) {
       console.log('\nOne-step verifier per op (from bench/results/gas-verifier.json, bench/gas-verifier.ts)\n');
-      const vr = verifier.rows as { model: string; op: string; gas: number; elementsRead: number }[];
-      for (const r of vr) console.log(`${pad(r.model, 16)}${pad(r.op, 20)}${pad(`reads ${r.elementsRead}`, 14)}${num(r.gas)}`);
+      // whole = computeElement of the element; played = the step the game plays for it (a long reduction's chunk)
+      const vr = verifier.rows as { model: string; op: string; gas: number; elementsRead: number; oneStepGas?: number }[];
+      console.log(`${pad('model', 16)}${pad('op', 20)}${pad('reads', 14)}${pad('whole', 12)}played (target ≤ 200,000)`);
+      for (const r of vr) {
+        const played = r.oneStepGas ?? r.gas;
+        console.log(`${pad(r.model, 16)}${pad(r.op, 20)}${pad(r.elementsRead, 14)}${pad(num(r.gas), 12)}${num(played)}${played > 200_000 ? '  OVER' : ''}`);
+      }
     } else {
       console.log('\n(no bench/results/gas-verifier.json: run `npx tsx bench/gas-verifier.ts` for the per-op verifier table)');
     }
