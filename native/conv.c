@@ -69,15 +69,85 @@ static void pad_item(const uint8_t *x, int H, int W, int C, int pt, int pl, int 
 }
 
 #ifdef VERITY_X86
-/* One output row from the padded item u (row stride Wp·C): acc[ow][c] = Σ_taps u·w − corr[c]. KH, KW constant when inlined
- * for 3 × 3, so the 9 weight vectors of a 16-channel block stay in registers across the row. */
+/* The requant constants of 16 columns (channels) j0.. as int64 lanes, even columns j0, j0 + 2, .. and odd ones apart, lanes
+ * outside m zero; rq16 then applies requant_row's int64 formula y = clamp(yZero + ((c·m_j + bm_j) >> s_j), lo, hi) to 16
+ * int32 accumulators (vpmuldq reads the even ones in place and the odd ones shifted down) and returns the 16 results as int32. */
+typedef struct { __m512i me, mo, be, bo, se, so; } rq16_t;
+
+VNNI_TARGET static inline __attribute__((always_inline)) rq16_t rq16_load(const rq_t *q, int j0, __mmask16 m) {
+  const __m512i ie = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), io = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+  const __mmask8 m0 = (__mmask8)m, m1 = (__mmask8)(m >> 8);
+  rq16_t r;
+  const int64_t *t[3] = {q->m, q->bm, q->s};
+  __m512i e[3], o[3];
+  for (int k = 0; k < 3; k++) {
+    const __m512i lo = _mm512_maskz_loadu_epi64(m0, t[k] + j0), hi = _mm512_maskz_loadu_epi64(m1, t[k] + j0 + 8);
+    e[k] = _mm512_permutex2var_epi64(lo, ie, hi);
+    o[k] = _mm512_permutex2var_epi64(lo, io, hi);
+  }
+  r.me = e[0], r.mo = o[0], r.be = e[1], r.bo = o[1], r.se = e[2], r.so = o[2];
+  return r;
+}
+
+VNNI_TARGET static inline __attribute__((always_inline)) __m512i rq16(__m512i c, const rq16_t *k, __m512i vz, __m512i vlo, __m512i vhi) {
+  __m512i ye = _mm512_add_epi64(_mm512_mul_epi32(c, k->me), k->be);
+  __m512i yo = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srai_epi64(c, 32), k->mo), k->bo);
+  ye = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(vz, _mm512_srav_epi64(ye, k->se)), vlo), vhi);
+  yo = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(vz, _mm512_srav_epi64(yo, k->so)), vlo), vhi);
+  return _mm512_mask_blend_epi32(0xAAAA, ye, _mm512_slli_epi64(yo, 32));
+}
+
+VNNI_TARGET static inline __attribute__((always_inline)) void store16(__m512i y, __mmask16 m, void *out, int ob) {
+  if (ob == 4) _mm512_mask_storeu_epi32(out, m, y);
+  else _mm_mask_storeu_epi8(out, m, _mm512_cvtepi32_epi8(y));
+}
+
+/* dense_core's rows with the requant fused into the tile epilogue (no int32 C block): Ap holds rows of u (already flipped),
+ * each padded with zeros to lda = 4·kq bytes; y[r][j] = requant(Σ_k u(r,k)·w'(j,k) − zc·colsum[j]) for r < rows, j < N. */
+VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
+                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob) {
+  const int nb = (N + NR - 1) / NR, lda = kq * KQ;
+  const __m512i vzc = _mm512_set1_epi32((int)zc), vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
+  for (int b = 0; b < nb; b += 2) {
+    const int two = b + 1 < nb;
+    const int8_t *wb0 = pw + (size_t)b * kq * 64;
+    const int8_t *wb1 = two ? wb0 + (size_t)kq * 64 : wb0;
+    __m512i corr[2];
+    __mmask16 m[2];
+    rq16_t k[2];
+    for (int h = 0; h < 1 + two; h++) {
+      const int j0 = (b + h) * NR, nv = N - j0 < NR ? N - j0 : NR;
+      corr[h] = _mm512_mullo_epi32(vzc, _mm512_loadu_si512((const void *)(colsum + j0)));
+      m[h] = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
+      k[h] = rq16_load(q, j0, m[h]);
+    }
+    for (int r0 = 0; r0 < rows; r0 += VMR) {
+      const int mr = rows - r0 < VMR ? rows - r0 : VMR;
+      const uint8_t *a = Ap + (size_t)r0 * lda;
+      __m512i acc[VMR][2];
+      if (mr == VMR && two) vnni_tile(a, lda, VMR, wb0, wb1, 1, kq, acc);
+      else vnni_tile(a, lda, mr, wb0, wb1, two, kq, acc);
+      for (int h = 0; h < 1 + two; h++)
+        for (int i = 0; i < mr; i++)
+          store16(rq16(_mm512_sub_epi32(acc[i][h], corr[h]), &k[h], vz, vlo, vhi), m[h], y + ((size_t)(r0 + i) * N + (b + h) * NR) * ob, ob);
+    }
+  }
+}
+#endif
+
+#ifdef VERITY_X86
+/* One output row from the padded item u (row stride Wp·C): y[ow][c] = requant(Σ_taps u·w − corr[c]). KH, KW constant when
+ * inlined for 3 × 3, so the 9 weight vectors of a 16-channel block stay in registers across the row. */
 VNNI_TARGET static inline __attribute__((always_inline)) void dw_row_vnni_k(const uint8_t *u, int Wp, int C, int KH, int KW, int sh,
                                                                             int sw, int dh, int dw, int oh, int OW, const int16_t *w16,
-                                                                            const int32_t *corr, int32_t *acc) {
+                                                                            const int32_t *corr, const rq_t *q, int32_t yZero, int32_t lo,
+                                                                            int32_t hi, uint8_t *y, int ob) {
+  const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
   for (int c0 = 0; c0 < C; c0 += 16) {
     const int nv = C - c0 < 16 ? C - c0 : 16;
     const __mmask16 m = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
     const __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_maskz_loadu_epi32(m, corr + c0));
+    const rq16_t k = rq16_load(q, c0, m);
     __m512i wv[9];
     const int inreg = KH * KW <= 9;
     if (inreg)
@@ -85,23 +155,24 @@ VNNI_TARGET static inline __attribute__((always_inline)) void dw_row_vnni_k(cons
     const uint8_t *row = u + (size_t)oh * sh * Wp * C + c0;
     for (int ow = 0; ow < OW; ow++) {
       const uint8_t *p = row + (size_t)ow * sw * C;
-      __m512i s = nc;
+      __m512i s[2] = {nc, _mm512_setzero_si512()}; /* two sums: half the dependency chain */
       for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) {
           const int t = kh * KW + kw;
           const __m512i xv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p + ((size_t)kh * dh * Wp + (size_t)kw * dw) * C));
           const __m512i wt = inreg ? wv[t] : _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
-          s = _mm512_dpwssd_epi32(s, xv, wt);
+          s[t & 1] = _mm512_dpwssd_epi32(s[t & 1], xv, wt);
         }
-      _mm512_mask_storeu_epi32(acc + (size_t)ow * C + c0, m, s);
+      store16(rq16(_mm512_add_epi32(s[0], s[1]), &k, vz, vlo, vhi), m, y + ((size_t)ow * C + c0) * ob, ob);
     }
   }
 }
 
 VNNI_TARGET static void dw_row_vnni(const uint8_t *u, int Wp, int C, int KH, int KW, int sh, int sw, int dh, int dw, int oh, int OW,
-                                    const int16_t *w16, const int32_t *corr, int32_t *acc) {
-  if (KH == 3 && KW == 3) dw_row_vnni_k(u, Wp, C, 3, 3, sh, sw, dh, dw, oh, OW, w16, corr, acc);
-  else dw_row_vnni_k(u, Wp, C, KH, KW, sh, sw, dh, dw, oh, OW, w16, corr, acc);
+                                    const int16_t *w16, const int32_t *corr, const rq_t *q, int32_t yZero, int32_t lo, int32_t hi,
+                                    uint8_t *y, int ob) {
+  if (KH == 3 && KW == 3) dw_row_vnni_k(u, Wp, C, 3, 3, sh, sw, dh, dw, oh, OW, w16, corr, q, yZero, lo, hi, y, ob);
+  else dw_row_vnni_k(u, Wp, C, KH, KW, sh, sw, dh, dw, oh, OW, w16, corr, q, yZero, lo, hi, y, ob);
 }
 #endif
 
@@ -142,12 +213,12 @@ static napi_value js_depthwise(napi_env env, napi_callback_info info) {
   uint8_t *u = (uint8_t *)(corr + C);
   const uint8_t flip = sgn ? 0x80 : 0;
   const int32_t zf = sgn ? z + 128 : z; /* z' : the padding value of u */
-  if (fast)
-    for (int c = 0; c < C; c++) {
-      uint32_t sum = 0;
-      for (int t = 0; t < KH * KW; t++) sum += (uint32_t)(int32_t)w16[(size_t)t * C + c];
-      corr[c] = (int32_t)((uint32_t)zf * sum);
-    }
+  if (fast) { /* corr[c] = z'·Σ_taps w (mod 2^32) */
+    memset(corr, 0, (size_t)C * 4);
+    for (int t = 0; t < KH * KW; t++)
+      for (int c = 0; c < C; c++) corr[c] = (int32_t)((uint32_t)corr[c] + (uint32_t)(int32_t)w16[(size_t)t * C + c]);
+    for (int c = 0; c < C; c++) corr[c] = (int32_t)((uint32_t)zf * (uint32_t)corr[c]);
+  }
   rq_t q;
   if (!rq_init(&q, C, bias, mult, shift)) {
     free(acc);
@@ -159,10 +230,7 @@ static napi_value js_depthwise(napi_env env, napi_callback_info info) {
 #ifdef VERITY_X86
     if (fast) {
       pad_item(xi, H, W, C, pt, pl, Hp, Wp, flip, (uint8_t)zf, u);
-      for (int oh = 0; oh < OH; oh++) {
-        dw_row_vnni(u, Wp, C, KH, KW, sh, sw, dh, dw, oh, OW, w16, corr, acc);
-        for (int ow = 0; ow < OW; ow++) requant_any(acc + (size_t)ow * C, C, &q, yZero, lo, hi, yi + ((size_t)oh * OW + ow) * C * ob, ob);
-      }
+      for (int oh = 0; oh < OH; oh++) dw_row_vnni(u, Wp, C, KH, KW, sh, sw, dh, dw, oh, OW, w16, corr, &q, yZero, lo, hi, yi + (size_t)oh * rowN * ob, ob);
       continue;
     }
 #endif
@@ -208,9 +276,11 @@ static napi_value js_conv(napi_env env, napi_callback_info info) {
     return fail(env, "conv: array sizes do not match");
   for (int j = 0; j < CO; j++)
     if (shift[j] < 1 || shift[j] > 62) return fail(env, "conv: shift out of range");
-  int rows = (64 * 1024) / K;
+  const int fast = g_path == 2;
+  const int lda = fast ? (K + KQ - 1) / KQ * KQ : K; /* the fast path's rows are u = x ^ flip padded to whole quads */
+  int rows = (64 * 1024) / lda;
   rows = rows < 8 ? 8 : rows > P ? P : rows;
-  uint8_t *u = malloc((size_t)Hp * Wp * C + (size_t)rows * K);
+  uint8_t *u = malloc((size_t)Hp * Wp * C + (size_t)rows * lda);
   if (!u) return fail(env, "conv: out of memory");
   uint8_t *A = u + (size_t)Hp * Wp * C;
   rq_t q;
@@ -218,25 +288,47 @@ static napi_value js_conv(napi_env env, napi_callback_info info) {
     free(u);
     return fail(env, "conv: out of memory");
   }
+  const uint8_t flip = fast && sgn ? 0x80 : 0;
+  const int32_t zf = flip ? z + 128 : z; /* the padding byte: xZero as u */
   const size_t runW = (size_t)KW * C; /* dw = 1: one kernel row is one run of KW·C bytes */
+  /* A 1×1 window at stride 1 over whole quads reads the (padded) item's pixels as they are: no im2col copy. */
+  const int direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && lda == K;
   int ok = 1;
   for (int b = 0; b < B && ok; b++) {
-    pad_item(x + (size_t)b * H * W * C, H, W, C, pt, pl, Hp, Wp, 0, (uint8_t)z, u);
+    const uint8_t *xi = x + (size_t)b * H * W * C;
+    const int asIs = direct && !flip && pt == 0 && pl == 0 && Hp == H && Wp == W; /* u would equal x */
+    if (!asIs) pad_item(xi, H, W, C, pt, pl, Hp, Wp, flip, (uint8_t)zf, u);
+    const uint8_t *ui = asIs ? xi : u;
     for (int p0 = 0; p0 < P && ok; p0 += rows) {
       const int m = P - p0 < rows ? P - p0 : rows;
-      for (int i = 0; i < m; i++) {
-        const int oh = (p0 + i) / OW, ow = (p0 + i) % OW;
-        uint8_t *d = A + (size_t)i * K;
-        for (int kh = 0; kh < KH; kh++) {
-          const uint8_t *s = u + ((size_t)(oh * sh + kh * dh) * Wp + (size_t)ow * sw) * C;
-          if (dw == 1) {
-            memcpy(d, s, runW);
-            d += runW;
-          } else
-            for (int kw = 0; kw < KW; kw++, d += C) memcpy(d, s + (size_t)kw * dw * C, (size_t)C);
+      const uint8_t *Ab = A;
+      if (direct && OW == Wp) Ab = ui + (size_t)p0 * C; /* the rows are consecutive pixels */
+      else
+        for (int i = 0, oh = p0 / OW, ow = p0 % OW; i < m; i++) {
+          uint8_t *d = A + (size_t)i * lda;
+          for (int kh = 0; kh < KH; kh++) {
+            const uint8_t *s = ui + ((size_t)(oh * sh + kh * dh) * Wp + (size_t)ow * sw) * C;
+            if (dw == 1) {
+              if (runW >= 16) memcpy(d, s, runW);
+              else for (size_t e = 0; e < runW; e++) d[e] = s[e];
+              d += runW;
+            } else
+              for (int kw = 0; kw < KW; kw++, d += C)
+                for (int e = 0; e < C; e++) d[e] = s[(size_t)kw * dw * C + e];
+          }
+          for (int k = K; k < lda; k++) *d++ = 0;
+          if (++ow == OW) ow = 0, oh++;
         }
+      uint8_t *yb = y + ((size_t)b * P + p0) * CO * ob;
+#ifdef VERITY_X86
+      if (fast) {
+        const int nb = (CO + NR - 1) / NR, kq = lda / KQ;
+        const int8_t *pw = pk;
+        gemm_rq_vnni(Ab, m, kq, pw, (const int32_t *)(pw + (size_t)nb * kq * NR * KQ), CO, (uint32_t)zf, &q, yZero, lo, hi, yb, ob);
+        continue;
       }
-      ok = dense_core(A, sgn, m, K, z, pk, CO, &q, yZero, lo, hi, y + ((size_t)b * P + p0) * CO * ob, ob, 0);
+#endif
+      ok = dense_core(Ab, sgn, m, K, z, pk, CO, &q, yZero, lo, hi, yb, ob, 0);
     }
   }
   rq_free(&q);

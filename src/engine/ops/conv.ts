@@ -77,7 +77,7 @@ export function prepare(ctx: NodeContext): Kernel {
     makeGemm(P, COg, Kc, bound, padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)),
   );
   const nat = nativeKernels();
-  // A 1×1 conv, stride 1, no padding reads x as it is: [P][C] rows.
+  // A 1×1 conv, stride 1, no padding reads x as it is: [P][C] rows (dense's rows, for an addon without conv).
   const identity = KH === 1 && KW === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OH === H && OW === W;
   const conv = nat?.conv?.bind(nat);
   if (nat && bound <= I32_MAX && ((group === 1 && (identity || conv)) || (Cg === 1 && COg === 1))) {
@@ -99,8 +99,8 @@ export function prepare(ctx: NodeContext): Kernel {
     const packed = nat.pack(weight.data as Int8Array, CO, Kc);
     return batchKernel((ins, out, B) => {
       const x = ins[0].data as Uint8Array;
-      if (identity) nat.dense(x, sgn, B * P, Kc, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
-      else conv!(x, sgn, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data, ob);
+      if (!conv) nat.dense(x, sgn, B * P, Kc, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
+      else conv(x, sgn, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data, ob);
     });
   }
   const w = wasmKernels();
