@@ -25,6 +25,7 @@ import {
   resolveDispute,
   stake,
 } from '../src/chain/actions/index.js';
+import { disputeGameAbi } from '../src/chain/artifacts/index.js';
 import { inputHashOf } from '../src/chain/io.js';
 import { DisputeClient, traceStateProvider } from '../src/dispute/index.js';
 import { sizeOf } from '../src/engine/ir.js';
@@ -198,13 +199,14 @@ async function main(): Promise<void> {
     const verifier = existsSync(verifierPath) ? (JSON.parse(readFileSync(verifierPath, 'utf8')) as { rows: unknown[] }) : undefined;
 
     // ---------------------------------------------------------------- print
+    const levelsPerMove = await p.publicClient.readContract({ address: p.addresses.disputeGame, abi: disputeGameAbi, functionName: 'levelsPerMove' });
     const pad = (s: string | number, w: number) => String(s).padEnd(w);
     const num = (x: number) => x.toLocaleString('en-US');
     console.log('\nProtocol transactions (anvil, real transactions)\n');
     console.log(`${pad('action', 66)}${pad('gas', 12)}note`);
     for (const r of rows) console.log(`${pad(r.action, 66)}${pad(num(r.gas), 12)}${r.note ?? ''}`);
     for (const d of disputes) {
-      console.log(`\nDispute: ${d.model}, tensor ${d.tensorId} (${d.op} output, ${d.elements} elements), levelsPerMove 2\n`);
+      console.log(`\nDispute: ${d.model}, tensor ${d.tensorId} (${d.op} output, ${d.elements} elements), levelsPerMove ${levelsPerMove}\n`);
       for (const r of d.moves) console.log(`${pad(r.action, 66)}${num(r.gas)}`);
       console.log(`${pad(`whole dispute (${d.transactions} txs, open … oneStep)`, 66)}${num(d.total)}   target ≤ ${num(TARGETS.wholeDispute)}: ${d.withinTarget ? 'ok' : 'OVER'}`);
     }
