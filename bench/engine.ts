@@ -11,9 +11,12 @@
  *   - "verifiable" inference: the plain engine plus exactly what the honest path adds per inference
  *     (docs/protocol.md §Commitments, issue 13): the output digest (tensorRoots of the outputs only, 0x07)
  *     and the result leaf resultLeaf(i, outputHash). 1-row latency: run + digest + leaf. Batch
- *     throughput: the same per element, plus the audit answer amortized at the deployed audit rate
- *     (AUDIT_RATE_BPS = deployProtocol's default 10%, one audited element per batch task: one rerun +
- *     traceRoot every 10th batch). No trace root is built otherwise;
+ *     throughput: what a batch worker commits — each element's outputs and digest (BatchPool.runOutputs:
+ *     hashed on the thread that ran the element, only the outputs come back; one thread: runBatch +
+ *     outputHashesOf, as LocalEngineProvider.runHonestBatch), every result leaf and the batch's result
+ *     root (PositionalTree, the value commitBatch commits), plus the audit answer amortized at the deployed
+ *     audit rate (AUDIT_RATE_BPS = deployProtocol's default 10%, one audited element per batch task: one
+ *     rerun + traceRoot every 10th batch). No trace root is built otherwise;
  *   - peak memory (max RSS of a child process that does only that runtime's work), accuracy.
  * Models: every shipped model in models/ plus gpt-mid and mobile-net from ../shared/models when that
  * directory is present (skipped with a printed reason otherwise).
@@ -146,8 +149,8 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
   if (runtime === 'verity') {
     const { importOnnx, quantizeInput, dequantizeOutput } = await import('../src/onnx/import.js');
     const { ArenaCache, prepareModel, runBatch, runModel } = await import('../src/engine/run.js');
-    const { traceRoot, keccakReady, outputHashOf } = await import('../src/commit/index.js');
-    const { resultLeaf } = await import('../src/chain/positional.js');
+    const { traceRoot, keccakReady, outputHashOf, outputHashesOf } = await import('../src/commit/index.js');
+    const { PositionalTree, resultLeaf, resultLeaves } = await import('../src/chain/positional.js');
     const engine = await import('../src/engine/index.js');
     const { BatchPool } = await import('../src/parallel/pool.js');
     await keccakReady;
@@ -164,6 +167,8 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
     // What the honest path adds per inference: the output digest and the result leaf (no trace root).
     const committed = (trace: Trace, i: number) => resultLeaf(i, outputHashOf(q.outputs.map((id) => trace[id]!)));
     const vlat = await timeEach((i) => committed(runModel(p, [quantizeInput(q, rows[i % rows.length])]), 0));
+    // A batch worker's commitment: every element's result leaf under one positional root (src/node/batch.ts resultTreeOf).
+    const resultRoot = (outputHashes: `0x${string}`[]) => new PositionalTree(resultLeaves(outputHashes)).root;
     // A batch task is audited with probability AUDIT_RATE_BPS: its worker then reruns one element and builds its traceRoot.
     const audit = (i: number) => {
       if ((i * AUDIT_RATE_BPS) % 10_000 < AUDIT_RATE_BPS) traceRoot(runModel(p, feed[i % feed.length]!));
@@ -173,9 +178,7 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
       const pool = await BatchPool.create(p, THREADS);
       throughput = await rate(BATCH, async () => pool.release(await pool.run(feed)));
       const vtp = await rate(BATCH, async (i) => {
-        const traces = await pool.run(feed);
-        traces.forEach((t, k) => committed(t, k));
-        pool.release(traces);
+        resultRoot((await pool.runOutputs(feed)).outputHashes);
         audit(i);
       });
       verifiable = { latencyMedianMs: quantile(vlat, 0.5), latencyP95Ms: quantile(vlat, 0.95), throughputPerS: vtp };
@@ -187,7 +190,7 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
       throughput = await rate(BATCH, () => release(runBatch(p, feed, { arenas })));
       const vtp = await rate(BATCH, (i) => {
         const traces = runBatch(p, feed, { arenas });
-        traces.forEach((t, k) => committed(t, k));
+        resultRoot(outputHashesOf(traces.map((t) => q.outputs.map((id) => t[id]!))));
         release(traces);
         audit(i);
       });
@@ -334,7 +337,7 @@ async function main(): Promise<void> {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   });
   const load1 = loadavg();
-  console.log(`\nMedians over ${repeat} run(s) per (model, runtime). Ratios > 1 favour verity. verif = verifiable (engine + output digest + result leaf per inference; batch: + one audit traceRoot per batch at ${AUDIT_RATE_BPS / 100}%); "a / b" = 1-row latency / batch throughput.`);
+  console.log(`\nMedians over ${repeat} run(s) per (model, runtime). Ratios > 1 favour verity. verif = verifiable (engine + output digest + result leaf per inference; batch: + the batch's result root and one audit traceRoot per batch at ${AUDIT_RATE_BPS / 100}%); "a / b" = 1-row latency / batch throughput.`);
   console.log(`Targets: latency ≥ 1.0× ort; throughput ≥ 1.0× ort; verifiable ≥ 0.8× engine and ≥ 0.5× ort. Load average before ${load0[0].toFixed(2)}, after ${load1[0].toFixed(2)}.`);
   for (const s of summary) {
     const met = (b: boolean): string => (b ? 'met' : 'NOT met');

@@ -25,6 +25,8 @@
  *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
  *       leaf and level hashes of src/commit/keccak.ts (hashLeavesInto / hashLevelInto), same bytes,
  *       eight Keccak-f[1600] states at a time with AVX-512.
+ *   outputHashes(raw, count, spec, zeros) / resultLeaves(start, hashes, count) / pairHashes(hashes, count): outputHashOf,
+ *       resultLeaf and a PositionalTree level over every item of a batch in one call (native/commit.h).
  *   layerNorm(x, xSigned, rows, N, xZero, gamma, beta, eps, shift, yZero, lo, hi, y) and
  *   softmax(x, rows, L, table, masked, y): the row kernels of docs/ops.md §LayerNorm / §Softmax, with
  *       the same exact-division argument as their JS kernels (src/engine/ops/layernorm.ts, softmax.ts).
@@ -753,6 +755,9 @@ static napi_value js_keccak_level(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* outputHashes / resultLeaves: the honest path's digests over a whole batch (native/commit.h). */
+#include "commit.h"
+
 
 /* ---------- LayerNorm and Softmax rows (docs/ops.md; the JS kernels' exact formulas) ---------- */
 static int64_t isqrt64(int64_t v) { /* floor sqrt, 0 ≤ v < 2^53 */
@@ -1156,6 +1161,7 @@ NAPI_MODULE_INIT() {
   struct { const char *name; napi_callback cb; } fns[] = {
     {"pack", js_pack}, {"packAct", js_pack_act}, {"packedBytes", js_packed_bytes}, {"dense", js_dense}, {"gather", js_gather}, {"gatherBatch", js_gather}, {"gatherRuns", js_gather}, {"matmul", js_matmul}, {"add", js_add}, {"cpu", js_cpu}, {"lut", js_lut}, {"maxpool", js_maxpool}, {"layerNorm", js_layernorm}, {"softmax", js_softmax}, {"keccakLeaves", js_keccak_leaves}, {"keccakLevel", js_keccak_level}, {"setPath", js_set_path},
     CONV_EXPORTS
+    COMMIT_EXPORTS
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -6,7 +6,7 @@ export { sendContractTransaction, sendRequest, senderFor, deployContract, type C
 export { contractCall, callsOf, protocolCalls, eventIn, eventsIn, type TxRequest, type Calls, type ProtocolCalls, type WriteArgs, type WriteName } from './call.js';
 export { TxSender, MemoryJournal, TxFailedError, TxPendingError, viemPort, type TxJournal, type TxRow, type ChainPort } from './tx.js';
 export { deployOneStepVerifier, oneStepVerifierFullAbi, type DeployedVerifier } from './verifier.js';
-export { inputLeaf, resultLeaf, PositionalTree, PositionalMerkleError, MAX_LEAVES } from './positional.js';
+export { inputLeaf, resultLeaf, resultLeaves, PositionalTree, PositionalMerkleError, MAX_LEAVES } from './positional.js';
 export { tensorArg, inputHashOf, outputHashOf, type TensorArg } from './io.js';
 export { protocolErrorsAbi } from './abi.js';
 export type { ProtocolAddresses, ProtocolClients } from './types.js';

@@ -4,7 +4,8 @@
  * double-hashed). Used for batch tasks: the requester's input root, the worker's result root, a challenger's proofs.
  */
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
-import { keccak256 } from '../commit/keccak.js';
+import { splitHexes } from '../commit/bytes.js';
+import { keccak256, nativeHashing } from '../commit/keccak.js';
 import { BaseError } from '../errors.js';
 
 export class PositionalMerkleError extends BaseError {
@@ -40,7 +41,22 @@ export function inputLeaf(index: number | bigint, inputHash: Hex): Hex {
  * docs/protocol.md §Commitments).
  */
 export function resultLeaf(index: number | bigint, outputHash: Hex): Hex {
-  return elementLeaf(index, outputHash);
+  return (typeof index === 'number' && nativeResultLeaves([outputHash], index)?.[0]) || elementLeaf(index, outputHash);
+}
+
+/** resultLeaf(start + i, outputHashes[i]) for every i: one native call for them all when the addon is loaded. */
+export function resultLeaves(outputHashes: readonly Hex[], start = 0): Hex[] {
+  return nativeResultLeaves(outputHashes, start) ?? outputHashes.map((h, i) => elementLeaf(start + i, h));
+}
+
+/** The native addon's result leaves (native/commit.h), or null without it or for what it does not take (then
+ *  elementLeaf, which also says what is wrong with a bad digest). */
+function nativeResultLeaves(hashes: readonly Hex[], start: number): Hex[] | null {
+  const nat = nativeHashing();
+  if (!nat?.resultLeaves || !Number.isInteger(start) || start < 0 || start + hashes.length > 2 ** 31 - 1) return null;
+  for (let i = 0; i < hashes.length; i++) if (hashes[i]!.length !== 66) return null;
+  const s = nat.resultLeaves(start, hashes.length === 1 ? hashes[0]! : hashes.join(''), hashes.length);
+  return s === null ? null : splitHexes(s, hashes.length);
 }
 
 /** The positional tree over `leaves` (already leaf-hashed). */
@@ -60,11 +76,17 @@ export class PositionalTree {
     const level0 = [...leaves];
     while (level0.length < 1 << d) level0.push(ZERO);
     this.levels = [level0];
+    const nat = nativeHashing();
     for (let l = 0; l < d; l++) {
       const prev = this.levels[l]!;
-      const next: Hex[] = [];
-      for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
-      this.levels.push(next);
+      // A whole level in one native call when the addon is loaded (native/commit.h; null for a leaf that is not 0x-hex).
+      const s = nat?.pairHashes && prev.every((h) => h.length === 66) ? nat.pairHashes(prev.join(''), prev.length) : null;
+      if (s !== null) this.levels.push(splitHexes(s, prev.length / 2));
+      else {
+        const next: Hex[] = [];
+        for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
+        this.levels.push(next);
+      }
     }
   }
 

@@ -137,3 +137,10 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function asRoot(root: Uint8Array | Hex): Uint8Array {
   return typeof root === 'string' ? rootFromHex(root) : root;
 }
+
+/** `count` 0x-hex 32-byte digests written back to back (66 chars each, as the native addon returns them), split. */
+export function splitHexes(s: string, count: number): Hex[] {
+  const out = new Array<Hex>(count);
+  for (let i = 0; i < count; i++) out[i] = s.slice(66 * i, 66 * i + 66) as Hex;
+  return out;
+}

@@ -4,8 +4,8 @@
  * stores them, the dispute game checks them, the page recomputes them: this is the one spelling.
  */
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
-import { type TensorLike } from './bytes.js';
-import { keccak256, PREFIX } from './keccak.js';
+import { checkTensor, DTYPE_CODES, splitHexes, type TensorLike } from './bytes.js';
+import { keccak256, nativeHashing, PREFIX, ZERO_HASHES } from './keccak.js';
 import { tensorRoot } from './tensor.js';
 
 export type IoPrefix = typeof PREFIX.inputs | typeof PREFIX.outputs;
@@ -26,5 +26,77 @@ export function inputHashOf(inputs: readonly TensorLike[]): Hex {
 
 /** The result's output commitment over the tensor root of each output. */
 export function outputHashOf(outputs: readonly TensorLike[]): Hex {
-  return ioDigest(PREFIX.outputs, outputs.map((t, i) => tensorRoot(t, `output ${i}`)));
+  return (nativeHashing()?.outputHashes && nativeOutputHashes([outputs])?.[0]) || ioDigest(PREFIX.outputs, outputs.map((t, i) => tensorRoot(t, `output ${i}`)));
+}
+
+/**
+ * outputHashOf of each item's outputs (a batch's elements). With the native addon, one call hashes every item whose
+ * outputs have the first item's dtypes and shapes (what one model gives), stage by stage over the items (native/commit.h);
+ * otherwise, and for items of other shapes, outputHashOf each. The same digests either way (test/commit/io-native.test.ts).
+ */
+export function outputHashesOf(items: readonly (readonly TensorLike[])[]): Hex[] {
+  return (nativeHashing()?.outputHashes && nativeOutputHashes(items)) || items.map(outputHashOf);
+}
+
+/** ZERO_HASHES back to back: the padding hash of every Merkle level, for native/commit.h. */
+let zeros: Uint8Array | undefined;
+
+/** The native digests of `items`, or null when some item's outputs are not laid out as the first item's. */
+function nativeOutputHashes(items: readonly (readonly TensorLike[])[]): Hex[] | null {
+  const nat = nativeHashing()!;
+  const count = items.length;
+  if (count === 0) return [];
+  const first = items[0]!;
+  const T = first.length;
+  let specLen = 1;
+  let stride = 0;
+  first.forEach((o, t) => {
+    checkTensor(o, `output ${t}`);
+    specLen += 2 + o.shape.length;
+    stride += o.data.byteLength;
+  });
+  const spec = new Int32Array(specLen);
+  spec[0] = T;
+  let k = 1;
+  for (const o of first) {
+    spec[k++] = DTYPE_CODES[o.dtype];
+    spec[k++] = o.shape.length;
+    for (const d of o.shape) spec[k++] = d;
+  }
+  let raw: Uint8Array;
+  const d0 = first[0]?.data;
+  if (count === 1 && T === 1) raw = new Uint8Array(d0!.buffer, d0!.byteOffset, d0!.byteLength);
+  else {
+    // Each item's outputs copied in as they are in memory; a same-typed view of `raw` where the offsets allow it
+    // (a plain memmove), else a byte view of the tensor.
+    raw = new Uint8Array(stride * count);
+    const i8 = new Int8Array(raw.buffer);
+    const i32 = stride % 4 === 0 ? new Int32Array(raw.buffer) : null;
+    let off = 0;
+    for (let b = 0; b < count; b++) {
+      const it = items[b]!;
+      if (it.length !== T) return null;
+      for (let t = 0; t < T; t++) {
+        const o = it[t]!;
+        if (o !== first[t] && !sameLayout(o, first[t]!)) return null;
+        const d = o.data;
+        if (d instanceof Int8Array) i8.set(d, off);
+        else if (d instanceof Uint8Array) raw.set(d, off);
+        else if (i32 && off % 4 === 0) i32.set(d as Int32Array, off >> 2);
+        else raw.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), off);
+        off += d.byteLength;
+      }
+    }
+  }
+  if (!zeros) {
+    zeros = new Uint8Array(32 * ZERO_HASHES.length);
+    ZERO_HASHES.forEach((z, i) => zeros!.set(z, 32 * i));
+  }
+  return splitHexes(nat.outputHashes!(raw, count, spec, zeros), count);
+}
+
+function sameLayout(o: TensorLike, f: TensorLike): boolean {
+  if (o.dtype !== f.dtype || o.data.constructor !== f.data.constructor || o.data.length !== f.data.length || o.shape.length !== f.shape.length) return false;
+  for (let k = 0; k < o.shape.length; k++) if (o.shape[k] !== f.shape[k]) return false;
+  return true;
 }

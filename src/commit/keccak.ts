@@ -44,6 +44,11 @@ function hasher(): IHasher | null {
   return forceJs ? null : wasm;
 }
 
+/** The native addon for hashing (src/engine/native.ts), or null without it or while the JS backend is forced. */
+export function nativeHashing(): ReturnType<typeof nativeKernels> {
+  return forceJs ? null : nativeKernels();
+}
+
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -122,7 +127,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
 export function hashLeavesInto(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void {
   // The native addon (src/engine/native.ts), when built: the same digests, one call per level,
   // eight Keccak states at a time (AVX-512).
-  const nat = forceJs ? null : nativeKernels();
+  const nat = nativeHashing();
   if (nat && leafCount <= 0x7fffffff && outOffset + 32 * leafCount <= out.length) {
     nat.keccakLeaves(src, leafCount, out, outOffset);
     return;
@@ -156,7 +161,7 @@ export function hashLeavesInto(src: Uint8Array, leafCount: number, out: Uint8Arr
  */
 export function hashLevelInto(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number {
   const parents = (count + 1) >> 1;
-  const nat = forceJs ? null : nativeKernels();
+  const nat = nativeHashing();
   if (nat && (to <= from || to >= from + 32 * count) && to + 32 * parents <= buf.length && from + 32 * count <= buf.length) {
     return nat.keccakLevel(buf, from, count, to, zero);
   }

@@ -65,6 +65,15 @@ export interface NativeKernels {
   add?(a: Int8Array | Uint8Array, bv: Int8Array | Uint8Array, n: number, B: number, bStride: number, ta: Int32Array, tb: Int32Array, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
+  /** outputHashOf (src/commit/io.ts) of `count` items laid out back to back (native/commit.h), as count × 66 hex chars
+   *  (absent in addons built before it). */
+  outputHashes?(raw: Uint8Array, count: number, spec: Int32Array, zeros: Uint8Array): string;
+  /** resultLeaf(start + i, hash_i) (src/chain/positional.ts) of count 0x-hex digests joined, as count × 66 hex chars;
+   *  null if `hashes` is not that (absent in addons built before it). */
+  resultLeaves?(start: number, hashes: string, count: number): string | null;
+  /** keccak256(h_2i ‖ h_2i+1) of count 0x-hex digests joined (a PositionalTree level), or null as resultLeaves (absent in
+   *  addons built before it). */
+  pairHashes?(hashes: string, count: number): string | null;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   softmax(x: Int8Array, rows: number, L: number, table: Int32Array, masked: number, y: Int8Array): void;
   lut(x: Int8Array, table: Uint8Array, n: number, y: Int8Array | Uint8Array): void;

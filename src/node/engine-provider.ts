@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
-import { DTYPE_CODES, dtypeFromCode, modelRootHex, outputHashOf, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
+import { DTYPE_CODES, dtypeFromCode, modelRootHex, outputHashesOf, outputHashOf, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
 import { traceStateProvider, type StateProvider } from '../dispute/index.js';
 import { decodeModel } from '../engine/format.js';
 import { allocate, type DType, type QModel, type TensorData, type Trace } from '../engine/ir.js';
@@ -228,10 +228,10 @@ export class LocalEngineProvider implements EngineProvider {
   runHonestBatch(modelRoot: string, items: readonly (readonly TensorData[])[]): HonestResult[] {
     const lm = this.loadModel(modelRoot);
     const outIds = lm.model.outputs;
-    return runBatch(lm.prepared, items).map((trace) => {
-      const outputs = outIds.map((id) => trace[id]!);
-      return { outputs, outputHash: outputHashOf(outputs) };
-    });
+    const outputs = runBatch(lm.prepared, items).map((trace) => outIds.map((id) => trace[id]!));
+    // Every element's digest in one call (native/commit.h when the addon is loaded; src/commit/io.ts).
+    const hashes = outputHashesOf(outputs);
+    return outputs.map((o, k) => ({ outputs: o, outputHash: hashes[k]! }));
   }
 
   stateProvider(modelRoot: string, trace: Trace): StateProvider {

@@ -4,36 +4,33 @@
  * runBatch / runModel give it (same engine code, same integers; the test in
  * test/engine/pool.test.ts checks bytes), returned in input order. Traces come back as views of
  * transferred ArrayBuffers (no copy). runCommitted also returns each trace's traceRoot, computed on
- * the thread that ran it. release(traces) hands a run's arenas back (each to the thread that wrote
- * it) for later runs to reuse instead of faulting in fresh pages.
+ * the thread that ran it; runOutputs returns only each item's outputs and their outputHash (what the honest
+ * path commits, issue 13), hashed on the thread that ran the item — a worker sends back the output
+ * tensors, not whole traces. release(traces) hands a run's arenas back (each to the thread that wrote
+ * it) for later runs to reuse instead of faulting in fresh pages (runOutputs reuses them by itself).
  *
  * Node only (worker_threads), so it lives outside src/engine, which stays pure.
  */
 import { Worker } from 'node:worker_threads';
+import type { Hex } from 'viem';
 import type { QModel, TensorData, Trace } from '../engine/ir.js';
 import { ArenaCache, arenaTraces, batchChunk, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
-import { keccakReady, traceRoot } from '../commit/index.js';
+import { keccakReady, outputHashesOf, traceRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
+import { arenasOf, flatTensors, itemTensors } from './flat.js';
 
 export class BatchPoolError extends BaseError {
   override name = 'BatchPoolError';
 }
 
-type Reply = { id: number; arenas?: ArrayBuffer[]; count?: number; roots?: Uint8Array[]; error?: string };
+type Reply = { id: number; arenas?: ArrayBuffer[]; count?: number; roots?: Uint8Array[]; outputs?: TensorData[]; hashes?: Hex[]; error?: string };
+
+/** What a share returns: traces, traces and their traceRoots, or only each item's outputs and outputHash. */
+type Want = 'traces' | 'roots' | 'outputs';
 
 /** Below this estimated time for a worker's share, the caller runs the whole batch itself (a message
  *  round trip and the arena transfer cost more than they save). */
 const MIN_SHARE_MS = 1;
-
-/** Items' input i, back to back in one typed array (what a worker is sent). */
-function flatInputs(items: readonly (readonly TensorData[])[]): TensorData[] {
-  return items[0].map((t0, i) => {
-    const n = t0.data.length;
-    const data = new (t0.data.constructor as new (n: number) => TensorData['data'])(n * items.length);
-    items.forEach((inp, b) => (data as Int32Array).set(inp[i].data as Int32Array, b * n));
-    return { dtype: t0.dtype, shape: t0.shape, data };
-  });
-}
 
 const WORKER = new URL('./worker-boot.mjs', import.meta.url);
 
@@ -141,43 +138,70 @@ export class BatchPool {
 
   /** runBatch(model, batch), split across the threads; traces in input order. */
   async run(batch: readonly (readonly TensorData[])[]): Promise<Trace[]> {
-    return (await this.split(batch, false)).traces;
+    return (await this.split(batch, 'traces')).traces!;
   }
 
   /** As run, plus each trace's traceRoot (src/commit/trace.ts). */
   async runCommitted(batch: readonly (readonly TensorData[])[]): Promise<{ traces: Trace[]; roots: Uint8Array[] }> {
-    const r = await this.split(batch, true);
-    return { traces: r.traces, roots: r.roots! };
+    const r = await this.split(batch, 'roots');
+    return { traces: r.traces!, roots: r.roots! };
   }
 
-  private async split(batch: readonly (readonly TensorData[])[], roots: boolean): Promise<{ traces: Trace[]; roots?: Uint8Array[] }> {
+  /** What the honest path commits per item: its outputs and their outputHash (src/commit/io.ts), in input order. */
+  async runOutputs(batch: readonly (readonly TensorData[])[]): Promise<{ outputs: TensorData[][]; outputHashes: Hex[] }> {
+    const r = await this.split(batch, 'outputs');
+    return { outputs: r.outputs!, outputHashes: r.hashes! };
+  }
+
+  /** The model's outputs of each trace (copied out: the traces' arenas go back to the cache) and their outputHashes. */
+  private outputsOf(traces: readonly Trace[]): { outputs: TensorData[][]; hashes: Hex[] } {
+    const outs = traces.map((t) => this.p.model.outputs.map((id) => t[id]!));
+    const hashes = outputHashesOf(outs);
+    const outputs = traces.length > 0 ? itemTensors(flatTensors(outs), traces.length) : [];
+    for (const a of arenasOf(traces, batchChunk(this.p))) this.arenas.give(a);
+    return { outputs, hashes };
+  }
+
+  private async split(
+    batch: readonly (readonly TensorData[])[],
+    want: Want,
+  ): Promise<{ traces?: Trace[]; roots?: Uint8Array[]; outputs?: TensorData[][]; hashes?: Hex[] }> {
     if (this.closed) throw new BatchPoolError('the pool is closed');
     // Per-item cost, measured on the caller's shares: too little work per worker share runs here.
     if (this.workers.length === 0 || batch.length < 2 || this.msPerItem * (batch.length / this.threads) < this.minShareMs) {
       const t0 = performance.now();
       const traces = runBatch(this.p, batch, { arenas: this.arenas });
       if (batch.length > 0) this.observe((performance.now() - t0) / batch.length);
+      if (want === 'outputs') return this.outputsOf(traces);
       this.own(traces, -1);
-      return roots ? { traces, roots: traces.map((t) => traceRoot(t)) } : { traces };
+      return want === 'roots' ? { traces, roots: traces.map((t) => traceRoot(t)) } : { traces };
     }
     const n = this.threads;
     // Shares as equal as possible; the caller runs the first (no message round trip).
     const bounds = Array.from({ length: n + 1 }, (_, i) => Math.round((i * batch.length) / n));
     const asks = this.workers.map((w, i) => {
       const items = batch.slice(bounds[i + 1], bounds[i + 2]);
-      if (items.length === 0) return Promise.resolve<Reply>({ id: 0, arenas: [], count: 0, roots: [] });
+      if (items.length === 0) return Promise.resolve<Reply>({ id: 0, arenas: [], count: 0, roots: [], hashes: [] });
       const id = this.nextId++;
       return new Promise<Reply>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
-        const inputs = flatInputs(items);
-        w.postMessage({ id, inputs, count: items.length, roots }, inputs.map((t) => t.data.buffer as ArrayBuffer));
+        const inputs = flatTensors(items);
+        w.postMessage({ id, inputs, count: items.length, want }, inputs.map((t) => t.data.buffer as ArrayBuffer));
       });
     });
     const t0 = performance.now();
     const mine = runBatch(this.p, batch.slice(0, bounds[1]), { arenas: this.arenas });
     if (bounds[1] > 0) this.observe((performance.now() - t0) / bounds[1]);
+    if (want === 'outputs') {
+      const own = this.outputsOf(mine);
+      for (const r of await Promise.all(asks)) {
+        if (r.count) own.outputs.push(...itemTensors(r.outputs!, r.count));
+        own.hashes.push(...r.hashes!);
+      }
+      return own;
+    }
     this.own(mine, -1);
-    const myRoots = roots ? mine.map((t) => traceRoot(t)) : undefined;
+    const myRoots = want === 'roots' ? mine.map((t) => traceRoot(t)) : undefined;
     const replies = await Promise.all(asks);
     const traces = [...mine];
     const chunk = batchChunk(this.p);
@@ -188,7 +212,7 @@ export class BatchPool {
         traces.push(...arenaTraces(this.p, a, items));
       });
     });
-    return roots ? { traces, roots: [...myRoots!, ...replies.flatMap((r) => r.roots!)] } : { traces };
+    return myRoots ? { traces, roots: [...myRoots, ...replies.flatMap((r) => r.roots!)] } : { traces };
   }
 
   async close(): Promise<void> {

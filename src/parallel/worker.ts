@@ -2,7 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QModel, TensorData } from '../engine/ir.js';
 import { ArenaCache, batchChunk, prepareModel, runBatch } from '../engine/run.js';
-import { keccakReady, traceRoot } from '../commit/index.js';
+import { keccakReady, outputHashesOf, traceRoot } from '../commit/index.js';
+import { arenasOf, flatTensors, itemTensors } from './flat.js';
 
 const port = parentPort!;
 try {
@@ -10,24 +11,27 @@ try {
   await keccakReady;
   // Arenas the caller released (BatchPool.release), reused by later runs.
   const cache = new ArenaCache();
-  port.on('message', (m: { id: number; inputs: TensorData[]; count: number; roots: boolean } | { give: ArrayBuffer[] }) => {
+  port.on('message', (m: { id: number; inputs: TensorData[]; count: number; want: 'traces' | 'roots' | 'outputs' } | { give: ArrayBuffer[] }) => {
     if ('give' in m) {
       for (const a of m.give) cache.give(a);
       return;
     }
     try {
       // Inputs arrive as one array per graph input (items back to back); traces leave as their
-      // runBatch arenas, one per chunk of batchChunk(p) items (the caller rebuilds the views).
-      const items = Array.from({ length: m.count }, (_, b) =>
-        m.inputs.map((t) => {
-          const n = t.data.length / m.count;
-          return { dtype: t.dtype, shape: t.shape, data: t.data.subarray(b * n, (b + 1) * n) };
-        }),
-      );
-      const traces = runBatch(p, items, { arenas: cache });
-      const roots = m.roots ? traces.map((t) => traceRoot(t)) : undefined;
-      const arenas: ArrayBuffer[] = [];
-      for (let b = 0, c = batchChunk(p); b < traces.length; b += c) arenas.push(traces[b][0].data.buffer as ArrayBuffer);
+      // runBatch arenas, one per chunk of batchChunk(p) items (the caller rebuilds the views); outputs-only
+      // replies carry a copy of the outputs, one array per graph output (items back to back), and each item's
+      // outputHash, and the arenas stay here for the next run.
+      const traces = runBatch(p, itemTensors(m.inputs, m.count), { arenas: cache });
+      if (m.want === 'outputs') {
+        const outs = traces.map((t) => p.model.outputs.map((id) => t[id]!));
+        const outputs = flatTensors(outs);
+        const hashes = outputHashesOf(outs);
+        for (const a of arenasOf(traces, batchChunk(p))) cache.give(a);
+        port.postMessage({ id: m.id, count: m.count, outputs, hashes }, outputs.map((t) => t.data.buffer as ArrayBuffer));
+        return;
+      }
+      const roots = m.want === 'roots' ? traces.map((t) => traceRoot(t)) : undefined;
+      const arenas = arenasOf(traces, batchChunk(p));
       port.postMessage({ id: m.id, arenas, count: m.count, roots }, arenas);
     } catch (e) {
       port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });

@@ -1,10 +1,11 @@
 /**
  * BatchPool (src/parallel/pool.ts): runBatch split across threads gives, item by item and in order,
- * the bytes runModel gives on the calling thread, with the same traceRoots, on every shipped model.
+ * the bytes runModel gives on the calling thread, with the same traceRoots (and, outputs only, the same outputs and
+ * outputHashes), on every shipped model.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchChunk, prepareModel, runModel } from '../../src/engine/run.js';
-import { keccakReady, traceRoot } from '../../src/commit/index.js';
+import { keccakReady, outputHashOf, traceRoot } from '../../src/commit/index.js';
 import { BatchPool, BatchPoolError } from '../../src/parallel/pool.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
@@ -37,6 +38,14 @@ describe('BatchPool', () => {
         });
         const plain = await pool.run(items);
         plain.forEach((t, b) => expectSameTrace(t, traces[b]));
+        // Outputs only, hashed on the thread that ran each item: runModel's outputs and their outputHash.
+        const { outputs, outputHashes } = await pool.runOutputs(items);
+        expect(outputs.length).toBe(n);
+        items.forEach((_, b) => {
+          const want = q.outputs.map((id) => traces[b][id]!);
+          outputs[b].forEach((o, t) => expect(Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).equals(Buffer.from(want[t].data.buffer, want[t].data.byteOffset, want[t].data.byteLength))).toBe(true));
+          expect(outputHashes[b]).toBe(outputHashOf(want));
+        });
         // The same through the small-batch shortcut (the caller runs everything).
         const small = await (await BatchPool.create(q, 1)).run(items);
         small.forEach((t, b) => expectSameTrace(t, traces[b]));

@@ -1,0 +1,30 @@
+/** Items' tensors to and from one typed array per position (items back to back): what BatchPool (pool.ts) and its
+ *  workers (worker.ts) send each other — inputs one way, outputs the other. */
+import type { TensorData } from '../engine/ir.js';
+
+/** Tensor i of every item, back to back in one typed array (a fresh copy), for each position i. */
+export function flatTensors(items: readonly (readonly TensorData[])[]): TensorData[] {
+  return items[0]!.map((t0, i) => {
+    const n = t0.data.length;
+    const data = new (t0.data.constructor as new (n: number) => TensorData['data'])(n * items.length);
+    items.forEach((inp, b) => (data as Int32Array).set(inp[i]!.data as Int32Array, b * n));
+    return { dtype: t0.dtype, shape: t0.shape, data };
+  });
+}
+
+/** The `count` items of flatTensors' arrays, as views (no copy). */
+export function itemTensors(flat: readonly TensorData[], count: number): TensorData[][] {
+  return Array.from({ length: count }, (_, b) =>
+    flat.map((t) => {
+      const n = t.data.length / count;
+      return { dtype: t.dtype, shape: t.shape, data: t.data.subarray(b * n, (b + 1) * n) };
+    }),
+  );
+}
+
+/** The arenas runBatch wrote `traces` into: one per chunk of `chunk` items (each chunk's first trace's buffer). */
+export function arenasOf(traces: readonly (readonly TensorData[])[], chunk: number): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (let b = 0; b < traces.length; b += chunk) out.push(traces[b]![0]!.data.buffer as ArrayBuffer);
+  return out;
+}

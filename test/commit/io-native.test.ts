@@ -1,0 +1,95 @@
+/**
+ * The native digests of the honest path (native/commit.h: outputHashes, resultLeaves, pairHashes) are byte-identical
+ * to src/commit's hash-wasm path: outputHashesOf / outputHashOf, resultLeaves / resultLeaf and PositionalTree roots on
+ * random tensors of every dtype, odd sizes (empty, one element, a partial last word, several Merkle levels), rank 0 to
+ * 30 (a tensorRoot preimage longer than one Keccak block) and up to 6 outputs (a digest preimage longer than one
+ * block), on each of the addon's Keccak paths (eight states at a time with AVX-512, one at a time). Skips, with a
+ * printed reason, when the addon is not built.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hex } from 'viem';
+import type { DType, TensorData } from '../../src/engine/ir.js';
+import { nativeAvailable, nativeCpu, setNativeCpuPath, setNativeEnabled } from '../../src/engine/native.js';
+import { keccakBackend, keccakReady, outputHashesOf, outputHashOf } from '../../src/commit/index.js';
+import { PositionalMerkleError, PositionalTree, resultLeaf, resultLeaves } from '../../src/chain/positional.js';
+
+const HAVE = nativeAvailable();
+const CPU_MAX = HAVE ? setNativeCpuPath(2) : -1;
+if (!HAVE) console.log('io-native.test: the native addon is not loaded (not built — run `node native/build.mjs` — or VERITY_NATIVE=0); skipping the native digests');
+else console.log(`io-native.test: native addon loaded (CPU path ${nativeCpu()})`);
+
+/** Runs f with the native addon off: src/commit hashes with hash-wasm. */
+function wasmOnly<T>(f: () => T): T {
+  setNativeEnabled(false);
+  try {
+    return f();
+  } finally {
+    setNativeEnabled(true);
+  }
+}
+
+const DTYPES: DType[] = ['i8', 'u8', 'i32'];
+const RANGE: Record<DType, [number, number]> = { i8: [-128, 127], u8: [0, 255], i32: [-(2 ** 31), 2 ** 31 - 1] };
+const layout = fc.record({
+  dtype: fc.constantFrom(...DTYPES),
+  shape: fc.oneof(fc.array(fc.integer({ min: 0, max: 13 }), { maxLength: 4 }), fc.constant<number[]>([1, 67]), fc.constant(Array.from({ length: 30 }, () => 1))),
+});
+/** A batch: 1 to 9 items with the same output layouts (1 to 6 outputs), random values. */
+const batch = fc.array(layout, { minLength: 1, maxLength: 6 }).chain((outs) =>
+  fc.array(
+    fc.tuple(...outs.map((o) => fc.array(fc.integer({ min: RANGE[o.dtype][0], max: RANGE[o.dtype][1] }), { minLength: size(o.shape), maxLength: size(o.shape) }))),
+    { minLength: 1, maxLength: 9 },
+  ).map((items) => items.map((vals) => vals.map((v, t) => tensor(outs[t]!.dtype, outs[t]!.shape, v)))),
+);
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function tensor(dtype: DType, shape: number[], vals: number[]): TensorData {
+  return { dtype, shape, data: dtype === 'i8' ? Int8Array.from(vals) : dtype === 'u8' ? Uint8Array.from(vals) : Int32Array.from(vals) };
+}
+
+describe.skipIf(!HAVE)('native digests = hash-wasm digests', () => {
+  beforeAll(async () => {
+    await keccakReady;
+    expect(keccakBackend()).toBe('wasm');
+  });
+  afterAll(() => {
+    setNativeEnabled(true);
+    setNativeCpuPath(CPU_MAX);
+  });
+
+  for (const cpu of [2, 0].filter((p) => p <= CPU_MAX)) {
+    it(`outputHashesOf, resultLeaves and PositionalTree on random batches (Keccak path ${cpu === 2 ? 'AVX-512 ×8' : 'scalar'})`, () => {
+      setNativeCpuPath(cpu);
+      fc.assert(
+        fc.property(batch, fc.integer({ min: 0, max: 1000 }), (items, start) => {
+          const want = wasmOnly(() => items.map((it) => outputHashOf(it)));
+          expect(outputHashesOf(items)).toEqual(want);
+          expect(items.map((it) => outputHashOf(it))).toEqual(want);
+          const leaves = wasmOnly(() => resultLeaves(want, start));
+          expect(leaves).toEqual(want.map((h, i) => wasmOnly(() => resultLeaf(start + i, h))));
+          expect(resultLeaves(want, start)).toEqual(leaves);
+          expect(resultLeaf(start, want[0]!)).toBe(leaves[0]);
+          expect(new PositionalTree(leaves).root).toBe(wasmOnly(() => new PositionalTree(leaves).root));
+        }),
+        { numRuns: 120 },
+      );
+    });
+  }
+
+  it('a batch whose items differ in shape is hashed item by item, with the same digests', () => {
+    const items = [[tensor('i8', [3], [1, -2, 3])], [tensor('i8', [4], [1, -2, 3, 4])], [tensor('i32', [1, 3], [7, -8, 2 ** 31 - 1])], []];
+    expect(outputHashesOf(items)).toEqual(wasmOnly(() => items.map((it) => outputHashOf(it))));
+  });
+
+  it('a digest that is not 32 bytes of 0x-hex gets the JS path and its error', () => {
+    const good = outputHashOf([tensor('u8', [2], [1, 2])]);
+    const upper = `0x${good.slice(2).toUpperCase()}` as Hex;
+    expect(resultLeaves([good, upper])).toEqual(wasmOnly(() => resultLeaves([good, upper])));
+    expect(() => resultLeaves([good, '0x1234'])).toThrow(PositionalMerkleError);
+    expect(() => resultLeaves([good, `0x${'zz'.repeat(32)}` as Hex])).toThrow();
+  });
+});
