@@ -308,9 +308,12 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
 /**
  * Trace arenas a caller is done with, for later runBatch calls to reuse (opts.arenas): a fresh
  * ArrayBuffer costs a page fault per 4 KiB on first write (about as much as the kernels themselves
- * on a transformer's 1.3 MB trace), a reused one only its clearing. take(n) gives a zero-filled
- * arena of n bytes, as new ArrayBuffer(n) does; give(a) must only get arenas whose traces nobody
- * reads any more (their views would see a later run's values). Holds at most maxBytes.
+ * on a transformer's 1.3 MB trace). take(n) gives an arena of n bytes, a reused one with its old
+ * contents unless clear (runBatch writes every byte of every tensor view anyway: the inputs are
+ * copied and every kernel writes its whole output, the Kernel contract of ops/common.ts, which
+ * test/engine/helpers.ts checkBatch checks for every op on garbage-filled arenas); give(a) must only
+ * get arenas whose traces nobody reads any more (their views would see a later run's values).
+ * Holds at most maxBytes.
  */
 export class ArenaCache {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -318,11 +321,11 @@ export class ArenaCache {
 
   constructor(readonly maxBytes = 96 << 20) {}
 
-  take(n: number): ArrayBuffer {
+  take(n: number, clear = true): ArrayBuffer {
     const a = this.free.get(n)?.pop();
     if (!a) return new ArrayBuffer(n);
     this.held -= n;
-    new Uint8Array(a).fill(0);
+    if (clear) new Uint8Array(a).fill(0);
     return a;
   }
 
@@ -358,7 +361,8 @@ function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[], a
   const B = batch.length;
   const { offsets, sizes } = p;
   const tensors = m.tensors;
-  const arena = arenas ? arenas.take(p.arenaBytes * B) : new ArrayBuffer(p.arenaBytes * B);
+  // A reused arena is not cleared: every byte of every tensor below is written (inputs, then each output).
+  const arena = arenas ? arenas.take(p.arenaBytes * B, false) : new ArrayBuffer(p.arenaBytes * B);
   // Tensor id's B items are contiguous, starting at B·offsets[id] (offsets are multiples of 8).
   const stacked: TensorData[] = new Array(tensors.length);
   for (let i = 0; i < m.inputs.length; i++) {

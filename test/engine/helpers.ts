@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AttrValue, DType, IntArray, OpType, Param, QModel, TensorData } from '../../src/engine/ir.js';
 import { allocate } from '../../src/engine/ir.js';
-import { prepareModel, runBatch, runModel } from '../../src/engine/run.js';
+import { ArenaCache, prepareModel, runBatch, runModel } from '../../src/engine/run.js';
 import { RANGE, reference, size } from './reference.js';
 
 export const RUNS = 200;
@@ -67,15 +67,24 @@ export function expectSameTrace(got: readonly TensorData[], want: readonly Tenso
 
 /**
  * runBatch on the case's inputs, their reversed copies (values stay valid) and the inputs again must
- * give, item by item, the traces runModel gives.
+ * give, item by item, the traces runModel gives — also in reused arenas full of garbage (ArenaCache
+ * does not clear them: every kernel must write its whole output).
  */
 export function checkBatch(c: Case): void {
   const p = prepareModel(modelOf(c));
   const reversed = c.inputs.map((t) => ({ ...t, data: t.data.slice().reverse() }));
   const items = [c.inputs, reversed, c.inputs];
-  const traces = runBatch(p, items);
+  const arenas = new ArenaCache();
+  const traces = runBatch(p, items, { arenas });
   expect(traces.length).toBe(items.length);
   items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+  for (const a of new Set(traces.map((t) => t[0].data.buffer as ArrayBuffer))) {
+    new Uint8Array(a).fill(0xa5);
+    arenas.give(a);
+  }
+  const again = runBatch(p, items, { arenas });
+  expect(arenas.bytes).toBe(0);
+  items.forEach((inputs, b) => expectSameTrace(again[b], runModel(p, inputs)));
 }
 
 /** Runs the engine and the BigInt reference on a case and expects identical outputs. */
