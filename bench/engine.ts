@@ -2,7 +2,7 @@
  * npm run bench:engine — the integer engine against onnxruntime-node (float32, CPU provider) on the
  * same models and the same held-out rows, in the same run, with the same thread counts:
  *   - 1-row latency (median, p95), one thread each (ort: intraOpNumThreads = interOpNumThreads = 1;
- *     verity: runModel incl. quantizeInput, on the main thread);
+ *     verity: runModel incl. quantizeInput, on the main thread, each trace's arena released once read: opts.arenas);
  *   - batch throughput (inferences/s on batches of 64 rows), both runtimes allowed THREADS threads
  *     (ort: intraOpNumThreads = THREADS; verity: BatchPool — runBatch split over THREADS threads,
  *     src/parallel/pool.ts), one full trace per row, each batch's traces released once read (BatchPool.release:
@@ -162,11 +162,22 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
     path = engine.kernelPath() === 'native' ? `native/${engine.nativeCpu()}` : engine.kernelPath();
     const inputs = rows.map((r) => quantizeInput(q, r));
     const feed = batchRows.map((r) => [quantizeInput(q, r)]);
-    // 1-row latency includes quantizing the float input, as a caller would.
-    lat = await timeEach((i) => runModel(p, [quantizeInput(q, rows[i % rows.length])]));
+    // 1-row latency includes quantizing the float input, as a caller would; each trace's arena is released once
+    // read (runModel's opts.arenas), as for the batches below.
+    const arenas1 = new ArenaCache();
+    const release1 = (trace: Trace) => {
+      const a = trace[0].data.buffer as ArrayBuffer;
+      if (a.byteLength === p.arenaBytes) arenas1.give(a);
+    };
+    const run1 = (i: number) => runModel(p, [quantizeInput(q, rows[i % rows.length])], { arenas: arenas1 });
+    lat = await timeEach((i) => release1(run1(i)));
     // What the honest path adds per inference: the output digest and the result leaf (no trace root).
     const committed = (trace: Trace, i: number) => resultLeaf(i, outputHashOf(q.outputs.map((id) => trace[id]!)));
-    const vlat = await timeEach((i) => committed(runModel(p, [quantizeInput(q, rows[i % rows.length])]), 0));
+    const vlat = await timeEach((i) => {
+      const t = run1(i);
+      committed(t, 0);
+      release1(t);
+    });
     // A batch worker's commitment: every element's result leaf under one positional root (src/node/batch.ts resultTreeOf).
     const resultRoot = (outputHashes: `0x${string}`[]) => new PositionalTree(resultLeaves(outputHashes)).root;
     // A batch task is audited with probability AUDIT_RATE_BPS: its worker then reruns one element and builds its traceRoot.

@@ -240,14 +240,17 @@ function checkInputs(m: QModel, sizes: readonly number[], inputs: readonly Tenso
  * range for an op (e.g. a Gather index).
  *
  * The trace's arrays are allocated for this run (for larger models, views of one ArrayBuffer, each at
- * its own byteOffset); nothing else refers to them, so the trace stays valid after later runs.
+ * its own byteOffset); nothing else refers to them, so the trace stays valid after later runs — unless
+ * the caller gives that ArrayBuffer (trace[0].data.buffer, p.arenaBytes long) to opts.arenas once done
+ * with the trace: later runs with the same cache then reuse it, not cleared (every byte is written, as
+ * in runBatch). A fresh arena costs its page faults (mobile-net's 56 KB: up to ~13 us a run here).
  */
-export function runModel(p: PreparedModel, inputs: readonly TensorData[]): Trace {
+export function runModel(p: PreparedModel, inputs: readonly TensorData[], opts: { arenas?: ArenaCache } = {}): Trace {
   const m = p.model;
   checkInputs(m, p.sizes, inputs);
   // Small traces: one array each (small typed arrays live on the JS heap, cheaper than an
   // ArrayBuffer); larger ones: views of one ArrayBuffer for the whole trace.
-  const arena = p.arenaBytes > SMALL_ARENA ? new ArrayBuffer(p.arenaBytes) : null;
+  const arena = p.arenaBytes > SMALL_ARENA ? (opts.arenas ? opts.arenas.take(p.arenaBytes, false) : new ArrayBuffer(p.arenaBytes)) : null;
   const { offsets, sizes } = p;
   const tensors = m.tensors;
   const trace: TensorData[] = new Array(tensors.length);
@@ -306,7 +309,7 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
 }
 
 /**
- * Trace arenas a caller is done with, for later runBatch calls to reuse (opts.arenas): a fresh
+ * Trace arenas a caller is done with, for later runBatch / runModel calls to reuse (opts.arenas): a fresh
  * ArrayBuffer costs a page fault per 4 KiB on first write (about as much as the kernels themselves
  * on a transformer's 1.3 MB trace). take(n) gives an arena of n bytes, a reused one with its old
  * contents unless clear (runBatch writes every byte of every tensor view anyway: the inputs are

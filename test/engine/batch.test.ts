@@ -78,6 +78,23 @@ for (const backend of ['wasm', 'js'] as const) {
       }
     });
 
+    it('runModel with opts.arenas reuses a given-back arena (cleared): the same trace as a fresh run, on every model', () => {
+      for (const name of MODEL_NAMES) {
+        const q = quantized(name);
+        const p = prepareModel(q);
+        const rows = modelData(name).x;
+        const cache = new ArenaCache();
+        const a = runModel(p, [quantizeInput(q, rows[0])], { arenas: cache })[0].data.buffer as ArrayBuffer;
+        if (a.byteLength !== p.arenaBytes) continue; // a small trace: one array per tensor, no arena
+        new Uint8Array(a).fill(0xa5); // stale values must not show through
+        cache.give(a);
+        const inputs = [quantizeInput(q, rows[1])];
+        const t = runModel(p, inputs, { arenas: cache });
+        expect(t[0].data.buffer).toBe(a);
+        expectSameTrace(t, runModel(p, inputs));
+      }
+    });
+
     it('traces of earlier batches stay valid after later runs', () => {
       const q = quantized('wine-mlp');
       const p = prepareModel(q);
