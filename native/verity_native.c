@@ -170,6 +170,31 @@ VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const ui
   }
 }
 
+/* The full tile of vnni_tile (8 rows × 2 blocks; vnni_tile is its reference and does the edge tiles): the same
+ * vpdpbusd sums into sixteen named accumulators, which the compiler keeps in registers through the k loop (the
+ * array form above is moved around and partly spilled to the stack on every iteration). */
+VNNI_TARGET static void vnni_tile_8x2(const uint8_t *Ap, int lda, const int8_t *wb0, const int8_t *wb1, int kq, __m512i acc[VMR][2]) {
+  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00,
+          c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  const uint8_t *a = Ap;
+  for (int q = 0; q < kq; q++, a += KQ) {
+    const __m512i w0 = _mm512_loadu_si512((const void *)(wb0 + (size_t)q * 64));
+    const __m512i w1 = _mm512_loadu_si512((const void *)(wb1 + (size_t)q * 64));
+    int32_t a4;
+    __m512i av;
+#define VROW(i)                                        \
+  memcpy(&a4, a + (size_t)(i) * lda, 4);               \
+  av = _mm512_set1_epi32(a4);                          \
+  c##i##0 = _mm512_dpbusd_epi32(c##i##0, av, w0);      \
+  c##i##1 = _mm512_dpbusd_epi32(c##i##1, av, w1);
+    VROW(0) VROW(1) VROW(2) VROW(3) VROW(4) VROW(5) VROW(6) VROW(7)
+#undef VROW
+  }
+  acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11, acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30;
+  acc[3][1] = c31, acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51, acc[6][0] = c60, acc[6][1] = c61;
+  acc[7][0] = c70, acc[7][1] = c71;
+}
+
 VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum,
                                   int N, uint32_t zc, int32_t *C) {
   const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ, lda = kq * KQ;
@@ -199,7 +224,9 @@ VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t fli
     if (two) vnni_tile(a, lda, m, wb0, wb1, 1, kq, acc); \
     else vnni_tile(a, lda, m, wb0, wb1, 0, kq, acc); \
     break;
-      switch (mr) { VT(8) VT(7) VT(6) VT(5) VT(4) VT(3) VT(2) default: VT(1) }
+      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc);
+      else
+        switch (mr) { VT(8) VT(7) VT(6) VT(5) VT(4) VT(3) VT(2) default: VT(1) }
 #undef VT
       for (int h = 0; h < 1 + two; h++) {
         const int j0 = (b + h) * NR;
