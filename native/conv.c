@@ -1,13 +1,12 @@
 /*
  * Conv kernels of the native addon (included by verity_native.c, which provides the requant, GEMM and N-API helpers):
  *
- *   depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null, mult, shift,
- *             yZero, lo, hi, out, outBytes)
- *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
- *   conv(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, packed, CO, bias|null, mult, shift,
- *        yZero, lo, hi, out, outBytes)
- *       NHWC group-1 conv, weights packed as pack() does from [CO][KH][KW][C]: per item, x padded with xZero bytes,
- *       its im2col rows (KH·KW·C bytes an output position) built a block at a time, then dense_core on the block.
+ *   convPlan(depthwise, xSigned, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, CO, weights, bias|null, mult,
+ *            shift, yZero, lo, hi, outBytes) -> plan (an external value: the step's constants, made once)
+ *   convRun(plan, x, y, B)
+ *       NHWC conv of B items: depthwise (group = C = CO, weights int16 [KH][KW][C]; padding contributes 0), or group 1
+ *       (weights i8 [CO][KH][KW][C], packed by convPlan): per item, x padded with xZero bytes, its im2col rows
+ *       (KH·KW·C bytes an output position) built a block at a time, then the GEMM + requant on the block.
  *   gap(x, xSigned, B, HW, C, xZero, yZero, lo, hi, y)
  *       GlobalAveragePool: y[b][c] = clamp(yZero + roundDiv(Σ_p x[b][p][c] − HW·xZero, HW), lo, hi), 8-bit in and out,
  *       roundDiv(a, d) = floor((2a + d) / 2d) (docs/ops.md §GlobalAveragePool).
@@ -176,130 +175,72 @@ VNNI_TARGET static void dw_row_vnni(const uint8_t *u, int Wp, int C, int KH, int
 }
 #endif
 
-/* depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null, mult, shift, yZero, lo, hi, out, outBytes) */
-static napi_value js_depthwise(napi_env env, napi_callback_info info) {
-  ARGS(26, "depthwise");
-  int32_t v[17];
-  static const int ints[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-  if (!get_ints(env, a, ints, 16, v)) return fail(env, "depthwise: integer arguments expected");
-  int32_t yZero, lo, hi, ob;
-  if (!get_i32(env, a[21], &yZero) || !get_i32(env, a[22], &lo) || !get_i32(env, a[23], &hi) || !get_i32(env, a[25], &ob))
-    return fail(env, "depthwise: integer arguments expected");
-  const int sgn = v[1], B = v[2], H = v[3], W = v[4], C = v[5], KH = v[6], KW = v[7], sh = v[8], sw = v[9], dh = v[10], dw = v[11],
-            pt = v[12], pl = v[13], OH = v[14], OW = v[15], z = v[16];
-  size_t xb, wb, bb = 0, mb, sb, yb;
-  const uint8_t *x = ta(env, a[0], &xb, NULL);
-  const int16_t *w16 = ta(env, a[17], &wb, NULL);
-  napi_valuetype bt;
-  napi_typeof(env, a[18], &bt);
-  const int32_t *bias = bt == napi_null ? NULL : ta(env, a[18], &bb, NULL);
-  const int32_t *mult = ta(env, a[19], &mb, NULL), *shift = ta(env, a[20], &sb, NULL);
-  void *y = ta(env, a[24], &yb, NULL);
-  if (!x || !w16 || !mult || !shift || !y || (bt != napi_null && !bias) || B < 0 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 ||
-      OH < 1 || OW < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || pt < 0 || pl < 0 || (ob != 1 && ob != 4) ||
-      xb < (size_t)B * H * W * C || wb < (size_t)KH * KW * C * 2 || yb < (size_t)B * OH * OW * C * ob || mb < (size_t)C * 4 ||
-      sb < (size_t)C * 4 || (bias && bb < (size_t)C * 4))
-    return fail(env, "depthwise: array sizes do not match");
-  for (int j = 0; j < C; j++)
-    if (shift[j] < 1 || shift[j] > 62) return fail(env, "depthwise: shift out of range");
-  /* Accumulators for one output row [OW][C], requantized a pixel (C channels) at a time. */
-  const size_t rowN = (size_t)OW * C;
-  const int Hp = (OH - 1) * sh + (KH - 1) * dh + 1, Wp = (OW - 1) * sw + (KW - 1) * dw + 1; /* the pixels the windows reach */
-  const int fast = g_path == 2;
-  const size_t padBytes = fast ? (size_t)Hp * Wp * C + 64 : 0;
-  int32_t *acc = malloc(rowN * 4 + (size_t)C * 4 + padBytes);
-  if (!acc) return fail(env, "depthwise: out of memory");
-  int32_t *corr = acc + rowN;
-  uint8_t *u = (uint8_t *)(corr + C);
-  const uint8_t flip = sgn ? 0x80 : 0;
-  const int32_t zf = sgn ? z + 128 : z; /* z' : the padding value of u */
-  if (fast) { /* corr[c] = z'·Σ_taps w (mod 2^32) */
-    memset(corr, 0, (size_t)C * 4);
-    for (int t = 0; t < KH * KW; t++)
-      for (int c = 0; c < C; c++) corr[c] = (int32_t)((uint32_t)corr[c] + (uint32_t)(int32_t)w16[(size_t)t * C + c]);
-    for (int c = 0; c < C; c++) corr[c] = (int32_t)((uint32_t)zf * (uint32_t)corr[c]);
-  }
+/* ---------- a conv step's plan: its constants made once (convPlan), then one convRun per step ---------- */
+/* Held in an external value (JS can neither read nor change it); freed when it is garbage collected. The scratch is the
+ * plan's own (one JS thread uses a prepared model, and a run is synchronous), sized for one item. */
+typedef struct {
+  int depthwise, sgn, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, z, CO, yZero, lo, hi, ob, Hp, Wp, K, rows;
   rq_t q;
-  if (!rq_init(&q, C, bias, mult, shift)) {
-    free(acc);
-    return fail(env, "depthwise: out of memory");
-  }
+  int32_t *corr; /* depthwise: z'·Σ_taps w per channel, z' = xZero as u (mod 2^32) */
+  int16_t *w16;  /* depthwise weights [KH][KW][C] */
+  int8_t *pk;    /* group-1 conv: the packed weights (pack_into of [CO][KH·KW·C]) */
+  uint8_t *scratch;
+} conv_plan_t;
+
+static void plan_free(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  conv_plan_t *p = data;
+  rq_free(&p->q);
+  free(p->corr), free(p->w16), free(p->pk), free(p->scratch), free(p);
+}
+
+/* Depthwise (group = C = CO) over B items. Reference: dw_row (padding skipped, x − xZero = 0 there). */
+static void dw_run(const conv_plan_t *p, const uint8_t *x, uint8_t *y, int B) {
+  const int C = p->C, OH = p->OH, OW = p->OW, ob = p->ob;
+  const size_t rowN = (size_t)OW * C;
+  int32_t *acc = (int32_t *)p->scratch;
   for (int b = 0; b < B; b++) {
-    const uint8_t *xi = x + (size_t)b * H * W * C;
-    uint8_t *yi = (uint8_t *)y + (size_t)b * OH * OW * C * ob;
+    const uint8_t *xi = x + (size_t)b * p->H * p->W * C;
+    uint8_t *yi = y + (size_t)b * OH * rowN * ob;
 #ifdef VERITY_X86
-    if (fast) {
-      pad_item(xi, H, W, C, pt, pl, Hp, Wp, flip, (uint8_t)zf, u);
-      for (int oh = 0; oh < OH; oh++) dw_row_vnni(u, Wp, C, KH, KW, sh, sw, dh, dw, oh, OW, w16, corr, &q, yZero, lo, hi, yi + (size_t)oh * rowN * ob, ob);
+    if (g_path == 2) {
+      uint8_t *u = p->scratch + rowN * 4;
+      const int zf = p->sgn ? p->z + 128 : p->z;
+      pad_item(xi, p->H, p->W, C, p->pt, p->pl, p->Hp, p->Wp, p->sgn ? 0x80 : 0, (uint8_t)zf, u);
+      for (int oh = 0; oh < OH; oh++)
+        dw_row_vnni(u, p->Wp, C, p->KH, p->KW, p->sh, p->sw, p->dh, p->dw, oh, OW, p->w16, p->corr, &p->q, p->yZero, p->lo, p->hi,
+                    yi + (size_t)oh * rowN * ob, ob);
       continue;
     }
 #endif
     for (int oh = 0; oh < OH; oh++) {
-      dw_row(xi, sgn, H, W, C, KH, KW, oh, OW, sh, sw, dh, dw, pt, pl, z, w16, acc);
-      for (int ow = 0; ow < OW; ow++) requant_any(acc + (size_t)ow * C, C, &q, yZero, lo, hi, yi + ((size_t)oh * OW + ow) * C * ob, ob);
+      dw_row(xi, p->sgn, p->H, p->W, C, p->KH, p->KW, oh, OW, p->sh, p->sw, p->dh, p->dw, p->pt, p->pl, p->z, p->w16, acc);
+      for (int ow = 0; ow < OW; ow++) requant_any(acc + (size_t)ow * C, C, &p->q, p->yZero, p->lo, p->hi, yi + ((size_t)oh * OW + ow) * C * ob, ob);
     }
   }
-  rq_free(&q);
-  free(acc);
-  return NULL;
 }
 
-/* ---------- group-1 conv: im2col rows from the padded item, a block at a time, into dense_core ---------- */
-/* conv(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, packed, CO, bias|null, mult, shift, yZero, lo, hi, out, outBytes)
- * Reference: out[b][p][j] = requant(Σ_{kh,kw,c} (x[b][h][w][c] − xZero)·W[j][kh][kw][c]) with (h, w) = (oh·sh + kh·dh − pt,
- * ow·sw + kw·dw − pl), terms outside the input 0 — the same rows as the JS im2col (src/engine/ops/conv.ts) with xZero as the
- * padding byte, so each row equals dense's row. */
-static napi_value js_conv(napi_env env, napi_callback_info info) {
-  ARGS(27, "conv");
-  int32_t v[27];
-  static const int ints[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 22, 23, 24, 26};
-  if (!get_ints(env, a, ints, 21, v)) return fail(env, "conv: integer arguments expected");
-  const int sgn = v[1], B = v[2], H = v[3], W = v[4], C = v[5], KH = v[6], KW = v[7], sh = v[8], sw = v[9], dh = v[10], dw = v[11],
-            pt = v[12], pl = v[13], OH = v[14], OW = v[15], z = v[16], CO = v[18], yZero = v[22], lo = v[23], hi = v[24], ob = v[26];
-  size_t xb, pb, bb = 0, mb, sb, yb;
-  const uint8_t *x = ta(env, a[0], &xb, NULL);
-  void *pk = NULL;
-  if (napi_get_arraybuffer_info(env, a[17], &pk, &pb) != napi_ok) return fail(env, "conv: packed must be an ArrayBuffer");
-  napi_valuetype bt;
-  napi_typeof(env, a[19], &bt);
-  const int32_t *bias = bt == napi_null ? NULL : ta(env, a[19], &bb, NULL);
-  const int32_t *mult = ta(env, a[20], &mb, NULL), *shift = ta(env, a[21], &sb, NULL);
-  uint8_t *y = ta(env, a[25], &yb, NULL);
-  if (!x || !mult || !shift || !y || (bt != napi_null && !bias) || B < 0 || H < 1 || W < 1 || C < 1 || KH < 1 || KW < 1 || OH < 1 ||
-      OW < 1 || CO < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || pt < 0 || pl < 0 || (ob != 1 && ob != 4) ||
-      (size_t)KH * KW * C > (1u << 24))
-    return fail(env, "conv: bad arguments");
-  const int K = KH * KW * C, P = OH * OW;
-  const int Hp = (OH - 1) * sh + (KH - 1) * dh + 1, Wp = (OW - 1) * sw + (KW - 1) * dw + 1;
-  if (xb < (size_t)B * H * W * C || yb < (size_t)B * P * CO * ob || mb < (size_t)CO * 4 || sb < (size_t)CO * 4 ||
-      (bias && bb < (size_t)CO * 4) || pb != packed_bytes(CO, K))
-    return fail(env, "conv: array sizes do not match");
-  for (int j = 0; j < CO; j++)
-    if (shift[j] < 1 || shift[j] > 62) return fail(env, "conv: shift out of range");
+/* Group-1 conv over B items: per item x padded with xZero bytes, its im2col rows built a block at a time, then the GEMM +
+ * requant. Reference: out[b][p][j] = requant(Σ_{kh,kw,c} (x[b][h][w][c] − xZero)·W[j][kh][kw][c]) with (h, w) = (oh·sh + kh·dh
+ * − pt, ow·sw + kw·dw − pl), terms outside the input 0 — the JS im2col's rows (src/engine/ops/conv.ts) with xZero as the
+ * padding byte, so each row is dense's row. Returns 0 when out of memory. */
+static int conv_run(const conv_plan_t *p, const uint8_t *x, uint8_t *y, int B) {
+  const int C = p->C, KH = p->KH, KW = p->KW, K = p->K, OW = p->OW, P = p->OH * p->OW, CO = p->CO, ob = p->ob, Hp = p->Hp, Wp = p->Wp;
   const int fast = g_path == 2;
   const int lda = fast ? (K + KQ - 1) / KQ * KQ : K; /* the fast path's rows are u = x ^ flip padded to whole quads */
-  int rows = (64 * 1024) / lda;
-  rows = rows < 8 ? 8 : rows > P ? P : rows;
-  uint8_t *u = malloc((size_t)Hp * Wp * C + (size_t)rows * lda);
-  if (!u) return fail(env, "conv: out of memory");
-  uint8_t *A = u + (size_t)Hp * Wp * C;
-  rq_t q;
-  if (!rq_init(&q, CO, bias, mult, shift)) {
-    free(u);
-    return fail(env, "conv: out of memory");
-  }
-  const uint8_t flip = fast && sgn ? 0x80 : 0;
-  const int32_t zf = flip ? z + 128 : z; /* the padding byte: xZero as u */
-  const size_t runW = (size_t)KW * C; /* dw = 1: one kernel row is one run of KW·C bytes */
+  const int rows = p->rows;
+  uint8_t *u = p->scratch, *A = u + (size_t)Hp * Wp * C;
+  const uint8_t flip = fast && p->sgn ? 0x80 : 0;
+  const int32_t zf = flip ? p->z + 128 : p->z; /* the padding byte: xZero as u */
+  const size_t runW = (size_t)KW * C;         /* dw = 1: one kernel row is one run of KW·C bytes */
   /* A 1×1 window at stride 1 over whole quads reads the (padded) item's pixels as they are: no im2col copy. */
-  const int direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && lda == K;
-  int ok = 1;
-  for (int b = 0; b < B && ok; b++) {
-    const uint8_t *xi = x + (size_t)b * H * W * C;
-    const int asIs = direct && !flip && pt == 0 && pl == 0 && Hp == H && Wp == W; /* u would equal x */
-    if (!asIs) pad_item(xi, H, W, C, pt, pl, Hp, Wp, flip, (uint8_t)zf, u);
+  const int direct = KH == 1 && KW == 1 && p->sh == 1 && p->sw == 1 && lda == K;
+  for (int b = 0; b < B; b++) {
+    const uint8_t *xi = x + (size_t)b * p->H * p->W * C;
+    const int asIs = direct && !flip && p->pt == 0 && p->pl == 0 && Hp == p->H && Wp == p->W; /* u would equal x */
+    if (!asIs) pad_item(xi, p->H, p->W, C, p->pt, p->pl, Hp, Wp, flip, (uint8_t)zf, u);
     const uint8_t *ui = asIs ? xi : u;
-    for (int p0 = 0; p0 < P && ok; p0 += rows) {
+    for (int p0 = 0; p0 < P; p0 += rows) {
       const int m = P - p0 < rows ? P - p0 : rows;
       const uint8_t *Ab = A;
       if (direct && OW == Wp) Ab = ui + (size_t)p0 * C; /* the rows are consecutive pixels */
@@ -307,14 +248,14 @@ static napi_value js_conv(napi_env env, napi_callback_info info) {
         for (int i = 0, oh = p0 / OW, ow = p0 % OW; i < m; i++) {
           uint8_t *d = A + (size_t)i * lda;
           for (int kh = 0; kh < KH; kh++) {
-            const uint8_t *s = ui + ((size_t)(oh * sh + kh * dh) * Wp + (size_t)ow * sw) * C;
-            if (dw == 1) {
+            const uint8_t *s = ui + ((size_t)(oh * p->sh + kh * p->dh) * Wp + (size_t)ow * p->sw) * C;
+            if (p->dw == 1) {
               if (runW >= 16) memcpy(d, s, runW);
               else for (size_t e = 0; e < runW; e++) d[e] = s[e];
               d += runW;
             } else
               for (int kw = 0; kw < KW; kw++, d += C)
-                for (int e = 0; e < C; e++) d[e] = s[(size_t)kw * dw * C + e];
+                for (int e = 0; e < C; e++) d[e] = s[(size_t)kw * p->dw * C + e];
           }
           for (int k = K; k < lda; k++) *d++ = 0;
           if (++ow == OW) ow = 0, oh++;
@@ -323,17 +264,95 @@ static napi_value js_conv(napi_env env, napi_callback_info info) {
 #ifdef VERITY_X86
       if (fast) {
         const int nb = (CO + NR - 1) / NR, kq = lda / KQ;
-        const int8_t *pw = pk;
-        gemm_rq_vnni(Ab, m, kq, pw, (const int32_t *)(pw + (size_t)nb * kq * NR * KQ), CO, (uint32_t)zf, &q, yZero, lo, hi, yb, ob);
+        gemm_rq_vnni(Ab, m, kq, p->pk, (const int32_t *)(p->pk + (size_t)nb * kq * NR * KQ), CO, (uint32_t)zf, &p->q, p->yZero, p->lo,
+                     p->hi, yb, ob);
         continue;
       }
 #endif
-      ok = dense_core(Ab, sgn, m, K, z, pk, CO, &q, yZero, lo, hi, yb, ob, 0);
+      if (!dense_core(Ab, p->sgn, m, K, p->z, p->pk, CO, &p->q, p->yZero, p->lo, p->hi, yb, ob, 0)) return 0;
     }
   }
-  rq_free(&q);
-  free(u);
-  if (!ok) return fail(env, "conv: out of memory");
+  return 1;
+}
+
+/* convPlan(depthwise, xSigned, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, CO, weights, bias|null, mult, shift, yZero,
+ *          lo, hi, outBytes) -> plan: depthwise (group = C = CO) with weights an Int16Array [KH][KW][C], else a group-1 conv with
+ * weights an Int8Array [CO][KH][KW][C] (packed here). The output size must be the window's (docs/ops.md §Conv). */
+static napi_value js_conv_plan(napi_env env, napi_callback_info info) {
+  ARGS(25, "convPlan");
+  int32_t v[25];
+  static const int ints[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 21, 22, 23, 24};
+  if (!get_ints(env, a, ints, 21, v)) return fail(env, "convPlan: integer arguments expected");
+  const int dwise = v[0] != 0, C = v[4], KH = v[5], KW = v[6], sh = v[7], sw = v[8], dh = v[9], dw = v[10], pt = v[11], pl = v[12],
+            OH = v[13], OW = v[14], CO = dwise ? C : v[16], ob = v[24];
+  size_t wb, bb = 0, mb, sb;
+  napi_typedarray_type wt;
+  const void *w = ta(env, a[17], &wb, &wt);
+  napi_valuetype bt;
+  napi_typeof(env, a[18], &bt);
+  const int32_t *bias = bt == napi_null ? NULL : ta(env, a[18], &bb, NULL);
+  const int32_t *mult = ta(env, a[19], &mb, NULL), *shift = ta(env, a[20], &sb, NULL);
+  if (!w || !mult || !shift || (bt != napi_null && !bias) || v[2] < 1 || v[3] < 1 || C < 1 || KH < 1 || KW < 1 || sh < 1 || sw < 1 ||
+      dh < 1 || dw < 1 || pt < 0 || pl < 0 || OH < 1 || OW < 1 || CO < 1 || (ob != 1 && ob != 4) || (size_t)KH * KW * C > (1u << 24) ||
+      ((double)(OH - 1) * sh + (double)(KH - 1) * dh + 1) * ((double)(OW - 1) * sw + (double)(KW - 1) * dw + 1) * C > (double)(1 << 30))
+    return fail(env, "convPlan: bad arguments"); /* every read is inside x or the padded buffer, whatever OH and OW are */
+  const size_t taps = (size_t)KH * KW;
+  if (dwise ? wt != napi_int16_array || wb < taps * C * 2 : wt != napi_int8_array || wb < taps * C * CO)
+    return fail(env, "convPlan: weights do not match");
+  if (mb < (size_t)CO * 4 || sb < (size_t)CO * 4 || (bias && bb < (size_t)CO * 4)) return fail(env, "convPlan: tables do not match");
+  for (int j = 0; j < CO; j++)
+    if (shift[j] < 1 || shift[j] > 62) return fail(env, "convPlan: shift out of range");
+  conv_plan_t *p = calloc(1, sizeof *p);
+  if (!p) return fail(env, "convPlan: out of memory");
+  *p = (conv_plan_t){.depthwise = dwise, .sgn = v[1] != 0, .H = v[2], .W = v[3], .C = C, .KH = KH, .KW = KW, .sh = sh, .sw = sw,
+                     .dh = dh, .dw = dw, .pt = pt, .pl = pl, .OH = OH, .OW = OW, .z = v[15], .CO = CO, .yZero = v[21], .lo = v[22],
+                     .hi = v[23], .ob = ob, .K = (int)(taps * C)};
+  p->Hp = (OH - 1) * sh + (KH - 1) * dh + 1; /* the pixels the windows reach */
+  p->Wp = (OW - 1) * sw + (KW - 1) * dw + 1;
+  const size_t padBytes = (size_t)p->Hp * p->Wp * C + 64;
+  int ok = rq_init(&p->q, CO, bias, mult, shift);
+  if (dwise) {
+    p->w16 = malloc(taps * C * 2);
+    p->corr = calloc((size_t)C, 4);
+    p->scratch = malloc((size_t)OW * C * 4 + padBytes);
+    ok = ok && p->w16 && p->corr && p->scratch;
+    if (ok) {
+      memcpy(p->w16, w, taps * C * 2);
+      const uint32_t zf = (uint32_t)(p->sgn ? p->z + 128 : p->z);
+      for (size_t t = 0; t < taps; t++)
+        for (int c = 0; c < C; c++) p->corr[c] = (int32_t)((uint32_t)p->corr[c] + (uint32_t)(int32_t)p->w16[t * C + c]);
+      for (int c = 0; c < C; c++) p->corr[c] = (int32_t)(zf * (uint32_t)p->corr[c]);
+    }
+  } else {
+    const int lda = (p->K + KQ - 1) / KQ * KQ, P = OH * OW;
+    p->rows = (64 * 1024) / lda;
+    p->rows = p->rows < 8 ? 8 : p->rows > P ? P : p->rows;
+    p->pk = malloc(packed_bytes(CO, p->K));
+    p->scratch = malloc(padBytes + (size_t)p->rows * lda);
+    ok = ok && p->pk && p->scratch;
+    if (ok) pack_into(p->pk, CO, p->K, w, 1, 0);
+  }
+  napi_value r;
+  if (!ok || napi_create_external(env, p, plan_free, NULL, &r) != napi_ok) {
+    plan_free(env, p, NULL);
+    return fail(env, "convPlan: out of memory");
+  }
+  return r;
+}
+
+/* convRun(plan, x, y, B): the planned conv over B items of x into y. */
+static napi_value js_conv_run(napi_env env, napi_callback_info info) {
+  ARGS(4, "convRun");
+  conv_plan_t *p = NULL;
+  int32_t B;
+  size_t xb, yb;
+  const uint8_t *x = ta(env, a[1], &xb, NULL);
+  uint8_t *y = ta(env, a[2], &yb, NULL);
+  if (napi_get_value_external(env, a[0], (void **)&p) != napi_ok || !p || !x || !y || !get_i32(env, a[3], &B) || B < 0 ||
+      xb < (size_t)B * p->H * p->W * p->C || yb < (size_t)B * p->OH * p->OW * p->CO * p->ob)
+    return fail(env, "convRun(plan, x, y, B): bad arguments");
+  if (p->depthwise) dw_run(p, x, y, B);
+  else if (!conv_run(p, x, y, B)) return fail(env, "convRun: out of memory");
   return NULL;
 }
 
@@ -382,4 +401,4 @@ static napi_value js_gap(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-#define CONV_EXPORTS {"depthwise", js_depthwise}, {"conv", js_conv}, {"gap", js_gap},
+#define CONV_EXPORTS {"convPlan", js_conv_plan}, {"convRun", js_conv_run}, {"gap", js_gap},

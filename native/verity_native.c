@@ -10,9 +10,8 @@
  *       for r < R, j < N:  acc = bias_j + Σ_k (x[r·K + k] − xZero)·w[j][k]
  *                          out[r·N + j] = clamp(yZero + ((acc·mult_j + 2^(shift_j − 1)) >> shift_j), lo, hi)
  *       out is i8/u8 (outBytes 1) or i32 (outBytes 4). With wZero, w[j][k] is w'(j, k) − wZero (MatMul).
- *   depthwise(x, xSigned, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bias|null,
- *             mult, shift, yZero, lo, hi, out, outBytes)
- *       NHWC depthwise conv (group = C = CO), w16 int16 [KH][KW][C]; padding contributes 0.
+ *   convPlan(...) -> plan, convRun(plan, x, y, B): NHWC depthwise and group-1 convs, one call a step (native/conv.c),
+ *       and gap(...): GlobalAveragePool (native/conv.c).
  *   lut(x, table, n, y)   y[i] = table[x[i] as a byte] (Lut with the table re-indexed by raw byte)
  *   gather(src: Uint8Array|Int8Array, map: Int32Array, n, fill, dst[, B, srcStride[, L]]) (also exported as gatherBatch
  *       and gatherRuns, so callers can tell an addon that takes B, or L, from an older one)

@@ -1,7 +1,7 @@
 /**
  * The optional native integer kernels (native/verity_native.c, an N-API addon built from source at
- * install by native/build.mjs): dense GEMM + requant (Linear, Conv via im2col, MatMul of two activations
- * over a whole batch in one call), depthwise conv, byte gather (and its run-of-bytes form), LayerNorm and Softmax rows, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
+ * install by native/build.mjs): dense GEMM + requant (Linear, MatMul of two activations
+ * over a whole batch in one call), depthwise and group-1 convs (one call a step on a prepared plan), GlobalAveragePool, byte gather (and its run-of-bytes form), LayerNorm and Softmax rows, and the Merkle leaf/level Keccak hashes src/commit/keccak.ts uses. They compute the same integers as the WebAssembly and JS paths (docs/ops.md;
  * exactness argument in the C file's header), dispatching inside on the CPU's features
  * (AVX-512 VNNI, AVX2, plain C).
  *
@@ -12,6 +12,9 @@
  */
 import type { IntArray } from './ir.js';
 import { portableJsOnly } from './wasm.js';
+
+/** An opaque native conv plan (NativeKernels.convPlan). */
+export type ConvPlan = { readonly __convPlan: unique symbol };
 
 export interface NativeKernels {
   pack(w: Int8Array, N: number, K: number): ArrayBuffer;
@@ -35,15 +38,15 @@ export interface NativeKernels {
     outBytes: number,
     wZero?: number,
   ): void;
-  depthwise(...args: unknown[]): void;
-  /** Group-1 NHWC conv in one call: im2col rows (padding = xZero bytes) built inside, then dense's GEMM + requant
-   *  (native/conv.c; absent in addons built before it). Arguments as depthwise's, with the packed weights and CO
-   *  in place of w16. */
-  conv?(
-    x: Int8Array | Uint8Array, signed: number, B: number, H: number, W: number, C: number, KH: number, KW: number, sh: number, sw: number,
-    dh: number, dw: number, pt: number, pl: number, OH: number, OW: number, xZero: number, packed: ArrayBuffer, CO: number,
-    bias: Int32Array | null, mult: Int32Array, shift: Int32Array, yZero: number, lo: number, hi: number, out: IntArray, outBytes: number,
-  ): void;
+  /** A conv step's constants, made once (native/conv.c; an opaque value): depthwise (group = C = CO, weights Int16Array
+   *  [KH][KW][C]) or group 1 (weights Int8Array [CO][KH][KW][C]); absent in addons built before it. */
+  convPlan?(
+    depthwise: number, signed: number, H: number, W: number, C: number, KH: number, KW: number, sh: number, sw: number, dh: number,
+    dw: number, pt: number, pl: number, OH: number, OW: number, xZero: number, CO: number, weights: Int16Array | Int8Array,
+    bias: Int32Array | null, mult: Int32Array, shift: Int32Array, yZero: number, lo: number, hi: number, outBytes: number,
+  ): ConvPlan;
+  /** The planned conv over B stacked items of x into y, one call a step. */
+  convRun?(plan: ConvPlan, x: IntArray, y: IntArray, B: number): void;
   /** GlobalAveragePool of B items [HW][C], 8-bit in and out (native/conv.c; absent in addons built before it). */
   gap?(x: Int8Array | Uint8Array, signed: number, B: number, HW: number, C: number, xZero: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;

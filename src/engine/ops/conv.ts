@@ -7,9 +7,9 @@
  * position's window into a row of a GEMM operand (im2col; with dilation_w = 1 and group = 1 one
  * kernel row is one contiguous run of KW·C values), and multiplies by the filters (one GEMM per group).
  *
- * Native path (when the addon is built, src/engine/native.ts; kernels in native/conv.c): depthwise
- * convs directly, group-1 convs as byte im2col + one fused GEMM + requant inside one call; other
- * groupings take the WebAssembly path.
+ * Native path (when the addon is built, src/engine/native.ts; kernels in native/conv.c): one call a
+ * step on a plan made at prepare — depthwise convs directly, group-1 convs as byte im2col + one fused
+ * GEMM + requant; other groupings take the WebAssembly path.
  * WebAssembly path: filters, requant tables and a per-group im2col index map (each entry the x
  * element it reads, −1 for padding and the K..K8 row tail) stay resident; a run copies x in,
  * gathers the windows as bytes (padding = xZero, so x − xZero = 0), runs one 8-bit-A GEMM per group
@@ -77,31 +77,20 @@ export function prepare(ctx: NodeContext): Kernel {
     makeGemm(P, COg, Kc, bound, padRows(weight.data.subarray(g * COg * Kc, (g + 1) * COg * Kc), COg, Kc, K8)),
   );
   const nat = nativeKernels();
-  // A 1×1 conv, stride 1, no padding reads x as it is: [P][C] rows (dense's rows, for an addon without conv).
-  const identity = KH === 1 && KW === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OH === H && OW === W;
-  const conv = nat?.conv?.bind(nat);
-  if (nat && bound <= I32_MAX && ((group === 1 && (identity || conv)) || (Cg === 1 && COg === 1))) {
-    // Native path (src/engine/native.ts), the same integers, one native call per step: depthwise
-    // (group = C = CO) directly over NHWC; group = 1 as one fused GEMM + requant over P × B rows, its
-    // im2col rows built inside the call (native/conv.c) from x padded with xZero bytes.
-    const bi = bias ? int32Table(CO, bias.data) : null;
-    const mu = int32Table(CO, mult.data);
-    const shv = int32Table(CO, shift.data);
-    const sgn = xd === 'i8' ? 1 : 0;
-    const ob = bytesOf(yd);
-    if (group !== 1) {
-      const w16 = new Int16Array(KH * KW * C);
-      for (let c = 0; c < C; c++) for (let k = 0; k < KH * KW; k++) w16[k * C + c] = weight.data[c * KH * KW + k];
-      return batchKernel((ins, out, B) => {
-        nat.depthwise(ins[0].data, sgn, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, w16, bi, mu, shv, yZero, lo, hi, out.data, ob);
-      });
+  if (nat?.convPlan && nat.convRun && bound <= I32_MAX && (group === 1 || (Cg === 1 && COg === 1))) {
+    // Native path (src/engine/native.ts; native/conv.c), the same integers, one native call per step on a plan made
+    // here: depthwise (group = C = CO) directly over NHWC; group = 1 as one GEMM + requant over the im2col rows,
+    // built inside the call from x padded with xZero bytes.
+    const dwise = group !== 1;
+    let wts: Int16Array | Int8Array = weight.data as Int8Array;
+    if (dwise) {
+      wts = new Int16Array(KH * KW * C);
+      for (let c = 0; c < C; c++) for (let k = 0; k < KH * KW; k++) wts[k * C + c] = weight.data[c * KH * KW + k];
     }
-    const packed = nat.pack(weight.data as Int8Array, CO, Kc);
-    return batchKernel((ins, out, B) => {
-      const x = ins[0].data as Uint8Array;
-      if (!conv) nat.dense(x, sgn, B * P, Kc, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data as Uint8Array, ob);
-      else conv(x, sgn, B, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, packed, CO, bi, mu, shv, yZero, lo, hi, out.data, ob);
-    });
+    const bi = bias ? int32Table(CO, bias.data) : null;
+    const plan = nat.convPlan(dwise ? 1 : 0, xd === 'i8' ? 1 : 0, H, W, C, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, xZero, CO, wts, bi, int32Table(CO, mult.data), int32Table(CO, shift.data), yZero, lo, hi, bytesOf(yd));
+    const run = nat.convRun.bind(nat);
+    return batchKernel((ins, out, B) => run(plan, ins[0].data, out.data, B));
   }
   const w = wasmKernels();
   if (w && bound <= I32_MAX) {
