@@ -124,7 +124,7 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
       const int mr = rows - r0 < VMR ? rows - r0 : VMR;
       const uint8_t *a = Ap + (size_t)r0 * lda;
       __m512i acc[VMR][2];
-      if (mr == VMR && two) vnni_tile(a, lda, VMR, wb0, wb1, 1, kq, acc);
+      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc);
       else vnni_tile(a, lda, mr, wb0, wb1, two, kq, acc);
       for (int h = 0; h < 1 + two; h++)
         for (int i = 0; i < mr; i++)
