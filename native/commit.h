@@ -15,8 +15,9 @@
  *   resultLeaves(start, hashes, count) -> string of count × 66 chars, or null if `hashes` is not count 0x-hex
  *       32-byte digests back to back: resultLeaf(start + i, hash_i) of src/chain/positional.ts,
  *       keccak256(keccak256(abi.encode(uint256 index, bytes32 digest))).
- *   pairHashes(hashes, count) -> string of count/2 × 66 chars, or null as above: keccak256(h_2i ‖ h_2i+1), one
- *       level of PositionalTree (src/chain/positional.ts).
+ *   treeLevels(leaves, count) -> string of (count − 1) × 66 chars, or null as above: every level of PositionalTree
+ *       (src/chain/positional.ts) above its count leaves (a power of two), bottom-up, the root last;
+ *       node = keccak256(left ‖ right).
  * Hashing runs stage by stage over all items (leaves, each Merkle level, tensor roots, digests), so
  * keccak_many hashes eight items' messages at a time where AVX-512 allows.
  */
@@ -290,29 +291,38 @@ static napi_value js_result_leaves(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/* keccak256(h[2i] ‖ h[2i + 1]): one level of the positional tree (contracts/libraries/PositionalMerkle.sol). */
+/* keccak256(h[2i] ‖ h[2i + 1]): one level of the positional tree (contracts/libraries/PositionalMerkle.sol), read
+ * at c (the level below) and written after it (parent i at 32·i from the level's end). */
 static const uint8_t *pair_msg(void *c, int i, uint8_t *m) {
   memcpy(m, (const uint8_t *)c + (size_t)64 * i, 64);
   return m;
 }
-static uint8_t *pair_out(void *c, int i) { return (uint8_t *)c + (size_t)32 * i; } /* in place: parent i over child 2i */
+struct level_span { const uint8_t *below; uint8_t *out; };
+static const uint8_t *span_msg(void *c, int i, uint8_t *m) { return pair_msg((void *)((struct level_span *)c)->below, i, m); }
+static uint8_t *span_out(void *c, int i) { return ((struct level_span *)c)->out + (size_t)32 * i; }
 
-static napi_value js_pair_hashes(napi_env env, napi_callback_info info) {
-  ARGS(2, "pairHashes(hashes, count)");
+static napi_value js_tree_levels(napi_env env, napi_callback_info info) {
+  ARGS(2, "treeLevels(leaves, count)");
   int32_t count;
-  if (!get_i32(env, a[1], &count) || count < 0 || count % 2 || count > (1 << 24)) return fail(env, "pairHashes(hashes, count): bad arguments");
-  uint8_t *d = malloc((size_t)count * 32 + 1);
-  if (!d) return fail(env, "pairHashes: out of memory");
+  if (!get_i32(env, a[1], &count) || count < 1 || count > (1 << 24) || (count & (count - 1))) return fail(env, "treeLevels(leaves, count): bad arguments");
+  uint8_t *d = malloc((size_t)count * 64);
+  if (!d) return fail(env, "treeLevels: out of memory");
   const int ok = parse_hexes(env, a[0], count, d);
   napi_value r;
   if (ok == 1) {
-    keccak_many(count / 2, 64, pair_msg, d, pair_out);
-    r = hex_string(env, d, count / 2);
+    /* d: the leaves, then every level above them in turn (count − 1 nodes in all, the root last). */
+    size_t at = 0;
+    for (int n = count; n > 1; n /= 2) {
+      struct level_span c = {d + at, d + at + (size_t)32 * n};
+      keccak_many(n / 2, 64, span_msg, &c, span_out);
+      at += (size_t)32 * n;
+    }
+    r = hex_string(env, d + (size_t)32 * count, count - 1);
   } else if (ok == 0) napi_get_null(env, &r);
-  else r = fail(env, "pairHashes: N-API string access failed");
+  else r = fail(env, "treeLevels: N-API string access failed");
   free(d);
   return r;
 }
 
 /* The exports above, for verity_native.c's table. */
-#define COMMIT_EXPORTS {"outputHashes", js_output_hashes}, {"resultLeaves", js_result_leaves}, {"pairHashes", js_pair_hashes},
+#define COMMIT_EXPORTS {"outputHashes", js_output_hashes}, {"resultLeaves", js_result_leaves}, {"treeLevels", js_tree_levels},

@@ -24,8 +24,8 @@
  *   keccakLeaves(src, leafCount, out, outOffset) / keccakLevel(buf, from, count, to, zero): the Merkle
  *       leaf and level hashes of src/commit/keccak.ts (hashLeavesInto / hashLevelInto), same bytes,
  *       eight Keccak-f[1600] states at a time with AVX-512.
- *   outputHashes(raw, count, spec, zeros) / resultLeaves(start, hashes, count) / pairHashes(hashes, count): outputHashOf,
- *       resultLeaf and a PositionalTree level over every item of a batch in one call (native/commit.h).
+ *   outputHashes(raw, count, spec, zeros) / resultLeaves(start, hashes, count) / treeLevels(leaves, count): outputHashOf,
+ *       resultLeaf over every item of a batch, and a whole PositionalTree, in one call each (native/commit.h).
  *   layerNorm(x, xSigned, rows, N, xZero, gamma, beta, eps, shift, yZero, lo, hi, y) and
  *   softmax(x, rows, L, table, masked, y): the row kernels of docs/ops.md §LayerNorm / §Softmax, with
  *       the same exact-division argument as their JS kernels (src/engine/ops/layernorm.ts, softmax.ts).

@@ -76,17 +76,19 @@ export class PositionalTree {
     const level0 = [...leaves];
     while (level0.length < 1 << d) level0.push(ZERO);
     this.levels = [level0];
+    // Every level in one native call when the addon is loaded (native/commit.h; null for a leaf that is not 0x-hex).
     const nat = nativeHashing();
-    for (let l = 0; l < d; l++) {
+    const s = d > 0 && nat?.treeLevels && level0.every((h) => h.length === 66) ? nat.treeLevels(level0.join(''), level0.length) : null;
+    for (let l = 0, at = 0; l < d; l++) {
       const prev = this.levels[l]!;
-      // A whole level in one native call when the addon is loaded (native/commit.h; null for a leaf that is not 0x-hex).
-      const s = nat?.pairHashes && prev.every((h) => h.length === 66) ? nat.pairHashes(prev.join(''), prev.length) : null;
-      if (s !== null) this.levels.push(splitHexes(s, prev.length / 2));
-      else {
-        const next: Hex[] = [];
-        for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
-        this.levels.push(next);
+      if (s !== null) {
+        this.levels.push(splitHexes(s.slice(at, at + 33 * prev.length), prev.length / 2));
+        at += 33 * prev.length;
+        continue;
       }
+      const next: Hex[] = [];
+      for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
+      this.levels.push(next);
     }
   }
 

@@ -74,9 +74,9 @@ export interface NativeKernels {
   /** resultLeaf(start + i, hash_i) (src/chain/positional.ts) of count 0x-hex digests joined, as count × 66 hex chars;
    *  null if `hashes` is not that (absent in addons built before it). */
   resultLeaves?(start: number, hashes: string, count: number): string | null;
-  /** keccak256(h_2i ‖ h_2i+1) of count 0x-hex digests joined (a PositionalTree level), or null as resultLeaves (absent in
-   *  addons built before it). */
-  pairHashes?(hashes: string, count: number): string | null;
+  /** Every PositionalTree level above count (a power of two) 0x-hex leaves joined, bottom-up, as (count − 1) × 66 hex
+   *  chars; null as resultLeaves (absent in addons built before it). */
+  treeLevels?(leaves: string, count: number): string | null;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   softmax(x: Int8Array, rows: number, L: number, table: Int32Array, masked: number, y: Int8Array): void;
   lut(x: Int8Array, table: Uint8Array, n: number, y: Int8Array | Uint8Array): void;
