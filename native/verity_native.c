@@ -365,7 +365,55 @@ static napi_value fail(napi_env env, const char *msg) {
 
 /* Packs w'(j, k) (j < N, k < K; signed bytes) into p: [nb][kq][16][4] then colsum int32 [nb·16].
  * Reference: p[((b·kq + q)·16 + c)·4 + r] = w'(16b + c, 4q + r) (0 outside N × K); colsum[j] = Σ_k w'(j, k). */
+#ifdef VERITY_X86
+/* pack_into (below, the reference) when N is a multiple of 16 and K of 4 (no padding), on the VNNI path: each 64-byte
+ * [16 columns][4 k] group by vector moves — transB = 0: a 4 × 16 byte transpose (bytes, then words, interleaved);
+ * transB = 1: sixteen 4-byte copies — and the column sums by vpdpbusd with ones (Σ of the four w' of each column). */
+VNNI_TARGET static void pack_into_vnni(int8_t *p, int N, int K, const uint8_t *src, int transB, uint8_t flip) {
+  const int nb = N / NR, kq = K / KQ;
+  int32_t *colsum = (int32_t *)(p + (size_t)nb * kq * NR * KQ);
+  const __m128i f16 = _mm_set1_epi8((char)flip);
+  const uint32_t f4 = flip * 0x01010101u;
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int b = 0; b < nb; b++) {
+    const int j0 = b * NR;
+    __m512i cs = _mm512_setzero_si512();
+    for (int q = 0; q < kq; q++) {
+      int8_t *d = p + ((size_t)b * kq + q) * NR * KQ;
+      if (!transB) {
+        const uint8_t *r = src + (size_t)q * KQ * N + j0;
+        const __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r), f16);
+        const __m128i r1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r + N)), f16);
+        const __m128i r2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r + 2 * (size_t)N)), f16);
+        const __m128i r3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r + 3 * (size_t)N)), f16);
+        const __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+        const __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+        _mm_storeu_si128((__m128i *)d, _mm_unpacklo_epi16(t0, t2));
+        _mm_storeu_si128((__m128i *)(d + 16), _mm_unpackhi_epi16(t0, t2));
+        _mm_storeu_si128((__m128i *)(d + 32), _mm_unpacklo_epi16(t1, t3));
+        _mm_storeu_si128((__m128i *)(d + 48), _mm_unpackhi_epi16(t1, t3));
+      } else {
+        for (int c = 0; c < NR; c++) {
+          uint32_t v;
+          memcpy(&v, src + (size_t)(j0 + c) * K + (size_t)q * KQ, 4);
+          v ^= f4;
+          memcpy(d + c * KQ, &v, 4);
+        }
+      }
+      cs = _mm512_dpbusd_epi32(cs, ones, _mm512_loadu_si512((const void *)d));
+    }
+    _mm512_storeu_si512((void *)(colsum + j0), cs);
+  }
+}
+#endif
+
 static void pack_into(int8_t *p, int N, int K, const uint8_t *src, int transB, uint8_t flip) {
+#ifdef VERITY_X86
+  if (g_path == 2 && N % NR == 0 && K % KQ == 0) {
+    pack_into_vnni(p, N, K, src, transB, flip);
+    return;
+  }
+#endif
   const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ;
   const size_t wbytes = (size_t)nb * kq * NR * KQ;
   memset(p, 0, wbytes + (size_t)nb * NR * 4);

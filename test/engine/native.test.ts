@@ -264,6 +264,11 @@ describe('every kernel path, random cases', () => {
     casesOnEveryPath((g) => linearCase(g, int(g, 30, 41), int(g, 800, 1100), int(g, 1, 36), bigBias), 5);
   });
 
+  it('MatMul and Linear with N a multiple of 16 and K of 4 (the vector pack of the VNNI path: transposed and not)', () => {
+    casesOnEveryPath((g) => matmulCase(g, int(g, 1, 20), 4 * int(g, 1, 16), 16 * int(g, 1, 4), int(g, 1, 3), [1]), 30);
+    casesOnEveryPath((g) => linearCase(g, int(g, 1, 20), 4 * int(g, 1, 40), 16 * int(g, 1, 4), biasArb), 20);
+  });
+
   it('MatMul of two activations, attention shapes (M over the 8-row tiles; one native call per batch)', () => {
     casesOnEveryPath((g) => matmulCase(g, int(g, 7, 26), int(g, 1, 48), int(g, 1, 50), int(g, 1, 4), [1]), 30);
   });
