@@ -7,7 +7,6 @@
  */
 
 import { Outcome, Phase, type PhaseCode } from '../chain/enums.js';
-import { OP_TYPES, type OpType } from '../engine/ir.js';
 
 /** Game phases (DisputeGame.Phase) and outcomes (IDisputeResolver.Outcome), generated from the contracts. */
 export { Outcome, Phase, type OutcomeCode, type PhaseCode } from '../chain/enums.js';
@@ -59,17 +58,16 @@ export function winnerOf(outcome: number): Side | undefined {
   return outcome === Outcome.ClaimantWon ? 'claimant' : outcome === Outcome.ChallengerWon ? 'challenger' : undefined;
 }
 
-/** Row ops: their whole one step reads the row and its params for one element; their sums read one chunk. */
-const ROW_OPS: readonly OpType[] = ['LayerNorm', 'Softmax'];
-
 /**
- * Whether the challenger's AwaitOneStep move on an element of op `op` (its code or name) whose accumulator has `terms`
- * terms (undefined: no partial sums) is `openSums` rather than a whole re-execution: a reduction longer than one chunk
- * (`chunk` = DisputeGame.SUM_CHUNK), or a row op (LayerNorm, Softmax) longer than one part (`arity` =
- * DisputeGame.SUM_ARITY), whose whole step (≈ 200k gas at tiny-gpt's rows of 32–48) costs more than its sums' steps.
+ * Whether the challenger's AwaitOneStep move on an element whose accumulator has `terms`
+ * terms (undefined: no partial sums) is `openSums` rather than a whole re-execution: every reduction of more than one
+ * term. The sub-game's last step re-adds one part of ≤ ceil(terms / SUM_ARITY) terms (≤ SUM_CHUNK): reading fewer
+ * words than the whole element, it stays under 200k gas where the whole step does not — a 3×3 Conv's taps each in
+ * another word (mobile-net depthwise whole 324k, digits 224k), K = 48 dot products (233k), rows of 32–48 (≈ 200k).
+ * The contract admits either move on a reducible op (the claimant cannot choose; both re-execute the committed
+ * computation, so an honest claimant wins both): this is the honest challenger's rule. Where the sub-game ends is the
+ * contract's (DisputeGame._acceptPoints: parts of ≤ SUM_CHUNK terms), not a party's.
  */
-export function opensSums(op: number | OpType, terms: number | undefined, consts: { arity: number; chunk: number }): boolean {
-  if (terms === undefined) return false;
-  const name = typeof op === 'number' ? OP_TYPES[op] : op;
-  return terms > consts.chunk || (name !== undefined && ROW_OPS.includes(name) && terms > consts.arity);
+export function opensSums(terms: number | undefined): boolean {
+  return terms !== undefined && terms > 1;
 }

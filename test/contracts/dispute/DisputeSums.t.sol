@@ -194,7 +194,7 @@ contract DisputeSumsTest is DisputeWorld {
         _openSums(gameId);
         (claimantLies, enterAt) = (true, 2_000);
         (,, uint256 txs) = _playSums(gameId);
-        // revealSumTotal, then (pickSum, revealSums) per extra round, then sumStep: 4096 → parts of 256 → of 16 ≤ 48
+        // revealSumTotal, then (pickSum, revealSums) per extra round, then sumStep: 4096 → parts of 205 → of ≤ 11 ≤ 48
         assertEq(txs, 1 + 2 * 1 + 1, "txs");
         assertEq(uint8(dg.outcome(gameId)), uint8(IDisputeResolver.Outcome.ChallengerWon), "uint8(dg.outcome(gameId))");
     }
@@ -278,5 +278,47 @@ contract DisputeSumsTest is DisputeWorld {
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeBadProof.selector, gameId, dg.PROOF_NOT_REDUCIBLE()));
         vm.prank(challenger);
         dg.openSums(gameId, leaf);
+    }
+
+    /// @dev Where the sub-game ends is fixed by the contract (parts of ≤ SUM_CHUNK terms), not by a party: while the
+    /// parts are longer the challenger cannot re-add one (sumStep refused), once they are short enough it cannot bisect
+    /// further (pickSum refused); a short reduction (a 3×3 window, T = 9) ends at once on parts of ≤ 1 term.
+    function test_sums_theContractFixesWhereTheSubGameEnds() public {
+        // K = 768 at SUM_ARITY 20: parts of ≤ 39 terms, one round straight to the step
+        _reduction(768, 9);
+        uint256 gameId = _toOneStep();
+        _openSums(gameId);
+        (claimantLies, enterAt) = (true, 700);
+        _revealTotal(gameId);
+        assertEq(uint8(_phase(gameId)), uint8(DisputeGame.Phase.AwaitSumStep), "768: one round");
+        int256[] memory p = _pts(0, 768);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeWrongMove.selector, gameId, DisputeGame.Phase.AwaitSumStep));
+        vm.prank(challenger);
+        dg.pickSum(gameId, p, 0, init, _val(768));
+        // K = 4096: parts of 205 > SUM_CHUNK, so the challenger must bisect again before any step
+        _reduction(4096, 3);
+        gameId = _toOneStep();
+        _openSums(gameId);
+        _revealTotal(gameId);
+        assertEq(uint8(_phase(gameId)), uint8(DisputeGame.Phase.AwaitSumPick), "4096: pick first");
+        p = _pts(0, 4096);
+        (OneStep memory step, DisputeGame.InputRoots memory ins) = _step(gameId, BAD_ELEMENT);
+        int256 total = _val(4096);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeWrongMove.selector, gameId, DisputeGame.Phase.AwaitSumPick));
+        vm.prank(challenger);
+        dg.sumStep(gameId, p, 0, init, total, step, ins);
+    }
+
+    function test_sums_shortWindowEndsOnOneTerm() public {
+        // T = 9 (a 3×3 window on one channel): one reveal, the liar loses at the single term holding its lie
+        _reduction(9, 4);
+        uint256 gameId = _toOneStep();
+        _openSums(gameId);
+        (claimantLies, enterAt) = (true, 6);
+        (uint256 from, uint256 to, uint256 txs) = _playSums(gameId);
+        assertEq(txs, 2, "txs");
+        assertEq(to - from, 1, "one term");
+        assertEq(from, 6, "the term holding the lie");
+        assertEq(uint8(dg.outcome(gameId)), uint8(IDisputeResolver.Outcome.ChallengerWon), "outcome");
     }
 }
