@@ -158,7 +158,9 @@ VNNI_TARGET static inline __attribute__((always_inline)) void dw_row_vnni_k(cons
       for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) {
           const int t = kh * KW + kw;
-          const __m512i xv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p + ((size_t)kh * dh * Wp + (size_t)kw * dw) * C));
+          const uint8_t *px = p + ((size_t)kh * dh * Wp + (size_t)kw * dw) * C;
+          /* a whole block: a plain load, folded into vpmovzxbd (the masked load is one more uop) */
+          const __m512i xv = _mm512_cvtepu8_epi32(nv == 16 ? _mm_loadu_si128((const __m128i *)px) : _mm_maskz_loadu_epi8(m, px));
           const __m512i wt = inreg ? wv[t] : _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
           s[t & 1] = _mm512_dpwssd_epi32(s[t & 1], xv, wt);
         }
@@ -167,10 +169,45 @@ VNNI_TARGET static inline __attribute__((always_inline)) void dw_row_vnni_k(cons
   }
 }
 
+/* 3 × 3 at column stride 1 (no column dilation): output ow + 1 reads two of ow's three input columns, so the widened
+ * input vectors slide along the row in registers (3 loads an output instead of 9). Same sums as dw_row_vnni_k. */
+VNNI_TARGET static void dw_row_vnni_3x3s1(const uint8_t *u, int Wp, int C, int sh, int dh, int oh, int OW, const int16_t *w16,
+                                          const int32_t *corr, const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob) {
+  const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
+  for (int c0 = 0; c0 < C; c0 += 16) {
+    const int nv = C - c0 < 16 ? C - c0 : 16;
+    const __mmask16 m = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
+    const __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_maskz_loadu_epi32(m, corr + c0));
+    const rq16_t k = rq16_load(q, c0, m);
+    __m512i w[9];
+    for (int t = 0; t < 9; t++) w[t] = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
+    const uint8_t *r[3];
+    for (int kh = 0; kh < 3; kh++) r[kh] = u + ((size_t)oh * sh + (size_t)kh * dh) * Wp * C + c0;
+#define DWX(p) _mm512_cvtepu8_epi32(nv == 16 ? _mm_loadu_si128((const __m128i *)(p)) : _mm_maskz_loadu_epi8(m, (p)))
+    __m512i a0 = DWX(r[0]), a1 = DWX(r[0] + C), b0 = DWX(r[1]), b1 = DWX(r[1] + C), e0 = DWX(r[2]), e1 = DWX(r[2] + C);
+    for (int ow = 0; ow < OW; ow++) {
+      const size_t o = (size_t)(ow + 2) * C;
+      const __m512i a2 = DWX(r[0] + o), b2 = DWX(r[1] + o), e2 = DWX(r[2] + o);
+#undef DWX
+      __m512i s0 = _mm512_dpwssd_epi32(nc, a0, w[0]), s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), a1, w[1]);
+      s0 = _mm512_dpwssd_epi32(s0, a2, w[2]);
+      s1 = _mm512_dpwssd_epi32(s1, b0, w[3]);
+      s0 = _mm512_dpwssd_epi32(s0, b1, w[4]);
+      s1 = _mm512_dpwssd_epi32(s1, b2, w[5]);
+      s0 = _mm512_dpwssd_epi32(s0, e0, w[6]);
+      s1 = _mm512_dpwssd_epi32(s1, e1, w[7]);
+      s0 = _mm512_dpwssd_epi32(s0, e2, w[8]);
+      store16(rq16(_mm512_add_epi32(s0, s1), &k, vz, vlo, vhi), m, y + ((size_t)ow * C + c0) * ob, ob);
+      a0 = a1, a1 = a2, b0 = b1, b1 = b2, e0 = e1, e1 = e2;
+    }
+  }
+}
+
 VNNI_TARGET static void dw_row_vnni(const uint8_t *u, int Wp, int C, int KH, int KW, int sh, int sw, int dh, int dw, int oh, int OW,
                                     const int16_t *w16, const int32_t *corr, const rq_t *q, int32_t yZero, int32_t lo, int32_t hi,
                                     uint8_t *y, int ob) {
-  if (KH == 3 && KW == 3) dw_row_vnni_k(u, Wp, C, 3, 3, sh, sw, dh, dw, oh, OW, w16, corr, q, yZero, lo, hi, y, ob);
+  if (KH == 3 && KW == 3 && sw == 1 && dw == 1) dw_row_vnni_3x3s1(u, Wp, C, sh, dh, oh, OW, w16, corr, q, yZero, lo, hi, y, ob);
+  else if (KH == 3 && KW == 3) dw_row_vnni_k(u, Wp, C, 3, 3, sh, sw, dh, dw, oh, OW, w16, corr, q, yZero, lo, hi, y, ob);
   else dw_row_vnni_k(u, Wp, C, KH, KW, sh, sw, dh, dw, oh, OW, w16, corr, q, yZero, lo, hi, y, ob);
 }
 #endif
