@@ -135,36 +135,47 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
 #endif
 
 #ifdef VERITY_X86
+/* A 16-channel block c0.. of a depthwise row: its lane count and mask, −corr, the requant constants and bounds, and the
+ * widened weights of its first `taps` taps (taps ≤ 9). */
+typedef struct { int nv; __mmask16 m; __m512i nc, vz, vlo, vhi, w[9]; rq16_t k; } dw_block_t;
+
+VNNI_TARGET static inline __attribute__((always_inline)) dw_block_t dw_block(int c0, int C, int taps, const int16_t *w16, const int32_t *corr,
+                                                                             const rq_t *q, int32_t yZero, int32_t lo, int32_t hi) {
+  dw_block_t b;
+  b.nv = C - c0 < 16 ? C - c0 : 16;
+  b.m = (__mmask16)(b.nv == 16 ? 0xffff : (1u << b.nv) - 1);
+  b.nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_maskz_loadu_epi32(b.m, corr + c0));
+  b.vz = _mm512_set1_epi64(yZero), b.vlo = _mm512_set1_epi64(lo), b.vhi = _mm512_set1_epi64(hi);
+  b.k = rq16_load(q, c0, b.m);
+  for (int t = 0; t < taps; t++) b.w[t] = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(b.m, w16 + (size_t)t * C + c0));
+  return b;
+}
+
 /* One output row from the padded item u (row stride Wp·C): y[ow][c] = requant(Σ_taps u·w − corr[c]). KH, KW constant when
  * inlined for 3 × 3, so the 9 weight vectors of a 16-channel block stay in registers across the row. */
 VNNI_TARGET static inline __attribute__((always_inline)) void dw_row_vnni_k(const uint8_t *u, int Wp, int C, int KH, int KW, int sh,
                                                                             int sw, int dh, int dw, int oh, int OW, const int16_t *w16,
                                                                             const int32_t *corr, const rq_t *q, int32_t yZero, int32_t lo,
                                                                             int32_t hi, uint8_t *y, int ob) {
-  const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
+  const int inreg = KH * KW <= 9;
   for (int c0 = 0; c0 < C; c0 += 16) {
-    const int nv = C - c0 < 16 ? C - c0 : 16;
-    const __mmask16 m = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
-    const __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_maskz_loadu_epi32(m, corr + c0));
-    const rq16_t k = rq16_load(q, c0, m);
-    __m512i wv[9];
-    const int inreg = KH * KW <= 9;
-    if (inreg)
-      for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
+    const dw_block_t bk = dw_block(c0, C, inreg ? KH * KW : 0, w16, corr, q, yZero, lo, hi);
+    const int nv = bk.nv;
+    const __mmask16 m = bk.m;
     const uint8_t *row = u + (size_t)oh * sh * Wp * C + c0;
     for (int ow = 0; ow < OW; ow++) {
       const uint8_t *p = row + (size_t)ow * sw * C;
-      __m512i s[2] = {nc, _mm512_setzero_si512()}; /* two sums: half the dependency chain */
+      __m512i s[2] = {bk.nc, _mm512_setzero_si512()}; /* two sums: half the dependency chain */
       for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) {
           const int t = kh * KW + kw;
           const uint8_t *px = p + ((size_t)kh * dh * Wp + (size_t)kw * dw) * C;
           /* a whole block: a plain load, folded into vpmovzxbd (the masked load is one more uop) */
           const __m512i xv = _mm512_cvtepu8_epi32(nv == 16 ? _mm_loadu_si128((const __m128i *)px) : _mm_maskz_loadu_epi8(m, px));
-          const __m512i wt = inreg ? wv[t] : _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
+          const __m512i wt = inreg ? bk.w[t] : _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
           s[t & 1] = _mm512_dpwssd_epi32(s[t & 1], xv, wt);
         }
-      store16(rq16(_mm512_add_epi32(s[0], s[1]), &k, vz, vlo, vhi), m, y + ((size_t)ow * C + c0) * ob, ob);
+      store16(rq16(_mm512_add_epi32(s[0], s[1]), &bk.k, bk.vz, bk.vlo, bk.vhi), m, y + ((size_t)ow * C + c0) * ob, ob);
     }
   }
 }
@@ -173,14 +184,11 @@ VNNI_TARGET static inline __attribute__((always_inline)) void dw_row_vnni_k(cons
  * input vectors slide along the row in registers (3 loads an output instead of 9). Same sums as dw_row_vnni_k. */
 VNNI_TARGET static void dw_row_vnni_3x3s1(const uint8_t *u, int Wp, int C, int sh, int dh, int oh, int OW, const int16_t *w16,
                                           const int32_t *corr, const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob) {
-  const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
   for (int c0 = 0; c0 < C; c0 += 16) {
-    const int nv = C - c0 < 16 ? C - c0 : 16;
-    const __mmask16 m = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
-    const __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_maskz_loadu_epi32(m, corr + c0));
-    const rq16_t k = rq16_load(q, c0, m);
-    __m512i w[9];
-    for (int t = 0; t < 9; t++) w[t] = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w16 + (size_t)t * C + c0));
+    const dw_block_t bk = dw_block(c0, C, 9, w16, corr, q, yZero, lo, hi);
+    const int nv = bk.nv;
+    const __mmask16 m = bk.m;
+    const __m512i *w = bk.w;
     const uint8_t *r[3];
     for (int kh = 0; kh < 3; kh++) r[kh] = u + ((size_t)oh * sh + (size_t)kh * dh) * Wp * C + c0;
 #define DWX(p) _mm512_cvtepu8_epi32(nv == 16 ? _mm_loadu_si128((const __m128i *)(p)) : _mm_maskz_loadu_epi8(m, (p)))
@@ -189,7 +197,7 @@ VNNI_TARGET static void dw_row_vnni_3x3s1(const uint8_t *u, int Wp, int C, int s
       const size_t o = (size_t)(ow + 2) * C;
       const __m512i a2 = DWX(r[0] + o), b2 = DWX(r[1] + o), e2 = DWX(r[2] + o);
 #undef DWX
-      __m512i s0 = _mm512_dpwssd_epi32(nc, a0, w[0]), s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), a1, w[1]);
+      __m512i s0 = _mm512_dpwssd_epi32(bk.nc, a0, w[0]), s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), a1, w[1]);
       s0 = _mm512_dpwssd_epi32(s0, a2, w[2]);
       s1 = _mm512_dpwssd_epi32(s1, b0, w[3]);
       s0 = _mm512_dpwssd_epi32(s0, b1, w[4]);
@@ -197,7 +205,7 @@ VNNI_TARGET static void dw_row_vnni_3x3s1(const uint8_t *u, int Wp, int C, int s
       s0 = _mm512_dpwssd_epi32(s0, e0, w[6]);
       s1 = _mm512_dpwssd_epi32(s1, e1, w[7]);
       s0 = _mm512_dpwssd_epi32(s0, e2, w[8]);
-      store16(rq16(_mm512_add_epi32(s0, s1), &k, vz, vlo, vhi), m, y + ((size_t)ow * C + c0) * ob, ob);
+      store16(rq16(_mm512_add_epi32(s0, s1), &bk.k, bk.vz, bk.vlo, bk.vhi), m, y + ((size_t)ow * C + c0) * ob, ob);
       a0 = a1, a1 = a2, b0 = b1, b1 = b2, e0 = e1, e1 = e2;
     }
   }
