@@ -488,6 +488,35 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
   return ab;
 }
 
+#ifdef VERITY_X86
+VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
+                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob); /* conv.c */
+
+/* dense_core below (the reference) with wZero = 0 on the VNNI path: the same rows of u = x ^ flip, 32 at a time, through
+ * gemm_rq_vnni, which requantizes each 8 × 32 tile from registers (the same int64 formula as requant_row) instead of
+ * storing an int32 block for requant_any to read back. */
+static int dense_vnni(const uint8_t *x, int R, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
+                      const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, void *y, int ob) {
+  enum { RB = 32 };
+  const int kq = (K + KQ - 1) / KQ, lda = kq * KQ;
+  uint8_t stackA[RB * 1024];
+  uint8_t *Ab = (size_t)RB * lda <= sizeof stackA ? stackA : malloc((size_t)RB * lda);
+  if (!Ab) return 0;
+  for (int r0 = 0; r0 < R; r0 += RB) {
+    const int m = R - r0 < RB ? R - r0 : RB;
+    for (int i = 0; i < m; i++) {
+      const uint8_t *a = x + (size_t)(r0 + i) * K;
+      uint8_t *d = Ab + (size_t)i * lda;
+      for (int k = 0; k < K; k++) d[k] = a[k] ^ flip;
+      for (int k = K; k < lda; k++) d[k] = 0;
+    }
+    gemm_rq_vnni(Ab, m, kq, pw, colsum, N, zc, q, yZero, lo, hi, (uint8_t *)y + (size_t)r0 * N * ob, ob);
+  }
+  if (Ab != stackA) free(Ab);
+  return 1;
+}
+#endif
+
 /* out[r][j] = requant(Σ_k (x[r][k] − xZero)·w[j][k]) for r < R, j < N on packed weights pk (pack_into), the
  * requant constants q of N columns; with wZero, w = w' − wZero. Returns 0 when out of memory. */
 static int dense_core(const uint8_t *x, int sgn, int R, int K, int32_t xZero, const void *pk, int N, const rq_t *q, int32_t yZero,
@@ -497,6 +526,9 @@ static int dense_core(const uint8_t *x, int sgn, int R, int K, int32_t xZero, co
   const int32_t *colsum = (const int32_t *)((const int8_t *)pk + (size_t)nb * kq * NR * KQ);
   const uint8_t flip = sgn ? 0x80 : 0;
   const uint32_t zc = (uint32_t)(sgn ? xZero + 128 : xZero);
+#ifdef VERITY_X86
+  if (g_path == 2 && !wZero) return dense_vnni(x, R, K, flip, pw, colsum, N, zc, q, yZero, lo, hi, y, ob);
+#endif
   enum { RB = 32 };
   int32_t stackC[RB * 512];
   int32_t *C = (size_t)RB * N <= sizeof stackC / 4 ? stackC : malloc((size_t)RB * N * 4);
