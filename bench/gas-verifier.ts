@@ -5,12 +5,13 @@
  * "Most expensive" = in each node the output element (sampled: edges + up to 48 evenly spaced) reading the most
  * proven elements; of those, per op, the one whose played step (below) costs the most gas. Prints a table and writes bench/results/gas-verifier.json.
  *
- * For a reduction of more than one term the game does not re-execute the element whole: it bisects
+ * For a reduction longer than SUM_ARITY terms, or a Conv element of more than one term, the game does not re-execute
+ * the element whole: it bisects
  * its accumulator (docs/protocol.md §Partial sums) and the last step is OneStepVerifier.computePartial over at most
  * ceil(T / SUM_ARITY) ≤ SUM_CHUNK terms (openReduction runs once, in the claimant's revealSumTotal). `oneStepGas` is the gas of the step the
  * game actually plays: max(computePartial of the longest chunk the game can end on, at several alignments,
  * openReduction), else computeElement.
- * Every reduction of more than one term plays the sub-game (src/dispute/moves.ts opensSums), rows and 3×3 Convs too.
+ * (src/dispute/moves.ts opensSums; LayerNorm and Softmax rows too).
  * Synthetic rows (Linear K = 4096, LayerNorm over 4096, Softmax over 4096) show it is constant in the length. The
  * engine refuses LayerNorm rows over 1024 (docs/ops.md bound), so the LayerNorm-4096 element is computed by the
  * verifier's TypeScript mirror (computeOp), which the differential test holds to the contract.
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     /** The partial-sum steps of a reduction's element: openReduction, and computePartial of 32-term chunks at several offsets. */
     const sums = async (model: QModel, trace: Trace, node: number, o: number, whole: number): Promise<Pick<Row, 'terms' | 'chunk' | 'sumStepGas' | 'openReductionGas' | 'oneStepGas'>> => {
       const T = reductionTerms(model, node, o);
-      if (!opensSums(T)) return { oneStepGas: whole, ...(T === undefined ? {} : { terms: T }) };
+      if (!opensSums(model.nodes[node].op, T, { arity: SUM_ARITY })) return { oneStepGas: whole, ...(T === undefined ? {} : { terms: T }) };
       if (T === undefined) throw new Error('unreachable');
       const open = buildSumOpen(model, trace, node, o);
       const mr = buildOneStep(model, trace, node, o).modelRoot;

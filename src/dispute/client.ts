@@ -495,7 +495,7 @@ export class DisputeClient {
     const leaf = { words, pick: BigInt(pick), elementInWord: BigInt(j) };
     // A reduction longer than one chunk (or a row op longer than one part): bisect inside its accumulator instead
     // (constant-cost last step).
-    if (opensSums(me.sumTerms(g.nodeIndex, elementIndex))) {
+    if (opensSums(g.op, me.sumTerms(g.nodeIndex, elementIndex), await this.sumConstants())) {
       await this.send(gameId, 'openSums', this.call('openSums', [gameId, leaf]));
       return { elementIndex, sums: true };
     }

@@ -6,6 +6,7 @@
  * from the contracts (src/chain/enums.ts).
  */
 
+import { OP_TYPES, type OpType } from '../engine/ir.js';
 import { Outcome, Phase, type PhaseCode } from '../chain/enums.js';
 
 /** Game phases (DisputeGame.Phase) and outcomes (IDisputeResolver.Outcome), generated from the contracts. */
@@ -58,16 +59,22 @@ export function winnerOf(outcome: number): Side | undefined {
   return outcome === Outcome.ClaimantWon ? 'claimant' : outcome === Outcome.ChallengerWon ? 'challenger' : undefined;
 }
 
+/** Convolutions: each tap of a window sits in another word (NHWC), so even a short window's whole step is costly. */
+const WINDOW_OPS: readonly OpType[] = ['Conv', 'ConvInteger', 'QLinearConv'];
+
 /**
- * Whether the challenger's AwaitOneStep move on an element whose accumulator has `terms`
- * terms (undefined: no partial sums) is `openSums` rather than a whole re-execution: every reduction of more than one
- * term. The sub-game's last step re-adds one part of ≤ ceil(terms / SUM_ARITY) terms (≤ SUM_CHUNK): reading fewer
- * words than the whole element, it stays under 200k gas where the whole step does not — a 3×3 Conv's taps each in
- * another word (mobile-net depthwise whole 324k, digits 224k), K = 48 dot products (233k), rows of 32–48 (≈ 200k).
+ * Whether the challenger's AwaitOneStep move on an element of op `op` (its code or name) whose accumulator has `terms`
+ * terms (undefined: no partial sums) is `openSums` rather than a whole re-execution: a reduction longer than one part
+ * (`arity` = DisputeGame.SUM_ARITY), or a Conv element of more than one term. The sub-game's last step re-adds
+ * one part of ≤ ceil(terms / SUM_ARITY) terms (≤ SUM_CHUNK): it stays under 200k gas where the whole step does not —
+ * a 3×3 Conv's taps each in another word (mobile-net depthwise whole 324k, digits 224k), K = 48 dot products (203k–
+ * 233k), rows of 32–48 (≈ 200k); a dot product or row of ≤ 20 terms is cheaper whole (≤ 165k) and plays oneStep.
  * The contract admits either move on a reducible op (the claimant cannot choose; both re-execute the committed
  * computation, so an honest claimant wins both): this is the honest challenger's rule. Where the sub-game ends is the
  * contract's (DisputeGame._acceptPoints: parts of ≤ SUM_CHUNK terms), not a party's.
  */
-export function opensSums(terms: number | undefined): boolean {
-  return terms !== undefined && terms > 1;
+export function opensSums(op: number | OpType, terms: number | undefined, consts: { arity: number }): boolean {
+  if (terms === undefined || terms <= 1) return false;
+  const name = typeof op === 'number' ? OP_TYPES[op] : op;
+  return terms > consts.arity || (name !== undefined && WINDOW_OPS.includes(name));
 }
