@@ -102,9 +102,10 @@ VNNI_TARGET static inline __attribute__((always_inline)) void store16(__m512i y,
 }
 
 /* dense_core's rows with the requant fused into the tile epilogue (no int32 C block): Ap holds rows of u (already flipped),
- * each padded with zeros to lda = 4·kq bytes; y[r][j] = requant(Σ_k u(r,k)·w'(j,k) − zc·colsum[j]) for r < rows, j < N. */
+ * each padded with zeros to lda = 4·kq bytes; y[r][j] = requant(Σ_k u(r,k)·w'(j,k) − zc·colsum[j] − rowc[r]) for r < rows,
+ * j < N (rowc: MatMul's wZero·Σ_k (x − z) per row, mod 2^32; NULL: none). */
 VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
-                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob) {
+                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob, const int32_t *rowc) {
   const int nb = (N + NR - 1) / NR, lda = kq * KQ;
   const __m512i vzc = _mm512_set1_epi32((int)zc), vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
   for (int b = 0; b < nb; b += 2) {
@@ -128,7 +129,9 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
       else vnni_tile(a, lda, mr, wb0, wb1, two, kq, acc);
       for (int h = 0; h < 1 + two; h++)
         for (int i = 0; i < mr; i++)
-          store16(rq16(_mm512_sub_epi32(acc[i][h], corr[h]), &k[h], vz, vlo, vhi), m[h], y + ((size_t)(r0 + i) * N + (b + h) * NR) * ob, ob);
+          store16(rq16(_mm512_sub_epi32(acc[i][h], rowc ? _mm512_add_epi32(corr[h], _mm512_set1_epi32(rowc[r0 + i])) : corr[h]), &k[h], vz,
+                       vlo, vhi),
+                  m[h], y + ((size_t)(r0 + i) * N + (b + h) * NR) * ob, ob);
     }
   }
 }
@@ -310,7 +313,7 @@ static int conv_run(const conv_plan_t *p, const uint8_t *x, uint8_t *y, int B) {
       if (fast) {
         const int nb = (CO + NR - 1) / NR, kq = lda / KQ;
         gemm_rq_vnni(Ab, m, kq, p->pk, (const int32_t *)(p->pk + (size_t)nb * kq * NR * KQ), CO, (uint32_t)zf, &p->q, p->yZero, p->lo,
-                     p->hi, yb, ob);
+                     p->hi, yb, ob, NULL);
         continue;
       }
 #endif

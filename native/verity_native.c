@@ -490,16 +490,19 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
 
 #ifdef VERITY_X86
 VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
-                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob); /* conv.c */
+                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob,
+                                     const int32_t *rowc); /* conv.c */
 
-/* dense_core below (the reference) with wZero = 0 on the VNNI path: the same rows of u = x ^ flip, 32 at a time, through
- * gemm_rq_vnni, which requantizes each 8 × 32 tile from registers (the same int64 formula as requant_row) instead of
- * storing an int32 block for requant_any to read back. */
+/* dense_core below (the reference) on the VNNI path: the same rows of u = x ^ flip, 32 at a time, through gemm_rq_vnni,
+ * which requantizes each 8 × 32 tile from registers (the same int64 formula as requant_row) instead of storing an int32
+ * block for requant_any to read back; with wZero, each row's dense_core correction wZero·Σ_k (x − z) (mod 2^32, the same
+ * sum) is subtracted there too. */
 static int dense_vnni(const uint8_t *x, int R, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
-                      const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, void *y, int ob) {
+                      const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, void *y, int ob, int32_t wZero) {
   enum { RB = 32 };
   const int kq = (K + KQ - 1) / KQ, lda = kq * KQ;
   uint8_t stackA[RB * 1024];
+  int32_t rowc[RB];
   uint8_t *Ab = (size_t)RB * lda <= sizeof stackA ? stackA : malloc((size_t)RB * lda);
   if (!Ab) return 0;
   for (int r0 = 0; r0 < R; r0 += RB) {
@@ -507,10 +510,16 @@ static int dense_vnni(const uint8_t *x, int R, int K, uint8_t flip, const int8_t
     for (int i = 0; i < m; i++) {
       const uint8_t *a = x + (size_t)(r0 + i) * K;
       uint8_t *d = Ab + (size_t)i * lda;
-      for (int k = 0; k < K; k++) d[k] = a[k] ^ flip;
+      uint32_t rs = 0; /* Σ_k u = Σ_k x + 128·K (i8) or Σ_k x (u8), mod 2^32 */
+      for (int k = 0; k < K; k++) {
+        d[k] = a[k] ^ flip;
+        rs += d[k];
+      }
       for (int k = K; k < lda; k++) d[k] = 0;
+      rs -= (uint32_t)K * zc; /* Σ (x − z) = Σ u − K·z' */
+      rowc[i] = (int32_t)(rs * (uint32_t)wZero);
     }
-    gemm_rq_vnni(Ab, m, kq, pw, colsum, N, zc, q, yZero, lo, hi, (uint8_t *)y + (size_t)r0 * N * ob, ob);
+    gemm_rq_vnni(Ab, m, kq, pw, colsum, N, zc, q, yZero, lo, hi, (uint8_t *)y + (size_t)r0 * N * ob, ob, wZero ? rowc : NULL);
   }
   if (Ab != stackA) free(Ab);
   return 1;
@@ -527,7 +536,7 @@ static int dense_core(const uint8_t *x, int sgn, int R, int K, int32_t xZero, co
   const uint8_t flip = sgn ? 0x80 : 0;
   const uint32_t zc = (uint32_t)(sgn ? xZero + 128 : xZero);
 #ifdef VERITY_X86
-  if (g_path == 2 && !wZero) return dense_vnni(x, R, K, flip, pw, colsum, N, zc, q, yZero, lo, hi, y, ob);
+  if (g_path == 2) return dense_vnni(x, R, K, flip, pw, colsum, N, zc, q, yZero, lo, hi, y, ob, wZero);
 #endif
   enum { RB = 32 };
   int32_t stackC[RB * 512];
