@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     for (const d of disputes) {
       console.log(`\nDispute: ${d.model}, tensor ${d.tensorId} (${d.op} output, ${d.elements} elements), levelsPerMove ${levelsPerMove}\n`);
       for (const r of d.moves) console.log(`${pad(r.action, 66)}${num(r.gas)}`);
-      console.log(`${pad(`whole dispute (${d.transactions} txs, open … oneStep)`, 66)}${num(d.total)}   target ≤ ${num(TARGETS.wholeDispute)}: ${d.withinTarget ? 'ok' : 'OVER'}`);
+      console.log(`${pad(`whole dispute (${d.transactions} txs, open … oneStep or sumStep)`, 66)}${num(d.total)}   target ≤ ${num(TARGETS.wholeDispute)}: ${d.withinTarget ? 'ok' : 'OVER'}`);
     }
     if (verifier) {
       console.log('\nOne-step verifier per op (from bench/results/gas-verifier.json, bench/gas-verifier.ts)\n');
