@@ -36,7 +36,7 @@ import type { QModel, Trace } from '../src/engine/ir.js';
 import { haveShared, MODEL_NAMES, modelData, quantized, SHARED_MODEL_NAMES, SHARED_MODELS_DIR, sharedData, sharedQuantized } from '../test/onnx/models.js';
 import { oneNode } from '../test/verifier/gen.js';
 
-const SUM_CHUNK = 48; // DisputeGame.SUM_CHUNK
+const SUM_CHUNK = 39; // DisputeGame.SUM_CHUNK
 const SUM_ARITY = 20; // DisputeGame.SUM_ARITY
 
 interface Row {

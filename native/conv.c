@@ -342,7 +342,9 @@ static napi_value js_conv_plan(napi_env env, napi_callback_info info) {
   const int32_t *mult = ta(env, a[19], &mb, NULL), *shift = ta(env, a[20], &sb, NULL);
   if (!w || !mult || !shift || (bt != napi_null && !bias) || v[2] < 1 || v[3] < 1 || C < 1 || KH < 1 || KW < 1 || sh < 1 || sw < 1 ||
       dh < 1 || dw < 1 || pt < 0 || pl < 0 || OH < 1 || OW < 1 || CO < 1 || (ob != 1 && ob != 4) || (size_t)KH * KW * C > (1u << 24) ||
-      ((double)(OH - 1) * sh + (double)(KH - 1) * dh + 1) * ((double)(OW - 1) * sw + (double)(KW - 1) * dw + 1) * C > (double)(1 << 30))
+      ((double)(OH - 1) * sh + (double)(KH - 1) * dh + 1) * ((double)(OW - 1) * sw + (double)(KW - 1) * dw + 1) * C > (double)(1 << 30) ||
+      /* an item's input and output stay under 2^31 bytes, so convRun's B·H·W·C and B·OH·OW·CO·ob cannot wrap */
+      (double)v[2] * v[3] * C > (double)(1u << 31) || (double)OH * OW * CO * ob > (double)(1u << 31))
     return fail(env, "convPlan: bad arguments"); /* every read is inside x or the padded buffer, whatever OH and OW are */
   const size_t taps = (size_t)KH * KW;
   if (dwise ? wt != napi_int16_array || wb < taps * C * 2 : wt != napi_int8_array || wb < taps * C * CO)

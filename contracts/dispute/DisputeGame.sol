@@ -158,8 +158,10 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// @notice The claimant splits a term range into SUM_ARITY parts per reveal (SUM_ARITY − 1 points). 20 (not 16):
     /// K = 768 ends in one round on parts of ≤ 39 terms, whose step stays under 200k gas (48 terms: 203k).
     uint256 public constant SUM_ARITY = 20;
-    /// @notice The last re-execution adds at most SUM_CHUNK terms, whatever the reduction's length.
-    uint256 public constant SUM_CHUNK = 48;
+    /// @notice The last re-execution adds at most SUM_CHUNK terms, whatever the reduction's length. 39, not 48: a
+    /// 48-term chunk of a dot product costs up to 203k gas at its worst alignment, 39 terms ≤ 197,486 (bench:gas), so
+    /// the contract itself keeps every sum step under 200k for any K (781–960 terms now bisect once more).
+    uint256 public constant SUM_CHUNK = 39;
     uint256 private constant BPS = 10_000;
 
     /// @notice Bond each side posts (governed; fixed per game at open). Should cover the other side's move costs.

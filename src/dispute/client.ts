@@ -493,8 +493,8 @@ export class DisputeClient {
     if (pick < 0) throw new DisputeClientError(`Game ${gameId}: the revealed words match ours; the claimant is right here.`);
     const elementIndex = (first + pick) * perWord + j;
     const leaf = { words, pick: BigInt(pick), elementInWord: BigInt(j) };
-    // A reduction longer than one chunk (or a row op longer than one part): bisect inside its accumulator instead
-    // (constant-cost last step).
+    // A reduction longer than one part (T > SUM_ARITY), or a Conv element of more than one term: bisect inside its
+    // accumulator instead (constant-cost last step; moves.ts opensSums).
     if (opensSums(g.op, me.sumTerms(g.nodeIndex, elementIndex), await this.sumConstants())) {
       await this.send(gameId, 'openSums', this.call('openSums', [gameId, leaf]));
       return { elementIndex, sums: true };

@@ -287,7 +287,8 @@ function itemOf(t: TensorData, b: number, n: number): TensorData {
  * items in one GEMM (M = rows × items) and row-wise ops in one pass; other ops run per item. Each
  * trace's arrays are views of one ArrayBuffer shared by the batch (by chunks of up to 256 items;
  * at their own byteOffsets); no later run writes to it — unless the caller hands that buffer to
- * opts.arenas (ArenaCache.give), which later runs with the same cache then reuse (cleared).
+ * opts.arenas (ArenaCache.give), which later runs with the same cache then reuse (not cleared: every
+ * tensor byte is written again, checked by test/engine/helpers.ts on garbage-filled arenas).
  * Throws as runModel (naming the item for invalid inputs).
  */
 export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[], opts: { arenas?: ArenaCache } = {}): Trace[] {

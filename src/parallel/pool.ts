@@ -110,15 +110,19 @@ export class BatchPool {
    * (transferred, so stale views of it read as empty). Traces not from this pool are ignored.
    */
   release(traces: readonly Trace[]): void {
-    const seen = new Map<ArrayBuffer, number>();
+    // Distinct traces per arena: release([t0, t0]) must not free an arena whose t1 is still in use.
+    const seen = new Map<ArrayBuffer, Set<Trace>>();
     for (const t of traces) {
       const buf = t[0]?.data.buffer as ArrayBuffer | undefined;
-      if (buf && this.owners.has(buf)) seen.set(buf, (seen.get(buf) ?? 0) + 1);
+      if (!buf || !this.owners.has(buf)) continue;
+      const s = seen.get(buf) ?? new Set<Trace>();
+      s.add(t);
+      seen.set(buf, s);
     }
     const back: ArrayBuffer[][] = this.workers.map(() => []);
-    for (const [buf, n] of seen) {
+    for (const [buf, ts] of seen) {
       const o = this.owners.get(buf)!;
-      if (n !== o.items) continue;
+      if (ts.size !== o.items) continue;
       this.owners.delete(buf);
       if (o.thread < 0) this.arenas.give(buf);
       else back[o.thread].push(buf);

@@ -1,5 +1,5 @@
 /**
- * The native digests of the honest path (native/commit.h: outputHashes, resultLeaves, pairHashes) are byte-identical
+ * The native digests of the honest path (native/commit.h: outputHashes, resultLeaves, treeLevels) are byte-identical
  * to src/commit's hash-wasm path: outputHashesOf / outputHashOf, resultLeaves / resultLeaf and PositionalTree roots on
  * random tensors of every dtype, odd sizes (empty, one element, a partial last word, several Merkle levels), rank 0 to
  * 30 (a tensorRoot preimage longer than one Keccak block) and up to 6 outputs (a digest preimage longer than one

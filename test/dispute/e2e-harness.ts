@@ -301,8 +301,8 @@ export function txBound(elements: number, terms?: number): number {
   return base + 2 * sumRounds(terms);
 }
 
-/** Reveals of the partial-sum sub-game over `terms` terms (SUM_ARITY 20, SUM_CHUNK 48). */
-export function sumRounds(terms: number, arity = 20, chunk = 48): number {
+/** Reveals of the partial-sum sub-game over `terms` terms (SUM_ARITY 20, SUM_CHUNK 39). */
+export function sumRounds(terms: number, arity = 20, chunk = 39): number {
   let r = 1;
   for (let len = terms; Math.ceil(len / arity) > chunk; len = Math.ceil(len / arity)) r++;
   return r;

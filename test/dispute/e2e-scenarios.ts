@@ -33,7 +33,7 @@ export function checkBounds(r: DisputeResult, outside: Outside = { txs: 0, gas: 
   if (r.numElements !== undefined) expect(txs).toBeLessThanOrEqual(txBound(r.numElements, r.sums?.terms));
   else expect(txs).toBeLessThanOrEqual(3); // open + (revealRoots) + timeout
   // the last re-execution is constant-cost: one chunk of at most SUM_CHUNK terms, whatever the reduction's length
-  if (r.sums?.to !== undefined) expect(r.sums.to - r.sums.from!).toBeLessThanOrEqual(48);
+  if (r.sums?.to !== undefined) expect(r.sums.to - r.sums.from!).toBeLessThanOrEqual(39);
 }
 
 /** The silent side lost on time: `winner` won and called timeout last; the bounds hold. */

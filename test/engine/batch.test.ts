@@ -55,7 +55,7 @@ for (const backend of ['wasm', 'js'] as const) {
       items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
     });
 
-    it('arenas given back to an ArenaCache are reused (cleared): the same traces as fresh ones, on every model', () => {
+    it('arenas given back to an ArenaCache are reused (not cleared): the same traces as fresh ones, on every model', () => {
       for (const name of MODEL_NAMES) {
         const q = quantized(name);
         const p = prepareModel(q);
@@ -78,7 +78,7 @@ for (const backend of ['wasm', 'js'] as const) {
       }
     });
 
-    it('runModel with opts.arenas reuses a given-back arena (cleared): the same trace as a fresh run, on every model', () => {
+    it('runModel with opts.arenas reuses a given-back arena (not cleared): the same trace as a fresh run, on every model', () => {
       for (const name of MODEL_NAMES) {
         const q = quantized(name);
         const p = prepareModel(q);

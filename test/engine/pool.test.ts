@@ -78,6 +78,9 @@ describe('BatchPool', () => {
     // Releasing part of an arena's traces releases nothing.
     pool.release(first.slice(0, 1));
     expect(first[4][1].data.length).toBeGreaterThan(0);
+    // Nor does naming one trace as many times as its arena holds traces.
+    for (let n = 1; n <= 5; n++) pool.release(Array.from({ length: n }, () => first[4]));
+    expect(first[4][1].data.length).toBeGreaterThan(0);
     pool.release(first);
     // The worker's arena went back to it (transferred: stale views are empty).
     expect(first[4][1].data.length).toBe(0);

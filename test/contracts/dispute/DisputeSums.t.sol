@@ -194,7 +194,7 @@ contract DisputeSumsTest is DisputeWorld {
         _openSums(gameId);
         (claimantLies, enterAt) = (true, 2_000);
         (,, uint256 txs) = _playSums(gameId);
-        // revealSumTotal, then (pickSum, revealSums) per extra round, then sumStep: 4096 → parts of 205 → of ≤ 11 ≤ 48
+        // revealSumTotal, then (pickSum, revealSums) per extra round, then sumStep: 4096 → parts of 205 → of ≤ 11 ≤ 39
         assertEq(txs, 1 + 2 * 1 + 1, "txs");
         assertEq(uint8(dg.outcome(gameId)), uint8(IDisputeResolver.Outcome.ChallengerWon), "uint8(dg.outcome(gameId))");
     }
@@ -307,6 +307,34 @@ contract DisputeSumsTest is DisputeWorld {
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.DisputeWrongMove.selector, gameId, DisputeGame.Phase.AwaitSumPick));
         vm.prank(challenger);
         dg.sumStep(gameId, p, 0, init, total, step, ins);
+    }
+
+    /// @dev The 200k bound on the last step is the contract's, for any K: a reduction of 960 terms would end one round
+    /// on parts of 48 terms (a 48-term dot-product chunk costs up to 203k), so it bisects once more and the step
+    /// re-adds ≤ 3 terms; 780 terms (parts of 39) still end in one round.
+    function test_sums_chunkBoundIsTheContracts() public {
+        assertEq(chunk, 39, "SUM_CHUNK");
+        _reduction(960, 5);
+        uint256 gameId = _toOneStep();
+        _openSums(gameId);
+        (claimantLies, enterAt) = (true, 917);
+        _revealTotal(gameId);
+        assertEq(uint8(_phase(gameId)), uint8(DisputeGame.Phase.AwaitSumPick), "960: parts of 48 > 39, pick first");
+        _reduction(960, 5);
+        gameId = _toOneStep();
+        _openSums(gameId);
+        (uint256 from, uint256 to, uint256 txs) = _playSums(gameId);
+        assertEq(txs, 1 + 2 + 1, "txs: total, pick + reveal, step");
+        assertLe(to - from, 3, "to - from");
+        assertLe(from, 917, "from");
+        assertGe(to, 918, "to");
+        assertEq(uint8(dg.outcome(gameId)), uint8(IDisputeResolver.Outcome.ChallengerWon), "outcome");
+        _reduction(780, 6);
+        gameId = _toOneStep();
+        _openSums(gameId);
+        enterAt = 500;
+        _revealTotal(gameId);
+        assertEq(uint8(_phase(gameId)), uint8(DisputeGame.Phase.AwaitSumStep), "780: parts of 39, one round");
     }
 
     function test_sums_shortWindowEndsOnOneTerm() public {
