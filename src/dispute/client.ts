@@ -518,17 +518,12 @@ export class DisputeClient {
 
   // ------------------------------------------------------------------ partial-sum sub-game
 
-  private sumConsts: { arity: number; chunk: number } | undefined;
+  private sumConsts: { arity: number } | undefined;
 
-  /** DisputeGame.SUM_ARITY and SUM_CHUNK (read once). */
-  async sumConstants(): Promise<{ arity: number; chunk: number }> {
-    if (!this.sumConsts) {
-      const [arity, chunk] = await Promise.all([
-        this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'SUM_ARITY' }),
-        this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'SUM_CHUNK' }),
-      ]);
-      this.sumConsts = { arity: Number(arity), chunk: Number(chunk) };
-    }
+  /** DisputeGame.SUM_ARITY (read once). Where the sub-game ends (SUM_CHUNK) is the contract's: the client only
+   *  follows the phase it is in, so it does not read it. */
+  async sumConstants(): Promise<{ arity: number }> {
+    this.sumConsts ??= { arity: Number(await this.publicClient.readContract({ address: this.game, abi: disputeGameAbi, functionName: 'SUM_ARITY' })) };
     return this.sumConsts;
   }
 

@@ -26,7 +26,8 @@ export class BatchPoolError extends BaseError {
 type Reply = { id: number; arenas?: ArrayBuffer[]; count?: number; roots?: Uint8Array[]; outputs?: TensorData[]; hashes?: Hex[]; error?: string };
 
 /** What a share returns: traces, traces and their traceRoots, or only each item's outputs and outputHash. */
-type Want = 'traces' | 'roots' | 'outputs';
+/** What a worker sends back for a share: its traces' arenas, those plus each trace's root, or outputs only. */
+export type Want = 'traces' | 'roots' | 'outputs';
 
 /** Below this estimated time for a worker's share, the caller runs the whole batch itself (a message
  *  round trip and the arena transfer cost more than they save). */

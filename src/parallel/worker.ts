@@ -4,6 +4,7 @@ import type { QModel, TensorData } from '../engine/ir.js';
 import { ArenaCache, batchChunk, prepareModel, runBatch } from '../engine/run.js';
 import { keccakReady, outputHashesOf, traceRoot } from '../commit/index.js';
 import { arenasOf, flatTensors, itemTensors } from './flat.js';
+import type { Want } from './pool.js';
 
 const port = parentPort!;
 try {
@@ -11,7 +12,7 @@ try {
   await keccakReady;
   // Arenas the caller released (BatchPool.release), reused by later runs.
   const cache = new ArenaCache();
-  port.on('message', (m: { id: number; inputs: TensorData[]; count: number; want: 'traces' | 'roots' | 'outputs' } | { give: ArrayBuffer[] }) => {
+  port.on('message', (m: { id: number; inputs: TensorData[]; count: number; want: Want } | { give: ArrayBuffer[] }) => {
     if ('give' in m) {
       for (const a of m.give) cache.give(a);
       return;

@@ -121,6 +121,50 @@ export const multShift = fc.oneof(
   fc.record({ mult: fc.constantFrom(1, 2, 3, 16384, 32767), shift: fc.integer({ min: 1, max: 4 }) }),
 );
 
+/** Per-channel requant multipliers and shifts for n channels. */
+export function perChannel(g: fc.GeneratorValue, n: number): { mult: number[]; shift: number[] } {
+  const ms = g(() => fc.array(multShift, { minLength: n, maxLength: n }));
+  return { mult: ms.map((m) => m.mult), shift: ms.map((m) => m.shift) };
+}
+
+/** A conv window and its output size (what a Conv case is built over). */
+export interface ConvGeo {
+  KH: number;
+  KW: number;
+  pads: number[];
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * A Conv case over `geo`: a random [1, H, W, C] input of xd, i8 weights [CO, KH, KW, C / group], random bias from
+ * `bias` and per-channel requant to yd (yZero 0 for an i32 output); `group` is set as an attribute only when given.
+ */
+export function convCase(g: fc.GeneratorValue, o: { xd: DType; yd: DType; C: number; CO: number; group?: number; geo: ConvGeo; bias: fc.Arbitrary<number> }): Case {
+  const { xd, yd, C, CO, geo } = o;
+  const Cg = C / (o.group ?? 1);
+  const { mult, shift } = perChannel(g, CO);
+  const { lo, hi } = g(() => loHi(yd));
+  return {
+    op: 'Conv',
+    inputs: [g(() => tensor(xd, [1, geo.H, geo.W, C]))],
+    attrs: { xZero: g(() => zero(xd)), yZero: yd === 'i32' ? 0 : g(() => zero(yd)), lo, hi, pads: geo.pads, strides: [geo.sh, geo.sw], dilations: [geo.dh, geo.dw], ...(o.group === undefined ? {} : { group: o.group }) },
+    params: {
+      weight: param('i8', [CO, geo.KH, geo.KW, Cg], g(() => values('i8', CO * geo.KH * geo.KW * Cg))),
+      bias: param('i32', [CO], g(() => fc.array(o.bias, { minLength: CO, maxLength: CO }))),
+      mult: param('i32', [CO], mult),
+      shift: param('i32', [CO], shift),
+    },
+    out: { dtype: yd, shape: [1, geo.OH, geo.OW, CO] },
+  };
+}
+
 /** lo..hi within a dtype (often the full range). */
 export const loHi = (dt: DType): fc.Arbitrary<{ lo: number; hi: number }> =>
   fc.oneof(

@@ -16,7 +16,7 @@ import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
 import { importOnnx, quantizeInput } from '../../src/onnx/import.js';
 import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
 import { keccakReady, merkleRoot, traceRoot } from '../../src/commit/index.js';
-import { bytesOf, type Case, checkCase, modelOf, param, qdtype, tensor, values, zero, loHi, multShift } from './helpers.js';
+import { bytesOf, type Case, checkCase, convCase, type ConvGeo, modelOf, multShift, param, perChannel, qdtype, tensor, values, zero, loHi } from './helpers.js';
 
 type Path = { name: string; native: boolean; wasm: boolean; cpu?: number };
 const HAVE = nativeAvailable();
@@ -107,12 +107,8 @@ function casesOnEveryPath(make: (g: fc.GeneratorValue) => Case, runs: number): v
   );
 }
 
-function perChannel(g: fc.GeneratorValue, n: number): { mult: number[]; shift: number[] } {
-  const ms = draw(g, fc.array(multShift, { minLength: n, maxLength: n }));
-  return { mult: ms.map((m) => m.mult), shift: ms.map((m) => m.shift) };
-}
 /** A random conv window (kernel ≤ 3, or 1 × 1 with kMax 1; dilation and stride ≤ 2, pads ≤ 2, half the time none) over an input of up to maxHW rows and columns, and its output size. */
-function convGeometry(g: fc.GeneratorValue, maxHW: number, kMax = 3) {
+function convGeometry(g: fc.GeneratorValue, maxHW: number, kMax = 3): ConvGeo {
   const three = kMax === 3 && draw(g, fc.boolean()); // half the 3 × 3 windows (the native depthwise's sliding form at stride 1)
   const KH = three ? 3 : int(g, 1, kMax);
   const KW = three ? 3 : int(g, 1, kMax);
@@ -202,21 +198,7 @@ describe('every kernel path, random cases', () => {
       const C = draw(g, fc.constantFrom(1, 3, 4, 8, 9, 12));
       const CO = int(g, 1, 40);
       // half the cases 1 × 1 (pixels read in place natively when stride 1, whole quads of channels and no padding)
-      const { KH, KW, pads, sh, sw, dh, dw, H, W, OH, OW } = convGeometry(g, 9, draw(g, fc.constantFrom(1, 3)));
-      const { mult, shift } = perChannel(g, CO);
-      const { lo, hi } = draw(g, loHi(yd));
-      return {
-        op: 'Conv',
-        inputs: [draw(g, tensor(xd, [1, H, W, C]))],
-        attrs: { xZero: draw(g, zero(xd)), yZero: yd === 'i32' ? 0 : draw(g, zero(yd)), lo, hi, pads, strides: [sh, sw], dilations: [dh, dw] },
-        params: {
-          weight: param('i8', [CO, KH, KW, C], draw(g, values('i8', CO * KH * KW * C))),
-          bias: param('i32', [CO], draw(g, fc.array(biasArb, { minLength: CO, maxLength: CO }))),
-          mult: param('i32', [CO], mult),
-          shift: param('i32', [CO], shift),
-        },
-        out: { dtype: yd, shape: [1, OH, OW, CO] },
-      };
+      return convCase(g, { xd, yd, C, CO, geo: convGeometry(g, 9, draw(g, fc.constantFrom(1, 3))), bias: biasArb });
     }, 150);
   });
 

@@ -5,7 +5,7 @@ import { setWasmGemmEnabled, wasmGemmAvailable } from '../../src/engine/wasm.js'
 import { kernelPath, nativeAvailable, setNativeEnabled } from '../../src/engine/native.js';
 import { makeGemm, I32_MAX } from '../../src/engine/ops/gemm.js';
 import type { DType } from '../../src/engine/ir.js';
-import { broadcastShape, type Case, checkCase, FC, loHi, multShift, param, qdtype, RUNS, tensor, values, value, zero } from './helpers.js';
+import { broadcastShape, type Case, checkCase, convCase, FC, loHi, multShift, perChannel, param, qdtype, RUNS, tensor, values, value, zero } from './helpers.js';
 import { size } from './reference.js';
 
 type G = fc.GeneratorValue;
@@ -14,10 +14,6 @@ const int = (g: G, min: number, max: number): number => draw(g, fc.integer({ min
 
 const biasArb = fc.oneof(fc.integer({ min: -(2 ** 20), max: 2 ** 20 }), fc.integer({ min: -(2 ** 30), max: 2 ** 30 }), fc.constant(0));
 
-function perChannel(g: G, n: number): { mult: number[]; shift: number[] } {
-  const ms = draw(g, fc.array(multShift, { minLength: n, maxLength: n }));
-  return { mult: ms.map((m) => m.mult), shift: ms.map((m) => m.shift) };
-}
 
 // Every dense op runs on every backend: the native addon (when built; src/engine/native.ts),
 // WebAssembly SIMD and the JS fallback.
@@ -125,21 +121,7 @@ for (const backend of ['native', 'wasm', 'js'] as const) {
             const W = int(g, Math.max(1, dw * (KW - 1) + 1 - pads[1] - pads[3]), 7);
             const OH = Math.floor((H + pads[0] + pads[2] - dh * (KH - 1) - 1) / sh) + 1;
             const OW = Math.floor((W + pads[1] + pads[3] - dw * (KW - 1) - 1) / sw) + 1;
-            const { mult, shift } = perChannel(g, CO);
-            const { lo, hi } = draw(g, loHi(yd));
-            const c: Case = {
-              op: 'Conv',
-              inputs: [draw(g, tensor(xd, [1, H, W, C]))],
-              attrs: { xZero: draw(g, zero(xd)), yZero: draw(g, zero(yd)), lo, hi, pads, strides: [sh, sw], dilations: [dh, dw], group },
-              params: {
-                weight: param('i8', [CO, KH, KW, Cg], draw(g, values('i8', CO * KH * KW * Cg))),
-                bias: param('i32', [CO], draw(g, fc.array(biasArb, { minLength: CO, maxLength: CO }))),
-                mult: param('i32', [CO], mult),
-                shift: param('i32', [CO], shift),
-              },
-              out: { dtype: yd, shape: [1, OH, OW, CO] },
-            };
-            checkCase(c);
+            checkCase(convCase(g, { xd, yd, C, CO, group, geo: { KH, KW, pads, sh, sw, dh, dw, H, W, OH, OW }, bias: biasArb }));
           }),
           FC,
         );
