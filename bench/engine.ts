@@ -150,7 +150,7 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
     const { importOnnx, quantizeInput, dequantizeOutput } = await import('../src/onnx/import.js');
     const { ArenaCache, prepareModel, runBatch, runModel } = await import('../src/engine/run.js');
     const { traceRoot, keccakReady, outputHashOf, outputHashesOf } = await import('../src/commit/index.js');
-    const { PositionalTree, resultLeaf, resultLeaves } = await import('../src/chain/positional.js');
+    const { PositionalTree, resultLeaf } = await import('../src/chain/positional.js');
     const engine = await import('../src/engine/index.js');
     const { BatchPool } = await import('../src/parallel/pool.js');
     await keccakReady;
@@ -179,7 +179,7 @@ async function child(model: string, runtime: Runtime): Promise<ChildResult> {
       release1(t);
     });
     // A batch worker's commitment: every element's result leaf under one positional root (src/node/batch.ts resultTreeOf).
-    const resultRoot = (outputHashes: `0x${string}`[]) => new PositionalTree(resultLeaves(outputHashes)).root;
+    const resultRoot = (outputHashes: `0x${string}`[]) => PositionalTree.ofResults(outputHashes).root;
     // A batch task is audited with probability AUDIT_RATE_BPS: its worker then reruns one element and builds its traceRoot.
     const audit = (i: number) => {
       if ((i * AUDIT_RATE_BPS) % 10_000 < AUDIT_RATE_BPS) traceRoot(runModel(p, feed[i % feed.length]!));

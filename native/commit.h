@@ -18,6 +18,9 @@
  *   treeLevels(leaves, count) -> string of (count − 1) × 66 chars, or null as above: every level of PositionalTree
  *       (src/chain/positional.ts) above its count leaves (a power of two), bottom-up, the root last;
  *       node = keccak256(left ‖ right).
+ *   resultTree(start, hashes, count) -> string of (2·size − 1) × 66 chars (size: count rounded up to a power of two),
+ *       or null as resultLeaves: the whole PositionalTree over resultLeaf(start + i, hash_i), bottom-up — the size
+ *       leaves (the count result leaves, then zero words), then every level above, the root last.
  * Hashing runs stage by stage over all items (leaves, each Merkle level, tensor roots, digests), so
  * keccak_many hashes eight items' messages at a time where AVX-512 allows.
  */
@@ -324,5 +327,39 @@ static napi_value js_tree_levels(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* resultLeaves and treeLevels in one call, for a batch's result tree: the leaves resultLeaf(start + i, hash_i), the
+ * zero leaves up to the next power of two, then every level above, as one string. */
+static napi_value js_result_tree(napi_env env, napi_callback_info info) {
+  ARGS(3, "resultTree(start, hashes, count)");
+  int32_t start, count;
+  if (!get_i32(env, a[0], &start) || !get_i32(env, a[2], &count) || start < 0 || count < 1 || count > (1 << 24) ||
+      (int64_t)start + count > 0x7fffffff)
+    return fail(env, "resultTree(start, hashes, count): bad arguments");
+  int size = 1;
+  while (size < count) size *= 2;
+  /* d: the digests (count × 32), then the tree: size leaves, then each level above (2·size − 1 nodes, the root last). */
+  uint8_t *d = malloc((size_t)count * 32 + (size_t)size * 64);
+  if (!d) return fail(env, "resultTree: out of memory");
+  const int ok = parse_hexes(env, a[1], count, d);
+  napi_value r;
+  if (ok == 1) {
+    uint8_t *tree = d + (size_t)count * 32;
+    struct leaf_ctx c = {d, tree, (uint32_t)start};
+    keccak_many(count, 64, rl_msg, &c, rl_out);
+    keccak_many(count, 32, rl_again_msg, &c, rl_out);
+    memset(tree + (size_t)count * 32, 0, (size_t)(size - count) * 32);
+    size_t at = 0;
+    for (int n = size; n > 1; n /= 2) {
+      struct level_span l = {tree + at, tree + at + (size_t)32 * n};
+      keccak_many(n / 2, 64, span_msg, &l, span_out);
+      at += (size_t)32 * n;
+    }
+    r = hex_string(env, tree, 2 * size - 1);
+  } else if (ok == 0) napi_get_null(env, &r);
+  else r = fail(env, "resultTree: N-API string access failed");
+  free(d);
+  return r;
+}
+
 /* The exports above, for verity_native.c's table. */
-#define COMMIT_EXPORTS {"outputHashes", js_output_hashes}, {"resultLeaves", js_result_leaves}, {"treeLevels", js_tree_levels},
+#define COMMIT_EXPORTS {"outputHashes", js_output_hashes}, {"resultLeaves", js_result_leaves}, {"treeLevels", js_tree_levels}, {"resultTree", js_result_tree},

@@ -21,7 +21,7 @@
  */
 import type { Hex } from 'viem';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
-import { inputLeaf, PositionalTree, resultLeaves } from '../chain/positional.js';
+import { inputLeaf, PositionalTree } from '../chain/positional.js';
 import { modelRootHex } from '../commit/index.js';
 import type { QModel, TensorData } from '../engine/ir.js';
 import { outputsOf, prepareModel, runModel, type PreparedModel } from '../engine/run.js';
@@ -176,7 +176,7 @@ export function batchTrees(steps: readonly Pick<GenerationStep, 'inputHash' | 'o
 } {
   return {
     inputTree: new PositionalTree(steps.map((s, i) => inputLeaf(i, s.inputHash))),
-    resultTree: new PositionalTree(resultLeaves(steps.map((s) => s.outputHash))),
+    resultTree: PositionalTree.ofResults(steps.map((s) => s.outputHash)),
   };
 }
 

@@ -56,44 +56,59 @@ function nativeResultLeaves(hashes: readonly Hex[], start: number): Hex[] | null
   if (!nat?.resultLeaves || !Number.isInteger(start) || start < 0 || start + hashes.length > 2 ** 31 - 1) return null;
   for (let i = 0; i < hashes.length; i++) if (hashes[i]!.length !== 66) return null;
   const s = nat.resultLeaves(start, hashes.length === 1 ? hashes[0]! : hashes.join(''), hashes.length);
-  return s === null ? null : splitHexes(s, hashes.length);
+  return s === null ? null : hashes.length === 1 ? [s as Hex] : splitHexes(s, hashes.length);
 }
 
 /** The positional tree over `leaves` (already leaf-hashed). */
 export class PositionalTree {
   readonly count: number;
   readonly depth: number;
-  private readonly levels: Hex[][];
+  /** Every level, bottom-up (from `flat` on first use when the tree came from PositionalTree.ofResults). */
+  private built: Hex[][] | undefined;
+  /** PositionalTree.ofResults' native tree: every node's 66 hex chars, bottom-up, the root last. */
+  private readonly flat: string | undefined;
 
-  constructor(leaves: readonly Hex[]) {
-    if (leaves.length === 0 || leaves.length > MAX_LEAVES) {
-      throw new PositionalMerkleError(`A positional tree needs 1..${MAX_LEAVES} leaves.`, { details: `got ${leaves.length}` });
+  /** `flat`: PositionalTree.ofResults' native nodes (then `leaves` is ignored). */
+  constructor(leaves: readonly Hex[], flat?: { count: number; nodes: string }) {
+    const count = flat ? flat.count : leaves.length;
+    if (count === 0 || count > MAX_LEAVES) {
+      throw new PositionalMerkleError(`A positional tree needs 1..${MAX_LEAVES} leaves.`, { details: `got ${count}` });
     }
-    this.count = leaves.length;
+    this.count = count;
     let d = 0;
-    while (1 << d < leaves.length) d++;
+    while (1 << d < count) d++;
     this.depth = d;
-    const level0 = [...leaves];
-    while (level0.length < 1 << d) level0.push(ZERO);
-    this.levels = [level0];
-    // Every level in one native call when the addon is loaded (native/commit.h; null for a leaf that is not 0x-hex).
+    this.flat = flat?.nodes;
+    if (!flat) this.built = levelsOf(leaves, d);
+  }
+
+  /**
+   * new PositionalTree(resultLeaves(outputHashes, start)), a batch's result tree (commitBatch's root): with the native
+   * addon, the leaves and every level in one call, split into levels only if a proof is asked for.
+   */
+  static ofResults(outputHashes: readonly Hex[], start = 0): PositionalTree {
     const nat = nativeHashing();
-    const s = d > 0 && nat?.treeLevels && level0.every((h) => h.length === 66) ? nat.treeLevels(level0.join(''), level0.length) : null;
-    for (let l = 0, at = 0; l < d; l++) {
-      const prev = this.levels[l]!;
-      if (s !== null) {
-        this.levels.push(splitHexes(s.slice(at, at + 33 * prev.length), prev.length / 2));
-        at += 33 * prev.length;
-        continue;
-      }
-      const next: Hex[] = [];
-      for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
-      this.levels.push(next);
+    const n = outputHashes.length;
+    if (nat?.resultTree && n > 0 && n <= MAX_LEAVES && Number.isInteger(start) && start >= 0 && start + n <= 2 ** 31 - 1 && outputHashes.every((h) => h.length === 66)) {
+      const nodes = nat.resultTree(start, n === 1 ? outputHashes[0]! : outputHashes.join(''), n);
+      if (nodes !== null) return new PositionalTree([], { count: n, nodes });
     }
+    return new PositionalTree(resultLeaves(outputHashes, start));
+  }
+
+  private get levels(): Hex[][] {
+    if (this.built) return this.built;
+    const s = this.flat!;
+    const levels: Hex[][] = [];
+    for (let l = 0, at = 0, w = 1 << this.depth; l <= this.depth; l++, w >>= 1) {
+      levels.push(splitHexes(s.slice(at, at + 66 * w), w));
+      at += 66 * w;
+    }
+    return (this.built = levels);
   }
 
   get root(): Hex {
-    return this.levels[this.depth]![0]!;
+    return this.flat !== undefined ? (this.flat.slice(-66) as Hex) : this.levels[this.depth]![0]!;
   }
 
   /** Bottom-up siblings of leaf `index` (exactly `depth` of them). */
@@ -105,4 +120,26 @@ export class PositionalTree {
     for (let l = 0; l < this.depth; l++) out.push(this.levels[l]![(index >> l) ^ 1]!);
     return out;
   }
+}
+
+/** The leaves padded with zero words to 2^depth, then every level above them, bottom-up. */
+function levelsOf(leaves: readonly Hex[], d: number): Hex[][] {
+  const level0 = [...leaves];
+  while (level0.length < 1 << d) level0.push(ZERO);
+  const levels = [level0];
+  // Every level in one native call when the addon is loaded (native/commit.h; null for a leaf that is not 0x-hex).
+  const nat = nativeHashing();
+  const s = d > 0 && nat?.treeLevels && level0.every((h) => h.length === 66) ? nat.treeLevels(level0.join(''), level0.length) : null;
+  for (let l = 0, at = 0; l < d; l++) {
+    const prev = levels[l]!;
+    if (s !== null) {
+      levels.push(splitHexes(s.slice(at, at + 33 * prev.length), prev.length / 2));
+      at += 33 * prev.length;
+      continue;
+    }
+    const next: Hex[] = [];
+    for (let i = 0; i < prev.length; i += 2) next.push(bytesToHex(keccak256(hexToBytes(prev[i]!), hexToBytes(prev[i + 1]!))));
+    levels.push(next);
+  }
+  return levels;
 }

@@ -6,6 +6,8 @@
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { checkTensor, DTYPE_CODES, splitHexes, type TensorLike } from './bytes.js';
 import { keccak256, nativeHashing, PREFIX, ZERO_HASHES } from './keccak.js';
+
+type NativeHashing = NonNullable<ReturnType<typeof nativeHashing>>;
 import { tensorRoot } from './tensor.js';
 
 export type IoPrefix = typeof PREFIX.inputs | typeof PREFIX.outputs;
@@ -26,7 +28,27 @@ export function inputHashOf(inputs: readonly TensorLike[]): Hex {
 
 /** The result's output commitment over the tensor root of each output. */
 export function outputHashOf(outputs: readonly TensorLike[]): Hex {
-  return (nativeHashing()?.outputHashes && nativeOutputHashes([outputs])?.[0]) || ioDigest(PREFIX.outputs, outputs.map((t, i) => tensorRoot(t, `output ${i}`)));
+  const nat = nativeHashing();
+  if (nat?.outputHashes) {
+    const h = outputs.length === 1 ? nativeOutputHash(nat.outputHashes, outputs[0]!) : nativeOutputHashes([outputs])?.[0];
+    if (h) return h;
+  }
+  return ioDigest(PREFIX.outputs, outputs.map((t, i) => tensorRoot(t, `output ${i}`)));
+}
+
+/** A reused spec for nativeOutputHash (the addon reads only the entries spec[0] = 1 says it has). */
+let spec1 = new Int32Array(16);
+
+/** outputHashOf of one output, natively, without copying it (the single-inference honest path). */
+function nativeOutputHash(outputHashes: NonNullable<NativeHashing['outputHashes']>, o: TensorLike): Hex {
+  checkTensor(o, 'output 0');
+  const rank = o.shape.length;
+  if (spec1.length < 3 + rank) spec1 = new Int32Array(3 + rank);
+  spec1[0] = 1;
+  spec1[1] = DTYPE_CODES[o.dtype];
+  spec1[2] = rank;
+  for (let k = 0; k < rank; k++) spec1[3 + k] = o.shape[k]!;
+  return outputHashes(o.data, 1, spec1, zeroHashes()) as Hex;
 }
 
 /**
@@ -88,11 +110,16 @@ function nativeOutputHashes(items: readonly (readonly TensorLike[])[]): Hex[] | 
       }
     }
   }
+  const s = nat.outputHashes!(raw, count, spec, zeroHashes());
+  return count === 1 ? [s as Hex] : splitHexes(s, count);
+}
+
+function zeroHashes(): Uint8Array {
   if (!zeros) {
     zeros = new Uint8Array(32 * ZERO_HASHES.length);
     ZERO_HASHES.forEach((z, i) => zeros!.set(z, 32 * i));
   }
-  return splitHexes(nat.outputHashes!(raw, count, spec, zeros), count);
+  return zeros;
 }
 
 function sameLayout(o: TensorLike, f: TensorLike): boolean {

@@ -69,14 +69,18 @@ export interface NativeKernels {
   keccakLeaves(src: Uint8Array, leafCount: number, out: Uint8Array, outOffset: number): void;
   keccakLevel(buf: Uint8Array, from: number, count: number, to: number, zero: Uint8Array): number;
   /** outputHashOf (src/commit/io.ts) of `count` items laid out back to back (native/commit.h), as count × 66 hex chars
-   *  (absent in addons built before it). */
-  outputHashes?(raw: Uint8Array, count: number, spec: Int32Array, zeros: Uint8Array): string;
+   *  (absent in addons built before it). `raw`: any typed array, read as its bytes in memory. */
+  outputHashes?(raw: Uint8Array | Int8Array | Int32Array, count: number, spec: Int32Array, zeros: Uint8Array): string;
   /** resultLeaf(start + i, hash_i) (src/chain/positional.ts) of count 0x-hex digests joined, as count × 66 hex chars;
    *  null if `hashes` is not that (absent in addons built before it). */
   resultLeaves?(start: number, hashes: string, count: number): string | null;
   /** Every PositionalTree level above count (a power of two) 0x-hex leaves joined, bottom-up, as (count − 1) × 66 hex
    *  chars; null as resultLeaves (absent in addons built before it). */
   treeLevels?(leaves: string, count: number): string | null;
+  /** resultLeaves and the whole PositionalTree over them in one call: for size = count rounded up to a power of two,
+   *  (2·size − 1) × 66 hex chars, bottom-up (the count result leaves, the zero leaves, each level above, the root
+   *  last); null as resultLeaves (absent in addons built before it). */
+  resultTree?(start: number, hashes: string, count: number): string | null;
   layerNorm(x: Int8Array | Uint8Array, signed: number, rows: number, N: number, xZero: number, gamma: Int32Array, beta: Int32Array, eps: number, shift: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   softmax(x: Int8Array, rows: number, L: number, table: Int32Array, masked: number, y: Int8Array): void;
   lut(x: Int8Array, table: Uint8Array, n: number, y: Int8Array | Uint8Array): void;

@@ -12,7 +12,7 @@
  */
 import type { Hex } from 'viem';
 import { inputHashOf, outputHashOf } from '../chain/io.js';
-import { inputLeaf, PositionalTree, resultLeaves } from '../chain/positional.js';
+import { inputLeaf, PositionalTree } from '../chain/positional.js';
 import type { TensorData } from '../engine/ir.js';
 import { readTask, type NodeContext } from './context.js';
 import { discovers, peersFor } from './discovery.js';
@@ -48,7 +48,7 @@ export function inputTreeOf(items: readonly (readonly TensorData[])[]): { inputH
 
 /** The positional tree over the element results (commitBatch's resultsRoot). */
 export function resultTreeOf(leaves: readonly BatchLeaf[]): PositionalTree {
-  return new PositionalTree(resultLeaves(leaves.map((l) => l.outputHash)));
+  return PositionalTree.ofResults(leaves.map((l) => l.outputHash));
 }
 
 /** Peers' API base URLs this node asks for batch data: the `--peers` list, else those found on-chain (./discovery.ts). */

@@ -1,9 +1,11 @@
 /**
- * The native digests of the honest path (native/commit.h: outputHashes, resultLeaves, treeLevels) are byte-identical
- * to src/commit's hash-wasm path: outputHashesOf / outputHashOf, resultLeaves / resultLeaf and PositionalTree roots on
+ * The native digests of the honest path (native/commit.h: outputHashes, resultLeaves, treeLevels, resultTree) are
+ * byte-identical to src/commit's hash-wasm path: outputHashesOf / outputHashOf (one output: no copy), resultLeaves /
+ * resultLeaf, PositionalTree roots and PositionalTree.ofResults' root and every proof on
  * random tensors of every dtype, odd sizes (empty, one element, a partial last word, several Merkle levels), rank 0 to
  * 30 (a tensorRoot preimage longer than one Keccak block) and up to 6 outputs (a digest preimage longer than one
- * block), on each of the addon's Keccak paths (eight states at a time with AVX-512, one at a time). Skips, with a
+ * block), on each of the addon's Keccak paths (eight or four states at a time with AVX-512 — a stage's last one to
+ * seven messages and a lone hash take the four-state one — and one at a time). Skips, with a
  * printed reason, when the addon is not built.
  */
 import fc from 'fast-check';
@@ -74,11 +76,32 @@ describe.skipIf(!HAVE)('native digests = hash-wasm digests', () => {
           expect(resultLeaves(want, start)).toEqual(leaves);
           expect(resultLeaf(start, want[0]!)).toBe(leaves[0]);
           expect(new PositionalTree(leaves).root).toBe(wasmOnly(() => new PositionalTree(leaves).root));
+          // The batch's result tree in one native call: the same root and the same proof of every element.
+          const ref = wasmOnly(() => new PositionalTree(leaves));
+          const fused = PositionalTree.ofResults(want, start);
+          expect([fused.count, fused.depth, fused.root]).toEqual([ref.count, ref.depth, ref.root]);
+          for (let i = 0; i < want.length; i++) expect(fused.proof(i)).toEqual(ref.proof(i));
+          expect(wasmOnly(() => PositionalTree.ofResults(want, start).root)).toBe(ref.root);
         }),
         { numRuns: 120 },
       );
     });
   }
+
+  it('PositionalTree.ofResults = new PositionalTree(resultLeaves(…)) on up to 130 elements (every Keccak group remainder)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 130 }), fc.integer({ min: 0, max: 2 ** 31 - 200 }), (ds, start) => {
+        const hashes = ds.map((d) => `0x${Buffer.from(d).toString('hex')}` as Hex);
+        const ref = wasmOnly(() => new PositionalTree(resultLeaves(hashes, start)));
+        const fused = PositionalTree.ofResults(hashes, start);
+        expect(fused.root).toBe(ref.root);
+        const i = ds.length - 1;
+        expect(fused.proof(i)).toEqual(ref.proof(i));
+        expect(fused.proof(0)).toEqual(ref.proof(0));
+      }),
+      { numRuns: 60 },
+    );
+  });
 
   it('a batch whose items differ in shape is hashed item by item, with the same digests', () => {
     const items = [[tensor('i8', [3], [1, -2, 3])], [tensor('i8', [4], [1, -2, 3, 4])], [tensor('i32', [1, 3], [7, -8, 2 ** 31 - 1])], []];
@@ -90,6 +113,10 @@ describe.skipIf(!HAVE)('native digests = hash-wasm digests', () => {
     const upper = `0x${good.slice(2).toUpperCase()}` as Hex;
     expect(resultLeaves([good, upper])).toEqual(wasmOnly(() => resultLeaves([good, upper])));
     expect(() => resultLeaves([good, '0x1234'])).toThrow(PositionalMerkleError);
+    expect(PositionalTree.ofResults([good, upper]).root).toBe(wasmOnly(() => new PositionalTree(resultLeaves([good, upper])).root));
+    expect(() => PositionalTree.ofResults([good, '0x1234'])).toThrow(PositionalMerkleError);
+    expect(() => PositionalTree.ofResults([good, `0x${'zz'.repeat(32)}` as Hex])).toThrow();
+    expect(() => PositionalTree.ofResults([])).toThrow(PositionalMerkleError);
     expect(() => resultLeaves([good, `0x${'zz'.repeat(32)}` as Hex])).toThrow();
   });
 });

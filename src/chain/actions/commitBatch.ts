@@ -2,7 +2,7 @@
 import type { Hex, TransactionReceipt } from 'viem';
 import { taskMarketAbi } from '../artifacts/index.js';
 import type { ChainActionErrorType } from '../errors.js';
-import { PositionalTree, resultLeaves } from '../positional.js';
+import { PositionalTree } from '../positional.js';
 import { eventIn } from '../call.js';
 import { sendContractTransaction } from '../send.js';
 import type { ProtocolClients } from '../types.js';
@@ -25,7 +25,7 @@ export type CommitBatchErrorType = ChainActionErrorType;
 
 export async function commitBatch(client: ProtocolClients, p: CommitBatchParameters): Promise<CommitBatchReturnType> {
   const address = client.addresses.taskMarket;
-  const resultTree = new PositionalTree(resultLeaves(p.results.map((x) => x.outputHash)));
+  const resultTree = PositionalTree.ofResults(p.results.map((x) => x.outputHash));
   const r = await sendContractTransaction(client, {
     contract: 'TaskMarket',
     address,
