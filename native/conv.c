@@ -126,6 +126,7 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
       const uint8_t *a = Ap + (size_t)r0 * lda;
       __m512i acc[VMR][2];
       if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc);
+      else if (mr == VMR) vnni_tile_8x1(a, lda, wb0, kq, acc);
       else vnni_tile(a, lda, mr, wb0, wb1, two, kq, acc);
       for (int h = 0; h < 1 + two; h++)
         for (int i = 0; i < mr; i++)
@@ -138,6 +139,22 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
 #endif
 
 #ifdef VERITY_X86
+/* The fast path's im2col rows p0 .. p0 + m − 1 of the padded item u at column dilation 1: each kernel row is one run of
+ * runW ≤ 64 bytes, moved by one masked load and store (the byte loop and memcpy call of conv_run cost more than the GEMM
+ * on small-C convs: digits-convnet's and mobile-net's first 3 × 3 over one channel, 3-byte runs), then the row's zero tail
+ * up to lda. */
+VNNI_TARGET static void im2col_runs(const uint8_t *u, int Wp, int C, int KH, int sh, int sw, int dh, int OW, int p0, int m,
+                                    size_t runW, int K, int lda, uint8_t *A) {
+  const __mmask64 mk = runW >= 64 ? ~0ULL : (1ULL << runW) - 1;
+  for (int i = 0, oh = p0 / OW, ow = p0 % OW; i < m; i++) {
+    uint8_t *d = A + (size_t)i * lda;
+    for (int kh = 0; kh < KH; kh++, d += runW)
+      _mm512_mask_storeu_epi8(d, mk, _mm512_maskz_loadu_epi8(mk, u + ((size_t)(oh * sh + kh * dh) * Wp + (size_t)ow * sw) * C));
+    for (int k = K; k < lda; k++) *d++ = 0;
+    if (++ow == OW) ow = 0, oh++;
+  }
+}
+
 /* A 16-channel block c0.. of a depthwise row: its lane count and mask, −corr, the requant constants and bounds, and the
  * widened weights of its first `taps` taps (taps ≤ 9). */
 typedef struct { int nv; __mmask16 m; __m512i nc, vz, vlo, vhi, w[9]; rq16_t k; } dw_block_t;
@@ -292,6 +309,10 @@ static int conv_run(const conv_plan_t *p, const uint8_t *x, uint8_t *y, int B) {
       const int m = P - p0 < rows ? P - p0 : rows;
       const uint8_t *Ab = A;
       if (direct && OW == Wp) Ab = ui + (size_t)p0 * C; /* the rows are consecutive pixels */
+#ifdef VERITY_X86
+      else if (fast && p->dw == 1 && runW <= 64)
+        im2col_runs(ui, Wp, C, KH, p->sh, p->sw, p->dh, OW, p0, m, runW, K, lda, A);
+#endif
       else
         for (int i = 0, oh = p0 / OW, ow = p0 % OW; i < m; i++) {
           uint8_t *d = A + (size_t)i * lda;

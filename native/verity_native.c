@@ -194,6 +194,23 @@ VNNI_TARGET static void vnni_tile_8x2(const uint8_t *Ap, int lda, const int8_t *
   acc[7][0] = c70, acc[7][1] = c71;
 }
 
+/* The full tile of one block (8 rows × 16 columns: N ≤ 16, or the last odd block): vnni_tile's sums with two = 0 in eight
+ * named accumulators (digits-convnet's and mobile-net's 8- and 16-channel convs; wine-mlp's 16-wide Linear). */
+VNNI_TARGET static void vnni_tile_8x1(const uint8_t *Ap, int lda, const int8_t *wb0, int kq, __m512i acc[VMR][2]) {
+  __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+  const uint8_t *a = Ap;
+  for (int q = 0; q < kq; q++, a += KQ) {
+    const __m512i w0 = _mm512_loadu_si512((const void *)(wb0 + (size_t)q * 64));
+    int32_t a4;
+#define VROW(i)                          \
+  memcpy(&a4, a + (size_t)(i) * lda, 4); \
+  c##i = _mm512_dpbusd_epi32(c##i, _mm512_set1_epi32(a4), w0);
+    VROW(0) VROW(1) VROW(2) VROW(3) VROW(4) VROW(5) VROW(6) VROW(7)
+#undef VROW
+  }
+  acc[0][0] = c0, acc[1][0] = c1, acc[2][0] = c2, acc[3][0] = c3, acc[4][0] = c4, acc[5][0] = c5, acc[6][0] = c6, acc[7][0] = c7;
+}
+
 VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum,
                                   int N, uint32_t zc, int32_t *C) {
   const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ, lda = kq * KQ;
@@ -1255,6 +1272,31 @@ static void maxpool_item(const uint8_t *x, int sgn, int W, int C, int OH, int OW
   }
 }
 
+#ifdef VERITY_X86
+/* maxpool_item on the AVX-512 path: 64 channels a step, each tap one masked load and one vpmaxsb / vpmaxub from the dtype
+ * minimum (every window has ≥ 1 tap, so the max is the reference's, which starts at the first tap). */
+VNNI_TARGET static void maxpool_item_512(const uint8_t *x, int sgn, int W, int C, int OH, int OW, const int32_t *win, int sh, int sw,
+                                         int dh, int dw, int pt, int pl, uint8_t *y) {
+  const int32_t *kh0 = win, *kh1 = win + OH, *kw0 = win + 2 * OH, *kw1 = win + 2 * OH + OW;
+  const __m512i lo = sgn ? _mm512_set1_epi8(-128) : _mm512_setzero_si512();
+  for (int oh = 0; oh < OH; oh++)
+    for (int ow = 0; ow < OW; ow++)
+      for (int c0 = 0; c0 < C; c0 += 64) {
+        const int nc = C - c0 < 64 ? C - c0 : 64;
+        const __mmask64 m = nc == 64 ? ~0ULL : (1ULL << nc) - 1;
+        __m512i v = lo;
+        for (int kh = kh0[oh]; kh < kh1[oh]; kh++) {
+          const int h = oh * sh - pt + kh * dh;
+          for (int kw = kw0[ow]; kw < kw1[ow]; kw++) {
+            const __m512i xv = _mm512_maskz_loadu_epi8(m, x + ((size_t)h * W + (ow * sw - pl + kw * dw)) * C + c0);
+            v = sgn ? _mm512_max_epi8(v, xv) : _mm512_max_epu8(v, xv);
+          }
+        }
+        _mm512_mask_storeu_epi8(y + ((size_t)oh * OW + ow) * C + c0, m, v);
+      }
+}
+#endif
+
 /* maxpool(x, xSigned, B, H, W, C, OH, OW, win: Int32Array(2·OH + 2·OW), sh, sw, dh, dw, pt, pl, y): every window has ≥ 1 tap
  * (planPool checks it), so the max starts at the first tap, as the JS loop's max starts at the dtype minimum. */
 static napi_value js_maxpool(napi_env env, napi_callback_info info) {
@@ -1287,8 +1329,15 @@ static napi_value js_maxpool(napi_env env, napi_callback_info info) {
     const long w0 = (long)ow * sw - pl + (long)win[2 * OH + ow] * dw, w1 = (long)ow * sw - pl + (long)(win[2 * OH + OW + ow] - 1) * dw;
     if (w0 < 0 || w1 >= W) return fail(env, "maxpool: window outside the input");
   }
-  for (int b = 0; b < B; b++)
+  for (int b = 0; b < B; b++) {
+#ifdef VERITY_X86
+    if (g_path == 2) {
+      maxpool_item_512(x + (size_t)b * H * W * C, sgn, W, C, OH, OW, win, sh, sw, dh, dw, pt, pl, y + (size_t)b * OH * OW * C);
+      continue;
+    }
+#endif
     maxpool_item(x + (size_t)b * H * W * C, sgn, W, C, OH, OW, win, sh, sw, dh, dw, pt, pl, y + (size_t)b * OH * OW * C);
+  }
   return NULL;
 }
 
