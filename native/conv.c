@@ -101,13 +101,48 @@ VNNI_TARGET static inline __attribute__((always_inline)) void store16(__m512i y,
   else _mm_mask_storeu_epi8(out, m, _mm512_cvtepi32_epi8(y));
 }
 
-/* dense_core's rows with the requant fused into the tile epilogue (no int32 C block): Ap holds rows of u (already flipped),
- * each padded with zeros to lda = 4·kq bytes; y[r][j] = requant(Σ_k u(r,k)·w'(j,k) − zc·colsum[j] − rowc[r]) for r < rows,
+/* dense_core's rows with the requant fused into the tile epilogue (no int32 C block): Ap holds rows of u (already flipped,
+ * or flipped as read: each 4-byte group of a row XORed with xm, 0x80808080 for raw i8 bytes, 0 otherwise), each padded with
+ * zeros to lda = 4·kq bytes; y[r][j] = requant(Σ_k u(r,k)·w'(j,k) − zc·colsum[j] − rowc[r]) for r < rows,
  * j < N (rowc: MatMul's wZero·Σ_k (x − z) per row, mod 2^32; NULL: none). */
 VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
-                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob, const int32_t *rowc) {
+                                     const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob, const int32_t *rowc,
+                                     uint32_t xm) {
   const int nb = (N + NR - 1) / NR, lda = kq * KQ;
   const __m512i vzc = _mm512_set1_epi32((int)zc), vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
+  if (N <= 8) { /* two rows a requant: rows r and r + 1 are adjacent in y, so lanes 0..N−1 (row r) and N..2N−1 (row r + 1) */
+    int64_t tm[16], tb[16], ts[16];
+    int32_t cs[16], ix[16];
+    for (int l = 0; l < 16; l++) {
+      const int j = l % N;
+      tm[l] = q->m[j], tb[l] = q->bm[j], ts[l] = q->s[j], cs[l] = colsum[j];
+      ix[l] = l < N ? l : 16 + l - N; /* row r + 1's lane l − N */
+    }
+    const rq_t q2 = {.bm = tb, .m = tm, .s = ts, .n = 16};
+    const __mmask16 m1 = (__mmask16)((1u << N) - 1), m2 = (__mmask16)(N == 8 ? 0xffff : (1u << 2 * N) - 1);
+    const rq16_t k2 = rq16_load(&q2, 0, 0xffff);
+    const __m512i corr = _mm512_mullo_epi32(vzc, _mm512_loadu_si512((const void *)cs)), idx = _mm512_loadu_si512((const void *)ix);
+    for (int r0 = 0; r0 < rows; r0 += VMR) {
+      const int mr = rows - r0 < VMR ? rows - r0 : VMR;
+      const uint8_t *a = Ap + (size_t)r0 * lda;
+      __m512i acc[VMR][2];
+      if (mr == VMR) vnni_tile_8x1(a, lda, pw, kq, acc, xm);
+      else vnni_tile(a, lda, mr, pw, pw, 0, kq, acc, xm);
+      int i = 0;
+      for (; i + 1 < mr; i += 2) {
+        const __m512i c = rowc ? _mm512_add_epi32(corr, _mm512_mask_blend_epi32((__mmask16)~m1, _mm512_set1_epi32(rowc[r0 + i]),
+                                                                                 _mm512_set1_epi32(rowc[r0 + i + 1])))
+                               : corr;
+        const __m512i v = _mm512_permutex2var_epi32(acc[i][0], idx, acc[i + 1][0]);
+        store16(rq16(_mm512_sub_epi32(v, c), &k2, vz, vlo, vhi), m2, y + (size_t)(r0 + i) * N * ob, ob);
+      }
+      if (i < mr) {
+        const __m512i c = rowc ? _mm512_add_epi32(corr, _mm512_set1_epi32(rowc[r0 + i])) : corr;
+        store16(rq16(_mm512_sub_epi32(acc[i][0], c), &k2, vz, vlo, vhi), m1, y + (size_t)(r0 + i) * N * ob, ob);
+      }
+    }
+    return;
+  }
   for (int b = 0; b < nb; b += 2) {
     const int two = b + 1 < nb;
     const int8_t *wb0 = pw + (size_t)b * kq * 64;
@@ -125,9 +160,9 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
       const int mr = rows - r0 < VMR ? rows - r0 : VMR;
       const uint8_t *a = Ap + (size_t)r0 * lda;
       __m512i acc[VMR][2];
-      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc);
-      else if (mr == VMR) vnni_tile_8x1(a, lda, wb0, kq, acc);
-      else vnni_tile(a, lda, mr, wb0, wb1, two, kq, acc);
+      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc, xm);
+      else if (mr == VMR) vnni_tile_8x1(a, lda, wb0, kq, acc, xm);
+      else vnni_tile(a, lda, mr, wb0, wb1, two, kq, acc, xm);
       for (int h = 0; h < 1 + two; h++)
         for (int i = 0; i < mr; i++)
           store16(rq16(_mm512_sub_epi32(acc[i][h], rowc ? _mm512_add_epi32(corr[h], _mm512_set1_epi32(rowc[r0 + i])) : corr[h]), &k[h], vz,
@@ -298,11 +333,13 @@ static int conv_run(const conv_plan_t *p, const uint8_t *x, uint8_t *y, int B) {
   const uint8_t flip = fast && p->sgn ? 0x80 : 0;
   const int32_t zf = flip ? p->z + 128 : p->z; /* the padding byte: xZero as u */
   const size_t runW = (size_t)KW * C;         /* dw = 1: one kernel row is one run of KW·C bytes */
-  /* A 1×1 window at stride 1 over whole quads reads the (padded) item's pixels as they are: no im2col copy. */
+  /* A 1×1 window at stride 1 over whole quads reads the (padded) item's pixels as they are: no im2col copy; without padding
+   * not even the item copy (i8 bytes then flipped as the GEMM reads them: xm). */
   const int direct = KH == 1 && KW == 1 && p->sh == 1 && p->sw == 1 && lda == K;
   for (int b = 0; b < B; b++) {
     const uint8_t *xi = x + (size_t)b * p->H * p->W * C;
-    const int asIs = direct && !flip && p->pt == 0 && p->pl == 0 && Hp == p->H && Wp == p->W; /* u would equal x */
+    const int asIs = direct && p->pt == 0 && p->pl == 0 && Hp == p->H && Wp == p->W; /* u would equal x ^ flip */
+    const uint32_t xm = asIs ? flip * 0x01010101u : 0;
     if (!asIs) pad_item(xi, p->H, p->W, C, p->pt, p->pl, Hp, Wp, flip, (uint8_t)zf, u);
     const uint8_t *ui = asIs ? xi : u;
     for (int p0 = 0; p0 < P; p0 += rows) {
@@ -334,7 +371,7 @@ static int conv_run(const conv_plan_t *p, const uint8_t *x, uint8_t *y, int B) {
       if (fast) {
         const int nb = (CO + NR - 1) / NR, kq = lda / KQ;
         gemm_rq_vnni(Ab, m, kq, p->pk, (const int32_t *)(p->pk + (size_t)nb * kq * NR * KQ), CO, (uint32_t)zf, &p->q, p->yZero, p->lo,
-                     p->hi, yb, ob, NULL);
+                     p->hi, yb, ob, NULL, xm);
         continue;
       }
 #endif

@@ -154,7 +154,8 @@ static void gemm_generic(const uint8_t *A, int rows, int K, uint8_t flip, const 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 enum { VMR = 8 };
 VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const uint8_t *Ap, int lda, int mr, const int8_t *wb0,
-                                                                       const int8_t *wb1, int two, int kq, __m512i acc[VMR][2]) {
+                                                                       const int8_t *wb1, int two, int kq, __m512i acc[VMR][2],
+                                                                       uint32_t xm) {
   for (int i = 0; i < VMR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
   for (int q = 0; q < kq; q++) {
     const __m512i w0 = _mm512_loadu_si512((const void *)(wb0 + (size_t)q * 64));
@@ -162,7 +163,7 @@ VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const ui
     for (int i = 0; i < mr; i++) {
       int32_t a4;
       memcpy(&a4, Ap + (size_t)i * lda + (size_t)q * KQ, 4);
-      const __m512i av = _mm512_set1_epi32(a4);
+      const __m512i av = _mm512_set1_epi32((int32_t)((uint32_t)a4 ^ xm));
       acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, w0);
       if (two) acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, w1);
     }
@@ -172,7 +173,8 @@ VNNI_TARGET static inline __attribute__((always_inline)) void vnni_tile(const ui
 /* The full tile of vnni_tile (8 rows × 2 blocks; vnni_tile is its reference and does the edge tiles): the same
  * vpdpbusd sums into sixteen named accumulators, which the compiler keeps in registers through the k loop (the
  * array form above is moved around and partly spilled to the stack on every iteration). */
-VNNI_TARGET static void vnni_tile_8x2(const uint8_t *Ap, int lda, const int8_t *wb0, const int8_t *wb1, int kq, __m512i acc[VMR][2]) {
+VNNI_TARGET static void vnni_tile_8x2(const uint8_t *Ap, int lda, const int8_t *wb0, const int8_t *wb1, int kq, __m512i acc[VMR][2],
+                                      uint32_t xm) {
   __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00,
           c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const uint8_t *a = Ap;
@@ -183,7 +185,7 @@ VNNI_TARGET static void vnni_tile_8x2(const uint8_t *Ap, int lda, const int8_t *
     __m512i av;
 #define VROW(i)                                        \
   memcpy(&a4, a + (size_t)(i) * lda, 4);               \
-  av = _mm512_set1_epi32(a4);                          \
+  av = _mm512_set1_epi32((int32_t)((uint32_t)a4 ^ xm)); \
   c##i##0 = _mm512_dpbusd_epi32(c##i##0, av, w0);      \
   c##i##1 = _mm512_dpbusd_epi32(c##i##1, av, w1);
     VROW(0) VROW(1) VROW(2) VROW(3) VROW(4) VROW(5) VROW(6) VROW(7)
@@ -196,7 +198,7 @@ VNNI_TARGET static void vnni_tile_8x2(const uint8_t *Ap, int lda, const int8_t *
 
 /* The full tile of one block (8 rows × 16 columns: N ≤ 16, or the last odd block): vnni_tile's sums with two = 0 in eight
  * named accumulators (digits-convnet's and mobile-net's 8- and 16-channel convs; wine-mlp's 16-wide Linear). */
-VNNI_TARGET static void vnni_tile_8x1(const uint8_t *Ap, int lda, const int8_t *wb0, int kq, __m512i acc[VMR][2]) {
+VNNI_TARGET static void vnni_tile_8x1(const uint8_t *Ap, int lda, const int8_t *wb0, int kq, __m512i acc[VMR][2], uint32_t xm) {
   __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
   const uint8_t *a = Ap;
   for (int q = 0; q < kq; q++, a += KQ) {
@@ -204,7 +206,7 @@ VNNI_TARGET static void vnni_tile_8x1(const uint8_t *Ap, int lda, const int8_t *
     int32_t a4;
 #define VROW(i)                          \
   memcpy(&a4, a + (size_t)(i) * lda, 4); \
-  c##i = _mm512_dpbusd_epi32(c##i, _mm512_set1_epi32(a4), w0);
+  c##i = _mm512_dpbusd_epi32(c##i, _mm512_set1_epi32((int32_t)((uint32_t)a4 ^ xm)), w0);
     VROW(0) VROW(1) VROW(2) VROW(3) VROW(4) VROW(5) VROW(6) VROW(7)
 #undef VROW
   }
@@ -237,10 +239,10 @@ VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t fli
       __m512i acc[VMR][2];
 #define VT(m) \
   case m: \
-    if (two) vnni_tile(a, lda, m, wb0, wb1, 1, kq, acc); \
-    else vnni_tile(a, lda, m, wb0, wb1, 0, kq, acc); \
+    if (two) vnni_tile(a, lda, m, wb0, wb1, 1, kq, acc, 0); \
+    else vnni_tile(a, lda, m, wb0, wb1, 0, kq, acc, 0); \
     break;
-      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc);
+      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc, 0);
       else
         switch (mr) { VT(8) VT(7) VT(6) VT(5) VT(4) VT(3) VT(2) default: VT(1) }
 #undef VT
@@ -508,7 +510,7 @@ static napi_value js_pack(napi_env env, napi_callback_info info) {
 #ifdef VERITY_X86
 VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const int8_t *pw, const int32_t *colsum, int N, uint32_t zc,
                                      const rq_t *q, int32_t yZero, int32_t lo, int32_t hi, uint8_t *y, int ob,
-                                     const int32_t *rowc); /* conv.c */
+                                     const int32_t *rowc, uint32_t xm); /* conv.c */
 
 /* dense_core below (the reference) on the VNNI path: the same rows of u = x ^ flip, 32 at a time, through gemm_rq_vnni,
  * which requantizes each 8 × 32 tile from registers (the same int64 formula as requant_row) instead of storing an int32
@@ -536,7 +538,7 @@ static int dense_vnni(const uint8_t *x, int R, int K, uint8_t flip, const int8_t
       rs -= (uint32_t)K * zc; /* Σ (x − z) = Σ u − K·z' */
       rowc[i] = (int32_t)(rs * (uint32_t)wZero);
     }
-    gemm_rq_vnni(Ab, m, kq, pw, colsum, N, zc, q, yZero, lo, hi, (uint8_t *)y + (size_t)r0 * N * ob, ob, wZero ? rowc : NULL);
+    gemm_rq_vnni(Ab, m, kq, pw, colsum, N, zc, q, yZero, lo, hi, (uint8_t *)y + (size_t)r0 * N * ob, ob, wZero ? rowc : NULL, 0);
   }
   if (Ab != stackA) free(Ab);
   return 1;
