@@ -68,9 +68,11 @@ static void to_hex(const uint8_t *d, char *s) {
   }
 }
 
-static int hex_nibble(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
+/* HEXV[c] = the value of hex digit c (either case), or 16 (not a digit): one table look-up a character. */
+static const uint8_t HEXV[256] = {
+    [0 ... 255] = 16, ['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7, ['8'] = 8,
+    ['9'] = 9, ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15, ['A'] = 10, ['B'] = 11,
+    ['C'] = 12, ['D'] = 13, ['E'] = 14, ['F'] = 15};
 
 /* count digests as one string of count × 66 chars (napi string, latin1). */
 static napi_value hex_string(napi_env env, const uint8_t *digests, int count) {
@@ -262,13 +264,14 @@ static int parse_hexes(napi_env env, napi_value v, int count, uint8_t *d) {
   }
   int ok = 1;
   for (int i = 0; i < count && ok; i++) {
-    const char *h = s + (size_t)66 * i;
-    ok = h[0] == '0' && h[1] == 'x';
-    for (int k = 0; k < 32 && ok; k++) {
-      const int hi = hex_nibble(h[2 + 2 * k]), lo = hex_nibble(h[3 + 2 * k]);
-      ok = hi >= 0 && lo >= 0;
-      d[(size_t)32 * i + k] = (uint8_t)(hi << 4 | lo);
+    const uint8_t *h = (const uint8_t *)s + (size_t)66 * i;
+    uint8_t bad = h[0] != '0' || h[1] != 'x';
+    for (int k = 0; k < 32; k++) {
+      const uint8_t hi = HEXV[h[2 + 2 * k]], lo = HEXV[h[3 + 2 * k]];
+      bad |= (hi | lo) & 16;
+      d[(size_t)32 * i + k] = (uint8_t)(hi << 4 | (lo & 15));
     }
+    ok = !bad;
   }
   free(s);
   return ok;

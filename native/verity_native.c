@@ -754,7 +754,7 @@ static void keccak_block(const uint8_t *msg, int len, uint8_t *out) {
 
 #ifdef VERITY_X86
 #define K512 __attribute__((target("avx512f")))
-#define K256 __attribute__((target("avx512f,avx512vl")))
+#define K256 __attribute__((target("avx2,avx512f,avx512vl")))
 /* keccak-f[1600] on 8 states (zmm) or 4 (ymm) at once, st[25] one lane a vector of T, every step written out per
  * lane (the rho/pi moves of KROT/KPI above, which keccakf does in a loop; generated from those tables): theta's
  * column parities as XOR3 and chi's a ^ (~b & c) as CHI, one ternary-logic op each (0x96, 0xD2), ROL a rotation by
@@ -821,38 +821,45 @@ K512 static void keccakf8(__m512i st[25]) { KECCAK_F_LANES(__m512i, st, X8_XOR, 
 #define X4_RC(r) _mm256_set1_epi64x((long long)KRC[r])
 K256 static void keccakf4(__m256i st[25]) { KECCAK_F_LANES(__m256i, st, X4_XOR, X4_XOR3, _mm256_rol_epi64, X4_CHI, X4_RC) }
 
-/* The padded last blocks of n messages of `len` bytes (≤ 135) as lanes: lanes[n·l + m] = lane l of message m. */
-static void load_lanes(const uint8_t *const *msg, int n, int len, uint64_t *lanes) {
-  uint8_t blk[136];
+/* The lanes of a padded block (msg, 0x01, zeros, 0x80 at byte 135) that hold message bytes or the 0x01: all 17
+ * when that reaches lane 16 (len ≥ 128), else len/8 + 1 (lane 16 is then the constant 0x80 << 56). */
+static inline int block_lanes(int len) { return len >= 128 ? 17 : len / 8 + 1; }
+
+/* Those lanes of the padded last blocks of n messages of `len` bytes (≤ 135), back to back: 17 lanes each. */
+static void pad_blocks(const uint8_t *const *msg, int n, int len, uint64_t *blocks) {
+  const int used = block_lanes(len);
   for (int m = 0; m < n; m++) {
-    memset(blk, 0, sizeof blk);
-    memcpy(blk, msg[m], len);
-    blk[len] ^= 0x01;
-    blk[135] ^= 0x80;
-    for (int l = 0; l < 17; l++) memcpy(&lanes[n * l + m], blk + 8 * l, 8);
+    uint8_t *b = (uint8_t *)(blocks + 17 * m);
+    memset(b, 0, (size_t)8 * used);
+    memcpy(b, msg[m], len);
+    b[len] ^= 0x01;
+    if (used == 17) b[135] ^= 0x80;
   }
 }
 
-/* The digests (lanes 0–3) of n states stored as load_lanes lays them out. */
+/* The digests (lanes 0–3) of n states whose lane l is o[n·l .. n·l + n − 1]. */
 static void store_digests(const uint64_t *o, int n, uint8_t *const *out) {
   for (int m = 0; m < n; m++)
     for (int l = 0; l < 4; l++) memcpy(out[m] + 8 * l, &o[n * l + m], 8);
 }
 
-/* N messages of `len` bytes (≤ 135), each given by a pointer → N digests, with F on N states in vectors of T. */
-#define KECCAK_XN(name, N, T, LOAD, ZERO, STORE, F)                                \
-  static void name(const uint8_t *const msg[N], int len, uint8_t *const out[N]) { \
-    uint64_t lanes[17 * N], o[4 * N];                                             \
-    load_lanes(msg, N, len, lanes);                                               \
-    T st[25];                                                                     \
-    for (int l = 0; l < 17; l++) st[l] = LOAD((const void *)(lanes + N * l));     \
-    for (int l = 17; l < 25; l++) st[l] = ZERO();                                 \
-    F(st);                                                                        \
-    for (int l = 0; l < 4; l++) STORE((void *)(o + N * l), st[l]);                \
-    store_digests(o, N, out);                                                     \
+/* N messages of `len` bytes (≤ 135), each given by a pointer → N digests, with F on N states in vectors of T: the
+ * lanes the messages reach each in one gather (GATHER(blocks, l)), the others constants (SET1). */
+#define KECCAK_XN(name, N, T, GATHER, SET1, STORE, F)                                                        \
+  static void name(const uint8_t *const msg[N], int len, uint8_t *const out[N]) {                            \
+    uint64_t blocks[17 * N], o[4 * N];                                                                       \
+    pad_blocks(msg, N, len, blocks);                                                                         \
+    const int used = block_lanes(len);                                                                       \
+    T st[25];                                                                                                \
+    for (int l = 0; l < 25; l++) st[l] = l < used ? GATHER(blocks, l) : SET1(l == 16 ? (long long)(0x80ULL << 56) : 0); \
+    F(st);                                                                                                   \
+    for (int l = 0; l < 4; l++) STORE((void *)(o + N * l), st[l]);                                           \
+    store_digests(o, N, out);                                                                                \
   }
-K512 KECCAK_XN(keccak_x8, 8, __m512i, _mm512_loadu_si512, _mm512_setzero_si512, _mm512_storeu_si512, keccakf8)
-K256 KECCAK_XN(keccak_x4, 4, __m256i, _mm256_loadu_si256, _mm256_setzero_si256, _mm256_storeu_si256, keccakf4)
+#define X8_GATHER(b, l) _mm512_i64gather_epi64(_mm512_add_epi64(_mm512_setr_epi64(0, 17, 34, 51, 68, 85, 102, 119), _mm512_set1_epi64(l)), (const void *)(b), 8)
+#define X4_GATHER(b, l) _mm256_i64gather_epi64((const long long *)(b), _mm256_add_epi64(_mm256_setr_epi64x(0, 17, 34, 51), _mm256_set1_epi64x(l)), 8)
+K512 KECCAK_XN(keccak_x8, 8, __m512i, X8_GATHER, _mm512_set1_epi64, _mm512_storeu_si512, keccakf8)
+K256 KECCAK_XN(keccak_x4, 4, __m256i, X4_GATHER, _mm256_set1_epi64x, _mm256_storeu_si256, keccakf4)
 #endif
 
 static int g_kx8 = 0; /* 8- and 4-way AVX-512 keccak available and enabled */
