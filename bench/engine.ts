@@ -14,8 +14,8 @@
  *     throughput: what a batch worker commits — each element's outputs and digest (BatchPool.runOutputs:
  *     hashed on the thread that ran the element, only the outputs come back; one thread: runBatch +
  *     outputHashesOf, as LocalEngineProvider.runHonestBatch), every result leaf and the batch's result
- *     root (PositionalTree, the value commitBatch commits), plus the audit answer amortized at the deployed
- *     audit rate (AUDIT_RATE_BPS = deployProtocol's default 10%, one audited element per batch task: one
+ *     root (PositionalTree.ofResults, as resultTreeOf: the value commitBatch commits), plus the audit answer
+ *     amortized at the deployed audit rate (AUDIT_RATE_BPS = deployProtocol's default 10%, one audited element per batch task: one
  *     rerun + traceRoot every 10th batch). No trace root is built otherwise;
  *   - peak memory (max RSS of a child process that does only that runtime's work), accuracy.
  * Models: every shipped model in models/ plus gpt-mid and mobile-net from ../shared/models when that
