@@ -181,10 +181,16 @@ VNNI_TARGET static void gemm_rq_vnni(const uint8_t *Ap, int rows, int kq, const 
 VNNI_TARGET static void im2col_runs(const uint8_t *u, int Wp, int C, int KH, int sh, int sw, int dh, int OW, int p0, int m,
                                     size_t runW, int K, int lda, uint8_t *A) {
   const __mmask64 mk = runW >= 64 ? ~0ULL : (1ULL << runW) - 1;
+  /* the narrowest vector that holds a run: a wider one splits across cache lines more often (masked-off bytes too) */
+  const int wide = runW > 32 ? 2 : runW > 16;
   for (int i = 0, oh = p0 / OW, ow = p0 % OW; i < m; i++) {
     uint8_t *d = A + (size_t)i * lda;
-    for (int kh = 0; kh < KH; kh++, d += runW)
-      _mm512_mask_storeu_epi8(d, mk, _mm512_maskz_loadu_epi8(mk, u + ((size_t)(oh * sh + kh * dh) * Wp + (size_t)ow * sw) * C));
+    for (int kh = 0; kh < KH; kh++, d += runW) {
+      const uint8_t *s = u + ((size_t)(oh * sh + kh * dh) * Wp + (size_t)ow * sw) * C;
+      if (wide == 0) _mm_mask_storeu_epi8(d, (__mmask16)mk, _mm_maskz_loadu_epi8((__mmask16)mk, s));
+      else if (wide == 1) _mm256_mask_storeu_epi8(d, (__mmask32)mk, _mm256_maskz_loadu_epi8((__mmask32)mk, s));
+      else _mm512_mask_storeu_epi8(d, mk, _mm512_maskz_loadu_epi8(mk, s));
+    }
     for (int k = K; k < lda; k++) *d++ = 0;
     if (++ow == OW) ow = 0, oh++;
   }
