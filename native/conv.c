@@ -293,6 +293,10 @@ typedef struct {
   uint8_t *scratch;
 } conv_plan_t;
 
+/* The type tag of a conv plan's external value: convRun takes no other external (an untagged one, or another addon's, would be
+ * read as a plan). */
+static const napi_type_tag CONV_PLAN_TAG = {0x7665726974792d63ULL, 0x6f6e76706c616e31ULL};
+
 static void plan_free(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   conv_plan_t *p = data;
@@ -451,6 +455,7 @@ static napi_value js_conv_plan(napi_env env, napi_callback_info info) {
     plan_free(env, p, NULL);
     return fail(env, "convPlan: out of memory");
   }
+  if (napi_type_tag_object(env, r, &CONV_PLAN_TAG) != napi_ok) return fail(env, "convPlan: cannot tag the plan");
   return r;
 }
 
@@ -460,6 +465,11 @@ static napi_value js_conv_run(napi_env env, napi_callback_info info) {
   conv_plan_t *p = NULL;
   int32_t B;
   size_t xb, yb;
+  napi_valuetype pt;
+  bool tagged = false;
+  if (napi_typeof(env, a[0], &pt) != napi_ok || pt != napi_external || napi_check_object_type_tag(env, a[0], &CONV_PLAN_TAG, &tagged) != napi_ok ||
+      !tagged)
+    return fail(env, "convRun: the plan argument is not a value made by convPlan");
   const uint8_t *x = ta(env, a[1], &xb, NULL);
   uint8_t *y = ta(env, a[2], &yb, NULL);
   if (napi_get_value_external(env, a[0], (void **)&p) != napi_ok || !p || !x || !y || !get_i32(env, a[3], &B) || B < 0 ||
@@ -515,4 +525,13 @@ static napi_value js_gap(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-#define CONV_EXPORTS {"convPlan", js_conv_plan}, {"convRun", js_conv_run}, {"gap", js_gap},
+/* testExternal(): an untagged external value (test hook: convRun must refuse it). */
+static int g_test_external;
+static napi_value js_test_external(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  if (napi_create_external(env, &g_test_external, NULL, NULL, &r) != napi_ok) return fail(env, "testExternal: failed");
+  return r;
+}
+
+#define CONV_EXPORTS {"convPlan", js_conv_plan}, {"convRun", js_conv_run}, {"gap", js_gap}, {"testExternal", js_test_external},

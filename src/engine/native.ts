@@ -47,6 +47,8 @@ export interface NativeKernels {
   ): ConvPlan;
   /** The planned conv over B stacked items of x into y, one call a step. */
   convRun?(plan: ConvPlan, x: IntArray, y: IntArray, B: number): void;
+  /** Test hook: an external value that is not a conv plan (convRun refuses it: plans carry a type tag). */
+  testExternal?(): unknown;
   /** GlobalAveragePool of B items [HW][C], 8-bit in and out (native/conv.c; absent in addons built before it). */
   gap?(x: Int8Array | Uint8Array, signed: number, B: number, HW: number, C: number, xZero: number, yZero: number, lo: number, hi: number, y: Int8Array | Uint8Array): void;
   gather(src: Int8Array | Uint8Array, map: Int32Array, n: number, fill: number, dst: Int8Array | Uint8Array): void;

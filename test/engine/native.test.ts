@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DType, QModel, TensorData } from '../../src/engine/ir.js';
 import { prepareModel, runBatch, runModel } from '../../src/engine/run.js';
-import { kernelPath, nativeAvailable, nativeCpu, setNativeCpuPath, setNativeEnabled } from '../../src/engine/native.js';
+import { type ConvPlan, kernelPath, nativeAvailable, nativeCpu, nativeKernels, setNativeCpuPath, setNativeEnabled } from '../../src/engine/native.js';
 import { setWasmGemmEnabled } from '../../src/engine/wasm.js';
 import { importOnnx, quantizeInput } from '../../src/onnx/import.js';
 import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
@@ -201,6 +201,20 @@ describe('every kernel path, random cases', () => {
       // half the cases 1 × 1 (pixels read in place natively when stride 1, whole quads of channels and no padding)
       return convCase(g, { xd, yd, C, CO, geo: convGeometry(g, 9, draw(g, fc.constantFrom(1, 3))), bias: biasArb });
     }, 150);
+  });
+
+  it.skipIf(!HAVE)('convRun takes only a plan convPlan made (type-tagged): another external value or an object throws', () => {
+    use(PATHS[0]);
+    const nat = nativeKernels()!;
+    // a 1 × 1 conv, 2 × 2 pixels of 4 channels, 4 outputs
+    const plan = nat.convPlan!(0, 1, 2, 2, 4, 1, 1, 1, 1, 1, 1, 0, 0, 2, 2, 0, 4, new Int8Array(16).fill(1), null, new Int32Array(4).fill(1 << 30), new Int32Array(4).fill(31), 0, -128, 127, 1);
+    const x = new Int8Array(16).fill(3);
+    const y = new Int8Array(16);
+    nat.convRun!(plan, x, y, 1);
+    expect(Array.from(y)).toEqual(new Array(16).fill(6)); // (4 · 3 · 1) · 2^30 / 2^31
+    for (const wrong of [nat.testExternal!(), {}, null, 7]) {
+      expect(() => nat.convRun!(wrong as ConvPlan, x, y, 1)).toThrow('convRun: the plan argument is not a value made by convPlan');
+    }
   });
 
   it('MaxPool (native over a batch in one call: padding, strides, dilations, ceil-mode sizes) and GlobalAveragePool', () => {
