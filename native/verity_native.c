@@ -85,31 +85,9 @@ static inline void requant_row(const int32_t *c, int n, const rq_t *q, int j0, i
   }
 }
 
-#ifdef VERITY_X86
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static void requant_row_512(
-    const int32_t *c, int n, const rq_t *q, int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
-  const __m512i vz = _mm512_set1_epi64(yZero), vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
-  int j = 0;
-  for (; j + 8 <= n; j += 8) {
-    /* vpmuldq: the low 32 bits of each lane, signed — c and m sign-extended, so the exact product */
-    const __m512i v = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(c + j)));
-    const __m512i p = _mm512_add_epi64(_mm512_mul_epi32(v, _mm512_loadu_si512((const void *)(q->m + j))), _mm512_loadu_si512((const void *)(q->bm + j)));
-    __m512i y = _mm512_add_epi64(vz, _mm512_srav_epi64(p, _mm512_loadu_si512((const void *)(q->s + j))));
-    y = _mm512_min_epi64(_mm512_max_epi64(y, vlo), vhi);
-    if (ob == 4) _mm256_storeu_si256((__m256i *)((int32_t *)out + j), _mm512_cvtepi64_epi32(y));
-    else _mm_storel_epi64((__m128i *)((uint8_t *)out + j), _mm512_cvtepi64_epi8(y));
-  }
-  if (j < n) requant_row(c + j, n - j, q, j, yZero, lo, hi, ob == 4 ? (void *)((int32_t *)out + j) : (void *)((uint8_t *)out + j), ob);
-}
-#endif
-
+/* The plain requant of an int32 row (the AVX2 and scalar paths' dense_core and depthwise; the AVX-512 path requantizes in its
+ * kernels' epilogues: gemm_rq_vnni, the depthwise rows). */
 static void requant_any(const int32_t *c, int n, const rq_t *q, int64_t yZero, int64_t lo, int64_t hi, void *out, int ob) {
-#ifdef VERITY_X86
-  if (g_path == 2) {
-    requant_row_512(c, n, q, yZero, lo, hi, out, ob);
-    return;
-  }
-#endif
   requant_row(c, n, q, 0, yZero, lo, hi, out, ob);
 }
 
@@ -213,51 +191,6 @@ VNNI_TARGET static void vnni_tile_8x1(const uint8_t *Ap, int lda, const int8_t *
   acc[0][0] = c0, acc[1][0] = c1, acc[2][0] = c2, acc[3][0] = c3, acc[4][0] = c4, acc[5][0] = c5, acc[6][0] = c6, acc[7][0] = c7;
 }
 
-VNNI_TARGET static void gemm_vnni(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum,
-                                  int N, uint32_t zc, int32_t *C) {
-  const int nb = (N + NR - 1) / NR, kq = (K + KQ - 1) / KQ, lda = kq * KQ;
-  uint8_t stackA[32 * 1024];
-  uint8_t *Ap = (size_t)rows * lda <= sizeof stackA ? stackA : malloc((size_t)rows * lda);
-  if (!Ap) { /* out of memory: the same integers on the plain path */
-    gemm_generic(A, rows, K, flip, pw, colsum, N, zc, C);
-    return;
-  }
-  for (int r = 0; r < rows; r++) {
-    const uint8_t *a = A + (size_t)r * K;
-    uint8_t *d = Ap + (size_t)r * lda;
-    for (int k = 0; k < K; k++) d[k] = a[k] ^ flip;
-    for (int k = K; k < lda; k++) d[k] = 0;
-  }
-  const __m512i vzc = _mm512_set1_epi32((int)zc);
-  for (int b = 0; b < nb; b += 2) {
-    const int two = b + 1 < nb;
-    const int8_t *wb0 = pw + (size_t)b * kq * 64;
-    const int8_t *wb1 = two ? wb0 + (size_t)kq * 64 : wb0;
-    for (int r0 = 0; r0 < rows; r0 += VMR) {
-      const int mr = rows - r0 < VMR ? rows - r0 : VMR;
-      const uint8_t *a = Ap + (size_t)r0 * lda;
-      __m512i acc[VMR][2];
-#define VT(m) \
-  case m: \
-    if (two) vnni_tile(a, lda, m, wb0, wb1, 1, kq, acc, 0); \
-    else vnni_tile(a, lda, m, wb0, wb1, 0, kq, acc, 0); \
-    break;
-      if (mr == VMR && two) vnni_tile_8x2(a, lda, wb0, wb1, kq, acc, 0);
-      else
-        switch (mr) { VT(8) VT(7) VT(6) VT(5) VT(4) VT(3) VT(2) default: VT(1) }
-#undef VT
-      for (int h = 0; h < 1 + two; h++) {
-        const int j0 = (b + h) * NR;
-        const __m512i corr = _mm512_mullo_epi32(vzc, _mm512_loadu_si512((const void *)(colsum + j0)));
-        const int nv = N - j0 < NR ? N - j0 : NR;
-        const __mmask16 mask = (__mmask16)(nv == 16 ? 0xffff : (1u << nv) - 1);
-        for (int i = 0; i < mr; i++)
-          _mm512_mask_storeu_epi32((void *)(C + (size_t)(r0 + i) * N + j0), mask, _mm512_sub_epi32(acc[i][h], corr));
-      }
-    }
-  }
-  if (Ap != stackA) free(Ap);
-}
 #endif
 
 
@@ -322,11 +255,7 @@ AVX2_TARGET static void gemm_avx2(const uint8_t *A, int rows, int K, uint8_t fli
 static void gemm_any(const uint8_t *A, int rows, int K, uint8_t flip, const int8_t *pw, const int32_t *colsum, int N,
                      uint32_t zc, int32_t *C) {
 #ifdef VERITY_X86
-  if (g_path == 2) {
-    gemm_vnni(A, rows, K, flip, pw, colsum, N, zc, C);
-    return;
-  }
-  if (g_path == 1) {
+  if (g_path == 1) { /* (the AVX-512 path runs dense_vnni instead: dense_core never gets here on it) */
     gemm_avx2(A, rows, K, flip, pw, colsum, N, zc, C);
     return;
   }
