@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Governed} from "../common/Governed.sol";
 import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
 import {IOneStepVerifier, OneStep, NodeProof} from "../interfaces/IOneStepVerifier.sol";
@@ -29,7 +29,7 @@ import {DisputeCommitments as C} from "./DisputeCommitments.sol";
 /// {disputeTensor}; AwaitTensorData → claimant → {revealTensor}; AwaitPick → challenger → {pick};
 /// AwaitChildren → claimant → {bisect}; AwaitOneStep → challenger → {oneStep}; any unresolved phase → anyone →
 /// {timeout} once the mover's clock has run out.
-contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
+contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Where a game stands; the phase says whose move it is.
@@ -64,7 +64,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// slot 0  | claimant address (0..159) | lastMoveAt uint64 (160..223) | phase (224..231) | outcome (232..239) | claimantBonded (240..247) | stakeBacked (248..255) |
     /// slot 1  | challenger address (0..159) | claimantTimeLeft uint64 (160..223) | count uint32 (224..255) |
     /// slot 2  | bond uint96 (0..95) | challengerTimeLeft uint64 (96..159) | numInputs uint32 (160..191) | tensorId uint32 (192..223) | nodeIndex uint32 (224..255) |
-    /// slot 3  | dtype (0..7) | levelsLeft (8..15) | pendingLevels (16..23) | numElements uint32 (24..55) | position uint32 (56..87) | op (88..95) |
+    /// slot 3  | dtype (0..7) | levelsLeft (8..15) | pendingLevels (16..23) | numElements uint32 (24..55) | position uint32 (56..87) | op (88..95) | sumElement uint32 (96..127) | sumLo uint32 (128..159) | sumHi uint32 (160..191) | sumClaimed int64 (192..255) |
     /// slot 4  traceRoot   slot 5  modelRoot   slot 6  check   slot 7  node
     /// ```
     struct Game {
@@ -88,6 +88,12 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint32 numElements; // element count of the disputed tensor
         uint32 position; // index of the current bisection node within its level
         uint8 op; // op code of the node writing the disputed tensor
+        // The partial-sum sub-game's {SumState} (from openSums), in slot 3 with the bisection state: openSums then
+        // rewrites a slot disputeTensor created instead of creating one (20k gas).
+        uint32 sumElement;
+        uint32 sumLo;
+        uint32 sumHi;
+        int64 sumClaimed;
         bytes32 traceRoot; // pinned root (0 = none) until revealRoots, then the revealed trace's root
         bytes32 modelRoot;
         // AwaitRoots: keccak256(abi.encode(inputHash, outputHash)); from AwaitTensorData on:
@@ -181,9 +187,9 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// the challenger's moves, so a first challenger that goes silent cannot lose the game for the others.
     mapping(uint256 gameId => mapping(address member => bool)) public onChallengerSide;
 
-    uint256 private _lastGameId;
+    /// @dev Last game id + 1: starts at 1 (set at deployment) so the first game pays no zero-to-non-zero write.
+    uint256 private _nextGameId = 1;
     mapping(uint256 gameId => Game) private _games;
-    mapping(uint256 gameId => SumState) private _sums;
     /// @notice Most trace tensors a game's claimant may reveal: numInputs + nodeCount of the task's registered model,
     /// set by the opening market ({boundTrace}); 0 = only MAX_TRACE_TENSORS.
     mapping(uint256 gameId => uint32) public traceBound;
@@ -368,7 +374,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         if (claimant == address(0) || challenger == address(0) || claimant == challenger) {
             revert DisputeBadParties(claimant, challenger);
         }
-        gameId = ++_lastGameId;
+        gameId = _nextGameId++;
         Game storage g = _games[gameId];
         uint96 b = bond;
         uint64 c = clock;
@@ -379,7 +385,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         g.claimantTimeLeft = c;
         g.bond = b;
         g.challengerTimeLeft = c;
-        g.traceRoot = claimedRoot;
+        if (claimedRoot != bytes32(0)) g.traceRoot = claimedRoot; // a fresh slot is already 0
         g.modelRoot = modelRoot;
         g.check = keccak256(abi.encode(inputHash, outputHash));
         // A market backs the claimant's side with the worker's locked task stake: the claimant posts no liquid bond,
@@ -630,7 +636,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         (uint256 e, int256 claimed) = _chosenElement(gameId, g, leaf);
         // INVARIANT: only a reduction has partial sums; the claimant of any other op could not answer.
         if (!verifier.reducible(g.op)) revert DisputeBadProof(gameId, PROOF_NOT_REDUCIBLE);
-        _sums[gameId] = SumState({element: uint32(e), lo: 0, hi: 0, claimed: int64(claimed)});
+        g.sumElement = uint32(e); // sumLo, sumHi are still 0: the sub-game opens once per game
+        g.sumClaimed = int64(claimed);
         g.phase = Phase.AwaitSumTotal;
         emit SumsOpened(gameId, e, claimed);
     }
@@ -644,17 +651,17 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// @param points A(t_i) at t_i = T·i / SUM_ARITY, i = 1 … SUM_ARITY − 1.
     function revealSumTotal(uint256 gameId, OneStep calldata step, int256 total, int256[] calldata points) external {
         Game storage g = _startMove(gameId, Phase.AwaitSumTotal);
-        SumState storage st = _sums[gameId];
+        uint256 element = g.sumElement;
         // INVARIANT: the accumulator opened is the chosen element's, of the node writing the disputed tensor.
-        if (step.outputIndex != st.element) revert DisputeBadIndex(gameId, step.outputIndex, uint256(st.element) + 1);
+        if (step.outputIndex != element) revert DisputeBadIndex(gameId, step.outputIndex, element + 1);
         if (step.node.index != g.nodeIndex) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
         (uint256 outId, uint256 terms, int256 init, int256 value) = verifier.openReduction(g.modelRoot, step, total);
         if (outId != g.tensorId) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
         // INVARIANT: the claimed total finishes to the claimed element, so a wrong element has a wrong total.
-        if (value != st.claimed) revert DisputeBadProof(gameId, PROOF_SUM_TOTAL);
+        if (value != g.sumClaimed) revert DisputeBadProof(gameId, PROOF_SUM_TOTAL);
         // INVARIANT: term indices fit the state (a committed header's reduction length is < 2^32).
         if (terms == 0 || terms > type(uint32).max) revert DisputeBadIndex(gameId, terms, type(uint32).max);
-        st.hi = uint32(terms);
+        g.sumHi = uint32(terms);
         _acceptPoints(gameId, g, 0, terms, init, total, points);
     }
 
@@ -668,8 +675,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         Game storage g = _startMove(gameId, Phase.AwaitSums);
         // INVARIANT: the range's ends are the values the claimant revealed for them before.
         if (_pair(sLo, sHi) != g.check) revert DisputeBadProof(gameId, PROOF_SUM_POINTS);
-        SumState storage st = _sums[gameId];
-        _acceptPoints(gameId, g, st.lo, st.hi, sLo, sHi, points);
+        _acceptPoints(gameId, g, g.sumLo, g.sumHi, sLo, sHi, points);
     }
 
     /// @notice Challenger: picks part `index` of the revealed range (the first whose right end it disputes).
@@ -681,9 +687,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     function pickSum(uint256 gameId, int256[] calldata points, uint256 index, int256 sLo, int256 sHi) external {
         Game storage g = _startMove(gameId, Phase.AwaitSumPick);
         (uint256 from, uint256 to, int256 a, int256 b) = _part(gameId, g, points, index, sLo, sHi);
-        SumState storage st = _sums[gameId];
-        st.lo = uint32(from);
-        st.hi = uint32(to);
+        g.sumLo = uint32(from);
+        g.sumHi = uint32(to);
         g.check = _pair(a, b);
         g.phase = Phase.AwaitSums;
         emit SumPicked(gameId, index, uint32(from), uint32(to));
@@ -725,7 +730,7 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         uint256 to,
         int256 left
     ) private view returns (int256 sum) {
-        uint256 e = _sums[gameId].element;
+        uint256 e = g.sumElement;
         // INVARIANT: the step re-adds terms of the disputed element of the node that writes the disputed tensor.
         if (step.outputIndex != e) revert DisputeBadIndex(gameId, step.outputIndex, e + 1);
         if (step.node.index != g.nodeIndex) revert DisputeBadProof(gameId, PROOF_ONE_STEP_NODE);
@@ -789,13 +794,14 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
     /// @param gameId The game.
     /// @return The disputed element, the current term range [lo, hi) and the claimed element value.
     function sumState(uint256 gameId) external view returns (SumState memory) {
-        return _sums[gameId];
+        Game storage g = _games[gameId];
+        return SumState({element: g.sumElement, lo: g.sumLo, hi: g.sumHi, claimed: g.sumClaimed});
     }
 
     /// @notice Number of games opened so far (ids are 1..gameCount).
     /// @return The count.
     function gameCount() external view returns (uint256) {
-        return _lastGameId;
+        return _nextGameId - 1;
     }
 
     /// @notice Who must move next and until when (inclusive) its clock allows it.
@@ -860,9 +866,8 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         if (keccak256(abi.encode(sLo, sHi, points)) != g.node) revert DisputeBadProof(gameId, PROOF_SUM_POINTS);
         // INVARIANT: the part is one of the SUM_ARITY parts of the range.
         if (index >= SUM_ARITY) revert DisputeBadIndex(gameId, index, SUM_ARITY);
-        SumState storage st = _sums[gameId];
-        uint256 lo = st.lo;
-        uint256 len = uint256(st.hi) - lo;
+        uint256 lo = g.sumLo;
+        uint256 len = uint256(g.sumHi) - lo;
         from = lo + len * index / SUM_ARITY;
         to = lo + len * (index + 1) / SUM_ARITY;
         a = index == 0 ? sLo : points[index - 1];
@@ -921,17 +926,10 @@ contract DisputeGame is IDisputeResolver, Governed, ReentrancyGuard {
         // INVARIANT: the claimant reveals exactly the 2^s descendants s levels down.
         if (children.length != k) revert DisputeBadIndex(gameId, children.length, k);
         bool leaves = levels == height;
-        bytes32[] memory h = new bytes32[](k);
-        for (uint256 i; i < k; ++i) {
-            h[i] = leaves ? ProofLib.leafHash(children[i]) : children[i];
-        }
-        for (uint256 n = k; n > 1; n >>= 1) {
-            for (uint256 i; i < n >> 1; ++i) {
-                h[i] = ProofLib.nodeHash(h[2 * i], h[2 * i + 1]);
-            }
-        }
+        // k is a power of two: the subtree is full (no zero padding), leaf words hashed as leaves
+        bytes32 root = leaves ? ProofLib.rootOfWordsCalldata(children) : ProofLib.rootOfHashesCalldata(children);
         // INVARIANT: the revealed descendants hash up to the node the claimant is committed to.
-        if (h[0] != parent) revert DisputeBadProof(gameId, PROOF_CHILDREN);
+        if (root != parent) revert DisputeBadProof(gameId, PROOF_CHILDREN);
 
         g.pendingLevels = levels;
         g.node = keccak256(abi.encodePacked(children));

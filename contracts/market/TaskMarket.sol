@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Governed} from "../common/Governed.sol";
 import {IDisputeResolver} from "../interfaces/IDisputeResolver.sol";
@@ -49,7 +49,7 @@ interface ITraceBounded {
 /// outputHash = keccak256(0x07 ‖ uint32 n ‖ output tensorRoots) ({IoCommitments}); tensors published in calldata are
 /// hashed on-chain, so the published bytes are exactly what the game checks.
 /// All payouts are credited and pulled with {withdraw}. Every parameter is owned by governance.
-contract TaskMarket is Governed, ReentrancyGuard {
+contract TaskMarket is Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -96,16 +96,25 @@ contract TaskMarket is Governed, ReentrancyGuard {
         uint16 holds; // open checks of the audit / data-availability modules; finalize waits for 0
     }
 
+    /// @notice Two slots, both written once by challenge (the join bond, needed only while the dispute is live,
+    /// is kept in its element's {Live} slot).
     struct Dispute {
+        // slot 0
         address challenger;
         uint64 taskId;
         uint32 index;
+        // slot 1
         IDisputeResolver.Outcome outcome;
         IDisputeResolver resolver;
         uint8 teamSize; // challenger + joiners (≤ MAX_TEAM)
         bool sharePaid; // the members' slash shares were credited
-        uint256 gameId;
-        uint128 joinBond; // bond each joiner posted (rules at open)
+        uint64 gameId; // the resolver's game ids are sequential from 1: 2^64 games is unreachable
+    }
+
+    /// @notice An element's live dispute, one slot: its id and the bond each joiner posts (rules at open).
+    struct Live {
+        uint128 disputeId; // 0 = none
+        uint128 joinBond;
     }
 
     /// @notice Governed rules added by issue 11 (docs/protocol.md §Adversary); separate from {Params} so existing
@@ -170,15 +179,16 @@ contract TaskMarket is Governed, ReentrancyGuard {
     address public auditBook;
     /// @notice The data-availability module (docs/protocol.md §Data availability); zero = off.
     address public dataAvailability;
-    /// @dev Live (market-unresolved) dispute of each element key; 0 = none.
-    mapping(bytes32 key => uint256 disputeId) private _live;
+    /// @dev Live (market-unresolved) dispute of each element key and its join bond; disputeId 0 = none.
+    mapping(bytes32 key => Live) private _live;
     /// @notice Trace root the worker answered the element's audit with ({pinTrace}); every later game on the element
     /// is opened with it, so the worker must defend exactly that trace. 0 = not audited / not answered.
     mapping(bytes32 key => bytes32 traceRoot) public tracePin;
     /// @dev Joiners of each dispute's challenger side (≤ MAX_TEAM − 1).
     mapping(uint256 disputeId => address[]) private _joiners;
     uint256 private _lastTaskId;
-    uint256 private _lastDisputeId;
+    /// @dev Last dispute id + 1: starts at 1 (set at deployment) so the first dispute pays no zero-to-non-zero write.
+    uint256 private _nextDisputeId = 1;
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 disputeId => Dispute) private _disputes;
 
@@ -394,7 +404,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         returns (uint256 taskId)
     {
         taskId = _post(modelId, PositionalMerkle.inputLeaf(0, inputHash), 1, fee, deadline);
-        emit InputPublished(taskId, inputHash, new IoCommitments.Tensor[](0));
+        emit InputPublished(taskId, inputHash, _noTensors());
         token.safeTransferFrom(msg.sender, address(this), fee);
     }
 
@@ -531,11 +541,12 @@ contract TaskMarket is Governed, ReentrancyGuard {
                 resultProof, t.resultRoot, PositionalMerkle.resultLeaf(index, outputHash), index, count
             )
         ) revert MarketInvalidResultProof(taskId, index);
-        uint256 live = _live[taskKey(taskId, index)];
+        bytes32 key = taskKey(taskId, index);
+        uint256 live = _live[key].disputeId;
         // INVARIANT: one live game per element, so a worker never defends more games than it has elements
         // (attack 2); a later challenger joins the live game's challenger side instead.
         if (live != 0) revert MarketElementInDispute(taskId, index, live);
-        disputeId = _openDispute(t, taskId, index, inputHash, outputHash);
+        disputeId = _openDispute(t, taskId, index, key, inputHash, outputHash);
     }
 
     /// @notice Joins the challenger side of a live dispute (the element's single game): posts the dispute's join
@@ -554,7 +565,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         if (d.teamSize >= MAX_TEAM) revert MarketTeamFull(disputeId, MAX_TEAM);
         d.teamSize += 1;
         _joiners[disputeId].push(msg.sender);
-        uint256 bond = d.joinBond;
+        uint256 bond = _live[taskKey(d.taskId, d.index)].joinBond;
         emit ChallengeJoined(disputeId, msg.sender, bond);
         d.resolver.addChallenger(d.gameId, msg.sender);
         token.safeTransferFrom(msg.sender, address(this), bond);
@@ -594,6 +605,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         Task storage t = _tasks[taskId];
         d.outcome = o;
         bytes32 key = taskKey(taskId, d.index);
+        uint256 jb = _live[key].joinBond;
         delete _live[key];
         // Cannot underflow: every dispute counted here was added by challenge() and is resolved only once.
         unchecked {
@@ -605,7 +617,6 @@ contract TaskMarket is Governed, ReentrancyGuard {
         bool invalidates = !claimantWon && t.status == TaskStatus.Committed;
         address[] storage joiners = _joiners[disputeId];
         uint256 nj = joiners.length;
-        uint256 jb = d.joinBond;
         if (claimantWon) {
             claimable[t.worker] += jb * nj;
             uint64 until = uint64(block.timestamp) + _rules.regrace;
@@ -761,7 +772,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
         }
         tracePin[key] = traceRoot;
         emit TracePinned(taskId, index, traceRoot);
-        uint256 live = _live[key];
+        uint256 live = _live[key].disputeId;
         // INVARIANT: a game already open on the element is bound to the same trace (it reverts on a contradiction,
         // so the answer is refused and the worker counts as silent).
         if (live != 0) {
@@ -808,9 +819,11 @@ contract TaskMarket is Governed, ReentrancyGuard {
     /// @notice The live dispute of an element (0 = none): a second challenger joins it with {joinChallenge}.
     /// @param taskId The task.
     /// @param index The element.
-    /// @return The dispute id.
-    function liveDispute(uint256 taskId, uint256 index) external view returns (uint256) {
-        return _live[taskKey(taskId, index)];
+    /// @return disputeId The dispute id.
+    /// @return joinBond The bond a joiner posts (the rule when the dispute was opened).
+    function liveDispute(uint256 taskId, uint256 index) external view returns (uint256 disputeId, uint256 joinBond) {
+        Live memory l = _live[taskKey(taskId, index)];
+        return (l.disputeId, l.joinBond);
     }
 
     /// @notice Joiners of a dispute's challenger side (the opener is `getDispute(id).challenger`).
@@ -847,7 +860,7 @@ contract TaskMarket is Governed, ReentrancyGuard {
     /// @return tasks Task count.
     /// @return disputes Dispute count.
     function counts() external view returns (uint256 tasks, uint256 disputes) {
-        return (_lastTaskId, _lastDisputeId);
+        return (_lastTaskId, _nextDisputeId - 1);
     }
 
     /// @notice Key of element `index` of task `taskId`, as passed to the resolver.
@@ -895,6 +908,15 @@ contract TaskMarket is Governed, ReentrancyGuard {
         return h;
     }
 
+    /// @dev An empty calldata tensor list: the event then shares postTask's calldata encoder (a memory
+    /// `new Tensor[](0)` pulled in a second, memory ABI encoder: ~300 bytes of an EIP-170-bound contract).
+    function _noTensors() private pure returns (IoCommitments.Tensor[] calldata none) {
+        assembly ("memory-safe") {
+            none.offset := 0
+            none.length := 0
+        }
+    }
+
     function _checkCommit(Task storage t, uint256 taskId) private view {
         if (t.status != TaskStatus.Claimed) revert MarketUnexpectedStatus(taskId, t.status);
         address worker = t.worker;
@@ -915,11 +937,12 @@ contract TaskMarket is Governed, ReentrancyGuard {
         Task storage t,
         uint256 taskId,
         uint32 index,
+        bytes32 key,
         bytes32 inputHash,
         bytes32 outputHash
     ) private returns (uint256 disputeId) {
         IDisputeResolver resolver = _params.resolver;
-        disputeId = ++_lastDisputeId;
+        disputeId = _nextDisputeId++;
         t.openDisputes += 1;
         Dispute storage d = _disputes[disputeId];
         d.challenger = msg.sender;
@@ -927,16 +950,14 @@ contract TaskMarket is Governed, ReentrancyGuard {
         d.index = index;
         d.resolver = resolver;
         d.teamSize = 1;
-        d.joinBond = _rules.joinBond;
-        bytes32 key = taskKey(taskId, index);
-        _live[key] = disputeId;
+        _live[key] = Live({disputeId: uint128(disputeId), joinBond: _rules.joinBond});
         bytes32 modelRoot = modelRegistry.modelRoot(t.modelId);
         // The resolver is governance-set and trusted; it pulls the challenger's bond (msg.sender) itself. The claimed
         // root is the element's audit pin (0 = none: the game takes the root of whatever trace the claimant reveals,
         // bound to inputHash / outputHash).
         uint256 gameId =
             resolver.open(key, t.worker, msg.sender, tracePin[key], modelRoot, inputHash, outputHash);
-        d.gameId = gameId;
+        d.gameId = uint64(gameId); // the resolver is trusted (governance-set) and numbers its games from 1
         emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId);
         ModelRegistry.Shape memory sh = modelRegistry.shapeOf(t.modelId);
         // A model registered with its shape: the claimant may not reveal a trace longer than numInputs + nodeCount.

@@ -67,7 +67,10 @@ contract AccountingInvariantTest is Fixture {
         (, uint256 nDisputes) = market.counts();
         for (uint256 d = 1; d <= nDisputes; ++d) {
             TaskMarket.Dispute memory x = market.getDispute(d);
-            if (x.outcome == IDisputeResolver.Outcome.Pending) held += uint256(x.joinBond) * market.joinersOf(d).length;
+            if (x.outcome == IDisputeResolver.Outcome.Pending) {
+                (, uint256 joinBond) = market.liveDispute(x.taskId, x.index);
+                held += joinBond * market.joinersOf(d).length;
+            }
             TaskMarket.Task memory t = market.getTask(x.taskId);
             if (
                 t.status == TaskMarket.TaskStatus.Invalidated && t.openDisputes == 0 && !x.sharePaid
