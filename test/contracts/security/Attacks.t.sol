@@ -215,6 +215,33 @@ contract AttacksTest is GameFixture {
         assertEq(before - token.balanceOf(challenger), joinBond, "join bond taken");
     }
 
+    /// The join bond is the rule when the dispute opened, kept in the element's live slot (not in the 2-slot dispute
+    /// record): governance raising it under a live dispute changes neither what a joiner posts nor what it gets back.
+    function test_attack3_joinBondIsTheRuleAtOpen_governanceCannotChangeItUnderALiveDispute() public {
+        _scenario(33, true);
+        uint256 taskId = _postClaimCommit();
+        uint256 dp = _challengeAs(puppet, taskId);
+        uint256 atOpen = market.getRules().joinBond;
+        TaskMarket.Rules memory r = market.getRules();
+        r.joinBond = uint128(atOpen * 5);
+        vm.prank(address(timelock));
+        market.setRules(r);
+        (uint256 live, uint256 bond) = market.liveDispute(taskId, 0);
+        assertEq(live, dp, "live dispute");
+        assertEq(bond, atOpen, "the live dispute's join bond is the one at open");
+        uint256 before = token.balanceOf(challenger);
+        vm.prank(challenger);
+        market.joinChallenge(dp);
+        assertEq(before - token.balanceOf(challenger), atOpen, "joiner posts the bond at open");
+        challengerMover = challenger;
+        assertEq(uint256(_play(_gameOf(dp))), uint256(IDisputeResolver.Outcome.ChallengerWon), "side won");
+        market.resolve(dp);
+        uint256 share = uint256(MIN_STAKE) * SLASH_BPS / 10_000;
+        assertEq(market.claimable(challenger), share / 2 + atOpen, "the bond at open back, not the new one");
+        (live, bond) = market.liveDispute(taskId, 0);
+        assertEq(live + bond, 0, "the live slot is cleared at resolve");
+    }
+
     /// A mempool copycat that lands the same challenge first gets at most an equal part, never the whole share.
     function test_attack3_mempoolCopycat_cannotTakeTheShare() public {
         _scenario(32, true);
