@@ -957,7 +957,7 @@ contract TaskMarket is Governed, ReentrancyGuardTransient {
         // bound to inputHash / outputHash).
         uint256 gameId =
             resolver.open(key, t.worker, msg.sender, tracePin[key], modelRoot, inputHash, outputHash);
-        d.gameId = uint64(gameId); // the resolver is trusted (governance-set) and numbers its games from 1
+        d.gameId = gameId.toUint64(); // a resolver numbering its games past 2^64 reverts here rather than aliasing another game
         emit ResultChallenged(disputeId, taskId, msg.sender, index, address(resolver), gameId);
         ModelRegistry.Shape memory sh = modelRegistry.shapeOf(t.modelId);
         // A model registered with its shape: the claimant may not reveal a trace longer than numInputs + nodeCount.

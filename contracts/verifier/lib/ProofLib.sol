@@ -11,6 +11,9 @@ import {
     VerifierTensorTooLarge
 } from "../VerifierTypes.sol";
 
+/// @notice rootOfHashesCalldata got `count` nodes: not a full subtree (a power of two, at least one).
+error ProofLibNotFullSubtree(uint256 count);
+
 /// @title ProofLib
 /// @notice keccak256 Merkle trees, multiproofs, tensorRoots, length-bound list roots and node commitments exactly as
 /// docs/protocol.md §Commitments: the one place these are written in Solidity (the dispute game, the task market's
@@ -56,9 +59,9 @@ library ProofLib {
     function rootOfWords(bytes32[] memory words) internal pure returns (bytes32 r) {
         uint256 n = words.length;
         if (n == 0) return ZERO_LEAF;
+        uint256 buf = _scratch(n);
         assembly ("memory-safe") {
-            // scratch past the free pointer (never allocated): n leaf hashes at buf, the hash preimage at s
-            let buf := mload(0x40)
+            // n leaf hashes at buf, the hash preimage at s (both in _scratch's allocation)
             let s := add(buf, shl(5, n))
             mstore8(s, 0)
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
@@ -66,15 +69,15 @@ library ProofLib {
                 mstore(add(buf, shl(5, i)), keccak256(s, 33))
             }
         }
-        return _fold(n);
+        return _fold(buf, n);
     }
 
     /// @notice {rootOfWords} of a list in calldata, hashing the leaves straight from calldata (no memory copy).
     function rootOfWordsCalldata(bytes32[] calldata words) internal pure returns (bytes32 r) {
         uint256 n = words.length;
         if (n == 0) return ZERO_LEAF;
+        uint256 buf = _scratch(n);
         assembly ("memory-safe") {
-            let buf := mload(0x40)
             let s := add(buf, shl(5, n))
             mstore8(s, 0)
             let off := words.offset
@@ -83,27 +86,38 @@ library ProofLib {
                 mstore(add(buf, shl(5, i)), keccak256(s, 33))
             }
         }
-        return _fold(n);
+        return _fold(buf, n);
     }
 
     /// @notice Root of the subtree whose nodes `hashes` (a power-of-two count ≥ 1, all at one height) are: the
     /// bisection's check that revealed children hash up to their parent.
     function rootOfHashesCalldata(bytes32[] calldata hashes) internal pure returns (bytes32) {
         uint256 n = hashes.length;
+        // INVARIANT: a full subtree: otherwise the fold would pad with leaf-level zero hashes at the wrong height.
+        if (n == 0 || n & (n - 1) != 0) revert ProofLibNotFullSubtree(n);
+        uint256 buf = _scratch(n);
         assembly ("memory-safe") {
-            calldatacopy(mload(0x40), hashes.offset, shl(5, n))
+            calldatacopy(buf, hashes.offset, shl(5, n))
         }
-        return _fold(n);
+        return _fold(buf, n);
     }
 
-    /// @dev Hashes the `n` ≥ 1 leaf hashes left at the free memory pointer (by {rootOfWords}) up to the root, level by
+    /// @dev Allocates room for `n` hashes and a 65-byte hash preimage after them (the free pointer moves past it, so
+    /// nothing Solidity allocates before {_fold} runs can overwrite the hashes).
+    function _scratch(uint256 n) private pure returns (uint256 buf) {
+        assembly ("memory-safe") {
+            buf := mload(0x40)
+            mstore(0x40, add(buf, add(shl(5, n), 96)))
+        }
+    }
+
+    /// @dev Hashes the `n` ≥ 1 hashes at `buf` (a {_scratch} allocation) up to the root, level by
     /// level in place, pairing an odd last node with the zero-subtree hash of its level (Z[0] = ZERO_LEAF,
     /// Z[k+1] = nodeHash(Z[k], Z[k])). Assembly: the Solidity loop cost ~440 gas a hash (a 105-tensor trace root was
     /// 92k of revealRoots' execution); the hashes are the same.
-    function _fold(uint256 n) private pure returns (bytes32 r) {
+    function _fold(uint256 buf, uint256 n) private pure returns (bytes32 r) {
         bytes32 z = ZERO_LEAF;
         assembly ("memory-safe") {
-            let buf := mload(0x40)
             let s := add(buf, shl(5, n))
             mstore8(s, 1)
             for {} gt(n, 1) {} {

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "../utils/Test.sol";
-import {ProofLib} from "../../../contracts/verifier/lib/ProofLib.sol";
+import {ProofLib, ProofLibNotFullSubtree} from "../../../contracts/verifier/lib/ProofLib.sol";
 
 /// @notice ProofLib's assembly Merkle roots against the plain definition (docs/protocol.md §Commitments): leaves
 /// keccak256(0x00 ‖ word), nodes keccak256(0x01 ‖ l ‖ r), the tree padded to a power of two with zero words.
@@ -48,6 +48,26 @@ contract ProofLibTest is Test {
                 assertEq(this.hashesRoot(level), definition(w), "subtree root");
             }
         }
+    }
+
+    /// @notice A node list that is not a full subtree is refused (the fold would pad at the wrong height).
+    function test_rootOfHashes_refusesAPartialSubtree() public {
+        uint256[4] memory bad = [uint256(0), 3, 6, 100];
+        for (uint256 k; k < bad.length; ++k) {
+            vm.expectRevert(abi.encodeWithSelector(ProofLibNotFullSubtree.selector, bad[k]));
+            this.hashesRoot(new bytes32[](bad[k]));
+        }
+    }
+
+    /// @notice Memory Solidity allocates between two roots does not disturb either (the scratch is allocated).
+    function test_roots_surviveAllocationsInBetween() public pure {
+        bytes32[] memory w = wordsOf(bytes32(uint256(7)), 37);
+        bytes32 a = ProofLib.rootOfWords(w);
+        bytes memory junk = abi.encode(w, a);
+        bytes32 b = ProofLib.rootOfWords(w);
+        assertEq(a, b, "same root");
+        assertEq(a, definition(w), "definition");
+        assertEq(keccak256(junk), keccak256(abi.encode(w, a)), "junk untouched");
     }
 
     function wordsOf(bytes32 seed, uint256 n) internal pure returns (bytes32[] memory w) {
