@@ -88,4 +88,4 @@ export {
   type ParamMeta,
   type ModelNodeProof,
 } from './model.js';
-export { ioDigest, inputHashOf, outputHashOf, outputHashesOf, type IoPrefix } from './io.js';
+export { ioDigest, inputHashOf, outputHashOf, outputHashesOf, outputHashesOfFlat, type IoPrefix } from './io.js';

@@ -5,6 +5,7 @@
  */
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { checkTensor, DTYPE_CODES, splitHexes, type TensorLike } from './bytes.js';
+import { EncodingError } from './errors.js';
 import { keccak256, nativeHashing, PREFIX, ZERO_HASHES } from './keccak.js';
 
 type NativeHashing = NonNullable<ReturnType<typeof nativeHashing>>;
@@ -80,6 +81,52 @@ export function outputHashesOf(items: readonly (readonly TensorLike[])[]): Hex[]
   return (nativeHashing()?.outputHashes && nativeOutputHashes(items)) || items.map(outputHashOf);
 }
 
+/**
+ * outputHashesOf of `count` items given as one array per output with every item's tensor back to back (dtype and
+ * shape those of one item: runBatchOutputs' layout, src/parallel/flat.ts). With the native addon and one output,
+ * the array is hashed where it is (no copy, no per-item views); the same digests as outputHashesOf either way.
+ */
+export function outputHashesOfFlat(outputs: readonly TensorLike[], count: number): Hex[] {
+  if (!Number.isInteger(count) || count < 0) throw new EncodingError(`Item count ${count} is not a non-negative integer.`);
+  const sizes = outputs.map((o, t) => {
+    const n = Array.isArray(o.shape) ? o.shape.reduce((a, d) => a * d, 1) : NaN;
+    // One item's view through checkTensor: the shape's dims, the element count, and the array type against the dtype.
+    if (o.data.length === n * count && count > 0) checkTensor({ dtype: o.dtype, shape: o.shape, data: o.data.subarray(0, n) }, `output ${t}`);
+    else if (o.data.length !== n * count || !Number.isInteger(n)) {
+      throw new EncodingError(`Data length of output ${t} is not ${count} items of its shape.`, {
+        details: `shape ${JSON.stringify(o.shape)} has ${n} elements, data has length ${o.data?.length}, count ${count}`,
+      });
+    }
+    return n;
+  });
+  if (count === 0) return [];
+  const nat = nativeHashing();
+  if (!nat?.outputHashes || outputs.length === 0) {
+    return Array.from({ length: count }, (_, b) =>
+      outputHashOf(outputs.map((o, t) => ({ dtype: o.dtype, shape: o.shape, data: o.data.subarray(b * sizes[t]!, (b + 1) * sizes[t]!) }))),
+    );
+  }
+  const T = outputs.length;
+  const spec = specOf(outputs);
+  let raw: Uint8Array;
+  if (T === 1) raw = new Uint8Array(outputs[0]!.data.buffer, outputs[0]!.data.byteOffset, outputs[0]!.data.byteLength);
+  else {
+    // Item-major for the addon: item b's outputs back to back.
+    const bytes = outputs.map((o) => new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength));
+    const per = bytes.map((u) => u.length / count);
+    const stride = per.reduce((a, n) => a + n, 0);
+    raw = new Uint8Array(stride * count);
+    for (let b = 0, off = 0; b < count; b++) {
+      for (let t = 0; t < T; t++) {
+        raw.set(bytes[t]!.subarray(b * per[t]!, (b + 1) * per[t]!), off);
+        off += per[t]!;
+      }
+    }
+  }
+  const s = nat.outputHashes(raw, count, spec, zeroHashes());
+  return count === 1 ? [s as Hex] : splitHexes(s, count);
+}
+
 /** ZERO_HASHES back to back: the padding hash of every Merkle level, for native/commit.h. */
 let zeros: Uint8Array | undefined;
 
@@ -90,21 +137,12 @@ function nativeOutputHashes(items: readonly (readonly TensorLike[])[]): Hex[] | 
   if (count === 0) return [];
   const first = items[0]!;
   const T = first.length;
-  let specLen = 1;
   let stride = 0;
   first.forEach((o, t) => {
     checkTensor(o, `output ${t}`);
-    specLen += 2 + o.shape.length;
     stride += o.data.byteLength;
   });
-  const spec = new Int32Array(specLen);
-  spec[0] = T;
-  let k = 1;
-  for (const o of first) {
-    spec[k++] = DTYPE_CODES[o.dtype];
-    spec[k++] = o.shape.length;
-    for (const d of o.shape) spec[k++] = d;
-  }
+  const spec = specOf(first);
   let raw: Uint8Array;
   const d0 = first[0]?.data;
   if (count === 1 && T === 1) raw = new Uint8Array(d0!.buffer, d0!.byteOffset, d0!.byteLength);
@@ -132,6 +170,19 @@ function nativeOutputHashes(items: readonly (readonly TensorLike[])[]): Hex[] | 
   }
   const s = nat.outputHashes!(raw, count, spec, zeroHashes());
   return count === 1 ? [s as Hex] : splitHexes(s, count);
+}
+
+/** The addon's layout spec of one item's outputs: T, then per output its dtype code, rank and dims. */
+function specOf(outputs: readonly TensorLike[]): Int32Array {
+  const spec = new Int32Array(1 + outputs.reduce((a, o) => a + 2 + o.shape.length, 0));
+  spec[0] = outputs.length;
+  let k = 1;
+  for (const o of outputs) {
+    spec[k++] = DTYPE_CODES[o.dtype];
+    spec[k++] = o.shape.length;
+    for (const d of o.shape) spec[k++] = d;
+  }
+  return spec;
 }
 
 function zeroHashes(): Uint8Array {

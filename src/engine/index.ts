@@ -15,7 +15,7 @@ export {
   rshr,
   type QuantizedMultiplier,
 } from './fixedpoint.js';
-export { ArenaCache, outputsOf, prepareModel, runBatch, runModel, type PreparedModel } from './run.js';
+export { ArenaCache, outputsOf, prepareModel, runBatch, runBatchOutputs, runModel, type PreparedModel } from './run.js';
 export { decodeModel, encodeModel, canonicalJson, MAGIC, FORMAT_VERSION } from './format.js';
 export { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear, rintHalfEven, type QuantDType } from './boundary.js';
 export { runOnnxIntegerNode, type OnnxAttrs, type OnnxIntegerOp, type OnnxTensor } from './onnxint.js';

@@ -292,12 +292,7 @@ function itemOf(t: TensorData, b: number, n: number): TensorData {
  * Throws as runModel (naming the item for invalid inputs).
  */
 export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[], opts: { arenas?: ArenaCache } = {}): Trace[] {
-  const m = p.model;
-  if (!Array.isArray(batch)) {
-    throw new EngineInputError({ input: 'batch', expected: 'an array of input lists', got: typeof batch });
-  }
-  const B = batch.length;
-  for (let b = 0; b < B; b++) checkInputs(m, p.sizes, batch[b], `batch[${b}]`, `batch[${b}] `);
+  const B = checkBatch(p, batch);
   if (B === 0) return [];
   const chunk = batchChunk(p);
   if (B > chunk) {
@@ -307,6 +302,15 @@ export function runBatch(p: PreparedModel, batch: readonly (readonly TensorData[
     return out;
   }
   return runChunk(p, batch, opts.arenas);
+}
+
+/** Checks every item's inputs (naming the item) and returns the item count. */
+function checkBatch(p: PreparedModel, batch: readonly (readonly TensorData[])[]): number {
+  if (!Array.isArray(batch)) {
+    throw new EngineInputError({ input: 'batch', expected: 'an array of input lists', got: typeof batch });
+  }
+  for (let b = 0; b < batch.length; b++) checkInputs(p.model, p.sizes, batch[b], `batch[${b}]`, `batch[${b}] `);
+  return batch.length;
 }
 
 /**
@@ -361,6 +365,38 @@ export function batchChunk(p: PreparedModel): number {
 export const MAX_BATCH = 256;
 
 function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[], arenas?: ArenaCache): Trace[] {
+  return arenaTraces(p, runStacked(p, batch, arenas), batch.length);
+}
+
+/**
+ * runBatch's graph outputs only, without the per-item traces (the honest batch path commits and keeps only the
+ * outputs, docs/protocol.md §Commitments): one array per graph output with every item's tensor back to back
+ * (a copy: the arenas go back to opts.arenas at once), dtype and shape those of one item, the layout of
+ * src/parallel/flat.ts. Element for element runBatch(p, batch)[b][outputs[t]] = out[t].data[b·n .. (b+1)·n).
+ */
+export function runBatchOutputs(p: PreparedModel, batch: readonly (readonly TensorData[])[], opts: { arenas?: ArenaCache } = {}): TensorData[] {
+  const m = p.model;
+  const B = checkBatch(p, batch);
+  const outs = m.outputs.map((id) => {
+    const t = m.tensors[id];
+    return { dtype: t.dtype, shape: t.shape.slice(), data: new CTOR[t.dtype](B * p.sizes[id]) } as TensorData;
+  });
+  const chunk = batchChunk(p);
+  for (let b0 = 0; b0 < B; b0 += chunk) {
+    const items = b0 === 0 && B <= chunk ? batch : batch.slice(b0, b0 + chunk);
+    const n = items.length;
+    const arena = runStacked(p, items, opts.arenas);
+    m.outputs.forEach((id, t) => {
+      const size = p.sizes[id];
+      (outs[t].data as Int32Array).set(new CTOR[m.tensors[id].dtype](arena, n * p.offsets[id], n * size) as Int32Array, b0 * size);
+    });
+    opts.arenas?.give(arena);
+  }
+  return outs;
+}
+
+/** Runs one chunk's kernels on the stacked tensors; returns the arena (runBatch's layout, see arenaTraces). */
+function runStacked(p: PreparedModel, batch: readonly (readonly TensorData[])[], arenas?: ArenaCache): ArrayBuffer {
   const m = p.model;
   const B = batch.length;
   const { offsets, sizes } = p;
@@ -390,7 +426,7 @@ function runChunk(p: PreparedModel, batch: readonly (readonly TensorData[])[], a
       }
     }
   }
-  return arenaTraces(p, arena, B);
+  return arena;
 }
 
 /**

@@ -8,11 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, type Hex } from 'viem';
-import { DTYPE_CODES, dtypeFromCode, modelRootHex, outputHashesOf, outputHashOf, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
+import { DTYPE_CODES, dtypeFromCode, modelRootHex, outputHashesOfFlat, outputHashOf, tensorBytes, traceRootFromTensorRoots, traceTensorRoots } from '../commit/index.js';
 import { traceStateProvider, type StateProvider } from '../dispute/index.js';
 import { decodeModel } from '../engine/format.js';
 import { allocate, type DType, type QModel, type TensorData, type Trace } from '../engine/ir.js';
-import { prepareModel, runBatch, runModel, type PreparedModel } from '../engine/run.js';
+import { prepareModel, runBatchOutputs, runModel, type PreparedModel } from '../engine/run.js';
+import { itemTensors } from '../parallel/flat.js';
 import { BaseError } from '../errors.js';
 import { quantizeInput } from '../onnx/import.js';
 import { importShipped, MODELS_DIR } from '../onnx/shipped.js';
@@ -227,11 +228,11 @@ export class LocalEngineProvider implements EngineProvider {
    */
   runHonestBatch(modelRoot: string, items: readonly (readonly TensorData[])[]): HonestResult[] {
     const lm = this.loadModel(modelRoot);
-    const outIds = lm.model.outputs;
-    const outputs = runBatch(lm.prepared, items).map((trace) => outIds.map((id) => trace[id]!));
-    // Every element's digest in one call (native/commit.h when the addon is loaded; src/commit/io.ts).
-    const hashes = outputHashesOf(outputs);
-    return outputs.map((o, k) => ({ outputs: o, outputHash: hashes[k]! }));
+    // The outputs only (no per-item trace), and every element's digest in one call (native/commit.h when the addon is
+    // loaded; src/commit/io.ts).
+    const flat = runBatchOutputs(lm.prepared, items);
+    const hashes = outputHashesOfFlat(flat, items.length);
+    return itemTensors(flat, items.length).map((o, k) => ({ outputs: o, outputHash: hashes[k]! }));
   }
 
   stateProvider(modelRoot: string, trace: Trace): StateProvider {

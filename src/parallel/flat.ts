@@ -28,3 +28,19 @@ export function arenasOf(traces: readonly (readonly TensorData[])[], chunk: numb
   for (let b = 0; b < traces.length; b += chunk) out.push(traces[b]![0]!.data.buffer as ArrayBuffer);
   return out;
 }
+
+/** Shares of flatTensors' layout (each `count` items), in order, as one (the only share as it is). */
+export function concatFlat(shares: readonly { outputs: readonly TensorData[]; count: number }[], total: number): TensorData[] {
+  const live = shares.filter((s) => s.count > 0);
+  if (live.length === 1) return [...live[0]!.outputs];
+  return shares[0]!.outputs.map((t0, i) => {
+    const n = total === 0 ? 0 : live.reduce((a, s) => a + s.outputs[i]!.data.length, 0);
+    const data = new (t0.data.constructor as new (n: number) => TensorData['data'])(n);
+    let off = 0;
+    for (const s of live) {
+      (data as Int32Array).set(s.outputs[i]!.data as Int32Array, off);
+      off += s.outputs[i]!.data.length;
+    }
+    return { dtype: t0.dtype, shape: t0.shape, data };
+  });
+}

@@ -14,10 +14,10 @@
 import { Worker } from 'node:worker_threads';
 import type { Hex } from 'viem';
 import type { QModel, TensorData, Trace } from '../engine/ir.js';
-import { ArenaCache, arenaTraces, batchChunk, prepareModel, runBatch, type PreparedModel } from '../engine/run.js';
-import { keccakReady, outputHashesOf, traceRoot } from '../commit/index.js';
+import { ArenaCache, arenaTraces, batchChunk, prepareModel, runBatch, runBatchOutputs, type PreparedModel } from '../engine/run.js';
+import { keccakReady, outputHashesOfFlat, traceRoot } from '../commit/index.js';
 import { BaseError } from '../errors.js';
-import { arenasOf, flatTensors, itemTensors } from './flat.js';
+import { arenasOf, concatFlat, flatTensors, itemTensors } from './flat.js';
 
 export class BatchPoolError extends BaseError {
   override name = 'BatchPoolError';
@@ -25,9 +25,9 @@ export class BatchPoolError extends BaseError {
 
 type Reply = { id: number; arenas?: ArrayBuffer[]; count?: number; roots?: Uint8Array[]; outputs?: TensorData[]; hashes?: Hex[]; error?: string };
 
-/** What a share returns: traces, traces and their traceRoots, or only each item's outputs and outputHash. */
-/** What a worker sends back for a share: its traces' arenas, those plus each trace's root, or outputs only. */
-export type Want = 'traces' | 'roots' | 'outputs';
+/** What a worker sends back for a share: its traces' arenas, those plus each trace's root, the outputs and each
+ *  item's outputHash, or the outputs only. */
+export type Want = 'traces' | 'roots' | 'outputs' | 'plain';
 
 /** Below this estimated time for a worker's share, the caller runs the whole batch itself (a message
  *  round trip and the arena transfer cost more than they save). */
@@ -35,13 +35,11 @@ const MIN_SHARE_MS = 1;
 
 const WORKER = new URL('./worker-boot.mjs', import.meta.url);
 
-/** An arena out with the caller: its item count, the thread that wrote it (−1: the caller) and its traces
- *  (traces[from] .. traces[from + items − 1]). */
+/** An arena out with the caller: its item count, the thread that wrote it (−1: the caller) and its `items` traces. */
 interface Owner {
   readonly items: number;
   readonly thread: number;
   readonly traces: readonly Trace[];
-  readonly from: number;
 }
 
 export class BatchPool {
@@ -133,7 +131,7 @@ export class BatchPool {
       const buf = traces[i][0]?.data.buffer as ArrayBuffer | undefined;
       const o = buf && this.owners.get(buf);
       let k = 0;
-      if (o && i + o.items <= traces.length) while (k < o.items && traces[i + k] === o.traces[o.from + k]) k++;
+      if (o && i + o.items <= traces.length) while (k < o.items && traces[i + k] === o.traces[k]) k++;
       if (o && k === o.items) {
         free(buf, o);
         i += k;
@@ -161,7 +159,9 @@ export class BatchPool {
   private own(traces: readonly Trace[], thread: number): void {
     const chunk = batchChunk(this.p);
     for (let b = 0; b < traces.length; b += chunk) {
-      this.owners.set(traces[b][0].data.buffer as ArrayBuffer, { items: Math.min(chunk, traces.length - b), thread, traces, from: b });
+      // Only this arena's traces (not the run's whole list: a trace kept alive would keep every arena of the run).
+      const items = Math.min(chunk, traces.length - b);
+      this.owners.set(traces[b][0].data.buffer as ArrayBuffer, { items, thread, traces: b === 0 && items === traces.length ? traces : traces.slice(b, b + items) });
     }
   }
 
@@ -176,32 +176,42 @@ export class BatchPool {
     return { traces: r.traces!, roots: r.roots! };
   }
 
-  /** What the honest path commits per item: its outputs and their outputHash (src/commit/io.ts), in input order. */
-  async runOutputs(batch: readonly (readonly TensorData[])[]): Promise<{ outputs: TensorData[][]; outputHashes: Hex[] }> {
+  /**
+   * What the honest path commits and keeps per item, in input order: the outputs, one array per graph output with
+   * every item's tensor back to back (runBatchOutputs' layout; itemTensors(outputs, batch.length) gives per-item
+   * views), and each item's outputHash (src/commit/io.ts). No per-item trace is built.
+   */
+  async runOutputs(batch: readonly (readonly TensorData[])[]): Promise<{ outputs: TensorData[]; outputHashes: Hex[] }> {
     const r = await this.split(batch, 'outputs');
     return { outputs: r.outputs!, outputHashes: r.hashes! };
   }
 
-  /** The model's outputs of each trace (copied out: the traces' arenas go back to the cache) and their outputHashes. */
-  private outputsOf(traces: readonly Trace[]): { outputs: TensorData[][]; hashes: Hex[] } {
-    const outs = traces.map((t) => this.p.model.outputs.map((id) => t[id]!));
-    const hashes = outputHashesOf(outs);
-    const outputs = traces.length > 0 ? itemTensors(flatTensors(outs), traces.length) : [];
-    for (const a of arenasOf(traces, batchChunk(this.p))) this.arenas.give(a);
-    return { outputs, hashes };
+  /** Plain inference, as onnxruntime gives it: runOutputs' outputs only, nothing hashed, no trace kept. */
+  async infer(batch: readonly (readonly TensorData[])[]): Promise<TensorData[]> {
+    return (await this.split(batch, 'plain')).outputs!;
+  }
+
+  /** runBatchOutputs of items on this thread, and their outputHashes unless plain. */
+  private outputsOf(items: readonly (readonly TensorData[])[], plain: boolean): { outputs: TensorData[]; hashes: Hex[] } {
+    const outputs = runBatchOutputs(this.p, items, { arenas: this.arenas });
+    return { outputs, hashes: plain ? [] : outputHashesOfFlat(outputs, items.length) };
   }
 
   private async split(
     batch: readonly (readonly TensorData[])[],
     want: Want,
-  ): Promise<{ traces?: Trace[]; roots?: Uint8Array[]; outputs?: TensorData[][]; hashes?: Hex[] }> {
+  ): Promise<{ traces?: Trace[]; roots?: Uint8Array[]; outputs?: TensorData[]; hashes?: Hex[] }> {
     if (this.closed) throw new BatchPoolError('the pool is closed');
     // Per-item cost, measured on the caller's shares: too little work per worker share runs here.
     if (this.workers.length === 0 || batch.length < 2 || this.msPerItem * (batch.length / this.threads) < this.minShareMs) {
       const t0 = performance.now();
+      if (want === 'outputs' || want === 'plain') {
+        const r = this.outputsOf(batch, want === 'plain');
+        if (batch.length > 0) this.observe((performance.now() - t0) / batch.length);
+        return r;
+      }
       const traces = runBatch(this.p, batch, { arenas: this.arenas });
       if (batch.length > 0) this.observe((performance.now() - t0) / batch.length);
-      if (want === 'outputs') return this.outputsOf(traces);
       this.own(traces, -1);
       return want === 'roots' ? { traces, roots: traces.map((t) => traceRoot(t)) } : { traces };
     }
@@ -219,16 +229,19 @@ export class BatchPool {
       });
     });
     const t0 = performance.now();
+    if (want === 'outputs' || want === 'plain') {
+      const own = this.outputsOf(batch.slice(0, bounds[1]), want === 'plain');
+      if (bounds[1] > 0) this.observe((performance.now() - t0) / bounds[1]);
+      const shares = [{ outputs: own.outputs, count: bounds[1]! }];
+      const hashes = own.hashes;
+      for (const r of await Promise.all(asks)) {
+        if (r.count) shares.push({ outputs: r.outputs!, count: r.count });
+        hashes.push(...r.hashes!);
+      }
+      return { outputs: concatFlat(shares, batch.length), hashes };
+    }
     const mine = runBatch(this.p, batch.slice(0, bounds[1]), { arenas: this.arenas });
     if (bounds[1] > 0) this.observe((performance.now() - t0) / bounds[1]);
-    if (want === 'outputs') {
-      const own = this.outputsOf(mine);
-      for (const r of await Promise.all(asks)) {
-        if (r.count) own.outputs.push(...itemTensors(r.outputs!, r.count));
-        own.hashes.push(...r.hashes!);
-      }
-      return own;
-    }
     this.own(mine, -1);
     const myRoots = want === 'roots' ? mine.map((t) => traceRoot(t)) : undefined;
     const replies = await Promise.all(asks);
@@ -238,7 +251,7 @@ export class BatchPool {
       r.arenas!.forEach((a, c) => {
         const items = Math.min(chunk, r.count! - c * chunk);
         const ts = arenaTraces(this.p, a, items);
-        this.owners.set(a, { items, thread: w, traces: ts, from: 0 });
+        this.owners.set(a, { items, thread: w, traces: ts });
         traces.push(...ts);
       });
     });

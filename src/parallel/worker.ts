@@ -1,9 +1,9 @@
 /** A BatchPool worker (pool.ts): prepares the model once, then runs the batches it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QModel, TensorData } from '../engine/ir.js';
-import { ArenaCache, batchChunk, prepareModel, runBatch } from '../engine/run.js';
-import { keccakReady, outputHashesOf, traceRoot } from '../commit/index.js';
-import { arenasOf, flatTensors, itemTensors } from './flat.js';
+import { ArenaCache, batchChunk, prepareModel, runBatch, runBatchOutputs } from '../engine/run.js';
+import { keccakReady, outputHashesOfFlat, traceRoot } from '../commit/index.js';
+import { arenasOf, itemTensors } from './flat.js';
 import type { Want } from './pool.js';
 
 const port = parentPort!;
@@ -22,15 +22,14 @@ try {
       // runBatch arenas, one per chunk of batchChunk(p) items (the caller rebuilds the views); outputs-only
       // replies carry a copy of the outputs, one array per graph output (items back to back), and each item's
       // outputHash, and the arenas stay here for the next run.
-      const traces = runBatch(p, itemTensors(m.inputs, m.count), { arenas: cache });
-      if (m.want === 'outputs') {
-        const outs = traces.map((t) => p.model.outputs.map((id) => t[id]!));
-        const outputs = flatTensors(outs);
-        const hashes = outputHashesOf(outs);
-        for (const a of arenasOf(traces, batchChunk(p))) cache.give(a);
+      const items = itemTensors(m.inputs, m.count);
+      if (m.want === 'outputs' || m.want === 'plain') {
+        const outputs = runBatchOutputs(p, items, { arenas: cache });
+        const hashes = m.want === 'plain' ? [] : outputHashesOfFlat(outputs, m.count);
         port.postMessage({ id: m.id, count: m.count, outputs, hashes }, outputs.map((t) => t.data.buffer as ArrayBuffer));
         return;
       }
+      const traces = runBatch(p, items, { arenas: cache });
       const roots = m.want === 'roots' ? traces.map((t) => traceRoot(t)) : undefined;
       const arenas = arenasOf(traces, batchChunk(p));
       port.postMessage({ id: m.id, arenas, count: m.count, roots }, arenas);

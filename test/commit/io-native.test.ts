@@ -5,7 +5,8 @@
  * random tensors of every dtype, odd sizes (empty, one element, a partial last word, several Merkle levels), rank 0 to
  * 30 (a tensorRoot preimage longer than one Keccak block) and up to 6 outputs (a digest preimage longer than one
  * block), on each of the addon's Keccak paths (eight or four states at a time with AVX-512 — a stage's last one to
- * seven messages and a lone hash take the four-state one — and one at a time). Skips, with a
+ * four messages and a lone hash take the four-state one, five to seven an eight-state group with repeated lanes — and
+ * one at a time). Skips, with a
  * printed reason, when the addon is not built.
  */
 import fc from 'fast-check';
@@ -13,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hex } from 'viem';
 import type { DType, TensorData } from '../../src/engine/ir.js';
 import { nativeAvailable, nativeCpu, setNativeCpuPath, setNativeEnabled } from '../../src/engine/native.js';
-import { keccakBackend, keccakReady, outputHashesOf, outputHashOf } from '../../src/commit/index.js';
+import { keccakBackend, keccakReady, outputHashesOf, outputHashesOfFlat, outputHashOf } from '../../src/commit/index.js';
+import { flatTensors } from '../../src/parallel/flat.js';
 import { PositionalMerkleError, PositionalTree, resultLeaf, resultLeaves } from '../../src/chain/positional.js';
 
 const HAVE = nativeAvailable();
@@ -71,6 +73,10 @@ describe.skipIf(!HAVE)('native digests = hash-wasm digests', () => {
           const want = wasmOnly(() => items.map((it) => outputHashOf(it)));
           expect(outputHashesOf(items)).toEqual(want);
           expect(items.map((it) => outputHashOf(it))).toEqual(want);
+          // The same items as one array per output, items back to back (runBatchOutputs' layout): natively and not.
+          const flat = flatTensors(items);
+          expect(outputHashesOfFlat(flat, items.length)).toEqual(want);
+          expect(wasmOnly(() => outputHashesOfFlat(flat, items.length))).toEqual(want);
           const leaves = wasmOnly(() => resultLeaves(want, start));
           expect(leaves).toEqual(want.map((h, i) => wasmOnly(() => resultLeaf(start + i, h))));
           expect(resultLeaves(want, start)).toEqual(leaves);
@@ -101,6 +107,14 @@ describe.skipIf(!HAVE)('native digests = hash-wasm digests', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('outputHashesOfFlat names a count that does not divide its arrays', () => {
+    const flat = [tensor('i8', [3], [1, 2, 3, 4, 5, 6])];
+    expect(outputHashesOfFlat(flat, 2)).toEqual(wasmOnly(() => outputHashesOf([[tensor('i8', [3], [1, 2, 3])], [tensor('i8', [3], [4, 5, 6])]])));
+    expect(() => outputHashesOfFlat(flat, 3)).toThrow(/output 0 is not 3 items of its shape/);
+    expect(() => outputHashesOfFlat([{ dtype: 'i32', shape: [3], data: new Int8Array(6) }], 2)).toThrow(/output 0 does not match its dtype/);
+    expect(outputHashesOfFlat(flat.map((t) => ({ ...t, data: t.data.subarray(0, 0) })), 0)).toEqual([]);
   });
 
   it('a batch whose items differ in shape is hashed item by item, with the same digests', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { AttrValue, DType, IntArray, OpType, Param, QModel, TensorData } from '../../src/engine/ir.js';
 import { allocate } from '../../src/engine/ir.js';
-import { ArenaCache, prepareModel, runBatch, runModel } from '../../src/engine/run.js';
+import { ArenaCache, prepareModel, runBatch, runBatchOutputs, runModel } from '../../src/engine/run.js';
 import { RANGE, reference, size } from './reference.js';
 
 export const RUNS = 200;
@@ -85,6 +85,19 @@ export function checkBatch(c: Case): void {
   const again = runBatch(p, items, { arenas });
   expect(arenas.bytes).toBe(0);
   items.forEach((inputs, b) => expectSameTrace(again[b], runModel(p, inputs)));
+  // The outputs-only path (no per-item traces) on garbage-filled arenas: each item's outputs back to back.
+  for (const a of new Set(again.map((t) => t[0].data.buffer as ArrayBuffer))) {
+    new Uint8Array(a).fill(0x5a);
+    arenas.give(a);
+  }
+  const outs = runBatchOutputs(p, items, { arenas });
+  expect(outs.length).toBe(p.model.outputs.length);
+  p.model.outputs.forEach((id, t) => {
+    const n = p.sizes[id];
+    expect(outs[t].dtype).toBe(p.model.tensors[id].dtype);
+    expect(outs[t].data.length).toBe(n * items.length);
+    items.forEach((inputs, b) => expect(Array.from(outs[t].data.subarray(b * n, (b + 1) * n))).toEqual(Array.from(runModel(p, inputs)[id].data)));
+  });
 }
 
 /** Runs the engine and the BigInt reference on a case and expects identical outputs. */

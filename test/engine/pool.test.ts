@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { batchChunk, prepareModel, runModel } from '../../src/engine/run.js';
 import { keccakReady, outputHashOf, traceRoot } from '../../src/commit/index.js';
 import { BatchPool, BatchPoolError } from '../../src/parallel/pool.js';
+import { itemTensors } from '../../src/parallel/flat.js';
 import { quantizeInput } from '../../src/onnx/import.js';
 import { MODEL_NAMES, modelData, quantized } from '../onnx/models.js';
 import { expectSameTrace } from './helpers.js';
@@ -39,10 +40,16 @@ describe('BatchPool', () => {
         const plain = await pool.run(items);
         plain.forEach((t, b) => expectSameTrace(t, traces[b]));
         // Outputs only, hashed on the thread that ran each item: runModel's outputs and their outputHash.
-        const { outputs, outputHashes } = await pool.runOutputs(items);
+        const { outputs: flat, outputHashes } = await pool.runOutputs(items);
+        expect(flat.length).toBe(q.outputs.length);
+        const outputs = itemTensors(flat, n);
         expect(outputs.length).toBe(n);
+        // Plain inference: the same outputs, nothing hashed.
+        const plainOut = await pool.infer(items);
+        expect(plainOut.map((t) => Array.from(t.data))).toEqual(flat.map((t) => Array.from(t.data)));
         items.forEach((_, b) => {
           const want = q.outputs.map((id) => traces[b][id]!);
+          expect(outputs[b].length).toBe(want.length);
           outputs[b].forEach((o, t) => expect(Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).equals(Buffer.from(want[t].data.buffer, want[t].data.byteOffset, want[t].data.byteLength))).toBe(true));
           expect(outputHashes[b]).toBe(outputHashOf(want));
         });
@@ -63,6 +70,14 @@ describe('BatchPool', () => {
     expect(Math.ceil(300 / batchChunk(p))).toBeGreaterThan(1);
     const traces = await pool.run(items);
     items.forEach((inputs, b) => expectSameTrace(traces[b], runModel(p, inputs)));
+    // Outputs only (runBatchOutputs over several chunks on each thread): runModel's outputs and digests, in order.
+    const { outputs, outputHashes } = await pool.runOutputs(items);
+    const per = itemTensors(outputs, items.length);
+    items.forEach((inputs, b) => {
+      const want = q.outputs.map((id) => runModel(p, inputs)[id]!);
+      expect(Array.from(per[b][0].data)).toEqual(Array.from(want[0].data));
+      expect(outputHashes[b]).toBe(outputHashOf(want));
+    });
   });
 
   it('release hands the arenas back: later runs reuse them and still give runModel\'s traces', async () => {
