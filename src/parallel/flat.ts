@@ -30,11 +30,11 @@ export function arenasOf(traces: readonly (readonly TensorData[])[], chunk: numb
 }
 
 /** Shares of flatTensors' layout (each `count` items), in order, as one (the only share as it is). */
-export function concatFlat(shares: readonly { outputs: readonly TensorData[]; count: number }[], total: number): TensorData[] {
+export function concatFlat(shares: readonly { outputs: readonly TensorData[]; count: number }[]): TensorData[] {
   const live = shares.filter((s) => s.count > 0);
   if (live.length === 1) return [...live[0]!.outputs];
   return shares[0]!.outputs.map((t0, i) => {
-    const n = total === 0 ? 0 : live.reduce((a, s) => a + s.outputs[i]!.data.length, 0);
+    const n = live.reduce((a, s) => a + s.outputs[i]!.data.length, 0);
     const data = new (t0.data.constructor as new (n: number) => TensorData['data'])(n);
     let off = 0;
     for (const s of live) {

@@ -238,7 +238,7 @@ export class BatchPool {
         if (r.count) shares.push({ outputs: r.outputs!, count: r.count });
         hashes.push(...r.hashes!);
       }
-      return { outputs: concatFlat(shares, batch.length), hashes };
+      return { outputs: concatFlat(shares), hashes };
     }
     const mine = runBatch(this.p, batch.slice(0, bounds[1]), { arenas: this.arenas });
     if (bounds[1] > 0) this.observe((performance.now() - t0) / bounds[1]);
